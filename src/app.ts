@@ -1,0 +1,83 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
+import type { ClientRegistry } from './clients/registry.js';
+import type { Config } from './config.js';
+import { registerErrorHandlers } from './http/errors.js';
+import { registerFormParser } from './http/form-body.js';
+import { registerRequestLog } from './http/request-log.js';
+import type { KeyRing } from './keys/keyring.js';
+import { accountRoutes } from './routes/account.js';
+import { discoveryRoutes } from './routes/discovery.js';
+import { healthRoutes } from './routes/health.js';
+import { jwksRoutes } from './routes/jwks.js';
+import { tokenRoutes } from './routes/token.js';
+import type { Services } from './services.js';
+import type { Store } from './store/types.js';
+import { PasswordHasher } from './users/password-hasher.js';
+import { UserService } from './users/user-service.js';
+
+/** What buildApp is given rather than creating: state, keys, clients, logger and clock. */
+export interface AppDependencies {
+  store: Store;
+  keyring: KeyRing;
+  clients: ClientRegistry;
+  logger: FastifyBaseLogger;
+  /** Milliseconds since the epoch; tests move it. */
+  clock?: () => number;
+}
+
+/** The body limit of every route (the token, account and discovery routes need far less). */
+export const BODY_LIMIT = 16 * 1024;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route as registered, for the OpenAPI document and its test. */
+    routeCatalog: RouteOptions[];
+  }
+}
+
+/**
+ * Builds the service without listening: tests drive it with `inject` or listen on a loopback port.
+ * Closing the app closes the store and stops the keyring's reloads.
+ */
+export async function buildApp(config: Config, deps: AppDependencies): Promise<FastifyInstance> {
+  const clock = deps.clock ?? Date.now;
+  const services: Services = {
+    config,
+    clock,
+    store: deps.store,
+    keyring: deps.keyring,
+    clients: deps.clients,
+    users: new UserService(deps.store.users, new PasswordHasher(config.argon2), clock),
+    accessTokens: { keyring: deps.keyring, issuer: config.issuer, ttl: config.accessTokenTtl, clock },
+  };
+
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // Fastify's two lines per request are replaced by the one of registerRequestLog.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    exposeHeadRoutes: false,
+    requestIdHeader: false,
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
+  });
+  app.decorate('routeCatalog', [] as RouteOptions[]);
+  app.addHook('onRoute', (route) => {
+    app.routeCatalog.push(route);
+  });
+  app.addHook('onClose', async () => {
+    deps.keyring.close();
+    await deps.store.close();
+  });
+
+  registerFormParser(app);
+  registerErrorHandlers(app);
+  registerRequestLog(app);
+
+  await app.register(healthRoutes, services);
+  await app.register(discoveryRoutes, services);
+  await app.register(jwksRoutes, services);
+  await app.register(tokenRoutes, services);
+  await app.register(accountRoutes, services);
+  return app;
+}

@@ -1,0 +1,69 @@
+import { oauthError, type ServiceError } from '../errors.js';
+import type { Client } from './client.js';
+import type { ClientRegistry } from './registry.js';
+import { secretMatches } from './secret.js';
+
+/** What a request offers to identify its client (RFC 6749 §2.3). */
+export interface ClientCredentials {
+  authorization: string | undefined;
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+}
+
+interface Presented {
+  clientId: string;
+  secret: string | undefined;
+  basic: boolean;
+}
+
+// Compared against when the client is unknown, so that both failures cost the same.
+const NO_SECRET = Buffer.alloc(32);
+
+function formDecode(value: string): string {
+  return decodeURIComponent(value.replace(/\+/g, ' '));
+}
+
+function failure(basic: boolean): ServiceError {
+  // RFC 6749 §5.2: a 401 after HTTP Basic carries a WWW-Authenticate with the scheme used.
+  return oauthError('invalid_client', 'client authentication failed', basic ? { 'www-authenticate': 'Basic realm="token", charset="UTF-8"' } : {});
+}
+
+/** Reads client_secret_basic (id and secret form-urlencoded inside Basic, RFC 6749 §2.3.1) or the body parameters. */
+function presented(credentials: ClientCredentials): Presented {
+  const header = credentials.authorization;
+  if (header !== undefined && /^basic /i.test(header)) {
+    if (credentials.clientSecret !== undefined) throw oauthError('invalid_request', 'use one client authentication method, not Basic and client_secret together');
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw failure(true);
+    let clientId: string;
+    let secret: string;
+    try {
+      clientId = formDecode(decoded.slice(0, colon));
+      secret = formDecode(decoded.slice(colon + 1));
+    } catch {
+      throw failure(true);
+    }
+    if (credentials.clientId !== undefined && credentials.clientId !== clientId) throw oauthError('invalid_request', 'client_id differs from the one in the Authorization header');
+    return { clientId, secret, basic: true };
+  }
+  if (credentials.clientId === undefined) throw failure(false);
+  return { clientId: credentials.clientId, secret: credentials.clientSecret, basic: false };
+}
+
+/**
+ * Identifies the calling client: a public client by its client_id, a confidential one by its
+ * secret. Unknown client and wrong secret give the same 401 invalid_client.
+ */
+export function authenticateClient(registry: ClientRegistry, credentials: ClientCredentials): Client {
+  const { clientId, secret, basic } = presented(credentials);
+  const client = registry.get(clientId);
+  if (client?.type === 'public') {
+    // A public client has no secret; one that sends a secret is misconfigured or not who it says.
+    if (secret !== undefined) throw failure(basic);
+    return client;
+  }
+  const matches = secretMatches(secret ?? '', client?.secretHash ?? NO_SECRET);
+  if (!client || secret === undefined || !matches) throw failure(basic);
+  return client;
+}

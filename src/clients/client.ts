@@ -1,0 +1,25 @@
+/** The grant types a client may be allowed. */
+export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+
+/** A registered OAuth client. */
+export interface Client {
+  clientId: string;
+  type: 'public' | 'confidential';
+  /** SHA-256 of the secret, for confidential clients. */
+  secretHash: Buffer | undefined;
+  grantTypes: ReadonlySet<GrantType>;
+  /** The scopes the client may ask for, in their configured order. */
+  scopes: readonly string[];
+  /** The `aud` of tokens issued to the client. */
+  audience: readonly string[];
+  refreshTokenDelivery: 'body' | 'cookie';
+}
+
+/** The client the service runs with when no CLIENTS_FILE is given: the README's quick start uses it. */
+export const DEFAULT_CLIENT_ENTRY = {
+  client_id: 'web',
+  type: 'public',
+  grant_types: ['password', 'refresh_token'],
+  scope: 'profile',
+} as const;

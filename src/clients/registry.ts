@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+import { scopeTokens } from '../grants/scope.js';
+import { DEFAULT_CLIENT_ENTRY, GRANT_TYPES, type Client, type GrantType } from './client.js';
+import { SECRET_HASH_PREFIX } from './secret.js';
+
+const KNOWN_FIELDS = new Set(['client_id', 'type', 'client_secret_hash', 'grant_types', 'scope', 'audience', 'refresh_token_delivery', 'description']);
+const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~:-]{1,128}$/;
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+class EntryError extends Error {}
+
+function stringList(value: unknown, field: string): string[] {
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item.length === 0)) {
+    throw new EntryError(`${field} must be an array of non-empty strings`);
+  }
+  return value as string[];
+}
+
+function parseSecretHash(value: unknown): Buffer {
+  if (typeof value !== 'string' || !value.startsWith(SECRET_HASH_PREFIX) || !/^[0-9a-f]{64}$/i.test(value.slice(SECRET_HASH_PREFIX.length))) {
+    throw new EntryError('client_secret_hash must be "sha256:" and 64 hex digits (npm run cli -- clients secret)');
+  }
+  return Buffer.from(value.slice(SECRET_HASH_PREFIX.length), 'hex');
+}
+
+/** Validates one CLIENTS_FILE entry; throws an EntryError saying what is wrong. */
+function parseEntry(entry: unknown, defaultAudience: string): Client {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new EntryError('must be an object');
+  const e = entry as Record<string, unknown>;
+  if ('client_secret' in e) throw new EntryError('holds a plain-text client_secret; store client_secret_hash instead');
+  const unknown = Object.keys(e).filter((key) => !KNOWN_FIELDS.has(key));
+  if (unknown.length > 0) throw new EntryError(`has unknown field(s): ${unknown.join(', ')}`);
+  if (typeof e.client_id !== 'string' || !CLIENT_ID_PATTERN.test(e.client_id)) throw new EntryError('client_id must be 1 to 128 of A-Z a-z 0-9 . _ ~ : -');
+  // User ids are UUIDs; a client id of that shape could make a client's `sub` equal a user's.
+  if (UUID_PATTERN.test(e.client_id)) throw new EntryError('client_id must not have the shape of a UUID (user ids do)');
+  if (e.type !== 'public' && e.type !== 'confidential') throw new EntryError('type must be "public" or "confidential"');
+  const grantTypes = stringList(e.grant_types, 'grant_types');
+  const unknownGrant = grantTypes.find((grant) => !(GRANT_TYPES as readonly string[]).includes(grant));
+  if (unknownGrant !== undefined || grantTypes.length === 0) throw new EntryError(`grant_types must name some of ${GRANT_TYPES.join(', ')}`);
+  if (e.type === 'public' && e.client_secret_hash !== undefined) throw new EntryError('a public client has no client_secret_hash');
+  if (e.type === 'public' && grantTypes.includes('client_credentials')) throw new EntryError('a public client cannot use client_credentials');
+  const scopes = e.scope === undefined ? [] : typeof e.scope === 'string' ? scopeTokens(e.scope) : undefined;
+  if (!scopes) throw new EntryError('scope must be a space-separated string of scope tokens');
+  const delivery = e.refresh_token_delivery ?? 'body';
+  if (delivery !== 'body' && delivery !== 'cookie') throw new EntryError('refresh_token_delivery must be "body" or "cookie"');
+  return {
+    clientId: e.client_id,
+    type: e.type,
+    secretHash: e.type === 'confidential' ? parseSecretHash(e.client_secret_hash) : undefined,
+    grantTypes: new Set(grantTypes as GrantType[]),
+    scopes,
+    audience: e.audience === undefined ? [defaultAudience] : stringList(e.audience, 'audience'),
+    refreshTokenDelivery: delivery,
+  };
+}
+
+/** The registered clients, by client_id. */
+export class ClientRegistry {
+  readonly #clients: ReadonlyMap<string, Client>;
+
+  constructor(clients: Iterable<Client>) {
+    this.#clients = new Map([...clients].map((client) => [client.clientId, client]));
+  }
+
+  /** Builds the registry from parsed CLIENTS_FILE content; a ConfigError names the first bad entry. */
+  static fromEntries(entries: unknown, defaultAudience: string): ClientRegistry {
+    if (!Array.isArray(entries)) throw new ConfigError('CLIENTS_FILE', 'expected a JSON array of client entries');
+    const clients: Client[] = [];
+    entries.forEach((entry, index) => {
+      const name = typeof (entry as { client_id?: unknown })?.client_id === 'string' ? ` ("${(entry as { client_id: string }).client_id}")` : '';
+      try {
+        const client = parseEntry(entry, defaultAudience);
+        if (clients.some((other) => other.clientId === client.clientId)) throw new EntryError('repeats a client_id');
+        clients.push(client);
+      } catch (error) {
+        if (!(error instanceof EntryError)) throw error;
+        throw new ConfigError('CLIENTS_FILE', `entry ${index}${name} ${error.message}`);
+      }
+    });
+    return new ClientRegistry(clients);
+  }
+
+  /** Reads CLIENTS_FILE, or gives the default public client `web` when there is none. */
+  static load(file: string | undefined, defaultAudience: string): ClientRegistry {
+    if (file === undefined) return ClientRegistry.fromEntries([DEFAULT_CLIENT_ENTRY], defaultAudience);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      const reason = error instanceof SyntaxError ? 'is not valid JSON' : `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+      throw new ConfigError('CLIENTS_FILE', `${file} ${reason}`);
+    }
+    return ClientRegistry.fromEntries(parsed, defaultAudience);
+  }
+
+  get(clientId: string): Client | undefined {
+    return this.#clients.get(clientId);
+  }
+
+  /** Every scope some client may ask for, for the discovery document. */
+  allScopes(): string[] {
+    return [...new Set([...this.#clients.values()].flatMap((client) => client.scopes))].sort();
+  }
+}

@@ -1,0 +1,114 @@
+import { ConfigError } from './errors.js';
+
+/** argon2id cost parameters. */
+export interface Argon2Params {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+/** OWASP's minimum for argon2id (Password Storage Cheat Sheet): the floor in production. */
+export const ARGON2_MINIMUM: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+
+/** The service's whole configuration, validated. */
+export interface Config {
+  production: boolean;
+  port: number;
+  host: string;
+  issuer: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  redisUrl: string | undefined;
+  redisKeyPrefix: string;
+  keysDir: string;
+  /** Seconds a verifier may cache the JWKS (its Cache-Control max-age). */
+  jwksMaxAge: number;
+  /** Seconds between checks of KEYS_DIR for added, rotated or retired keys. */
+  keysReloadInterval: number;
+  accessTokenTtl: number;
+  defaultAudience: string;
+  clientsFile: string | undefined;
+  registration: 'open' | 'closed';
+  argon2: Argon2Params;
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+function text(env: Env, name: string, fallback?: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? fallback : raw;
+}
+
+function httpUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `expected an absolute http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(name, `expected an http(s) URL, got "${raw}"`);
+  if (url.search || url.hash) throw new ConfigError(name, 'expected a URL without query or fragment (RFC 8414 §2)');
+  return raw.replace(/\/+$/, '');
+}
+
+function redisUrl(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const url = new URL(raw);
+    if (url.protocol === 'redis:' || url.protocol === 'rediss:') return raw;
+  } catch {
+    // fall through to the error below, which never echoes the value: it may hold a password
+  }
+  throw new ConfigError(name, 'expected a redis:// or rediss:// URL');
+}
+
+function argon2Params(env: Env, production: boolean): Argon2Params {
+  const params: Argon2Params = {
+    memoryCost: integer(env, 'ARGON2_MEMORY_KIB', ARGON2_MINIMUM.memoryCost, 8, 4_194_304),
+    timeCost: integer(env, 'ARGON2_TIME_COST', ARGON2_MINIMUM.timeCost, 1, 100),
+    parallelism: integer(env, 'ARGON2_PARALLELISM', ARGON2_MINIMUM.parallelism, 1, 16),
+  };
+  if (production) {
+    if (params.memoryCost < ARGON2_MINIMUM.memoryCost) throw new ConfigError('ARGON2_MEMORY_KIB', `expected at least ${ARGON2_MINIMUM.memoryCost} in production`);
+    if (params.timeCost < ARGON2_MINIMUM.timeCost) throw new ConfigError('ARGON2_TIME_COST', `expected at least ${ARGON2_MINIMUM.timeCost} in production`);
+  }
+  return params;
+}
+
+/** Reads and validates the configuration from environment variables; throws a ConfigError naming the first bad one. */
+export function loadConfig(env: Env = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  return {
+    production,
+    port,
+    host: text(env, 'HOST', '0.0.0.0')!,
+    issuer: httpUrl('ISSUER', text(env, 'ISSUER', `http://localhost:${port}`)!),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    redisUrl: redisUrl('REDIS_URL', text(env, 'REDIS_URL')),
+    redisKeyPrefix: text(env, 'REDIS_KEY_PREFIX', 'tokensmith:')!,
+    keysDir: text(env, 'KEYS_DIR', './keys')!,
+    jwksMaxAge: integer(env, 'JWKS_MAX_AGE', 300, 0, 86_400),
+    keysReloadInterval: integer(env, 'KEYS_RELOAD_INTERVAL', 10, 1, 3600),
+    accessTokenTtl: integer(env, 'ACCESS_TOKEN_TTL', 900, 30, 86_400),
+    defaultAudience: text(env, 'DEFAULT_AUDIENCE', 'api')!,
+    clientsFile: text(env, 'CLIENTS_FILE'),
+    registration: oneOf(env, 'REGISTRATION', ['open', 'closed'] as const, 'open'),
+    argon2: argon2Params(env, production),
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * One table of error codes, as supabase/auth keeps one: every error a client can see
+ * has a stable `error` code, an HTTP status, and an RFC-shaped JSON body
+ * (RFC 6749 §5.2 `{ error, error_description }`).
+ */
+export const ERROR_STATUS = {
+  // RFC 6749 §5.2
+  invalid_request: 400,
+  invalid_client: 401,
+  invalid_grant: 400,
+  unauthorized_client: 400,
+  unsupported_grant_type: 400,
+  invalid_scope: 400,
+  // RFC 6750 §3.1
+  invalid_token: 401,
+  insufficient_scope: 403,
+  // RFC 6749 §4.1.2.1 names these two for the authorization endpoint; they carry over as HTTP answers.
+  server_error: 500,
+  temporarily_unavailable: 503,
+  // Account and transport errors in the same shape.
+  access_denied: 403,
+  registration_closed: 403,
+  username_taken: 409,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+} as const;
+
+/** A stable error code that clients may branch on. */
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  error: ErrorCode;
+  error_description: string;
+}
+
+/** An error meant for the client: its code, description and headers are safe to send. */
+export class ServiceError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: ErrorCode, description: string, headers: Record<string, string> = {}) {
+    super(description);
+    this.name = 'ServiceError';
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+    this.headers = headers;
+  }
+
+  /** The response body, in RFC 6749 §5.2 shape. */
+  toBody(): ErrorBody {
+    return { error: this.code, error_description: this.message };
+  }
+}
+
+/** Shorthand for `new ServiceError(...)`, so call sites read as `throw oauthError('invalid_grant', '...')`. */
+export function oauthError(code: ErrorCode, description: string, headers?: Record<string, string>): ServiceError {
+  return new ServiceError(code, description, headers);
+}
+
+/** A store (Redis) failure: the request cannot be served now, but may be retried. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** A configuration problem found at start: names the variable and what it expects. */
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, expectation: string) {
+    super(`${variable}: ${expectation}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}

@@ -1,0 +1,16 @@
+import type { GrantType } from '../clients/client.js';
+import type { Grant, ParameterSchema } from './grant.js';
+import { passwordGrant } from './password.js';
+
+/** Every grant the token endpoint serves, by grant_type. */
+export const GRANTS: ReadonlyMap<string, Grant> = new Map<string, Grant>([[passwordGrant.type, passwordGrant]]);
+
+/** The grant types the token endpoint serves, for the discovery document. */
+export function supportedGrantTypes(): GrantType[] {
+  return [...GRANTS.values()].map((grant) => grant.type);
+}
+
+/** The union of every grant's parameters: one schema for the token request body. */
+export function grantParameters(): Record<string, ParameterSchema> {
+  return Object.assign({}, ...[...GRANTS.values()].map((grant) => grant.parameters));
+}

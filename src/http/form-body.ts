@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import { oauthError } from '../errors.js';
+
+/**
+ * Parses application/x-www-form-urlencoded bodies (RFC 6749 §4.3.2 and friends) into a
+ * null-prototype object, so `__proto__` or `constructor` are plain keys, never prototype changes.
+ * A parameter sent twice is invalid_request (RFC 6749 §3.2: parameters MUST NOT be included more than once).
+ */
+export function parseForm(body: string): Record<string, string> {
+  const params: Record<string, string> = Object.create(null);
+  for (const [name, value] of new URLSearchParams(body)) {
+    if (Object.hasOwn(params, name)) throw oauthError('invalid_request', `parameter repeated: ${name.slice(0, 64)}`);
+    params[name] = value;
+  }
+  return params;
+}
+
+/** Registers the form parser on an app and drops Fastify's text/plain one: bodies are JSON or forms, anything else is 415. */
+export function registerFormParser(app: FastifyInstance): void {
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseForm(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+}

@@ -1,0 +1,140 @@
+import { createHash, type KeyObject } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BaseLogger } from 'pino';
+import { ConfigError } from '../errors.js';
+import { folderFingerprint, loadKeyFolder, type KeyFolder } from './folder.js';
+import { generateKeyFile } from './key-file.js';
+import { writeManifest } from './manifest.js';
+import { keyStates, type KeyStatus, type LifecycleTimes } from './schedule.js';
+
+/** What the keyring needs to know. */
+export interface KeyRingOptions extends LifecycleTimes {
+  dir: string;
+  /** In production a missing key is an error; elsewhere one is generated. */
+  production: boolean;
+  logger: BaseLogger;
+  /** Milliseconds since the epoch; injectable so tests can move time. */
+  clock?: () => number;
+}
+
+/** The key that signs new tokens now. */
+export interface SigningKey {
+  kid: string;
+  privateKey: KeyObject;
+}
+
+/** The JWKS document, serialized once per change, with its entity tag. */
+export interface JwksDocument {
+  body: string;
+  etag: string;
+}
+
+/**
+ * The signing keys of the service: which one signs, which are published, and the JWKS body.
+ * It re-reads KEYS_DIR on an interval so that `keys rotate` and `keys retire` reach a running service.
+ */
+export class KeyRing {
+  readonly #options: KeyRingOptions;
+  readonly #clock: () => number;
+  #loaded: KeyFolder;
+  #jwks: JwksDocument;
+  #publishedKids = '';
+  #timer: NodeJS.Timeout | undefined;
+
+  private constructor(options: KeyRingOptions, loaded: KeyFolder) {
+    this.#options = options;
+    this.#clock = options.clock ?? Date.now;
+    this.#loaded = loaded;
+    this.#jwks = { body: '', etag: '' };
+    this.#republish();
+  }
+
+  /** Loads KEYS_DIR, generating a first key outside production when it holds none. */
+  static async open(options: KeyRingOptions): Promise<KeyRing> {
+    const { dir, production, logger } = options;
+    if (!production) await mkdir(dir, { recursive: true, mode: 0o700 });
+    let loaded: KeyFolder;
+    try {
+      loaded = await loadKeyFolder(dir, options);
+    } catch (error) {
+      throw new ConfigError('KEYS_DIR', `cannot load signing keys from ${dir}: ${(error as Error).message}`);
+    }
+    if (loaded.files.size === 0) {
+      if (production) throw new ConfigError('KEYS_DIR', `no RSA private key (*.pem, PKCS#8, at least 2048 bits) in ${dir}; production never generates one`);
+      const key = await generateKeyFile(dir);
+      const now = Math.floor((options.clock ?? Date.now)() / 1000);
+      await writeManifest(dir, { keys: { [key.kid]: { created_at: now, activate_at: now } } });
+      logger.info({ kid: key.kid, file: join(dir, key.file) }, 'generated a signing key because KEYS_DIR held none (never in production)');
+      loaded = await loadKeyFolder(dir, options);
+    }
+    return new KeyRing(options, loaded);
+  }
+
+  /** The state of every key now. */
+  statuses(): KeyStatus[] {
+    return keyStates(this.#loaded.schedules, this.#now(), this.#options);
+  }
+
+  /** The key that signs now, or undefined when every key is retired. */
+  signingKey(): SigningKey | undefined {
+    const signer = this.statuses().find((s) => s.state === 'signing');
+    const file = signer && this.#loaded.files.get(signer.kid);
+    return file && { kid: file.kid, privateKey: file.privateKey };
+  }
+
+  /** The public key for a kid while that key is published; what the service's own verification trusts. */
+  publicKey(kid: string): KeyObject | undefined {
+    const status = this.statuses().find((s) => s.kid === kid);
+    return status?.published ? this.#loaded.files.get(kid)?.publicKey : undefined;
+  }
+
+  /** The JWKS body and ETag, serialized only when the published set changes. */
+  jwks(): JwksDocument {
+    return this.#jwks;
+  }
+
+  /** Re-reads KEYS_DIR when it changed and re-evaluates which keys are published; a bad folder keeps the keys in use. */
+  async refresh(): Promise<void> {
+    try {
+      const fingerprint = await folderFingerprint(this.#options.dir);
+      if (fingerprint !== this.#loaded.fingerprint) {
+        const loaded = await loadKeyFolder(this.#options.dir, this.#options);
+        if (loaded.files.size === 0) throw new Error('KEYS_DIR holds no key any more');
+        this.#loaded = loaded;
+        this.#options.logger.info({ kids: [...loaded.files.keys()] }, 'signing keys reloaded');
+      }
+    } catch (error) {
+      this.#options.logger.error({ err: (error as Error).message }, 'signing keys not reloaded; keeping the keys in use');
+    }
+    this.#republish();
+  }
+
+  /** Starts re-reading KEYS_DIR every keysReloadInterval seconds. */
+  watch(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => void this.refresh(), this.#options.keysReloadInterval * 1000);
+    this.#timer.unref();
+  }
+
+  /** Stops watching KEYS_DIR. */
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #now(): number {
+    return Math.floor(this.#clock() / 1000);
+  }
+
+  #republish(): void {
+    const published = this.statuses().filter((s) => s.published).map((s) => s.kid).sort();
+    const signature = published.join(',');
+    if (signature === this.#publishedKids && this.#jwks.body) return;
+    const keys = published.map((kid) => this.#loaded.files.get(kid)!.jwk);
+    const body = JSON.stringify({ keys });
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    this.#jwks = { body, etag };
+    this.#publishedKids = signature;
+  }
+}

@@ -1,0 +1,65 @@
+import type { RouteOptions } from 'fastify';
+
+interface RouteSchema {
+  summary?: string;
+  description?: string;
+  tags?: string[];
+  consumes?: string[];
+  body?: Record<string, unknown>;
+  querystring?: Record<string, unknown>;
+  response?: Record<string, Record<string, unknown>>;
+}
+
+/** The document's fixed head. */
+export interface DocumentInfo {
+  title: string;
+  version: string;
+  description: string;
+}
+
+function openApiPath(url: string): string {
+  return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+function responses(schema: RouteSchema): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [status, { description, ...body }] of Object.entries(schema.response ?? {})) {
+    const text = typeof description === 'string' ? description : `Status ${status}`;
+    result[status] = body.type === 'null' ? { description: text } : { description: text, content: { 'application/json': { schema: body } } };
+  }
+  return result;
+}
+
+function parameters(schema: RouteSchema, url: string): Record<string, unknown>[] {
+  const inPath = [...url.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => ({ name: match[1], in: 'path', required: true, schema: { type: 'string' } }));
+  const query = schema.querystring as { properties?: Record<string, unknown>; required?: string[] } | undefined;
+  const inQuery = Object.entries(query?.properties ?? {}).map(([name, property]) => ({ name, in: 'query', required: query?.required?.includes(name) ?? false, schema: property }));
+  return [...inPath, ...inQuery];
+}
+
+function operation(route: RouteOptions): Record<string, unknown> {
+  const schema = (route.schema ?? {}) as RouteSchema;
+  const op: Record<string, unknown> = { summary: schema.summary ?? '', description: schema.description ?? '', tags: schema.tags ?? [] };
+  const params = parameters(schema, route.url);
+  if (params.length > 0) op.parameters = params;
+  if (schema.body) {
+    const content = Object.fromEntries((schema.consumes ?? ['application/json']).map((type) => [type, { schema: schema.body }]));
+    op.requestBody = { required: true, content };
+  }
+  op.responses = responses(schema);
+  return op;
+}
+
+/** The OpenAPI 3.1 document of the given routes, built from their schemas: the same ones that validate requests. */
+export function openApiDocument(routes: readonly RouteOptions[], info: DocumentInfo): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  const sorted = [...routes].sort((a, b) => a.url.localeCompare(b.url));
+  for (const route of sorted) {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      const path = (paths[openApiPath(route.url)] ??= {});
+      path[method.toLowerCase()] = operation(route);
+    }
+  }
+  return { openapi: '3.1.0', info, paths };
+}

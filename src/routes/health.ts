@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../services.js';
+
+/** How long /readyz waits for the store before calling it unavailable. */
+export const READY_TIMEOUT_MS = 1000;
+
+const statusSchema = {
+  type: 'object',
+  required: ['status'],
+  properties: { status: { type: 'string' }, store: { type: 'string' }, signing_key: { type: 'string' } },
+} as const;
+
+async function storeAnswers(services: Services): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([services.store.ping().then(() => true as const), timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** GET /healthz (liveness) and GET /readyz (the store answers and a key can sign). */
+export async function healthRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  app.get(
+    '/healthz',
+    { schema: { summary: 'Liveness', description: '200 while the process serves.', tags: ['operations'], response: { 200: statusSchema } } },
+    async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        summary: 'Readiness',
+        description: '200 while the store answers and a signing key is loaded; 503 otherwise.',
+        tags: ['operations'],
+        response: { 200: statusSchema, 503: statusSchema },
+      },
+    },
+    async (_request, reply) => {
+      const store = await storeAnswers(services);
+      const signingKey = services.keyring.signingKey() !== undefined;
+      const ready = store && signingKey;
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', store: store ? 'ok' : 'unavailable', signing_key: signingKey ? 'ok' : 'missing' });
+    },
+  );
+}

@@ -1,0 +1,75 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { ClientRegistry } from './clients/registry.js';
+import { loadConfig } from './config.js';
+import { ConfigError } from './errors.js';
+import { KeyRing } from './keys/keyring.js';
+import { createLogger } from './logger.js';
+import { openStore } from './store/open.js';
+
+/** How long shutdown may wait for in-flight requests before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Reads the configuration, opens store and keys, builds the app and listens. */
+export async function startServer(env: Record<string, string | undefined> = process.env): Promise<FastifyInstance> {
+  const config = loadConfig(env);
+  const logger = createLogger(config.logLevel);
+  const store = await openStore(config, logger);
+  try {
+    const keyring = await KeyRing.open({ ...config, dir: config.keysDir, production: config.production, logger });
+    const clients = ClientRegistry.load(config.clientsFile, config.defaultAudience);
+    const app = await buildApp(config, { store, keyring, clients, logger });
+    keyring.watch();
+    await app.listen({ port: config.port, host: config.host });
+    return app;
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/**
+ * Stops gracefully: no new connections, in-flight requests finish, then the store closes.
+ * A second signal, or the grace period running out, exits at once.
+ */
+export function closeOnSignals(app: FastifyInstance): void {
+  let closing = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (closing) process.exit(1);
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+async function main(): Promise<void> {
+  let app: FastifyInstance;
+  try {
+    app = await startServer();
+  } catch (error) {
+    // One clear line and a non-zero exit for any start-up problem.
+    const line = error instanceof ConfigError ? `configuration error: ${error.message}` : `start-up failed: ${(error as Error).message}`;
+    process.stderr.write(`${line}\n`);
+    process.exit(1);
+  }
+  process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled rejection'));
+  closeOnSignals(app);
+}
+
+/** True when this file is the process's entry point rather than an import. */
+function isEntryPoint(): boolean {
+  return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+}
+
+if (isEntryPoint()) await main();

@@ -1,0 +1,11 @@
+import type { ClientRegistry } from './clients/registry.js';
+import type { Config } from './config.js';
+import type { GrantServices } from './grants/grant.js';
+import type { KeyRing } from './keys/keyring.js';
+
+/** Everything route handlers use, built once by buildApp. */
+export interface Services extends GrantServices {
+  config: Config;
+  keyring: KeyRing;
+  clients: ClientRegistry;
+}

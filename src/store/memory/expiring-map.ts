@@ -1,0 +1,53 @@
+/**
+ * A map whose entries expire as Redis keys do: an expired entry is never returned (checked on read),
+ * and a periodic sweep frees the memory of entries nobody reads again.
+ */
+export class ExpiringMap<V> {
+  readonly #entries = new Map<string, { value: V; expiresAt: number }>();
+  readonly #clock: () => number;
+
+  constructor(clock: () => number = Date.now) {
+    this.#clock = clock;
+  }
+
+  /** Stores a value; ttlMs undefined means no expiry. */
+  set(key: string, value: V, ttlMs?: number): void {
+    this.#entries.set(key, { value, expiresAt: ttlMs === undefined ? Infinity : this.#clock() + ttlMs });
+  }
+
+  /** Stores a value only when the key is absent (Redis SET NX); true when stored. */
+  setIfAbsent(key: string, value: V, ttlMs?: number): boolean {
+    if (this.has(key)) return false;
+    this.set(key, value, ttlMs);
+    return true;
+  }
+
+  get(key: string): V | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= this.#clock()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  delete(key: string): boolean {
+    return this.#entries.delete(key);
+  }
+
+  /** Drops every expired entry. */
+  sweep(): void {
+    const now = this.#clock();
+    for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
+  }
+
+  /** Entries stored, expired or not: for tests of the sweep. */
+  get rawSize(): number {
+    return this.#entries.size;
+  }
+}

@@ -1,0 +1,59 @@
+import { SignJWT } from 'jose';
+import { oauthError } from '../errors.js';
+import type { KeyRing } from '../keys/keyring.js';
+import { randomId } from './ids.js';
+
+/** The JWT `typ` of an access token (RFC 9068 §2.1). */
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+
+/** Who and what an access token is for. */
+export interface AccessTokenGrant {
+  /** The user id, or the client id for client_credentials. */
+  subject: string;
+  clientId: string;
+  audience: string | string[];
+  /** Space-separated granted scope. */
+  scope: string;
+  /** The session (token family) the token belongs to. */
+  sessionId?: string;
+}
+
+/** A signed access token and what the token response says of it. */
+export interface IssuedAccessToken {
+  token: string;
+  jti: string;
+  expiresIn: number;
+  expiresAt: number;
+}
+
+/** What signing needs: the keys, the issuer, the lifetime and a clock. */
+export interface AccessTokenIssuer {
+  keyring: KeyRing;
+  issuer: string;
+  ttl: number;
+  clock: () => number;
+}
+
+/**
+ * Signs an RFC 9068 access token: header typ at+jwt, RS256 and the signing key's kid;
+ * claims iss, sub, aud, exp, iat, jti, client_id, scope and (for user sessions) sid.
+ */
+export async function issueAccessToken(issuer: AccessTokenIssuer, grant: AccessTokenGrant): Promise<IssuedAccessToken> {
+  const key = issuer.keyring.signingKey();
+  if (!key) throw oauthError('temporarily_unavailable', 'no signing key is available');
+  const iat = Math.floor(issuer.clock() / 1000);
+  const exp = iat + issuer.ttl;
+  const jti = randomId();
+  const claims: Record<string, unknown> = { client_id: grant.clientId, scope: grant.scope };
+  if (grant.sessionId !== undefined) claims.sid = grant.sessionId;
+  const token = await new SignJWT(claims)
+    .setProtectedHeader({ alg: 'RS256', typ: ACCESS_TOKEN_TYP, kid: key.kid })
+    .setIssuer(issuer.issuer)
+    .setSubject(grant.subject)
+    .setAudience(grant.audience)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .setJti(jti)
+    .sign(key.privateKey);
+  return { token, jti, expiresIn: issuer.ttl, expiresAt: exp };
+}

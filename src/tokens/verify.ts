@@ -1,0 +1,62 @@
+import { errors, jwtVerify, type JWTPayload } from 'jose';
+import { oauthError } from '../errors.js';
+import type { KeyRing } from '../keys/keyring.js';
+import { ACCESS_TOKEN_TYP } from './access-token.js';
+
+/** The claims of an access token that passed verification. */
+export interface AccessTokenClaims extends JWTPayload {
+  iss: string;
+  sub: string;
+  exp: number;
+  iat: number;
+  jti: string;
+  client_id: string;
+  scope: string;
+  sid?: string;
+}
+
+/** What the service's own verification checks against. */
+export interface VerifyOptions {
+  keyring: KeyRing;
+  issuer: string;
+  audience?: string;
+  clock: () => number;
+}
+
+/** Leeway for exp and iat, in seconds: small, since the service checks its own tokens. */
+export const VERIFY_CLOCK_TOLERANCE = 5;
+
+/**
+ * Verifies an access token strictly (RFC 8725 §3.1, RFC 9068 §4): RS256 only, a kid of one of the
+ * service's published keys (no jku, x5u or embedded jwk is ever followed), typ at+jwt, issuer,
+ * expiry and the required claims. Any failure is `invalid_token`, with no detail an attacker could use.
+ */
+export async function verifyAccessToken(token: string, options: VerifyOptions): Promise<AccessTokenClaims> {
+  try {
+    const { payload } = await jwtVerify(
+      token,
+      (header) => {
+        const key = typeof header.kid === 'string' ? options.keyring.publicKey(header.kid) : undefined;
+        if (!key) throw new errors.JWKSNoMatchingKey();
+        return key;
+      },
+      {
+        algorithms: ['RS256'],
+        typ: ACCESS_TOKEN_TYP,
+        issuer: options.issuer,
+        ...(options.audience === undefined ? {} : { audience: options.audience }),
+        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'],
+        clockTolerance: VERIFY_CLOCK_TOLERANCE,
+        currentDate: new Date(options.clock()),
+      },
+    );
+    if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || typeof payload.sub !== 'string') {
+      throw new errors.JWTClaimValidationFailed('claim has the wrong type', payload);
+    }
+    if (payload.scope !== undefined && typeof payload.scope !== 'string') throw new errors.JWTClaimValidationFailed('scope', payload);
+    return { scope: '', ...payload } as AccessTokenClaims;
+  } catch (error) {
+    if (error instanceof errors.JOSEError) throw oauthError('invalid_token', 'the access token is invalid or expired');
+    throw error;
+  }
+}

@@ -1,0 +1,58 @@
+import t from 'tap';
+import { ARGON2_MINIMUM, loadConfig } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
+
+t.test('defaults', async (t) => {
+  const config = loadConfig({});
+  t.equal(config.port, 3000);
+  t.equal(config.host, '0.0.0.0');
+  t.equal(config.issuer, 'http://localhost:3000');
+  t.equal(config.accessTokenTtl, 900);
+  t.equal(config.keysDir, './keys');
+  t.equal(config.registration, 'open');
+  t.equal(config.redisUrl, undefined);
+  t.equal(config.clientsFile, undefined);
+  t.same(config.argon2, ARGON2_MINIMUM, 'OWASP minimum by default');
+  t.equal(config.production, false);
+});
+
+t.test('ISSUER defaults to the port, and a trailing slash is dropped', async (t) => {
+  t.equal(loadConfig({ PORT: '8080' }).issuer, 'http://localhost:8080');
+  t.equal(loadConfig({ ISSUER: 'https://auth.example.com/' }).issuer, 'https://auth.example.com');
+});
+
+const bad: Array<[string, Record<string, string>]> = [
+  ['PORT', { PORT: 'eighty' }],
+  ['PORT', { PORT: '70000' }],
+  ['ACCESS_TOKEN_TTL', { ACCESS_TOKEN_TTL: '-5' }],
+  ['ACCESS_TOKEN_TTL', { ACCESS_TOKEN_TTL: '10' }],
+  ['ISSUER', { ISSUER: 'not a url' }],
+  ['ISSUER', { ISSUER: 'ftp://auth.example.com' }],
+  ['ISSUER', { ISSUER: 'https://auth.example.com/?x=1' }],
+  ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+  ['REGISTRATION', { REGISTRATION: 'maybe' }],
+  ['REDIS_URL', { REDIS_URL: 'http://localhost:6379' }],
+  ['JWKS_MAX_AGE', { JWKS_MAX_AGE: '1.5' }],
+  ['ARGON2_MEMORY_KIB', { NODE_ENV: 'production', ARGON2_MEMORY_KIB: '1024' }],
+  ['ARGON2_TIME_COST', { NODE_ENV: 'production', ARGON2_TIME_COST: '1' }],
+];
+
+for (const [variable, env] of bad) {
+  t.test(`a bad ${variable} (${JSON.stringify(env)}) is a ConfigError naming it`, async (t) => {
+    t.throws(() => loadConfig(env), { name: 'ConfigError', variable, message: new RegExp(`^${variable}: expected`) });
+  });
+}
+
+t.test('cheap argon2 parameters are refused in production only', async (t) => {
+  t.equal(loadConfig({ ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' }).argon2.memoryCost, 1024);
+  t.throws(() => loadConfig({ NODE_ENV: 'production', ARGON2_MEMORY_KIB: '1024' }), ConfigError);
+});
+
+t.test('a bad REDIS_URL error never echoes the URL, which may hold a password', async (t) => {
+  try {
+    loadConfig({ REDIS_URL: 'http://user:hunter2secret@host' });
+    t.fail('should throw');
+  } catch (error) {
+    t.notMatch((error as Error).message, /hunter2secret/);
+  }
+});

@@ -1,0 +1,136 @@
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { ClientRegistry } from '../../src/clients/registry.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { generateKeyFile } from '../../src/keys/key-file.js';
+import { KeyRing } from '../../src/keys/keyring.js';
+import { writeManifest } from '../../src/keys/manifest.js';
+import { createLogger } from '../../src/logger.js';
+import { MemoryStore } from '../../src/store/memory/memory-store.js';
+import { connectRedis } from '../../src/store/redis/connection.js';
+import { RedisStore } from '../../src/store/redis/redis-store.js';
+import type { Store } from '../../src/store/types.js';
+import type { TestRedis } from './redis-server.js';
+
+/** argon2id parameters cheap enough for tests; production refuses them. */
+export const TEST_ARGON2 = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+
+/** Something with a teardown, as tap's `t` is. */
+export interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+/** A controllable clock, in milliseconds. */
+export interface TestClock {
+  now: number;
+  (): number;
+  advance(seconds: number): void;
+}
+
+/** A clock starting at the real time that tests move by hand. */
+export function testClock(start = Date.now()): TestClock {
+  const clock = (() => clock.now) as TestClock;
+  clock.now = start;
+  clock.advance = (seconds: number) => {
+    clock.now += seconds * 1000;
+  };
+  return clock;
+}
+
+/** A temporary folder removed at teardown. */
+export async function tempDir(t: Teardown, name = 'tokensmith-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), name));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+let sharedKey: Promise<{ dir: string; file: string; kid: string }> | undefined;
+
+/** One RSA key per test process, generated once and copied into each test's KEYS_DIR (generation is slow). */
+export async function keysDirWithKey(t: Teardown, clock: () => number = Date.now): Promise<{ dir: string; kid: string }> {
+  sharedKey ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tokensmith-key-'));
+    const key = await generateKeyFile(dir);
+    process.once('exit', () => void rm(dir, { recursive: true, force: true }));
+    return { dir, file: key.file, kid: key.kid };
+  })();
+  const key = await sharedKey;
+  const dir = await tempDir(t);
+  await copyFile(join(key.dir, key.file), join(dir, key.file));
+  const now = Math.floor(clock() / 1000);
+  await writeManifest(dir, { keys: { [key.kid]: { created_at: now - 3600, activate_at: now - 3600 } } });
+  return { dir, kid: key.kid };
+}
+
+/** The configuration tests run with: loopback issuer, cheap hashing, overrides on top. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info' }), issuer: 'http://127.0.0.1:3000', argon2: TEST_ARGON2, ...overrides };
+}
+
+/** Log lines captured from the app's logger. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    done();
+  }
+  /** Every captured line, parsed. */
+  records(): Record<string, unknown>[] {
+    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+}
+
+/** Which store a test runs against. */
+export type StoreKind = 'memory' | 'redis';
+
+/** Opens a store of the given kind; Redis ones get a fresh key prefix. */
+export async function openTestStore(kind: StoreKind, redis: TestRedis | undefined, clock: () => number): Promise<Store> {
+  if (kind === 'memory') return new MemoryStore(clock);
+  if (!redis) throw new Error('a Redis test store needs startRedis()');
+  return new RedisStore(await connectRedis(redis.url, createLogger('silent')), redis.prefix());
+}
+
+/** Options of a test app. */
+export interface TestAppOptions {
+  store?: StoreKind;
+  redis?: TestRedis;
+  config?: Partial<Config>;
+  /** CLIENTS_FILE entries; the default client `web` when absent. */
+  clients?: unknown[];
+  clock?: TestClock;
+}
+
+/** A built app with what a test needs to look inside. */
+export interface TestApp {
+  app: FastifyInstance;
+  config: Config;
+  keyring: KeyRing;
+  store: Store;
+  logs: LogCapture;
+  clock: TestClock;
+  keysDir: string;
+}
+
+/** Builds the app as server.ts does, against the chosen store, closed at teardown. */
+export async function buildTestApp(t: Teardown, options: TestAppOptions = {}): Promise<TestApp> {
+  const clock = options.clock ?? testClock();
+  const config = testConfig(options.config);
+  const logs = new LogCapture();
+  const logger = createLogger(config.logLevel, logs);
+  const { dir } = await keysDirWithKey(t, clock);
+  const keyring = await KeyRing.open({ ...config, dir, production: false, logger, clock });
+  const store = await openTestStore(options.store ?? 'memory', options.redis, clock);
+  const clients = options.clients ? ClientRegistry.fromEntries(options.clients, config.defaultAudience) : ClientRegistry.load(undefined, config.defaultAudience);
+  const app = await buildApp(config, { store, keyring, clients, logger, clock });
+  t.teardown(() => app.close());
+  return { app, config, keyring, store, logs, clock, keysDir: dir };
+}
+
+/** Form-encodes token request parameters. */
+export function form(params: Record<string, string>): { payload: string; headers: Record<string, string> } {
+  return { payload: new URLSearchParams(params).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+}

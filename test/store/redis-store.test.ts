@@ -1,0 +1,47 @@
+import t from 'tap';
+import { StoreUnavailableError } from '../../src/errors.js';
+import { createLogger } from '../../src/logger.js';
+import { connectRedis } from '../../src/store/redis/connection.js';
+import { RedisStore } from '../../src/store/redis/redis-store.js';
+import { startRedis } from '../helpers/redis-server.js';
+import { storeContract } from './contract.js';
+
+const redis = await startRedis();
+t.teardown(() => redis.close());
+
+t.test('redis store passes the storage contract against a real redis-server', async (t) => {
+  storeContract(t, async () => new RedisStore(await connectRedis(redis.url, createLogger('silent')), redis.prefix()));
+});
+
+t.test('every key the store writes starts with its prefix, and sessions carry an expiry', async (t) => {
+  const prefix = redis.prefix();
+  const client = await connectRedis(redis.url, createLogger('silent'));
+  const store = new RedisStore(client, prefix);
+  t.teardown(() => store.close());
+  await store.users.create({ id: 'u1', username: 'ann', usernameKey: 'ann', passwordHash: 'h', createdAt: 1, disabled: false });
+  await store.sessions.create({ sid: 's1', userId: 'u1', clientId: 'web', scope: '', createdAt: 1, userAgent: '', ip: '' }, 100);
+  const probe = await connectRedis(redis.url, createLogger('silent'));
+  t.teardown(() => probe.close());
+  const keys = (await probe.keys(`${prefix}*`)).sort();
+  t.same(keys, [`${prefix}session:s1`, `${prefix}user:u1`, `${prefix}username:ann`]);
+  const ttl = await probe.ttl(`${prefix}session:s1`);
+  t.ok(ttl > 90 && ttl <= 100, `session TTL ${ttl}`);
+});
+
+t.test('a stopped Redis makes calls fail fast with StoreUnavailableError, and the store recovers by itself', async (t) => {
+  const own = await startRedis();
+  t.teardown(() => own.close());
+  const store = new RedisStore(await connectRedis(own.url, createLogger('silent')), own.prefix());
+  t.teardown(() => store.close());
+  await own.stop();
+  await t.rejects(store.ping(), StoreUnavailableError);
+  await t.rejects(store.users.findById('x'), StoreUnavailableError);
+  await own.restart();
+  let recovered = false;
+  for (let i = 0; i < 60 && !recovered; i++) {
+    recovered = await store.ping().then(() => true, () => false);
+    if (!recovered) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  t.ok(recovered, 'ping answers again after the restart');
+  t.equal(await store.users.create({ id: 'u2', username: 'bob', usernameKey: 'bob', passwordHash: 'h', createdAt: 1, disabled: false }), true, 'scripts load again (NOSCRIPT) after a restart');
+});
