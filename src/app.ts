@@ -65,6 +65,14 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   app.addHook('onRoute', (route) => {
     app.routeCatalog.push(route);
   });
+  // Responses finished during shutdown close their connection, so keep-alive clients cannot hold the server open.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('onClose', async () => {
     deps.keyring.close();
     await deps.store.close();

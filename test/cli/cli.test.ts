@@ -1,0 +1,96 @@
+import { PassThrough, Readable } from 'node:stream';
+import t from 'tap';
+import { runCli } from '../../src/cli/main.js';
+import { hashClientSecret } from '../../src/clients/secret.js';
+import { buildTestApp, form, keysDirWithKey, tempDir, testClock } from '../helpers/app.js';
+import { startRedis } from '../helpers/redis-server.js';
+import { runBuilt } from '../helpers/spawn.js';
+
+const redis = await startRedis();
+t.teardown(() => redis.close());
+
+async function cli(argv: string[], env: Record<string, string> = {}, stdin = '', clock = testClock()) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const code = await runCli(argv, { stdin: Readable.from([stdin]), stdout, stderr, env: { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', ...env }, clock });
+  return { code, out, err };
+}
+
+t.test('clients secret prints a secret and its sha256 hash for CLIENTS_FILE', async (t) => {
+  const { code, out, err } = await cli(['clients', 'secret']);
+  t.equal(code, 0);
+  const secret = /client_secret: +(\S+)/.exec(out)?.[1];
+  const hash = /client_secret_hash: +(\S+)/.exec(out)?.[1];
+  t.match(secret, /^[A-Za-z0-9_-]{43}$/);
+  t.equal(hash, hashClientSecret(secret!));
+  t.match(err, /only the hash/);
+});
+
+t.test('users add reads the password from stdin and writes to the configured Redis', async (t) => {
+  const prefix = redis.prefix();
+  const env = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix };
+  const added = await cli(['users', 'add', 'Operator'], env, 'operator password\n');
+  t.equal(added.code, 0, added.err);
+  t.match(added.out, /^added user Operator \(id [0-9a-f-]{36}\)\n$/);
+  t.notMatch(added.out + added.err, /operator password/, 'the password is never echoed');
+  const again = await cli(['users', 'add', 'operator'], env, 'another password\n');
+  t.equal(again.code, 1);
+  t.match(again.err, /username is taken/);
+  const weak = await cli(['users', 'add', 'newbie'], env, 'short\n');
+  t.equal(weak.code, 1);
+  t.match(weak.err, /at least 8 characters/);
+  const { app } = await buildTestApp(t, { store: 'redis', redis: { ...redis, prefix: () => prefix } });
+  const login = await app.inject({ method: 'POST', url: '/oauth/token', ...form({ grant_type: 'password', username: 'operator', password: 'operator password', client_id: 'web' }) });
+  t.equal(login.statusCode, 200, 'the service sees the user the CLI added');
+});
+
+t.test('keys rotate, list and retire', async (t) => {
+  const clock = testClock();
+  const { dir, kid } = await keysDirWithKey(t, clock);
+  const env = { KEYS_DIR: dir, JWKS_MAX_AGE: '60', KEYS_RELOAD_INTERVAL: '5' };
+  const rotated = await cli(['keys', 'rotate'], env, '', clock);
+  t.equal(rotated.code, 0);
+  const newKid = /added key (\S+):/.exec(rotated.out)?.[1];
+  t.ok(newKid);
+  t.match(rotated.out, new RegExp(`signs from ${new Date((Math.floor(clock() / 1000) + 65) * 1000).toISOString()}`));
+  const listed = await cli(['keys', 'list'], env, '', clock);
+  t.match(listed.out, new RegExp(`${kid}  signing`));
+  t.match(listed.out, new RegExp(`${newKid}  pending`));
+  const early = await cli(['keys', 'retire', kid], env, '', clock);
+  t.equal(early.code, 1);
+  t.match(early.err, /no other key is active yet/);
+  clock.advance(65);
+  const retired = await cli(['keys', 'retire', kid], env, '', clock);
+  t.equal(retired.code, 0, retired.err);
+  const after = await cli(['keys', 'list'], env, '', clock);
+  t.match(after.out, new RegExp(`${kid}  retired`));
+  t.match(after.out, new RegExp(`${newKid}  signing`));
+});
+
+t.test('keys rotate in an empty KEYS_DIR makes a key that signs at once', async (t) => {
+  const dir = await tempDir(t);
+  const rotated = await cli(['keys', 'rotate'], { KEYS_DIR: dir });
+  t.equal(rotated.code, 0);
+  t.match((await cli(['keys', 'list'], { KEYS_DIR: dir })).out, /  signing  /);
+});
+
+t.test('usage errors exit 2 with the usage text; config errors exit 1 naming the variable', async (t) => {
+  for (const argv of [[], ['frobnicate'], ['keys'], ['keys', 'retire'], ['users', 'add'], ['clients']]) {
+    const result = await cli(argv);
+    t.equal(result.code, 2, argv.join(' '));
+    t.match(result.err, /usage: npm run cli/);
+  }
+  const bad = await cli(['keys', 'list'], { JWKS_MAX_AGE: 'soon' });
+  t.equal(bad.code, 1);
+  t.match(bad.err, /^configuration error: JWKS_MAX_AGE/);
+});
+
+t.test('the built CLI runs as `npm run cli` runs it', async (t) => {
+  const run = runBuilt('dist/cli/main.js', ['clients', 'secret'], {});
+  t.equal(await run.exited, 0);
+  t.match(run.stdout(), /client_secret_hash: sha256:[0-9a-f]{64}/);
+});

@@ -1,0 +1,98 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { authenticateClient } from '../../src/clients/authenticate.js';
+import { ClientRegistry } from '../../src/clients/registry.js';
+import { generateClientSecret, hashClientSecret, secretMatches } from '../../src/clients/secret.js';
+import { tempDir } from '../helpers/app.js';
+
+const hash = `sha256:${'ab'.repeat(32)}`;
+
+t.test('with no CLIENTS_FILE: one public client `web` with password and refresh_token', async (t) => {
+  const registry = ClientRegistry.load(undefined, 'api');
+  const web = registry.get('web');
+  t.equal(web?.type, 'public');
+  t.same([...web!.grantTypes], ['password', 'refresh_token']);
+  t.same(web?.audience, ['api'], 'the default audience');
+  t.equal(web?.refreshTokenDelivery, 'body');
+});
+
+t.test('a valid file', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'clients.json');
+  await writeFile(
+    file,
+    JSON.stringify([
+      { client_id: 'web', type: 'public', grant_types: ['password', 'refresh_token'], scope: 'profile orders:read', refresh_token_delivery: 'cookie' },
+      { client_id: 'orders-svc', type: 'confidential', client_secret_hash: hash, grant_types: ['client_credentials'], scope: 'orders:read', audience: ['orders-api'] },
+    ]),
+  );
+  const registry = ClientRegistry.load(file, 'api');
+  t.equal(registry.get('web')?.refreshTokenDelivery, 'cookie');
+  t.same(registry.get('orders-svc')?.audience, ['orders-api']);
+  t.same(registry.allScopes(), ['orders:read', 'profile']);
+});
+
+const badEntries: Array<[string, unknown, RegExp]> = [
+  ['a plain-text secret', { client_id: 'x', type: 'confidential', client_secret: 's3cret', grant_types: ['client_credentials'] }, /plain-text client_secret/],
+  ['a secret hash that is not sha256 hex', { client_id: 'x', type: 'confidential', client_secret_hash: 'md5:abc', grant_types: ['client_credentials'] }, /client_secret_hash/],
+  ['a missing type', { client_id: 'x', grant_types: ['password'] }, /type must be/],
+  ['an unknown grant', { client_id: 'x', type: 'public', grant_types: ['implicit'] }, /grant_types/],
+  ['no grants', { client_id: 'x', type: 'public', grant_types: [] }, /grant_types/],
+  ['a public client with client_credentials', { client_id: 'x', type: 'public', grant_types: ['client_credentials'] }, /public client cannot/],
+  ['a public client with a secret hash', { client_id: 'x', type: 'public', client_secret_hash: hash, grant_types: ['password'] }, /no client_secret_hash/],
+  ['a malformed scope', { client_id: 'x', type: 'public', grant_types: ['password'], scope: 'a "b"' }, /scope/],
+  ['a bad delivery', { client_id: 'x', type: 'public', grant_types: ['password'], refresh_token_delivery: 'url' }, /refresh_token_delivery/],
+  ['an unknown field', { client_id: 'x', type: 'public', grant_types: ['password'], redirect_uri: 'https://x' }, /unknown field/],
+  ['a UUID-shaped client_id', { client_id: '123e4567-e89b-42d3-a456-426614174000', type: 'public', grant_types: ['password'] }, /UUID/],
+  ['a bad audience', { client_id: 'x', type: 'public', grant_types: ['password'], audience: 'api' }, /audience/],
+];
+
+for (const [name, entry, pattern] of badEntries) {
+  t.test(`refused: ${name}, naming the entry`, async (t) => {
+    const good = { client_id: 'ok', type: 'public', grant_types: ['password'] };
+    t.throws(() => ClientRegistry.fromEntries([good, entry], 'api'), { name: 'ConfigError', variable: 'CLIENTS_FILE', message: new RegExp(`entry 1 \\("x"\\)|entry 1 \\("123e`) });
+    t.throws(() => ClientRegistry.fromEntries([entry], 'api'), { message: pattern });
+  });
+}
+
+t.test('refused: duplicate ids, a non-array, malformed JSON, an unreadable file', async (t) => {
+  const web = { client_id: 'web', type: 'public', grant_types: ['password'] };
+  t.throws(() => ClientRegistry.fromEntries([web, web], 'api'), { message: /entry 1 \("web"\) repeats a client_id/ });
+  t.throws(() => ClientRegistry.fromEntries({ web }, 'api'), { message: /JSON array/ });
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'bad.json'), '[{');
+  t.throws(() => ClientRegistry.load(join(dir, 'bad.json'), 'api'), { variable: 'CLIENTS_FILE', message: /not valid JSON/ });
+  t.throws(() => ClientRegistry.load(join(dir, 'missing.json'), 'api'), { variable: 'CLIENTS_FILE', message: /ENOENT/ });
+});
+
+t.test('client secrets: high-entropy, stored as sha256, compared in constant time', async (t) => {
+  const secret = generateClientSecret();
+  t.match(secret, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url');
+  t.not(generateClientSecret(), secret);
+  const stored = hashClientSecret(secret);
+  t.match(stored, /^sha256:[0-9a-f]{64}$/);
+  const digest = Buffer.from(stored.slice(7), 'hex');
+  t.equal(secretMatches(secret, digest), true);
+  t.equal(secretMatches(`${secret}x`, digest), false);
+});
+
+t.test('authenticateClient', async (t) => {
+  const secret = 'the-secret:with+odd chars';
+  const registry = ClientRegistry.fromEntries(
+    [
+      { client_id: 'web', type: 'public', grant_types: ['password'] },
+      { client_id: 'svc:1', type: 'confidential', client_secret_hash: hashClientSecret(secret), grant_types: ['client_credentials'] },
+    ],
+    'api',
+  );
+  const basic = (id: string, s: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(s)}`).toString('base64')}`;
+  t.equal(authenticateClient(registry, { authorization: undefined, clientId: 'web', clientSecret: undefined }).clientId, 'web');
+  t.equal(authenticateClient(registry, { authorization: basic('svc:1', secret), clientId: undefined, clientSecret: undefined }).clientId, 'svc:1', 'form-decoded id and secret in Basic');
+  t.equal(authenticateClient(registry, { authorization: `bAsIc ${basic('svc:1', secret).slice(6)}`, clientId: undefined, clientSecret: undefined }).clientId, 'svc:1', 'scheme is case-insensitive');
+  t.equal(authenticateClient(registry, { authorization: undefined, clientId: 'svc:1', clientSecret: secret }).clientId, 'svc:1');
+  t.throws(() => authenticateClient(registry, { authorization: 'Basic !!!', clientId: undefined, clientSecret: undefined }), { code: 'invalid_client' });
+  t.throws(() => authenticateClient(registry, { authorization: `Basic ${Buffer.from('svc%ZZ:x').toString('base64')}`, clientId: undefined, clientSecret: undefined }), { code: 'invalid_client' }, 'bad percent-encoding');
+  t.throws(() => authenticateClient(registry, { authorization: basic('svc:1', secret), clientId: 'web', clientSecret: undefined }), { code: 'invalid_request' }, 'two different client ids');
+  t.throws(() => authenticateClient(registry, { authorization: undefined, clientId: 'svc:1', clientSecret: undefined }), { code: 'invalid_client' }, 'a confidential client without its secret');
+});

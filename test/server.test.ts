@@ -1,0 +1,89 @@
+import t from 'tap';
+import { tempDir } from './helpers/app.js';
+import { freePort, startRedis } from './helpers/redis-server.js';
+import { runBuilt } from './helpers/spawn.js';
+
+async function waitFor(url: string, deadlineMs = 20_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not answer`);
+}
+
+t.test('a bad configuration value stops the start with one line naming it and a non-zero exit', async (t) => {
+  const run = runBuilt('dist/server.js', [], { PORT: 'abc' });
+  t.equal(await run.exited, 1);
+  t.equal(run.stderr(), 'configuration error: PORT: expected a whole number from 0 to 65535, got "abc"\n');
+});
+
+t.test('production without a key in KEYS_DIR does not start', async (t) => {
+  const dir = await tempDir(t);
+  const run = runBuilt('dist/server.js', [], { NODE_ENV: 'production', KEYS_DIR: dir, PORT: String(await freePort()), HOST: '127.0.0.1' });
+  t.equal(await run.exited, 1);
+  t.match(run.stderr(), /^configuration error: KEYS_DIR: no RSA private key/);
+  t.equal(run.stderr().trim().split('\n').length, 1);
+});
+
+t.test('a CLIENTS_FILE with a plain-text secret does not start', async (t) => {
+  const dir = await tempDir(t);
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(`${dir}/clients.json`, JSON.stringify([{ client_id: 'svc', type: 'confidential', client_secret: 'plain', grant_types: ['client_credentials'] }]));
+  const run = runBuilt('dist/server.js', [], { KEYS_DIR: dir, CLIENTS_FILE: `${dir}/clients.json`, PORT: String(await freePort()), HOST: '127.0.0.1' });
+  t.equal(await run.exited, 1);
+  t.match(run.stderr(), /^configuration error: CLIENTS_FILE: entry 0 \("svc"\) holds a plain-text client_secret/);
+  t.notMatch(run.stderr(), /plain"/);
+});
+
+t.test('the server warns about the embedded store, serves, and on SIGTERM finishes in-flight requests and exits 0', async (t) => {
+  const port = await freePort();
+  const dir = await tempDir(t);
+  const base = `http://127.0.0.1:${port}`;
+  // Costly hashing keeps the registration in flight while the signal arrives.
+  const run = runBuilt('dist/server.js', [], { PORT: String(port), HOST: '127.0.0.1', KEYS_DIR: dir, ARGON2_MEMORY_KIB: '131072', ARGON2_TIME_COST: '6' });
+  t.teardown(() => run.child.kill('SIGKILL'));
+  await waitFor(`${base}/healthz`);
+  t.match(run.stdout(), /REDIS_URL is not set: using the embedded in-memory store/);
+  t.match(run.stdout(), /generated a signing key/);
+  const inFlight = fetch(`${base}/account/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'sigterm', password: 'long enough' }) });
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  run.child.kill('SIGTERM');
+  const response = await inFlight;
+  t.equal(response.status, 201, 'the in-flight request completed');
+  t.equal(response.headers.get('connection'), 'close', 'a response during shutdown closes its connection');
+  t.equal(await run.exited, 0);
+  await t.rejects(fetch(`${base}/healthz`), 'no longer listening');
+  t.match(run.stdout(), /"signal":"SIGTERM"/);
+});
+
+t.test('with REDIS_URL the server keeps its state in Redis: a user registered on one instance logs in on another', async (t) => {
+  const redis = await startRedis();
+  t.teardown(() => redis.close());
+  const dir = await tempDir(t);
+  const env = { KEYS_DIR: dir, HOST: '127.0.0.1', REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix(), ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' };
+  const [portA, portB] = [await freePort(), await freePort()];
+  const a = runBuilt('dist/server.js', [], { ...env, PORT: String(portA) });
+  t.teardown(() => a.child.kill('SIGKILL'));
+  await waitFor(`http://127.0.0.1:${portA}/readyz`);
+  const b = runBuilt('dist/server.js', [], { ...env, PORT: String(portB) });
+  t.teardown(() => b.child.kill('SIGKILL'));
+  await waitFor(`http://127.0.0.1:${portB}/readyz`);
+  t.notMatch(a.stdout(), /embedded in-memory store/);
+  const registered = await fetch(`http://127.0.0.1:${portA}/account/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'shared', password: 'long enough' }) });
+  t.equal(registered.status, 201);
+  const login = await fetch(`http://127.0.0.1:${portB}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', username: 'shared', password: 'long enough', client_id: 'web' }),
+  });
+  t.equal(login.status, 200);
+  a.child.kill('SIGTERM');
+  b.child.kill('SIGTERM');
+  t.equal(await a.exited, 0);
+  t.equal(await b.exited, 0);
+});
