@@ -1,6 +1,8 @@
+import cookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { ClientRegistry } from './clients/registry.js';
 import type { Config } from './config.js';
+import { registerCors } from './http/cors.js';
 import { registerErrorHandlers } from './http/errors.js';
 import { registerFormParser } from './http/form-body.js';
 import { registerRequestLog } from './http/request-log.js';
@@ -11,6 +13,7 @@ import { healthRoutes } from './routes/health.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { tokenRoutes } from './routes/token.js';
 import type { Services } from './services.js';
+import { SessionService } from './sessions/session-service.js';
 import type { Store } from './store/types.js';
 import { PasswordHasher } from './users/password-hasher.js';
 import { UserService } from './users/user-service.js';
@@ -48,6 +51,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     keyring: deps.keyring,
     clients: deps.clients,
     users: new UserService(deps.store.users, new PasswordHasher(config.argon2), clock),
+    sessions: new SessionService(deps.store.sessions, config, clock),
     accessTokens: { keyring: deps.keyring, issuer: config.issuer, ttl: config.accessTokenTtl, clock },
   };
 
@@ -81,6 +85,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   registerFormParser(app);
   registerErrorHandlers(app);
   registerRequestLog(app);
+  registerCors(app, config.allowedOrigins);
+  await app.register(cookie);
 
   await app.register(healthRoutes, services);
   await app.register(discoveryRoutes, services);

@@ -29,6 +29,16 @@ export interface Config {
   clientsFile: string | undefined;
   registration: 'open' | 'closed';
   argon2: Argon2Params;
+  /** Absolute session lifetime in seconds; rotation never extends it. */
+  refreshTokenTtl: number;
+  /** Seconds a session may go unused before it ends; each refresh renews it. */
+  refreshIdleTtl: number;
+  /** Seconds after a rotation during which the spent token may be presented again (0 turns it off). */
+  refreshReuseGrace: number;
+  /** Origins that browser clients may call from with credentials (exact `scheme://host[:port]`). */
+  allowedOrigins: readonly string[];
+  /** Whether the refresh-token cookie is Secure (and `__Secure-` prefixed); false only for plain-http development. */
+  cookieSecure: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -90,6 +100,34 @@ function argon2Params(env: Env, production: boolean): Argon2Params {
   return params;
 }
 
+function origins(env: Env, name: string): string[] {
+  const raw = text(env, name, '')!;
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      let url: URL;
+      try {
+        url = new URL(entry);
+      } catch {
+        throw new ConfigError(name, `expected comma-separated origins like https://app.example.com, got "${entry}"`);
+      }
+      if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== entry) {
+        throw new ConfigError(name, `expected an origin (scheme://host[:port], no path or trailing slash), got "${entry}"`);
+      }
+      return entry;
+    });
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigError(name, `expected true or false, got "${raw}"`);
+}
+
 /** Reads and validates the configuration from environment variables; throws a ConfigError naming the first bad one. */
 export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === 'production';
@@ -110,5 +148,10 @@ export function loadConfig(env: Env = process.env): Config {
     clientsFile: text(env, 'CLIENTS_FILE'),
     registration: oneOf(env, 'REGISTRATION', ['open', 'closed'] as const, 'open'),
     argon2: argon2Params(env, production),
+    refreshTokenTtl: integer(env, 'REFRESH_TOKEN_TTL', 30 * 86_400, 60, 366 * 86_400),
+    refreshIdleTtl: integer(env, 'REFRESH_IDLE_TTL', 7 * 86_400, 60, 366 * 86_400),
+    refreshReuseGrace: integer(env, 'REFRESH_REUSE_GRACE', 10, 0, 300),
+    allowedOrigins: origins(env, 'ALLOWED_ORIGINS'),
+    cookieSecure: boolean(env, 'COOKIE_SECURE', true),
   };
 }

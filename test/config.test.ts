@@ -14,6 +14,15 @@ t.test('defaults', async (t) => {
   t.equal(config.clientsFile, undefined);
   t.same(config.argon2, ARGON2_MINIMUM, 'OWASP minimum by default');
   t.equal(config.production, false);
+  t.equal(config.refreshTokenTtl, 30 * 86400);
+  t.equal(config.refreshIdleTtl, 7 * 86400);
+  t.equal(config.refreshReuseGrace, 10);
+  t.same(config.allowedOrigins, []);
+  t.equal(config.cookieSecure, true);
+});
+
+t.test('ALLOWED_ORIGINS is a comma-separated list of exact origins', async (t) => {
+  t.same(loadConfig({ ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:5173' }).allowedOrigins, ['https://app.example.com', 'http://localhost:5173']);
 });
 
 t.test('ISSUER defaults to the port, and a trailing slash is dropped', async (t) => {
@@ -33,6 +42,12 @@ const bad: Array<[string, Record<string, string>]> = [
   ['REGISTRATION', { REGISTRATION: 'maybe' }],
   ['REDIS_URL', { REDIS_URL: 'http://localhost:6379' }],
   ['JWKS_MAX_AGE', { JWKS_MAX_AGE: '1.5' }],
+  ['REFRESH_REUSE_GRACE', { REFRESH_REUSE_GRACE: '301' }],
+  ['REFRESH_TOKEN_TTL', { REFRESH_TOKEN_TTL: 'forever' }],
+  ['REFRESH_IDLE_TTL', { REFRESH_IDLE_TTL: '0' }],
+  ['ALLOWED_ORIGINS', { ALLOWED_ORIGINS: 'https://app.example.com/' }],
+  ['ALLOWED_ORIGINS', { ALLOWED_ORIGINS: '*' }],
+  ['COOKIE_SECURE', { COOKIE_SECURE: 'no' }],
   ['ARGON2_MEMORY_KIB', { NODE_ENV: 'production', ARGON2_MEMORY_KIB: '1024' }],
   ['ARGON2_TIME_COST', { NODE_ENV: 'production', ARGON2_TIME_COST: '1' }],
 ];

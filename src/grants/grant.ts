@@ -1,6 +1,7 @@
 import type { Client, GrantType } from '../clients/client.js';
 import type { Config } from '../config.js';
-import type { Store } from '../store/types.js';
+import type { SessionService } from '../sessions/session-service.js';
+import type { SessionRecord, Store } from '../store/types.js';
 import type { AccessTokenIssuer } from '../tokens/access-token.js';
 import type { UserService } from '../users/user-service.js';
 
@@ -25,6 +26,7 @@ export interface GrantServices {
   config: Config;
   store: Store;
   users: UserService;
+  sessions: SessionService;
   accessTokens: AccessTokenIssuer;
   clock: () => number;
 }
@@ -38,6 +40,12 @@ export interface TokenResponse {
   refresh_token?: string;
 }
 
+/** What a grant produced: the token response, and the session it belongs to (for cookie delivery). */
+export interface GrantResult {
+  response: TokenResponse;
+  session?: SessionRecord;
+}
+
 /** One grant type: its parameters and its handler, as node-oidc-provider keeps one file per grant. */
 export interface Grant {
   type: GrantType;
@@ -45,5 +53,5 @@ export interface Grant {
   parameters: Readonly<Record<string, ParameterSchema>>;
   /** Those of them that must be present. */
   required: readonly string[];
-  handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices): Promise<TokenResponse>;
+  handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices): Promise<GrantResult>;
 }

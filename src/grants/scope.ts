@@ -1,5 +1,5 @@
 import { oauthError } from '../errors.js';
-import type { Client } from '../clients/client.js';
+import type { ParameterSchema } from './grant.js';
 
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -11,15 +11,27 @@ export function scopeTokens(scope: string): string[] | undefined {
   return [...new Set(tokens)];
 }
 
+/** The `scope` token-request parameter, shared by the grants that take it. */
+export const SCOPE_PARAMETER: ParameterSchema = {
+  type: 'string',
+  maxLength: 1024,
+  description: 'Space-separated scopes (RFC 6749 §3.3); when absent, everything the client (or, on refresh, the session) may have.',
+};
+
 /**
- * The scope to grant: the requested tokens when every one is allowed to the client,
- * all of the client's scopes when none is requested (RFC 6749 §3.3), invalid_scope otherwise.
+ * The scope to grant: the requested tokens when every one is in `allowed`, all of `allowed` when
+ * none is requested (RFC 6749 §3.3), invalid_scope otherwise.
  */
-export function grantScope(client: Client, requested: string | undefined): string {
-  if (requested === undefined || requested.trim() === '') return client.scopes.join(' ');
+export function grantScope(allowed: readonly string[], requested: string | undefined): string {
+  if (requested === undefined || requested.trim() === '') return allowed.join(' ');
   const tokens = scopeTokens(requested);
   if (!tokens) throw oauthError('invalid_scope', 'scope is malformed');
-  const refused = tokens.filter((token) => !client.scopes.includes(token));
-  if (refused.length > 0) throw oauthError('invalid_scope', `scope not allowed for this client: ${refused.join(' ')}`);
+  const refused = tokens.filter((token) => !allowed.includes(token));
+  if (refused.length > 0) throw oauthError('invalid_scope', `scope not allowed: ${refused.join(' ')}`);
   return tokens.join(' ');
+}
+
+/** The tokens of a stored, already valid scope string. */
+export function scopeList(scope: string): string[] {
+  return scope.split(' ').filter(Boolean);
 }

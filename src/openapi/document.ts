@@ -5,6 +5,7 @@ interface RouteSchema {
   description?: string;
   tags?: string[];
   consumes?: string[];
+  security?: Array<Record<string, string[]>>;
   body?: Record<string, unknown>;
   querystring?: Record<string, unknown>;
   response?: Record<string, Record<string, unknown>>;
@@ -42,6 +43,7 @@ function operation(route: RouteOptions): Record<string, unknown> {
   const op: Record<string, unknown> = { summary: schema.summary ?? '', description: schema.description ?? '', tags: schema.tags ?? [] };
   const params = parameters(schema, route.url);
   if (params.length > 0) op.parameters = params;
+  if (schema.security) op.security = schema.security;
   if (schema.body) {
     const content = Object.fromEntries((schema.consumes ?? ['application/json']).map((type) => [type, { schema: schema.body }]));
     op.requestBody = { required: true, content };
@@ -61,5 +63,14 @@ export function openApiDocument(routes: readonly RouteOptions[], info: DocumentI
       path[method.toLowerCase()] = operation(route);
     }
   }
-  return { openapi: '3.1.0', info, paths };
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    components: {
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token of this service (RFC 6750).' },
+      },
+    },
+  };
 }

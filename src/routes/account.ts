@@ -1,13 +1,33 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { oauthError } from '../errors.js';
+import { authenticateUser, type Caller } from '../http/bearer.js';
+import { clearRefreshCookie } from '../http/refresh-cookie.js';
 import type { Services } from '../services.js';
+import type { SessionRecord } from '../store/types.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
+import { profileOf } from '../users/user-service.js';
 import { errorResponses, NO_STORE_HEADERS } from './schemas.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated user of an account route. */
+    caller?: Caller;
+  }
+}
 
 interface RegisterBody {
   username: string;
   password: string;
 }
+
+interface PasswordBody {
+  current_password: string;
+  new_password: string;
+}
+
+const passwordProperty = { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_BYTES } as const;
+const authErrors = errorResponses(400, 401, 503);
+const bearer = [{ bearerAuth: [] }];
 
 const registerSchema = {
   summary: 'Register a user',
@@ -19,21 +39,141 @@ const registerSchema = {
     additionalProperties: false,
     properties: {
       username: { type: 'string', minLength: 1, maxLength: USERNAME_MAX_LENGTH, description: '3 to 254 letters, digits or . _ @ + -; NFKC-normalized, unique in any letter case.' },
-      password: { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_BYTES, description: '8 characters to 1024 bytes.' },
+      password: { ...passwordProperty, description: '8 characters to 1024 bytes.' },
     },
   },
   response: {
-    201: {
-      type: 'object',
-      description: 'The new user.',
-      required: ['id', 'username'],
-      properties: { id: { type: 'string' }, username: { type: 'string' } },
-    },
+    201: { type: 'object', description: 'The new user.', required: ['id', 'username'], properties: { id: { type: 'string' }, username: { type: 'string' } } },
     ...errorResponses(400, 403, 409, 413, 415, 503),
+  },
+};
+
+const profileSchema = {
+  summary: 'The caller\'s profile',
+  description: 'The user the bearer access token speaks for.',
+  tags: ['account'],
+  security: bearer,
+  response: {
+    200: { type: 'object', description: 'The profile.', required: ['id', 'username', 'created_at'], properties: { id: { type: 'string' }, username: { type: 'string' }, created_at: { type: 'integer' } } },
+    ...authErrors,
+  },
+};
+
+const sessionSchema = {
+  type: 'object',
+  required: ['sid', 'client_id', 'created_at', 'last_used_at', 'expires_at', 'user_agent', 'ip', 'current'],
+  properties: {
+    sid: { type: 'string' },
+    client_id: { type: 'string' },
+    created_at: { type: 'integer' },
+    last_used_at: { type: 'integer' },
+    expires_at: { type: 'integer', description: 'The absolute end of the session (epoch seconds).' },
+    user_agent: { type: 'string' },
+    ip: { type: 'string' },
+    current: { type: 'boolean', description: 'Whether this is the session of the calling access token.' },
   },
 } as const;
 
-/** The account routes: POST /account/register. */
+const sessionsSchema = {
+  summary: 'The caller\'s sessions',
+  description: 'Every live session of the user, oldest first. Never includes a token.',
+  tags: ['account'],
+  security: bearer,
+  response: { 200: { type: 'object', description: 'The sessions.', required: ['sessions'], properties: { sessions: { type: 'array', items: sessionSchema } } }, ...authErrors },
+};
+
+const endSessionSchema = {
+  summary: 'End one of the caller\'s sessions',
+  description: 'Ends the session: its refresh token stops working and its access tokens are refused by this service.',
+  tags: ['account'],
+  security: bearer,
+  params: { type: 'object', required: ['sid'], properties: { sid: { type: 'string', maxLength: 64 } } },
+  response: { 204: { description: 'Ended', type: 'null' }, ...errorResponses(400, 401, 404, 503) },
+};
+
+const logoutSchema = {
+  summary: 'Log out',
+  description: 'Ends the session of the calling access token; for cookie clients it also clears the refresh token cookie.',
+  tags: ['account'],
+  security: bearer,
+  response: { 204: { description: 'Logged out', type: 'null' }, ...authErrors },
+};
+
+const logoutAllSchema = {
+  summary: 'Log out everywhere',
+  description: 'Ends every session of the user, this one included.',
+  tags: ['account'],
+  security: bearer,
+  response: { 200: { type: 'object', description: 'How many sessions ended.', required: ['ended'], properties: { ended: { type: 'integer' } } }, ...authErrors },
+};
+
+const passwordSchema = {
+  summary: 'Change the password',
+  description: 'Checks the current password, sets the new one, and ends every other session of the user.',
+  tags: ['account'],
+  security: bearer,
+  body: {
+    type: 'object',
+    required: ['current_password', 'new_password'],
+    additionalProperties: false,
+    properties: { current_password: passwordProperty, new_password: { ...passwordProperty, description: '8 characters to 1024 bytes.' } },
+  },
+  response: { 204: { description: 'Changed', type: 'null' }, ...errorResponses(400, 401, 413, 415, 503) },
+};
+
+function sessionView(session: SessionRecord, currentSid: string) {
+  return {
+    sid: session.sid,
+    client_id: session.clientId,
+    created_at: session.createdAt,
+    last_used_at: session.lastUsedAt,
+    expires_at: session.expiresAt,
+    user_agent: session.userAgent,
+    ip: session.ip,
+    current: session.sid === currentSid,
+  };
+}
+
+/** Routes of a signed-in user, behind a bearer access token (RFC 6750). */
+async function authenticatedRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  app.addHook('preHandler', async (request) => {
+    request.caller = await authenticateUser(request, services);
+  });
+  const caller = (request: FastifyRequest) => request.caller!;
+
+  app.get('/account/me', { schema: profileSchema }, async (request) => profileOf(caller(request).user));
+
+  app.get('/account/sessions', { schema: sessionsSchema }, async (request) => {
+    const { user, claims } = caller(request);
+    return { sessions: (await services.sessions.list(user.id)).map((session) => sessionView(session, claims.sid)) };
+  });
+
+  app.delete('/account/sessions/:sid', { schema: endSessionSchema }, async (request: FastifyRequest<{ Params: { sid: string } }>, reply) => {
+    const session = await services.store.sessions.get(request.params.sid);
+    // Another user's session is answered exactly like one that does not exist.
+    if (!session || session.userId !== caller(request).user.id) throw oauthError('not_found', 'no such session');
+    await services.sessions.end(session.sid);
+    return reply.code(204).send();
+  });
+
+  app.post('/account/logout', { schema: logoutSchema }, async (request, reply) => {
+    const ended = await services.sessions.end(caller(request).claims.sid);
+    const client = ended && services.clients.get(ended.clientId);
+    if (client?.refreshTokenDelivery === 'cookie') clearRefreshCookie(reply, services.config);
+    return reply.code(204).send();
+  });
+
+  app.post('/account/logout-all', { schema: logoutAllSchema }, async (request) => ({ ended: await services.sessions.endAll(caller(request).user.id) }));
+
+  app.post('/account/password', { schema: passwordSchema }, async (request: FastifyRequest<{ Body: PasswordBody }>, reply) => {
+    const { user, claims } = caller(request);
+    await services.users.changePassword(user, request.body.current_password, request.body.new_password);
+    await services.sessions.endAll(user.id, claims.sid);
+    return reply.code(204).send();
+  });
+}
+
+/** The account routes: registration, and the signed-in user's profile, sessions, logout and password. */
 export async function accountRoutes(app: FastifyInstance, services: Services): Promise<void> {
   app.addHook('onSend', async (_request, reply) => {
     reply.headers(NO_STORE_HEADERS);
@@ -43,4 +183,5 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
     const user = await services.users.register(request.body.username, request.body.password);
     return reply.code(201).send({ id: user.id, username: user.username });
   });
+  await app.register(authenticatedRoutes, services);
 }

@@ -1,8 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateClient } from '../clients/authenticate.js';
+import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
+import type { GrantResult, TokenParams } from '../grants/grant.js';
 import { grantParameters, GRANTS } from '../grants/registry.js';
-import type { TokenParams } from '../grants/grant.js';
+import { assertBrowserOrigin, clearRefreshCookie, presentedRefreshToken, setRefreshCookie } from '../http/refresh-cookie.js';
 import type { Services } from '../services.js';
 import { errorResponses, NO_STORE_HEADERS } from './schemas.js';
 
@@ -19,7 +21,7 @@ const tokenBodySchema = {
 
 const tokenResponseSchema = {
   type: 'object',
-  description: 'An access token (RFC 6749 §5.1), an RS256 JWT (RFC 9068).',
+  description: 'An access token (RFC 6749 §5.1), an RS256 JWT (RFC 9068). Cookie clients get the refresh token as an HttpOnly cookie instead of in the body.',
   required: ['access_token', 'token_type', 'expires_in', 'scope'],
   properties: {
     access_token: { type: 'string' },
@@ -30,40 +32,97 @@ const tokenResponseSchema = {
   },
 } as const;
 
+const logoutBodySchema = {
+  type: 'object',
+  required: ['client_id'],
+  properties: {
+    client_id: { type: 'string', maxLength: 128, description: 'The client the session belongs to.' },
+    refresh_token: { type: 'string', maxLength: 512, description: 'The refresh token, unless sent as the cookie.' },
+  },
+} as const;
+
+const tokenSchema = {
+  summary: 'Issue tokens',
+  description: 'The token endpoint (RFC 6749 §3.2). Grants: password (first-party clients only), refresh_token (rotating; cookie clients send the cookie).',
+  tags: ['oauth'],
+  consumes: ['application/x-www-form-urlencoded', 'application/json'],
+  body: tokenBodySchema,
+  response: { 200: tokenResponseSchema, ...errorResponses(400, 401, 403, 413, 415, 503) },
+};
+
+const logoutSchema = {
+  summary: 'End a session with its refresh token',
+  description:
+    'Ends the session a refresh token (cookie or body) belongs to and clears the cookie. Answers 204 whether or not the token was live, as RFC 7009 §2.2 does for revocation.',
+  tags: ['oauth'],
+  consumes: ['application/x-www-form-urlencoded', 'application/json'],
+  body: logoutBodySchema,
+  response: { 204: { description: 'Logged out', type: 'null' }, ...errorResponses(400, 401, 403, 413, 415, 503) },
+};
+
 function requireParameters(params: TokenParams, names: readonly string[]): void {
   const missing = names.filter((name) => params[name] === undefined || params[name] === '');
   if (missing.length > 0) throw oauthError('invalid_request', `missing parameter: ${missing.join(', ')}`);
 }
 
-/** POST /oauth/token: the token endpoint (RFC 6749 §3.2), dispatching to the grant registry. */
+const noStore = async (_request: FastifyRequest, reply: FastifyReply) => {
+  reply.headers(NO_STORE_HEADERS);
+};
+
+/** For cookie clients, the refresh token the request presents comes from the cookie (after the Origin checks). */
+function withCookieToken(request: FastifyRequest, services: Services, client: Client, params: TokenParams): TokenParams {
+  if (client.refreshTokenDelivery !== 'cookie') return params;
+  if (params.grant_type !== 'refresh_token') {
+    assertBrowserOrigin(request, services.config, false);
+    return params;
+  }
+  return { ...params, refresh_token: presentedRefreshToken(request, services.config, params.refresh_token) };
+}
+
+/** Moves the refresh token of a cookie client's response from the body into the cookie. */
+function deliver(reply: FastifyReply, services: Services, client: Client, result: GrantResult) {
+  const { refresh_token: refreshToken, ...body } = result.response;
+  if (client.refreshTokenDelivery !== 'cookie' || refreshToken === undefined || !result.session) return result.response;
+  const maxAge = result.session.expiresAt - Math.floor(services.clock() / 1000);
+  setRefreshCookie(reply, services.config, refreshToken, maxAge);
+  return body;
+}
+
+/** POST /oauth/token (RFC 6749 §3.2), dispatching to the grant registry; POST /oauth/logout for refresh-token holders. */
 export async function tokenRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const clientOf = (request: FastifyRequest, params: TokenParams) =>
+    authenticateClient(services.clients, { authorization: request.headers.authorization, clientId: params.client_id, clientSecret: params.client_secret });
+
   app.post(
     '/oauth/token',
     {
-      schema: {
-        summary: 'Issue tokens',
-        description: 'The token endpoint (RFC 6749 §3.2). Grants: password (first-party clients only).',
-        tags: ['oauth'],
-        consumes: ['application/x-www-form-urlencoded', 'application/json'],
-        body: tokenBodySchema,
-        response: { 200: tokenResponseSchema, ...errorResponses(400, 401, 413, 415, 503) },
-      },
-      onSend: async (_request, reply) => {
-        reply.headers(NO_STORE_HEADERS);
-      },
+      schema: tokenSchema,
+      onSend: noStore,
     },
-    async (request: FastifyRequest<{ Body: TokenParams }>) => {
-      const params = request.body;
-      const client = authenticateClient(services.clients, {
-        authorization: request.headers.authorization,
-        clientId: params.client_id,
-        clientSecret: params.client_secret,
-      });
-      const grant = GRANTS.get(params.grant_type!);
+    async (request: FastifyRequest<{ Body: TokenParams }>, reply) => {
+      const client = clientOf(request, request.body);
+      const grant = GRANTS.get(request.body.grant_type!);
       if (!grant) throw oauthError('unsupported_grant_type', 'grant_type is not supported');
       if (!client.grantTypes.has(grant.type)) throw oauthError('unauthorized_client', `this client may not use the ${grant.type} grant`);
+      const params = withCookieToken(request, services, client, request.body);
       requireParameters(params, grant.required);
-      return grant.handle(params, client, { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' }, services);
+      const result = await grant.handle(params, client, { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' }, services);
+      return deliver(reply, services, client, result);
+    },
+  );
+
+  app.post(
+    '/oauth/logout',
+    {
+      schema: logoutSchema,
+      onSend: noStore,
+    },
+    async (request: FastifyRequest<{ Body: TokenParams }>, reply) => {
+      const client = clientOf(request, request.body);
+      const token = withCookieToken(request, services, client, { ...request.body, grant_type: 'refresh_token' }).refresh_token;
+      if (token) await services.sessions.endByRefreshToken(token, client);
+      if (client.refreshTokenDelivery === 'cookie') clearRefreshCookie(reply, services.config);
+      return reply.code(204).send();
     },
   );
 }

@@ -26,6 +26,8 @@ export interface UserStore {
   findByUsernameKey(usernameKey: string): Promise<UserRecord | undefined>;
   /** Replaces a user's password hash; false when there is no such user. */
   setPasswordHash(id: string, passwordHash: string): Promise<boolean>;
+  /** Disables or re-enables a user; false when there is no such user. */
+  setDisabled(id: string, disabled: boolean): Promise<boolean>;
 }
 
 /** A login session: the family of tokens one login started. */
@@ -33,17 +35,73 @@ export interface SessionRecord {
   sid: string;
   userId: string;
   clientId: string;
+  /** The scope granted at login; refreshes may narrow an access token's scope, never this. */
   scope: string;
   /** Epoch seconds. */
   createdAt: number;
+  lastUsedAt: number;
+  /** When the session ends at the latest (epoch seconds); rotation never extends it. */
+  expiresAt: number;
   userAgent: string;
   ip: string;
 }
 
-/** Sessions, each with an expiry after which it is gone, as in Redis. */
+/** How a new session is stored. */
+export interface SessionOptions {
+  /** The first refresh token's hash; absent for a session without refresh tokens. */
+  refreshTokenHash?: string;
+  /** Seconds the session may stay unused (its store TTL, capped by expiresAt). */
+  idleTtl: number;
+}
+
+/** A refresh-token rotation request; one atomic step in the store. */
+export interface RotationRequest {
+  tokenHash: string;
+  clientId: string;
+  newTokenHash: string;
+  /** The new token sealed under a key derived from the presented one (see sealSuccessor). */
+  sealedSuccessor: string;
+  /** Epoch milliseconds. */
+  now: number;
+  /** Milliseconds after a rotation during which the previous token still refreshes (RFC 9700 §4.14.2 leaves room for this). */
+  graceMs: number;
+  idleTtl: number;
+  /** Seconds a revoked sid stays listed: the access-token lifetime. */
+  revokedTtl: number;
+}
+
+/** What a rotation did. */
+export type RotationResult =
+  /** The presented token was the newest: it is spent, the new one is current. */
+  | { outcome: 'rotated'; session: SessionRecord }
+  /** The presented token is the newest one's predecessor, within the grace: the current token stays current. */
+  | { outcome: 'grace'; session: SessionRecord; sealedSuccessor: string }
+  /** A spent token outside the grace: the whole session was revoked. */
+  | { outcome: 'reused'; sid: string }
+  /** The user is disabled or gone: the session was revoked. */
+  | { outcome: 'inactive_user'; sid: string }
+  /** Unknown, expired, or another client's token: nothing changed. */
+  | { outcome: 'invalid' };
+
+/**
+ * Sessions and their refresh tokens. Every key a session writes expires (Redis never grows with dead
+ * sessions); an ended session's sid stays on a revoked list for one access-token lifetime.
+ */
 export interface SessionStore {
-  create(session: SessionRecord, ttlSeconds: number): Promise<void>;
+  create(session: SessionRecord, options: SessionOptions): Promise<void>;
   get(sid: string): Promise<SessionRecord | undefined>;
+  /** The live session a refresh token (current or spent) belongs to; reads only. */
+  findByRefreshToken(tokenHash: string): Promise<SessionRecord | undefined>;
+  /** Rotates a refresh token atomically: rotation, grace, reuse detection and revocation are one step. */
+  rotate(request: RotationRequest): Promise<RotationResult>;
+  /** The user's live sessions, oldest first. */
+  listForUser(userId: string): Promise<SessionRecord[]>;
+  /** Ends a session and lists its sid as revoked; returns it, or undefined when there was none. */
+  end(sid: string, revokedTtl: number): Promise<SessionRecord | undefined>;
+  /** Ends every session of a user but `keepSid`; returns how many ended. */
+  endAllForUser(userId: string, revokedTtl: number, keepSid?: string): Promise<number>;
+  /** Whether a sid was ended within the last access-token lifetime. */
+  isRevoked(sid: string): Promise<boolean>;
 }
 
 /** All of the service's state. */

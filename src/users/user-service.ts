@@ -58,6 +58,14 @@ export class UserService {
     }
     return user;
   }
+
+  /** Replaces a user's password after checking the current one; invalid_grant when it is wrong. */
+  async changePassword(user: UserRecord, current: string, next: string): Promise<void> {
+    assertPasswordSize(current);
+    assertPasswordPolicy(next);
+    if (!(await this.hasher.verify(user.passwordHash, normalizePassword(current)))) throw oauthError('invalid_grant', 'the current password is wrong');
+    await this.users.setPasswordHash(user.id, await this.hasher.hash(normalizePassword(next)));
+  }
 }
 
 /** The profile fields a client may see. */

@@ -6,7 +6,7 @@ t.test('one JSON log line per request, and no password, token, secret, Authoriza
   const secret = 'client-secret-NEVER-LOGGED-7f3a';
   const { app, logs } = await buildTestApp(t, {
     clients: [
-      { client_id: 'web', type: 'public', grant_types: ['password'], scope: 'profile' },
+      { client_id: 'web', type: 'public', grant_types: ['password', 'refresh_token'], scope: 'profile' },
       { client_id: 'svc', type: 'confidential', client_secret_hash: hashClientSecret(secret), grant_types: ['password'] },
     ],
   });
@@ -14,7 +14,9 @@ t.test('one JSON log line per request, and no password, token, secret, Authoriza
   await app.inject({ method: 'POST', url: '/account/register', payload: { username: 'logan', password } });
   const login = await app.inject({ method: 'POST', url: '/oauth/token', ...form({ grant_type: 'password', username: 'logan', password, client_id: 'web' }) });
   const accessToken = login.json().access_token as string;
+  const refreshToken = login.json().refresh_token as string;
   t.ok(accessToken);
+  t.ok(refreshToken);
   const basic = `Basic ${Buffer.from(`svc:${secret}`).toString('base64')}`;
   const cookie = 'session=cookie-NEVER-LOGGED-c0ff';
   const requests = [
@@ -22,14 +24,16 @@ t.test('one JSON log line per request, and no password, token, secret, Authoriza
     app.inject({ method: 'POST', url: '/oauth/token', ...form({ grant_type: 'password', username: 'logan', password, client_id: 'svc', client_secret: secret }) }),
     app.inject({ method: 'GET', url: `/healthz?access_token=${accessToken}`, headers: { authorization: `Bearer ${accessToken}`, cookie } }),
     app.inject({ method: 'GET', url: `/no-such-route?token=${accessToken}` }),
+    app.inject({ method: 'POST', url: '/oauth/token', ...form({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'web' }) }),
+    app.inject({ method: 'POST', url: '/account/password', headers: { authorization: `Bearer ${accessToken}` }, payload: { current_password: password, new_password: `${password}-new` } }),
   ];
   await Promise.all(requests);
   const text = logs.lines.join('\n');
-  for (const needle of [password, secret, accessToken, accessToken.split('.')[2]!, 'cookie-NEVER-LOGGED', basic.slice(6)]) {
+  for (const needle of [password, secret, accessToken, accessToken.split('.')[2]!, refreshToken, 'cookie-NEVER-LOGGED', basic.slice(6)]) {
     t.notOk(text.includes(needle), `not in logs: ${needle.slice(0, 24)}…`);
   }
   const requestLines = logs.records().filter((record) => record.msg === 'request');
-  t.equal(requestLines.length, 6, 'one line for each of the six requests');
+  t.equal(requestLines.length, 8, 'one line for each of the eight requests');
   const health = requestLines.find((record) => record.path === '/healthz');
   t.match(health, { method: 'GET', path: '/healthz', status: 200, ip: '127.0.0.1' });
   t.type(health?.ms, 'number');

@@ -37,7 +37,8 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.equal(response.headers['cache-control'], 'no-store');
       t.equal(response.headers.pragma, 'no-cache');
       const body = response.json();
-      t.same(Object.keys(body).sort(), ['access_token', 'expires_in', 'scope', 'token_type']);
+      t.same(Object.keys(body).sort(), ['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type'], 'a refresh token for a client allowed the refresh_token grant');
+      t.match(body.refresh_token, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url');
       t.equal(body.token_type, 'Bearer');
       t.equal(body.expires_in, config.accessTokenTtl);
       t.equal(body.scope, 'profile orders:read', 'all of the client\'s scopes when none is asked for');
@@ -175,6 +176,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       const viaBasic = await token(params, { authorization: basic('backoffice', SECRET) });
       t.equal(viaBasic.statusCode, 200);
       t.same(decodeJwt(viaBasic.json().access_token).aud, ['admin-api', 'audit-api'], 'the client\'s audience');
+      t.equal(viaBasic.json().refresh_token, undefined, 'no refresh token for a client without the refresh_token grant');
       const viaPost = await token({ ...params, client_id: 'backoffice', client_secret: SECRET });
       t.equal(viaPost.statusCode, 200);
       const wrong = await token(params, { authorization: basic('backoffice', 'wrong') });

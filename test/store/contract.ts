@@ -1,19 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
-import type { SessionRecord, Store, UserRecord } from '../../src/store/types.js';
+import type { RotationRequest, SessionRecord, Store, UserRecord } from '../../src/store/types.js';
 
 function user(overrides: Partial<UserRecord> = {}): UserRecord {
   const id = randomUUID();
   return { id, username: `user-${id.slice(0, 8)}`, usernameKey: `user-${id.slice(0, 8)}`, passwordHash: '$argon2id$v=19$m=1024,t=1,p=1$c2FsdA$aGFzaA', createdAt: 1_700_000_000, disabled: false, ...overrides };
 }
 
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
 function session(overrides: Partial<SessionRecord> = {}): SessionRecord {
-  return { sid: randomUUID(), userId: randomUUID(), clientId: 'web', scope: 'profile orders:read', createdAt: 1_700_000_000, userAgent: 'Mozilla/5.0 (X11) «ü»', ip: '127.0.0.1', ...overrides };
+  return {
+    sid: randomUUID(),
+    userId: randomUUID(),
+    clientId: 'web',
+    scope: 'profile orders:read',
+    createdAt: nowSeconds(),
+    lastUsedAt: nowSeconds(),
+    expiresAt: nowSeconds() + 3600,
+    userAgent: 'Mozilla/5.0 (X11) «ü»',
+    ip: '127.0.0.1',
+    ...overrides,
+  };
 }
 
 /**
  * The storage contract: every adapter runs these same tests (against a real Redis server for the
- * Redis store), as node-oidc-provider runs one suite against every adapter.
+ * Redis store), as node-oidc-provider runs one suite against every adapter. Time is real: Redis expires keys by its own clock.
  */
 export function storeContract(t: Test, open: () => Promise<Store>): void {
   let store: Store;
@@ -23,6 +36,19 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
   t.afterEach(async () => {
     await store.close();
   });
+
+  /** A user with a session whose refresh token hash is `rt-0`. */
+  async function userWithSession(overrides: Partial<SessionRecord> = {}) {
+    const owner = user();
+    await store.users.create(owner);
+    const record = session({ userId: owner.id, ...overrides });
+    await store.sessions.create(record, { refreshTokenHash: `rt-0-${record.sid}`, idleTtl: 600 });
+    return { owner, record, first: `rt-0-${record.sid}` };
+  }
+
+  function rotation(tokenHash: string, newTokenHash: string, overrides: Partial<RotationRequest> = {}): RotationRequest {
+    return { tokenHash, clientId: 'web', newTokenHash, sealedSuccessor: `sealed:${newTokenHash}`, now: Date.now(), graceMs: 10_000, idleTtl: 600, revokedTtl: 900, ...overrides };
+  }
 
   t.test('ping answers while the store is up', async (t) => {
     await t.resolves(store.ping());
@@ -55,13 +81,17 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.equal(await store.users.findByUsernameKey('nobody-' + randomUUID()), undefined);
   });
 
-  t.test('setPasswordHash replaces the hash of an existing user only', async (t) => {
+  t.test('setPasswordHash and setDisabled change an existing user only', async (t) => {
     const record = user();
     await store.users.create(record);
     t.equal(await store.users.setPasswordHash(record.id, 'new-hash'), true);
-    t.equal((await store.users.findById(record.id))?.passwordHash, 'new-hash');
+    t.equal(await store.users.setDisabled(record.id, true), true);
+    t.match(await store.users.findById(record.id), { passwordHash: 'new-hash', disabled: true });
+    t.equal(await store.users.setDisabled(record.id, false), true);
+    t.equal((await store.users.findById(record.id))?.disabled, false);
     const ghost = randomUUID();
     t.equal(await store.users.setPasswordHash(ghost, 'x'), false);
+    t.equal(await store.users.setDisabled(ghost, true), false);
     t.equal(await store.users.findById(ghost), undefined, 'no stray record is created');
   });
 
@@ -75,18 +105,115 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.equal((await store.users.findById(record.id))?.disabled, false);
   });
 
-  t.test('a session is stored and read back field for field', async (t) => {
-    const record = session();
-    await store.sessions.create(record, 60);
+  t.test('a session is stored and read back field for field, and found by its refresh token', async (t) => {
+    const { record, first } = await userWithSession();
     t.same(await store.sessions.get(record.sid), record);
+    t.same(await store.sessions.findByRefreshToken(first), record);
     t.equal(await store.sessions.get(randomUUID()), undefined);
+    t.equal(await store.sessions.findByRefreshToken('unknown'), undefined);
   });
 
-  t.test('a session expires after its TTL, as a Redis key does', async (t) => {
-    const record = session();
-    await store.sessions.create(record, 1);
+  t.test('a session expires after its idle TTL, as a Redis key does', async (t) => {
+    const owner = user();
+    const record = session({ userId: owner.id });
+    await store.sessions.create(record, { idleTtl: 1 });
     t.ok(await store.sessions.get(record.sid), 'present before the TTL');
     await new Promise((resolve) => setTimeout(resolve, 1100));
     t.equal(await store.sessions.get(record.sid), undefined, 'gone after the TTL');
+    t.same(await store.sessions.listForUser(owner.id), [], 'and no longer listed');
+  });
+
+  t.test('rotation: the current token is spent for the new one; the old one is then the predecessor', async (t) => {
+    const { record, first } = await userWithSession();
+    const rotated = await store.sessions.rotate(rotation(first, 'rt-1'));
+    t.equal(rotated.outcome, 'rotated');
+    t.equal(rotated.outcome === 'rotated' && rotated.session.sid, record.sid);
+    t.same(await store.sessions.findByRefreshToken('rt-1'), await store.sessions.get(record.sid));
+    const again = await store.sessions.rotate(rotation('rt-1', 'rt-2'));
+    t.equal(again.outcome, 'rotated', 'the new token rotates in turn');
+  });
+
+  t.test('grace: the predecessor within the grace gets the sealed successor and changes nothing', async (t) => {
+    const { record, first } = await userWithSession();
+    await store.sessions.rotate(rotation(first, 'rt-1'));
+    const grace = await store.sessions.rotate(rotation(first, 'rt-unused'));
+    t.same(grace.outcome === 'grace' && [grace.session.sid, grace.sealedSuccessor], [record.sid, 'sealed:rt-1']);
+    t.equal((await store.sessions.rotate(rotation('rt-1', 'rt-2'))).outcome, 'rotated', 'rt-1 stayed current');
+  });
+
+  t.test('reuse: the predecessor after the grace revokes the whole session', async (t) => {
+    const { record, first } = await userWithSession();
+    await store.sessions.rotate(rotation(first, 'rt-1', { now: Date.now() - 20_000 }));
+    const reused = await store.sessions.rotate(rotation(first, 'rt-x'));
+    t.same(reused, { outcome: 'reused', sid: record.sid });
+    t.equal(await store.sessions.get(record.sid), undefined);
+    t.equal(await store.sessions.isRevoked(record.sid), true);
+    t.same(await store.sessions.rotate(rotation('rt-1', 'rt-2')), { outcome: 'invalid' }, 'the newest token died with it');
+  });
+
+  t.test('reuse: a token older than the predecessor revokes at once, grace or not', async (t) => {
+    const { record, first } = await userWithSession();
+    await store.sessions.rotate(rotation(first, 'rt-1'));
+    await store.sessions.rotate(rotation('rt-1', 'rt-2'));
+    t.equal((await store.sessions.rotate(rotation(first, 'rt-x'))).outcome, 'reused');
+    t.equal(await store.sessions.get(record.sid), undefined);
+  });
+
+  t.test('a grace of 0 makes any second use a reuse', async (t) => {
+    const { first } = await userWithSession();
+    await store.sessions.rotate(rotation(first, 'rt-1', { graceMs: 0, now: Date.now() - 1 }));
+    t.equal((await store.sessions.rotate(rotation(first, 'rt-x', { graceMs: 0 }))).outcome, 'reused');
+  });
+
+  t.test('another client, an unknown token, a disabled user', async (t) => {
+    const { owner, record, first } = await userWithSession();
+    t.same(await store.sessions.rotate(rotation(first, 'rt-1', { clientId: 'other' })), { outcome: 'invalid' });
+    t.ok(await store.sessions.get(record.sid), 'another client changes nothing');
+    t.same(await store.sessions.rotate(rotation('never-issued', 'rt-1')), { outcome: 'invalid' });
+    await store.users.setDisabled(owner.id, true);
+    t.same(await store.sessions.rotate(rotation(first, 'rt-1')), { outcome: 'inactive_user', sid: record.sid });
+    t.equal(await store.sessions.get(record.sid), undefined, 'a disabled user\'s session ends');
+  });
+
+  t.test('a session past its absolute expiry does not rotate, whatever its idle TTL', async (t) => {
+    const { first } = await userWithSession({ expiresAt: nowSeconds() + 5 });
+    t.same(await store.sessions.rotate(rotation(first, 'rt-1', { now: Date.now() + 6000 })), { outcome: 'invalid' });
+  });
+
+  t.test('50 concurrent rotations of one token: one rotates, the rest get the grace, one family branch', async (t) => {
+    const { first } = await userWithSession();
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.sessions.rotate(rotation(first, `rt-new-${i}`))));
+    const rotated = results.filter((r) => r.outcome === 'rotated');
+    t.equal(rotated.length, 1);
+    const winner = results.findIndex((r) => r.outcome === 'rotated');
+    t.ok(results.every((r) => r.outcome === 'rotated' || (r.outcome === 'grace' && r.sealedSuccessor === `sealed:rt-new-${winner}`)));
+    t.same((await store.sessions.rotate(rotation(`rt-new-${(winner + 1) % 50}`, 'x'))).outcome, 'invalid', 'losers\' tokens were never stored');
+  });
+
+  t.test('sessions are listed per user; end and endAllForUser revoke', async (t) => {
+    const owner = user();
+    await store.users.create(owner);
+    const [a, b, c] = [0, 1, 2].map((i) => session({ userId: owner.id, createdAt: nowSeconds() + i }));
+    for (const record of [a!, b!, c!]) await store.sessions.create(record, { idleTtl: 600 });
+    const other = session();
+    await store.sessions.create(other, { idleTtl: 600 });
+    t.same((await store.sessions.listForUser(owner.id)).map((s) => s.sid), [a!.sid, b!.sid, c!.sid]);
+    t.same(await store.sessions.end(a!.sid, 900), a);
+    t.equal(await store.sessions.isRevoked(a!.sid), true);
+    t.equal(await store.sessions.end(a!.sid, 900), undefined, 'ending twice finds nothing');
+    t.equal(await store.sessions.endAllForUser(owner.id, 900, c!.sid), 1, 'b ends, c is kept');
+    t.same((await store.sessions.listForUser(owner.id)).map((s) => s.sid), [c!.sid]);
+    t.equal(await store.sessions.isRevoked(b!.sid), true);
+    t.equal(await store.sessions.isRevoked(c!.sid), false);
+    t.ok(await store.sessions.get(other.sid), 'another user\'s session is untouched');
+  });
+
+  t.test('a revoked sid is listed for the revoked TTL only', async (t) => {
+    const record = session();
+    await store.sessions.create(record, { idleTtl: 600 });
+    await store.sessions.end(record.sid, 1);
+    t.equal(await store.sessions.isRevoked(record.sid), true);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    t.equal(await store.sessions.isRevoked(record.sid), false);
   });
 }

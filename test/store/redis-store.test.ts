@@ -19,13 +19,18 @@ t.test('every key the store writes starts with its prefix, and sessions carry an
   const store = new RedisStore(client, prefix);
   t.teardown(() => store.close());
   await store.users.create({ id: 'u1', username: 'ann', usernameKey: 'ann', passwordHash: 'h', createdAt: 1, disabled: false });
-  await store.sessions.create({ sid: 's1', userId: 'u1', clientId: 'web', scope: '', createdAt: 1, userAgent: '', ip: '' }, 100);
+  const now = Math.floor(Date.now() / 1000);
+  await store.sessions.create({ sid: 's1', userId: 'u1', clientId: 'web', scope: '', createdAt: now, lastUsedAt: now, expiresAt: now + 1000, userAgent: '', ip: '' }, { idleTtl: 100, refreshTokenHash: 'h1' });
   const probe = await connectRedis(redis.url, createLogger('silent'));
   t.teardown(() => probe.close());
   const keys = (await probe.keys(`${prefix}*`)).sort();
-  t.same(keys, [`${prefix}session:s1`, `${prefix}user:u1`, `${prefix}username:ann`]);
+  t.same(keys, [`${prefix}refresh:h1`, `${prefix}session:s1`, `${prefix}user-sessions:u1`, `${prefix}user:u1`, `${prefix}username:ann`]);
   const ttl = await probe.ttl(`${prefix}session:s1`);
-  t.ok(ttl > 90 && ttl <= 100, `session TTL ${ttl}`);
+  t.ok(ttl > 90 && ttl <= 100, `session TTL ${ttl}: the idle TTL`);
+  for (const key of [`${prefix}refresh:h1`, `${prefix}user-sessions:u1`]) {
+    const keyTtl = await probe.ttl(key);
+    t.ok(keyTtl > 990 && keyTtl <= 1000, `${key} lives until the absolute expiry (${keyTtl})`);
+  }
 });
 
 t.test('a stopped Redis makes calls fail fast with StoreUnavailableError, and the store recovers by itself', async (t) => {

@@ -32,6 +32,20 @@ export class ExpiringMap<V> {
     return entry.value;
   }
 
+  /** Sets a new TTL on a live entry (Redis PEXPIRE); false when there is none. */
+  expire(key: string, ttlMs: number): boolean {
+    const value = this.get(key);
+    if (value === undefined) return false;
+    this.set(key, value, ttlMs);
+    return true;
+  }
+
+  /** Milliseconds until an entry expires: undefined when absent, Infinity when it never expires (Redis PTTL). */
+  ttl(key: string): number | undefined {
+    if (this.get(key) === undefined) return undefined;
+    return this.#entries.get(key)!.expiresAt - this.#clock();
+  }
+
   has(key: string): boolean {
     return this.get(key) !== undefined;
   }

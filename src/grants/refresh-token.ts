@@ -1,0 +1,27 @@
+import type { Client } from '../clients/client.js';
+import type { Grant, GrantResult, GrantServices, RequestOrigin, TokenParams } from './grant.js';
+import { SCOPE_PARAMETER, grantScope, scopeList } from './scope.js';
+import { sessionTokenResponse } from './token-response.js';
+
+/**
+ * The refresh_token grant (RFC 6749 §6) with rotation: every use returns a new refresh token and
+ * spends the old one. The scope may narrow for the new access token; the session keeps its grant.
+ * For cookie clients the token route takes the refresh token from the cookie.
+ */
+export const refreshTokenGrant: Grant = {
+  type: 'refresh_token',
+  parameters: {
+    refresh_token: { type: 'string', maxLength: 512, description: 'The refresh token; cookie clients send it as the cookie instead.' },
+    scope: SCOPE_PARAMETER,
+  },
+  required: ['refresh_token'],
+
+  async handle(params: TokenParams, client: Client, _origin: RequestOrigin, services: GrantServices): Promise<GrantResult> {
+    // RFC 6749 §6: a scope beyond the original grant is invalid_scope. It is checked before rotating, so that a
+    // refused request does not spend the token; without a scope parameter this costs no extra store read.
+    if (params.scope !== undefined) await services.sessions.checkScope(params.refresh_token!, client, params.scope);
+    const { session, refreshToken } = await services.sessions.refresh(params.refresh_token!, client);
+    const scope = grantScope(scopeList(session.scope), params.scope);
+    return sessionTokenResponse(services, client, session, scope, refreshToken);
+  },
+};

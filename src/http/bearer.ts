@@ -1,0 +1,55 @@
+import type { FastifyRequest } from 'fastify';
+import { oauthError, ServiceError } from '../errors.js';
+import type { Services } from '../services.js';
+import type { UserRecord } from '../store/types.js';
+import { verifyAccessToken, type AccessTokenClaims } from '../tokens/verify.js';
+
+/** The realm in WWW-Authenticate challenges (RFC 6750 §3). */
+export const REALM = 'tokensmith';
+
+// RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+
+/** Who a valid access token speaks for. */
+export interface Caller {
+  claims: AccessTokenClaims & { sid: string };
+  user: UserRecord;
+}
+
+function challenge(error?: 'invalid_token' | 'invalid_request', description?: string): Record<string, string> {
+  const parts = [`realm="${REALM}"`];
+  if (error) parts.push(`error="${error}"`);
+  if (description) parts.push(`error_description="${description}"`);
+  return { 'www-authenticate': `Bearer ${parts.join(', ')}` };
+}
+
+/** The bearer token of the Authorization header (RFC 6750 §2.1); tokens in the query string are never read. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  if (authorization === undefined || !/^bearer(\s|$)/i.test(authorization)) return undefined;
+  const match = BEARER.exec(authorization.trim());
+  if (!match) throw oauthError('invalid_request', 'the Authorization header is malformed', challenge('invalid_request'));
+  return match[1];
+}
+
+/**
+ * Authenticates a user's request: a valid access token of this service (verified strictly), of a
+ * session that has not been ended, for a user who still exists and is enabled. Failures are
+ * 401 invalid_token with an RFC 6750 §3 challenge.
+ */
+export async function authenticateUser(request: FastifyRequest, services: Services): Promise<Caller> {
+  const token = bearerToken(request.headers.authorization);
+  if (token === undefined) throw oauthError('invalid_token', 'a bearer access token is required', challenge());
+  const invalid = () => oauthError('invalid_token', 'the access token is invalid, expired or revoked', challenge('invalid_token', 'the access token is invalid'));
+  let claims: AccessTokenClaims;
+  try {
+    claims = await verifyAccessToken(token, services.accessTokens);
+  } catch (error) {
+    if (error instanceof ServiceError) throw invalid();
+    throw error;
+  }
+  // Only user sessions carry a sid; a client_credentials token has no account.
+  if (typeof claims.sid !== 'string' || (await services.sessions.isRevoked(claims.sid))) throw invalid();
+  const user = await services.store.users.findById(claims.sub);
+  if (!user || user.disabled) throw invalid();
+  return { claims: claims as Caller['claims'], user };
+}

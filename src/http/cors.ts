@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+
+/** Seconds a browser may cache a preflight answer. */
+const PREFLIGHT_MAX_AGE = 600;
+
+/**
+ * CORS for ALLOWED_ORIGINS only: the request's Origin echoed exactly, with credentials allowed
+ * (never `*` with credentials), and `Vary: Origin` so shared caches keep origins apart. A foreign
+ * origin gets no CORS headers at all, so its page cannot read any response.
+ */
+export function registerCors(app: FastifyInstance, allowedOrigins: readonly string[]): void {
+  const allowed = new Set(allowedOrigins);
+  app.addHook('onRequest', async (request, reply) => {
+    const origin = request.headers.origin;
+    if (origin === undefined) return;
+    reply.header('vary', 'Origin');
+    if (!allowed.has(origin)) return;
+    reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true');
+    if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
+      return reply
+        .code(204)
+        .header('access-control-allow-methods', 'GET, POST, DELETE')
+        .header('access-control-allow-headers', 'authorization, content-type')
+        .header('access-control-max-age', String(PREFLIGHT_MAX_AGE))
+        .send();
+    }
+  });
+}

@@ -1,0 +1,121 @@
+import type { Client } from '../clients/client.js';
+import type { Config } from '../config.js';
+import { oauthError } from '../errors.js';
+import { grantScope, scopeList } from '../grants/scope.js';
+import type { SessionRecord, SessionStore, UserRecord } from '../store/types.js';
+import { randomId } from '../tokens/ids.js';
+import { generateRefreshToken, hashRefreshToken, openSuccessor, sealSuccessor } from '../tokens/refresh-token.js';
+
+/** How much of a User-Agent header a session keeps. */
+const USER_AGENT_MAX = 256;
+
+/** Where a login came from. */
+export interface LoginOrigin {
+  ip: string;
+  userAgent: string;
+}
+
+/** A session and, for clients allowed the refresh_token grant, the refresh token that continues it. */
+export interface StartedSession {
+  session: SessionRecord;
+  refreshToken: string | undefined;
+}
+
+/** Sessions and refresh tokens, independent of HTTP. */
+export class SessionService {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly config: Config,
+    private readonly clock: () => number,
+  ) {}
+
+  /**
+   * Starts a session for a login. With the refresh_token grant it lives REFRESH_TOKEN_TTL at most and
+   * ends after REFRESH_IDLE_TTL unused; without, it lives as long as its one access token.
+   */
+  async start(user: UserRecord, client: Client, scope: string, origin: LoginOrigin): Promise<StartedSession> {
+    const now = Math.floor(this.clock() / 1000);
+    const refreshable = client.grantTypes.has('refresh_token');
+    const lifetime = refreshable ? this.config.refreshTokenTtl : this.config.accessTokenTtl;
+    const session: SessionRecord = {
+      sid: randomId(),
+      userId: user.id,
+      clientId: client.clientId,
+      scope,
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: now + lifetime,
+      userAgent: origin.userAgent.slice(0, USER_AGENT_MAX),
+      ip: origin.ip,
+    };
+    const refreshToken = refreshable ? generateRefreshToken() : undefined;
+    await this.store.create(session, {
+      idleTtl: refreshable ? this.config.refreshIdleTtl : lifetime,
+      ...(refreshToken === undefined ? {} : { refreshTokenHash: hashRefreshToken(refreshToken) }),
+    });
+    return { session, refreshToken };
+  }
+
+  /**
+   * Spends a refresh token for its successor (RFC 6749 §6, rotation per RFC 9700 §4.14.2). A spent
+   * token presented again revokes the session, except the newest token's predecessor within
+   * REFRESH_REUSE_GRACE, which gets the same successor back.
+   */
+  async refresh(refreshToken: string, client: Client): Promise<StartedSession> {
+    const successor = generateRefreshToken();
+    const result = await this.store.rotate({
+      tokenHash: hashRefreshToken(refreshToken),
+      clientId: client.clientId,
+      newTokenHash: hashRefreshToken(successor),
+      sealedSuccessor: sealSuccessor(refreshToken, successor),
+      now: this.clock(),
+      graceMs: this.config.refreshReuseGrace * 1000,
+      idleTtl: this.config.refreshIdleTtl,
+      revokedTtl: this.config.accessTokenTtl,
+    });
+    if (result.outcome === 'rotated') return { session: result.session, refreshToken: successor };
+    if (result.outcome === 'grace') {
+      const current = openSuccessor(refreshToken, result.sealedSuccessor);
+      if (current !== undefined) return { session: result.session, refreshToken: current };
+    }
+    throw invalidRefreshToken();
+  }
+
+  /** invalid_scope when `requested` goes beyond the scope of the session a refresh token belongs to; nothing changes. */
+  async checkScope(refreshToken: string, client: Client, requested: string): Promise<void> {
+    const session = await this.store.findByRefreshToken(hashRefreshToken(refreshToken));
+    if (!session || session.clientId !== client.clientId) throw invalidRefreshToken();
+    grantScope(scopeList(session.scope), requested);
+  }
+
+  /** Ends the session a refresh token of this client belongs to; unknown tokens change nothing. */
+  async endByRefreshToken(refreshToken: string, client: Client): Promise<void> {
+    const session = await this.store.findByRefreshToken(hashRefreshToken(refreshToken));
+    if (session && session.clientId === client.clientId) await this.end(session.sid);
+  }
+
+  /** Ends one session; its access tokens are refused from now on. */
+  end(sid: string): Promise<SessionRecord | undefined> {
+    return this.store.end(sid, this.config.accessTokenTtl);
+  }
+
+  /** Ends every session of a user but `keepSid`. */
+  endAll(userId: string, keepSid?: string): Promise<number> {
+    return this.store.endAllForUser(userId, this.config.accessTokenTtl, keepSid);
+  }
+
+  /** A user's live sessions. */
+  list(userId: string): Promise<SessionRecord[]> {
+    return this.store.listForUser(userId);
+  }
+
+  /** Whether a sid was ended within one access-token lifetime. */
+  isRevoked(sid: string): Promise<boolean> {
+    return this.store.isRevoked(sid);
+  }
+}
+
+/** RFC 6749 §5.2: expired, revoked, reused and foreign refresh tokens are all invalid_grant. */
+function invalidRefreshToken() {
+  return oauthError('invalid_grant', 'the refresh token is invalid, expired or revoked');
+}

@@ -1,0 +1,125 @@
+import type { RotationRequest, RotationResult, SessionOptions, SessionRecord, SessionStore } from '../types.js';
+import { ExpiringMap } from './expiring-map.js';
+import type { MemoryUsers } from './users.js';
+
+interface StoredSession extends SessionRecord {
+  current: string;
+  previous: string | undefined;
+  rotatedAt: number;
+  sealed: string;
+}
+
+function publicRecord(stored: StoredSession): SessionRecord {
+  const { current: _current, previous: _previous, rotatedAt: _rotatedAt, sealed: _sealed, ...record } = stored;
+  return record;
+}
+
+/**
+ * Sessions in process memory, with the Redis store's semantics: the same expiries, and every method
+ * runs without an await in its critical part, so each is atomic as a Lua script is in Redis.
+ */
+export class MemorySessions implements SessionStore {
+  readonly #sessions: ExpiringMap<StoredSession>;
+  readonly #refresh: ExpiringMap<string>;
+  readonly #userSessions: ExpiringMap<Set<string>>;
+  readonly #revoked: ExpiringMap<true>;
+
+  constructor(
+    private readonly users: MemoryUsers,
+    private readonly clock: () => number,
+  ) {
+    this.#sessions = new ExpiringMap(clock);
+    this.#refresh = new ExpiringMap(clock);
+    this.#userSessions = new ExpiringMap(clock);
+    this.#revoked = new ExpiringMap(clock);
+  }
+
+  async create(session: SessionRecord, options: SessionOptions): Promise<void> {
+    const left = Math.max(1, session.expiresAt * 1000 - this.clock());
+    const stored: StoredSession = { ...session, current: options.refreshTokenHash ?? '', previous: undefined, rotatedAt: 0, sealed: '' };
+    this.#sessions.set(session.sid, stored, Math.min(left, options.idleTtl * 1000));
+    const sids = this.#userSessions.get(session.userId) ?? new Set<string>();
+    sids.add(session.sid);
+    this.#userSessions.set(session.userId, sids, Math.max(left, this.#userSessions.ttl(session.userId) ?? 0));
+    if (options.refreshTokenHash) this.#refresh.set(options.refreshTokenHash, session.sid, left);
+  }
+
+  async get(sid: string): Promise<SessionRecord | undefined> {
+    const stored = this.#sessions.get(sid);
+    return stored && publicRecord(stored);
+  }
+
+  async findByRefreshToken(tokenHash: string): Promise<SessionRecord | undefined> {
+    const sid = this.#refresh.get(tokenHash);
+    return sid === undefined ? undefined : this.get(sid);
+  }
+
+  async rotate(request: RotationRequest): Promise<RotationResult> {
+    const sid = this.#refresh.get(request.tokenHash);
+    const stored = sid === undefined ? undefined : this.#sessions.get(sid);
+    if (!sid || !stored || stored.clientId !== request.clientId) return { outcome: 'invalid' };
+    const user = this.users.peek(stored.userId);
+    if (!user || user.disabled) {
+      this.#revoke(sid, stored.userId, request.revokedTtl);
+      return { outcome: 'inactive_user', sid };
+    }
+    const left = stored.expiresAt * 1000 - request.now;
+    if (left <= 0) return { outcome: 'invalid' };
+    const ttl = Math.min(left, request.idleTtl * 1000);
+    if (request.tokenHash === stored.current) {
+      Object.assign(stored, { previous: stored.current, current: request.newTokenHash, rotatedAt: request.now, sealed: request.sealedSuccessor, lastUsedAt: Math.floor(request.now / 1000) });
+      this.#sessions.expire(sid, ttl);
+      this.#refresh.set(request.newTokenHash, sid, left);
+      return { outcome: 'rotated', session: publicRecord(stored) };
+    }
+    if (request.tokenHash === stored.previous && request.now - stored.rotatedAt <= request.graceMs) {
+      stored.lastUsedAt = Math.floor(request.now / 1000);
+      this.#sessions.expire(sid, ttl);
+      return { outcome: 'grace', session: publicRecord(stored), sealedSuccessor: stored.sealed };
+    }
+    this.#revoke(sid, stored.userId, request.revokedTtl);
+    return { outcome: 'reused', sid };
+  }
+
+  async listForUser(userId: string): Promise<SessionRecord[]> {
+    const sids = this.#userSessions.get(userId) ?? new Set<string>();
+    const sessions: SessionRecord[] = [];
+    for (const sid of sids) {
+      const stored = this.#sessions.get(sid);
+      if (stored) sessions.push(publicRecord(stored));
+      else sids.delete(sid);
+    }
+    return sessions.sort((a, b) => a.createdAt - b.createdAt || a.sid.localeCompare(b.sid));
+  }
+
+  async end(sid: string, revokedTtl: number): Promise<SessionRecord | undefined> {
+    const stored = this.#sessions.get(sid);
+    this.#revoke(sid, stored?.userId, revokedTtl);
+    return stored && publicRecord(stored);
+  }
+
+  async endAllForUser(userId: string, revokedTtl: number, keepSid?: string): Promise<number> {
+    let ended = 0;
+    for (const sid of [...(this.#userSessions.get(userId) ?? [])]) {
+      if (sid === keepSid) continue;
+      if (this.#sessions.has(sid)) ended += 1;
+      this.#revoke(sid, userId, revokedTtl);
+    }
+    return ended;
+  }
+
+  async isRevoked(sid: string): Promise<boolean> {
+    return this.#revoked.has(sid);
+  }
+
+  /** Drops expired entries of every map. */
+  sweep(): void {
+    for (const map of [this.#sessions, this.#refresh, this.#userSessions, this.#revoked]) map.sweep();
+  }
+
+  #revoke(sid: string, userId: string | undefined, revokedTtl: number): void {
+    this.#sessions.delete(sid);
+    if (userId !== undefined) this.#userSessions.get(userId)?.delete(sid);
+    this.#revoked.set(sid, true, revokedTtl * 1000);
+  }
+}

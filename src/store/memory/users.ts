@@ -1,0 +1,43 @@
+import type { UserRecord, UserStore } from '../types.js';
+
+/** Users in process memory. */
+export class MemoryUsers implements UserStore {
+  readonly #byId = new Map<string, UserRecord>();
+  readonly #idByKey = new Map<string, string>();
+
+  async create(user: UserRecord): Promise<boolean> {
+    if (this.#idByKey.has(user.usernameKey)) return false;
+    this.#idByKey.set(user.usernameKey, user.id);
+    this.#byId.set(user.id, { ...user });
+    return true;
+  }
+
+  async findById(id: string): Promise<UserRecord | undefined> {
+    return this.peek(id) && { ...this.peek(id)! };
+  }
+
+  async findByUsernameKey(usernameKey: string): Promise<UserRecord | undefined> {
+    const id = this.#idByKey.get(usernameKey);
+    return id === undefined ? undefined : this.findById(id);
+  }
+
+  async setPasswordHash(id: string, passwordHash: string): Promise<boolean> {
+    return this.#update(id, { passwordHash });
+  }
+
+  async setDisabled(id: string, disabled: boolean): Promise<boolean> {
+    return this.#update(id, { disabled });
+  }
+
+  /** The stored record itself, for the session store's synchronous checks; never hand it out. */
+  peek(id: string): Readonly<UserRecord> | undefined {
+    return this.#byId.get(id);
+  }
+
+  #update(id: string, change: Partial<UserRecord>): boolean {
+    const user = this.#byId.get(id);
+    if (!user) return false;
+    Object.assign(user, change);
+    return true;
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * Every Redis key name the store uses, in one place. The Lua scripts build the same names from the
+ * prefix (they must reach keys they learn during the script), so a change here changes them too.
+ */
+export function redisKeys(prefix: string) {
+  return {
+    user: (id: string) => `${prefix}user:${id}`,
+    username: (usernameKey: string) => `${prefix}username:${usernameKey}`,
+    session: (sid: string) => `${prefix}session:${sid}`,
+    refresh: (tokenHash: string) => `${prefix}refresh:${tokenHash}`,
+    userSessions: (userId: string) => `${prefix}user-sessions:${userId}`,
+    revokedSid: (sid: string) => `${prefix}revoked-sid:${sid}`,
+  };
+}
+
+/** The key builders of one prefix. */
+export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -1,0 +1,77 @@
+import type { UserRecord, UserStore } from '../types.js';
+import { guarded, LuaScript, type RedisClient } from './connection.js';
+import type { RedisKeys } from './keys.js';
+
+// Claims the username and writes the user in one step, so a crash never leaves one without the other.
+const CREATE_USER = new LuaScript(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+  redis.call('HSET', KEYS[2], unpack(ARGV, 2))
+  return 1
+end
+return 0`);
+
+// Updates a field of an existing user only: HSET alone would create a stray record for a deleted one.
+const SET_USER_FIELD = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return 1
+end
+return 0`);
+
+function userFields(user: UserRecord): string[] {
+  return [
+    'id', user.id,
+    'username', user.username,
+    'username_key', user.usernameKey,
+    'password_hash', user.passwordHash,
+    'created_at', String(user.createdAt),
+    'disabled', user.disabled ? '1' : '0',
+  ];
+}
+
+function userFromHash(hash: Record<string, string>): UserRecord | undefined {
+  if (!hash.id) return undefined;
+  return {
+    id: hash.id,
+    username: hash.username ?? '',
+    usernameKey: hash.username_key ?? '',
+    passwordHash: hash.password_hash ?? '',
+    createdAt: Number(hash.created_at),
+    disabled: hash.disabled === '1',
+  };
+}
+
+/** Users in Redis: a hash per user and a username → id key that makes names unique. */
+export class RedisUsers implements UserStore {
+  constructor(
+    private readonly client: RedisClient,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  create(user: UserRecord): Promise<boolean> {
+    return guarded(async () => (await CREATE_USER.run(this.client, [this.keys.username(user.usernameKey), this.keys.user(user.id)], [user.id, ...userFields(user)])) === 1);
+  }
+
+  findById(id: string): Promise<UserRecord | undefined> {
+    return guarded(async () => userFromHash(await this.client.hGetAll(this.keys.user(id))));
+  }
+
+  findByUsernameKey(usernameKey: string): Promise<UserRecord | undefined> {
+    return guarded(async () => {
+      const id = await this.client.get(this.keys.username(usernameKey));
+      return id === null ? undefined : this.findById(id);
+    });
+  }
+
+  setPasswordHash(id: string, passwordHash: string): Promise<boolean> {
+    return this.#setField(id, 'password_hash', passwordHash);
+  }
+
+  setDisabled(id: string, disabled: boolean): Promise<boolean> {
+    return this.#setField(id, 'disabled', disabled ? '1' : '0');
+  }
+
+  #setField(id: string, field: string, value: string): Promise<boolean> {
+    return guarded(async () => (await SET_USER_FIELD.run(this.client, [this.keys.user(id)], [field, value])) === 1);
+  }
+}

@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify';
+import { form } from './app.js';
+
+/** A token response as the tests read it. */
+export interface Tokens {
+  status: number;
+  body: Record<string, string>;
+  headers: Record<string, unknown>;
+}
+
+/** POSTs form parameters to the token endpoint. */
+export async function tokenRequest(app: FastifyInstance, params: Record<string, string>, headers: Record<string, string> = {}): Promise<Tokens> {
+  const request = form(params);
+  const response = await app.inject({ method: 'POST', url: '/oauth/token', payload: request.payload, headers: { ...request.headers, ...headers } });
+  return { status: response.statusCode, body: response.json(), headers: response.headers };
+}
+
+/** Registers a user and logs in with the password grant; returns the token response body. */
+export async function registerAndLogin(app: FastifyInstance, username: string, clientId = 'web', password = 'long enough'): Promise<Record<string, string>> {
+  const registered = await app.inject({ method: 'POST', url: '/account/register', payload: { username, password } });
+  if (registered.statusCode !== 201 && registered.statusCode !== 409) throw new Error(`register: ${registered.body}`);
+  const login = await tokenRequest(app, { grant_type: 'password', username, password, client_id: clientId });
+  if (login.status !== 200) throw new Error(`login: ${JSON.stringify(login.body)}`);
+  return login.body;
+}
+
+/** Refreshes with a refresh token in the body. */
+export function refresh(app: FastifyInstance, refreshToken: string, clientId = 'web', extra: Record<string, string> = {}): Promise<Tokens> {
+  return tokenRequest(app, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId, ...extra });
+}
