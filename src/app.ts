@@ -10,7 +10,9 @@ import type { KeyRing } from './keys/keyring.js';
 import { accountRoutes } from './routes/account.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
+import { introspectionRoutes } from './routes/introspection.js';
 import { jwksRoutes } from './routes/jwks.js';
+import { revocationRoutes } from './routes/revocation.js';
 import { tokenRoutes } from './routes/token.js';
 import type { Services } from './services.js';
 import { SessionService } from './sessions/session-service.js';
@@ -92,6 +94,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(discoveryRoutes, services);
   await app.register(jwksRoutes, services);
   await app.register(tokenRoutes, services);
+  await app.register(revocationRoutes, services);
+  await app.register(introspectionRoutes, services);
   await app.register(accountRoutes, services);
   return app;
 }

@@ -11,6 +11,8 @@ export const ERROR_STATUS = {
   unauthorized_client: 400,
   unsupported_grant_type: 400,
   invalid_scope: 400,
+  // RFC 8707 §2
+  invalid_target: 400,
   // RFC 6750 §3.1
   invalid_token: 401,
   insufficient_scope: 403,

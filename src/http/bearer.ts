@@ -48,7 +48,7 @@ export async function authenticateUser(request: FastifyRequest, services: Servic
     throw error;
   }
   // Only user sessions carry a sid; a client_credentials token has no account.
-  if (typeof claims.sid !== 'string' || (await services.sessions.isRevoked(claims.sid))) throw invalid();
+  if (typeof claims.sid !== 'string' || (await services.store.revocations.isRevoked(claims))) throw invalid();
   const user = await services.store.users.findById(claims.sub);
   if (!user || user.disabled) throw invalid();
   return { claims: claims as Caller['claims'], user };

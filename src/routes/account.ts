@@ -6,7 +6,7 @@ import type { Services } from '../services.js';
 import type { SessionRecord } from '../store/types.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
 import { profileOf } from '../users/user-service.js';
-import { errorResponses, NO_STORE_HEADERS } from './schemas.js';
+import { errorResponses, noStore } from './schemas.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -175,9 +175,7 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
 
 /** The account routes: registration, and the signed-in user's profile, sessions, logout and password. */
 export async function accountRoutes(app: FastifyInstance, services: Services): Promise<void> {
-  app.addHook('onSend', async (_request, reply) => {
-    reply.headers(NO_STORE_HEADERS);
-  });
+  app.addHook('onSend', noStore);
   app.post('/account/register', { schema: registerSchema }, async (request: FastifyRequest<{ Body: RegisterBody }>, reply) => {
     if (services.config.registration === 'closed') throw oauthError('registration_closed', 'self-registration is closed');
     const user = await services.users.register(request.body.username, request.body.password);

@@ -1,3 +1,5 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CLIENT_AUTH_PROPERTIES } from '../http/client-auth.js';
 import { ERROR_STATUS } from '../errors.js';
 
 /** The JSON Schema of every error body (RFC 6749 §5.2). */
@@ -17,3 +19,24 @@ export function errorResponses(...statuses: number[]): Record<number, typeof err
 
 /** Headers that keep token and account responses out of every cache (RFC 6749 §5.1). */
 export const NO_STORE_HEADERS = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
+
+/** An onSend hook that adds NO_STORE_HEADERS to every response of a route, errors included. */
+export async function noStore(_request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  reply.headers(NO_STORE_HEADERS);
+}
+
+/** The body types the OAuth endpoints take: forms as RFC 6749 says, and JSON. */
+export const FORM_OR_JSON = ['application/x-www-form-urlencoded', 'application/json'];
+
+/** The body of the endpoints that take a token (RFC 7009 §2.1, RFC 7662 §2.1) with client authentication. */
+export function presentedTokenBody(action: string) {
+  return {
+    type: 'object',
+    required: ['token'],
+    properties: {
+      token: { type: 'string', minLength: 1, maxLength: 4096, description: `The token to ${action}.` },
+      token_type_hint: { type: 'string', maxLength: 64, description: 'access_token or refresh_token; optional, the token\'s form decides.' },
+      ...CLIENT_AUTH_PROPERTIES,
+    },
+  } as const;
+}

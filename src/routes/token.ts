@@ -1,20 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateClient } from '../clients/authenticate.js';
 import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
 import type { GrantResult, TokenParams } from '../grants/grant.js';
 import { grantParameters, GRANTS } from '../grants/registry.js';
+import { CLIENT_AUTH_PROPERTIES, requestClient } from '../http/client-auth.js';
 import { assertBrowserOrigin, clearRefreshCookie, presentedRefreshToken, setRefreshCookie } from '../http/refresh-cookie.js';
 import type { Services } from '../services.js';
-import { errorResponses, NO_STORE_HEADERS } from './schemas.js';
+import { errorResponses, FORM_OR_JSON, noStore } from './schemas.js';
 
 const tokenBodySchema = {
   type: 'object',
   required: ['grant_type'],
   properties: {
     grant_type: { type: 'string', maxLength: 64, description: 'The grant type (RFC 6749 §4).' },
-    client_id: { type: 'string', maxLength: 128, description: 'The client; for confidential clients, or use HTTP Basic.' },
-    client_secret: { type: 'string', maxLength: 512, description: 'client_secret_post (RFC 6749 §2.3.1); not together with HTTP Basic.' },
+    ...CLIENT_AUTH_PROPERTIES,
     ...grantParameters(),
   },
 } as const;
@@ -43,9 +42,9 @@ const logoutBodySchema = {
 
 const tokenSchema = {
   summary: 'Issue tokens',
-  description: 'The token endpoint (RFC 6749 §3.2). Grants: password (first-party clients only), refresh_token (rotating; cookie clients send the cookie).',
+  description: 'The token endpoint (RFC 6749 §3.2). Grants: password (first-party clients only), refresh_token (rotating; cookie clients send the cookie), client_credentials (confidential clients).',
   tags: ['oauth'],
-  consumes: ['application/x-www-form-urlencoded', 'application/json'],
+  consumes: FORM_OR_JSON,
   body: tokenBodySchema,
   response: { 200: tokenResponseSchema, ...errorResponses(400, 401, 403, 413, 415, 503) },
 };
@@ -55,7 +54,7 @@ const logoutSchema = {
   description:
     'Ends the session a refresh token (cookie or body) belongs to and clears the cookie. Answers 204 whether or not the token was live, as RFC 7009 §2.2 does for revocation.',
   tags: ['oauth'],
-  consumes: ['application/x-www-form-urlencoded', 'application/json'],
+  consumes: FORM_OR_JSON,
   body: logoutBodySchema,
   response: { 204: { description: 'Logged out', type: 'null' }, ...errorResponses(400, 401, 403, 413, 415, 503) },
 };
@@ -64,10 +63,6 @@ function requireParameters(params: TokenParams, names: readonly string[]): void 
   const missing = names.filter((name) => params[name] === undefined || params[name] === '');
   if (missing.length > 0) throw oauthError('invalid_request', `missing parameter: ${missing.join(', ')}`);
 }
-
-const noStore = async (_request: FastifyRequest, reply: FastifyReply) => {
-  reply.headers(NO_STORE_HEADERS);
-};
 
 /** For cookie clients, the refresh token the request presents comes from the cookie (after the Origin checks). */
 function withCookieToken(request: FastifyRequest, services: Services, client: Client, params: TokenParams): TokenParams {
@@ -90,8 +85,7 @@ function deliver(reply: FastifyReply, services: Services, client: Client, result
 
 /** POST /oauth/token (RFC 6749 §3.2), dispatching to the grant registry; POST /oauth/logout for refresh-token holders. */
 export async function tokenRoutes(app: FastifyInstance, services: Services): Promise<void> {
-  const clientOf = (request: FastifyRequest, params: TokenParams) =>
-    authenticateClient(services.clients, { authorization: request.headers.authorization, clientId: params.client_id, clientSecret: params.client_secret });
+  const clientOf = (request: FastifyRequest, params: TokenParams) => requestClient(services.clients, request, params);
 
   app.post(
     '/oauth/token',

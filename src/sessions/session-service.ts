@@ -83,15 +83,15 @@ export class SessionService {
 
   /** invalid_scope when `requested` goes beyond the scope of the session a refresh token belongs to; nothing changes. */
   async checkScope(refreshToken: string, client: Client, requested: string): Promise<void> {
-    const session = await this.store.findByRefreshToken(hashRefreshToken(refreshToken));
-    if (!session || session.clientId !== client.clientId) throw invalidRefreshToken();
-    grantScope(scopeList(session.scope), requested);
+    const found = await this.store.findByRefreshToken(hashRefreshToken(refreshToken));
+    if (!found || found.session.clientId !== client.clientId) throw invalidRefreshToken();
+    grantScope(scopeList(found.session.scope), requested);
   }
 
   /** Ends the session a refresh token of this client belongs to; unknown tokens change nothing. */
   async endByRefreshToken(refreshToken: string, client: Client): Promise<void> {
-    const session = await this.store.findByRefreshToken(hashRefreshToken(refreshToken));
-    if (session && session.clientId === client.clientId) await this.end(session.sid);
+    const found = await this.store.findByRefreshToken(hashRefreshToken(refreshToken));
+    if (found && found.session.clientId === client.clientId) await this.end(found.session.sid);
   }
 
   /** Ends one session; its access tokens are refused from now on. */
@@ -107,11 +107,6 @@ export class SessionService {
   /** A user's live sessions. */
   list(userId: string): Promise<SessionRecord[]> {
     return this.store.listForUser(userId);
-  }
-
-  /** Whether a sid was ended within one access-token lifetime. */
-  isRevoked(sid: string): Promise<boolean> {
-    return this.store.isRevoked(sid);
   }
 }
 

@@ -90,8 +90,8 @@ export type RotationResult =
 export interface SessionStore {
   create(session: SessionRecord, options: SessionOptions): Promise<void>;
   get(sid: string): Promise<SessionRecord | undefined>;
-  /** The live session a refresh token (current or spent) belongs to; reads only. */
-  findByRefreshToken(tokenHash: string): Promise<SessionRecord | undefined>;
+  /** The live session a refresh token (current or spent) belongs to, and whether it is the current one; reads only. */
+  findByRefreshToken(tokenHash: string): Promise<{ session: SessionRecord; current: boolean } | undefined>;
   /** Rotates a refresh token atomically: rotation, grace, reuse detection and revocation are one step. */
   rotate(request: RotationRequest): Promise<RotationResult>;
   /** The user's live sessions, oldest first. */
@@ -100,8 +100,17 @@ export interface SessionStore {
   end(sid: string, revokedTtl: number): Promise<SessionRecord | undefined>;
   /** Ends every session of a user but `keepSid`; returns how many ended. */
   endAllForUser(userId: string, revokedTtl: number, keepSid?: string): Promise<number>;
-  /** Whether a sid was ended within the last access-token lifetime. */
-  isRevoked(sid: string): Promise<boolean>;
+}
+
+/**
+ * The denylists that make revocation reach access tokens: revoked jtis (RFC 7009) and the sids of
+ * ended sessions. Each entry expires when the last token it can match has expired.
+ */
+export interface RevocationStore {
+  /** Lists an access token's jti as revoked for ttlSeconds (its remaining lifetime). */
+  revokeAccessToken(jti: string, ttlSeconds: number): Promise<void>;
+  /** Whether the jti, or the session, is on a denylist; one round trip. */
+  isRevoked(token: { jti: string; sid?: string | undefined }): Promise<boolean>;
 }
 
 /** All of the service's state. */
@@ -109,6 +118,7 @@ export interface Store {
   readonly kind: 'redis' | 'memory';
   readonly users: UserStore;
   readonly sessions: SessionStore;
+  readonly revocations: RevocationStore;
   /** Resolves while the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -17,7 +17,11 @@ t.test('RFC 8414 metadata at both well-known paths', async (t) => {
   t.equal(metadata.issuer, config.issuer, 'issuer is exactly the configured ISSUER (RFC 8414 §3.3)');
   t.equal(metadata.token_endpoint, `${config.issuer}/oauth/token`);
   t.equal(metadata.jwks_uri, `${config.issuer}/.well-known/jwks.json`);
-  t.same(metadata.grant_types_supported, ['password', 'refresh_token']);
+  t.same(metadata.grant_types_supported, ['password', 'refresh_token', 'client_credentials']);
+  t.equal(metadata.revocation_endpoint, `${config.issuer}/oauth/revoke`);
+  t.same(metadata.revocation_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post']);
+  t.equal(metadata.introspection_endpoint, `${config.issuer}/oauth/introspect`);
+  t.same(metadata.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post']);
   t.same(metadata.token_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post']);
   t.same(metadata.scopes_supported, ['orders:read', 'orders:write', 'profile']);
   t.same(metadata.response_types_supported, []);

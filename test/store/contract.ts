@@ -108,7 +108,7 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
   t.test('a session is stored and read back field for field, and found by its refresh token', async (t) => {
     const { record, first } = await userWithSession();
     t.same(await store.sessions.get(record.sid), record);
-    t.same(await store.sessions.findByRefreshToken(first), record);
+    t.same(await store.sessions.findByRefreshToken(first), { session: record, current: true });
     t.equal(await store.sessions.get(randomUUID()), undefined);
     t.equal(await store.sessions.findByRefreshToken('unknown'), undefined);
   });
@@ -128,7 +128,8 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     const rotated = await store.sessions.rotate(rotation(first, 'rt-1'));
     t.equal(rotated.outcome, 'rotated');
     t.equal(rotated.outcome === 'rotated' && rotated.session.sid, record.sid);
-    t.same(await store.sessions.findByRefreshToken('rt-1'), await store.sessions.get(record.sid));
+    t.same(await store.sessions.findByRefreshToken('rt-1'), { session: await store.sessions.get(record.sid), current: true });
+    t.same((await store.sessions.findByRefreshToken(first))?.current, false, 'the spent token still names its session, as not current');
     const again = await store.sessions.rotate(rotation('rt-1', 'rt-2'));
     t.equal(again.outcome, 'rotated', 'the new token rotates in turn');
   });
@@ -147,7 +148,7 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     const reused = await store.sessions.rotate(rotation(first, 'rt-x'));
     t.same(reused, { outcome: 'reused', sid: record.sid });
     t.equal(await store.sessions.get(record.sid), undefined);
-    t.equal(await store.sessions.isRevoked(record.sid), true);
+    t.equal(await store.revocations.isRevoked({ jti: 'none', sid: record.sid }), true);
     t.same(await store.sessions.rotate(rotation('rt-1', 'rt-2')), { outcome: 'invalid' }, 'the newest token died with it');
   });
 
@@ -199,21 +200,30 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     await store.sessions.create(other, { idleTtl: 600 });
     t.same((await store.sessions.listForUser(owner.id)).map((s) => s.sid), [a!.sid, b!.sid, c!.sid]);
     t.same(await store.sessions.end(a!.sid, 900), a);
-    t.equal(await store.sessions.isRevoked(a!.sid), true);
+    t.equal(await store.revocations.isRevoked({ jti: 'none', sid: a!.sid }), true);
     t.equal(await store.sessions.end(a!.sid, 900), undefined, 'ending twice finds nothing');
     t.equal(await store.sessions.endAllForUser(owner.id, 900, c!.sid), 1, 'b ends, c is kept');
     t.same((await store.sessions.listForUser(owner.id)).map((s) => s.sid), [c!.sid]);
-    t.equal(await store.sessions.isRevoked(b!.sid), true);
-    t.equal(await store.sessions.isRevoked(c!.sid), false);
+    t.equal(await store.revocations.isRevoked({ jti: 'none', sid: b!.sid }), true);
+    t.equal(await store.revocations.isRevoked({ jti: 'none', sid: c!.sid }), false);
     t.ok(await store.sessions.get(other.sid), 'another user\'s session is untouched');
+  });
+
+  t.test('a revoked jti is listed for its TTL only; either list makes a token revoked', async (t) => {
+    await store.revocations.revokeAccessToken('jti-1', 1);
+    t.equal(await store.revocations.isRevoked({ jti: 'jti-1' }), true);
+    t.equal(await store.revocations.isRevoked({ jti: 'jti-1', sid: 'live-sid' }), true);
+    t.equal(await store.revocations.isRevoked({ jti: 'jti-2', sid: 'live-sid' }), false);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    t.equal(await store.revocations.isRevoked({ jti: 'jti-1' }), false);
   });
 
   t.test('a revoked sid is listed for the revoked TTL only', async (t) => {
     const record = session();
     await store.sessions.create(record, { idleTtl: 600 });
     await store.sessions.end(record.sid, 1);
-    t.equal(await store.sessions.isRevoked(record.sid), true);
+    t.equal(await store.revocations.isRevoked({ jti: 'none', sid: record.sid }), true);
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    t.equal(await store.sessions.isRevoked(record.sid), false);
+    t.equal(await store.revocations.isRevoked({ jti: 'none', sid: record.sid }), false);
   });
 }

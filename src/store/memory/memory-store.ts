@@ -1,4 +1,5 @@
 import type { Store } from '../types.js';
+import { MemoryRevocations } from './revocations.js';
 import { MemorySessions } from './sessions.js';
 import { MemoryUsers } from './users.js';
 
@@ -9,12 +10,17 @@ export class MemoryStore implements Store {
   readonly kind = 'memory';
   readonly users: MemoryUsers;
   readonly sessions: MemorySessions;
+  readonly revocations: MemoryRevocations;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(clock: () => number = Date.now) {
     this.users = new MemoryUsers();
-    this.sessions = new MemorySessions(this.users, clock);
-    this.#sweeper = setInterval(() => this.sessions.sweep(), SWEEP_INTERVAL_MS);
+    this.revocations = new MemoryRevocations(clock);
+    this.sessions = new MemorySessions(this.users, this.revocations, clock);
+    this.#sweeper = setInterval(() => {
+      this.sessions.sweep();
+      this.revocations.sweep();
+    }, SWEEP_INTERVAL_MS);
     this.#sweeper.unref();
   }
 

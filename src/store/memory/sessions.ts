@@ -1,5 +1,6 @@
 import type { RotationRequest, RotationResult, SessionOptions, SessionRecord, SessionStore } from '../types.js';
 import { ExpiringMap } from './expiring-map.js';
+import type { MemoryRevocations } from './revocations.js';
 import type { MemoryUsers } from './users.js';
 
 interface StoredSession extends SessionRecord {
@@ -22,16 +23,15 @@ export class MemorySessions implements SessionStore {
   readonly #sessions: ExpiringMap<StoredSession>;
   readonly #refresh: ExpiringMap<string>;
   readonly #userSessions: ExpiringMap<Set<string>>;
-  readonly #revoked: ExpiringMap<true>;
 
   constructor(
     private readonly users: MemoryUsers,
+    private readonly revocations: MemoryRevocations,
     private readonly clock: () => number,
   ) {
     this.#sessions = new ExpiringMap(clock);
     this.#refresh = new ExpiringMap(clock);
     this.#userSessions = new ExpiringMap(clock);
-    this.#revoked = new ExpiringMap(clock);
   }
 
   async create(session: SessionRecord, options: SessionOptions): Promise<void> {
@@ -49,9 +49,10 @@ export class MemorySessions implements SessionStore {
     return stored && publicRecord(stored);
   }
 
-  async findByRefreshToken(tokenHash: string): Promise<SessionRecord | undefined> {
+  async findByRefreshToken(tokenHash: string): Promise<{ session: SessionRecord; current: boolean } | undefined> {
     const sid = this.#refresh.get(tokenHash);
-    return sid === undefined ? undefined : this.get(sid);
+    const stored = sid === undefined ? undefined : this.#sessions.get(sid);
+    return stored && { session: publicRecord(stored), current: stored.current === tokenHash };
   }
 
   async rotate(request: RotationRequest): Promise<RotationResult> {
@@ -108,18 +109,14 @@ export class MemorySessions implements SessionStore {
     return ended;
   }
 
-  async isRevoked(sid: string): Promise<boolean> {
-    return this.#revoked.has(sid);
-  }
-
   /** Drops expired entries of every map. */
   sweep(): void {
-    for (const map of [this.#sessions, this.#refresh, this.#userSessions, this.#revoked]) map.sweep();
+    for (const map of [this.#sessions, this.#refresh, this.#userSessions]) map.sweep();
   }
 
   #revoke(sid: string, userId: string | undefined, revokedTtl: number): void {
     this.#sessions.delete(sid);
     if (userId !== undefined) this.#userSessions.get(userId)?.delete(sid);
-    this.#revoked.set(sid, true, revokedTtl * 1000);
+    this.revocations.revokeSession(sid, revokedTtl);
   }
 }

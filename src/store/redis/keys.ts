@@ -10,6 +10,7 @@ export function redisKeys(prefix: string) {
     refresh: (tokenHash: string) => `${prefix}refresh:${tokenHash}`,
     userSessions: (userId: string) => `${prefix}user-sessions:${userId}`,
     revokedSid: (sid: string) => `${prefix}revoked-sid:${sid}`,
+    revokedJti: (jti: string) => `${prefix}revoked-jti:${jti}`,
   };
 }
 

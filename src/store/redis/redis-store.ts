@@ -1,6 +1,7 @@
-import type { SessionStore, Store, UserStore } from '../types.js';
+import type { RevocationStore, SessionStore, Store, UserStore } from '../types.js';
 import { guarded, type RedisClient } from './connection.js';
 import { redisKeys } from './keys.js';
+import { RedisRevocations } from './revocations.js';
 import { RedisSessions } from './sessions.js';
 import { RedisUsers } from './users.js';
 
@@ -9,6 +10,7 @@ export class RedisStore implements Store {
   readonly kind = 'redis';
   readonly users: UserStore;
   readonly sessions: SessionStore;
+  readonly revocations: RevocationStore;
   readonly #client: RedisClient;
 
   constructor(client: RedisClient, prefix: string, clock: () => number = Date.now) {
@@ -16,6 +18,7 @@ export class RedisStore implements Store {
     const keys = redisKeys(prefix);
     this.users = new RedisUsers(client, keys);
     this.sessions = new RedisSessions(client, keys, prefix, clock);
+    this.revocations = new RedisRevocations(client, keys);
   }
 
   ping(): Promise<void> {

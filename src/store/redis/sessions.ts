@@ -132,10 +132,13 @@ export class RedisSessions implements SessionStore {
     return guarded(async () => sessionFromHash(await this.client.hGetAll(this.keys.session(sid))));
   }
 
-  findByRefreshToken(tokenHash: string): Promise<SessionRecord | undefined> {
+  findByRefreshToken(tokenHash: string): Promise<{ session: SessionRecord; current: boolean } | undefined> {
     return guarded(async () => {
       const sid = await this.client.get(this.keys.refresh(tokenHash));
-      return sid === null ? undefined : this.get(sid);
+      if (sid === null) return undefined;
+      const hash = await this.client.hGetAll(this.keys.session(sid));
+      const session = sessionFromHash(hash);
+      return session && { session, current: hash.cur === tokenHash };
     });
   }
 
@@ -178,9 +181,5 @@ export class RedisSessions implements SessionStore {
 
   endAllForUser(userId: string, revokedTtl: number, keepSid?: string): Promise<number> {
     return guarded(async () => Number(await END_ALL.run(this.client, [this.keys.userSessions(userId)], [this.prefix, String(revokedTtl), keepSid ?? ''])));
-  }
-
-  isRevoked(sid: string): Promise<boolean> {
-    return guarded(async () => (await this.client.exists(this.keys.revokedSid(sid))) === 1);
   }
 }

@@ -1,0 +1,21 @@
+import type { FastifyRequest } from 'fastify';
+import { authenticateClient } from '../clients/authenticate.js';
+import type { Client } from '../clients/client.js';
+import type { ClientRegistry } from '../clients/registry.js';
+
+/** The client authentication parameters a token, revocation or introspection body may carry. */
+export interface ClientAuthParams {
+  client_id?: string | undefined;
+  client_secret?: string | undefined;
+}
+
+/** Authenticates the client of a request: HTTP Basic or body parameters (RFC 6749 §2.3). */
+export function requestClient(registry: ClientRegistry, request: FastifyRequest, body: ClientAuthParams): Client {
+  return authenticateClient(registry, { authorization: request.headers.authorization, clientId: body.client_id, clientSecret: body.client_secret });
+}
+
+/** The client-authentication members of an endpoint's body schema. */
+export const CLIENT_AUTH_PROPERTIES = {
+  client_id: { type: 'string', maxLength: 128, description: 'The client; for confidential clients, or use HTTP Basic.' },
+  client_secret: { type: 'string', maxLength: 512, description: 'client_secret_post (RFC 6749 §2.3.1); not together with HTTP Basic.' },
+} as const;

@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import { oauthError } from '../errors.js';
+import { requestClient, type ClientAuthParams } from '../http/client-auth.js';
+import type { Services } from '../services.js';
+import { inspectToken } from '../tokens/inspect.js';
+import { errorResponses, FORM_OR_JSON, noStore, presentedTokenBody } from './schemas.js';
+
+/** The scope a client needs among its allowed scopes to call the introspection endpoint. */
+export const INTROSPECT_SCOPE = 'introspect';
+
+interface IntrospectBody extends ClientAuthParams {
+  token: string;
+  token_type_hint?: string;
+}
+
+const INACTIVE = { active: false } as const;
+
+const introspectionResponse = {
+  type: 'object',
+  description: 'RFC 7662 §2.2. An inactive, expired, revoked, foreign, malformed or unknown token is exactly {"active": false}.',
+  required: ['active'],
+  properties: {
+    active: { type: 'boolean' },
+    token_type: { type: 'string', description: 'Bearer for access tokens, refresh_token for refresh tokens.' },
+    sub: { type: 'string' },
+    client_id: { type: 'string' },
+    scope: { type: 'string' },
+    aud: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+    iss: { type: 'string' },
+    exp: { type: 'integer' },
+    iat: { type: 'integer' },
+    jti: { type: 'string' },
+    sid: { type: 'string' },
+  },
+} as const;
+
+const introspectSchema = {
+  summary: 'Introspect a token',
+  description: 'RFC 7662. Only authenticated confidential clients with the introspect scope among their allowed scopes may call it.',
+  tags: ['oauth'],
+  consumes: FORM_OR_JSON,
+  body: presentedTokenBody('introspect'),
+  response: { 200: introspectionResponse, ...errorResponses(400, 401, 403, 413, 415, 503) },
+};
+
+/** POST /oauth/introspect (RFC 7662). */
+export async function introspectionRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  app.post<{ Body: IntrospectBody }>(
+    '/oauth/introspect',
+    {
+      schema: introspectSchema,
+      onSend: noStore,
+    },
+    async (request) => {
+      const client = requestClient(services.clients, request, request.body);
+      // RFC 7662 §2.1: the endpoint requires client authentication; a public client has none to offer.
+      if (client.type !== 'confidential') throw oauthError('invalid_client', 'only authenticated confidential clients may introspect');
+      if (!client.scopes.includes(INTROSPECT_SCOPE)) throw oauthError('insufficient_scope', `this client lacks the ${INTROSPECT_SCOPE} scope`);
+      const found = await inspectToken(request.body.token, services.store, services.accessTokens);
+      if (found?.kind === 'access_token') {
+        const { claims } = found;
+        if (await services.store.revocations.isRevoked(claims)) return INACTIVE;
+        return { active: true, token_type: 'Bearer', sub: claims.sub, client_id: claims.client_id, scope: claims.scope, aud: claims.aud, iss: claims.iss, exp: claims.exp, iat: claims.iat, jti: claims.jti, sid: claims.sid };
+      }
+      if (found?.kind === 'refresh_token' && found.current) {
+        const { session } = found;
+        return { active: true, token_type: 'refresh_token', sub: session.userId, client_id: session.clientId, scope: session.scope, iss: services.config.issuer, exp: session.expiresAt, iat: session.createdAt, sid: session.sid };
+      }
+      return INACTIVE;
+    },
+  );
+}

@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import { requestClient, type ClientAuthParams } from '../http/client-auth.js';
+import type { Services } from '../services.js';
+import { inspectToken } from '../tokens/inspect.js';
+import { VERIFY_CLOCK_TOLERANCE } from '../tokens/verify.js';
+import { errorResponses, FORM_OR_JSON, noStore, presentedTokenBody } from './schemas.js';
+
+interface RevokeBody extends ClientAuthParams {
+  token: string;
+  token_type_hint?: string;
+}
+
+const revokeSchema = {
+  summary: 'Revoke a token',
+  description:
+    'RFC 7009. A refresh token ends its session; an access token goes on a denylist until it expires. Only the client a token was issued to can revoke it; anything else (unknown, expired, already revoked, another client\'s, malformed) answers 200 and changes nothing (RFC 7009 §2.2).',
+  tags: ['oauth'],
+  consumes: FORM_OR_JSON,
+  body: presentedTokenBody('revoke'),
+  response: { 200: { description: 'Revoked, or nothing to revoke', type: 'null' }, ...errorResponses(400, 401, 413, 415, 503) },
+};
+
+/** POST /oauth/revoke (RFC 7009). */
+export async function revocationRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  app.post<{ Body: RevokeBody }>(
+    '/oauth/revoke',
+    {
+      schema: revokeSchema,
+      onSend: noStore,
+    },
+    async (request, reply) => {
+      const client = requestClient(services.clients, request, request.body);
+      const found = await inspectToken(request.body.token, services.store, services.accessTokens);
+      if (found?.kind === 'access_token' && found.claims.client_id === client.clientId) {
+        const left = found.claims.exp - Math.floor(services.clock() / 1000) + VERIFY_CLOCK_TOLERANCE;
+        await services.store.revocations.revokeAccessToken(found.claims.jti, left);
+      }
+      if (found?.kind === 'refresh_token' && found.current && found.session.clientId === client.clientId) {
+        await services.sessions.end(found.session.sid);
+      }
+      return reply.code(200).send();
+    },
+  );
+}
