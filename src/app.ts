@@ -8,12 +8,15 @@ import { registerFormParser } from './http/form-body.js';
 import { registerRequestLog } from './http/request-log.js';
 import type { KeyRing } from './keys/keyring.js';
 import { accountRoutes } from './routes/account.js';
+import { forwardAuthRoutes } from './routes/forward-auth.js';
+import { revocationFeedRoutes } from './routes/revocation-feed.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
 import { introspectionRoutes } from './routes/introspection.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { revocationRoutes } from './routes/revocation.js';
 import { tokenRoutes } from './routes/token.js';
+import { RevocationCache } from './revocation/cache.js';
 import type { Services } from './services.js';
 import { SessionService } from './sessions/session-service.js';
 import type { Store } from './store/types.js';
@@ -54,6 +57,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     clients: deps.clients,
     users: new UserService(deps.store.users, new PasswordHasher(config.argon2), clock),
     sessions: new SessionService(deps.store.sessions, config, clock),
+    revocationCache: new RevocationCache(deps.store.revocations, deps.logger, clock),
     accessTokens: { keyring: deps.keyring, issuer: config.issuer, ttl: config.accessTokenTtl, clock },
   };
 
@@ -81,6 +85,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   });
   app.addHook('onClose', async () => {
     deps.keyring.close();
+    await services.revocationCache.stop();
     await deps.store.close();
   });
 
@@ -88,6 +93,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   registerErrorHandlers(app);
   registerRequestLog(app);
   registerCors(app, config.allowedOrigins);
+  await services.revocationCache.start();
   await app.register(cookie);
 
   await app.register(healthRoutes, services);
@@ -97,5 +103,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(revocationRoutes, services);
   await app.register(introspectionRoutes, services);
   await app.register(accountRoutes, services);
+  await app.register(forwardAuthRoutes, services);
+  await app.register(revocationFeedRoutes, services);
   return app;
 }

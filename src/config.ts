@@ -37,6 +37,8 @@ export interface Config {
   refreshReuseGrace: number;
   /** Origins that browser clients may call from with credentials (exact `scheme://host[:port]`). */
   allowedOrigins: readonly string[];
+  /** What forward-auth does with a token it cannot check against the revocation lists (store down): reject (fail closed) or accept. */
+  revocationUnavailable: 'reject' | 'accept';
   /** Whether the refresh-token cookie is Secure (and `__Secure-` prefixed); false only for plain-http development. */
   cookieSecure: boolean;
 }
@@ -153,5 +155,6 @@ export function loadConfig(env: Env = process.env): Config {
     refreshReuseGrace: integer(env, 'REFRESH_REUSE_GRACE', 10, 0, 300),
     allowedOrigins: origins(env, 'ALLOWED_ORIGINS'),
     cookieSecure: boolean(env, 'COOKIE_SECURE', true),
+    revocationUnavailable: oneOf(env, 'REVOCATION_UNAVAILABLE', ['reject', 'accept'] as const, 'reject'),
   };
 }

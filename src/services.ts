@@ -2,10 +2,13 @@ import type { ClientRegistry } from './clients/registry.js';
 import type { Config } from './config.js';
 import type { GrantServices } from './grants/grant.js';
 import type { KeyRing } from './keys/keyring.js';
+import type { RevocationCache } from './revocation/cache.js';
 
 /** Everything route handlers use, built once by buildApp. */
 export interface Services extends GrantServices {
   config: Config;
   keyring: KeyRing;
   clients: ClientRegistry;
+  /** This instance's copy of the revocation lists, fed by the store. */
+  revocationCache: RevocationCache;
 }

@@ -19,6 +19,7 @@ t.test('defaults', async (t) => {
   t.equal(config.refreshReuseGrace, 10);
   t.same(config.allowedOrigins, []);
   t.equal(config.cookieSecure, true);
+  t.equal(config.revocationUnavailable, 'reject', 'fail closed by default');
 });
 
 t.test('ALLOWED_ORIGINS is a comma-separated list of exact origins', async (t) => {
@@ -48,6 +49,7 @@ const bad: Array<[string, Record<string, string>]> = [
   ['ALLOWED_ORIGINS', { ALLOWED_ORIGINS: 'https://app.example.com/' }],
   ['ALLOWED_ORIGINS', { ALLOWED_ORIGINS: '*' }],
   ['COOKIE_SECURE', { COOKIE_SECURE: 'no' }],
+  ['REVOCATION_UNAVAILABLE', { REVOCATION_UNAVAILABLE: 'maybe' }],
   ['ARGON2_MEMORY_KIB', { NODE_ENV: 'production', ARGON2_MEMORY_KIB: '1024' }],
   ['ARGON2_TIME_COST', { NODE_ENV: 'production', ARGON2_TIME_COST: '1' }],
 ];

@@ -16,11 +16,32 @@ export interface Caller {
   user: UserRecord;
 }
 
-function challenge(error?: 'invalid_token' | 'invalid_request', description?: string): Record<string, string> {
+/** A WWW-Authenticate Bearer challenge (RFC 6750 §3): no error attribute when no token was sent. */
+export function challenge(error?: 'invalid_token' | 'invalid_request' | 'insufficient_scope', scope?: string): Record<string, string> {
   const parts = [`realm="${REALM}"`];
   if (error) parts.push(`error="${error}"`);
-  if (description) parts.push(`error_description="${description}"`);
+  if (scope) parts.push(`scope="${scope}"`);
   return { 'www-authenticate': `Bearer ${parts.join(', ')}` };
+}
+
+/** 401 invalid_token, the one answer for every token that fails (RFC 6750 §3.1). */
+export function invalidToken(): ServiceError {
+  return oauthError('invalid_token', 'the access token is invalid, expired or revoked', challenge('invalid_token'));
+}
+
+/**
+ * The claims of the request's bearer token, verified strictly (signature, keys, typ, issuer, expiry);
+ * 401 with a bare challenge when there is no token, 401 invalid_token when it fails. Revocation is the caller's to check.
+ */
+export async function verifiedBearer(request: FastifyRequest, services: Services): Promise<AccessTokenClaims> {
+  const token = bearerToken(request.headers.authorization);
+  if (token === undefined) throw oauthError('invalid_token', 'a bearer access token is required', challenge());
+  try {
+    return await verifyAccessToken(token, services.accessTokens);
+  } catch (error) {
+    if (error instanceof ServiceError) throw invalidToken();
+    throw error;
+  }
 }
 
 /** The bearer token of the Authorization header (RFC 6750 §2.1); tokens in the query string are never read. */
@@ -37,19 +58,10 @@ export function bearerToken(authorization: string | undefined): string | undefin
  * 401 invalid_token with an RFC 6750 §3 challenge.
  */
 export async function authenticateUser(request: FastifyRequest, services: Services): Promise<Caller> {
-  const token = bearerToken(request.headers.authorization);
-  if (token === undefined) throw oauthError('invalid_token', 'a bearer access token is required', challenge());
-  const invalid = () => oauthError('invalid_token', 'the access token is invalid, expired or revoked', challenge('invalid_token', 'the access token is invalid'));
-  let claims: AccessTokenClaims;
-  try {
-    claims = await verifyAccessToken(token, services.accessTokens);
-  } catch (error) {
-    if (error instanceof ServiceError) throw invalid();
-    throw error;
-  }
+  const claims = await verifiedBearer(request, services);
   // Only user sessions carry a sid; a client_credentials token has no account.
-  if (typeof claims.sid !== 'string' || (await services.store.revocations.isRevoked(claims))) throw invalid();
+  if (typeof claims.sid !== 'string' || (await services.store.revocations.isRevoked(claims))) throw invalidToken();
   const user = await services.store.users.findById(claims.sub);
-  if (!user || user.disabled) throw invalid();
+  if (!user || user.disabled) throw invalidToken();
   return { claims: claims as Caller['claims'], user };
 }

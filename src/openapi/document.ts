@@ -18,21 +18,32 @@ export interface DocumentInfo {
   description: string;
 }
 
-function openApiPath(url: string): string {
-  return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+/** Fastify's `:name` parameters and trailing `*` wildcard in OpenAPI's `{name}` form. */
+export function openApiPath(url: string): string {
+  return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{wildcard}');
+}
+
+const ERROR_REF = { $ref: '#/components/schemas/Error' };
+
+function isErrorBody(body: Record<string, unknown>): boolean {
+  const properties = body.properties as Record<string, unknown> | undefined;
+  return properties !== undefined && 'error' in properties && 'error_description' in properties;
 }
 
 function responses(schema: RouteSchema): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const [status, { description, ...body }] of Object.entries(schema.response ?? {})) {
     const text = typeof description === 'string' ? description : `Status ${status}`;
-    result[status] = body.type === 'null' ? { description: text } : { description: text, content: { 'application/json': { schema: body } } };
+    const schema = isErrorBody(body) ? ERROR_REF : body;
+    result[status] = body.type === 'null' ? { description: text } : { description: text, content: { 'application/json': { schema } } };
   }
   return result;
 }
 
 function parameters(schema: RouteSchema, url: string): Record<string, unknown>[] {
-  const inPath = [...url.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => ({ name: match[1], in: 'path', required: true, schema: { type: 'string' } }));
+  const names = [...url.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1]!);
+  if (url.endsWith('*')) names.push('wildcard');
+  const inPath = names.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
   const query = schema.querystring as { properties?: Record<string, unknown>; required?: string[] } | undefined;
   const inQuery = Object.entries(query?.properties ?? {}).map(([name, property]) => ({ name, in: 'query', required: query?.required?.includes(name) ?? false, schema: property }));
   return [...inPath, ...inQuery];
@@ -53,7 +64,7 @@ function operation(route: RouteOptions): Record<string, unknown> {
 }
 
 /** The OpenAPI 3.1 document of the given routes, built from their schemas: the same ones that validate requests. */
-export function openApiDocument(routes: readonly RouteOptions[], info: DocumentInfo): Record<string, unknown> {
+export function openApiDocument(routes: readonly RouteOptions[], info: DocumentInfo, errorSchema: Record<string, unknown>): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const sorted = [...routes].sort((a, b) => a.url.localeCompare(b.url));
   for (const route of sorted) {
@@ -68,6 +79,7 @@ export function openApiDocument(routes: readonly RouteOptions[], info: DocumentI
     info,
     paths,
     components: {
+      schemas: { Error: errorSchema },
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token of this service (RFC 6750).' },
       },

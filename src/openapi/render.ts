@@ -7,6 +7,7 @@ import { loadConfig } from '../config.js';
 import { KeyRing } from '../keys/keyring.js';
 import { createLogger } from '../logger.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
+import { errorSchema } from '../routes/schemas.js';
 import { openApiDocument } from './document.js';
 import { toYaml } from './yaml.js';
 
@@ -26,7 +27,7 @@ export async function renderOpenApi(): Promise<string> {
     const keyring = await KeyRing.open({ ...config, dir, production: false, logger });
     const app = await buildApp(config, { store: new MemoryStore(), keyring, clients: ClientRegistry.load(undefined, config.defaultAudience), logger });
     await app.ready();
-    const yaml = toYaml(openApiDocument(app.routeCatalog, DOCUMENT_INFO));
+    const yaml = toYaml(openApiDocument(app.routeCatalog, DOCUMENT_INFO, errorSchema));
     await app.close();
     return yaml;
   } finally {

@@ -13,7 +13,7 @@ export async function openStore(config: Config, logger: BaseLogger, clock: () =>
     return new MemoryStore(clock);
   }
   try {
-    return new RedisStore(await connectRedis(config.redisUrl, logger), config.redisKeyPrefix);
+    return new RedisStore(await connectRedis(config.redisUrl, logger), config.redisKeyPrefix, logger, clock);
   } catch (error) {
     // The message names the variable, never the URL: it may carry a password.
     throw new ConfigError('REDIS_URL', `cannot connect to Redis (${(error as Error).name})`);

@@ -102,6 +102,23 @@ export interface SessionStore {
   endAllForUser(userId: string, revokedTtl: number, keepSid?: string): Promise<number>;
 }
 
+/** One denylist entry: a revoked jti or an ended session's sid, and when it stops mattering (epoch seconds). */
+export interface RevocationEntry {
+  kind: 'jti' | 'sid';
+  id: string;
+  exp: number;
+}
+
+/** What a revocation feed subscriber is told. */
+export interface RevocationListener {
+  /** A new revocation, on any instance. */
+  entry(entry: RevocationEntry): void;
+  /** The subscription is (again) receiving: entries may have been missed before, so take a new snapshot. */
+  up(): void;
+  /** The subscription is not receiving: entries may be missed from now on. */
+  down(): void;
+}
+
 /**
  * The denylists that make revocation reach access tokens: revoked jtis (RFC 7009) and the sids of
  * ended sessions. Each entry expires when the last token it can match has expired.
@@ -111,6 +128,10 @@ export interface RevocationStore {
   revokeAccessToken(jti: string, ttlSeconds: number): Promise<void>;
   /** Whether the jti, or the session, is on a denylist; one round trip. */
   isRevoked(token: { jti: string; sid?: string | undefined }): Promise<boolean>;
+  /** Every entry that has not expired. */
+  snapshot(): Promise<RevocationEntry[]>;
+  /** Listens for revocations made by any instance; resolves to a function that stops listening. */
+  subscribe(listener: RevocationListener): Promise<() => Promise<void>>;
 }
 
 /** All of the service's state. */

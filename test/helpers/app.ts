@@ -91,7 +91,7 @@ export type StoreKind = 'memory' | 'redis';
 export async function openTestStore(kind: StoreKind, redis: TestRedis | undefined, clock: () => number): Promise<Store> {
   if (kind === 'memory') return new MemoryStore(clock);
   if (!redis) throw new Error('a Redis test store needs startRedis()');
-  return new RedisStore(await connectRedis(redis.url, createLogger('silent')), redis.prefix());
+  return new RedisStore(await connectRedis(redis.url, createLogger('silent')), redis.prefix(), createLogger('silent'), clock);
 }
 
 /** Options of a test app. */

@@ -10,13 +10,13 @@ const redis = await startRedis();
 t.teardown(() => redis.close());
 
 t.test('redis store passes the storage contract against a real redis-server', async (t) => {
-  storeContract(t, async () => new RedisStore(await connectRedis(redis.url, createLogger('silent')), redis.prefix()));
+  storeContract(t, async () => new RedisStore(await connectRedis(redis.url, createLogger('silent')), redis.prefix(), createLogger('silent')));
 });
 
 t.test('every key the store writes starts with its prefix, and sessions carry an expiry', async (t) => {
   const prefix = redis.prefix();
   const client = await connectRedis(redis.url, createLogger('silent'));
-  const store = new RedisStore(client, prefix);
+  const store = new RedisStore(client, prefix, createLogger('silent'));
   t.teardown(() => store.close());
   await store.users.create({ id: 'u1', username: 'ann', usernameKey: 'ann', passwordHash: 'h', createdAt: 1, disabled: false });
   const now = Math.floor(Date.now() / 1000);
@@ -36,7 +36,7 @@ t.test('every key the store writes starts with its prefix, and sessions carry an
 t.test('a stopped Redis makes calls fail fast with StoreUnavailableError, and the store recovers by itself', async (t) => {
   const own = await startRedis();
   t.teardown(() => own.close());
-  const store = new RedisStore(await connectRedis(own.url, createLogger('silent')), own.prefix());
+  const store = new RedisStore(await connectRedis(own.url, createLogger('silent')), own.prefix(), createLogger('silent'));
   t.teardown(() => store.close());
   await own.stop();
   await t.rejects(store.ping(), StoreUnavailableError);

@@ -54,6 +54,12 @@ export class ExpiringMap<V> {
     return this.#entries.delete(key);
   }
 
+  /** Every live entry with its expiry (epoch milliseconds). */
+  *entries(): IterableIterator<[string, V, number]> {
+    const now = this.#clock();
+    for (const [key, entry] of this.#entries) if (entry.expiresAt > now) yield [key, entry.value, entry.expiresAt];
+  }
+
   /** Drops every expired entry. */
   sweep(): void {
     const now = this.#clock();

@@ -11,6 +11,8 @@ export function redisKeys(prefix: string) {
     userSessions: (userId: string) => `${prefix}user-sessions:${userId}`,
     revokedSid: (sid: string) => `${prefix}revoked-sid:${sid}`,
     revokedJti: (jti: string) => `${prefix}revoked-jti:${jti}`,
+    revocationLog: () => `${prefix}revocation-log`,
+    revocationChannel: () => `${prefix}revocations`,
   };
 }
 

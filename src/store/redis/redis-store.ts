@@ -1,3 +1,4 @@
+import type { BaseLogger } from 'pino';
 import type { RevocationStore, SessionStore, Store, UserStore } from '../types.js';
 import { guarded, type RedisClient } from './connection.js';
 import { redisKeys } from './keys.js';
@@ -13,12 +14,12 @@ export class RedisStore implements Store {
   readonly revocations: RevocationStore;
   readonly #client: RedisClient;
 
-  constructor(client: RedisClient, prefix: string, clock: () => number = Date.now) {
+  constructor(client: RedisClient, prefix: string, logger: BaseLogger, clock: () => number = Date.now) {
     this.#client = client;
     const keys = redisKeys(prefix);
     this.users = new RedisUsers(client, keys);
     this.sessions = new RedisSessions(client, keys, prefix, clock);
-    this.revocations = new RedisRevocations(client, keys);
+    this.revocations = new RedisRevocations(client, keys, prefix, logger);
   }
 
   ping(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { RotationRequest, RotationResult, SessionOptions, SessionRecord, SessionStore } from '../types.js';
 import { guarded, LuaScript, type RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
+import { RECORD_REVOCATION } from './revocation-lua.js';
 
 // KEYS: session, user's session set[, first refresh token]. ARGV: session TTL ms, absolute ms left, sid, field pairs…
 const CREATE = new LuaScript(`
@@ -14,7 +15,7 @@ return 1`);
 // One atomic step for rotation, the reuse grace, reuse detection and revocation (RFC 9700 §4.14.2).
 // KEYS: the presented token's lookup key. ARGV: prefix, token hash, client id, new hash, sealed successor,
 // now ms, grace ms, idle TTL s, revoked TTL s. Key names match keys.ts.
-const ROTATE = new LuaScript(`
+const ROTATE = new LuaScript(`${RECORD_REVOCATION}
 local p = ARGV[1]
 local sid = redis.call('GET', KEYS[1])
 if not sid then return {'invalid'} end
@@ -24,7 +25,7 @@ if not f[1] or f[1] ~= ARGV[3] then return {'invalid'} end
 local function revoke()
   redis.call('DEL', skey)
   redis.call('SREM', p .. 'user-sessions:' .. f[6], sid)
-  redis.call('SET', p .. 'revoked-sid:' .. sid, '1', 'EX', ARGV[9])
+  record_revocation(p, 'sid', sid, ARGV[9])
 end
 local disabled = redis.call('HGET', p .. 'user:' .. f[6], 'disabled')
 if (not disabled) or disabled == '1' then
@@ -49,24 +50,24 @@ end
 revoke()
 return {'reused', sid}`);
 
-// KEYS: session, revoked-sid. ARGV: prefix, sid, revoked TTL s.
-const END = new LuaScript(`
+// KEYS: session. ARGV: prefix, sid, revoked TTL s.
+const END = new LuaScript(`${RECORD_REVOCATION}
 local h = redis.call('HGETALL', KEYS[1])
 local uid = redis.call('HGET', KEYS[1], 'user_id')
 if uid then
   redis.call('DEL', KEYS[1])
   redis.call('SREM', ARGV[1] .. 'user-sessions:' .. uid, ARGV[2])
 end
-redis.call('SET', KEYS[2], '1', 'EX', ARGV[3])
+record_revocation(ARGV[1], 'sid', ARGV[2], ARGV[3])
 return h`);
 
 // KEYS: the user's session set. ARGV: prefix, revoked TTL s, sid to keep ('' for none).
-const END_ALL = new LuaScript(`
+const END_ALL = new LuaScript(`${RECORD_REVOCATION}
 local n = 0
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if sid ~= ARGV[3] then
     n = n + redis.call('DEL', ARGV[1] .. 'session:' .. sid)
-    redis.call('SET', ARGV[1] .. 'revoked-sid:' .. sid, '1', 'EX', ARGV[2])
+    record_revocation(ARGV[1], 'sid', sid, ARGV[2])
     redis.call('SREM', KEYS[1], sid)
   end
 end
@@ -176,7 +177,7 @@ export class RedisSessions implements SessionStore {
   }
 
   end(sid: string, revokedTtl: number): Promise<SessionRecord | undefined> {
-    return guarded(async () => sessionFromHash(pairsToObject(await END.run(this.client, [this.keys.session(sid), this.keys.revokedSid(sid)], [this.prefix, sid, String(revokedTtl)]))));
+    return guarded(async () => sessionFromHash(pairsToObject(await END.run(this.client, [this.keys.session(sid)], [this.prefix, sid, String(revokedTtl)]))));
   }
 
   endAllForUser(userId: string, revokedTtl: number, keepSid?: string): Promise<number> {

@@ -1,0 +1,65 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { oauthError } from '../errors.js';
+import { requestClient } from '../http/client-auth.js';
+import type { Services } from '../services.js';
+import type { RevocationEntry } from '../store/types.js';
+import { INTROSPECT_SCOPE } from './introspection.js';
+import { errorResponses } from './schemas.js';
+
+/** Seconds between keep-alive comments, so idle proxies do not cut the stream. */
+const KEEP_ALIVE_MS = 15_000;
+/** What a disconnected EventSource waits before reconnecting (the SSE `retry` field). */
+const RETRY_MS = 2000;
+
+const feedSchema = {
+  summary: 'Revocation feed',
+  description:
+    'Server-sent events: first every live revoked jti and sid, then `event: ready`, then each new revocation on any instance as `event: revoked` with data {"kind":"jti"|"sid","id":…,"exp":…}. For confidential clients with the introspect scope (HTTP Basic). The stream ends when this instance stops receiving revocations; reconnect and start over.',
+  tags: ['gateway'],
+  response: {
+    200: { description: 'A text/event-stream', type: 'null' },
+    ...errorResponses(401, 403, 503),
+  },
+};
+
+function event(name: string, data: object): string {
+  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/** GET /oauth/revocations: the revocation lists as a server-sent event stream. */
+export async function revocationFeedRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const streams = new Set<FastifyReply>();
+  // Open streams would hold a graceful shutdown for its whole grace period.
+  app.addHook('preClose', async () => {
+    for (const reply of streams) reply.raw.end();
+  });
+
+  app.get('/oauth/revocations', { schema: feedSchema }, async (request: FastifyRequest, reply) => {
+    const client = requestClient(services.clients, request, {});
+    if (client.type !== 'confidential') throw oauthError('invalid_client', 'only authenticated confidential clients may subscribe');
+    if (!client.scopes.includes(INTROSPECT_SCOPE)) throw oauthError('insufficient_scope', `this client lacks the ${INTROSPECT_SCOPE} scope`);
+    const cache = services.revocationCache;
+    if (!cache.live) throw oauthError('temporarily_unavailable', 'the revocation feed is not available', { 'retry-after': '2' });
+
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'keep-alive' });
+    raw.write(`retry: ${RETRY_MS}\n\n`);
+    for (const entry of cache.entries()) raw.write(event('revoked', entry));
+    raw.write(event('ready', { live: true }));
+
+    const onEntry = (entry: RevocationEntry) => raw.write(event('revoked', entry));
+    const onDown = () => raw.end();
+    const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+    cache.on('entry', onEntry);
+    cache.on('down', onDown);
+    streams.add(reply);
+    raw.on('close', () => {
+      clearInterval(keepAlive);
+      cache.off('entry', onEntry);
+      cache.off('down', onDown);
+      streams.delete(reply);
+      request.log.info({ method: 'GET', path: '/oauth/revocations', status: 200, client_id: client.clientId }, 'revocation feed closed');
+    });
+  });
+}

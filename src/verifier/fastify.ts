@@ -1,0 +1,63 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { VerifierError } from './errors.js';
+import type { VerifiedToken, Verifier } from './index.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified caller, set by fastifyVerifier. */
+    auth?: { sub: string; scope: string[]; client_id: string; sid: string | undefined; token: VerifiedToken };
+  }
+}
+
+/** Options of the Fastify plugin. */
+export interface FastifyVerifierOptions {
+  verifier: Verifier;
+  /** The realm in WWW-Authenticate challenges. */
+  realm?: string;
+}
+
+// The realm of the plugin that authenticated a request, for requireScope's challenge.
+const realms = new WeakMap<FastifyRequest, string>();
+
+// RFC 6750 §2.1
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+
+function refuse(reply: FastifyReply, realm: string, status: number, code: string, description: string, scope?: string): FastifyReply {
+  const parts = [`realm="${realm}"`];
+  if (code !== 'missing') parts.push(`error="${code}"`);
+  if (scope) parts.push(`scope="${scope}"`);
+  const body = { error: code === 'missing' ? 'invalid_token' : code, error_description: description };
+  return reply.code(status).header('www-authenticate', `Bearer ${parts.join(', ')}`).send(body);
+}
+
+/**
+ * A Fastify plugin: a preHandler on every route registered after it (in the same scope) that verifies
+ * the bearer token and sets `request.auth`, answering RFC 6750 §3 errors (401 invalid_token, 503 when
+ * the revocation feed is required and down).
+ */
+export const fastifyVerifier: FastifyPluginAsync<FastifyVerifierOptions> = async (app, { verifier, realm = 'api' }) => {
+  app.decorateRequest('auth', undefined);
+  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    realms.set(request, realm);
+    const match = BEARER.exec(request.headers.authorization?.trim() ?? '');
+    if (!match) return refuse(reply, realm, 401, 'missing', 'a bearer access token is required');
+    try {
+      const token = await verifier.verify(match[1]!);
+      request.auth = { sub: token.sub, scope: token.scope, client_id: token.clientId, sid: token.sid, token };
+    } catch (error) {
+      if (!(error instanceof VerifierError)) throw error;
+      if (error.code === 'temporarily_unavailable') return reply.code(503).header('retry-after', '2').send({ error: error.code, error_description: error.message });
+      return refuse(reply, realm, 401, 'invalid_token', error.message);
+    }
+  });
+};
+// Like fastify-plugin: the hook applies to the scope that registers the plugin, not to a child scope of its own.
+(fastifyVerifier as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+
+/** A preHandler that answers 403 insufficient_scope (RFC 6750 §3.1) unless the token has every scope given. */
+export function requireScope(...scopes: string[]): preHandlerAsyncHookHandler {
+  return async function (request: FastifyRequest, reply: FastifyReply) {
+    const granted = new Set(request.auth?.scope ?? []);
+    if (!scopes.every((scope) => granted.has(scope))) return refuse(reply, realms.get(request) ?? 'api', 403, 'insufficient_scope', `requires scope: ${scopes.join(' ')}`, scopes.join(' '));
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The verifier library: what another Node service imports to verify this service's access tokens
+ * without the rest of the server. `import { createVerifier } from 'tokensmith/verifier'`.
+ */
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { VerifierError } from './errors.js';
+import { RevocationFeed } from './revocation-feed.js';
+
+export { VerifierError, type VerifierErrorCode } from './errors.js';
+export { fastifyVerifier, requireScope, type FastifyVerifierOptions } from './fastify.js';
+
+/** What createVerifier needs. */
+export interface VerifierOptions {
+  /** The service's ISSUER, exactly. */
+  issuer: string;
+  /** The audience (or audiences) this service accepts; a token must name one of them. */
+  audience: string | string[];
+  /** The JWKS URL; discovered from the issuer's RFC 8414 metadata when absent. */
+  jwksUrl?: string;
+  /** Seconds of leeway for exp and nbf (default 5, at most 60). */
+  clockTolerance?: number;
+  /** JWKS caching: refetched after cacheMaxAge, and on an unknown kid at most once per cooldown (milliseconds). */
+  jwks?: { cacheMaxAge?: number; cooldownDuration?: number };
+  /**
+   * Subscribe to the service's revocation feed (a confidential client with the introspect scope), so a
+   * revoked token is refused within about a second. While the feed is down, `whenUnavailable` decides:
+   * `reject` (default) refuses every token, `accept` accepts them until they expire.
+   */
+  revocations?: { clientId: string; clientSecret: string; url?: string; whenUnavailable?: 'reject' | 'accept' };
+  /** The fetch used for metadata and the feed (the JWKS uses jose's own). */
+  fetch?: typeof fetch;
+}
+
+/** A verified access token. */
+export interface VerifiedToken {
+  sub: string;
+  clientId: string;
+  scope: string[];
+  sid: string | undefined;
+  jti: string;
+  claims: JWTPayload;
+}
+
+/** Verifies access tokens. */
+export interface Verifier {
+  /** Verifies a token strictly; throws a VerifierError when it is refused. */
+  verify(token: string): Promise<VerifiedToken>;
+  /** Resolves once the revocation feed (if any) has its first complete list. */
+  ready(): Promise<void>;
+  /** Stops the revocation feed. */
+  close(): void;
+}
+
+const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'];
+
+async function discoverJwksUrl(issuer: string, fetcher: typeof fetch): Promise<string> {
+  const response = await fetcher(`${issuer}/.well-known/oauth-authorization-server`);
+  if (!response.ok) throw new VerifierError('temporarily_unavailable', `metadata answered ${response.status}`);
+  const metadata = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
+  // RFC 8414 §3.3: the metadata's issuer must be the one asked for.
+  if (metadata.issuer !== issuer || typeof metadata.jwks_uri !== 'string') throw new VerifierError('temporarily_unavailable', 'metadata does not match the issuer');
+  return metadata.jwks_uri;
+}
+
+/**
+ * Creates a verifier: RS256 only, typ at+jwt (RFC 9068 §4), the exact issuer, one of the audiences,
+ * expiry with a small leeway, and the claims this service always issues. Keys come from the JWKS,
+ * cached, refetched on an unknown kid with a cooldown, so a flood of unknown kids causes no flood of fetches.
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const issuer = options.issuer.replace(/\/+$/, '');
+  const fetcher = options.fetch ?? fetch;
+  const clockTolerance = Math.min(options.clockTolerance ?? 5, 60);
+  let keys: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
+  const keySet = () => {
+    keys ??= (options.jwksUrl ? Promise.resolve(options.jwksUrl) : discoverJwksUrl(issuer, fetcher)).then(
+      (url) => createRemoteJWKSet(new URL(url), { cacheMaxAge: options.jwks?.cacheMaxAge ?? 600_000, cooldownDuration: options.jwks?.cooldownDuration ?? 30_000 }),
+      (error: unknown) => {
+        keys = undefined;
+        throw error;
+      },
+    );
+    return keys;
+  };
+  const feed = options.revocations && new RevocationFeed({ ...options.revocations, url: options.revocations.url ?? `${issuer}/oauth/revocations`, fetch: fetcher });
+  const whenUnavailable = options.revocations?.whenUnavailable ?? 'reject';
+
+  async function verify(token: string): Promise<VerifiedToken> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, await keySet(), { issuer, audience: options.audience, algorithms: ['RS256'], typ: 'at+jwt', clockTolerance, requiredClaims: REQUIRED_CLAIMS }));
+    } catch (error) {
+      if (error instanceof VerifierError) throw error;
+      if (error instanceof errors.JOSEError || error instanceof TypeError) throw new VerifierError('invalid_token', 'the access token is invalid or expired');
+      throw error;
+    }
+    const { sub, jti, client_id: clientId, scope, sid } = payload as JWTPayload & Record<string, unknown>;
+    if (typeof sub !== 'string' || typeof jti !== 'string' || typeof clientId !== 'string' || (scope !== undefined && typeof scope !== 'string') || (sid !== undefined && typeof sid !== 'string')) {
+      throw new VerifierError('invalid_token', 'the access token has malformed claims');
+    }
+    if (feed) {
+      if (!feed.ready && whenUnavailable === 'reject') throw new VerifierError('temporarily_unavailable', 'the revocation feed is unavailable');
+      if (feed.ready && feed.has(jti, sid)) throw new VerifierError('invalid_token', 'the access token is revoked');
+    }
+    return { sub, jti, clientId, scope: scope ? scope.split(' ') : [], sid, claims: payload };
+  }
+
+  return {
+    verify,
+    ready: () => feed?.whenReady() ?? Promise.resolve(),
+    close: () => feed?.close(),
+  };
+}

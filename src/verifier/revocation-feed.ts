@@ -1,0 +1,100 @@
+import { readEvents } from './sse.js';
+
+/** Longest wait between reconnection attempts. */
+const MAX_BACKOFF_MS = 30_000;
+
+/** How to reach and authenticate to the service's revocation feed. */
+export interface RevocationFeedOptions {
+  url: string;
+  clientId: string;
+  clientSecret: string;
+  fetch?: typeof fetch;
+}
+
+/**
+ * A subscriber to GET /oauth/revocations: keeps the revoked jtis and sids in memory, so that a
+ * revoked token is refused within about a second without a call per request. `ready` is true
+ * only between the stream's `ready` event and its end; then it reconnects with backoff.
+ */
+export class RevocationFeed {
+  readonly #options: RevocationFeedOptions;
+  readonly #revoked = { jti: new Map<string, number>(), sid: new Map<string, number>() };
+  readonly #abort = new AbortController();
+  #ready = false;
+  #retryMs = 2000;
+  #failures = 0;
+  #readyWaiters: Array<() => void> = [];
+
+  constructor(options: RevocationFeedOptions) {
+    this.#options = options;
+    void this.#run();
+  }
+
+  /** Whether every revocation up to now is known here. */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Resolves once the feed is (or becomes) ready. */
+  whenReady(): Promise<void> {
+    return this.#ready ? Promise.resolve() : new Promise((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  /** Whether the jti or sid is on a received revocation list and not expired. */
+  has(jti: string, sid: string | undefined): boolean {
+    const now = Math.floor(Date.now() / 1000);
+    return (this.#revoked.jti.get(jti) ?? 0) > now || (sid !== undefined && (this.#revoked.sid.get(sid) ?? 0) > now);
+  }
+
+  /** Stops the subscription for good. */
+  close(): void {
+    this.#ready = false;
+    this.#abort.abort();
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#abort.signal.aborted) {
+      try {
+        await this.#connectOnce();
+        this.#failures = 0;
+      } catch {
+        this.#failures += 1;
+      }
+      this.#ready = false;
+      if (this.#abort.signal.aborted) return;
+      const delay = Math.min(this.#retryMs * 2 ** Math.min(this.#failures, 4), MAX_BACKOFF_MS);
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
+    }
+  }
+
+  async #connectOnce(): Promise<void> {
+    const { url, clientId, clientSecret } = this.#options;
+    const credentials = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
+    const response = await (this.#options.fetch ?? fetch)(url, {
+      headers: { authorization: `Basic ${credentials}`, accept: 'text/event-stream' },
+      signal: this.#abort.signal,
+    });
+    if (response.status !== 200 || !response.body) throw new Error(`revocation feed answered ${response.status}`);
+    for await (const event of readEvents(response.body)) {
+      if (event.retry !== undefined) this.#retryMs = event.retry;
+      if (event.event === 'revoked') this.#add(event.data);
+      if (event.event === 'ready') this.#setReady();
+    }
+  }
+
+  #add(data: string): void {
+    try {
+      const entry = JSON.parse(data) as { kind?: unknown; id?: unknown; exp?: unknown };
+      if ((entry.kind === 'jti' || entry.kind === 'sid') && typeof entry.id === 'string' && typeof entry.exp === 'number') {
+        this.#revoked[entry.kind].set(entry.id, entry.exp);
+      }
+    } catch {
+      // a malformed event is skipped; the next snapshot is complete again
+    }
+  }
+
+  #setReady(): void {
+    this.#ready = true;
+    for (const resolve of this.#readyWaiters.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,67 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { repoPath } from './spawn.js';
+import { eventually } from './listen.js';
+import type { Teardown } from './app.js';
+import { tempDir } from './app.js';
+
+/** Where nginx forwards. */
+export interface NginxUpstreams {
+  listen: number;
+  auth: string;
+  api: string;
+}
+
+/**
+ * Starts Debian's nginx in the foreground with the repository's example configuration
+ * (examples/nginx), rendered for loopback ports, in a private prefix. Fails loudly without nginx.
+ */
+export async function startNginx(t: Teardown, upstreams: NginxUpstreams): Promise<string> {
+  const binary = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
+  if (spawnSync(binary, ['-v']).error) throw new Error(`nginx not found at ${binary}: install Debian's nginx package (.ci/run does) or set NGINX_PATH`);
+  const dir = await tempDir(t, 'tokensmith-nginx-');
+  for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(dir, sub));
+  const snippet = repoPath('examples/nginx/tokensmith-upstream-headers.conf');
+  const server = (await readFile(repoPath('examples/nginx/tokensmith.conf.template'), 'utf8'))
+    .replaceAll('${LISTEN}', `127.0.0.1:${upstreams.listen}`)
+    .replaceAll('${AUTH_UPSTREAM}', upstreams.auth)
+    .replaceAll('${API_UPSTREAM}', upstreams.api)
+    .replaceAll('/etc/nginx/snippets/tokensmith-upstream-headers.conf', snippet);
+  await writeFile(join(dir, 'server.conf'), server);
+  await writeFile(
+    join(dir, 'nginx.conf'),
+    `error_log ${dir}/error.log warn;
+pid ${dir}/nginx.pid;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  include ${dir}/server.conf;
+}
+`,
+  );
+  const child = spawn(binary, ['-p', dir, '-e', `${dir}/error.log`, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off; master_process off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  t.teardown(async () => {
+    child.kill('SIGQUIT');
+    await exited;
+  });
+  const base = `http://127.0.0.1:${upstreams.listen}`;
+  const up = await eventually(async () => {
+    try {
+      await fetch(`${base}/`);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 5000, 50);
+  if (!up) throw new Error(`nginx did not start: ${stderr}`);
+  return base;
+}

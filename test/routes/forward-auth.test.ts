@@ -1,0 +1,148 @@
+import { decodeJwt, SignJWT } from 'jose';
+import t from 'tap';
+import { createLogger } from '../../src/logger.js';
+import { connectRedis } from '../../src/store/redis/connection.js';
+import { buildTestApp, form, type StoreKind } from '../helpers/app.js';
+import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
+import { registerAndLogin, tokenRequest } from '../helpers/oauth.js';
+import { startRedis } from '../helpers/redis-server.js';
+
+const redis = await startRedis();
+t.teardown(() => redis.close());
+
+async function until(condition: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
+}
+
+for (const kind of ['memory', 'redis'] as StoreKind[]) {
+  t.test(`/forward-auth (${kind} store)`, async (t) => {
+    const { app, keyring, config } = await buildTestApp(t, { store: kind, redis, clients: SERVICE_CLIENTS });
+    const check = (accessToken: string | undefined, url = '/forward-auth', extra: Record<string, string> = {}, method: 'GET' | 'POST' | 'HEAD' | 'PUT' | 'DELETE' | 'OPTIONS' | 'PATCH' = 'GET') =>
+      app.inject({ method, url, headers: { ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}), ...extra } });
+
+    t.test('a valid token: 200 with the caller in X-Auth-* headers', async (t) => {
+      const login = await registerAndLogin(app, 'fa-a');
+      const claims = decodeJwt(login.access_token!);
+      const response = await check(login.access_token);
+      t.equal(response.statusCode, 200);
+      t.equal(response.body, '');
+      t.equal(response.headers['x-auth-subject'], claims.sub);
+      t.equal(response.headers['x-auth-client-id'], 'web');
+      t.equal(response.headers['x-auth-scope'], 'profile orders:read');
+      t.equal(response.headers['x-auth-session'], claims.sid);
+      t.equal(response.headers['cache-control'], 'no-store');
+    });
+
+    t.test('any method, any trailing path (Envoy), any body', async (t) => {
+      const login = await registerAndLogin(app, 'fa-b');
+      for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const) {
+        t.equal((await check(login.access_token, '/forward-auth/api/orders/42', {}, method)).statusCode, 200, method);
+      }
+      const withBody = await app.inject({ method: 'POST', url: '/forward-auth/upload', headers: { authorization: `Bearer ${login.access_token}`, 'content-type': 'application/octet-stream' }, payload: Buffer.from([1, 2, 3]) });
+      t.equal(withBody.statusCode, 200);
+      const badJson = await app.inject({ method: 'POST', url: '/forward-auth', headers: { authorization: `Bearer ${login.access_token}`, 'content-type': 'application/json' }, payload: '{not json' });
+      t.equal(badJson.statusCode, 200, 'a forwarded body is never parsed');
+    });
+
+    t.test('a service token: no X-Auth-Session', async (t) => {
+      const token = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: basicAuth('orders-svc', SECRETS.orders) })).body.access_token!;
+      const response = await check(token, '/forward-auth?audience=orders-api');
+      t.equal(response.statusCode, 200);
+      t.equal(response.headers['x-auth-subject'], 'orders-svc');
+      t.equal(response.headers['x-auth-session'], undefined);
+    });
+
+    t.test('no token: 401 with a bare Bearer challenge; a token in the query string is ignored', async (t) => {
+      for (const response of [await check(undefined), await app.inject({ url: '/forward-auth?access_token=abc' })]) {
+        t.equal(response.statusCode, 401);
+        t.equal(response.headers['www-authenticate'], 'Bearer realm="tokensmith"');
+        t.equal(response.headers['x-auth-subject'], undefined);
+      }
+      const basic = await check(undefined, '/forward-auth', { authorization: 'Basic dXNlcjpwYXNz' });
+      t.equal(basic.statusCode, 401, 'another scheme is no token');
+    });
+
+    t.test('invalid, tampered or expired-looking tokens: 401 invalid_token', async (t) => {
+      const login = await registerAndLogin(app, 'fa-c');
+      const tampered = `${login.access_token!.slice(0, -3)}AAA`;
+      for (const token of ['garbage', tampered, login.refresh_token!]) {
+        const response = await check(token);
+        t.equal(response.statusCode, 401);
+        t.match(response.headers['www-authenticate'], /error="invalid_token"/);
+      }
+      const lowercase = await check(undefined, '/forward-auth', { authorization: `bearer ${login.access_token}` });
+      t.equal(lowercase.statusCode, 200, 'the scheme is case-insensitive');
+    });
+
+    t.test('required scopes: ?scope=a+b and X-Required-Scope; missing ones are 403 insufficient_scope', async (t) => {
+      const login = await registerAndLogin(app, 'fa-d');
+      t.equal((await check(login.access_token, '/forward-auth?scope=profile+orders:read')).statusCode, 200);
+      t.equal((await check(login.access_token, '/forward-auth', { 'x-required-scope': 'orders:read' })).statusCode, 200);
+      const lacking = await check(login.access_token, '/forward-auth?scope=orders:write');
+      t.equal(lacking.statusCode, 403);
+      t.equal(lacking.headers['www-authenticate'], 'Bearer realm="tokensmith", error="insufficient_scope", scope="orders:write"');
+      t.equal(lacking.json().error, 'insufficient_scope');
+      t.equal((await check(login.access_token, '/forward-auth?scope=profile', { 'x-required-scope': 'admin' })).statusCode, 403, 'both sources count');
+      t.equal((await check(login.access_token, '/forward-auth?audience=billing-api')).statusCode, 403, 'an audience the token lacks');
+      t.equal((await check(login.access_token, `/forward-auth?audience=${config.defaultAudience}`)).statusCode, 200);
+    });
+
+    t.test('claims that would put CR/LF into a header are refused', async (t) => {
+      const evil = await new SignJWT({ client_id: 'web', scope: 'profile' })
+        .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: keyring.signingKey()!.kid })
+        .setIssuer(config.issuer).setSubject('user\r\nX-Admin: yes').setAudience('api').setIssuedAt().setExpirationTime('5m').setJti('evil-jti')
+        .sign(keyring.signingKey()!.privateKey);
+      const response = await check(evil);
+      t.equal(response.statusCode, 401);
+      t.equal(response.headers['x-admin'], undefined);
+    });
+
+    t.test('revoked tokens (jti) and ended sessions (sid) are refused within a second', async (t) => {
+      const a = await registerAndLogin(app, 'fa-e');
+      const b = await registerAndLogin(app, 'fa-f');
+      t.equal((await check(a.access_token)).statusCode, 200);
+      await app.inject({ method: 'POST', url: '/oauth/revoke', ...form({ token: a.access_token!, client_id: 'web' }) });
+      await app.inject({ method: 'POST', url: '/account/logout', headers: { authorization: `Bearer ${b.access_token}` } });
+      t.ok(await until(async () => (await check(a.access_token)).statusCode === 401, 1000), 'revoked jti: 401 within a second');
+      t.ok(await until(async () => (await check(b.access_token)).statusCode === 401, 1000), 'ended session: 401 within a second');
+    });
+  });
+}
+
+t.test('with a live revocation feed, forward-auth makes no Redis round trip per request', async (t) => {
+  const { app, store } = await buildTestApp(t, { store: 'redis', redis, clients: SERVICE_CLIENTS });
+  const login = await registerAndLogin(app, 'fa-hot');
+  const probe = await connectRedis(redis.url, createLogger('silent'));
+  t.teardown(() => probe.close());
+  const calls = async () => {
+    const info = await probe.info('commandstats');
+    return Number(/cmdstat_exists:calls=(\d+)/.exec(info)?.[1] ?? 0) + Number(/cmdstat_evalsha:calls=(\d+)/.exec(info)?.[1] ?? 0);
+  };
+  t.equal(store.kind, 'redis');
+  const before = await calls();
+  for (let i = 0; i < 20; i++) t.equal((await app.inject({ url: '/forward-auth', headers: { authorization: `Bearer ${login.access_token}` } })).statusCode, 200);
+  t.equal(await calls(), before, 'no EXISTS or script call for 20 checks');
+});
+
+t.test('Redis down: forward-auth fails closed (503, never 200) by default, or accepts with REVOCATION_UNAVAILABLE=accept', async (t) => {
+  const own = await startRedis();
+  t.teardown(() => own.close());
+  const closed = await buildTestApp(t, { store: 'redis', redis: own, clients: SERVICE_CLIENTS });
+  const open = await buildTestApp(t, { store: 'redis', redis: own, clients: SERVICE_CLIENTS, config: { revocationUnavailable: 'accept' } });
+  const login = await registerAndLogin(closed.app, 'fa-down');
+  const check = (app: typeof closed.app) => app.inject({ url: '/forward-auth', headers: { authorization: `Bearer ${login.access_token}` } });
+  t.equal((await check(closed.app)).statusCode, 200);
+  await own.stop();
+  t.ok(await until(async () => (await check(closed.app)).statusCode !== 200, 3000), 'stops answering 200 once the feed is down');
+  const refused = await check(closed.app);
+  t.equal(refused.statusCode, 503);
+  t.equal(refused.headers['retry-after'], '5');
+  t.ok(await until(async () => (await check(open.app)).statusCode === 200, 3000), 'accept mode: the token is accepted');
+  await own.restart();
+  t.ok(await until(async () => (await check(closed.app)).statusCode === 200, 10_000), 'back to 200 once Redis returns, without a restart');
+});
