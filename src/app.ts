@@ -5,7 +5,9 @@ import type { Config } from './config.js';
 import { registerCors } from './http/cors.js';
 import { registerErrorHandlers } from './http/errors.js';
 import { registerFormParser } from './http/form-body.js';
+import { registerRateLimits } from './http/rate-limits.js';
 import { registerRequestLog } from './http/request-log.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import type { KeyRing } from './keys/keyring.js';
 import { accountRoutes } from './routes/account.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
@@ -20,6 +22,8 @@ import { RevocationCache } from './revocation/cache.js';
 import type { Services } from './services.js';
 import { SessionService } from './sessions/session-service.js';
 import type { Store } from './store/types.js';
+import { ConcurrencyLimit } from './users/concurrency-limit.js';
+import { LoginThrottle } from './users/login-throttle.js';
 import { PasswordHasher } from './users/password-hasher.js';
 import { UserService } from './users/user-service.js';
 
@@ -55,9 +59,11 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     store: deps.store,
     keyring: deps.keyring,
     clients: deps.clients,
-    users: new UserService(deps.store.users, new PasswordHasher(config.argon2), clock),
+    users: new UserService(deps.store.users, new PasswordHasher(config.argon2, new ConcurrencyLimit(config.hashing.maxConcurrent, config.hashing.queueTimeoutMs)), clock),
     sessions: new SessionService(deps.store.sessions, config, clock),
     revocationCache: new RevocationCache(deps.store.revocations, deps.logger, clock),
+    loginThrottle: new LoginThrottle(deps.store.loginFailures, { maxPerHour: config.rateLimits.loginFailuresPerHour, freeFailures: config.rateLimits.loginFreeFailures }, clock),
+    limit: async () => {},
     accessTokens: { keyring: deps.keyring, issuer: config.issuer, ttl: config.accessTokenTtl, clock },
   };
 
@@ -68,6 +74,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     bodyLimit: BODY_LIMIT,
     exposeHeadRoutes: false,
     requestIdHeader: false,
+    trustProxy: config.trustProxy,
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
   });
@@ -92,8 +99,10 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   registerFormParser(app);
   registerErrorHandlers(app);
   registerRequestLog(app);
+  registerSecurityHeaders(app, config.hstsMaxAge);
   registerCors(app, config.allowedOrigins);
   await services.revocationCache.start();
+  services.limit = await registerRateLimits(app, config.rateLimits, deps.store.rateLimits);
   await app.register(cookie);
 
   await app.register(healthRoutes, services);

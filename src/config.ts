@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ConfigError } from './errors.js';
 
 /** argon2id cost parameters. */
@@ -7,8 +8,35 @@ export interface Argon2Params {
   parallelism: number;
 }
 
+/** How many argon2 computations may run at once, and how long others wait for a turn. */
+export interface HashingLimits {
+  maxConcurrent: number;
+  queueTimeoutMs: number;
+}
+
 /** OWASP's minimum for argon2id (Password Storage Cheat Sheet): the floor in production. */
 export const ARGON2_MINIMUM: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+
+/** Request limits, each per fixed window; `enabled: false` (RATE_LIMIT=off) is for benchmarks only. */
+export interface RateLimitConfig {
+  enabled: boolean;
+  /** Password-grant requests per client IP per minute. */
+  loginPerIp: number;
+  /** Password-grant requests per normalized username per minute. */
+  loginPerUser: number;
+  /** Failed logins per account per hour (ASVS 2.2.1: at most 100). */
+  loginFailuresPerHour: number;
+  /** Failed logins in a row before attempts must be spaced out. */
+  loginFreeFailures: number;
+  /** Registrations per client IP per hour. */
+  registerPerIp: number;
+  /** Registration attempts per normalized username per hour. */
+  registerPerUser: number;
+  /** refresh_token and client_credentials requests per client IP per minute. */
+  tokenPerIp: number;
+  /** Revocation, introspection and feed requests per client IP per minute. */
+  otherPerIp: number;
+}
 
 /** The service's whole configuration, validated. */
 export interface Config {
@@ -29,6 +57,10 @@ export interface Config {
   clientsFile: string | undefined;
   registration: 'open' | 'closed';
   argon2: Argon2Params;
+  hashing: HashingLimits;
+  rateLimits: RateLimitConfig;
+  /** Proxies whose X-Forwarded-For is believed (addresses or CIDRs); false: the socket's address is the client's. */
+  trustProxy: string[] | false;
   /** Absolute session lifetime in seconds; rotation never extends it. */
   refreshTokenTtl: number;
   /** Seconds a session may go unused before it ends; each refresh renews it. */
@@ -39,6 +71,10 @@ export interface Config {
   allowedOrigins: readonly string[];
   /** What forward-auth does with a token it cannot check against the revocation lists (store down): reject (fail closed) or accept. */
   revocationUnavailable: 'reject' | 'accept';
+  /** Strict-Transport-Security max-age in seconds; 0 sends none. Defaults to a year when ISSUER is https. */
+  hstsMaxAge: number;
+  /** Milliseconds a Redis call may take before the request answers 503. */
+  redisCommandTimeout: number;
   /** Whether the refresh-token cookie is Secure (and `__Secure-` prefixed); false only for plain-http development. */
   cookieSecure: boolean;
 }
@@ -122,6 +158,19 @@ function origins(env: Env, name: string): string[] {
     });
 }
 
+function proxies(env: Env, name: string): string[] | false {
+  const entries = (text(env, name, '') ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const maxBits = family === 6 ? 128 : 32;
+    if (!family || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))) {
+      throw new ConfigError(name, `expected comma-separated IP addresses or CIDRs of trusted proxies, got "${entry}"`);
+    }
+  }
+  return entries.length > 0 ? entries : false;
+}
+
 function boolean(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -134,11 +183,12 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
 export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === 'production';
   const port = integer(env, 'PORT', 3000, 0, 65535);
+  const issuer = httpUrl('ISSUER', text(env, 'ISSUER', `http://localhost:${port}`)!);
   return {
     production,
     port,
     host: text(env, 'HOST', '0.0.0.0')!,
-    issuer: httpUrl('ISSUER', text(env, 'ISSUER', `http://localhost:${port}`)!),
+    issuer,
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     redisUrl: redisUrl('REDIS_URL', text(env, 'REDIS_URL')),
     redisKeyPrefix: text(env, 'REDIS_KEY_PREFIX', 'tokensmith:')!,
@@ -150,11 +200,29 @@ export function loadConfig(env: Env = process.env): Config {
     clientsFile: text(env, 'CLIENTS_FILE'),
     registration: oneOf(env, 'REGISTRATION', ['open', 'closed'] as const, 'open'),
     argon2: argon2Params(env, production),
+    rateLimits: {
+      enabled: oneOf(env, 'RATE_LIMIT', ['on', 'off'] as const, 'on') === 'on',
+      loginPerIp: integer(env, 'RATE_LIMIT_LOGIN_IP', 30, 1, 1_000_000),
+      loginPerUser: integer(env, 'RATE_LIMIT_LOGIN_USER', 10, 1, 1_000_000),
+      loginFailuresPerHour: integer(env, 'LOGIN_MAX_FAILURES', 100, 1, 100),
+      loginFreeFailures: integer(env, 'LOGIN_FREE_FAILURES', 5, 1, 100),
+      registerPerIp: integer(env, 'RATE_LIMIT_REGISTER_IP', 20, 1, 1_000_000),
+      registerPerUser: integer(env, 'RATE_LIMIT_REGISTER_USER', 5, 1, 1_000_000),
+      tokenPerIp: integer(env, 'RATE_LIMIT_TOKEN_IP', 600, 1, 1_000_000),
+      otherPerIp: integer(env, 'RATE_LIMIT_OTHER_IP', 3000, 1, 1_000_000),
+    },
+    trustProxy: proxies(env, 'TRUST_PROXY'),
+    hashing: {
+      maxConcurrent: integer(env, 'ARGON2_MAX_CONCURRENT', 4, 1, 256),
+      queueTimeoutMs: integer(env, 'ARGON2_QUEUE_TIMEOUT', 2000, 0, 60_000),
+    },
     refreshTokenTtl: integer(env, 'REFRESH_TOKEN_TTL', 30 * 86_400, 60, 366 * 86_400),
     refreshIdleTtl: integer(env, 'REFRESH_IDLE_TTL', 7 * 86_400, 60, 366 * 86_400),
     refreshReuseGrace: integer(env, 'REFRESH_REUSE_GRACE', 10, 0, 300),
     allowedOrigins: origins(env, 'ALLOWED_ORIGINS'),
     cookieSecure: boolean(env, 'COOKIE_SECURE', true),
+    hstsMaxAge: integer(env, 'HSTS_MAX_AGE', issuer.startsWith('https:') ? 31_536_000 : 0, 0, 63_072_000),
+    redisCommandTimeout: integer(env, 'REDIS_COMMAND_TIMEOUT', 2000, 50, 60_000),
     revocationUnavailable: oneOf(env, 'REVOCATION_UNAVAILABLE', ['reject', 'accept'] as const, 'reject'),
   };
 }

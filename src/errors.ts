@@ -27,6 +27,7 @@ export const ERROR_STATUS = {
   method_not_allowed: 405,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  too_many_requests: 429,
 } as const;
 
 /** A stable error code that clients may branch on. */

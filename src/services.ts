@@ -2,6 +2,7 @@ import type { ClientRegistry } from './clients/registry.js';
 import type { Config } from './config.js';
 import type { GrantServices } from './grants/grant.js';
 import type { KeyRing } from './keys/keyring.js';
+import type { Limiter } from './http/rate-limits.js';
 import type { RevocationCache } from './revocation/cache.js';
 
 /** Everything route handlers use, built once by buildApp. */
@@ -11,4 +12,6 @@ export interface Services extends GrantServices {
   clients: ClientRegistry;
   /** This instance's copy of the revocation lists, fed by the store. */
   revocationCache: RevocationCache;
+  /** Applies a named request limit (a no-op with RATE_LIMIT=off). */
+  limit: Limiter;
 }

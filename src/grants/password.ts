@@ -1,9 +1,14 @@
 import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
-import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
+import { normalizeUsername, PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
 import type { Grant, GrantResult, GrantServices, RequestOrigin, TokenParams } from './grant.js';
 import { SCOPE_PARAMETER, grantScope } from './scope.js';
 import { sessionTokenResponse } from './token-response.js';
+
+/** The throttle's key for a username: its normalized form, so that case and Unicode variants count together. */
+function accountKey(username: string): string {
+  return normalizeUsername(username)?.key ?? username.toLowerCase();
+}
 
 /**
  * The resource owner password credentials grant (RFC 6749 §4.3). Only first-party clients that
@@ -21,9 +26,15 @@ export const passwordGrant: Grant = {
 
   async handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices): Promise<GrantResult> {
     const scope = grantScope(client.scopes, params.scope);
+    const account = accountKey(params.username!);
+    await services.loginThrottle.check(account);
     const user = await services.users.authenticate(params.username!, params.password!);
-    // RFC 6749 §5.2: unknown user and wrong password are one answer, invalid_grant.
-    if (!user) throw oauthError('invalid_grant', 'the username or password is wrong');
+    if (!user) {
+      await services.loginThrottle.fail(account);
+      // RFC 6749 §5.2: unknown user and wrong password are one answer, invalid_grant.
+      throw oauthError('invalid_grant', 'the username or password is wrong');
+    }
+    await services.loginThrottle.succeed(account);
     const { session, refreshToken } = await services.sessions.start(user, client, scope, origin);
     return sessionTokenResponse(services, client, session, scope, refreshToken);
   },

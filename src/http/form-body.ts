@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { oauthError } from '../errors.js';
 
+// Also in the bracket and dot forms that qs-style parsers expand into nested objects.
+const POLLUTING_KEY = /^(__proto__|constructor|prototype)($|[[.])/;
+
 /**
  * Parses application/x-www-form-urlencoded bodies (RFC 6749 §4.3.2 and friends) into a
  * null-prototype object, so `__proto__` or `constructor` are plain keys, never prototype changes.
@@ -9,6 +12,8 @@ import { oauthError } from '../errors.js';
 export function parseForm(body: string): Record<string, string> {
   const params: Record<string, string> = Object.create(null);
   for (const [name, value] of new URLSearchParams(body)) {
+    // Harmless in a null-prototype object, but a sign of a prototype-pollution probe: refused as the JSON parser refuses them.
+    if (POLLUTING_KEY.test(name)) throw oauthError('invalid_request', `parameter not allowed: ${name.slice(0, 64)}`);
     if (Object.hasOwn(params, name)) throw oauthError('invalid_request', `parameter repeated: ${name.slice(0, 64)}`);
     params[name] = value;
   }

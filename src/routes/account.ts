@@ -178,6 +178,8 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
   app.addHook('onSend', noStore);
   app.post('/account/register', { schema: registerSchema }, async (request: FastifyRequest<{ Body: RegisterBody }>, reply) => {
     if (services.config.registration === 'closed') throw oauthError('registration_closed', 'self-registration is closed');
+    await services.limit('registerIp', request);
+    await services.limit('registerUser', request);
     const user = await services.users.register(request.body.username, request.body.password);
     return reply.code(201).send({ id: user.id, username: user.username });
   });

@@ -52,6 +52,7 @@ export async function introspectionRoutes(app: FastifyInstance, services: Servic
       onSend: noStore,
     },
     async (request) => {
+      await services.limit('otherIp', request);
       const client = requestClient(services.clients, request, request.body);
       // RFC 7662 §2.1: the endpoint requires client authentication; a public client has none to offer.
       if (client.type !== 'confidential') throw oauthError('invalid_client', 'only authenticated confidential clients may introspect');

@@ -4,6 +4,7 @@ import { requestClient } from '../http/client-auth.js';
 import type { Services } from '../services.js';
 import type { RevocationEntry } from '../store/types.js';
 import { INTROSPECT_SCOPE } from './introspection.js';
+import { SECURITY_HEADERS } from '../http/security-headers.js';
 import { errorResponses } from './schemas.js';
 
 /** Seconds between keep-alive comments, so idle proxies do not cut the stream. */
@@ -35,6 +36,7 @@ export async function revocationFeedRoutes(app: FastifyInstance, services: Servi
   });
 
   app.get('/oauth/revocations', { schema: feedSchema }, async (request: FastifyRequest, reply) => {
+    await services.limit('otherIp', request);
     const client = requestClient(services.clients, request, {});
     if (client.type !== 'confidential') throw oauthError('invalid_client', 'only authenticated confidential clients may subscribe');
     if (!client.scopes.includes(INTROSPECT_SCOPE)) throw oauthError('insufficient_scope', `this client lacks the ${INTROSPECT_SCOPE} scope`);
@@ -43,7 +45,7 @@ export async function revocationFeedRoutes(app: FastifyInstance, services: Servi
 
     reply.hijack();
     const raw = reply.raw;
-    raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'keep-alive' });
+    raw.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
     raw.write(`retry: ${RETRY_MS}\n\n`);
     for (const entry of cache.entries()) raw.write(event('revoked', entry));
     raw.write(event('ready', { live: true }));

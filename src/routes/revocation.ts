@@ -29,6 +29,7 @@ export async function revocationRoutes(app: FastifyInstance, services: Services)
       onSend: noStore,
     },
     async (request, reply) => {
+      await services.limit('otherIp', request);
       const client = requestClient(services.clients, request, request.body);
       const found = await inspectToken(request.body.token, services.store, services.accessTokens);
       if (found?.kind === 'access_token' && found.claims.client_id === client.clientId) {

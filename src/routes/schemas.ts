@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CLIENT_AUTH_PROPERTIES } from '../http/client-auth.js';
+import { MAX_TOKEN_LENGTH } from '../tokens/jws-structure.js';
 import { ERROR_STATUS } from '../errors.js';
 
 /** The JSON Schema of every error body (RFC 6749 §5.2). */
@@ -34,7 +35,7 @@ export function presentedTokenBody(action: string) {
     type: 'object',
     required: ['token'],
     properties: {
-      token: { type: 'string', minLength: 1, maxLength: 4096, description: `The token to ${action}.` },
+      token: { type: 'string', minLength: 1, maxLength: MAX_TOKEN_LENGTH, description: `The token to ${action}.` },
       token_type_hint: { type: 'string', maxLength: 64, description: 'access_token or refresh_token; optional, the token\'s form decides.' },
       ...CLIENT_AUTH_PROPERTIES,
     },

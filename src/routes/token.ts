@@ -94,6 +94,12 @@ export async function tokenRoutes(app: FastifyInstance, services: Services): Pro
       onSend: noStore,
     },
     async (request: FastifyRequest<{ Body: TokenParams }>, reply) => {
+      if (request.body.grant_type === 'password') {
+        await services.limit('loginIp', request);
+        await services.limit('loginUser', request);
+      } else {
+        await services.limit('tokenIp', request);
+      }
       const client = clientOf(request, request.body);
       const grant = GRANTS.get(request.body.grant_type!);
       if (!grant) throw oauthError('unsupported_grant_type', 'grant_type is not supported');
@@ -112,6 +118,7 @@ export async function tokenRoutes(app: FastifyInstance, services: Services): Pro
       onSend: noStore,
     },
     async (request: FastifyRequest<{ Body: TokenParams }>, reply) => {
+      await services.limit('otherIp', request);
       const client = clientOf(request, request.body);
       const token = withCookieToken(request, services, client, { ...request.body, grant_type: 'refresh_token' }).refresh_token;
       if (token) await services.sessions.endByRefreshToken(token, client);

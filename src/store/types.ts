@@ -134,12 +134,29 @@ export interface RevocationStore {
   subscribe(listener: RevocationListener): Promise<() => Promise<void>>;
 }
 
+/** Fixed-window request counters, for @fastify/rate-limit. */
+export interface RateLimitStore {
+  /** Counts one hit on a key; the window starts with the first hit. One atomic step. */
+  hit(key: string, windowMs: number): Promise<{ current: number; ttlMs: number }>;
+}
+
+/** Failed logins per account, for the progressive login throttle. */
+export interface LoginFailureStore {
+  /** The failures in the current window, or undefined when there are none. */
+  get(key: string): Promise<{ count: number; lastAt: number; resetsInMs: number } | undefined>;
+  /** Records a failure at `now` (epoch ms); the window starts with the first failure. */
+  record(key: string, now: number, windowMs: number): Promise<void>;
+  clear(key: string): Promise<void>;
+}
+
 /** All of the service's state. */
 export interface Store {
   readonly kind: 'redis' | 'memory';
   readonly users: UserStore;
   readonly sessions: SessionStore;
   readonly revocations: RevocationStore;
+  readonly rateLimits: RateLimitStore;
+  readonly loginFailures: LoginFailureStore;
   /** Resolves while the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -2,6 +2,7 @@ import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { oauthError } from '../errors.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { ACCESS_TOKEN_TYP } from './access-token.js';
+import { isWellFormedJws } from './jws-structure.js';
 
 /** The claims of an access token that passed verification. */
 export interface AccessTokenClaims extends JWTPayload {
@@ -28,10 +29,12 @@ export const VERIFY_CLOCK_TOLERANCE = 5;
 
 /**
  * Verifies an access token strictly (RFC 8725 §3.1, RFC 9068 §4): RS256 only, a kid of one of the
- * service's published keys (no jku, x5u or embedded jwk is ever followed), typ at+jwt, issuer,
- * expiry and the required claims. Any failure is `invalid_token`, with no detail an attacker could use.
+ * service's published keys (no jku, x5u, x5c or embedded jwk is ever followed: the key comes from the
+ * kid alone), typ at+jwt, issuer, expiry, nbf and the required claims; unknown `crit` headers are refused
+ * (RFC 7515 §4.1.11), and so is any token that is not a well-formed compact JWS. Any failure is `invalid_token`, with no detail an attacker could use.
  */
 export async function verifyAccessToken(token: string, options: VerifyOptions): Promise<AccessTokenClaims> {
+  if (!isWellFormedJws(token)) throw oauthError('invalid_token', 'the access token is invalid or expired');
   try {
     const { payload } = await jwtVerify(
       token,

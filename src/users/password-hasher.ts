@@ -4,6 +4,7 @@ import { hash, verify } from '@node-rs/argon2';
 // Algorithm.Argon2id; the package exports it as a const enum, which verbatimModuleSyntax cannot import.
 const ARGON2ID = 2;
 import type { Argon2Params } from '../config.js';
+import { ConcurrencyLimit } from './concurrency-limit.js';
 
 const PHC_PARAMS = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/;
 
@@ -13,24 +14,29 @@ const PHC_PARAMS = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/;
  */
 export class PasswordHasher {
   readonly #params: Argon2Params;
+  readonly #limit: ConcurrencyLimit;
   #dummyHash: Promise<string> | undefined;
 
-  constructor(params: Argon2Params) {
+  /** `limit` bounds how many hashes run at once (each holds memoryCost KiB); unbounded when absent. */
+  constructor(params: Argon2Params, limit: ConcurrencyLimit = new ConcurrencyLimit(Number.MAX_SAFE_INTEGER, 0)) {
     this.#params = params;
+    this.#limit = limit;
   }
 
   /** Hashes a password with a fresh random salt. */
   hash(password: string): Promise<string> {
-    return hash(password, { algorithm: ARGON2ID, ...this.#params });
+    return this.#limit.run(() => hash(password, { algorithm: ARGON2ID, ...this.#params }));
   }
 
   /** True when the password matches; false for a mismatch or an unreadable hash. */
-  async verify(passwordHash: string, password: string): Promise<boolean> {
-    try {
-      return await verify(passwordHash, password);
-    } catch {
-      return false;
-    }
+  verify(passwordHash: string, password: string): Promise<boolean> {
+    return this.#limit.run(async () => {
+      try {
+        return await verify(passwordHash, password);
+      } catch {
+        return false;
+      }
+    });
   }
 
   /**

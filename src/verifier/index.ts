@@ -3,6 +3,7 @@
  * without the rest of the server. `import { createVerifier } from 'tokensmith/verifier'`.
  */
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { isWellFormedJws } from '../tokens/jws-structure.js';
 import { VerifierError } from './errors.js';
 import { RevocationFeed } from './revocation-feed.js';
 
@@ -86,6 +87,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const whenUnavailable = options.revocations?.whenUnavailable ?? 'reject';
 
   async function verify(token: string): Promise<VerifiedToken> {
+    if (!isWellFormedJws(token)) throw new VerifierError('invalid_token', 'the access token is malformed');
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, await keySet(), { issuer, audience: options.audience, algorithms: ['RS256'], typ: 'at+jwt', clockTolerance, requiredClaims: REQUIRED_CLAIMS }));

@@ -66,9 +66,22 @@ export async function keysDirWithKey(t: Teardown, clock: () => number = Date.now
   return { dir, kid: key.kid };
 }
 
-/** The configuration tests run with: loopback issuer, cheap hashing, overrides on top. */
+/** Limits high enough that tests which are not about limits never meet them (limits stay on, as in production). */
+export const GENEROUS_LIMITS = {
+  enabled: true,
+  loginPerIp: 100_000,
+  loginPerUser: 100_000,
+  loginFailuresPerHour: 100,
+  loginFreeFailures: 100,
+  registerPerIp: 100_000,
+  registerPerUser: 100_000,
+  tokenPerIp: 100_000,
+  otherPerIp: 100_000,
+};
+
+/** The configuration tests run with: loopback issuer, cheap hashing, generous limits, overrides on top. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info' }), issuer: 'http://127.0.0.1:3000', argon2: TEST_ARGON2, ...overrides };
+  return { ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info' }), issuer: 'http://127.0.0.1:3000', argon2: TEST_ARGON2, rateLimits: GENEROUS_LIMITS, ...overrides };
 }
 
 /** Log lines captured from the app's logger. */

@@ -46,8 +46,8 @@ async function waitForPing(url: string, deadlineMs: number): Promise<void> {
   throw new Error(`redis at ${url} did not answer: ${(lastError as Error)?.message}`);
 }
 
-function spawnRedis(port: number): ChildProcess {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
+function spawnRedis(port: number, extraArgs: string[] = []): ChildProcess {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', ...extraArgs], {
     stdio: 'ignore',
   });
   child.on('error', () => {});
@@ -58,7 +58,7 @@ function spawnRedis(port: number): ChildProcess {
  * Uses REDIS_URL when set; otherwise starts a private redis-server on a free loopback port.
  * Throws (and so fails the test loudly) when neither is possible: tests never skip for lack of Redis.
  */
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
   const unique = () => `test-${randomBytes(6).toString('hex')}:`;
   const external = process.env.REDIS_URL;
   if (external) {
@@ -73,7 +73,7 @@ export async function startRedis(): Promise<TestRedis> {
   }
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  let child = spawnRedis(port);
+  let child = spawnRedis(port, extraArgs);
   await waitForPing(url, 5000);
   const stop = async () => {
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -85,7 +85,7 @@ export async function startRedis(): Promise<TestRedis> {
     prefix: unique,
     stop,
     restart: async () => {
-      child = spawnRedis(port);
+      child = spawnRedis(port, extraArgs);
       await waitForPing(url, 5000);
     },
     close: async () => {

@@ -1,4 +1,5 @@
 import type { Store } from '../types.js';
+import { MemoryLoginFailures, MemoryRateLimits } from './limits.js';
 import { MemoryRevocations } from './revocations.js';
 import { MemorySessions } from './sessions.js';
 import { MemoryUsers } from './users.js';
@@ -11,15 +12,21 @@ export class MemoryStore implements Store {
   readonly users: MemoryUsers;
   readonly sessions: MemorySessions;
   readonly revocations: MemoryRevocations;
+  readonly rateLimits: MemoryRateLimits;
+  readonly loginFailures: MemoryLoginFailures;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(clock: () => number = Date.now) {
     this.users = new MemoryUsers();
     this.revocations = new MemoryRevocations(clock);
+    this.rateLimits = new MemoryRateLimits(clock);
+    this.loginFailures = new MemoryLoginFailures(clock);
     this.sessions = new MemorySessions(this.users, this.revocations, clock);
     this.#sweeper = setInterval(() => {
       this.sessions.sweep();
       this.revocations.sweep();
+      this.rateLimits.sweep();
+      this.loginFailures.sweep();
     }, SWEEP_INTERVAL_MS);
     this.#sweeper.unref();
   }

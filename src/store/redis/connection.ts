@@ -34,14 +34,29 @@ export async function connectRedis(url: string, logger: BaseLogger): Promise<Red
   return client;
 }
 
-/** Runs a Redis call; a connection problem becomes StoreUnavailableError (503), a Redis error reply stays a bug (500). */
-export async function guarded<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    if (error instanceof ErrorReply) throw error;
-    throw new StoreUnavailableError('the store is unavailable', { cause: error });
-  }
+/** Runs a store operation against Redis with the failure rules of makeGuard. */
+export type Guard = <T>(operation: () => Promise<T>) => Promise<T>;
+
+/**
+ * Wraps Redis calls: a connection problem, or no answer within timeoutMs (a Redis that is slow,
+ * paused or unreachable), becomes StoreUnavailableError (503 with Retry-After); a Redis error reply
+ * stays what it is, a bug (500). A late reply after the timeout is still read in order and dropped.
+ */
+export function makeGuard(timeoutMs: number): Guard {
+  return async <T>(operation: () => Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new StoreUnavailableError(`the store did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([operation(), timeout]);
+    } catch (error) {
+      if (error instanceof ErrorReply || error instanceof StoreUnavailableError) throw error;
+      throw new StoreUnavailableError('the store is unavailable', { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }
 
 /** A Lua script run by EVALSHA, loaded with EVAL on the first NOSCRIPT (after a Redis restart, say). */

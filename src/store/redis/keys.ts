@@ -12,6 +12,8 @@ export function redisKeys(prefix: string) {
     revokedSid: (sid: string) => `${prefix}revoked-sid:${sid}`,
     revokedJti: (jti: string) => `${prefix}revoked-jti:${jti}`,
     revocationLog: () => `${prefix}revocation-log`,
+    rateLimit: (key: string) => `${prefix}rate:${key}`,
+    loginFailures: (key: string) => `${prefix}login-failures:${key}`,
     revocationChannel: () => `${prefix}revocations`,
   };
 }

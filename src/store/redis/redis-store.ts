@@ -1,6 +1,7 @@
 import type { BaseLogger } from 'pino';
-import type { RevocationStore, SessionStore, Store, UserStore } from '../types.js';
-import { guarded, type RedisClient } from './connection.js';
+import type { LoginFailureStore, RateLimitStore, RevocationStore, SessionStore, Store, UserStore } from '../types.js';
+import { RedisLoginFailures, RedisRateLimits } from './limits.js';
+import { makeGuard, type Guard, type RedisClient } from './connection.js';
 import { redisKeys } from './keys.js';
 import { RedisRevocations } from './revocations.js';
 import { RedisSessions } from './sessions.js';
@@ -12,18 +13,24 @@ export class RedisStore implements Store {
   readonly users: UserStore;
   readonly sessions: SessionStore;
   readonly revocations: RevocationStore;
+  readonly rateLimits: RateLimitStore;
+  readonly loginFailures: LoginFailureStore;
   readonly #client: RedisClient;
+  readonly #guard: Guard;
 
-  constructor(client: RedisClient, prefix: string, logger: BaseLogger, clock: () => number = Date.now) {
+  constructor(client: RedisClient, prefix: string, logger: BaseLogger, clock: () => number = Date.now, commandTimeoutMs = 2000) {
     this.#client = client;
+    this.#guard = makeGuard(commandTimeoutMs);
     const keys = redisKeys(prefix);
-    this.users = new RedisUsers(client, keys);
-    this.sessions = new RedisSessions(client, keys, prefix, clock);
-    this.revocations = new RedisRevocations(client, keys, prefix, logger);
+    this.users = new RedisUsers(this.#guard, client, keys);
+    this.sessions = new RedisSessions(this.#guard, client, keys, prefix, clock);
+    this.revocations = new RedisRevocations(this.#guard, client, keys, prefix, logger);
+    this.rateLimits = new RedisRateLimits(this.#guard, client, keys);
+    this.loginFailures = new RedisLoginFailures(this.#guard, client, keys);
   }
 
   ping(): Promise<void> {
-    return guarded(async () => {
+    return this.#guard(async () => {
       await this.#client.ping();
     });
   }

@@ -1,6 +1,6 @@
 import type { BaseLogger } from 'pino';
 import type { RevocationEntry, RevocationListener, RevocationStore } from '../types.js';
-import { guarded, LuaScript, type RedisClient } from './connection.js';
+import { LuaScript, type Guard, type RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { RECORD_REVOCATION } from './revocation-lua.js';
 
@@ -28,6 +28,7 @@ function parseMessage(message: string): RevocationEntry | undefined {
  */
 export class RedisRevocations implements RevocationStore {
   constructor(
+    private readonly guard: Guard,
     private readonly client: RedisClient,
     private readonly keys: RedisKeys,
     private readonly prefix: string,
@@ -35,7 +36,7 @@ export class RedisRevocations implements RevocationStore {
   ) {}
 
   revokeAccessToken(jti: string, ttlSeconds: number): Promise<void> {
-    return guarded(async () => {
+    return this.guard(async () => {
       await REVOKE_JTI.run(this.client, [this.keys.revokedJti(jti), this.keys.revocationLog()], [this.prefix, jti, String(Math.max(1, Math.ceil(ttlSeconds)))]);
     });
   }
@@ -43,11 +44,11 @@ export class RedisRevocations implements RevocationStore {
   isRevoked(token: { jti: string; sid?: string | undefined }): Promise<boolean> {
     const keys = [this.keys.revokedJti(token.jti)];
     if (token.sid !== undefined) keys.push(this.keys.revokedSid(token.sid));
-    return guarded(async () => (await this.client.exists(keys)) > 0);
+    return this.guard(async () => (await this.client.exists(keys)) > 0);
   }
 
   snapshot(): Promise<RevocationEntry[]> {
-    return guarded(async () => {
+    return this.guard(async () => {
       const now = Math.floor(Date.now() / 1000);
       const members = await this.client.zRangeByScoreWithScores(this.keys.revocationLog(), now + 1, '+inf');
       return members.map((member) => parseRevocation(member.value, member.score)).filter((entry): entry is RevocationEntry => entry !== undefined);
@@ -77,7 +78,7 @@ export class RedisRevocations implements RevocationStore {
       }
     });
     let subscribed = false;
-    await guarded(async () => {
+    await this.guard(async () => {
       await subscriber.connect();
       await subscriber.subscribe(this.keys.revocationChannel(), (message: string) => {
         const entry = parseMessage(message);

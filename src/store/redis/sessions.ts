@@ -1,5 +1,5 @@
 import type { RotationRequest, RotationResult, SessionOptions, SessionRecord, SessionStore } from '../types.js';
-import { guarded, LuaScript, type RedisClient } from './connection.js';
+import { LuaScript, type Guard, type RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { RECORD_REVOCATION } from './revocation-lua.js';
 
@@ -113,6 +113,7 @@ function sessionFields(session: SessionRecord, refreshTokenHash: string | undefi
 /** Sessions in Redis: a hash per session, a lookup key per refresh token hash, a set of sids per user. */
 export class RedisSessions implements SessionStore {
   constructor(
+    private readonly guard: Guard,
     private readonly client: RedisClient,
     private readonly keys: RedisKeys,
     readonly prefix: string,
@@ -120,7 +121,7 @@ export class RedisSessions implements SessionStore {
   ) {}
 
   create(session: SessionRecord, options: SessionOptions): Promise<void> {
-    return guarded(async () => {
+    return this.guard(async () => {
       const left = session.expiresAt * 1000 - this.clock();
       const ttl = Math.max(1, Math.min(left, options.idleTtl * 1000));
       const keys = [this.keys.session(session.sid), this.keys.userSessions(session.userId)];
@@ -130,11 +131,11 @@ export class RedisSessions implements SessionStore {
   }
 
   get(sid: string): Promise<SessionRecord | undefined> {
-    return guarded(async () => sessionFromHash(await this.client.hGetAll(this.keys.session(sid))));
+    return this.guard(async () => sessionFromHash(await this.client.hGetAll(this.keys.session(sid))));
   }
 
   findByRefreshToken(tokenHash: string): Promise<{ session: SessionRecord; current: boolean } | undefined> {
-    return guarded(async () => {
+    return this.guard(async () => {
       const sid = await this.client.get(this.keys.refresh(tokenHash));
       if (sid === null) return undefined;
       const hash = await this.client.hGetAll(this.keys.session(sid));
@@ -144,7 +145,7 @@ export class RedisSessions implements SessionStore {
   }
 
   rotate(request: RotationRequest): Promise<RotationResult> {
-    return guarded(async () => {
+    return this.guard(async () => {
       const reply = (await ROTATE.run(
         this.client,
         [this.keys.refresh(request.tokenHash)],
@@ -159,7 +160,7 @@ export class RedisSessions implements SessionStore {
   }
 
   listForUser(userId: string): Promise<SessionRecord[]> {
-    return guarded(async () => {
+    return this.guard(async () => {
       const setKey = this.keys.userSessions(userId);
       const sids = await this.client.sMembers(setKey);
       if (sids.length === 0) return [];
@@ -177,10 +178,10 @@ export class RedisSessions implements SessionStore {
   }
 
   end(sid: string, revokedTtl: number): Promise<SessionRecord | undefined> {
-    return guarded(async () => sessionFromHash(pairsToObject(await END.run(this.client, [this.keys.session(sid)], [this.prefix, sid, String(revokedTtl)]))));
+    return this.guard(async () => sessionFromHash(pairsToObject(await END.run(this.client, [this.keys.session(sid)], [this.prefix, sid, String(revokedTtl)]))));
   }
 
   endAllForUser(userId: string, revokedTtl: number, keepSid?: string): Promise<number> {
-    return guarded(async () => Number(await END_ALL.run(this.client, [this.keys.userSessions(userId)], [this.prefix, String(revokedTtl), keepSid ?? ''])));
+    return this.guard(async () => Number(await END_ALL.run(this.client, [this.keys.userSessions(userId)], [this.prefix, String(revokedTtl), keepSid ?? ''])));
   }
 }

@@ -1,5 +1,5 @@
 import type { UserRecord, UserStore } from '../types.js';
-import { guarded, LuaScript, type RedisClient } from './connection.js';
+import { LuaScript, type Guard, type RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 
 // Claims the username and writes the user in one step, so a crash never leaves one without the other.
@@ -44,20 +44,21 @@ function userFromHash(hash: Record<string, string>): UserRecord | undefined {
 /** Users in Redis: a hash per user and a username → id key that makes names unique. */
 export class RedisUsers implements UserStore {
   constructor(
+    private readonly guard: Guard,
     private readonly client: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 
   create(user: UserRecord): Promise<boolean> {
-    return guarded(async () => (await CREATE_USER.run(this.client, [this.keys.username(user.usernameKey), this.keys.user(user.id)], [user.id, ...userFields(user)])) === 1);
+    return this.guard(async () => (await CREATE_USER.run(this.client, [this.keys.username(user.usernameKey), this.keys.user(user.id)], [user.id, ...userFields(user)])) === 1);
   }
 
   findById(id: string): Promise<UserRecord | undefined> {
-    return guarded(async () => userFromHash(await this.client.hGetAll(this.keys.user(id))));
+    return this.guard(async () => userFromHash(await this.client.hGetAll(this.keys.user(id))));
   }
 
   findByUsernameKey(usernameKey: string): Promise<UserRecord | undefined> {
-    return guarded(async () => {
+    return this.guard(async () => {
       const id = await this.client.get(this.keys.username(usernameKey));
       return id === null ? undefined : this.findById(id);
     });
@@ -72,6 +73,6 @@ export class RedisUsers implements UserStore {
   }
 
   #setField(id: string, field: string, value: string): Promise<boolean> {
-    return guarded(async () => (await SET_USER_FIELD.run(this.client, [this.keys.user(id)], [field, value])) === 1);
+    return this.guard(async () => (await SET_USER_FIELD.run(this.client, [this.keys.user(id)], [field, value])) === 1);
   }
 }

@@ -1,0 +1,74 @@
+import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RateLimitConfig } from '../config.js';
+import { oauthError } from '../errors.js';
+import type { RateLimitStore } from '../store/types.js';
+import { normalizeUsername } from '../users/credentials.js';
+
+const MINUTE = 60_000;
+const HOUR = 3600_000;
+
+/** The limits a route can apply to a request. */
+export type LimitName = 'loginIp' | 'loginUser' | 'registerIp' | 'registerUser' | 'tokenIp' | 'otherIp';
+
+/** Applies one named limit to a request; throws too_many_requests (429, Retry-After) when it is exceeded. */
+export type Limiter = (name: LimitName, request: FastifyRequest) => Promise<void>;
+
+/** @fastify/rate-limit's store contract over the service's own store (Redis: one Lua round trip per hit). */
+function storeClass(counters: RateLimitStore): FastifyRateLimitStoreCtor {
+  return class implements FastifyRateLimitStore {
+    incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number): void {
+      counters.hit(key, timeWindow).then(
+        ({ current, ttlMs }) => callback(null, { current, ttl: ttlMs }),
+        (error: Error) => callback(error),
+      );
+    }
+
+    child(): FastifyRateLimitStore {
+      return this;
+    }
+  };
+}
+
+/** The username's normalized key, so case and Unicode variants share one bucket. */
+function usernameKey(request: FastifyRequest): string | undefined {
+  const username = (request.body as { username?: unknown } | undefined)?.username;
+  if (typeof username !== 'string') return undefined;
+  return normalizeUsername(username)?.key ?? username.toLowerCase();
+}
+
+/**
+ * Registers @fastify/rate-limit (not globally: each route applies the limits it needs) and returns the
+ * limiter. Store errors are not skipped: with Redis down, limited routes answer 503 (fail closed).
+ * Client IPs come from the socket, or from X-Forwarded-For only when TRUST_PROXY trusts the peer.
+ */
+export async function registerRateLimits(app: FastifyInstance, config: RateLimitConfig, counters: RateLimitStore): Promise<Limiter> {
+  if (!config.enabled) return async () => {};
+  await app.register(rateLimit, { global: false, store: storeClass(counters), skipOnError: false });
+  const rules: Record<LimitName, [max: number, windowMs: number, key: (request: FastifyRequest) => string | undefined]> = {
+    loginIp: [config.loginPerIp, MINUTE, (request) => request.ip],
+    loginUser: [config.loginPerUser, MINUTE, usernameKey],
+    registerIp: [config.registerPerIp, HOUR, (request) => request.ip],
+    registerUser: [config.registerPerUser, HOUR, usernameKey],
+    tokenIp: [config.tokenPerIp, MINUTE, (request) => request.ip],
+    otherIp: [config.otherPerIp, MINUTE, (request) => request.ip],
+  };
+  const limits = Object.fromEntries(
+    Object.entries(rules).map(([name, [max, timeWindow, key]]) => {
+      const bucket = (request: FastifyRequest) => {
+        const value = key(request);
+        return value === undefined ? undefined : `${name}:${value}`;
+      };
+      return [name, { key: bucket, check: app.createRateLimit({ max, timeWindow, keyGenerator: (request) => bucket(request) ?? '' }) }];
+    }),
+  ) as Record<LimitName, { key: (request: FastifyRequest) => string | undefined; check: ReturnType<FastifyInstance['createRateLimit']> }>;
+
+  return async (name, request) => {
+    const { check, key } = limits[name];
+    if (key(request) === undefined) return;
+    const result = await check(request);
+    if (!result.isAllowed && result.isExceeded) {
+      throw oauthError('too_many_requests', 'too many requests; retry later', { 'retry-after': String(Math.max(1, result.ttlInSeconds)) });
+    }
+  };
+}
