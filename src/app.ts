@@ -21,6 +21,7 @@ import { tokenRoutes } from './routes/token.js';
 import { RevocationCache } from './revocation/cache.js';
 import type { Services } from './services.js';
 import { SessionService } from './sessions/session-service.js';
+import { VerifiedTokenCache } from './tokens/verified-cache.js';
 import type { Store } from './store/types.js';
 import { ConcurrencyLimit } from './users/concurrency-limit.js';
 import { LoginThrottle } from './users/login-throttle.js';
@@ -64,6 +65,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     revocationCache: new RevocationCache(deps.store.revocations, deps.logger, clock),
     loginThrottle: new LoginThrottle(deps.store.loginFailures, { maxPerHour: config.rateLimits.loginFailuresPerHour, freeFailures: config.rateLimits.loginFreeFailures }, clock),
     limit: async () => {},
+    verifiedTokens: new VerifiedTokenCache(deps.keyring),
     accessTokens: { keyring: deps.keyring, issuer: config.issuer, ttl: config.accessTokenTtl, clock },
   };
 

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { oauthError, ServiceError } from '../errors.js';
 import type { Services } from '../services.js';
 import type { UserRecord } from '../store/types.js';
-import { verifyAccessToken, type AccessTokenClaims } from '../tokens/verify.js';
+import type { AccessTokenClaims } from '../tokens/verify.js';
 
 /** The realm in WWW-Authenticate challenges (RFC 6750 §3). */
 export const REALM = 'tokensmith';
@@ -37,7 +37,7 @@ export async function verifiedBearer(request: FastifyRequest, services: Services
   const token = bearerToken(request.headers.authorization);
   if (token === undefined) throw oauthError('invalid_token', 'a bearer access token is required', challenge());
   try {
-    return await verifyAccessToken(token, services.accessTokens);
+    return await services.verifiedTokens.verify(token, services.accessTokens);
   } catch (error) {
     if (error instanceof ServiceError) throw invalidToken();
     throw error;

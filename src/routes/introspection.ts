@@ -57,7 +57,7 @@ export async function introspectionRoutes(app: FastifyInstance, services: Servic
       // RFC 7662 §2.1: the endpoint requires client authentication; a public client has none to offer.
       if (client.type !== 'confidential') throw oauthError('invalid_client', 'only authenticated confidential clients may introspect');
       if (!client.scopes.includes(INTROSPECT_SCOPE)) throw oauthError('insufficient_scope', `this client lacks the ${INTROSPECT_SCOPE} scope`);
-      const found = await inspectToken(request.body.token, services.store, services.accessTokens);
+      const found = await inspectToken(request.body.token, services.store, services.verifiedTokens, services.accessTokens);
       if (found?.kind === 'access_token') {
         const { claims } = found;
         if (await services.store.revocations.isRevoked(claims)) return INACTIVE;

@@ -31,7 +31,7 @@ export async function revocationRoutes(app: FastifyInstance, services: Services)
     async (request, reply) => {
       await services.limit('otherIp', request);
       const client = requestClient(services.clients, request, request.body);
-      const found = await inspectToken(request.body.token, services.store, services.accessTokens);
+      const found = await inspectToken(request.body.token, services.store, services.verifiedTokens, services.accessTokens);
       if (found?.kind === 'access_token' && found.claims.client_id === client.clientId) {
         const left = found.claims.exp - Math.floor(services.clock() / 1000) + VERIFY_CLOCK_TOLERANCE;
         await services.store.revocations.revokeAccessToken(found.claims.jti, left);

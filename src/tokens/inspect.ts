@@ -1,7 +1,8 @@
 import { ServiceError } from '../errors.js';
 import type { SessionRecord, Store } from '../store/types.js';
 import { hashRefreshToken } from './refresh-token.js';
-import { verifyAccessToken, type AccessTokenClaims, type VerifyOptions } from './verify.js';
+import type { VerifiedTokenCache } from './verified-cache.js';
+import type { AccessTokenClaims, VerifyOptions } from './verify.js';
 
 /** What a presented token turned out to be. */
 export type InspectedToken =
@@ -16,10 +17,10 @@ const REFRESH_TOKEN = /^[A-Za-z0-9_-]{43}$/;
  * make the hint optional): a JWT that passes strict verification is an access token; 43 base64url
  * characters that name a live session are a refresh token. Anything else is undefined.
  */
-export async function inspectToken(token: string, store: Store, verify: VerifyOptions): Promise<InspectedToken | undefined> {
+export async function inspectToken(token: string, store: Store, verifier: VerifiedTokenCache, verify: VerifyOptions): Promise<InspectedToken | undefined> {
   if (JWS_COMPACT.test(token)) {
     try {
-      return { kind: 'access_token', claims: await verifyAccessToken(token, verify) };
+      return { kind: 'access_token', claims: await verifier.verify(token, verify) };
     } catch (error) {
       if (error instanceof ServiceError) return undefined;
       throw error;

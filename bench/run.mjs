@@ -1,0 +1,214 @@
+// npm run bench: the service against its references, measured side by side in one run on this machine.
+// Every number that matters is a ratio to a reference measured in the same run (absolute numbers drift
+// between machines; ratios hold). Options: --quick (1 s per scenario, for the smoke test), --runs N (default 2).
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderChart } from './chart.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const quick = process.argv.includes('--quick');
+const runsArg = process.argv.indexOf('--runs');
+const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : quick ? 1 : 2;
+const duration = quick ? 1 : 5;
+const warmup = quick ? 0.2 : 1;
+const outDir = process.env.BENCH_OUT ?? join(root, 'bench', 'results');
+const children = [];
+
+const TARGETS = {
+  jwks_vs_bare: 0.8,
+  client_credentials_vs_peer: 2,
+  client_credentials_vs_raw_sign: 0.6,
+  refresh_vs_raw_sign: 0.5,
+  introspection_vs_peer: 3,
+  forward_auth_vs_bare: 0.5,
+  password_vs_raw_argon2: 0.8,
+};
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function start(command, args, env = {}) {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  children.push(child);
+  child.output = () => output;
+  return child;
+}
+
+async function waitFor(check, what, ms = 20_000) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${what} did not start`);
+}
+
+function runNode(script, args) {
+  const result = spawnSync(process.execPath, [join(root, 'bench', script), ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (result.status !== 0) throw new Error(`${script} failed: ${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split('\n').at(-1));
+}
+
+function load(options) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'bench', 'load.mjs'), JSON.stringify({ duration, warmup, connections: 32, ...options })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`load ${options.url} exited ${code}`))));
+  });
+}
+
+const form = (params) => new URLSearchParams(params).toString();
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+const basic = (id, secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
+async function post(url, params, headers = {}) {
+  const response = await fetch(url, { method: 'POST', headers: { ...FORM, ...headers }, body: form(params) });
+  return { status: response.status, body: await response.json() };
+}
+
+function peakRss(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) * 1024;
+}
+
+async function main() {
+  const work = mkdtempSync(join(tmpdir(), 'tokensmith-bench-'));
+  const svcSecret = randomBytes(32).toString('base64url');
+  const gatewaySecret = randomBytes(32).toString('base64url');
+  const sha = (secret) => `sha256:${createHash('sha256').update(secret).digest('hex')}`;
+  writeFileSync(join(work, 'clients.json'), JSON.stringify([
+    { client_id: 'web', type: 'public', grant_types: ['password', 'refresh_token'], scope: 'profile orders:read' },
+    { client_id: 'bench-svc', type: 'confidential', client_secret_hash: sha(svcSecret), grant_types: ['client_credentials'], scope: 'orders:read', audience: ['orders-api'] },
+    { client_id: 'gateway', type: 'confidential', client_secret_hash: sha(gatewaySecret), grant_types: ['client_credentials'], scope: 'introspect' },
+  ]));
+
+  const [redisPort, servicePort, referencePort, peerPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the service (node --cpu-prof) there when it stops.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const service = start(process.execPath, [...profile, join(root, 'dist', 'server.js')], {
+    PORT: String(servicePort), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${servicePort}`, REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    KEYS_DIR: join(work, 'keys'), CLIENTS_FILE: join(work, 'clients.json'), RATE_LIMIT: 'off', LOG_LEVEL: 'warn', NODE_ENV: 'development',
+    ARGON2_MAX_CONCURRENT: String(Math.max(4, availableParallelism())), ARGON2_QUEUE_TIMEOUT: '30000',
+  });
+  start(process.execPath, [join(root, 'bench', 'reference.mjs'), String(referencePort)]);
+  start(process.execPath, [join(root, 'bench', 'peer-oidc-provider.mjs'), String(peerPort)]);
+  const base = `http://127.0.0.1:${servicePort}`;
+  const reference = `http://127.0.0.1:${referencePort}/ping`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  await waitFor(async () => (await fetch(`${base}/readyz`)).ok, 'tokensmith');
+  await waitFor(async () => (await fetch(reference)).ok, 'reference');
+  await waitFor(async () => (await fetch(`${peer}/.well-known/openid-configuration`)).ok, 'node-oidc-provider');
+
+  await post(`${base}/account/register`, {}, {}).catch(() => {});
+  await fetch(`${base}/account/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench-user', password: 'correct horse battery' }) });
+  const login = { grant_type: 'password', client_id: 'web', username: 'bench-user', password: 'correct horse battery' };
+  const userToken = (await post(`${base}/oauth/token`, login)).body.access_token;
+  const peerOpaque = (await post(`${peer}/token`, { grant_type: 'client_credentials', scope: 'orders:read', resource: 'https://opaque.example' }, { authorization: basic('bench-svc', 'bench-secret') })).body.access_token;
+
+  const results = [];
+  for (let run = 1; run <= runs; run++) {
+    const raw = runNode('raw-rates.mjs', [String(quick ? 1 : 3)]);
+    const bare = await load({ url: reference });
+    const jwks = await load({ url: `${base}/.well-known/jwks.json` });
+    const cc = await load({ url: `${base}/oauth/token`, method: 'POST', headers: { ...FORM, authorization: basic('bench-svc', svcSecret) }, body: form({ grant_type: 'client_credentials' }) });
+    const peerCc = await load({ url: `${peer}/token`, method: 'POST', headers: { ...FORM, authorization: basic('bench-svc', 'bench-secret') }, body: form({ grant_type: 'client_credentials', scope: 'orders:read' }) });
+    const pool = [];
+    for (let i = 0; i < 40; i++) pool.push((await post(`${base}/oauth/token`, login)).body.refresh_token);
+    const refresh = await load({ url: `${base}/oauth/token`, kind: 'refresh', pool, warmup: 0 });
+    const introspection = await load({ url: `${base}/oauth/introspect`, method: 'POST', headers: { ...FORM, authorization: basic('gateway', gatewaySecret) }, body: form({ token: userToken }) });
+    const peerIntrospection = await load({ url: `${peer}/token/introspection`, method: 'POST', headers: { ...FORM, authorization: basic('bench-svc', 'bench-secret') }, body: form({ token: peerOpaque }) });
+    const forwardAuth = await load({ url: `${base}/forward-auth`, headers: { authorization: `Bearer ${userToken}` } });
+    const [password, jwksDuringLogins] = await Promise.all([
+      load({ url: `${base}/oauth/token`, method: 'POST', headers: FORM, body: form(login) }),
+      load({ url: `${base}/.well-known/jwks.json`, connections: 1, warmup: 0 }),
+    ]);
+    const rss = peakRss(service.pid);
+    results.push({
+      run,
+      raw,
+      rps: { bare: bare.rps, jwks: jwks.rps, client_credentials: cc.rps, peer_client_credentials: peerCc.rps, refresh: refresh.rps, introspection: introspection.rps, peer_introspection: peerIntrospection.rps, forward_auth: forwardAuth.rps, password: password.rps },
+      non2xx: { jwks: jwks.non2xx, client_credentials: cc.non2xx, refresh: refresh.non2xx, introspection: introspection.non2xx, forward_auth: forwardAuth.non2xx, password: password.non2xx },
+      ratios: {
+        jwks_vs_bare: jwks.rps / bare.rps,
+        client_credentials_vs_peer: cc.rps / peerCc.rps,
+        client_credentials_vs_raw_sign: cc.rps / raw.rs256,
+        refresh_vs_raw_sign: refresh.rps / raw.rs256,
+        introspection_vs_peer: introspection.rps / peerIntrospection.rps,
+        forward_auth_vs_bare: forwardAuth.rps / bare.rps,
+        password_vs_raw_argon2: password.rps / raw.argon2,
+      },
+      jwks_p99_ms_during_logins: jwksDuringLogins.p99,
+      peak_rss_bytes: rss,
+    });
+  }
+  const first = results[0];
+  const last = results.at(-1);
+  const summary = {
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version },
+    settings: { duration_s: duration, warmup_s: warmup, connections: 32, runs },
+    targets: TARGETS,
+    ratios: last.ratios,
+    rps: last.rps,
+    raw: last.raw,
+    jwks_p99_ms_during_logins: last.jwks_p99_ms_during_logins,
+    peak_rss_mb: last.peak_rss_bytes / 2 ** 20,
+    rss_growth: runs > 1 ? last.peak_rss_bytes / first.peak_rss_bytes - 1 : 0,
+    runs: results,
+  };
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, quick ? 'quick.json' : 'latest.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(join(outDir, quick ? 'quick.svg' : 'latest.svg'), renderChart(summary));
+  printTable(summary);
+  rmSync(work, { recursive: true, force: true });
+}
+
+function printTable(summary) {
+  const rows = [
+    ['JWKS vs bare Fastify route', 'jwks_vs_bare', `${summary.rps.jwks.toFixed(0)} / ${summary.rps.bare.toFixed(0)} req/s`],
+    ['client_credentials vs node-oidc-provider', 'client_credentials_vs_peer', `${summary.rps.client_credentials.toFixed(0)} / ${summary.rps.peer_client_credentials.toFixed(0)} req/s`],
+    ['client_credentials vs raw RS256 signing', 'client_credentials_vs_raw_sign', `${summary.rps.client_credentials.toFixed(0)} / ${summary.raw.rs256.toFixed(0)} per s`],
+    ['refresh_token vs raw RS256 signing', 'refresh_vs_raw_sign', `${summary.rps.refresh.toFixed(0)} / ${summary.raw.rs256.toFixed(0)} per s`],
+    ['introspection vs node-oidc-provider', 'introspection_vs_peer', `${summary.rps.introspection.toFixed(0)} / ${summary.rps.peer_introspection.toFixed(0)} req/s`],
+    ['forward-auth vs bare Fastify route', 'forward_auth_vs_bare', `${summary.rps.forward_auth.toFixed(0)} / ${summary.rps.bare.toFixed(0)} req/s`],
+    ['password grant vs raw argon2id', 'password_vs_raw_argon2', `${summary.rps.password.toFixed(1)} / ${summary.raw.argon2.toFixed(1)} per s`],
+  ];
+  const lines = [`| scenario | measured | ratio | target | met |`, `| --- | --- | --- | --- | --- |`];
+  for (const [name, key, measured] of rows) {
+    const ratio = summary.ratios[key];
+    const target = summary.targets[key];
+    lines.push(`| ${name} | ${measured} | ${ratio.toFixed(2)} | ≥ ${target} | ${ratio >= target ? 'yes' : 'no'} |`);
+  }
+  lines.push(`| JWKS p99 while logins saturate the CPU | ${summary.jwks_p99_ms_during_logins} ms | | < 50 ms | ${summary.jwks_p99_ms_during_logins < 50 ? 'yes' : 'no'} |`);
+  lines.push(`| peak RSS of the service | ${summary.peak_rss_mb.toFixed(0)} MB | | < 200 MB | ${summary.peak_rss_mb < 200 ? 'yes' : 'no'} |`);
+  lines.push(`| peak RSS growth, run 2 over run 1 | ${(summary.rss_growth * 100).toFixed(1)} % | | ≤ 10 % | ${summary.rss_growth <= 0.1 ? 'yes' : 'no'} |`);
+  process.stdout.write(`${summary.machine.cpu}, ${summary.machine.cores} cores, Node ${summary.machine.node}; ${summary.settings.connections} connections, ${summary.settings.duration_s} s per scenario\n\n${lines.join('\n')}\n`);
+}
+
+try {
+  await main();
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+  // Give the service its graceful shutdown, so that a CPU profile is written.
+  await new Promise((resolve) => setTimeout(resolve, process.env.BENCH_CPU_PROF ? 1500 : 0));
+}

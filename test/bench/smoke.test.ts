@@ -1,0 +1,23 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { tempDir } from '../helpers/app.js';
+import { repoPath } from '../helpers/spawn.js';
+
+t.setTimeout(240_000);
+
+t.test('npm run bench keeps working: one quick pass (1 s per scenario) prints and saves every ratio', { timeout: 180_000 }, async (t) => {
+  const out = await tempDir(t, 'tokensmith-bench-out-');
+  const run = spawnSync(process.execPath, [repoPath('bench/run.mjs'), '--quick'], { encoding: 'utf8', env: { ...process.env, BENCH_OUT: out }, timeout: 170_000 });
+  t.equal(run.status, 0, run.stderr);
+  const summary = JSON.parse(readFileSync(join(out, 'quick.json'), 'utf8'));
+  for (const key of ['jwks_vs_bare', 'client_credentials_vs_peer', 'client_credentials_vs_raw_sign', 'refresh_vs_raw_sign', 'introspection_vs_peer', 'forward_auth_vs_bare', 'password_vs_raw_argon2']) {
+    t.ok(Number.isFinite(summary.ratios[key]) && summary.ratios[key] > 0, `${key} measured (${summary.ratios[key]})`);
+    t.match(run.stdout, new RegExp(`\\| ${summary.ratios[key].toFixed(2)} \\|`), `${key} printed`);
+  }
+  t.same(Object.values(summary.runs[0].non2xx), [0, 0, 0, 0, 0, 0], 'every measured request succeeded');
+  t.ok(summary.peak_rss_mb > 0);
+  t.ok(Number.isFinite(summary.jwks_p99_ms_during_logins));
+  t.match(readFileSync(join(out, 'quick.svg'), 'utf8'), /^<svg /);
+});
