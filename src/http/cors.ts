@@ -10,19 +10,21 @@ const PREFLIGHT_MAX_AGE = 600;
  */
 export function registerCors(app: FastifyInstance, allowedOrigins: readonly string[]): void {
   const allowed = new Set(allowedOrigins);
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     const origin = request.headers.origin;
-    if (origin === undefined) return;
+    if (origin === undefined) return done();
     reply.header('vary', 'Origin');
-    if (!allowed.has(origin)) return;
+    if (!allowed.has(origin)) return done();
     reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true');
     if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
-      return reply
+      reply
         .code(204)
         .header('access-control-allow-methods', 'GET, POST, DELETE')
         .header('access-control-allow-headers', 'authorization, content-type')
         .header('access-control-max-age', String(PREFLIGHT_MAX_AGE))
         .send();
+      return;
     }
+    done();
   });
 }

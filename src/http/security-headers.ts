@@ -13,7 +13,9 @@ export const SECURITY_HEADERS = {
 export function registerSecurityHeaders(app: FastifyInstance, hstsMaxAge: number): void {
   const headers: Record<string, string> = { ...SECURITY_HEADERS };
   if (hstsMaxAge > 0) headers['strict-transport-security'] = `max-age=${hstsMaxAge}; includeSubDomains`;
-  app.addHook('onRequest', async (_request, reply) => {
+  // Callback hooks: on every request, a promise per hook is measurable overhead.
+  app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
+    done();
   });
 }
