@@ -48,27 +48,53 @@ declare module 'fastify' {
   }
 }
 
-/**
- * Builds the service without listening: tests drive it with `inject` or listen on a loopback port.
- * Closing the app closes the store and stops the keyring's reloads.
- */
-export async function buildApp(config: Config, deps: AppDependencies): Promise<FastifyInstance> {
+/** The services the routes share, built once per app. */
+function createServices(config: Config, deps: AppDependencies): Services {
   const clock = deps.clock ?? Date.now;
-  const services: Services = {
+  const hashing = new ConcurrencyLimit(config.hashing.maxConcurrent, config.hashing.queueTimeoutMs);
+  const { loginFailuresPerHour: maxPerHour, loginFreeFailures: freeFailures } = config.rateLimits;
+  return {
     config,
     clock,
     store: deps.store,
     keyring: deps.keyring,
     clients: deps.clients,
-    users: new UserService(deps.store.users, new PasswordHasher(config.argon2, new ConcurrencyLimit(config.hashing.maxConcurrent, config.hashing.queueTimeoutMs)), clock),
+    users: new UserService(deps.store.users, new PasswordHasher(config.argon2, hashing), clock),
     sessions: new SessionService(deps.store.sessions, config, clock),
     revocationCache: new RevocationCache(deps.store.revocations, deps.logger, clock),
-    loginThrottle: new LoginThrottle(deps.store.loginFailures, { maxPerHour: config.rateLimits.loginFailuresPerHour, freeFailures: config.rateLimits.loginFreeFailures }, clock),
+    loginThrottle: new LoginThrottle(deps.store.loginFailures, { maxPerHour, freeFailures }, clock),
     limit: async () => {},
     verifiedTokens: new VerifiedTokenCache(deps.keyring),
     accessTokens: { keyring: deps.keyring, issuer: config.issuer, ttl: config.accessTokenTtl, clock },
   };
+}
 
+/**
+ * Shutdown: responses finished while closing close their connection (keep-alive clients cannot hold the
+ * server open); once closed, the keyring stops reloading, the revocation feed stops and the store closes.
+ */
+function registerShutdown(app: FastifyInstance, deps: AppDependencies, services: Services): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+  app.addHook('onClose', async () => {
+    deps.keyring.close();
+    await services.revocationCache.stop();
+    await deps.store.close();
+  });
+}
+
+/**
+ * Builds the service without listening: tests drive it with `inject` or listen on a loopback port.
+ * Closing the app closes the store and stops the keyring's reloads.
+ */
+export async function buildApp(config: Config, deps: AppDependencies): Promise<FastifyInstance> {
+  const services = createServices(config, deps);
   const app = Fastify({
     loggerInstance: deps.logger,
     // Fastify's two lines per request are replaced by the one of registerRequestLog.
@@ -84,21 +110,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   app.addHook('onRoute', (route) => {
     app.routeCatalog.push(route);
   });
-  // Responses finished during shutdown close their connection, so keep-alive clients cannot hold the server open.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close');
-    done(null, payload);
-  });
-  app.addHook('onClose', async () => {
-    deps.keyring.close();
-    await services.revocationCache.stop();
-    await deps.store.close();
-  });
-
+  registerShutdown(app, deps, services);
   registerFormParser(app);
   registerErrorHandlers(app);
   registerRequestLog(app);
