@@ -1,14 +1,9 @@
 import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
-import { normalizeUsername, PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
+import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH, usernameBucket } from '../users/credentials.js';
 import type { Grant, GrantResult, GrantServices, RequestOrigin, TokenParams } from './grant.js';
 import { SCOPE_PARAMETER, grantScope } from './scope.js';
 import { sessionTokenResponse } from './token-response.js';
-
-/** The throttle's key for a username: its normalized form, so that case and Unicode variants count together. */
-function accountKey(username: string): string {
-  return normalizeUsername(username)?.key ?? username.toLowerCase();
-}
 
 /**
  * The resource owner password credentials grant (RFC 6749 §4.3). Only first-party clients that
@@ -26,7 +21,7 @@ export const passwordGrant: Grant = {
 
   async handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices): Promise<GrantResult> {
     const scope = grantScope(client.scopes, params.scope);
-    const account = accountKey(params.username!);
+    const account = usernameBucket(params.username!);
     await services.loginThrottle.check(account);
     const user = await services.users.authenticate(params.username!, params.password!);
     if (!user) {

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RateLimitConfig } from '../config.js';
 import { oauthError } from '../errors.js';
 import type { RateLimitStore } from '../store/types.js';
-import { normalizeUsername } from '../users/credentials.js';
+import { usernameBucket } from '../users/credentials.js';
 
 const MINUTE = 60_000;
 const HOUR = 3600_000;
@@ -30,11 +30,10 @@ function storeClass(counters: RateLimitStore): FastifyRateLimitStoreCtor {
   };
 }
 
-/** The username's normalized key, so case and Unicode variants share one bucket. */
+/** The request's username bucket, when its body names a username. */
 function usernameKey(request: FastifyRequest): string | undefined {
   const username = (request.body as { username?: unknown } | undefined)?.username;
-  if (typeof username !== 'string') return undefined;
-  return normalizeUsername(username)?.key ?? username.toLowerCase();
+  return typeof username === 'string' ? usernameBucket(username) : undefined;
 }
 
 /**

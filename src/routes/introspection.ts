@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
 import { requestClient, type ClientAuthParams } from '../http/client-auth.js';
 import type { Services } from '../services.js';
@@ -7,6 +8,16 @@ import { errorResponses, FORM_OR_JSON, noStore, presentedTokenBody } from './sch
 
 /** The scope a client needs among its allowed scopes to call the introspection endpoint. */
 export const INTROSPECT_SCOPE = 'introspect';
+
+/**
+ * The callers allowed to learn about other clients' tokens (introspection, the revocation feed):
+ * authenticated confidential clients (RFC 7662 §2.1; a public client has no authentication to offer)
+ * with the introspect scope among their allowed scopes.
+ */
+export function assertIntrospector(client: Client, action: string): void {
+  if (client.type !== 'confidential') throw oauthError('invalid_client', `only authenticated confidential clients may ${action}`);
+  if (!client.scopes.includes(INTROSPECT_SCOPE)) throw oauthError('insufficient_scope', `this client lacks the ${INTROSPECT_SCOPE} scope`);
+}
 
 interface IntrospectBody extends ClientAuthParams {
   token: string;
@@ -54,9 +65,7 @@ export async function introspectionRoutes(app: FastifyInstance, services: Servic
     async (request) => {
       await services.limit('otherIp', request);
       const client = requestClient(services.clients, request, request.body);
-      // RFC 7662 §2.1: the endpoint requires client authentication; a public client has none to offer.
-      if (client.type !== 'confidential') throw oauthError('invalid_client', 'only authenticated confidential clients may introspect');
-      if (!client.scopes.includes(INTROSPECT_SCOPE)) throw oauthError('insufficient_scope', `this client lacks the ${INTROSPECT_SCOPE} scope`);
+      assertIntrospector(client, 'introspect');
       const found = await inspectToken(request.body.token, services.store, services.verifiedTokens, services.accessTokens);
       if (found?.kind === 'access_token') {
         const { claims } = found;

@@ -3,7 +3,7 @@ import { oauthError } from '../errors.js';
 import { requestClient } from '../http/client-auth.js';
 import type { Services } from '../services.js';
 import type { RevocationEntry } from '../store/types.js';
-import { INTROSPECT_SCOPE } from './introspection.js';
+import { assertIntrospector } from './introspection.js';
 import { SECURITY_HEADERS } from '../http/security-headers.js';
 import { errorResponses } from './schemas.js';
 
@@ -38,8 +38,7 @@ export async function revocationFeedRoutes(app: FastifyInstance, services: Servi
   app.get('/oauth/revocations', { schema: feedSchema }, async (request: FastifyRequest, reply) => {
     await services.limit('otherIp', request);
     const client = requestClient(services.clients, request, {});
-    if (client.type !== 'confidential') throw oauthError('invalid_client', 'only authenticated confidential clients may subscribe');
-    if (!client.scopes.includes(INTROSPECT_SCOPE)) throw oauthError('insufficient_scope', `this client lacks the ${INTROSPECT_SCOPE} scope`);
+    assertIntrospector(client, 'subscribe');
     const cache = services.revocationCache;
     if (!cache.live) throw oauthError('temporarily_unavailable', 'the revocation feed is not available', { 'retry-after': '2' });
 

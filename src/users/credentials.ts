@@ -29,6 +29,14 @@ export function normalizeUsername(input: string): NormalizedUsername | undefined
   return { username, key: username.toUpperCase().toLowerCase().normalize('NFKC') };
 }
 
+/**
+ * The key that per-username limits and the login throttle count under: the normalized form, so case and
+ * Unicode variants of a name share one bucket (a malformed name, which no account has, is lower-cased).
+ */
+export function usernameBucket(username: string): string {
+  return normalizeUsername(username)?.key ?? username.toLowerCase();
+}
+
 /** Checks the byte bound of a password before any hashing work; invalid_request when over it. */
 export function assertPasswordSize(password: string): void {
   if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES) {
