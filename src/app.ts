@@ -7,7 +7,8 @@ import { registerErrorHandlers } from './http/errors.js';
 import { registerFormParser } from './http/form-body.js';
 import { registerRateLimits } from './http/rate-limits.js';
 import { registerRequestLog } from './http/request-log.js';
-import { registerSecurityHeaders } from './http/security-headers.js';
+import { requestLoggerFactory } from './http/request-logger.js';
+import { registerResponseHeaders } from './http/security-headers.js';
 import type { KeyRing } from './keys/keyring.js';
 import { accountRoutes } from './routes/account.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
@@ -70,23 +71,20 @@ function createServices(config: Config, deps: AppDependencies): Services {
 }
 
 /**
- * Shutdown: responses finished while closing close their connection (keep-alive clients cannot hold the
- * server open); once closed, the keyring stops reloading, the revocation feed stops and the store closes.
+ * Shutdown: once closed, the keyring stops reloading, the revocation feed stops and the store closes.
+ * Returns whether the app is closing (responses then close their connection: registerResponseHeaders).
  */
-function registerShutdown(app: FastifyInstance, deps: AppDependencies, services: Services): void {
+function registerShutdown(app: FastifyInstance, deps: AppDependencies, services: Services): () => boolean {
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
-  });
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close');
-    done(null, payload);
   });
   app.addHook('onClose', async () => {
     deps.keyring.close();
     await services.revocationCache.stop();
     await deps.store.close();
   });
+  return () => closing;
 }
 
 /**
@@ -99,6 +97,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     loggerInstance: deps.logger,
     // Fastify's two lines per request are replaced by the one of registerRequestLog.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: requestLoggerFactory,
     bodyLimit: BODY_LIMIT,
     exposeHeadRoutes: false,
     requestIdHeader: false,
@@ -110,11 +109,11 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   app.addHook('onRoute', (route) => {
     app.routeCatalog.push(route);
   });
-  registerShutdown(app, deps, services);
+  const closing = registerShutdown(app, deps, services);
   registerFormParser(app);
   registerErrorHandlers(app);
   registerRequestLog(app);
-  registerSecurityHeaders(app, config.hstsMaxAge);
+  registerResponseHeaders(app, config.hstsMaxAge, closing);
   registerCors(app, config.allowedOrigins);
   await services.revocationCache.start();
   services.limit = await registerRateLimits(app, config.rateLimits, deps.store.rateLimits);

@@ -6,9 +6,11 @@ const PREFLIGHT_MAX_AGE = 600;
 /**
  * CORS for ALLOWED_ORIGINS only: the request's Origin echoed exactly, with credentials allowed
  * (never `*` with credentials), and `Vary: Origin` so shared caches keep origins apart. A foreign
- * origin gets no CORS headers at all, so its page cannot read any response.
+ * origin gets no CORS headers at all, so its page cannot read any response. With no origin allowed,
+ * no response varies by Origin and no hook is registered.
  */
 export function registerCors(app: FastifyInstance, allowedOrigins: readonly string[]): void {
+  if (allowedOrigins.length === 0) return;
   const allowed = new Set(allowedOrigins);
   app.addHook('onRequest', (request, reply, done) => {
     const origin = request.headers.origin;

@@ -9,13 +9,18 @@ export const SECURITY_HEADERS = {
   'cross-origin-resource-policy': 'same-site',
 } as const;
 
-/** Adds the security headers to every response, and Strict-Transport-Security when serving behind TLS (hstsMaxAge > 0). */
-export function registerSecurityHeaders(app: FastifyInstance, hstsMaxAge: number): void {
+/**
+ * Adds the security headers to every response, Strict-Transport-Security when serving behind TLS
+ * (hstsMaxAge > 0), and `Connection: close` once `closing()` says the server is shutting down, so a
+ * keep-alive client cannot hold a closing server open. One callback hook for all three: every hook
+ * costs every request, and a promise per hook more so.
+ */
+export function registerResponseHeaders(app: FastifyInstance, hstsMaxAge: number, closing: () => boolean): void {
   const headers: Record<string, string> = { ...SECURITY_HEADERS };
   if (hstsMaxAge > 0) headers['strict-transport-security'] = `max-age=${hstsMaxAge}; includeSubDomains`;
-  // Callback hooks: on every request, a promise per hook is measurable overhead.
-  app.addHook('onRequest', (_request, reply, done) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     reply.headers(headers);
-    done();
+    if (closing()) reply.header('connection', 'close');
+    done(null, payload);
   });
 }

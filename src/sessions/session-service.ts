@@ -75,7 +75,7 @@ export class SessionService {
     });
     if (result.outcome === 'rotated') return { session: result.session, refreshToken: successor };
     if (result.outcome === 'grace') {
-      const current = openSuccessor(refreshToken, result.sealedSuccessor);
+      const current = openSuccessor(refreshToken, result.sealedSuccessor, result.successorHash);
       if (current !== undefined) return { session: result.session, refreshToken: current };
     }
     throw invalidRefreshToken();

@@ -74,8 +74,11 @@ export interface RotationRequest {
 export type RotationResult =
   /** The presented token was the newest: it is spent, the new one is current. */
   | { outcome: 'rotated'; session: SessionRecord }
-  /** The presented token is the newest one's predecessor, within the grace: the current token stays current. */
-  | { outcome: 'grace'; session: SessionRecord; sealedSuccessor: string }
+  /**
+   * The presented token is the newest one's predecessor, within the grace: the current token stays
+   * current; its seal and its hash come back so the caller can recover it (openSuccessor).
+   */
+  | { outcome: 'grace'; session: SessionRecord; sealedSuccessor: string; successorHash: string }
   /** A spent token outside the grace: the whole session was revoked. */
   | { outcome: 'reused'; sid: string }
   /** The user is disabled or gone: the session was revoked. */

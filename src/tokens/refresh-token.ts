@@ -1,10 +1,14 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-const SEAL_INFO = Buffer.from('tokensmith refresh-token successor v1');
+/** Bytes of CSPRNG output in a refresh token. */
+const REFRESH_TOKEN_BYTES = 32;
+
+/** Domain separation: the sealing pad of a token must never equal, or follow from, the hash the store keeps of it. */
+const SEAL_PAD_LABEL = Buffer.from('tokensmith refresh-token successor pad v2\0');
 
 /** A new opaque refresh token: 32 bytes from the CSPRNG, base64url (RFC 6749 §10.10). */
 export function generateRefreshToken(): string {
-  return randomBytes(32).toString('base64url');
+  return randomBytes(REFRESH_TOKEN_BYTES).toString('base64url');
 }
 
 /** What the store keeps instead of a refresh token: its SHA-256 (the token's 256 bits of entropy make a fast hash enough). */
@@ -12,30 +16,40 @@ export function hashRefreshToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('base64url');
 }
 
-function sealingKey(token: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', Buffer.from(token, 'utf8'), Buffer.alloc(0), SEAL_INFO, 32));
+/** The one-time pad a token seals its successor with: SHA-256 over a label and the token. */
+function sealingPad(token: string): Buffer {
+  return createHash('sha256').update(SEAL_PAD_LABEL).update(token, 'utf8').digest();
+}
+
+function xorInto(target: Buffer, pad: Buffer): Buffer {
+  for (let i = 0; i < target.length; i++) target[i]! ^= pad[i]!;
+  return target;
 }
 
 /**
- * Encrypts a successor token under a key derived from its predecessor (AES-256-GCM). Whoever presents
- * the predecessor again within the reuse grace can recover the same successor, so concurrent refreshes
- * get one token family branch; the store, holding neither token, can read neither.
+ * Seals a successor token under its predecessor, so that whoever presents the predecessor again
+ * within the reuse grace recovers the same successor (concurrent refreshes stay on one branch of the
+ * token family) while the store, holding neither token, can read neither. The successor's 32 random
+ * bytes are XORed with a pad derived from the predecessor's 256 random bits: each pad seals exactly
+ * one successor, so this is a one-time pad; one SHA-256 instead of a key derivation and a cipher
+ * context per refresh. Integrity comes from openSuccessor's check against the stored hash.
  */
 export function sealSuccessor(predecessor: string, successor: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', sealingKey(predecessor), iv);
-  const body = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
-  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+  const bytes = Buffer.from(successor, 'base64url');
+  if (bytes.length !== REFRESH_TOKEN_BYTES) throw new Error('a successor is a generated refresh token');
+  return xorInto(bytes, sealingPad(predecessor)).toString('base64url');
 }
 
-/** Recovers a sealed successor with its predecessor; undefined when the seal does not open. */
-export function openSuccessor(predecessor: string, sealed: string): string | undefined {
-  try {
-    const raw = Buffer.from(sealed, 'base64url');
-    const decipher = createDecipheriv('aes-256-gcm', sealingKey(predecessor), raw.subarray(0, 12));
-    decipher.setAuthTag(raw.subarray(12, 28));
-    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
-  } catch {
-    return undefined;
-  }
+/**
+ * Recovers a sealed successor with its predecessor. Undefined unless the result hashes to
+ * `successorHash`, the hash the store holds of the session's current token: a seal that was altered, or
+ * opened with the wrong token, yields nothing.
+ */
+export function openSuccessor(predecessor: string, sealed: string, successorHash: string): string | undefined {
+  const bytes = Buffer.from(sealed, 'base64url');
+  if (bytes.length !== REFRESH_TOKEN_BYTES) return undefined;
+  const successor = xorInto(bytes, sealingPad(predecessor)).toString('base64url');
+  const expected = Buffer.from(successorHash);
+  const actual = Buffer.from(hashRefreshToken(successor));
+  return expected.length === actual.length && timingSafeEqual(expected, actual) ? successor : undefined;
 }

@@ -138,7 +138,7 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     const { record, first } = await userWithSession();
     await store.sessions.rotate(rotation(first, 'rt-1'));
     const grace = await store.sessions.rotate(rotation(first, 'rt-unused'));
-    t.same(grace.outcome === 'grace' && [grace.session.sid, grace.sealedSuccessor], [record.sid, 'sealed:rt-1']);
+    t.same(grace.outcome === 'grace' && [grace.session.sid, grace.sealedSuccessor, grace.successorHash], [record.sid, 'sealed:rt-1', 'rt-1']);
     t.equal((await store.sessions.rotate(rotation('rt-1', 'rt-2'))).outcome, 'rotated', 'rt-1 stayed current');
   });
 

@@ -76,7 +76,7 @@ export class MemorySessions implements SessionStore {
     if (request.tokenHash === stored.previous && request.now - stored.rotatedAt <= request.graceMs) {
       stored.lastUsedAt = Math.floor(request.now / 1000);
       this.#sessions.expire(sid, ttl);
-      return { outcome: 'grace', session: publicRecord(stored), sealedSuccessor: stored.sealed };
+      return { outcome: 'grace', session: publicRecord(stored), sealedSuccessor: stored.sealed, successorHash: stored.current };
     }
     this.#revoke(sid, stored.userId, request.revokedTtl);
     return { outcome: 'reused', sid };

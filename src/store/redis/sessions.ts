@@ -153,7 +153,10 @@ export class RedisSessions implements SessionStore {
       )) as unknown[];
       const outcome = reply[0] as RotationResult['outcome'];
       if (outcome === 'rotated') return { outcome, session: sessionFromHash(pairsToObject(reply[1]))! };
-      if (outcome === 'grace') return { outcome, session: sessionFromHash(pairsToObject(reply[1]))!, sealedSuccessor: reply[2] as string };
+      if (outcome === 'grace') {
+        const hash = pairsToObject(reply[1]);
+        return { outcome, session: sessionFromHash(hash)!, sealedSuccessor: reply[2] as string, successorHash: hash.cur ?? '' };
+      }
       if (outcome === 'reused' || outcome === 'inactive_user') return { outcome, sid: reply[1] as string };
       return { outcome: 'invalid' };
     });
