@@ -12,7 +12,7 @@ const options = JSON.parse(process.argv[2]);
 function run(duration) {
   return new Promise((resolve, reject) => {
     autocannon(
-      { url: options.url, method: options.method ?? 'GET', headers: options.headers, body: options.body, connections: options.connections ?? 32, duration, timeout: 10 },
+      { url: options.url, method: options.method ?? 'GET', headers: options.headers, body: options.body, connections: options.connections ?? 32, overallRate: options.overallRate, duration, timeout: 10 },
       (error, result) => (error ? reject(error) : resolve({ ok: result['2xx'], total: result.requests.total, non2xx: result.non2xx, errors: result.errors, p99: result.latency.p99 })),
     );
   });
@@ -37,7 +37,7 @@ function responses(socket, onResponse) {
   });
 }
 
-/** One session's refresh chain on one keep-alive socket until `until`; counts answered refreshes. */
+/** One session's refresh chain on one keep-alive socket until `until`; counts answered refreshes, returns the chain's newest token. */
 function chain(url, firstToken, until) {
   return new Promise((resolve, reject) => {
     const { hostname, port, pathname } = new URL(url);
@@ -57,7 +57,7 @@ function chain(url, firstToken, until) {
         counts.failed += 1;
       }
       if (Date.now() < until) send();
-      else socket.end(() => resolve(counts));
+      else socket.end(() => resolve({ ...counts, token }));
     });
     socket.on('error', reject);
     socket.on('connect', send);
@@ -69,7 +69,8 @@ async function runChains(duration) {
   const counts = await Promise.all(options.pool.slice(0, options.connections ?? 32).map((first) => chain(options.url, first, until)));
   const ok = counts.reduce((sum, c) => sum + c.ok, 0);
   const failed = counts.reduce((sum, c) => sum + c.failed, 0);
-  return { ok, total: ok + failed, non2xx: failed, errors: 0, p99: 0 };
+  // The newest token of each chain, for the next slice to continue the same sessions.
+  return { ok, total: ok + failed, non2xx: failed, errors: 0, p99: 0, pool: counts.map((c) => c.token) };
 }
 
 const measure = options.kind === 'refresh' ? runChains : run;

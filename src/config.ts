@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { ConfigError } from './errors.js';
 
 /** argon2id cost parameters. */
@@ -13,6 +14,12 @@ export interface HashingLimits {
   maxConcurrent: number;
   queueTimeoutMs: number;
 }
+
+/**
+ * argon2 computations at once by default: one per core, and no more than libuv's default thread pool of
+ * 4 runs anyway. More at once would only hold more memory (ARGON2_MEMORY_KIB each) for the same throughput.
+ */
+export const DEFAULT_HASHING_CONCURRENCY = Math.min(4, availableParallelism());
 
 /** OWASP's minimum for argon2id (Password Storage Cheat Sheet): the floor in production. */
 export const ARGON2_MINIMUM: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
@@ -213,7 +220,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     trustProxy: proxies(env, 'TRUST_PROXY'),
     hashing: {
-      maxConcurrent: integer(env, 'ARGON2_MAX_CONCURRENT', 4, 1, 256),
+      maxConcurrent: integer(env, 'ARGON2_MAX_CONCURRENT', DEFAULT_HASHING_CONCURRENCY, 1, 256),
       queueTimeoutMs: integer(env, 'ARGON2_QUEUE_TIMEOUT', 2000, 0, 60_000),
     },
     refreshTokenTtl: integer(env, 'REFRESH_TOKEN_TTL', 30 * 86_400, 60, 366 * 86_400),

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import t from 'tap';
 import { ARGON2_MINIMUM, loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
@@ -20,6 +21,7 @@ t.test('defaults', async (t) => {
   t.same(config.allowedOrigins, []);
   t.equal(config.cookieSecure, true);
   t.equal(config.revocationUnavailable, 'reject', 'fail closed by default');
+  t.equal(config.hashing.maxConcurrent, Math.min(4, availableParallelism()), 'one argon2 computation per core, at most the 4 threads of libuv');
 });
 
 t.test('ALLOWED_ORIGINS is a comma-separated list of exact origins', async (t) => {
