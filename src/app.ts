@@ -1,4 +1,3 @@
-import cookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { ClientRegistry } from './clients/registry.js';
 import type { Config } from './config.js';
@@ -117,7 +116,6 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   registerCors(app, config.allowedOrigins);
   await services.revocationCache.start();
   services.limit = await registerRateLimits(app, config.rateLimits, deps.store.rateLimits);
-  await app.register(cookie);
 
   await app.register(healthRoutes, services);
   await app.register(discoveryRoutes, services);

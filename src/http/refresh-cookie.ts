@@ -1,5 +1,5 @@
-import type {} from '@fastify/cookie';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { oauthError } from '../errors.js';
 
@@ -13,6 +13,15 @@ export function refreshCookieName(config: Config): string {
 
 function cookieOptions(config: Config, maxAge: number) {
   return { httpOnly: true, secure: config.cookieSecure, sameSite: 'strict' as const, path: REFRESH_COOKIE_PATH, maxAge };
+}
+
+/**
+ * Gives the routes of one plugin (token, account) reply.setCookie. Cookies are parsed only where the
+ * refresh cookie is read (presentedRefreshToken), not by a hook on every request: most requests of a
+ * token service (JWKS, forward-auth, introspection, client_credentials) never carry one.
+ */
+export async function registerCookies(app: FastifyInstance): Promise<void> {
+  await app.register(cookie, { hook: false });
 }
 
 /** Sets the refresh token cookie: HttpOnly (no JavaScript can read it), Secure, SameSite=Strict, Path=/oauth. */
@@ -44,10 +53,11 @@ export function assertBrowserOrigin(request: FastifyRequest, config: Config, coo
  * values is invalid_request.
  */
 export function presentedRefreshToken(request: FastifyRequest, config: Config, bodyToken: string | undefined): string | undefined {
-  const cookie = request.cookies[refreshCookieName(config)];
-  assertBrowserOrigin(request, config, cookie !== undefined);
-  if (cookie !== undefined && bodyToken !== undefined && cookie !== bodyToken) {
+  const header = request.headers.cookie;
+  const fromCookie = header === undefined ? undefined : request.server.parseCookie(header)[refreshCookieName(config)];
+  assertBrowserOrigin(request, config, fromCookie !== undefined);
+  if (fromCookie !== undefined && bodyToken !== undefined && fromCookie !== bodyToken) {
     throw oauthError('invalid_request', 'the refresh token in the cookie and in the body differ');
   }
-  return cookie ?? bodyToken;
+  return fromCookie ?? bodyToken;
 }

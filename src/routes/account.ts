@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { oauthError } from '../errors.js';
 import { authenticateUser, type Caller } from '../http/bearer.js';
-import { clearRefreshCookie } from '../http/refresh-cookie.js';
+import { clearRefreshCookie, registerCookies } from '../http/refresh-cookie.js';
 import type { Services } from '../services.js';
 import type { SessionRecord } from '../store/types.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
@@ -175,6 +175,7 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
 
 /** The account routes: registration, and the signed-in user's profile, sessions, logout and password. */
 export async function accountRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  await registerCookies(app);
   app.addHook('onSend', noStore);
   app.post('/account/register', { schema: registerSchema }, async (request: FastifyRequest<{ Body: RegisterBody }>, reply) => {
     if (services.config.registration === 'closed') throw oauthError('registration_closed', 'self-registration is closed');

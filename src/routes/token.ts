@@ -4,7 +4,7 @@ import { oauthError } from '../errors.js';
 import type { GrantResult, TokenParams } from '../grants/grant.js';
 import { grantParameters, GRANTS } from '../grants/registry.js';
 import { CLIENT_AUTH_PROPERTIES, requestClient } from '../http/client-auth.js';
-import { assertBrowserOrigin, clearRefreshCookie, presentedRefreshToken, setRefreshCookie } from '../http/refresh-cookie.js';
+import { assertBrowserOrigin, clearRefreshCookie, presentedRefreshToken, registerCookies, setRefreshCookie } from '../http/refresh-cookie.js';
 import type { Services } from '../services.js';
 import { errorResponses, FORM_OR_JSON, noStore } from './schemas.js';
 
@@ -85,6 +85,7 @@ function deliver(reply: FastifyReply, services: Services, client: Client, result
 
 /** POST /oauth/token (RFC 6749 §3.2), dispatching to the grant registry; POST /oauth/logout for refresh-token holders. */
 export async function tokenRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  await registerCookies(app);
   const clientOf = (request: FastifyRequest, params: TokenParams) => requestClient(services.clients, request, params);
 
   app.post(
