@@ -14,7 +14,7 @@ t.test('npm run bench keeps working: one quick pass (1 s per scenario) prints an
   const summary = JSON.parse(readFileSync(join(out, 'quick.json'), 'utf8'));
   for (const key of ['jwks_vs_bare', 'client_credentials_vs_peer', 'client_credentials_vs_raw_sign', 'refresh_vs_raw_sign', 'introspection_vs_peer', 'forward_auth_vs_bare', 'password_vs_raw_argon2']) {
     t.ok(Number.isFinite(summary.ratios[key]) && summary.ratios[key] > 0, `${key} measured (${summary.ratios[key]})`);
-    t.match(run.stdout, new RegExp(`\\| ${summary.ratios[key].toFixed(2)} \\|`), `${key} printed`);
+    t.match(run.stdout, new RegExp(`\\| ${summary.ratios[key].toFixed(3)} \\|`), `${key} printed`);
   }
   t.same(Object.values(summary.runs[0].non2xx), [0, 0, 0, 0, 0, 0], 'every measured request succeeded');
   t.ok(summary.peak_rss_mb > 0);
