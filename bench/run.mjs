@@ -202,16 +202,15 @@ async function main() {
     const raw = { rs256: rate.raw_rs256, argon2: rate.raw_argon2 };
     // A ratio is the median over the rounds of the round's ratio: a round that a burst of load from elsewhere
     // on the machine hit on one side only does not decide it.
-    const roundRatios = (subject, reference) => totals[subject].rates.map((value, round) => value / totals[reference].rates[round]);
-    const ratio = (subject, reference) => median(roundRatios(subject, reference));
+    const roundRatios = Object.fromEntries(Object.entries(PAIRS).map(([key, [subject, reference]]) => [key, totals[subject].rates.map((value, round) => value / totals[reference].rates[round])]));
     const rss = peakRss(service.pid);
     results.push({
       run,
       raw,
       rps: { bare: rate.bare, jwks: rate.jwks, client_credentials: rate.client_credentials, peer_client_credentials: rate.peer_client_credentials, refresh: rate.refresh, introspection: rate.introspection, peer_introspection: rate.peer_introspection, forward_auth: rate.forward_auth, password: rate.password },
       non2xx: { jwks: totals.jwks.non2xx, client_credentials: totals.client_credentials.non2xx, refresh: totals.refresh.non2xx, introspection: totals.introspection.non2xx, forward_auth: totals.forward_auth.non2xx, password: totals.password.non2xx },
-      round_ratios: Object.fromEntries(Object.entries(PAIRS).map(([key, [subject, reference]]) => [key, roundRatios(subject, reference)])),
-      ratios: Object.fromEntries(Object.entries(PAIRS).map(([key, [subject, reference]]) => [key, ratio(subject, reference)])),
+      round_ratios: roundRatios,
+      ratios: Object.fromEntries(Object.entries(roundRatios).map(([key, values]) => [key, median(values)])),
       jwks_p99_ms_during_logins: totals.password.p99,
       peak_rss_bytes: rss,
       rss_bytes: currentRss(service.pid),
