@@ -1,14 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 import { oauthError, ServiceError } from '../errors.js';
+import { BEARER_CREDENTIALS, bearerChallenge, type BearerErrorCode } from './bearer-syntax.js';
 import type { Services } from '../services.js';
 import type { UserRecord } from '../store/types.js';
 import type { AccessTokenClaims } from '../tokens/verify.js';
 
 /** The realm in WWW-Authenticate challenges (RFC 6750 §3). */
 export const REALM = 'tokensmith';
-
-// RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /** Who a valid access token speaks for. */
 export interface Caller {
@@ -17,11 +15,8 @@ export interface Caller {
 }
 
 /** A WWW-Authenticate Bearer challenge (RFC 6750 §3): no error attribute when no token was sent. */
-export function challenge(error?: 'invalid_token' | 'invalid_request' | 'insufficient_scope', scope?: string): Record<string, string> {
-  const parts = [`realm="${REALM}"`];
-  if (error) parts.push(`error="${error}"`);
-  if (scope) parts.push(`scope="${scope}"`);
-  return { 'www-authenticate': `Bearer ${parts.join(', ')}` };
+export function challenge(error?: BearerErrorCode, scope?: string): Record<string, string> {
+  return { 'www-authenticate': bearerChallenge(REALM, error, scope) };
 }
 
 /** 401 invalid_token, the one answer for every token that fails (RFC 6750 §3.1). */
@@ -47,7 +42,7 @@ export async function verifiedBearer(request: FastifyRequest, services: Services
 /** The bearer token of the Authorization header (RFC 6750 §2.1); tokens in the query string are never read. */
 export function bearerToken(authorization: string | undefined): string | undefined {
   if (authorization === undefined || !/^bearer(\s|$)/i.test(authorization)) return undefined;
-  const match = BEARER.exec(authorization.trim());
+  const match = BEARER_CREDENTIALS.exec(authorization.trim());
   if (!match) throw oauthError('invalid_request', 'the Authorization header is malformed', challenge('invalid_request'));
   return match[1];
 }

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { BEARER_CREDENTIALS, bearerChallenge, type BearerErrorCode } from '../http/bearer-syntax.js';
 import { VerifierError } from './errors.js';
 import type { VerifiedToken, Verifier } from './index.js';
 
@@ -19,15 +20,9 @@ export interface FastifyVerifierOptions {
 // The realm of the plugin that authenticated a request, for requireScope's challenge.
 const realms = new WeakMap<FastifyRequest, string>();
 
-// RFC 6750 §2.1
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
-
-function refuse(reply: FastifyReply, realm: string, status: number, code: string, description: string, scope?: string): FastifyReply {
-  const parts = [`realm="${realm}"`];
-  if (code !== 'missing') parts.push(`error="${code}"`);
-  if (scope) parts.push(`scope="${scope}"`);
+function refuse(reply: FastifyReply, realm: string, status: number, code: BearerErrorCode | 'missing', description: string, scope?: string): FastifyReply {
   const body = { error: code === 'missing' ? 'invalid_token' : code, error_description: description };
-  return reply.code(status).header('www-authenticate', `Bearer ${parts.join(', ')}`).send(body);
+  return reply.code(status).header('www-authenticate', bearerChallenge(realm, code === 'missing' ? undefined : code, scope)).send(body);
 }
 
 /**
@@ -39,7 +34,7 @@ export const fastifyVerifier: FastifyPluginAsync<FastifyVerifierOptions> = async
   app.decorateRequest('auth', undefined);
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     realms.set(request, realm);
-    const match = BEARER.exec(request.headers.authorization?.trim() ?? '');
+    const match = BEARER_CREDENTIALS.exec(request.headers.authorization?.trim() ?? '');
     if (!match) return refuse(reply, realm, 401, 'missing', 'a bearer access token is required');
     try {
       const token = await verifier.verify(match[1]!);
