@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { RevocationEntry, RevocationStore } from '../store/types.js';
+import { RevocationLists } from './lists.js';
 
 /** The logging the cache needs. */
 interface WarnLogger {
@@ -18,7 +19,7 @@ const PRUNE_INTERVAL_MS = 60_000;
  * Emits 'entry' for each new revocation, 'up' when it becomes live and 'down' when it stops being live.
  */
 export class RevocationCache extends EventEmitter {
-  readonly #lists: Record<RevocationEntry['kind'], Map<string, number>> = { jti: new Map(), sid: new Map() };
+  readonly #lists = new RevocationLists();
   readonly #store: RevocationStore;
   readonly #logger: WarnLogger;
   readonly #clock: () => number;
@@ -58,17 +59,12 @@ export class RevocationCache extends EventEmitter {
 
   /** Whether a token's jti or sid is revoked, by this copy alone. */
   has(token: { jti: string; sid?: string | undefined }): boolean {
-    const now = Math.floor(this.#clock() / 1000);
-    const live = (list: Map<string, number>, id: string | undefined) => id !== undefined && (list.get(id) ?? 0) > now;
-    return live(this.#lists.jti, token.jti) || live(this.#lists.sid, token.sid);
+    return this.#lists.has(token, this.#now());
   }
 
   /** Every entry that has not expired. */
   entries(): RevocationEntry[] {
-    const now = Math.floor(this.#clock() / 1000);
-    const result: RevocationEntry[] = [];
-    for (const kind of ['jti', 'sid'] as const) for (const [id, exp] of this.#lists[kind]) if (exp > now) result.push({ kind, id, exp });
-    return result;
+    return this.#lists.entries(this.#now());
   }
 
   /** Stops listening. */
@@ -96,10 +92,7 @@ export class RevocationCache extends EventEmitter {
   }
 
   #add(entry: RevocationEntry): void {
-    const list = this.#lists[entry.kind];
-    if ((list.get(entry.id) ?? 0) >= entry.exp) return;
-    list.set(entry.id, entry.exp);
-    this.emit('entry', entry);
+    if (this.#lists.add(entry)) this.emit('entry', entry);
   }
 
   #setLive(live: boolean): void {
@@ -119,7 +112,10 @@ export class RevocationCache extends EventEmitter {
   }
 
   #prune(): void {
-    const now = Math.floor(this.#clock() / 1000);
-    for (const list of Object.values(this.#lists)) for (const [id, exp] of list) if (exp <= now) list.delete(id);
+    this.#lists.prune(this.#now());
+  }
+
+  #now(): number {
+    return Math.floor(this.#clock() / 1000);
   }
 }

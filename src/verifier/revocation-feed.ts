@@ -1,3 +1,4 @@
+import { RevocationLists } from '../revocation/lists.js';
 import { readEvents } from './sse.js';
 
 /** Longest wait between reconnection attempts. */
@@ -18,7 +19,7 @@ export interface RevocationFeedOptions {
  */
 export class RevocationFeed {
   readonly #options: RevocationFeedOptions;
-  readonly #revoked = { jti: new Map<string, number>(), sid: new Map<string, number>() };
+  readonly #revoked = new RevocationLists();
   readonly #abort = new AbortController();
   #ready = false;
   #retryMs = 2000;
@@ -42,8 +43,7 @@ export class RevocationFeed {
 
   /** Whether the jti or sid is on a received revocation list and not expired. */
   has(jti: string, sid: string | undefined): boolean {
-    const now = Math.floor(Date.now() / 1000);
-    return (this.#revoked.jti.get(jti) ?? 0) > now || (sid !== undefined && (this.#revoked.sid.get(sid) ?? 0) > now);
+    return this.#revoked.has({ jti, sid }, Math.floor(Date.now() / 1000));
   }
 
   /** Stops the subscription for good. */
@@ -86,7 +86,7 @@ export class RevocationFeed {
     try {
       const entry = JSON.parse(data) as { kind?: unknown; id?: unknown; exp?: unknown };
       if ((entry.kind === 'jti' || entry.kind === 'sid') && typeof entry.id === 'string' && typeof entry.exp === 'number') {
-        this.#revoked[entry.kind].set(entry.id, entry.exp);
+        this.#revoked.add({ kind: entry.kind, id: entry.id, exp: entry.exp });
       }
     } catch {
       // a malformed event is skipped; the next snapshot is complete again
