@@ -4,7 +4,8 @@
 // each scenario in turn, ROUNDS times), so that a machine whose speed drifts during the run (shared cores)
 // slows a scenario and its reference alike; a ratio is the median of the rounds' ratios (in the summary,
 // over every round of every run). Options: --quick (one 1 s slice per scenario, for the smoke
-// test), --runs N (default 2), --table (print the table of bench/results/latest.json again).
+// test), --runs N (default 2), --table (print the table of bench/results/latest.json again),
+// --only a,b (only these scenarios, e.g. introspection,peer_introspection; written to bench/results/only.json).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -23,6 +24,8 @@ const warmup = quick ? 0 : 1;
 /** Interleaved slices per scenario and run: each lasts duration / ROUNDS seconds. */
 const ROUNDS = quick ? 1 : 5;
 const slice = duration / ROUNDS;
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg > 0 ? process.argv[onlyArg + 1].split(',') : undefined;
 const outDir = process.env.BENCH_OUT ?? join(root, 'bench', 'results');
 const children = [];
 
@@ -35,6 +38,9 @@ const TARGETS = {
   forward_auth_vs_bare: 0.5,
   password_vs_raw_argon2: 0.8,
 };
+
+/** The service's scenarios whose non-2xx answers the JSON counts (a non-2xx answer is not a measured request). */
+const NON2XX_COUNTED = ['jwks', 'client_credentials', 'refresh', 'introspection', 'forward_auth', 'password'];
 
 /** Each target's scenario and its reference, as named in the scenario list. */
 const PAIRS = {
@@ -148,7 +154,6 @@ async function main() {
   await waitFor(async () => (await fetch(reference)).ok, 'reference');
   await waitFor(async () => (await fetch(`${peer}/.well-known/openid-configuration`)).ok, 'node-oidc-provider');
 
-  await post(`${base}/account/register`, {}, {}).catch(() => {});
   await fetch(`${base}/account/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench-user', password: 'correct horse battery' }) });
   const login = { grant_type: 'password', client_id: 'web', username: 'bench-user', password: 'correct horse battery' };
   const userToken = (await post(`${base}/oauth/token`, login)).body.access_token;
@@ -183,6 +188,8 @@ async function main() {
     },
   };
 
+  if (only) for (const name of Object.keys(scenarios)) if (!only.includes(name)) delete scenarios[name];
+  const pairs = Object.fromEntries(Object.entries(PAIRS).filter(([, names]) => names.every((name) => name in scenarios)));
   const results = [];
   for (let run = 1; run <= runs; run++) {
     if (warmup > 0) for (const measure of Object.values(scenarios)) await measure();
@@ -202,16 +209,16 @@ async function main() {
     const raw = { rs256: rate.raw_rs256, argon2: rate.raw_argon2 };
     // A ratio is the median over the rounds of the round's ratio: a round that a burst of load from elsewhere
     // on the machine hit on one side only does not decide it.
-    const roundRatios = Object.fromEntries(Object.entries(PAIRS).map(([key, [subject, reference]]) => [key, totals[subject].rates.map((value, round) => value / totals[reference].rates[round])]));
+    const roundRatios = Object.fromEntries(Object.entries(pairs).map(([key, [subject, reference]]) => [key, totals[subject].rates.map((value, round) => value / totals[reference].rates[round])]));
     const rss = peakRss(service.pid);
     results.push({
       run,
       raw,
       rps: { bare: rate.bare, jwks: rate.jwks, client_credentials: rate.client_credentials, peer_client_credentials: rate.peer_client_credentials, refresh: rate.refresh, introspection: rate.introspection, peer_introspection: rate.peer_introspection, forward_auth: rate.forward_auth, password: rate.password },
-      non2xx: { jwks: totals.jwks.non2xx, client_credentials: totals.client_credentials.non2xx, refresh: totals.refresh.non2xx, introspection: totals.introspection.non2xx, forward_auth: totals.forward_auth.non2xx, password: totals.password.non2xx },
+      non2xx: Object.fromEntries(NON2XX_COUNTED.filter((name) => name in totals).map((name) => [name, totals[name].non2xx])),
       round_ratios: roundRatios,
       ratios: Object.fromEntries(Object.entries(roundRatios).map(([key, values]) => [key, median(values)])),
-      jwks_p99_ms_during_logins: totals.password.p99,
+      jwks_p99_ms_during_logins: totals.password?.p99,
       peak_rss_bytes: rss,
       rss_bytes: currentRss(service.pid),
       slices: Object.fromEntries(Object.entries(totals).map(([name, total]) => [name, total.rates.map(Math.round)])),
@@ -224,7 +231,7 @@ async function main() {
     settings: { duration_s: duration, warmup_s: warmup, rounds: ROUNDS, connections: 32, runs },
     targets: TARGETS,
     // Every round of every run is one paired sample; the summary ratio is their median.
-    ratios: Object.fromEntries(Object.keys(PAIRS).map((key) => [key, median(results.flatMap((result) => result.round_ratios[key]))])),
+    ratios: Object.fromEntries(Object.keys(pairs).map((key) => [key, median(results.flatMap((result) => result.round_ratios[key]))])),
     rps: last.rps,
     raw: last.raw,
     jwks_p99_ms_during_logins: last.jwks_p99_ms_during_logins,
@@ -233,30 +240,35 @@ async function main() {
     runs: results,
   };
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, quick ? 'quick.json' : 'latest.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  writeFileSync(join(outDir, quick ? 'quick.svg' : 'latest.svg'), renderChart(summary));
+  if (only) {
+    writeFileSync(join(outDir, 'only.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  } else {
+    writeFileSync(join(outDir, quick ? 'quick.json' : 'latest.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    writeFileSync(join(outDir, quick ? 'quick.svg' : 'latest.svg'), renderChart(summary));
+  }
   printTable(summary);
   rmSync(work, { recursive: true, force: true });
 }
 
 function printTable(summary) {
   const rows = [
-    ['JWKS vs bare Fastify route', 'jwks_vs_bare', `${summary.rps.jwks.toFixed(0)} / ${summary.rps.bare.toFixed(0)} req/s`],
-    ['client_credentials vs node-oidc-provider', 'client_credentials_vs_peer', `${summary.rps.client_credentials.toFixed(0)} / ${summary.rps.peer_client_credentials.toFixed(0)} req/s`],
-    ['client_credentials vs raw RS256 signing', 'client_credentials_vs_raw_sign', `${summary.rps.client_credentials.toFixed(0)} / ${summary.raw.rs256.toFixed(0)} per s`],
-    ['refresh_token vs raw RS256 signing', 'refresh_vs_raw_sign', `${summary.rps.refresh.toFixed(0)} / ${summary.raw.rs256.toFixed(0)} per s`],
-    ['introspection vs node-oidc-provider', 'introspection_vs_peer', `${summary.rps.introspection.toFixed(0)} / ${summary.rps.peer_introspection.toFixed(0)} req/s`],
-    ['forward-auth vs bare Fastify route', 'forward_auth_vs_bare', `${summary.rps.forward_auth.toFixed(0)} / ${summary.rps.bare.toFixed(0)} req/s`],
-    ['password grant vs raw argon2id', 'password_vs_raw_argon2', `${summary.rps.password.toFixed(1)} / ${summary.raw.argon2.toFixed(1)} per s`],
+    ['JWKS vs bare Fastify route', 'jwks_vs_bare', `${summary.rps.jwks?.toFixed(0)} / ${summary.rps.bare?.toFixed(0)} req/s`],
+    ['client_credentials vs node-oidc-provider', 'client_credentials_vs_peer', `${summary.rps.client_credentials?.toFixed(0)} / ${summary.rps.peer_client_credentials?.toFixed(0)} req/s`],
+    ['client_credentials vs raw RS256 signing', 'client_credentials_vs_raw_sign', `${summary.rps.client_credentials?.toFixed(0)} / ${summary.raw.rs256?.toFixed(0)} per s`],
+    ['refresh_token vs raw RS256 signing', 'refresh_vs_raw_sign', `${summary.rps.refresh?.toFixed(0)} / ${summary.raw.rs256?.toFixed(0)} per s`],
+    ['introspection vs node-oidc-provider', 'introspection_vs_peer', `${summary.rps.introspection?.toFixed(0)} / ${summary.rps.peer_introspection?.toFixed(0)} req/s`],
+    ['forward-auth vs bare Fastify route', 'forward_auth_vs_bare', `${summary.rps.forward_auth?.toFixed(0)} / ${summary.rps.bare?.toFixed(0)} req/s`],
+    ['password grant vs raw argon2id', 'password_vs_raw_argon2', `${summary.rps.password?.toFixed(1)} / ${summary.raw.argon2?.toFixed(1)} per s`],
   ];
   const rounds = summary.settings.rounds * summary.settings.runs;
   const lines = [`| scenario | measured (last run) | ratio (median of ${rounds} rounds) | target | met |`, `| --- | --- | --- | --- | --- |`];
   for (const [name, key, measured] of rows) {
+    if (!(key in summary.ratios)) continue;
     const ratio = summary.ratios[key];
     const target = summary.targets[key];
     lines.push(`| ${name} | ${measured} | ${ratio.toFixed(3)} | ≥ ${target} | ${ratio >= target ? 'yes' : 'no'} |`);
   }
-  lines.push(`| JWKS p99 while logins saturate the CPU | ${summary.jwks_p99_ms_during_logins} ms | | < 50 ms | ${summary.jwks_p99_ms_during_logins < 50 ? 'yes' : 'no'} |`);
+  if (summary.jwks_p99_ms_during_logins !== undefined) lines.push(`| JWKS p99 while logins saturate the CPU | ${summary.jwks_p99_ms_during_logins} ms | | < 50 ms | ${summary.jwks_p99_ms_during_logins < 50 ? 'yes' : 'no'} |`);
   lines.push(`| peak RSS of the service | ${summary.peak_rss_mb.toFixed(0)} MB | | < 200 MB | ${summary.peak_rss_mb < 200 ? 'yes' : 'no'} |`);
   lines.push(`| peak RSS growth, run 2 over run 1 | ${(summary.rss_growth * 100).toFixed(1)} % | | ≤ 10 % | ${summary.rss_growth <= 0.1 ? 'yes' : 'no'} |`);
   process.stdout.write(`${summary.machine.cpu}, ${summary.machine.cores} cores, Node ${summary.machine.node}; ${summary.settings.connections} connections, ${summary.settings.duration_s} s per scenario in ${summary.settings.rounds} interleaved slices\n\n${lines.join('\n')}\n`);

@@ -4,14 +4,33 @@ import { oauthError } from '../errors.js';
 // Also in the bracket and dot forms that qs-style parsers expand into nested objects.
 const POLLUTING_KEY = /^(__proto__|constructor|prototype)($|[[.])/;
 
+/** Decodes one name or value: `+` is a space, then percent-decoding as UTF-8 (WHATWG URL §5.1). */
+function decodeFormComponent(encoded: string): string {
+  // Most parameters (tokens, grant types, ids) need no decoding: skip the copies.
+  if (!NEEDS_DECODING.test(encoded)) return encoded;
+  try {
+    return decodeURIComponent(encoded.replaceAll('+', ' '));
+  } catch {
+    throw oauthError('invalid_request', 'the form body has a malformed percent-encoding');
+  }
+}
+
+const NEEDS_DECODING = /[%+]/;
+
 /**
  * Parses application/x-www-form-urlencoded bodies (RFC 6749 §4.3.2 and friends) into a
  * null-prototype object, so `__proto__` or `constructor` are plain keys, never prototype changes.
- * A parameter sent twice is invalid_request (RFC 6749 §3.2: parameters MUST NOT be included more than once).
+ * A parameter sent twice is invalid_request (RFC 6749 §3.2: parameters MUST NOT be included more than once),
+ * and so is a malformed percent-encoding (which URLSearchParams would have passed on undecoded).
+ * A hand-written split: on the token and introspection routes URLSearchParams cost more than the rest of the parsing.
  */
 export function parseForm(body: string): Record<string, string> {
   const params: Record<string, string> = Object.create(null);
-  for (const [name, value] of new URLSearchParams(body)) {
+  for (const pair of body.split('&')) {
+    if (pair === '') continue;
+    const equals = pair.indexOf('=');
+    const name = decodeFormComponent(equals < 0 ? pair : pair.slice(0, equals));
+    const value = equals < 0 ? '' : decodeFormComponent(pair.slice(equals + 1));
     // Harmless in a null-prototype object, but a sign of a prototype-pollution probe: refused as the JSON parser refuses them.
     if (POLLUTING_KEY.test(name)) throw oauthError('invalid_request', `parameter not allowed: ${name.slice(0, 64)}`);
     if (Object.hasOwn(params, name)) throw oauthError('invalid_request', `parameter repeated: ${name.slice(0, 64)}`);

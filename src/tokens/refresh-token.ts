@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Bytes of CSPRNG output in a refresh token. */
 const REFRESH_TOKEN_BYTES = 32;
@@ -13,7 +13,7 @@ export function generateRefreshToken(): string {
 
 /** What the store keeps instead of a refresh token: its SHA-256 (the token's 256 bits of entropy make a fast hash enough). */
 export function hashRefreshToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('base64url');
+  return hash('sha256', token, 'base64url');
 }
 
 /** The one-time pad a token seals its successor with: SHA-256 over a label and the token. */
