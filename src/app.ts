@@ -8,6 +8,7 @@ import { registerRateLimits } from './http/rate-limits.js';
 import { registerRequestLog } from './http/request-log.js';
 import { requestLoggerFactory } from './http/request-logger.js';
 import { registerResponseHeaders } from './http/security-headers.js';
+import { registerTurnBatching } from './http/turn-batching.js';
 import type { KeyRing } from './keys/keyring.js';
 import { accountRoutes } from './routes/account.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
@@ -109,6 +110,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     app.routeCatalog.push(route);
   });
   const closing = registerShutdown(app, deps, services);
+  registerTurnBatching(app);
   registerFormParser(app);
   registerErrorHandlers(app);
   registerRequestLog(app);

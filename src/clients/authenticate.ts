@@ -1,4 +1,5 @@
 import { oauthError, type ServiceError } from '../errors.js';
+import { decodeFormComponent } from '../http/form-body.js';
 import type { Client } from './client.js';
 import type { ClientRegistry } from './registry.js';
 import { secretMatches } from './secret.js';
@@ -19,10 +20,6 @@ interface Presented {
 // Compared against when the client is unknown, so that both failures cost the same.
 const NO_SECRET = Buffer.alloc(32);
 
-function formDecode(value: string): string {
-  return decodeURIComponent(value.replace(/\+/g, ' '));
-}
-
 function failure(basic: boolean): ServiceError {
   // RFC 6749 §5.2: a 401 after HTTP Basic carries a WWW-Authenticate with the scheme used.
   return oauthError('invalid_client', 'client authentication failed', basic ? { 'www-authenticate': 'Basic realm="token", charset="UTF-8"' } : {});
@@ -36,14 +33,9 @@ function presented(credentials: ClientCredentials): Presented {
     const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) throw failure(true);
-    let clientId: string;
-    let secret: string;
-    try {
-      clientId = formDecode(decoded.slice(0, colon));
-      secret = formDecode(decoded.slice(colon + 1));
-    } catch {
-      throw failure(true);
-    }
+    const clientId = decodeFormComponent(decoded.slice(0, colon));
+    const secret = decodeFormComponent(decoded.slice(colon + 1));
+    if (clientId === undefined || secret === undefined) throw failure(true);
     if (credentials.clientId !== undefined && credentials.clientId !== clientId) throw oauthError('invalid_request', 'client_id differs from the one in the Authorization header');
     return { clientId, secret, basic: true };
   }

@@ -3,19 +3,27 @@ import { oauthError } from '../errors.js';
 
 // Also in the bracket and dot forms that qs-style parsers expand into nested objects.
 const POLLUTING_KEY = /^(__proto__|constructor|prototype)($|[[.])/;
+const NEEDS_DECODING = /[%+]/;
 
-/** Decodes one name or value: `+` is a space, then percent-decoding as UTF-8 (WHATWG URL §5.1). */
-function decodeFormComponent(encoded: string): string {
-  // Most parameters (tokens, grant types, ids) need no decoding: skip the copies.
+/**
+ * Decodes one form-urlencoded name or value: `+` is a space, then percent-decoding as UTF-8 (WHATWG URL §5.1).
+ * Undefined when the percent-encoding is malformed.
+ */
+export function decodeFormComponent(encoded: string): string | undefined {
+  // Most parameters (tokens, grant types, ids, secrets) need no decoding: skip the copies.
   if (!NEEDS_DECODING.test(encoded)) return encoded;
   try {
     return decodeURIComponent(encoded.replaceAll('+', ' '));
   } catch {
-    throw oauthError('invalid_request', 'the form body has a malformed percent-encoding');
+    return undefined;
   }
 }
 
-const NEEDS_DECODING = /[%+]/;
+function decodeParameter(encoded: string): string {
+  const decoded = decodeFormComponent(encoded);
+  if (decoded === undefined) throw oauthError('invalid_request', 'the form body has a malformed percent-encoding');
+  return decoded;
+}
 
 /**
  * Parses application/x-www-form-urlencoded bodies (RFC 6749 §4.3.2 and friends) into a
@@ -29,8 +37,8 @@ export function parseForm(body: string): Record<string, string> {
   for (const pair of body.split('&')) {
     if (pair === '') continue;
     const equals = pair.indexOf('=');
-    const name = decodeFormComponent(equals < 0 ? pair : pair.slice(0, equals));
-    const value = equals < 0 ? '' : decodeFormComponent(pair.slice(equals + 1));
+    const name = decodeParameter(equals < 0 ? pair : pair.slice(0, equals));
+    const value = equals < 0 ? '' : decodeParameter(pair.slice(equals + 1));
     // Harmless in a null-prototype object, but a sign of a prototype-pollution probe: refused as the JSON parser refuses them.
     if (POLLUTING_KEY.test(name)) throw oauthError('invalid_request', `parameter not allowed: ${name.slice(0, 64)}`);
     if (Object.hasOwn(params, name)) throw oauthError('invalid_request', `parameter repeated: ${name.slice(0, 64)}`);
