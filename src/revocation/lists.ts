@@ -28,6 +28,11 @@ export class RevocationLists {
     return result;
   }
 
+  /** How many entries are held, expired ones included until the next prune. */
+  get size(): number {
+    return this.#lists.jti.size + this.#lists.sid.size;
+  }
+
   /** Drops the entries that have expired at `now`. */
   prune(now: number): void {
     for (const list of Object.values(this.#lists)) for (const [id, exp] of list) if (exp <= now) list.delete(id);

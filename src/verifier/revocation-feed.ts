@@ -3,6 +3,8 @@ import { readEvents } from './sse.js';
 
 /** Longest wait between reconnection attempts. */
 const MAX_BACKOFF_MS = 30_000;
+/** How often, at most, entries past their exp are dropped: when an event arrives, so no timer outlives the feed. */
+const PRUNE_INTERVAL_S = 60;
 
 /** How to reach and authenticate to the service's revocation feed. */
 export interface RevocationFeedOptions {
@@ -10,6 +12,8 @@ export interface RevocationFeedOptions {
   clientId: string;
   clientSecret: string;
   fetch?: typeof fetch;
+  /** Milliseconds since the epoch; tests move it. */
+  clock?: () => number;
 }
 
 /**
@@ -25,6 +29,7 @@ export class RevocationFeed {
   #retryMs = 2000;
   #failures = 0;
   #readyWaiters: Array<() => void> = [];
+  #prunedAt = 0;
 
   constructor(options: RevocationFeedOptions) {
     this.#options = options;
@@ -43,7 +48,12 @@ export class RevocationFeed {
 
   /** Whether the jti or sid is on a received revocation list and not expired. */
   has(jti: string, sid: string | undefined): boolean {
-    return this.#revoked.has({ jti, sid }, Math.floor(Date.now() / 1000));
+    return this.#revoked.has({ jti, sid }, this.#now());
+  }
+
+  /** How many revocations are held; entries past their exp go within PRUNE_INTERVAL_S of the next event. */
+  get size(): number {
+    return this.#revoked.size;
   }
 
   /** Stops the subscription for good. */
@@ -87,10 +97,22 @@ export class RevocationFeed {
       const entry = JSON.parse(data) as { kind?: unknown; id?: unknown; exp?: unknown };
       if ((entry.kind === 'jti' || entry.kind === 'sid') && typeof entry.id === 'string' && typeof entry.exp === 'number') {
         this.#revoked.add({ kind: entry.kind, id: entry.id, exp: entry.exp });
+        this.#pruneNow();
       }
     } catch {
       // a malformed event is skipped; the next snapshot is complete again
     }
+  }
+
+  #pruneNow(): void {
+    const now = this.#now();
+    if (now - this.#prunedAt < PRUNE_INTERVAL_S) return;
+    this.#revoked.prune(now);
+    this.#prunedAt = now;
+  }
+
+  #now(): number {
+    return Math.floor((this.#options.clock ?? Date.now)() / 1000);
   }
 
   #setReady(): void {
