@@ -6,16 +6,13 @@
 // over every round of every run). Options: --quick (one 1 s slice per scenario, for the smoke
 // test), --runs N (default 2), --table (print the table of bench/results/latest.json again),
 // --only a,b (only these scenarios, e.g. introspection,peer_introspection; written to bench/results/only.json).
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { renderChart } from './chart.mjs';
+import { basic, form, FORM, freePort, load as loadSlice, median, post, root, serviceLoads, start, startTokensmith, stopChildren, waitFor } from './lib.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : quick ? 1 : 2;
@@ -27,7 +24,6 @@ const slice = duration / ROUNDS;
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg > 0 ? process.argv[onlyArg + 1].split(',') : undefined;
 const outDir = process.env.BENCH_OUT ?? join(root, 'bench', 'results');
-const children = [];
 
 const TARGETS = {
   jwks_vs_bare: 0.8,
@@ -53,68 +49,13 @@ const PAIRS = {
   password_vs_raw_argon2: ['password', 'raw_argon2'],
 };
 
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function start(command, args, env = {}) {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  children.push(child);
-  child.output = () => output;
-  return child;
-}
-
-async function waitFor(check, what, ms = 20_000) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${what} did not start`);
-}
-
 function runNode(script, args) {
   const result = spawnSync(process.execPath, [join(root, 'bench', script), ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (result.status !== 0) throw new Error(`${script} failed: ${result.stderr}`);
   return JSON.parse(result.stdout.trim().split('\n').at(-1));
 }
 
-function load(options) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bench', 'load.mjs'), JSON.stringify({ duration: slice, warmup: 0, connections: 32, ...options })], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`load ${options.url} exited ${code}`))));
-  });
-}
-
-const form = (params) => new URLSearchParams(params).toString();
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-const basic = (id, secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
-
-async function post(url, params, headers = {}) {
-  const response = await fetch(url, { method: 'POST', headers: { ...FORM, ...headers }, body: form(params) });
-  return { status: response.status, body: await response.json() };
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
+const load = (options) => loadSlice({ duration: slice, ...options });
 
 function currentRss(pid) {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
@@ -127,50 +68,33 @@ function peakRss(pid) {
 
 async function main() {
   const work = mkdtempSync(join(tmpdir(), 'tokensmith-bench-'));
-  const svcSecret = randomBytes(32).toString('base64url');
-  const gatewaySecret = randomBytes(32).toString('base64url');
-  const sha = (secret) => `sha256:${createHash('sha256').update(secret).digest('hex')}`;
-  writeFileSync(join(work, 'clients.json'), JSON.stringify([
-    { client_id: 'web', type: 'public', grant_types: ['password', 'refresh_token'], scope: 'profile orders:read' },
-    { client_id: 'bench-svc', type: 'confidential', client_secret_hash: sha(svcSecret), grant_types: ['client_credentials'], scope: 'orders:read', audience: ['orders-api'] },
-    { client_id: 'gateway', type: 'confidential', client_secret_hash: sha(gatewaySecret), grant_types: ['client_credentials'], scope: 'introspect' },
-  ]));
-
-  const [redisPort, servicePort, referencePort, peerPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  const [referencePort, peerPort] = [await freePort(), await freePort()];
   // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the service (node --cpu-prof) there when it stops.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const service = start(process.execPath, [...profile, join(root, 'dist', 'server.js')], {
-    PORT: String(servicePort), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${servicePort}`, REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-    KEYS_DIR: join(work, 'keys'), CLIENTS_FILE: join(work, 'clients.json'), RATE_LIMIT: 'off', LOG_LEVEL: 'warn', NODE_ENV: 'development',
-    ARGON2_QUEUE_TIMEOUT: '30000',
-  });
+  const tokensmith = await startTokensmith({ dist: join(root, 'dist'), work, nodeArgs: profile });
+  const { base, login } = tokensmith;
   start(process.execPath, [join(root, 'bench', 'reference.mjs'), String(referencePort)]);
   start(process.execPath, [join(root, 'bench', 'peer-oidc-provider.mjs'), String(peerPort)]);
-  const base = `http://127.0.0.1:${servicePort}`;
   const reference = `http://127.0.0.1:${referencePort}/ping`;
   const peer = `http://127.0.0.1:${peerPort}`;
-  await waitFor(async () => (await fetch(`${base}/readyz`)).ok, 'tokensmith');
   await waitFor(async () => (await fetch(reference)).ok, 'reference');
   await waitFor(async () => (await fetch(`${peer}/.well-known/openid-configuration`)).ok, 'node-oidc-provider');
 
-  await fetch(`${base}/account/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench-user', password: 'correct horse battery' }) });
-  const login = { grant_type: 'password', client_id: 'web', username: 'bench-user', password: 'correct horse battery' };
   const userToken = (await post(`${base}/oauth/token`, login)).body.access_token;
+  const loads = serviceLoads(tokensmith, userToken);
   const peerOpaque = (await post(`${peer}/token`, { grant_type: 'client_credentials', scope: 'orders:read', resource: 'https://opaque.example' }, { authorization: basic('bench-svc', 'bench-secret') })).body.access_token;
 
   const pool = [];
   for (let i = 0; i < 40; i++) pool.push((await post(`${base}/oauth/token`, login)).body.refresh_token);
-  const jwksUrl = `${base}/.well-known/jwks.json`;
   // Each scenario measures one slice and answers { count, seconds, non2xx, p99? }. Each is listed next to its
   // reference, so that the two slices of a round's ratio are measured moments apart.
   const counted = (result) => ({ count: result.ok, seconds: slice, non2xx: result.non2xx, p99: result.p99 });
   const scenarios = {
     bare: async () => counted(await load({ url: reference })),
-    jwks: async () => counted(await load({ url: jwksUrl })),
-    forward_auth: async () => counted(await load({ url: `${base}/forward-auth`, headers: { authorization: `Bearer ${userToken}` } })),
+    jwks: async () => counted(await load(loads.jwks)),
+    forward_auth: async () => counted(await load(loads.forward_auth)),
     peer_client_credentials: async () => counted(await load({ url: `${peer}/token`, method: 'POST', headers: { ...FORM, authorization: basic('bench-svc', 'bench-secret') }, body: form({ grant_type: 'client_credentials', scope: 'orders:read' }) })),
-    client_credentials: async () => counted(await load({ url: `${base}/oauth/token`, method: 'POST', headers: { ...FORM, authorization: basic('bench-svc', svcSecret) }, body: form({ grant_type: 'client_credentials' }) })),
+    client_credentials: async () => counted(await load(loads.client_credentials)),
     raw_rs256: async () => runNode('raw-rates.mjs', ['rs256', String(slice)]),
     refresh: async () => {
       const result = await load({ url: `${base}/oauth/token`, kind: 'refresh', pool });
@@ -178,10 +102,10 @@ async function main() {
       return counted(result);
     },
     peer_introspection: async () => counted(await load({ url: `${peer}/token/introspection`, method: 'POST', headers: { ...FORM, authorization: basic('bench-svc', 'bench-secret') }, body: form({ token: peerOpaque }) })),
-    introspection: async () => counted(await load({ url: `${base}/oauth/introspect`, method: 'POST', headers: { ...FORM, authorization: basic('gateway', gatewaySecret) }, body: form({ token: userToken }) })),
+    introspection: async () => counted(await load(loads.introspection)),
     raw_argon2: async () => runNode('raw-rates.mjs', ['argon2', String(slice)]),
     password: async () => {
-      const [password, jwksDuringLogins] = await Promise.all([load({ url: `${base}/oauth/token`, method: 'POST', headers: FORM, body: form(login) }), load({ url: jwksUrl, connections: 1, overallRate: 50 })]);
+      const [password, jwksDuringLogins] = await Promise.all([load({ url: `${base}/oauth/token`, method: 'POST', headers: FORM, body: form(login) }), load({ ...loads.jwks, connections: 1, overallRate: 50 })]);
       // Logins still queued for argon2 when the slice ends would run into the next slice: let them finish.
       await new Promise((resolve) => setTimeout(resolve, 1500));
       return { ...counted(password), p99: jwksDuringLogins.p99 };
@@ -210,7 +134,7 @@ async function main() {
     // A ratio is the median over the rounds of the round's ratio: a round that a burst of load from elsewhere
     // on the machine hit on one side only does not decide it.
     const roundRatios = Object.fromEntries(Object.entries(pairs).map(([key, [subject, reference]]) => [key, totals[subject].rates.map((value, round) => value / totals[reference].rates[round])]));
-    const rss = peakRss(service.pid);
+    const rss = peakRss(tokensmith.pid);
     results.push({
       run,
       raw,
@@ -220,7 +144,7 @@ async function main() {
       ratios: Object.fromEntries(Object.entries(roundRatios).map(([key, values]) => [key, median(values)])),
       jwks_p99_ms_during_logins: totals.password?.p99,
       peak_rss_bytes: rss,
-      rss_bytes: currentRss(service.pid),
+      rss_bytes: currentRss(tokensmith.pid),
       slices: Object.fromEntries(Object.entries(totals).map(([name, total]) => [name, total.rates.map(Math.round)])),
     });
   }
@@ -283,7 +207,7 @@ if (process.argv.includes('--table')) {
 try {
   await main();
 } finally {
-  for (const child of children) child.kill('SIGTERM');
+  stopChildren();
   // Give the service its graceful shutdown, so that a CPU profile is written.
   await new Promise((resolve) => setTimeout(resolve, process.env.BENCH_CPU_PROF ? 1500 : 0));
 }

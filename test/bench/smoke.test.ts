@@ -21,3 +21,13 @@ t.test('npm run bench keeps working: one quick pass (1 s per scenario) prints an
   t.ok(Number.isFinite(summary.jwks_p99_ms_during_logins));
   t.match(readFileSync(join(out, 'quick.svg'), 'utf8'), /^<svg /);
 });
+
+t.test('bench/ab.mjs keeps working: the same build against itself, one round, prints both rates and their ratio', { timeout: 120_000 }, async (t) => {
+  const run = spawnSync(process.execPath, [repoPath('bench/ab.mjs'), repoPath('dist'), repoPath('dist'), '--scenarios', 'jwks,introspection', '--rounds', '1', '--seconds', '1'], { encoding: 'utf8', timeout: 110_000 });
+  t.equal(run.status, 0, run.stderr);
+  for (const scenario of ['jwks', 'introspection']) {
+    const line = new RegExp(`^${scenario}: A (\\d+) req/s, [\\d.]+ µs CPU/req \\| B (\\d+) req/s, [\\d.]+ µs CPU/req \\| B/A ([\\d.]+) \\(median of 1 rounds\\)$`, 'm').exec(run.stdout);
+    t.ok(line, `${scenario} printed: ${run.stdout}`);
+    t.ok(Number(line?.[1]) > 0 && Number(line?.[2]) > 0 && Number(line?.[3]) > 0, `${scenario} measured`);
+  }
+});

@@ -1,0 +1,56 @@
+// A/B: two builds of the service side by side, measured in alternating slices on this machine.
+// Usage: node bench/ab.mjs DIST_A DIST_B [--scenarios jwks,forward_auth,introspection,client_credentials] [--rounds 8] [--seconds 2]
+// A build is a folder holding server.js, inside the repository so that it finds node_modules, e.g.
+//   git stash && npx tsc -p tsconfig.build.json --outDir .ab/before && git stash pop && npm run build
+//   node bench/ab.mjs .ab/before dist
+// Each round measures one slice of A and one of B (the order alternates between rounds), so a machine whose
+// speed drifts slows both alike. Prints, per scenario, the median requests per second of each build, the median
+// of the rounds' B/A ratios, and the CPU time each service spent per request (all of its threads, from /proc).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { cpuMs, load, median, post, serviceLoads, startTokensmith, stopChildren } from './lib.mjs';
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const [distA, distB] = args.filter((arg, i) => !arg.startsWith('--') && !args[i - 1]?.startsWith('--'));
+if (!distA || !distB) {
+  process.stderr.write('usage: node bench/ab.mjs DIST_A DIST_B [--scenarios a,b] [--rounds N] [--seconds S]\n');
+  process.exit(2);
+}
+const scenarioNames = option('--scenarios', 'jwks,forward_auth,introspection,client_credentials').split(',');
+const rounds = Number(option('--rounds', 8));
+const seconds = Number(option('--seconds', 2));
+
+async function startBuild(dist) {
+  const work = mkdtempSync(join(tmpdir(), 'tokensmith-ab-'));
+  const tokensmith = await startTokensmith({ dist: resolve(dist), work });
+  const userToken = (await post(`${tokensmith.base}/oauth/token`, tokensmith.login)).body.access_token;
+  return { ...tokensmith, work, loads: serviceLoads(tokensmith, userToken) };
+}
+
+async function slice(build, scenario) {
+  const before = cpuMs(build.pid);
+  const result = await load({ ...build.loads[scenario], duration: seconds });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${scenario}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+  return { rps: result.ok / seconds, cpuUs: ((cpuMs(build.pid) - before) * 1000) / result.ok };
+}
+
+const builds = { A: await startBuild(distA), B: await startBuild(distB) };
+try {
+  for (const scenario of scenarioNames) {
+    const samples = { A: [], B: [] };
+    await slice(builds.A, scenario);
+    await slice(builds.B, scenario);
+    for (let round = 0; round < rounds; round++) {
+      for (const name of round % 2 ? ['B', 'A'] : ['A', 'B']) samples[name].push(await slice(builds[name], scenario));
+    }
+    const rps = (name) => Math.round(median(samples[name].map((sample) => sample.rps)));
+    const cpu = (name) => median(samples[name].map((sample) => sample.cpuUs)).toFixed(1);
+    const ratio = median(samples.B.map((sample, round) => sample.rps / samples.A[round].rps));
+    process.stdout.write(`${scenario}: A ${rps('A')} req/s, ${cpu('A')} µs CPU/req | B ${rps('B')} req/s, ${cpu('B')} µs CPU/req | B/A ${ratio.toFixed(3)} (median of ${rounds} rounds)\n`);
+  }
+} finally {
+  stopChildren();
+  for (const build of Object.values(builds)) rmSync(build.work, { recursive: true, force: true });
+}
