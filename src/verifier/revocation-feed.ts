@@ -51,7 +51,7 @@ export class RevocationFeed {
     return this.#revoked.has({ jti, sid }, this.#now());
   }
 
-  /** How many revocations are held; entries past their exp go within PRUNE_INTERVAL_S of the next event. */
+  /** How many revocations are held, expired ones included until an event at least PRUNE_INTERVAL_S after the last prune. */
   get size(): number {
     return this.#revoked.size;
   }
