@@ -1,5 +1,7 @@
 // A/B: two builds of the service side by side, measured in alternating slices on this machine.
-// Usage: node bench/ab.mjs DIST_A DIST_B [--scenarios jwks,forward_auth,introspection,client_credentials] [--rounds 8] [--seconds 2]
+// Usage: node bench/ab.mjs DIST_A DIST_B [--scenarios jwks,forward_auth,introspection,client_credentials,password]
+//        [--rounds 8] [--seconds 2] [--env-b NAME=VALUE,…]
+// --env-b configures B differently (the same build twice compares two settings: dist dist --env-b ARGON2_MAX_CONCURRENT=3).
 // A build is a folder holding server.js, inside the repository so that it finds node_modules, e.g.
 //   git stash && npx tsc -p tsconfig.build.json --outDir .ab/before && git stash pop && npm run build
 //   node bench/ab.mjs .ab/before dist
@@ -21,10 +23,13 @@ if (!distA || !distB) {
 const scenarioNames = option('--scenarios', 'jwks,forward_auth,introspection,client_credentials').split(',');
 const rounds = Number(option('--rounds', 8));
 const seconds = Number(option('--seconds', 2));
+const envB = Object.fromEntries(option('--env-b', '').split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+/** Logins still queued for argon2 when a slice ends would run into the next slice: they are let finish. */
+const SETTLE_MS = { password: 1500 };
 
-async function startBuild(dist) {
+async function startBuild(dist, env = {}) {
   const work = mkdtempSync(join(tmpdir(), 'tokensmith-ab-'));
-  const tokensmith = await startTokensmith({ dist: resolve(dist), work });
+  const tokensmith = await startTokensmith({ dist: resolve(dist), work, env });
   const userToken = (await post(`${tokensmith.base}/oauth/token`, tokensmith.login)).body.access_token;
   return { ...tokensmith, work, loads: serviceLoads(tokensmith, userToken) };
 }
@@ -33,10 +38,12 @@ async function slice(build, scenario) {
   const before = cpuMs(build.pid);
   const result = await load({ ...build.loads[scenario], duration: seconds });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${scenario}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-  return { rps: result.ok / seconds, cpuUs: ((cpuMs(build.pid) - before) * 1000) / result.ok };
+  const cpuUs = ((cpuMs(build.pid) - before) * 1000) / result.ok;
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS[scenario] ?? 0));
+  return { rps: result.ok / seconds, cpuUs };
 }
 
-const builds = { A: await startBuild(distA), B: await startBuild(distB) };
+const builds = { A: await startBuild(distA), B: await startBuild(distB, envB) };
 try {
   for (const scenario of scenarioNames) {
     const samples = { A: [], B: [] };

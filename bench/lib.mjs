@@ -92,9 +92,10 @@ export const BENCH_USER = { username: 'bench-user', password: 'correct horse bat
 
 /**
  * Starts a private redis-server and the built service from `dist` on loopback, with the bench clients
- * (web, bench-svc, gateway), and registers the bench user. Answers { base, pid, service, secrets, login }.
+ * (web, bench-svc, gateway), and registers the bench user; `env` adds to or overrides its configuration.
+ * Answers { base, pid, service, secrets, login }.
  */
-export async function startTokensmith({ dist, work, nodeArgs = [] }) {
+export async function startTokensmith({ dist, work, nodeArgs = [], env = {} }) {
   const secrets = { 'bench-svc': randomBytes(32).toString('base64url'), gateway: randomBytes(32).toString('base64url') };
   const sha = (secret) => `sha256:${createHash('sha256').update(secret).digest('hex')}`;
   writeFileSync(join(work, 'clients.json'), JSON.stringify([
@@ -108,6 +109,7 @@ export async function startTokensmith({ dist, work, nodeArgs = [] }) {
     PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${port}`, REDIS_URL: `redis://127.0.0.1:${redisPort}`,
     KEYS_DIR: join(work, 'keys'), CLIENTS_FILE: join(work, 'clients.json'), RATE_LIMIT: 'off', LOG_LEVEL: 'warn', NODE_ENV: 'development',
     ARGON2_QUEUE_TIMEOUT: '30000',
+    ...env,
   });
   const base = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${base}/readyz`)).ok, `tokensmith (${dist})`);
@@ -116,9 +118,10 @@ export async function startTokensmith({ dist, work, nodeArgs = [] }) {
   return { base, pid: service.pid, service, secrets, login };
 }
 
-/** The load options of the service's request scenarios (refresh chains and logins are run.mjs's own). */
-export function serviceLoads({ base, secrets }, userToken) {
+/** The load options of the service's request scenarios (refresh chains are run.mjs's own). */
+export function serviceLoads({ base, secrets, login }, userToken) {
   return {
+    password: { url: `${base}/oauth/token`, method: 'POST', headers: FORM, body: form(login) },
     jwks: { url: `${base}/.well-known/jwks.json` },
     forward_auth: { url: `${base}/forward-auth`, headers: { authorization: `Bearer ${userToken}` } },
     client_credentials: { url: `${base}/oauth/token`, method: 'POST', headers: { ...FORM, authorization: basic('bench-svc', secrets['bench-svc']) }, body: form({ grant_type: 'client_credentials' }) },
