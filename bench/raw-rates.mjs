@@ -41,7 +41,8 @@ if (!isMainThread) {
   await Promise.all(Array.from({ length: cores }, async () => {
     while (Date.now() < until) {
       await verify(stored, 'correct horse battery');
-      verified += 1;
+      // Counted only when done within the window, as the load generator counts the service's answers.
+      if (Date.now() <= until) verified += 1;
     }
   }));
   process.stdout.write(`${JSON.stringify({ count: verified, seconds })}\n`);
