@@ -87,6 +87,11 @@ export function cpuMs(pid) {
   return ticks * 10;
 }
 
+/** A memory figure of a process from /proc/PID/status, in bytes: VmRSS (now) or VmHWM (peak). */
+export function memoryBytes(pid, field) {
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+}
+
 /** The user whose logins, refresh chains and access token the scenarios use. */
 export const BENCH_USER = { username: 'bench-user', password: 'correct horse battery' };
 

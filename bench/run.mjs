@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderChart } from './chart.mjs';
-import { basic, form, FORM, freePort, load as loadSlice, median, post, root, serviceLoads, start, startTokensmith, stopChildren, waitFor } from './lib.mjs';
+import { basic, form, FORM, freePort, load as loadSlice, median, memoryBytes, post, root, serviceLoads, start, startTokensmith, stopChildren, waitFor } from './lib.mjs';
 
 const quick = process.argv.includes('--quick');
 const runsArg = process.argv.indexOf('--runs');
@@ -56,15 +56,6 @@ function runNode(script, args) {
 }
 
 const load = (options) => loadSlice({ duration: slice, ...options });
-
-function currentRss(pid) {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
-}
-
-function peakRss(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) * 1024;
-}
 
 async function main() {
   const work = mkdtempSync(join(tmpdir(), 'tokensmith-bench-'));
@@ -134,7 +125,7 @@ async function main() {
     // A ratio is the median over the rounds of the round's ratio: a round that a burst of load from elsewhere
     // on the machine hit on one side only does not decide it.
     const roundRatios = Object.fromEntries(Object.entries(pairs).map(([key, [subject, reference]]) => [key, totals[subject].rates.map((value, round) => value / totals[reference].rates[round])]));
-    const rss = peakRss(tokensmith.pid);
+    const rss = memoryBytes(tokensmith.pid, 'VmHWM');
     results.push({
       run,
       raw,
@@ -144,7 +135,7 @@ async function main() {
       ratios: Object.fromEntries(Object.entries(roundRatios).map(([key, values]) => [key, median(values)])),
       jwks_p99_ms_during_logins: totals.password?.p99,
       peak_rss_bytes: rss,
-      rss_bytes: currentRss(tokensmith.pid),
+      rss_bytes: memoryBytes(tokensmith.pid, 'VmRSS'),
       slices: Object.fromEntries(Object.entries(totals).map(([name, total]) => [name, total.rates.map(Math.round)])),
     });
   }
