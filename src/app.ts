@@ -25,9 +25,7 @@ import { SessionService } from './sessions/session-service.js';
 import { VerifiedTokenCache } from './tokens/verified-cache.js';
 import type { Store } from './store/types.js';
 import { ConcurrencyLimit } from './users/concurrency-limit.js';
-import { LoginThrottle } from './users/login-throttle.js';
-import { PasswordHasher } from './users/password-hasher.js';
-import { UserService } from './users/user-service.js';
+import { createUserService } from './users/user-service.js';
 
 /** What buildApp is given rather than creating: state, keys, clients, logger and clock. */
 export interface AppDependencies {
@@ -53,17 +51,15 @@ declare module 'fastify' {
 function createServices(config: Config, deps: AppDependencies): Services {
   const clock = deps.clock ?? Date.now;
   const hashing = new ConcurrencyLimit(config.hashing.maxConcurrent, config.hashing.queueTimeoutMs);
-  const { loginFailuresPerHour: maxPerHour, loginFreeFailures: freeFailures } = config.rateLimits;
   return {
     config,
     clock,
     store: deps.store,
     keyring: deps.keyring,
     clients: deps.clients,
-    users: new UserService(deps.store.users, new PasswordHasher(config.argon2, hashing), clock),
+    users: createUserService(deps.store, config, clock, hashing),
     sessions: new SessionService(deps.store.sessions, config, clock),
     revocationCache: new RevocationCache(deps.store.revocations, deps.logger, clock),
-    loginThrottle: new LoginThrottle(deps.store.loginFailures, { maxPerHour, freeFailures }, clock),
     limit: async () => {},
     verifiedTokens: new VerifiedTokenCache(deps.keyring),
     accessTokens: { keyring: deps.keyring, issuer: config.issuer, ttl: config.accessTokenTtl, clock },

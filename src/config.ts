@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { ConfigError } from './errors.js';
+import { DEFAULT_IPV6_PREFIX } from './http/address-bucket.js';
 
 /** argon2id cost parameters. */
 export interface Argon2Params {
@@ -43,6 +44,8 @@ export interface RateLimitConfig {
   tokenPerIp: number;
   /** Revocation, introspection and feed requests per client IP per minute. */
   otherPerIp: number;
+  /** The prefix length IPv6 clients are counted under by every per-IP limit (IPv4 counts per address). */
+  ipv6Prefix: number;
 }
 
 /** The service's whole configuration, validated. */
@@ -217,6 +220,7 @@ export function loadConfig(env: Env = process.env): Config {
       registerPerUser: integer(env, 'RATE_LIMIT_REGISTER_USER', 5, 1, 1_000_000),
       tokenPerIp: integer(env, 'RATE_LIMIT_TOKEN_IP', 600, 1, 1_000_000),
       otherPerIp: integer(env, 'RATE_LIMIT_OTHER_IP', 3000, 1, 1_000_000),
+      ipv6Prefix: integer(env, 'RATE_LIMIT_IPV6_PREFIX', DEFAULT_IPV6_PREFIX, 32, 128),
     },
     trustProxy: proxies(env, 'TRUST_PROXY'),
     hashing: {

@@ -21,6 +21,8 @@ t.test('defaults', async (t) => {
   t.same(config.allowedOrigins, []);
   t.equal(config.cookieSecure, true);
   t.equal(config.revocationUnavailable, 'reject', 'fail closed by default');
+  t.equal(config.rateLimits.ipv6Prefix, 64, 'IPv6 clients are counted per /64');
+  t.equal(loadConfig({ RATE_LIMIT_IPV6_PREFIX: '56' }).rateLimits.ipv6Prefix, 56);
   t.equal(config.hashing.maxConcurrent, Math.min(4, availableParallelism()), 'one argon2 computation per core, at most the 4 threads of libuv');
 });
 
@@ -54,6 +56,8 @@ const bad: Array<[string, Record<string, string>]> = [
   ['REVOCATION_UNAVAILABLE', { REVOCATION_UNAVAILABLE: 'maybe' }],
   ['ARGON2_MEMORY_KIB', { NODE_ENV: 'production', ARGON2_MEMORY_KIB: '1024' }],
   ['ARGON2_TIME_COST', { NODE_ENV: 'production', ARGON2_TIME_COST: '1' }],
+  ['RATE_LIMIT_IPV6_PREFIX', { RATE_LIMIT_IPV6_PREFIX: '129' }],
+  ['RATE_LIMIT_IPV6_PREFIX', { RATE_LIMIT_IPV6_PREFIX: '16' }],
 ];
 
 for (const [variable, env] of bad) {

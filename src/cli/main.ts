@@ -8,8 +8,7 @@ import { KeyAdminError, listKeys, retireKey, rotateKey, type KeyAdminOptions } f
 import { createLogger } from '../logger.js';
 import { renderOpenApi } from '../openapi/render.js';
 import { openStore } from '../store/open.js';
-import { PasswordHasher } from '../users/password-hasher.js';
-import { UserService } from '../users/user-service.js';
+import { createUserService } from '../users/user-service.js';
 
 /** The streams and environment a CLI run uses; tests pass their own. */
 export interface CliIo {
@@ -69,7 +68,7 @@ async function usersCommand(args: string[], config: Config, io: CliIo): Promise<
   const password = (await readAll(io.stdin)).replace(/\r?\n$/, '');
   const store = await openStore(config, createLogger('error'));
   try {
-    const users = new UserService(store.users, new PasswordHasher(config.argon2), io.clock ?? Date.now);
+    const users = createUserService(store, config, io.clock ?? Date.now);
     const user = await users.register(name, password);
     io.stdout.write(`added user ${user.username} (id ${user.id})\n`);
   } finally {

@@ -3,7 +3,6 @@ import type { Config } from '../config.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { SessionRecord, Store } from '../store/types.js';
 import type { AccessTokenIssuer } from '../tokens/access-token.js';
-import type { LoginThrottle } from '../users/login-throttle.js';
 import type { UserService } from '../users/user-service.js';
 
 /** A JSON Schema for one string parameter of the token request. */
@@ -28,7 +27,6 @@ export interface GrantServices {
   store: Store;
   users: UserService;
   sessions: SessionService;
-  loginThrottle: LoginThrottle;
   accessTokens: AccessTokenIssuer;
   clock: () => number;
 }

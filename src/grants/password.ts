@@ -1,6 +1,6 @@
 import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
-import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH, usernameBucket } from '../users/credentials.js';
+import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
 import type { Grant, GrantResult, GrantServices, RequestOrigin, TokenParams } from './grant.js';
 import { SCOPE_PARAMETER, grantScope } from './scope.js';
 import { sessionTokenResponse } from './token-response.js';
@@ -21,15 +21,10 @@ export const passwordGrant: Grant = {
 
   async handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices): Promise<GrantResult> {
     const scope = grantScope(client.scopes, params.scope);
-    const account = usernameBucket(params.username!);
-    await services.loginThrottle.check(account);
+    // Throttled per account inside authenticate (429 when the account must wait).
     const user = await services.users.authenticate(params.username!, params.password!);
-    if (!user) {
-      await services.loginThrottle.fail(account);
-      // RFC 6749 §5.2: unknown user and wrong password are one answer, invalid_grant.
-      throw oauthError('invalid_grant', 'the username or password is wrong');
-    }
-    await services.loginThrottle.succeed(account);
+    // RFC 6749 §5.2: unknown user and wrong password are one answer, invalid_grant.
+    if (!user) throw oauthError('invalid_grant', 'the username or password is wrong');
     const { session, refreshToken } = await services.sessions.start(user, client, scope, origin);
     return sessionTokenResponse(services, client, session, scope, refreshToken);
   },

@@ -20,14 +20,14 @@ export const SCOPE_PARAMETER: ParameterSchema = {
 
 /**
  * The scope to grant: the requested tokens when every one is in `allowed`, all of `allowed` when
- * none is requested (RFC 6749 §3.3), invalid_scope otherwise.
+ * none is requested (RFC 6749 §3.3), invalid_scope otherwise. The error never names the refused
+ * tokens: a caller probing a token or client learns nothing about what it could have had.
  */
 export function grantScope(allowed: readonly string[], requested: string | undefined): string {
   if (requested === undefined || requested.trim() === '') return allowed.join(' ');
   const tokens = scopeTokens(requested);
   if (!tokens) throw oauthError('invalid_scope', 'scope is malformed');
-  const refused = tokens.filter((token) => !allowed.includes(token));
-  if (refused.length > 0) throw oauthError('invalid_scope', `scope not allowed: ${refused.join(' ')}`);
+  if (!tokens.every((token) => allowed.includes(token))) throw oauthError('invalid_scope', 'the requested scope is not allowed');
   return tokens.join(' ');
 }
 

@@ -16,6 +16,7 @@ export async function sessionTokenResponse(services: GrantServices, client: Clie
     audience: audienceOf(client),
     scope,
     sessionId: session.sid,
+    notAfter: services.sessions.endOf(session, client),
   });
   const response = { access_token: access.token, token_type: 'Bearer' as const, expires_in: access.expiresIn, scope };
   return { response: refreshToken === undefined ? response : { ...response, refresh_token: refreshToken }, session };

@@ -14,6 +14,13 @@ export interface Caller {
   user: UserRecord;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in user of an account route (authenticateUser), once authenticated. */
+    caller?: Caller;
+  }
+}
+
 /** A WWW-Authenticate Bearer challenge (RFC 6750 §3): no error attribute when no token was sent. */
 export function challenge(error?: BearerErrorCode, scope?: string): Record<string, string> {
   return { 'www-authenticate': bearerChallenge(REALM, error, scope) };

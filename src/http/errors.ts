@@ -11,6 +11,18 @@ const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
   415: 'unsupported_media_type',
 };
 
+/**
+ * The description of a schema violation: ajv's message, except that an unknown parameter is named (cut to
+ * 64 characters), so that a misspelled parameter says which one it was.
+ */
+function validationDescription(error: Partial<FastifyError>): string {
+  const first = error.validation?.[0];
+  const unknown = first?.keyword === 'additionalProperties' ? (first.params as { additionalProperty?: unknown }).additionalProperty : undefined;
+  if (typeof unknown !== 'string') return error.message ?? 'the request is malformed';
+  const where = error.validationContext === 'querystring' ? 'query' : (error.validationContext ?? 'request');
+  return `unknown ${where} parameter ${JSON.stringify(unknown.slice(0, 64))}`;
+}
+
 /** Turns any thrown error into the ServiceError the client sees; unexpected ones become a bare server_error. */
 export function toServiceError(error: unknown): ServiceError {
   if (error instanceof ServiceError) return error;
@@ -18,7 +30,7 @@ export function toServiceError(error: unknown): ServiceError {
     return oauthError('temporarily_unavailable', 'the service is temporarily unavailable', { 'retry-after': String(STORE_RETRY_AFTER) });
   }
   const fastifyError = error as Partial<FastifyError>;
-  if (fastifyError.validation) return oauthError('invalid_request', fastifyError.message ?? 'the request is malformed');
+  if (fastifyError.validation) return oauthError('invalid_request', validationDescription(fastifyError));
   const status = fastifyError.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
     // Fastify's own client errors (bad JSON, wrong content type, body too large) carry fixed messages, not internals.

@@ -2,6 +2,7 @@ import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor }
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RateLimitConfig } from '../config.js';
 import { oauthError } from '../errors.js';
+import { addressBucket } from './address-bucket.js';
 import type { RateLimitStore } from '../store/types.js';
 import { usernameBucket } from '../users/credentials.js';
 
@@ -30,8 +31,12 @@ function storeClass(counters: RateLimitStore): FastifyRateLimitStoreCtor {
   };
 }
 
-/** The request's username bucket, when its body names a username. */
+/**
+ * The request's username bucket: the signed-in caller's (a password change), else the username its body
+ * names (a login or registration). Both name an account the same way, so they share one bucket.
+ */
 function usernameKey(request: FastifyRequest): string | undefined {
+  if (request.caller) return request.caller.user.usernameKey;
   const username = (request.body as { username?: unknown } | undefined)?.username;
   return typeof username === 'string' ? usernameBucket(username) : undefined;
 }
@@ -39,18 +44,20 @@ function usernameKey(request: FastifyRequest): string | undefined {
 /**
  * Registers @fastify/rate-limit (not globally: each route applies the limits it needs) and returns the
  * limiter. Store errors are not skipped: with Redis down, limited routes answer 503 (fail closed).
- * Client IPs come from the socket, or from X-Forwarded-For only when TRUST_PROXY trusts the peer.
+ * Client IPs come from the socket, or from X-Forwarded-For only when TRUST_PROXY trusts the peer; IPv6
+ * clients count per RATE_LIMIT_IPV6_PREFIX network (addressBucket).
  */
 export async function registerRateLimits(app: FastifyInstance, config: RateLimitConfig, counters: RateLimitStore): Promise<Limiter> {
   if (!config.enabled) return async () => {};
   await app.register(rateLimit, { global: false, store: storeClass(counters), skipOnError: false });
+  const client = (request: FastifyRequest) => addressBucket(request.ip, config.ipv6Prefix);
   const rules: Record<LimitName, [max: number, windowMs: number, key: (request: FastifyRequest) => string | undefined]> = {
-    loginIp: [config.loginPerIp, MINUTE, (request) => request.ip],
+    loginIp: [config.loginPerIp, MINUTE, client],
     loginUser: [config.loginPerUser, MINUTE, usernameKey],
-    registerIp: [config.registerPerIp, HOUR, (request) => request.ip],
+    registerIp: [config.registerPerIp, HOUR, client],
     registerUser: [config.registerPerUser, HOUR, usernameKey],
-    tokenIp: [config.tokenPerIp, MINUTE, (request) => request.ip],
-    otherIp: [config.otherPerIp, MINUTE, (request) => request.ip],
+    tokenIp: [config.tokenPerIp, MINUTE, client],
+    otherIp: [config.otherPerIp, MINUTE, client],
   };
   const limits = Object.fromEntries(
     Object.entries(rules).map(([name, [max, timeWindow, key]]) => {

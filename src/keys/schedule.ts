@@ -1,3 +1,4 @@
+import { MAX_CLOCK_TOLERANCE } from '../tokens/clock-tolerance.js';
 import type { Manifest, KeySchedule } from './manifest.js';
 
 /** Timing rules of the key lifecycle, in seconds. */
@@ -10,8 +11,8 @@ export interface LifecycleTimes {
   accessTokenTtl: number;
 }
 
-/** Extra seconds a retired key stays published, for verifiers that allow clock skew. */
-export const RETIRED_KEY_LEEWAY = 60;
+/** Extra seconds a retired key stays published, for verifiers that allow clock skew (as much as any may). */
+export const RETIRED_KEY_LEEWAY = MAX_CLOCK_TOLERANCE;
 
 /** Where a key is in its lifecycle at a given moment. */
 export type KeyState = 'pending' | 'active' | 'signing' | 'retired' | 'expired';

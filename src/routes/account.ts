@@ -1,19 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { oauthError } from '../errors.js';
-import { authenticateUser, type Caller } from '../http/bearer.js';
+import { authenticateUser } from '../http/bearer.js';
 import { clearRefreshCookie, registerCookies } from '../http/refresh-cookie.js';
 import type { Services } from '../services.js';
 import type { SessionRecord } from '../store/types.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
 import { profileOf } from '../users/user-service.js';
 import { errorResponses, noStore } from './schemas.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The authenticated user of an account route. */
-    caller?: Caller;
-  }
-}
 
 interface RegisterBody {
   username: string;
@@ -109,7 +102,8 @@ const logoutAllSchema = {
 
 const passwordSchema = {
   summary: 'Change the password',
-  description: 'Checks the current password, sets the new one, and ends every other session of the user.',
+  description:
+    'Checks the current password, sets the new one, and ends every other session of the user. Limited and throttled as a login of the account is (429 with Retry-After); after LOGIN_FREE_FAILURES wrong current passwords the calling session ends.',
   tags: ['account'],
   security: bearer,
   body: {
@@ -118,7 +112,7 @@ const passwordSchema = {
     additionalProperties: false,
     properties: { current_password: passwordProperty, new_password: { ...passwordProperty, description: '8 characters to 1024 bytes.' } },
   },
-  response: { 204: { description: 'Changed', type: 'null' }, ...errorResponses(400, 401, 413, 415, 503) },
+  response: { 204: { description: 'Changed', type: 'null' }, ...errorResponses(400, 401, 413, 415, 429, 503) },
 };
 
 function sessionView(session: SessionRecord, currentSid: string) {
@@ -167,7 +161,14 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
 
   app.post('/account/password', { schema: passwordSchema }, async (request: FastifyRequest<{ Body: PasswordBody }>, reply) => {
     const { user, claims } = caller(request);
-    await services.users.changePassword(user, request.body.current_password, request.body.new_password);
+    // A check of the password, limited as a login of this account is (the same buckets and throttle).
+    await services.limit('loginIp', request);
+    await services.limit('loginUser', request);
+    if (!(await services.users.changePassword(user, request.body.current_password, request.body.new_password))) {
+      // A stolen access token must not become a password oracle: the session that keeps guessing ends.
+      const ended = await services.sessions.passwordFailed(claims.sid, services.config.rateLimits.loginFreeFailures);
+      throw oauthError('invalid_grant', ended ? 'the current password is wrong; this session has ended' : 'the current password is wrong');
+    }
     await services.sessions.endAll(user.id, claims.sid);
     return reply.code(204).send();
   });

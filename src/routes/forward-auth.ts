@@ -21,11 +21,12 @@ interface Requirements {
 const forwardAuthSchema = {
   summary: 'Forward-auth for API gateways',
   description:
-    'For nginx auth_request, Traefik ForwardAuth and Envoy ext_authz. Reads Authorization: Bearer (never the query string). 200 with X-Auth-Subject, X-Auth-Client-Id, X-Auth-Scope and X-Auth-Session for a valid, unexpired, unrevoked token; 401 without a valid token; 403 when a required scope (?scope=a+b or X-Required-Scope) or audience (?audience=x) is missing. Any trailing path is accepted (Envoy appends the original path).',
+    'For nginx auth_request and Traefik ForwardAuth. Reads Authorization: Bearer (never the query string). 200 with X-Auth-Subject, X-Auth-Client-Id, X-Auth-Scope and X-Auth-Session for a valid, unexpired, unrevoked token; 401 without a valid token; 403 when a required scope (?scope=a+b or X-Required-Scope) or audience (?audience=x) is missing. Any other query parameter (a misspelled rule) is 400, so a misconfigured gateway fails closed.',
   tags: ['gateway'],
   security: [{ bearerAuth: [] }],
   querystring: {
     type: 'object',
+    additionalProperties: false,
     properties: {
       scope: { type: 'string', maxLength: 1024, description: 'Space-separated scopes the token must all have.' },
       audience: { type: 'string', maxLength: 256, description: 'An audience the token must have.' },
@@ -37,10 +38,18 @@ const forwardAuthSchema = {
   },
 };
 
-function requiredScopes(request: FastifyRequest<{ Querystring: Requirements }>): string[] {
+const { querystring: _gatewayQuery, ...withoutQuery } = forwardAuthSchema;
+const forwardAuthPathSchema = {
+  ...withoutQuery,
+  summary: 'Forward-auth for Envoy ext_authz',
+  description:
+    'As /forward-auth, for gateways that append the original request path (Envoy ext_authz). The query string is the original request\'s, not the gateway\'s, so it is never read: a required scope comes from X-Required-Scope.',
+};
+
+function requiredScopes(request: FastifyRequest, query: Requirements): string[] {
   const header = request.headers['x-required-scope'];
   const fromHeader = typeof header === 'string' ? header : '';
-  const tokens = scopeTokens(`${request.query.scope ?? ''} ${fromHeader}`);
+  const tokens = scopeTokens(`${query.scope ?? ''} ${fromHeader}`);
   if (!tokens) throw oauthError('invalid_request', 'the required scope is malformed');
   return tokens;
 }
@@ -59,18 +68,19 @@ export async function forwardAuthRoutes(app: FastifyInstance, services: Services
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
-  const handler = async (request: FastifyRequest<{ Querystring: Requirements }>, reply: FastifyReply) => {
-    const scopes = requiredScopes(request);
+  /** The handler of one route: `readQuery` says whether the query string holds the gateway's requirements. */
+  const handler = (readQuery: boolean) => async (request: FastifyRequest<{ Querystring: Requirements }>, reply: FastifyReply) => {
+    const query = readQuery ? request.query : {};
+    const scopes = requiredScopes(request, query);
     const claims = await verifiedBearer(request, services);
     const headers = { 'x-auth-subject': claims.sub, 'x-auth-client-id': claims.client_id, 'x-auth-scope': claims.scope, 'x-auth-session': claims.sid ?? '' };
     if (!Object.values(headers).every((value) => HEADER_SAFE.test(value))) throw invalidToken();
     if (await isRevokedFast(claims, services)) throw invalidToken();
-    assertRequirements(claims, scopes, request.query.audience);
+    assertRequirements(claims, scopes, query.audience);
     if (claims.sid === undefined) delete (headers as Partial<typeof headers>)['x-auth-session'];
     return reply.code(200).headers(headers).send();
   };
 
-  for (const url of ['/forward-auth', '/forward-auth/*']) {
-    app.route({ method: [...METHODS], url, schema: forwardAuthSchema, onSend: noStore, handler });
-  }
+  app.route({ method: [...METHODS], url: '/forward-auth', schema: forwardAuthSchema, onSend: noStore, handler: handler(true) });
+  app.route({ method: [...METHODS], url: '/forward-auth/*', schema: forwardAuthPathSchema, onSend: noStore, handler: handler(false) });
 }

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { oauthError } from '../errors.js';
 import { grantScope, scopeList } from '../grants/scope.js';
 import type { SessionRecord, SessionStore, UserRecord } from '../store/types.js';
+import { denylistTtl } from '../tokens/clock-tolerance.js';
 import { randomId } from '../tokens/ids.js';
 import { generateRefreshToken, hashRefreshToken, openSuccessor, sealSuccessor } from '../tokens/refresh-token.js';
 
@@ -71,7 +72,7 @@ export class SessionService {
       now: this.clock(),
       graceMs: this.config.refreshReuseGrace * 1000,
       idleTtl: this.config.refreshIdleTtl,
-      revokedTtl: this.config.accessTokenTtl,
+      revokedTtl: this.#revokedTtl(),
     });
     if (result.outcome === 'rotated') return { session: result.session, refreshToken: successor };
     if (result.outcome === 'grace') {
@@ -81,11 +82,15 @@ export class SessionService {
     throw invalidRefreshToken();
   }
 
-  /** invalid_scope when `requested` goes beyond the scope of the session a refresh token belongs to; nothing changes. */
+  /**
+   * invalid_scope when `requested` goes beyond the scope of the session the current refresh token belongs
+   * to; nothing changes. A spent token is not answered here: refresh() must see it first, so that reuse
+   * detection (or the grace) applies whatever else the request carries (RFC 9700 §4.14.2).
+   */
   async checkScope(refreshToken: string, client: Client, requested: string): Promise<void> {
     const found = await this.store.findByRefreshToken(hashRefreshToken(refreshToken));
     if (!found || found.session.clientId !== client.clientId) throw invalidRefreshToken();
-    grantScope(scopeList(found.session.scope), requested);
+    if (found.current) grantScope(scopeList(found.session.scope), requested);
   }
 
   /** Ends the session a refresh token of this client belongs to; unknown tokens change nothing. */
@@ -96,17 +101,44 @@ export class SessionService {
 
   /** Ends one session; its access tokens are refused from now on. */
   end(sid: string): Promise<SessionRecord | undefined> {
-    return this.store.end(sid, this.config.accessTokenTtl);
+    return this.store.end(sid, this.#revokedTtl());
   }
 
   /** Ends every session of a user but `keepSid`. */
   endAll(userId: string, keepSid?: string): Promise<number> {
-    return this.store.endAllForUser(userId, this.config.accessTokenTtl, keepSid);
+    return this.store.endAllForUser(userId, this.#revokedTtl(), keepSid);
+  }
+
+  /**
+   * The latest moment (epoch seconds) a session can still be alive, as of its last use: its absolute end,
+   * and for refreshable sessions the end of its idle time. No access token of the session may outlive it.
+   */
+  endOf(session: SessionRecord, client: Client): number {
+    if (!client.grantTypes.has('refresh_token')) return session.expiresAt;
+    return Math.min(session.expiresAt, session.lastUsedAt + this.config.refreshIdleTtl);
+  }
+
+  /**
+   * Counts a wrong password sent from a session; the `limit`-th ends the session, and with it every access
+   * token it holds. Returns whether it ended.
+   */
+  async passwordFailed(sid: string, limit: number): Promise<boolean> {
+    if ((await this.store.countPasswordFailure(sid)) < limit) return false;
+    await this.end(sid);
+    return true;
   }
 
   /** A user's live sessions. */
   list(userId: string): Promise<SessionRecord[]> {
     return this.store.listForUser(userId);
+  }
+
+  /**
+   * How long an ended session's sid stays on the denylist: past the expiry of the last access token it
+   * can have issued (one lifetime from now), by the longest clock tolerance a verifier may use.
+   */
+  #revokedTtl(): number {
+    return denylistTtl(this.config.accessTokenTtl);
   }
 }
 

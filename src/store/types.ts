@@ -103,6 +103,8 @@ export interface SessionStore {
   end(sid: string, revokedTtl: number): Promise<SessionRecord | undefined>;
   /** Ends every session of a user but `keepSid`; returns how many ended. */
   endAllForUser(userId: string, revokedTtl: number, keepSid?: string): Promise<number>;
+  /** Counts a wrong password sent from a live session; returns its count so far, 0 when there is no such session. */
+  countPasswordFailure(sid: string): Promise<number>;
 }
 
 /** One denylist entry: a revoked jti or an ended session's sid, and when it stops mattering (epoch seconds). */
@@ -143,12 +145,29 @@ export interface RateLimitStore {
   hit(key: string, windowMs: number): Promise<{ current: number; ttlMs: number }>;
 }
 
-/** Failed logins per account, for the progressive login throttle. */
+/** An account's password attempts in the current window: counted before each check, cleared by a success. */
+export interface AttemptRecord {
+  count: number;
+  /** When the last attempt was counted (epoch ms). */
+  lastAt: number;
+  /** Milliseconds until the window ends. */
+  resetsInMs: number;
+}
+
+/** What a reservation did, and the record as it stands after it. */
+export interface Reservation {
+  counted: boolean;
+  record: AttemptRecord | undefined;
+}
+
+/** Password attempts per account, for the progressive login throttle. */
 export interface LoginFailureStore {
-  /** The failures in the current window, or undefined when there are none. */
-  get(key: string): Promise<{ count: number; lastAt: number; resetsInMs: number } | undefined>;
-  /** Records a failure at `now` (epoch ms); the window starts with the first failure. */
-  record(key: string, now: number, windowMs: number): Promise<void>;
+  /**
+   * Counts an attempt at `now` (epoch ms), but only while the record holds exactly `expected` attempts
+   * (0: no record), in one atomic step: concurrent attempts cannot all pass one look at the record.
+   * The window starts with the first attempt.
+   */
+  reserve(key: string, expected: number, now: number, windowMs: number): Promise<Reservation>;
   clear(key: string): Promise<void>;
 }
 

@@ -16,6 +16,8 @@ export interface AccessTokenGrant {
   scope: string;
   /** The session (token family) the token belongs to. */
   sessionId?: string;
+  /** When the session ends at the latest (epoch seconds): the token's exp never goes past it. */
+  notAfter?: number;
 }
 
 /** A signed access token and what the token response says of it. */
@@ -55,7 +57,8 @@ function rs256(input: string, privateKey: KeyObject): Promise<string> {
 
 /**
  * Signs an RFC 9068 access token: header typ at+jwt, RS256 and the signing key's kid;
- * claims iss, sub, aud, exp, iat, jti, client_id, scope and (for user sessions) sid. The JWS is
+ * claims iss, sub, aud, exp, iat, jti, client_id, scope and (for user sessions) sid, with exp no later
+ * than the session's end, so no token outlives the session it belongs to. The JWS is
  * assembled here (RFC 7515 §7.1) so the hot path pays for one signature and one small JSON
  * serialization; jose remains the verifier of record, in the service and in every test.
  */
@@ -63,10 +66,11 @@ export async function issueAccessToken(issuer: AccessTokenIssuer, grant: AccessT
   const key = issuer.keyring.signingKey();
   if (!key) throw oauthError('temporarily_unavailable', 'no signing key is available');
   const iat = Math.floor(issuer.clock() / 1000);
-  const exp = iat + issuer.ttl;
+  const exp = Math.min(iat + issuer.ttl, grant.notAfter ?? Infinity);
+  if (exp <= iat) throw oauthError('invalid_grant', 'the session has ended');
   const jti = randomId();
   const claims: Record<string, unknown> = { iss: issuer.issuer, sub: grant.subject, aud: grant.audience, exp, iat, jti, client_id: grant.clientId, scope: grant.scope };
   if (grant.sessionId !== undefined) claims.sid = grant.sessionId;
   const input = `${encodedHeader(key.kid)}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  return { token: `${input}.${await rs256(input, key.privateKey)}`, jti, expiresIn: issuer.ttl, expiresAt: exp };
+  return { token: `${input}.${await rs256(input, key.privateKey)}`, jti, expiresIn: exp - iat, expiresAt: exp };
 }

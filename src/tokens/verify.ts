@@ -2,6 +2,7 @@ import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { oauthError } from '../errors.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { ACCESS_TOKEN_TYP } from './access-token.js';
+import { VERIFY_CLOCK_TOLERANCE } from './clock-tolerance.js';
 import { isWellFormedJws } from './jws-structure.js';
 
 /** The claims of an access token that passed verification. */
@@ -23,9 +24,6 @@ export interface VerifyOptions {
   audience?: string;
   clock: () => number;
 }
-
-/** Leeway for exp and iat, in seconds: small, since the service checks its own tokens. */
-export const VERIFY_CLOCK_TOLERANCE = 5;
 
 /**
  * Verifies an access token strictly (RFC 8725 §3.1, RFC 9068 §4): RS256 only, a kid of one of the

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { Config } from '../config.js';
 import { oauthError } from '../errors.js';
-import type { UserRecord, UserStore } from '../store/types.js';
-import { assertPasswordPolicy, assertPasswordSize, normalizePassword, normalizeUsername, USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from './credentials.js';
-import type { PasswordHasher } from './password-hasher.js';
+import type { Store, UserRecord, UserStore } from '../store/types.js';
+import type { ConcurrencyLimit } from './concurrency-limit.js';
+import { assertPasswordPolicy, assertPasswordSize, normalizePassword, normalizeUsername, USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH, usernameBucket } from './credentials.js';
+import { LoginThrottle } from './login-throttle.js';
+import { PasswordHasher } from './password-hasher.js';
 
 /** The public view of a user. */
 export interface UserProfile {
@@ -11,11 +14,15 @@ export interface UserProfile {
   created_at: number;
 }
 
-/** Registration and password checks, independent of HTTP. */
+/**
+ * Registration and password checks, independent of HTTP. Every check of a password goes through the
+ * account's LoginThrottle here, so no route can offer an unthrottled password oracle.
+ */
 export class UserService {
   constructor(
     private readonly users: UserStore,
     private readonly hasher: PasswordHasher,
+    private readonly throttle: LoginThrottle,
     private readonly clock: () => number,
   ) {}
 
@@ -43,29 +50,46 @@ export class UserService {
   /**
    * The user whose password this is, or undefined. Unknown, malformed and disabled usernames pay
    * for one argon2 verification too, so the answer and its timing do not tell them apart.
-   * A hash weaker than the configured policy is replaced after a successful check.
+   * The attempt is throttled per account (429 when it must wait); a hash weaker than the configured
+   * policy is replaced after a successful check.
    */
   async authenticate(usernameInput: string, password: string): Promise<UserRecord | undefined> {
     assertPasswordSize(password);
     const candidate = normalizePassword(password);
+    const account = usernameBucket(usernameInput);
+    await this.throttle.reserve(account);
     const name = normalizeUsername(usernameInput);
     const user = name && (await this.users.findByUsernameKey(name.key));
     if (!user) return this.hasher.verifyNothing(candidate).then(() => undefined);
     const matches = await this.hasher.verify(user.passwordHash, candidate);
     if (!matches || user.disabled) return undefined;
+    await this.throttle.succeed(account);
     if (this.hasher.needsRehash(user.passwordHash)) {
       await this.users.setPasswordHash(user.id, await this.hasher.hash(candidate));
     }
     return user;
   }
 
-  /** Replaces a user's password after checking the current one; invalid_grant when it is wrong. */
-  async changePassword(user: UserRecord, current: string, next: string): Promise<void> {
+  /**
+   * Replaces a user's password after checking the current one, throttled as a login of the account is;
+   * false (and nothing changed) when the current password is wrong.
+   */
+  async changePassword(user: UserRecord, current: string, next: string): Promise<boolean> {
     assertPasswordSize(current);
     assertPasswordPolicy(next);
-    if (!(await this.hasher.verify(user.passwordHash, normalizePassword(current)))) throw oauthError('invalid_grant', 'the current password is wrong');
+    await this.throttle.reserve(user.usernameKey);
+    if (!(await this.hasher.verify(user.passwordHash, normalizePassword(current)))) return false;
+    await this.throttle.succeed(user.usernameKey);
     await this.users.setPasswordHash(user.id, await this.hasher.hash(normalizePassword(next)));
+    return true;
   }
+}
+
+/** The UserService of a configuration: its argon2 parameters and login-throttle limits over the store; `hashing` bounds concurrent hashes. */
+export function createUserService(store: Pick<Store, 'users' | 'loginFailures'>, config: Pick<Config, 'argon2' | 'rateLimits'>, clock: () => number, hashing?: ConcurrencyLimit): UserService {
+  const { loginFailuresPerHour: maxPerHour, loginFreeFailures: freeFailures } = config.rateLimits;
+  const throttle = new LoginThrottle(store.loginFailures, { maxPerHour, freeFailures }, clock);
+  return new UserService(store.users, new PasswordHasher(config.argon2, hashing), throttle, clock);
 }
 
 /** The profile fields a client may see. */

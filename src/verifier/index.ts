@@ -3,6 +3,7 @@
  * without the rest of the server. `import { createVerifier } from 'tokensmith/verifier'`.
  */
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { MAX_CLOCK_TOLERANCE, VERIFY_CLOCK_TOLERANCE } from '../tokens/clock-tolerance.js';
 import { isWellFormedJws } from '../tokens/jws-structure.js';
 import { VerifierError } from './errors.js';
 import { RevocationFeed } from './revocation-feed.js';
@@ -18,7 +19,10 @@ export interface VerifierOptions {
   audience: string | string[];
   /** The JWKS URL; discovered from the issuer's RFC 8414 metadata when absent. */
   jwksUrl?: string;
-  /** Seconds of leeway for exp and nbf (default 5, at most 60). */
+  /**
+   * Seconds of leeway for exp and nbf (default 5, at most 60): the service keeps every revocation 60 s past
+   * the expiry of the tokens it names, so a larger leeway would let revoked tokens through again.
+   */
   clockTolerance?: number;
   /** JWKS caching: refetched after cacheMaxAge, and on an unknown kid at most once per cooldown (milliseconds). */
   jwks?: { cacheMaxAge?: number; cooldownDuration?: number };
@@ -71,7 +75,7 @@ async function discoverJwksUrl(issuer: string, fetcher: typeof fetch): Promise<s
 export function createVerifier(options: VerifierOptions): Verifier {
   const issuer = options.issuer.replace(/\/+$/, '');
   const fetcher = options.fetch ?? fetch;
-  const clockTolerance = Math.min(options.clockTolerance ?? 5, 60);
+  const clockTolerance = Math.min(options.clockTolerance ?? VERIFY_CLOCK_TOLERANCE, MAX_CLOCK_TOLERANCE);
   let keys: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
   const keySet = () => {
     keys ??= (options.jwksUrl ? Promise.resolve(options.jwksUrl) : discoverJwksUrl(issuer, fetcher)).then(

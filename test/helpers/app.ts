@@ -77,6 +77,7 @@ export const GENEROUS_LIMITS = {
   registerPerUser: 100_000,
   tokenPerIp: 100_000,
   otherPerIp: 100_000,
+  ipv6Prefix: 64,
 };
 
 /** The configuration tests run with: loopback issuer, cheap hashing, generous limits, overrides on top. */

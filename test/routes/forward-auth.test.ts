@@ -57,12 +57,16 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.equal(response.headers['x-auth-session'], undefined);
     });
 
-    t.test('no token: 401 with a bare Bearer challenge; a token in the query string is ignored', async (t) => {
-      for (const response of [await check(undefined), await app.inject({ url: '/forward-auth?access_token=abc' })]) {
+    t.test('no token: 401 with a bare Bearer challenge; a token in the query string is never accepted', async (t) => {
+      const login = await registerAndLogin(app, 'fa-q');
+      for (const response of [await check(undefined), await app.inject({ url: `/forward-auth/api?access_token=${login.access_token}` })]) {
         t.equal(response.statusCode, 401);
         t.equal(response.headers['www-authenticate'], 'Bearer realm="tokensmith"');
         t.equal(response.headers['x-auth-subject'], undefined);
       }
+      const inQuery = await app.inject({ url: `/forward-auth?access_token=${login.access_token}` });
+      t.equal(inQuery.statusCode, 400, 'on /forward-auth it is an unknown parameter');
+      t.equal(inQuery.headers['x-auth-subject'], undefined);
       const basic = await check(undefined, '/forward-auth', { authorization: 'Basic dXNlcjpwYXNz' });
       t.equal(basic.statusCode, 401, 'another scheme is no token');
     });

@@ -226,4 +226,43 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     t.equal(await store.revocations.isRevoked({ jti: 'none', sid: record.sid }), false);
   });
+
+  t.test('password failures are counted on a live session, in the session, and end with it', async (t) => {
+    const { record } = await userWithSession();
+    t.equal(await store.sessions.countPasswordFailure(record.sid), 1);
+    t.equal(await store.sessions.countPasswordFailure(record.sid), 2);
+    t.same(await store.sessions.get(record.sid), record, 'the count is not part of the session record');
+    await store.sessions.end(record.sid, 900);
+    t.equal(await store.sessions.countPasswordFailure(record.sid), 0, 'an ended session counts nothing');
+    t.equal(await store.sessions.get(record.sid), undefined, 'and is not brought back');
+  });
+
+  t.test('a password attempt is reserved only while the record holds the expected count', async (t) => {
+    const key = `account-${randomUUID()}`;
+    const first = await store.loginFailures.reserve(key, 0, 1000, 60_000);
+    t.equal(first.counted, true);
+    t.match(first.record, { count: 1, lastAt: 1000 });
+    t.ok(first.record!.resetsInMs > 59_000 && first.record!.resetsInMs <= 60_000, 'the window starts with the first attempt');
+    const stale = await store.loginFailures.reserve(key, 0, 2000, 60_000);
+    t.equal(stale.counted, false, 'a look at an older record counts nothing');
+    t.match(stale.record, { count: 1, lastAt: 1000 });
+    t.match((await store.loginFailures.reserve(key, 1, 3000, 60_000)).record, { count: 2, lastAt: 3000 });
+    await store.loginFailures.clear(key);
+    const cleared = await store.loginFailures.reserve(key, 2, 4000, 60_000);
+    t.same(cleared, { counted: false, record: undefined }, 'no record after clear');
+  });
+
+  t.test('50 concurrent reservations expecting the same count: exactly one is counted', async (t) => {
+    const key = `account-${randomUUID()}`;
+    const results = await Promise.all(Array.from({ length: 50 }, () => store.loginFailures.reserve(key, 0, 1000, 60_000)));
+    t.equal(results.filter((result) => result.counted).length, 1);
+    t.ok(results.every((result) => result.record?.count === 1));
+  });
+
+  t.test('an attempt record expires with its window', async (t) => {
+    const key = `account-${randomUUID()}`;
+    await store.loginFailures.reserve(key, 0, Date.now(), 200);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    t.same(await store.loginFailures.reserve(key, 5, Date.now(), 200), { counted: false, record: undefined });
+  });
 }

@@ -1,6 +1,9 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import t from 'tap';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { PasswordHasher } from '../../src/users/password-hasher.js';
+import { LoginThrottle } from '../../src/users/login-throttle.js';
 import { UserService } from '../../src/users/user-service.js';
 import { TEST_ARGON2 } from '../helpers/app.js';
 
@@ -11,6 +14,11 @@ class CountingHasher extends PasswordHasher {
     this.verifications += 1;
     return super.verify(passwordHash, password);
   }
+}
+
+/** A UserService over a store, with a throttle loose enough to stay out of the way. */
+function userService(store: MemoryStore, hasher: PasswordHasher): UserService {
+  return new UserService(store.users, hasher, new LoginThrottle(store.loginFailures, { maxPerHour: 100, freeFailures: 100 }, Date.now), Date.now);
 }
 
 t.test('argon2id with the configured parameters and a per-hash salt', async (t) => {
@@ -36,7 +44,7 @@ t.test('needsRehash: weaker or other hashes', async (t) => {
 t.test('an unknown, malformed or disabled user still pays for one argon2 verification', async (t) => {
   const store = new MemoryStore();
   const hasher = new CountingHasher(TEST_ARGON2);
-  const users = new UserService(store.users, hasher, Date.now);
+  const users = userService(store, hasher);
   const user = await users.register('known', 'right password');
   await store.users.create({ ...user, id: 'disabled-id', username: 'off', usernameKey: 'off', disabled: true });
   for (const [name, password] of [['known', 'wrong password'], ['unknown', 'any password'], ['bad name!', 'any password'], ['off', 'right password']]) {
@@ -49,7 +57,17 @@ t.test('an unknown, malformed or disabled user still pays for one argon2 verific
 
 t.test('a password over 1024 bytes is refused before any hashing', async (t) => {
   const hasher = new CountingHasher(TEST_ARGON2);
-  const users = new UserService(new MemoryStore().users, hasher, Date.now);
+  const users = userService(new MemoryStore(), hasher);
   await t.rejects(users.authenticate('anyone', 'x'.repeat(1025)), { code: 'invalid_request' });
   t.equal(hasher.verifications, 0);
+});
+
+t.test('only src/users/ can check a password: no other module imports the hasher, so no route can skip the throttle', async (t) => {
+  const files = (await readdir('src', { recursive: true })).filter((file) => file.endsWith('.ts'));
+  const importers = [];
+  for (const file of files) {
+    if (/password-hasher(\.js)?['"]/.test(await readFile(join('src', file), 'utf8'))) importers.push(file);
+  }
+  t.ok(importers.length > 0, 'the scan finds the importers');
+  t.same(importers.filter((file) => !file.startsWith('users/')), [], `importers: ${importers.join(', ')}`);
 });

@@ -1,4 +1,4 @@
-import type { LoginFailureStore, RateLimitStore } from '../types.js';
+import type { LoginFailureStore, RateLimitStore, Reservation } from '../types.js';
 import { ExpiringMap } from './expiring-map.js';
 
 /** Rate-limit counters in process memory, windows expiring as Redis keys do. */
@@ -24,7 +24,7 @@ export class MemoryRateLimits implements RateLimitStore {
   }
 }
 
-/** Failed-login records in process memory. */
+/** Password-attempt records in process memory. */
 export class MemoryLoginFailures implements LoginFailureStore {
   readonly #failures: ExpiringMap<{ count: number; lastAt: number }>;
 
@@ -32,15 +32,13 @@ export class MemoryLoginFailures implements LoginFailureStore {
     this.#failures = new ExpiringMap(clock);
   }
 
-  async get(key: string): Promise<{ count: number; lastAt: number; resetsInMs: number } | undefined> {
+  async reserve(key: string, expected: number, now: number, windowMs: number): Promise<Reservation> {
     const entry = this.#failures.get(key);
-    return entry && { ...entry, resetsInMs: this.#failures.ttl(key) ?? 0 };
-  }
-
-  async record(key: string, now: number, windowMs: number): Promise<void> {
-    const entry = this.#failures.get(key);
-    if (entry) Object.assign(entry, { count: entry.count + 1, lastAt: now });
-    else this.#failures.set(key, { count: 1, lastAt: now }, windowMs);
+    const counted = (entry?.count ?? 0) === expected;
+    if (counted && entry) Object.assign(entry, { count: entry.count + 1, lastAt: now });
+    else if (counted) this.#failures.set(key, { count: 1, lastAt: now }, windowMs);
+    const after = this.#failures.get(key);
+    return { counted, record: after && { ...after, resetsInMs: this.#failures.ttl(key) ?? 0 } };
   }
 
   async clear(key: string): Promise<void> {

@@ -8,10 +8,11 @@ interface StoredSession extends SessionRecord {
   previous: string | undefined;
   rotatedAt: number;
   sealed: string;
+  passwordFailures: number;
 }
 
 function publicRecord(stored: StoredSession): SessionRecord {
-  const { current: _current, previous: _previous, rotatedAt: _rotatedAt, sealed: _sealed, ...record } = stored;
+  const { current: _current, previous: _previous, rotatedAt: _rotatedAt, sealed: _sealed, passwordFailures: _passwordFailures, ...record } = stored;
   return record;
 }
 
@@ -36,7 +37,7 @@ export class MemorySessions implements SessionStore {
 
   async create(session: SessionRecord, options: SessionOptions): Promise<void> {
     const left = Math.max(1, session.expiresAt * 1000 - this.clock());
-    const stored: StoredSession = { ...session, current: options.refreshTokenHash ?? '', previous: undefined, rotatedAt: 0, sealed: '' };
+    const stored: StoredSession = { ...session, current: options.refreshTokenHash ?? '', previous: undefined, rotatedAt: 0, sealed: '', passwordFailures: 0 };
     this.#sessions.set(session.sid, stored, Math.min(left, options.idleTtl * 1000));
     const sids = this.#userSessions.get(session.userId) ?? new Set<string>();
     sids.add(session.sid);
@@ -107,6 +108,13 @@ export class MemorySessions implements SessionStore {
       this.#revoke(sid, userId, revokedTtl);
     }
     return ended;
+  }
+
+  async countPasswordFailure(sid: string): Promise<number> {
+    const stored = this.#sessions.get(sid);
+    if (!stored) return 0;
+    stored.passwordFailures += 1;
+    return stored.passwordFailures;
   }
 
   /** Drops expired entries of every map. */

@@ -1,4 +1,4 @@
-import type { LoginFailureStore, RateLimitStore } from '../types.js';
+import type { AttemptRecord, LoginFailureStore, RateLimitStore, Reservation } from '../types.js';
 import { LuaScript, type Guard, type RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 
@@ -12,12 +12,19 @@ if current == 1 or ttl < 0 then
 end
 return {current, ttl}`);
 
-// KEYS: failure record. ARGV: now ms, window ms.
-const RECORD_FAILURE = new LuaScript(`
-local count = redis.call('HINCRBY', KEYS[1], 'count', 1)
-redis.call('HSET', KEYS[1], 'last_at', ARGV[1])
-if count == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return count`);
+// KEYS: attempt record. ARGV: expected count, now ms, window ms. Counts only while the record holds the
+// expected count; answers {counted, count, last_at, pttl}, or {0} when there is no record.
+const RESERVE = new LuaScript(`
+local count = tonumber(redis.call('HGET', KEYS[1], 'count') or '0')
+local counted = 0
+if count == tonumber(ARGV[1]) then
+  counted = 1
+  count = redis.call('HINCRBY', KEYS[1], 'count', 1)
+  redis.call('HSET', KEYS[1], 'last_at', ARGV[2])
+  if count == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+end
+if count == 0 then return {counted} end
+return {counted, count, redis.call('HGET', KEYS[1], 'last_at'), redis.call('PTTL', KEYS[1])}`);
 
 /** Rate-limit counters in Redis: one atomic round trip per hit, shared by every instance. */
 export class RedisRateLimits implements RateLimitStore {
@@ -35,7 +42,7 @@ export class RedisRateLimits implements RateLimitStore {
   }
 }
 
-/** Failed-login records in Redis: a hash per account key, expiring with its window. */
+/** Password-attempt records in Redis: a hash per account key, expiring with its window. */
 export class RedisLoginFailures implements LoginFailureStore {
   constructor(
     private readonly guard: Guard,
@@ -43,18 +50,12 @@ export class RedisLoginFailures implements LoginFailureStore {
     private readonly keys: RedisKeys,
   ) {}
 
-  get(key: string): Promise<{ count: number; lastAt: number; resetsInMs: number } | undefined> {
+  reserve(key: string, expected: number, now: number, windowMs: number): Promise<Reservation> {
     return this.guard(async () => {
-      const redisKey = this.keys.loginFailures(key);
-      const [hash, ttl] = (await this.client.multi().hGetAll(redisKey).pTTL(redisKey).exec()) as unknown as [Record<string, string>, number];
-      if (!hash.count) return undefined;
-      return { count: Number(hash.count), lastAt: Number(hash.last_at), resetsInMs: Math.max(0, ttl) };
-    });
-  }
-
-  record(key: string, now: number, windowMs: number): Promise<void> {
-    return this.guard(async () => {
-      await RECORD_FAILURE.run(this.client, [this.keys.loginFailures(key)], [String(now), String(windowMs)]);
+      const reply = (await RESERVE.run(this.client, [this.keys.loginFailures(key)], [String(expected), String(now), String(windowMs)])) as [number, number?, string?, number?];
+      const [counted, count, lastAt, ttl] = reply;
+      const record: AttemptRecord | undefined = count === undefined ? undefined : { count, lastAt: Number(lastAt), resetsInMs: Math.max(0, ttl ?? 0) };
+      return { counted: counted === 1, record };
     });
   }
 

@@ -73,6 +73,11 @@ for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
 end
 return n`);
 
+// KEYS: session. The count lives in the session's hash, so it ends with the session.
+const COUNT_PASSWORD_FAILURE = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HINCRBY', KEYS[1], 'password_failures', 1)`);
+
 function pairsToObject(flat: unknown): Record<string, string> {
   const list = flat as string[];
   const result: Record<string, string> = {};
@@ -186,5 +191,9 @@ export class RedisSessions implements SessionStore {
 
   endAllForUser(userId: string, revokedTtl: number, keepSid?: string): Promise<number> {
     return this.guard(async () => Number(await END_ALL.run(this.client, [this.keys.userSessions(userId)], [this.prefix, String(revokedTtl), keepSid ?? ''])));
+  }
+
+  countPasswordFailure(sid: string): Promise<number> {
+    return this.guard(async () => Number(await COUNT_PASSWORD_FAILURE.run(this.client, [this.keys.session(sid)], [])));
   }
 }
