@@ -55,6 +55,8 @@ export interface Config {
   host: string;
   issuer: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Where state lives: Redis (shared, durable) or the embedded in-memory store (this process only). */
+  store: 'redis' | 'memory';
   redisUrl: string | undefined;
   redisKeyPrefix: string;
   keysDir: string;
@@ -189,18 +191,47 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `expected true or false, got "${raw}"`);
 }
 
+/**
+ * The issuer: ISSUER, which production requires (no verifier elsewhere accepts the development default,
+ * http://localhost:PORT, and tokens issued under it would all be refused).
+ */
+function issuerUrl(env: Env, production: boolean, port: number): string {
+  const raw = text(env, 'ISSUER');
+  if (raw === undefined && production) throw new ConfigError('ISSUER', 'required in production: the https URL verifiers know this service by');
+  return httpUrl('ISSUER', raw ?? `http://localhost:${port}`);
+}
+
+/**
+ * Where state lives. STORE=redis needs REDIS_URL; without STORE, REDIS_URL decides, except that production
+ * refuses to fall back to the embedded store silently (sessions lost on every deploy, not shared): it must be
+ * asked for with STORE=memory.
+ */
+function storeKind(env: Env, production: boolean, url: string | undefined): Config['store'] {
+  const chosen = text(env, 'STORE');
+  if (chosen === undefined) {
+    if (url === undefined && production) throw new ConfigError('REDIS_URL', 'required in production (or STORE=memory to keep all state in this one process)');
+    return url === undefined ? 'memory' : 'redis';
+  }
+  const kind = oneOf(env, 'STORE', ['redis', 'memory'] as const, 'redis');
+  if (kind === 'redis' && url === undefined) throw new ConfigError('REDIS_URL', 'required with STORE=redis');
+  if (kind === 'memory' && url !== undefined) throw new ConfigError('STORE', 'memory contradicts REDIS_URL; unset one of them');
+  return kind;
+}
+
 /** Reads and validates the configuration from environment variables; throws a ConfigError naming the first bad one. */
 export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === 'production';
   const port = integer(env, 'PORT', 3000, 0, 65535);
-  const issuer = httpUrl('ISSUER', text(env, 'ISSUER', `http://localhost:${port}`)!);
+  const issuer = issuerUrl(env, production, port);
+  const redis = redisUrl('REDIS_URL', text(env, 'REDIS_URL'));
   return {
     production,
     port,
     host: text(env, 'HOST', '0.0.0.0')!,
     issuer,
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
-    redisUrl: redisUrl('REDIS_URL', text(env, 'REDIS_URL')),
+    store: storeKind(env, production, redis),
+    redisUrl: redis,
     redisKeyPrefix: text(env, 'REDIS_KEY_PREFIX', 'tokensmith:')!,
     keysDir: text(env, 'KEYS_DIR', './keys')!,
     jwksMaxAge: integer(env, 'JWKS_MAX_AGE', 300, 0, 86_400),

@@ -12,10 +12,21 @@ import { openStore } from './store/open.js';
 /** How long shutdown may wait for in-flight requests before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
+/**
+ * Warns when the issuer is plain http on a host other than loopback: tokens, passwords and the refresh cookie
+ * would then cross the network in clear (RFC 6749 §10.9, RFC 8414 §2 wants https).
+ */
+function warnOnPlainIssuer(issuer: string, logger: ReturnType<typeof createLogger>): void {
+  const { protocol, hostname } = new URL(issuer);
+  const loopback = hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.');
+  if (protocol === 'http:' && !loopback) logger.warn({ issuer }, 'ISSUER is plain http on a non-loopback host: serve it over https behind a TLS proxy');
+}
+
 /** Reads the configuration, opens store and keys, builds the app and listens. */
 export async function startServer(env: Record<string, string | undefined> = process.env): Promise<FastifyInstance> {
   const config = loadConfig(env);
   const logger = createLogger(config.logLevel);
+  warnOnPlainIssuer(config.issuer, logger);
   const store = await openStore(config, logger);
   try {
     const keyring = await KeyRing.open({ ...config, dir: config.keysDir, production: config.production, logger });

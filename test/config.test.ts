@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import t from 'tap';
 import { ARGON2_MINIMUM, loadConfig } from '../src/config.js';
-import { ConfigError } from '../src/errors.js';
 
 t.test('defaults', async (t) => {
   const config = loadConfig({});
@@ -35,6 +34,9 @@ t.test('ISSUER defaults to the port, and a trailing slash is dropped', async (t)
   t.equal(loadConfig({ ISSUER: 'https://auth.example.com/' }).issuer, 'https://auth.example.com');
 });
 
+/** The least a production configuration needs. */
+const PRODUCTION = { NODE_ENV: 'production', ISSUER: 'https://auth.example.com', REDIS_URL: 'redis://127.0.0.1:6379' };
+
 const bad: Array<[string, Record<string, string>]> = [
   ['PORT', { PORT: 'eighty' }],
   ['PORT', { PORT: '70000' }],
@@ -54,8 +56,9 @@ const bad: Array<[string, Record<string, string>]> = [
   ['ALLOWED_ORIGINS', { ALLOWED_ORIGINS: '*' }],
   ['COOKIE_SECURE', { COOKIE_SECURE: 'no' }],
   ['REVOCATION_UNAVAILABLE', { REVOCATION_UNAVAILABLE: 'maybe' }],
-  ['ARGON2_MEMORY_KIB', { NODE_ENV: 'production', ARGON2_MEMORY_KIB: '1024' }],
-  ['ARGON2_TIME_COST', { NODE_ENV: 'production', ARGON2_TIME_COST: '1' }],
+  ['ARGON2_MEMORY_KIB', { ...PRODUCTION, ARGON2_MEMORY_KIB: '1024' }],
+  ['ARGON2_TIME_COST', { ...PRODUCTION, ARGON2_TIME_COST: '1' }],
+  ['STORE', { STORE: 'disk' }],
   ['RATE_LIMIT_IPV6_PREFIX', { RATE_LIMIT_IPV6_PREFIX: '129' }],
   ['RATE_LIMIT_IPV6_PREFIX', { RATE_LIMIT_IPV6_PREFIX: '16' }],
 ];
@@ -68,7 +71,20 @@ for (const [variable, env] of bad) {
 
 t.test('cheap argon2 parameters are refused in production only', async (t) => {
   t.equal(loadConfig({ ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' }).argon2.memoryCost, 1024);
-  t.throws(() => loadConfig({ NODE_ENV: 'production', ARGON2_MEMORY_KIB: '1024' }), ConfigError);
+  t.throws(() => loadConfig({ ...PRODUCTION, ARGON2_MEMORY_KIB: '1024' }), { name: 'ConfigError', variable: 'ARGON2_MEMORY_KIB' });
+});
+
+t.test('production refuses unsafe settings, each with the variable named', async (t) => {
+  t.equal(loadConfig(PRODUCTION).store, 'redis');
+  const { ISSUER: _issuer, ...withoutIssuer } = PRODUCTION;
+  t.throws(() => loadConfig(withoutIssuer), { name: 'ConfigError', variable: 'ISSUER', message: /^ISSUER: required in production/ });
+  const { REDIS_URL: _url, ...withoutRedis } = PRODUCTION;
+  t.throws(() => loadConfig(withoutRedis), { name: 'ConfigError', variable: 'REDIS_URL', message: /^REDIS_URL: required in production \(or STORE=memory/ });
+  t.equal(loadConfig({ ...withoutRedis, STORE: 'memory' }).store, 'memory', 'the embedded store, asked for explicitly');
+  t.throws(() => loadConfig({ ...PRODUCTION, STORE: 'memory' }), { name: 'ConfigError', variable: 'STORE' }, 'STORE=memory with REDIS_URL is a contradiction');
+  t.throws(() => loadConfig({ STORE: 'redis' }), { name: 'ConfigError', variable: 'REDIS_URL' }, 'STORE=redis needs REDIS_URL anywhere');
+  t.equal(loadConfig({}).store, 'memory', 'outside production the embedded store is the default');
+  t.equal(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).store, 'redis');
 });
 
 t.test('a bad REDIS_URL error never echoes the URL, which may hold a password', async (t) => {

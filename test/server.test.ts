@@ -1,5 +1,5 @@
 import t from 'tap';
-import { tempDir } from './helpers/app.js';
+import { keysDirWithKey, tempDir } from './helpers/app.js';
 import { freePort, startRedis } from './helpers/redis-server.js';
 import { runBuilt } from './helpers/spawn.js';
 
@@ -24,10 +24,32 @@ t.test('a bad configuration value stops the start with one line naming it and a 
 
 t.test('production without a key in KEYS_DIR does not start', async (t) => {
   const dir = await tempDir(t);
-  const run = runBuilt('dist/server.js', [], { NODE_ENV: 'production', KEYS_DIR: dir, PORT: String(await freePort()), HOST: '127.0.0.1' });
+  const run = runBuilt('dist/server.js', [], { NODE_ENV: 'production', ISSUER: 'https://auth.example.com', STORE: 'memory', KEYS_DIR: dir, PORT: String(await freePort()), HOST: '127.0.0.1' });
   t.equal(await run.exited, 1);
   t.match(run.stderr(), /^configuration error: KEYS_DIR: no RSA private key/);
   t.equal(run.stderr().trim().split('\n').length, 1);
+});
+
+t.test('production without REDIS_URL, or without ISSUER, does not start: one line naming the variable', async (t) => {
+  const { dir } = await keysDirWithKey(t);
+  const base = { NODE_ENV: 'production', KEYS_DIR: dir, PORT: String(await freePort()), HOST: '127.0.0.1' };
+  const noRedis = runBuilt('dist/server.js', [], { ...base, ISSUER: 'https://auth.example.com' });
+  t.equal(await noRedis.exited, 1);
+  t.equal(noRedis.stderr(), 'configuration error: REDIS_URL: required in production (or STORE=memory to keep all state in this one process)\n');
+  const noIssuer = runBuilt('dist/server.js', [], { ...base, STORE: 'memory' });
+  t.equal(await noIssuer.exited, 1);
+  t.match(noIssuer.stderr(), /^configuration error: ISSUER: required in production/);
+  t.equal(noIssuer.stderr().trim().split('\n').length, 1);
+});
+
+t.test('an http ISSUER on a host other than loopback starts with a warning', async (t) => {
+  const { dir } = await keysDirWithKey(t);
+  const port = await freePort();
+  const run = runBuilt('dist/server.js', [], { NODE_ENV: 'production', ISSUER: 'http://auth.example.com', STORE: 'memory', KEYS_DIR: dir, PORT: String(port), HOST: '127.0.0.1' });
+  t.teardown(() => run.child.kill('SIGKILL'));
+  await waitFor(`http://127.0.0.1:${port}/healthz`);
+  const warning = run.stdout().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level: number; msg: string }).find((record) => /ISSUER is plain http/.test(record.msg));
+  t.equal(warning?.level, 40);
 });
 
 t.test('a CLIENTS_FILE with a plain-text secret does not start', async (t) => {

@@ -65,6 +65,8 @@ async function keysCommand(args: string[], config: Config, io: CliIo): Promise<v
 async function usersCommand(args: string[], config: Config, io: CliIo): Promise<void> {
   const [action, name] = args;
   if (action !== 'add' || !name) throw new UsageError('users takes add NAME');
+  // The embedded store lives in this process only: a user added to it would be gone when the command exits.
+  if (config.store === 'memory') throw new ConfigError('REDIS_URL', 'users add writes to the store the service uses; set REDIS_URL (the embedded store lives in one process only)');
   const password = (await readAll(io.stdin)).replace(/\r?\n$/, '');
   const store = await openStore(config, createLogger('error'));
   try {

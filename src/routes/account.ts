@@ -24,7 +24,7 @@ const bearer = [{ bearerAuth: [] }];
 
 const registerSchema = {
   summary: 'Register a user',
-  description: 'Self-registration; answers 403 when REGISTRATION=closed.',
+  description: 'Self-registration; answers 403 when REGISTRATION=closed. The same username and password again within 10 minutes (the retry of a 503) answer 201 with the same user.',
   tags: ['account'],
   body: {
     type: 'object',
@@ -103,7 +103,7 @@ const logoutAllSchema = {
 const passwordSchema = {
   summary: 'Change the password',
   description:
-    'Checks the current password, sets the new one, and ends every other session of the user. Limited and throttled as a login of the account is (429 with Retry-After); after LOGIN_FREE_FAILURES wrong current passwords the calling session ends.',
+    'Checks the current password, sets the new one, and ends every other session of the user. Limited and throttled as a login of the account is (429 with Retry-After); after LOGIN_FREE_FAILURES wrong current passwords the calling session ends. The same request again within 10 minutes of the change (the retry of a 503) answers 204.',
   tags: ['account'],
   security: bearer,
   body: {

@@ -69,7 +69,6 @@ export class SessionService {
       clientId: client.clientId,
       newTokenHash: hashRefreshToken(successor),
       sealedSuccessor: sealSuccessor(refreshToken, successor),
-      now: this.clock(),
       graceMs: this.config.refreshReuseGrace * 1000,
       idleTtl: this.config.refreshIdleTtl,
       revokedTtl: this.#revokedTtl(),

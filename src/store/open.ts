@@ -22,9 +22,9 @@ export async function warnOnEviction(client: RedisClient, logger: BaseLogger): P
   }
 }
 
-/** Opens the configured store: Redis when REDIS_URL is set, else the embedded in-memory store (with a warning). */
+/** Opens the configured store: Redis (REDIS_URL), or the embedded in-memory store (with a warning). */
 export async function openStore(config: Config, logger: BaseLogger, clock: () => number = Date.now): Promise<Store> {
-  if (config.redisUrl === undefined) {
+  if (config.store === 'memory' || config.redisUrl === undefined) {
     logger.warn('REDIS_URL is not set: using the embedded in-memory store; its state is lost on restart and not shared between instances');
     return new MemoryStore(clock);
   }

@@ -15,6 +15,8 @@ export interface UserRecord {
   passwordHash: string;
   /** Epoch seconds. */
   createdAt: number;
+  /** When the owner last changed the password (epoch seconds); absent when never changed. */
+  passwordChangedAt?: number;
   disabled: boolean;
 }
 
@@ -24,8 +26,8 @@ export interface UserStore {
   create(user: UserRecord): Promise<boolean>;
   findById(id: string): Promise<UserRecord | undefined>;
   findByUsernameKey(usernameKey: string): Promise<UserRecord | undefined>;
-  /** Replaces a user's password hash; false when there is no such user. */
-  setPasswordHash(id: string, passwordHash: string): Promise<boolean>;
+  /** Replaces a user's password hash, with when the owner changed it (absent for a rehash); false when there is no such user. */
+  setPasswordHash(id: string, passwordHash: string, changedAt?: number): Promise<boolean>;
   /** Disables or re-enables a user; false when there is no such user. */
   setDisabled(id: string, disabled: boolean): Promise<boolean>;
 }
@@ -61,8 +63,6 @@ export interface RotationRequest {
   newTokenHash: string;
   /** The new token sealed under a key derived from the presented one (see sealSuccessor). */
   sealedSuccessor: string;
-  /** Epoch milliseconds. */
-  now: number;
   /** Milliseconds after a rotation during which the previous token still refreshes (RFC 9700 §4.14.2 leaves room for this). */
   graceMs: number;
   idleTtl: number;
@@ -95,7 +95,11 @@ export interface SessionStore {
   get(sid: string): Promise<SessionRecord | undefined>;
   /** The live session a refresh token (current or spent) belongs to, and whether it is the current one; reads only. */
   findByRefreshToken(tokenHash: string): Promise<{ session: SessionRecord; current: boolean } | undefined>;
-  /** Rotates a refresh token atomically: rotation, grace, reuse detection and revocation are one step. */
+  /**
+   * Rotates a refresh token atomically: rotation, grace, reuse detection and revocation are one step. Its
+   * time is the store's own at the moment the step runs, not the request's: a rotation that a stalled store
+   * runs late counts its grace from when it really happened, so the client's retry of a 503 is recognised.
+   */
   rotate(request: RotationRequest): Promise<RotationResult>;
   /** The user's live sessions, oldest first. */
   listForUser(userId: string): Promise<SessionRecord[]>;

@@ -7,6 +7,12 @@ import { assertPasswordPolicy, assertPasswordSize, normalizePassword, normalizeU
 import { LoginThrottle } from './login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
 
+/**
+ * Seconds after a registration or a password change during which the same request again is recognised as
+ * its retry: the write may have landed after the request was answered 503.
+ */
+export const RETRY_WINDOW = 600;
+
 /** The public view of a user. */
 export interface UserProfile {
   id: string;
@@ -26,7 +32,11 @@ export class UserService {
     private readonly clock: () => number,
   ) {}
 
-  /** Creates a user; invalid_request for a malformed username or weak password, username_taken for a taken one (in any letter case). */
+  /**
+   * Creates a user; invalid_request for a malformed username or weak password, username_taken for a taken one
+   * (in any letter case). A retry of a registration whose write landed after its 503 is recognised: a user
+   * created within RETRY_WINDOW whose password this is (checked through the throttle) is answered as created.
+   */
   async register(usernameInput: string, password: string): Promise<UserRecord> {
     const name = normalizeUsername(usernameInput);
     if (!name) {
@@ -34,7 +44,11 @@ export class UserService {
     }
     assertPasswordPolicy(password);
     // A cheap check first, so a taken name costs no hash; create() below settles any race atomically.
-    if (await this.users.findByUsernameKey(name.key)) throw usernameTaken();
+    const existing = await this.users.findByUsernameKey(name.key);
+    if (existing) {
+      if (existing.username === name.username && (await this.#isRetryOf(existing, password))) return existing;
+      throw usernameTaken();
+    }
     const user: UserRecord = {
       id: randomUUID(),
       username: name.username,
@@ -72,16 +86,37 @@ export class UserService {
 
   /**
    * Replaces a user's password after checking the current one, throttled as a login of the account is;
-   * false (and nothing changed) when the current password is wrong.
+   * false (and nothing changed) when the current password is wrong. A retry of a change whose write landed
+   * after its 503 is recognised: when the password was changed within RETRY_WINDOW and the new password is
+   * already the user's (a second attempt on the throttle), the change is done.
    */
   async changePassword(user: UserRecord, current: string, next: string): Promise<boolean> {
     assertPasswordSize(current);
     assertPasswordPolicy(next);
+    if (await this.#checkPassword(user, current)) {
+      await this.users.setPasswordHash(user.id, await this.hasher.hash(normalizePassword(next)), Math.floor(this.clock() / 1000));
+      return true;
+    }
+    return this.#recent(user.passwordChangedAt) && this.#checkPassword(user, next);
+  }
+
+  /** Whether `password` is the user's, as one attempt on the account's throttle (429 when it must wait). */
+  async #checkPassword(user: UserRecord, password: string): Promise<boolean> {
     await this.throttle.reserve(user.usernameKey);
-    if (!(await this.hasher.verify(user.passwordHash, normalizePassword(current)))) return false;
+    if (!(await this.hasher.verify(user.passwordHash, normalizePassword(password)))) return false;
     await this.throttle.succeed(user.usernameKey);
-    await this.users.setPasswordHash(user.id, await this.hasher.hash(normalizePassword(next)));
     return true;
+  }
+
+  /** Whether a registration of a taken name (spelled the same) is the retry of the one that took it: recently, with this password. */
+  async #isRetryOf(existing: UserRecord, password: string): Promise<boolean> {
+    return this.#recent(existing.createdAt) && !existing.disabled && (await this.#checkPassword(existing, password));
+  }
+
+  /** Whether a write made at `at` (epoch seconds) is recent enough that a request now may be its retry. */
+  #recent(at: number | undefined): boolean {
+    const age = Math.floor(this.clock() / 1000) - (at ?? -Infinity);
+    return age >= 0 && age <= RETRY_WINDOW;
   }
 }
 

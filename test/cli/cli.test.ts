@@ -30,6 +30,13 @@ t.test('clients secret prints a secret and its sha256 hash for CLIENTS_FILE', as
   t.match(err, /only the hash/);
 });
 
+t.test('users add refuses the embedded store, whose state would die with the command', async (t) => {
+  const refused = await cli(['users', 'add', 'ghost'], {}, 'a good password\n');
+  t.equal(refused.code, 1);
+  t.match(refused.err, /^configuration error: REDIS_URL: users add writes to the store the service uses/);
+  t.equal(refused.out, '', 'nothing claims the user was added');
+});
+
 t.test('users add reads the password from stdin and writes to the configured Redis', async (t) => {
   const prefix = redis.prefix();
   const env = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix };

@@ -41,6 +41,17 @@ export function testClock(start = Date.now()): TestClock {
   return clock;
 }
 
+/** A clock that follows real time (Redis's own clock does), shifted by what advance() adds. */
+export function realClock(): TestClock {
+  let shift = 0;
+  const clock = (() => Date.now() + shift) as TestClock;
+  Object.defineProperty(clock, 'now', { get: () => Date.now() + shift });
+  clock.advance = (seconds: number) => {
+    shift += seconds * 1000;
+  };
+  return clock;
+}
+
 /** A temporary folder removed at teardown. */
 export async function tempDir(t: Teardown, name = 'tokensmith-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), name));

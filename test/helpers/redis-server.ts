@@ -10,6 +10,9 @@ export interface TestRedis {
   prefix(): string;
   /** Stops the server (for fault tests); restart() brings it back on the same port. */
   stop(): Promise<void>;
+  /** Freezes the server with SIGSTOP (a stall: connections stay open, commands queue); resume() sends SIGCONT. */
+  pause(): void;
+  resume(): void;
   restart(): Promise<void>;
   /** Stops the server for good. */
   close(): Promise<void>;
@@ -66,7 +69,10 @@ export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
     const refuse = async () => {
       throw new Error('cannot stop the Redis named by REDIS_URL; fault tests need a private redis-server');
     };
-    return { url: external, prefix: unique, stop: refuse, restart: refuse, close: async () => {} };
+    const refuseNow = () => {
+      throw new Error('cannot pause the Redis named by REDIS_URL; fault tests need a private redis-server');
+    };
+    return { url: external, prefix: unique, stop: refuse, restart: refuse, pause: refuseNow, resume: refuseNow, close: async () => {} };
   }
   if (spawnSync('redis-server', ['--version']).error) {
     throw new Error('redis-server is not installed and REDIS_URL is not set: install it (apt-get install redis-server) or set REDIS_URL');
@@ -84,11 +90,14 @@ export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
     url,
     prefix: unique,
     stop,
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     restart: async () => {
       child = spawnRedis(port, extraArgs);
       await waitForPing(url, 5000);
     },
     close: async () => {
+      child.kill('SIGCONT');
       if (child.exitCode === null && child.signalCode === null) await stop();
     },
   };

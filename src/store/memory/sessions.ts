@@ -57,6 +57,7 @@ export class MemorySessions implements SessionStore {
   }
 
   async rotate(request: RotationRequest): Promise<RotationResult> {
+    const now = this.clock();
     const sid = this.#refresh.get(request.tokenHash);
     const stored = sid === undefined ? undefined : this.#sessions.get(sid);
     if (!sid || !stored || stored.clientId !== request.clientId) return { outcome: 'invalid' };
@@ -65,17 +66,17 @@ export class MemorySessions implements SessionStore {
       this.#revoke(sid, stored.userId, request.revokedTtl);
       return { outcome: 'inactive_user', sid };
     }
-    const left = stored.expiresAt * 1000 - request.now;
+    const left = stored.expiresAt * 1000 - now;
     if (left <= 0) return { outcome: 'invalid' };
     const ttl = Math.min(left, request.idleTtl * 1000);
     if (request.tokenHash === stored.current) {
-      Object.assign(stored, { previous: stored.current, current: request.newTokenHash, rotatedAt: request.now, sealed: request.sealedSuccessor, lastUsedAt: Math.floor(request.now / 1000) });
+      Object.assign(stored, { previous: stored.current, current: request.newTokenHash, rotatedAt: now, sealed: request.sealedSuccessor, lastUsedAt: Math.floor(now / 1000) });
       this.#sessions.expire(sid, ttl);
       this.#refresh.set(request.newTokenHash, sid, left);
       return { outcome: 'rotated', session: publicRecord(stored) };
     }
-    if (request.tokenHash === stored.previous && request.now - stored.rotatedAt <= request.graceMs) {
-      stored.lastUsedAt = Math.floor(request.now / 1000);
+    if (request.tokenHash === stored.previous && now - stored.rotatedAt <= request.graceMs) {
+      stored.lastUsedAt = Math.floor(now / 1000);
       this.#sessions.expire(sid, ttl);
       return { outcome: 'grace', session: publicRecord(stored), sealedSuccessor: stored.sealed, successorHash: stored.current };
     }

@@ -21,8 +21,8 @@ export class MemoryUsers implements UserStore {
     return id === undefined ? undefined : this.findById(id);
   }
 
-  async setPasswordHash(id: string, passwordHash: string): Promise<boolean> {
-    return this.#update(id, { passwordHash });
+  async setPasswordHash(id: string, passwordHash: string, changedAt?: number): Promise<boolean> {
+    return this.#update(id, changedAt === undefined ? { passwordHash } : { passwordHash, passwordChangedAt: changedAt });
   }
 
   async setDisabled(id: string, disabled: boolean): Promise<boolean> {

@@ -14,9 +14,13 @@ return 1`);
 
 // One atomic step for rotation, the reuse grace, reuse detection and revocation (RFC 9700 §4.14.2).
 // KEYS: the presented token's lookup key. ARGV: prefix, token hash, client id, new hash, sealed successor,
-// now ms, grace ms, idle TTL s, revoked TTL s. Key names match keys.ts.
+// clock offset ms, grace ms, idle TTL s, revoked TTL s. Key names match keys.ts. Every time it compares is
+// Redis's own (TIME) when the script runs, so a rotation that runs late after a stall is stamped late too;
+// the offset is 0 unless the service runs on a moved clock (tests).
 const ROTATE = new LuaScript(`${RECORD_REVOCATION}
 local p = ARGV[1]
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) + tonumber(ARGV[6])
 local sid = redis.call('GET', KEYS[1])
 if not sid then return {'invalid'} end
 local skey = p .. 'session:' .. sid
@@ -32,12 +36,11 @@ if (not disabled) or disabled == '1' then
   revoke()
   return {'inactive_user', sid}
 end
-local now = tonumber(ARGV[6])
 local left = tonumber(f[5]) * 1000 - now
 if left <= 0 then return {'invalid'} end
 local ttl = math.min(left, tonumber(ARGV[8]) * 1000)
 if ARGV[2] == f[2] then
-  redis.call('HSET', skey, 'prev', f[2], 'cur', ARGV[4], 'rotated_at', ARGV[6], 'sealed', ARGV[5], 'last_used_at', math.floor(now / 1000))
+  redis.call('HSET', skey, 'prev', f[2], 'cur', ARGV[4], 'rotated_at', now, 'sealed', ARGV[5], 'last_used_at', math.floor(now / 1000))
   redis.call('PEXPIRE', skey, ttl)
   redis.call('SET', p .. 'refresh:' .. ARGV[4], sid, 'PX', left)
   return {'rotated', redis.call('HGETALL', skey)}
@@ -154,7 +157,7 @@ export class RedisSessions implements SessionStore {
       const reply = (await ROTATE.run(
         this.client,
         [this.keys.refresh(request.tokenHash)],
-        [this.prefix, request.tokenHash, request.clientId, request.newTokenHash, request.sealedSuccessor, String(request.now), String(request.graceMs), String(request.idleTtl), String(request.revokedTtl)],
+        [this.prefix, request.tokenHash, request.clientId, request.newTokenHash, request.sealedSuccessor, String(Math.round(this.clock() - Date.now())), String(request.graceMs), String(request.idleTtl), String(request.revokedTtl)],
       )) as unknown[];
       const outcome = reply[0] as RotationResult['outcome'];
       if (outcome === 'rotated') return { outcome, session: sessionFromHash(pairsToObject(reply[1]))! };

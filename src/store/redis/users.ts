@@ -10,10 +10,10 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
 end
 return 0`);
 
-// Updates a field of an existing user only: HSET alone would create a stray record for a deleted one.
-const SET_USER_FIELD = new LuaScript(`
+// Updates fields of an existing user only: HSET alone would create a stray record for a deleted one.
+const SET_USER_FIELDS = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('HSET', KEYS[1], unpack(ARGV))
   return 1
 end
 return 0`);
@@ -37,6 +37,7 @@ function userFromHash(hash: Record<string, string>): UserRecord | undefined {
     usernameKey: hash.username_key ?? '',
     passwordHash: hash.password_hash ?? '',
     createdAt: Number(hash.created_at),
+    ...(hash.password_changed_at === undefined ? {} : { passwordChangedAt: Number(hash.password_changed_at) }),
     disabled: hash.disabled === '1',
   };
 }
@@ -64,15 +65,15 @@ export class RedisUsers implements UserStore {
     });
   }
 
-  setPasswordHash(id: string, passwordHash: string): Promise<boolean> {
-    return this.#setField(id, 'password_hash', passwordHash);
+  setPasswordHash(id: string, passwordHash: string, changedAt?: number): Promise<boolean> {
+    return this.#setFields(id, ['password_hash', passwordHash, ...(changedAt === undefined ? [] : ['password_changed_at', String(changedAt)])]);
   }
 
   setDisabled(id: string, disabled: boolean): Promise<boolean> {
-    return this.#setField(id, 'disabled', disabled ? '1' : '0');
+    return this.#setFields(id, ['disabled', disabled ? '1' : '0']);
   }
 
-  #setField(id: string, field: string, value: string): Promise<boolean> {
-    return this.guard(async () => (await SET_USER_FIELD.run(this.client, [this.keys.user(id)], [field, value])) === 1);
+  #setFields(id: string, pairs: string[]): Promise<boolean> {
+    return this.guard(async () => (await SET_USER_FIELDS.run(this.client, [this.keys.user(id)], pairs)) === 1);
   }
 }
