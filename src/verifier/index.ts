@@ -2,10 +2,11 @@
  * The verifier library: what another Node service imports to verify this service's access tokens
  * without the rest of the server. `import { createVerifier } from 'tokensmith/verifier'`.
  */
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { MAX_CLOCK_TOLERANCE, VERIFY_CLOCK_TOLERANCE } from '../tokens/clock-tolerance.js';
 import { isWellFormedJws } from '../tokens/jws-structure.js';
 import { VerifierError } from './errors.js';
+import { issuerKeys } from './issuer-keys.js';
 import { RevocationFeed } from './revocation-feed.js';
 
 export { VerifierError, type VerifierErrorCode } from './errors.js';
@@ -24,8 +25,13 @@ export interface VerifierOptions {
    * the expiry of the tokens it names, so a larger leeway would let revoked tokens through again.
    */
   clockTolerance?: number;
-  /** JWKS caching: refetched after cacheMaxAge, and on an unknown kid at most once per cooldown (milliseconds). */
+  /**
+   * JWKS caching: refetched after cacheMaxAge, and on an unknown kid at most once per cooldown (milliseconds).
+   * Keys already fetched keep verifying while the issuer cannot be reached, even past cacheMaxAge.
+   */
   jwks?: { cacheMaxAge?: number; cooldownDuration?: number };
+  /** Milliseconds a metadata or JWKS fetch may take before the issuer counts as unreachable (default 5000). */
+  timeout?: number;
   /**
    * Subscribe to the service's revocation feed (a confidential client with the introspect scope), so a
    * revoked token is refused within about a second. While the feed is down, `whenUnavailable` decides:
@@ -58,35 +64,24 @@ export interface Verifier {
 
 const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'];
 
-async function discoverJwksUrl(issuer: string, fetcher: typeof fetch): Promise<string> {
-  const response = await fetcher(`${issuer}/.well-known/oauth-authorization-server`);
-  if (!response.ok) throw new VerifierError('temporarily_unavailable', `metadata answered ${response.status}`);
-  const metadata = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
-  // RFC 8414 §3.3: the metadata's issuer must be the one asked for.
-  if (metadata.issuer !== issuer || typeof metadata.jwks_uri !== 'string') throw new VerifierError('temporarily_unavailable', 'metadata does not match the issuer');
-  return metadata.jwks_uri;
-}
-
 /**
  * Creates a verifier: RS256 only, typ at+jwt (RFC 9068 §4), the exact issuer, one of the audiences,
  * expiry with a small leeway, and the claims this service always issues. Keys come from the JWKS,
  * cached, refetched on an unknown kid with a cooldown, so a flood of unknown kids causes no flood of fetches.
+ * An unreachable issuer is `temporarily_unavailable`, never `invalid_token` (issuerKeys).
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const issuer = options.issuer.replace(/\/+$/, '');
   const fetcher = options.fetch ?? fetch;
   const clockTolerance = Math.min(options.clockTolerance ?? VERIFY_CLOCK_TOLERANCE, MAX_CLOCK_TOLERANCE);
-  let keys: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
-  const keySet = () => {
-    keys ??= (options.jwksUrl ? Promise.resolve(options.jwksUrl) : discoverJwksUrl(issuer, fetcher)).then(
-      (url) => createRemoteJWKSet(new URL(url), { cacheMaxAge: options.jwks?.cacheMaxAge ?? 600_000, cooldownDuration: options.jwks?.cooldownDuration ?? 30_000 }),
-      (error: unknown) => {
-        keys = undefined;
-        throw error;
-      },
-    );
-    return keys;
-  };
+  const keys = issuerKeys({
+    issuer,
+    jwksUrl: options.jwksUrl,
+    timeout: options.timeout ?? 5000,
+    cacheMaxAge: options.jwks?.cacheMaxAge ?? 600_000,
+    cooldownDuration: options.jwks?.cooldownDuration ?? 30_000,
+    fetch: fetcher,
+  });
   const feed = options.revocations && new RevocationFeed({ ...options.revocations, url: options.revocations.url ?? `${issuer}/oauth/revocations`, fetch: fetcher });
   const whenUnavailable = options.revocations?.whenUnavailable ?? 'reject';
 
@@ -94,7 +89,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (!isWellFormedJws(token)) throw new VerifierError('invalid_token', 'the access token is malformed');
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, await keySet(), { issuer, audience: options.audience, algorithms: ['RS256'], typ: 'at+jwt', clockTolerance, requiredClaims: REQUIRED_CLAIMS }));
+      ({ payload } = await jwtVerify(token, keys, { issuer, audience: options.audience, algorithms: ['RS256'], typ: 'at+jwt', clockTolerance, requiredClaims: REQUIRED_CLAIMS }));
     } catch (error) {
       if (error instanceof VerifierError) throw error;
       if (error instanceof errors.JOSEError || error instanceof TypeError) throw new VerifierError('invalid_token', 'the access token is invalid or expired');
