@@ -2,7 +2,7 @@
 # Build: docker build -t tokensmith .
 # Run:   docker run -p 3000:3000 -v "$PWD/keys:/keys:ro" -e ISSUER=https://auth.example.com -e REDIS_URL=redis://redis:6379 tokensmith
 
-FROM node:20-bookworm-slim AS build
+FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -10,13 +10,13 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:20-bookworm-slim AS production-deps
+FROM node:24.22.3-bookworm-slim AS production-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No install scripts are needed: @node-rs/argon2 ships its binary as a per-platform package.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-FROM node:20-bookworm-slim
+FROM node:24.22.3-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \

@@ -195,9 +195,9 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
  * The issuer: ISSUER, which production requires (no verifier elsewhere accepts the development default,
  * http://localhost:PORT, and tokens issued under it would all be refused).
  */
-function issuerUrl(env: Env, production: boolean, port: number): string {
+function issuerUrl(env: Env, required: boolean, port: number): string {
   const raw = text(env, 'ISSUER');
-  if (raw === undefined && production) throw new ConfigError('ISSUER', 'required in production: the https URL verifiers know this service by');
+  if (raw === undefined && required) throw new ConfigError('ISSUER', 'required in production: the https URL verifiers know this service by');
   return httpUrl('ISSUER', raw ?? `http://localhost:${port}`);
 }
 
@@ -206,10 +206,10 @@ function issuerUrl(env: Env, production: boolean, port: number): string {
  * refuses to fall back to the embedded store silently (sessions lost on every deploy, not shared): it must be
  * asked for with STORE=memory.
  */
-function storeKind(env: Env, production: boolean, url: string | undefined): Config['store'] {
+function storeKind(env: Env, serving: boolean, url: string | undefined): Config['store'] {
   const chosen = text(env, 'STORE');
   if (chosen === undefined) {
-    if (url === undefined && production) throw new ConfigError('REDIS_URL', 'required in production (or STORE=memory to keep all state in this one process)');
+    if (url === undefined && serving) throw new ConfigError('REDIS_URL', 'required in production (or STORE=memory to keep all state in this one process)');
     return url === undefined ? 'memory' : 'redis';
   }
   const kind = oneOf(env, 'STORE', ['redis', 'memory'] as const, 'redis');
@@ -218,11 +218,16 @@ function storeKind(env: Env, production: boolean, url: string | undefined): Conf
   return kind;
 }
 
-/** Reads and validates the configuration from environment variables; throws a ConfigError naming the first bad one. */
-export function loadConfig(env: Env = process.env): Config {
+/**
+ * Reads and validates the configuration from environment variables; throws a ConfigError naming the first bad one.
+ * `purpose` is what it is for: serving (production then needs ISSUER and a shared store) or a CLI command
+ * (keys need neither; `users add` checks the store itself).
+ */
+export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' = 'serve'): Config {
   const production = env.NODE_ENV === 'production';
+  const serving = production && purpose === 'serve';
   const port = integer(env, 'PORT', 3000, 0, 65535);
-  const issuer = issuerUrl(env, production, port);
+  const issuer = issuerUrl(env, serving, port);
   const redis = redisUrl('REDIS_URL', text(env, 'REDIS_URL'));
   return {
     production,
@@ -230,7 +235,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: text(env, 'HOST', '0.0.0.0')!,
     issuer,
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
-    store: storeKind(env, production, redis),
+    store: storeKind(env, serving, redis),
     redisUrl: redis,
     redisKeyPrefix: text(env, 'REDIS_KEY_PREFIX', 'tokensmith:')!,
     keysDir: text(env, 'KEYS_DIR', './keys')!,

@@ -85,6 +85,7 @@ t.test('production refuses unsafe settings, each with the variable named', async
   t.throws(() => loadConfig({ STORE: 'redis' }), { name: 'ConfigError', variable: 'REDIS_URL' }, 'STORE=redis needs REDIS_URL anywhere');
   t.equal(loadConfig({}).store, 'memory', 'outside production the embedded store is the default');
   t.equal(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).store, 'redis');
+  t.equal(loadConfig({ NODE_ENV: 'production' }, 'command').store, 'memory', 'a CLI command (keys) needs neither ISSUER nor Redis');
 });
 
 t.test('a bad REDIS_URL error never echoes the URL, which may hold a password', async (t) => {

@@ -91,8 +91,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     if (command === 'clients') clientsCommand(args, io);
     else if (command === 'openapi') io.stdout.write(await renderOpenApi());
-    else if (command === 'keys') await keysCommand(args, loadConfig(io.env), io);
-    else if (command === 'users') await usersCommand(args, loadConfig(io.env), io);
+    else if (command === 'keys') await keysCommand(args, loadConfig(io.env, 'command'), io);
+    else if (command === 'users') await usersCommand(args, loadConfig(io.env, 'command'), io);
     else throw new UsageError(command === undefined ? 'a command is needed' : `unknown command: ${command}`);
     return 0;
   } catch (error) {

@@ -31,10 +31,12 @@ t.test('clients secret prints a secret and its sha256 hash for CLIENTS_FILE', as
 });
 
 t.test('users add refuses the embedded store, whose state would die with the command', async (t) => {
-  const refused = await cli(['users', 'add', 'ghost'], {}, 'a good password\n');
-  t.equal(refused.code, 1);
-  t.match(refused.err, /^configuration error: REDIS_URL: users add writes to the store the service uses/);
-  t.equal(refused.out, '', 'nothing claims the user was added');
+  for (const env of [{}, { NODE_ENV: 'production', ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2' }] as Array<Record<string, string>>) {
+    const refused = await cli(['users', 'add', 'ghost'], env, 'a good password\n');
+    t.equal(refused.code, 1);
+    t.match(refused.err, /^configuration error: REDIS_URL: users add writes to the store the service uses/);
+    t.equal(refused.out, '', 'nothing claims the user was added');
+  }
 });
 
 t.test('users add reads the password from stdin and writes to the configured Redis', async (t) => {
