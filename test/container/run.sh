@@ -10,6 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 tools=../shared/tools
+if [ ! -f "$tools/container-base.sh" ]; then
+  echo "container test: $tools/container-base.sh is missing (CI lays shared/ beside the clone of this repository)" >&2
+  exit 1
+fi
 passed=0
 failed=0
 check() { # check NAME COMMAND...: runs the command, counts and prints the outcome
