@@ -20,6 +20,7 @@ import { jwksRoutes } from './routes/jwks.js';
 import { revocationRoutes } from './routes/revocation.js';
 import { tokenRoutes } from './routes/token.js';
 import { RevocationCache } from './revocation/cache.js';
+import { RevocationService } from './revocation/revocation-service.js';
 import type { Services } from './services.js';
 import { SessionService } from './sessions/session-service.js';
 import { VerifiedTokenCache } from './tokens/verified-cache.js';
@@ -54,12 +55,12 @@ function createServices(config: Config, deps: AppDependencies): Services {
   return {
     config,
     clock,
-    store: deps.store,
+    pingStore: () => deps.store.ping(),
     keyring: deps.keyring,
     clients: deps.clients,
     users: createUserService(deps.store, config, clock, hashing),
     sessions: new SessionService(deps.store.sessions, config, clock),
-    revocationCache: new RevocationCache(deps.store.revocations, deps.logger, clock),
+    revocations: new RevocationService(deps.store.revocations, new RevocationCache(deps.store.revocations, deps.logger, clock), config, clock),
     limit: async () => {},
     verifiedTokens: new VerifiedTokenCache(deps.keyring),
     accessTokens: { keyring: deps.keyring, issuer: config.issuer, ttl: config.accessTokenTtl, clock },
@@ -77,7 +78,7 @@ function registerShutdown(app: FastifyInstance, deps: AppDependencies, services:
   });
   app.addHook('onClose', async () => {
     deps.keyring.close();
-    await services.revocationCache.stop();
+    await services.revocations.cache.stop();
     await deps.store.close();
   });
   return () => closing;
@@ -116,7 +117,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   registerRequestLog(app);
   registerResponseHeaders(app, config.hstsMaxAge, closing);
   registerCors(app, config.allowedOrigins);
-  await services.revocationCache.start();
+  await services.revocations.cache.start();
   services.limit = await registerRateLimits(app, config.rateLimits, deps.store.rateLimits);
 
   await app.register(healthRoutes, services);

@@ -3,7 +3,7 @@ import type { Config } from './config.js';
 import type { GrantServices } from './grants/grant.js';
 import type { KeyRing } from './keys/keyring.js';
 import type { Limiter } from './http/rate-limits.js';
-import type { RevocationCache } from './revocation/cache.js';
+import type { RevocationService } from './revocation/revocation-service.js';
 import type { VerifiedTokenCache } from './tokens/verified-cache.js';
 
 /** Everything route handlers use, built once by buildApp. */
@@ -11,8 +11,10 @@ export interface Services extends GrantServices {
   config: Config;
   keyring: KeyRing;
   clients: ClientRegistry;
-  /** This instance's copy of the revocation lists, fed by the store. */
-  revocationCache: RevocationCache;
+  /** Checks and revocations of access tokens (the denylists), with this instance's live copy of them. */
+  revocations: RevocationService;
+  /** Resolves while the store answers (readiness); never the store itself: routes reach state through services. */
+  pingStore: () => Promise<void>;
   /** Remembered verifications of hot-path tokens (forward-auth, introspection). */
   verifiedTokens: VerifiedTokenCache;
   /** Applies a named request limit (a no-op with RATE_LIMIT=off). */

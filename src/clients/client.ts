@@ -1,6 +1,4 @@
-/** The grant types a client may be allowed. */
-export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
-export type GrantType = (typeof GRANT_TYPES)[number];
+import type { GrantType } from '../grants/registry.js';
 
 /** A registered OAuth client. */
 export interface Client {

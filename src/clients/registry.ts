@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
-import { scopeTokens } from '../grants/scope.js';
-import { DEFAULT_CLIENT_ENTRY, GRANT_TYPES, type Client, type GrantType } from './client.js';
+import { scopeTokens } from '../tokens/scope.js';
+import { supportedGrantTypes, type GrantType } from '../grants/registry.js';
+import { DEFAULT_CLIENT_ENTRY, type Client } from './client.js';
 import { SECRET_HASH_PREFIX } from './secret.js';
 
 const KNOWN_FIELDS = new Set(['client_id', 'type', 'client_secret_hash', 'grant_types', 'scope', 'audience', 'refresh_token_delivery', 'description']);
@@ -36,8 +37,9 @@ function parseEntry(entry: unknown, defaultAudience: string): Client {
   if (UUID_PATTERN.test(e.client_id)) throw new EntryError('client_id must not have the shape of a UUID (user ids do)');
   if (e.type !== 'public' && e.type !== 'confidential') throw new EntryError('type must be "public" or "confidential"');
   const grantTypes = stringList(e.grant_types, 'grant_types');
-  const unknownGrant = grantTypes.find((grant) => !(GRANT_TYPES as readonly string[]).includes(grant));
-  if (unknownGrant !== undefined || grantTypes.length === 0) throw new EntryError(`grant_types must name some of ${GRANT_TYPES.join(', ')}`);
+  const known: readonly string[] = supportedGrantTypes();
+  const unknownGrant = grantTypes.find((grant) => !known.includes(grant));
+  if (unknownGrant !== undefined || grantTypes.length === 0) throw new EntryError(`grant_types must name some of ${known.join(', ')}`);
   if (e.type === 'public' && e.client_secret_hash !== undefined) throw new EntryError('a public client has no client_secret_hash');
   if (e.type === 'public' && grantTypes.includes('client_credentials')) throw new EntryError('a public client cannot use client_credentials');
   const scopes = e.scope === undefined ? [] : typeof e.scope === 'string' ? scopeTokens(e.scope) : undefined;

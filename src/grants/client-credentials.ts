@@ -1,8 +1,8 @@
 import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
 import { issueAccessToken } from '../tokens/access-token.js';
-import type { Grant, GrantResult, GrantServices, RequestOrigin, TokenParams } from './grant.js';
-import { SCOPE_PARAMETER, grantScope } from './scope.js';
+import { grantScope } from '../tokens/scope.js';
+import { SCOPE_PARAMETER, type Grant, type GrantResult, type GrantServices, type RequestOrigin, type TokenParams } from './grant.js';
 import { audienceOf } from './token-response.js';
 
 /**
@@ -23,8 +23,10 @@ function requestedAudience(client: Client, params: TokenParams): string | string
  * confidential clients reach it (the registry refuses it to public ones). The hot path of
  * service-to-service traffic: a SHA-256 secret check, an in-memory key, no store round trip.
  */
-export const clientCredentialsGrant: Grant = {
+export const clientCredentialsGrant: Grant<'client_credentials'> = {
   type: 'client_credentials',
+  limits: ['tokenIp'],
+  readsRefreshCookie: false,
   parameters: {
     audience: { type: 'string', maxLength: 256, description: 'One of the client\'s audiences; all of them when absent.' },
     resource: { type: 'string', maxLength: 256, description: 'RFC 8707 resource indicator, the same as audience.' },

@@ -1,7 +1,8 @@
-import type { Client, GrantType } from '../clients/client.js';
+import type { Client } from '../clients/client.js';
+import type { LimitName } from '../http/rate-limits.js';
 import type { Config } from '../config.js';
 import type { SessionService } from '../sessions/session-service.js';
-import type { SessionRecord, Store } from '../store/types.js';
+import type { SessionRecord } from '../store/types.js';
 import type { AccessTokenIssuer } from '../tokens/access-token.js';
 import type { UserService } from '../users/user-service.js';
 
@@ -11,6 +12,13 @@ export interface ParameterSchema {
   maxLength: number;
   description: string;
 }
+
+/** The `scope` token-request parameter, shared by the grants that take it. */
+export const SCOPE_PARAMETER: ParameterSchema = {
+  type: 'string',
+  maxLength: 1024,
+  description: 'Space-separated scopes (RFC 6749 §3.3); when absent, everything the client (or, on refresh, the session) may have.',
+};
 
 /** The token request's parameters, after schema validation. */
 export type TokenParams = Readonly<Record<string, string | undefined>>;
@@ -24,7 +32,6 @@ export interface RequestOrigin {
 /** What grants need from the rest of the service. */
 export interface GrantServices {
   config: Config;
-  store: Store;
   users: UserService;
   sessions: SessionService;
   accessTokens: AccessTokenIssuer;
@@ -46,12 +53,19 @@ export interface GrantResult {
   session?: SessionRecord;
 }
 
-/** One grant type: its parameters and its handler, as node-oidc-provider keeps one file per grant. */
-export interface Grant {
-  type: GrantType;
+/**
+ * One grant type, as node-oidc-provider keeps one file per grant: its parameters, the request limits it
+ * counts in, whether it reads the refresh cookie, and its handler. Declared once, in the grant registry.
+ */
+export interface Grant<T extends string = string> {
+  type: T;
   /** Parameters this grant reads, beyond grant_type and client authentication. */
   parameters: Readonly<Record<string, ParameterSchema>>;
   /** Those of them that must be present. */
   required: readonly string[];
+  /** The request limits a request for this grant counts in, before any other work. */
+  limits: readonly LimitName[];
+  /** Whether a cookie client presents this grant's refresh token as the refresh cookie (after the Origin checks). */
+  readsRefreshCookie: boolean;
   handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices): Promise<GrantResult>;
 }

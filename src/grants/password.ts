@@ -1,8 +1,8 @@
 import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
-import type { Grant, GrantResult, GrantServices, RequestOrigin, TokenParams } from './grant.js';
-import { SCOPE_PARAMETER, grantScope } from './scope.js';
+import { grantScope } from '../tokens/scope.js';
+import { SCOPE_PARAMETER, type Grant, type GrantResult, type GrantServices, type RequestOrigin, type TokenParams } from './grant.js';
 import { sessionTokenResponse } from './token-response.js';
 
 /**
@@ -10,8 +10,10 @@ import { sessionTokenResponse } from './token-response.js';
  * list it may use it: RFC 9700 §2.4 says it MUST NOT be used, because the client sees the password;
  * here the client is the service owner's own login page or app. Each login starts a session.
  */
-export const passwordGrant: Grant = {
+export const passwordGrant: Grant<'password'> = {
   type: 'password',
+  limits: ['loginIp', 'loginUser'],
+  readsRefreshCookie: false,
   parameters: {
     username: { type: 'string', maxLength: USERNAME_MAX_LENGTH, description: 'The username (NFKC, compared case-insensitively).' },
     password: { type: 'string', maxLength: PASSWORD_MAX_BYTES, description: 'The password; at most 1024 bytes.' },

@@ -1,6 +1,6 @@
 import type { Client } from '../clients/client.js';
-import type { Grant, GrantResult, GrantServices, RequestOrigin, TokenParams } from './grant.js';
-import { SCOPE_PARAMETER, grantScope, scopeList } from './scope.js';
+import { grantScope, scopeList } from '../tokens/scope.js';
+import { SCOPE_PARAMETER, type Grant, type GrantResult, type GrantServices, type RequestOrigin, type TokenParams } from './grant.js';
 import { sessionTokenResponse } from './token-response.js';
 
 /**
@@ -8,8 +8,10 @@ import { sessionTokenResponse } from './token-response.js';
  * spends the old one. The scope may narrow for the new access token; the session keeps its grant.
  * For cookie clients the token route takes the refresh token from the cookie.
  */
-export const refreshTokenGrant: Grant = {
+export const refreshTokenGrant: Grant<'refresh_token'> = {
   type: 'refresh_token',
+  limits: ['tokenIp'],
+  readsRefreshCookie: true,
   parameters: {
     refresh_token: { type: 'string', maxLength: 512, description: 'The refresh token; cookie clients send it as the cookie instead.' },
     scope: SCOPE_PARAMETER,

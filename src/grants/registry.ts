@@ -1,15 +1,20 @@
-import type { GrantType } from '../clients/client.js';
 import type { Grant, ParameterSchema } from './grant.js';
 import { clientCredentialsGrant } from './client-credentials.js';
 import { passwordGrant } from './password.js';
 import { refreshTokenGrant } from './refresh-token.js';
 
-/** Every grant the token endpoint serves, by grant_type. */
-export const GRANTS: ReadonlyMap<string, Grant> = new Map<string, Grant>([passwordGrant, refreshTokenGrant, clientCredentialsGrant].map((grant) => [grant.type, grant]));
+/** The one place a grant is declared: adding one here serves it, lists it in discovery and lets clients name it. */
+const ALL_GRANTS = [passwordGrant, refreshTokenGrant, clientCredentialsGrant] as const;
 
-/** The grant types the token endpoint serves, for the discovery document. */
+/** A grant type the token endpoint serves. */
+export type GrantType = (typeof ALL_GRANTS)[number]['type'];
+
+/** Every grant the token endpoint serves, by grant_type. */
+export const GRANTS: ReadonlyMap<string, Grant<GrantType>> = new Map<string, Grant<GrantType>>(ALL_GRANTS.map((grant) => [grant.type, grant]));
+
+/** The grant types the token endpoint serves: for the discovery document and the client registry. */
 export function supportedGrantTypes(): GrantType[] {
-  return [...GRANTS.values()].map((grant) => grant.type);
+  return ALL_GRANTS.map((grant) => grant.type);
 }
 
 /** The union of every grant's parameters: one schema for the token request body. */

@@ -62,8 +62,8 @@ export function bearerToken(authorization: string | undefined): string | undefin
 export async function authenticateUser(request: FastifyRequest, services: Services): Promise<Caller> {
   const claims = await verifiedBearer(request, services);
   // Only user sessions carry a sid; a client_credentials token has no account.
-  if (typeof claims.sid !== 'string' || (await services.store.revocations.isRevoked(claims))) throw invalidToken();
-  const user = await services.store.users.findById(claims.sub);
-  if (!user || user.disabled) throw invalidToken();
+  if (typeof claims.sid !== 'string' || (await services.revocations.isRevoked(claims))) throw invalidToken();
+  const user = await services.users.findActive(claims.sub);
+  if (!user) throw invalidToken();
   return { claims: claims as Caller['claims'], user };
 }

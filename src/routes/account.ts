@@ -143,10 +143,8 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
   });
 
   app.delete('/account/sessions/:sid', { schema: endSessionSchema }, async (request: FastifyRequest<{ Params: { sid: string } }>, reply) => {
-    const session = await services.store.sessions.get(request.params.sid);
     // Another user's session is answered exactly like one that does not exist.
-    if (!session || session.userId !== caller(request).user.id) throw oauthError('not_found', 'no such session');
-    await services.sessions.end(session.sid);
+    if (!(await services.sessions.endOwn(caller(request).user.id, request.params.sid))) throw oauthError('not_found', 'no such session');
     return reply.code(204).send();
   });
 

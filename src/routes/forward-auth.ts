@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { oauthError } from '../errors.js';
-import { scopeTokens } from '../grants/scope.js';
+import { scopeTokens } from '../tokens/scope.js';
 import { challenge, invalidToken, verifiedBearer } from '../http/bearer.js';
-import { isRevokedFast } from '../revocation/check.js';
 import type { Services } from '../services.js';
 import type { AccessTokenClaims } from '../tokens/verify.js';
 import { errorResponses, noStore } from './schemas.js';
@@ -75,7 +74,7 @@ export async function forwardAuthRoutes(app: FastifyInstance, services: Services
     const claims = await verifiedBearer(request, services);
     const headers = { 'x-auth-subject': claims.sub, 'x-auth-client-id': claims.client_id, 'x-auth-scope': claims.scope, 'x-auth-session': claims.sid ?? '' };
     if (!Object.values(headers).every((value) => HEADER_SAFE.test(value))) throw invalidToken();
-    if (await isRevokedFast(claims, services)) throw invalidToken();
+    if (await services.revocations.isRevokedFast(claims)) throw invalidToken();
     assertRequirements(claims, scopes, query.audience);
     if (claims.sid === undefined) delete (headers as Partial<typeof headers>)['x-auth-session'];
     return reply.code(200).headers(headers).send();

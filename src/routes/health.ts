@@ -16,7 +16,7 @@ async function storeAnswers(services: Services): Promise<boolean> {
     timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS);
   });
   try {
-    return await Promise.race([services.store.ping().then(() => true as const), timeout]);
+    return await Promise.race([services.pingStore().then(() => true as const), timeout]);
   } catch {
     return false;
   } finally {

@@ -66,10 +66,10 @@ export async function introspectionRoutes(app: FastifyInstance, services: Servic
       await services.limit('otherIp', request);
       const client = requestClient(services.clients, request, request.body);
       assertIntrospector(client, 'introspect');
-      const found = await inspectToken(request.body.token, services.store, services.verifiedTokens, services.accessTokens);
+      const found = await inspectToken(request.body.token, services.sessions, services.verifiedTokens, services.accessTokens);
       if (found?.kind === 'access_token') {
         const { claims } = found;
-        if (await services.store.revocations.isRevoked(claims)) return INACTIVE;
+        if (await services.revocations.isRevoked(claims)) return INACTIVE;
         return { active: true, token_type: 'Bearer', sub: claims.sub, client_id: claims.client_id, scope: claims.scope, aud: claims.aud, iss: claims.iss, exp: claims.exp, iat: claims.iat, jti: claims.jti, sid: claims.sid };
       }
       if (found?.kind === 'refresh_token' && found.current) {

@@ -39,7 +39,7 @@ export async function revocationFeedRoutes(app: FastifyInstance, services: Servi
     await services.limit('otherIp', request);
     const client = requestClient(services.clients, request, {});
     assertIntrospector(client, 'subscribe');
-    const cache = services.revocationCache;
+    const cache = services.revocations.cache;
     if (!cache.live) throw oauthError('temporarily_unavailable', 'the revocation feed is not available', { 'retry-after': '2' });
 
     reply.hijack();

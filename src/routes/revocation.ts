@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { requestClient, type ClientAuthParams } from '../http/client-auth.js';
 import type { Services } from '../services.js';
 import { inspectToken } from '../tokens/inspect.js';
-import { denylistTtl } from '../tokens/clock-tolerance.js';
 import { errorResponses, FORM_OR_JSON, noStore, presentedTokenBody } from './schemas.js';
 
 interface RevokeBody extends ClientAuthParams {
@@ -31,10 +30,8 @@ export async function revocationRoutes(app: FastifyInstance, services: Services)
     async (request, reply) => {
       await services.limit('otherIp', request);
       const client = requestClient(services.clients, request, request.body);
-      const found = await inspectToken(request.body.token, services.store, services.verifiedTokens, services.accessTokens);
-      if (found?.kind === 'access_token' && found.claims.client_id === client.clientId) {
-        await services.store.revocations.revokeAccessToken(found.claims.jti, denylistTtl(found.claims.exp - Math.floor(services.clock() / 1000)));
-      }
+      const found = await inspectToken(request.body.token, services.sessions, services.verifiedTokens, services.accessTokens);
+      if (found?.kind === 'access_token' && found.claims.client_id === client.clientId) await services.revocations.revokeAccessToken(found.claims);
       if (found?.kind === 'refresh_token' && found.current && found.session.clientId === client.clientId) {
         await services.sessions.end(found.session.sid);
       }

@@ -6,6 +6,7 @@ import { grantParameters, GRANTS } from '../grants/registry.js';
 import { CLIENT_AUTH_PROPERTIES, requestClient } from '../http/client-auth.js';
 import { assertBrowserOrigin, clearRefreshCookie, presentedRefreshToken, registerCookies, setRefreshCookie } from '../http/refresh-cookie.js';
 import type { Services } from '../services.js';
+import type { LimitName } from '../http/rate-limits.js';
 import { errorResponses, FORM_OR_JSON, noStore } from './schemas.js';
 
 const tokenBodySchema = {
@@ -64,10 +65,16 @@ function requireParameters(params: TokenParams, names: readonly string[]): void 
   if (missing.length > 0) throw oauthError('invalid_request', `missing parameter: ${missing.join(', ')}`);
 }
 
-/** For cookie clients, the refresh token the request presents comes from the cookie (after the Origin checks). */
-function withCookieToken(request: FastifyRequest, services: Services, client: Client, params: TokenParams): TokenParams {
+/** Limits a request for an unsupported grant_type counts in (it is answered at once, but floods are floods). */
+const UNKNOWN_GRANT_LIMITS: readonly LimitName[] = ['tokenIp'];
+
+/**
+ * For cookie clients, the refresh token a request presents comes from the cookie (after the Origin checks);
+ * requests that do not read it still pass the Origin checks.
+ */
+function withCookieToken(request: FastifyRequest, services: Services, client: Client, params: TokenParams, readsRefreshCookie: boolean): TokenParams {
   if (client.refreshTokenDelivery !== 'cookie') return params;
-  if (params.grant_type !== 'refresh_token') {
+  if (!readsRefreshCookie) {
     assertBrowserOrigin(request, services.config, false);
     return params;
   }
@@ -95,17 +102,12 @@ export async function tokenRoutes(app: FastifyInstance, services: Services): Pro
       onSend: noStore,
     },
     async (request: FastifyRequest<{ Body: TokenParams }>, reply) => {
-      if (request.body.grant_type === 'password') {
-        await services.limit('loginIp', request);
-        await services.limit('loginUser', request);
-      } else {
-        await services.limit('tokenIp', request);
-      }
-      const client = clientOf(request, request.body);
       const grant = GRANTS.get(request.body.grant_type!);
+      for (const limit of grant?.limits ?? UNKNOWN_GRANT_LIMITS) await services.limit(limit, request);
+      const client = clientOf(request, request.body);
       if (!grant) throw oauthError('unsupported_grant_type', 'grant_type is not supported');
       if (!client.grantTypes.has(grant.type)) throw oauthError('unauthorized_client', `this client may not use the ${grant.type} grant`);
-      const params = withCookieToken(request, services, client, request.body);
+      const params = withCookieToken(request, services, client, request.body, grant.readsRefreshCookie);
       requireParameters(params, grant.required);
       const result = await grant.handle(params, client, { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' }, services);
       return deliver(reply, services, client, result);
@@ -121,7 +123,7 @@ export async function tokenRoutes(app: FastifyInstance, services: Services): Pro
     async (request: FastifyRequest<{ Body: TokenParams }>, reply) => {
       await services.limit('otherIp', request);
       const client = clientOf(request, request.body);
-      const token = withCookieToken(request, services, client, { ...request.body, grant_type: 'refresh_token' }).refresh_token;
+      const token = withCookieToken(request, services, client, request.body, true).refresh_token;
       if (token) await services.sessions.endByRefreshToken(token, client);
       if (client.refreshTokenDelivery === 'cookie') clearRefreshCookie(reply, services.config);
       return reply.code(204).send();

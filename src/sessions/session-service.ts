@@ -1,7 +1,7 @@
 import type { Client } from '../clients/client.js';
 import type { Config } from '../config.js';
 import { oauthError } from '../errors.js';
-import { grantScope, scopeList } from '../grants/scope.js';
+import { grantScope, scopeList } from '../tokens/scope.js';
 import type { SessionRecord, SessionStore, UserRecord } from '../store/types.js';
 import { denylistTtl } from '../tokens/clock-tolerance.js';
 import { randomId } from '../tokens/ids.js';
@@ -22,11 +22,14 @@ export interface StartedSession {
   refreshToken: string | undefined;
 }
 
+/** The settings SessionService reads: lifetimes and the reuse grace. */
+export type SessionSettings = Pick<Config, 'accessTokenTtl' | 'refreshTokenTtl' | 'refreshIdleTtl' | 'refreshReuseGrace'>;
+
 /** Sessions and refresh tokens, independent of HTTP. */
 export class SessionService {
   constructor(
     private readonly store: SessionStore,
-    private readonly config: Config,
+    private readonly config: SessionSettings,
     private readonly clock: () => number,
   ) {}
 
@@ -87,20 +90,31 @@ export class SessionService {
    * detection (or the grace) applies whatever else the request carries (RFC 9700 §4.14.2).
    */
   async checkScope(refreshToken: string, client: Client, requested: string): Promise<void> {
-    const found = await this.store.findByRefreshToken(hashRefreshToken(refreshToken));
+    const found = await this.findByRefreshToken(refreshToken);
     if (!found || found.session.clientId !== client.clientId) throw invalidRefreshToken();
     if (found.current) grantScope(scopeList(found.session.scope), requested);
   }
 
+  /** The live session a refresh token (current or spent) belongs to, and whether it is the current one; reads only. */
+  findByRefreshToken(refreshToken: string): Promise<{ session: SessionRecord; current: boolean } | undefined> {
+    return this.store.findByRefreshToken(hashRefreshToken(refreshToken));
+  }
+
   /** Ends the session a refresh token of this client belongs to; unknown tokens change nothing. */
   async endByRefreshToken(refreshToken: string, client: Client): Promise<void> {
-    const found = await this.store.findByRefreshToken(hashRefreshToken(refreshToken));
+    const found = await this.findByRefreshToken(refreshToken);
     if (found && found.session.clientId === client.clientId) await this.end(found.session.sid);
   }
 
   /** Ends one session; its access tokens are refused from now on. */
   end(sid: string): Promise<SessionRecord | undefined> {
     return this.store.end(sid, this.#revokedTtl());
+  }
+
+  /** Ends a session of this user; undefined (nothing changed) when the sid is not one of the user's live sessions. */
+  async endOwn(userId: string, sid: string): Promise<SessionRecord | undefined> {
+    const session = await this.store.get(sid);
+    return session?.userId === userId ? this.end(sid) : undefined;
   }
 
   /** Ends every session of a user but `keepSid`. */

@@ -1,10 +1,14 @@
 import { ServiceError } from '../errors.js';
-import type { SessionRecord, Store } from '../store/types.js';
-import { hashRefreshToken } from './refresh-token.js';
+import type { SessionRecord } from '../store/types.js';
 import type { VerifiedTokenCache } from './verified-cache.js';
 import type { AccessTokenClaims, VerifyOptions } from './verify.js';
 
 /** What a presented token turned out to be. */
+/** Finds the live session a refresh token (current or spent) belongs to; SessionService is one. */
+export interface RefreshTokenLookup {
+  findByRefreshToken(refreshToken: string): Promise<{ session: SessionRecord; current: boolean } | undefined>;
+}
+
 export type InspectedToken =
   | { kind: 'access_token'; claims: AccessTokenClaims }
   | { kind: 'refresh_token'; session: SessionRecord; current: boolean };
@@ -17,7 +21,7 @@ const REFRESH_TOKEN = /^[A-Za-z0-9_-]{43}$/;
  * make the hint optional): a JWT that passes strict verification is an access token; 43 base64url
  * characters that name a live session are a refresh token. Anything else is undefined.
  */
-export async function inspectToken(token: string, store: Store, verifier: VerifiedTokenCache, verify: VerifyOptions): Promise<InspectedToken | undefined> {
+export async function inspectToken(token: string, sessions: RefreshTokenLookup, verifier: VerifiedTokenCache, verify: VerifyOptions): Promise<InspectedToken | undefined> {
   if (JWS_COMPACT.test(token)) {
     try {
       return { kind: 'access_token', claims: await verifier.verify(token, verify) };
@@ -27,6 +31,6 @@ export async function inspectToken(token: string, store: Store, verifier: Verifi
     }
   }
   if (!REFRESH_TOKEN.test(token)) return undefined;
-  const found = await store.sessions.findByRefreshToken(hashRefreshToken(token));
+  const found = await sessions.findByRefreshToken(token);
   return found && { kind: 'refresh_token', ...found };
 }

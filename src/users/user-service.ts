@@ -84,6 +84,12 @@ export class UserService {
     return user;
   }
 
+  /** The user with this id, when it exists and is not disabled. */
+  async findActive(id: string): Promise<UserRecord | undefined> {
+    const user = await this.users.findById(id);
+    return user && !user.disabled ? user : undefined;
+  }
+
   /**
    * Replaces a user's password after checking the current one, throttled as a login of the account is;
    * false (and nothing changed) when the current password is wrong. A retry of a change whose write landed

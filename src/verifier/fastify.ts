@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { BEARER_CREDENTIALS, bearerChallenge, type BearerErrorCode } from '../http/bearer-syntax.js';
 import { VerifierError } from './errors.js';
-import type { VerifiedToken, Verifier } from './index.js';
+import type { VerifiedToken, Verifier } from './types.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,5 +1,4 @@
 import { oauthError } from '../errors.js';
-import type { ParameterSchema } from './grant.js';
 
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -10,13 +9,6 @@ export function scopeTokens(scope: string): string[] | undefined {
   if (!tokens.every((token) => SCOPE_TOKEN.test(token))) return undefined;
   return [...new Set(tokens)];
 }
-
-/** The `scope` token-request parameter, shared by the grants that take it. */
-export const SCOPE_PARAMETER: ParameterSchema = {
-  type: 'string',
-  maxLength: 1024,
-  description: 'Space-separated scopes (RFC 6749 §3.3); when absent, everything the client (or, on refresh, the session) may have.',
-};
 
 /**
  * The scope to grant: the requested tokens when every one is in `allowed`, all of `allowed` when

@@ -1,0 +1,51 @@
+import type { Config } from '../config.js';
+import { StoreUnavailableError } from '../errors.js';
+import type { RevocationStore } from '../store/types.js';
+import { denylistTtl } from '../tokens/clock-tolerance.js';
+import type { RevocationCache } from './cache.js';
+
+/** What a revocation check reads of a token. */
+export interface RevocableToken {
+  jti: string;
+  sid?: string | undefined;
+}
+
+/**
+ * The one path to the denylists: checks of a token's jti and sid, and revocation of an access token.
+ * (Sessions end through SessionService, whose store step lists the sid in the same atomic step.)
+ */
+export class RevocationService {
+  constructor(
+    private readonly store: RevocationStore,
+    /** This instance's copy of the lists, fed by the store. */
+    readonly cache: RevocationCache,
+    private readonly settings: Pick<Config, 'revocationUnavailable'>,
+    private readonly clock: () => number,
+  ) {}
+
+  /** Whether a token's jti or sid is revoked, read from the store: for the account API and introspection. */
+  isRevoked(token: RevocableToken): Promise<boolean> {
+    return this.store.isRevoked(token);
+  }
+
+  /**
+   * Whether a token is revoked, for the hot path (forward-auth): from this instance's live copy of the lists
+   * when it has one, else from the store. When neither can answer, REVOCATION_UNAVAILABLE decides: `reject`
+   * (the default) lets the store error through, so the caller answers 503 and never 200; `accept` treats the
+   * token as not revoked.
+   */
+  async isRevokedFast(token: RevocableToken): Promise<boolean> {
+    if (this.cache.live) return this.cache.has(token);
+    try {
+      return await this.store.isRevoked(token);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError && this.settings.revocationUnavailable === 'accept') return false;
+      throw error;
+    }
+  }
+
+  /** Lists an access token's jti as revoked (RFC 7009) until no verifier can accept it any more. */
+  revokeAccessToken(token: { jti: string; exp: number }): Promise<void> {
+    return this.store.revokeAccessToken(token.jti, denylistTtl(token.exp - Math.floor(this.clock() / 1000)));
+  }
+}
