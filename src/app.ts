@@ -48,6 +48,21 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Ajv's messages as JSON log lines, so the start prints nothing else. Its notice that `unicode: false` is
+ * deprecated is dropped: the option is kept on purpose (see buildApp) and still works in Ajv 8.
+ */
+function schemaCompilerLogger(logger: FastifyBaseLogger) {
+  const text = (args: unknown[]) => args.map(String).join(' ');
+  return {
+    log: (...args: unknown[]) => logger.info({ ajv: text(args) }, 'schema compiler'),
+    warn: (...args: unknown[]) => {
+      if (!text(args).startsWith('DEPRECATED: option unicode')) logger.warn({ ajv: text(args) }, 'schema compiler warning');
+    },
+    error: (...args: unknown[]) => logger.error({ ajv: text(args) }, 'schema compiler error'),
+  };
+}
+
 /** The services the routes share, built once per app. */
 function createServices(config: Config, deps: AppDependencies): Services {
   const clock = deps.clock ?? Date.now;
@@ -104,7 +119,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     // for surrogate pairs, which cost ~2 µs per keyword on a 700-character token. Limits only get stricter for
     // astral-plane characters: the password's real limit is in UTF-8 bytes (never fewer than code units), and a
     // username is checked again, in code points, after NFKC.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, unicode: false } },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, unicode: false, logger: schemaCompilerLogger(deps.logger) } },
   });
   app.decorate('routeCatalog', [] as RouteOptions[]);
   app.addHook('onRoute', (route) => {

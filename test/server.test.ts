@@ -81,6 +81,9 @@ t.test('the server warns about the embedded store, serves, and on SIGTERM finish
   t.equal(await run.exited, 0);
   await t.rejects(fetch(`${base}/healthz`), 'no longer listening');
   t.match(run.stdout(), /"signal":"SIGTERM"/);
+  t.equal(run.stderr(), '', 'nothing on stderr (no schema compiler notice)');
+  const lines = run.stdout().split('\n').filter(Boolean);
+  t.same(lines.filter((line) => !line.startsWith('{')), [], 'every line it printed is a JSON log line');
 });
 
 t.test('with REDIS_URL the server keeps its state in Redis: a user registered on one instance logs in on another', async (t) => {

@@ -27,11 +27,6 @@ export class ConcurrencyLimit {
     }
   }
 
-  /** Tasks running now. */
-  get running(): number {
-    return this.#running;
-  }
-
   #acquire(): Promise<void> {
     if (this.#running < this.#max) {
       this.#running += 1;

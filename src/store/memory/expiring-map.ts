@@ -15,13 +15,6 @@ export class ExpiringMap<V> {
     this.#entries.set(key, { value, expiresAt: ttlMs === undefined ? Infinity : this.#clock() + ttlMs });
   }
 
-  /** Stores a value only when the key is absent (Redis SET NX); true when stored. */
-  setIfAbsent(key: string, value: V, ttlMs?: number): boolean {
-    if (this.has(key)) return false;
-    this.set(key, value, ttlMs);
-    return true;
-  }
-
   get(key: string): V | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
