@@ -6,9 +6,9 @@ import { registerErrorHandlers } from './http/errors.js';
 import { registerFormParser } from './http/form-body.js';
 import { registerRateLimits } from './http/rate-limits.js';
 import { registerRequestLog } from './http/request-log.js';
-import { requestLoggerFactory } from './http/request-logger.js';
+import { requestLoggerFactory } from './perf/lazy-request-logger.js';
 import { registerResponseHeaders } from './http/security-headers.js';
-import { registerTurnBatching } from './http/turn-batching.js';
+import { registerTurnBatching } from './perf/turn-batching.js';
 import type { KeyRing } from './keys/keyring.js';
 import { accountRoutes } from './routes/account.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
@@ -115,8 +115,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     requestIdHeader: false,
     trustProxy: config.trustProxy,
     return503OnClosing: true,
-    // unicode: false makes maxLength count UTF-16 code units (String#length) instead of walking every string
-    // for surrogate pairs, which cost ~2 µs per keyword on a 700-character token. Limits only get stricter for
+    // An optimisation: unicode: false makes maxLength count UTF-16 code units (String#length) instead of walking
+    // every string for surrogate pairs (measure with bench/ab.mjs --scenarios introspection). Limits only get stricter for
     // astral-plane characters: the password's real limit is in UTF-8 bytes (never fewer than code units), and a
     // username is checked again, in code points, after NFKC.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, unicode: false, logger: schemaCompilerLogger(deps.logger) } },

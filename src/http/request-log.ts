@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { levelEnabled } from './request-logger.js';
+import { levelEnabled } from '../perf/lazy-request-logger.js';
 
 /**
  * One log line per request, written when the response is done: method, path (never the query

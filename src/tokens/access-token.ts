@@ -1,6 +1,6 @@
-import { sign, type KeyObject } from 'node:crypto';
 import { oauthError } from '../errors.js';
 import type { KeyRing } from '../keys/keyring.js';
+import { signRs256Jws } from '../perf/assembled-jws.js';
 import { randomId } from './ids.js';
 
 /** The JWT `typ` of an access token (RFC 9068 §2.1). */
@@ -36,31 +36,11 @@ export interface AccessTokenIssuer {
   clock: () => number;
 }
 
-// The protected header is the same for every token of a key: encoded once per kid.
-const encodedHeaders = new Map<string, string>();
-
-function encodedHeader(kid: string): string {
-  let header = encodedHeaders.get(kid);
-  if (header === undefined) {
-    header = Buffer.from(JSON.stringify({ alg: 'RS256', typ: ACCESS_TOKEN_TYP, kid })).toString('base64url');
-    encodedHeaders.set(kid, header);
-  }
-  return header;
-}
-
-/** RSASSA-PKCS1-v1_5 with SHA-256 (RS256, RFC 7518 §3.3) on the libuv thread pool, off the event loop. */
-function rs256(input: string, privateKey: KeyObject): Promise<string> {
-  return new Promise((resolve, reject) => {
-    sign('sha256', Buffer.from(input), privateKey, (error, signature) => (error ? reject(error) : resolve(signature.toString('base64url'))));
-  });
-}
-
 /**
  * Signs an RFC 9068 access token: header typ at+jwt, RS256 and the signing key's kid;
  * claims iss, sub, aud, exp, iat, jti, client_id, scope and (for user sessions) sid, with exp no later
- * than the session's end, so no token outlives the session it belongs to. The JWS is
- * assembled here (RFC 7515 §7.1) so the hot path pays for one signature and one small JSON
- * serialization; jose remains the verifier of record, in the service and in every test.
+ * than the session's end, so no token outlives the session it belongs to. The JWS is assembled by
+ * src/perf/assembled-jws.ts (an optimisation; jose remains the verifier of record).
  */
 export async function issueAccessToken(issuer: AccessTokenIssuer, grant: AccessTokenGrant): Promise<IssuedAccessToken> {
   const key = issuer.keyring.signingKey();
@@ -71,6 +51,5 @@ export async function issueAccessToken(issuer: AccessTokenIssuer, grant: AccessT
   const jti = randomId();
   const claims: Record<string, unknown> = { iss: issuer.issuer, sub: grant.subject, aud: grant.audience, exp, iat, jti, client_id: grant.clientId, scope: grant.scope };
   if (grant.sessionId !== undefined) claims.sid = grant.sessionId;
-  const input = `${encodedHeader(key.kid)}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  return { token: `${input}.${await rs256(input, key.privateKey)}`, jti, expiresIn: exp - iat, expiresAt: exp };
+  return { token: await signRs256Jws(claims, key, ACCESS_TOKEN_TYP), jti, expiresIn: exp - iat, expiresAt: exp };
 }

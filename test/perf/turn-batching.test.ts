@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import Fastify from 'fastify';
 import t, { type Test } from 'tap';
-import { registerTurnBatching } from '../../src/http/turn-batching.js';
+import { registerTurnBatching } from '../../src/perf/turn-batching.js';
 
 /** Sends one keep-alive GET on a connected socket and resolves with the response's status line. */
 function get(socket: Socket, path: string): Promise<string> {

@@ -1,0 +1,15 @@
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * An optimisation: handles each request in the check phase of the event-loop turn that read it (setImmediate)
+ * instead of inside the socket's read callback. A turn then reads every request that is ready before it answers
+ * any, and the answers leave together: under load the next requests also come back together, so the loop runs
+ * fewer, fuller turns (fewer epoll waits and wake-ups per request). At light load it costs one hop of the loop.
+ * It buys requests per second on the cheap routes (JWKS, forward-auth, introspection); removing it changes no
+ * behaviour. Measure it with `node bench/ab.mjs DIST_A DIST_B` (README › Performance has the last figures).
+ */
+export function registerTurnBatching(app: FastifyInstance): void {
+  app.addHook('onRequest', (_request, _reply, done) => {
+    setImmediate(done);
+  });
+}
