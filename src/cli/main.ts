@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { generateClientSecret, hashClientSecret } from '../clients/secret.js';
 import { loadConfig, type Config } from '../config.js';
 import { ConfigError, ServiceError } from '../errors.js';
@@ -20,14 +21,6 @@ export interface CliIo {
   clock?: () => number;
 }
 
-const USAGE = `usage: npm run cli -- <command>
-  keys list              list signing keys and their state
-  keys rotate            add a key; it signs after the JWKS max-age plus the reload interval
-  keys retire KID        stop signing with KID; it stays published until its tokens expire
-  users add NAME         add a user; the password is read from standard input
-  clients secret         print a new client secret and the client_secret_hash for CLIENTS_FILE
-  openapi                print openapi.yaml as built from the route schemas`;
-
 class UsageError extends Error {}
 
 async function readAll(stream: Readable): Promise<string> {
@@ -44,27 +37,82 @@ function keyOptions(config: Config, io: CliIo): KeyAdminOptions {
   return { ...config, dir: config.keysDir, now: Math.floor((io.clock ?? Date.now)() / 1000) };
 }
 
-async function keysCommand(args: string[], config: Config, io: CliIo): Promise<void> {
-  const options = keyOptions(config, io);
-  const [action, kid] = args;
-  if (action === 'list') {
-    for (const key of await listKeys(options)) {
-      io.stdout.write(`${key.kid}  ${key.state.padEnd(8)}  created ${iso(key.created_at)}  signs from ${iso(key.activate_at)}  retired ${iso(key.retired_at)}\n`);
-    }
-  } else if (action === 'rotate') {
-    const key = await rotateKey(options);
-    io.stdout.write(`added key ${key.kid}: published now, signs from ${iso(key.activate_at)}\n`);
-  } else if (action === 'retire' && kid) {
-    const key = await retireKey(options, kid);
-    io.stdout.write(`retired key ${key.kid}: no longer signs; published until its tokens have expired\n`);
-  } else {
-    throw new UsageError('keys takes list, rotate or retire KID');
-  }
+/** One CLI command: the words that name it, its positional arguments, a line of help, and what it does. */
+interface Command {
+  words: readonly string[];
+  args: readonly string[];
+  help: string;
+  run(args: string[], io: CliIo): Promise<void>;
 }
 
-async function usersCommand(args: string[], config: Config, io: CliIo): Promise<void> {
-  const [action, name] = args;
-  if (action !== 'add' || !name) throw new UsageError('users takes add NAME');
+/** The KEYS_DIR a key command reads; a missing folder is a configuration error, not a stack trace. */
+function existingKeysDir(config: Config): Config {
+  if (!existsSync(config.keysDir)) throw new ConfigError('KEYS_DIR', `no such folder: ${config.keysDir}`);
+  return config;
+}
+
+const COMMANDS: readonly Command[] = [
+  {
+    words: ['keys', 'list'],
+    args: [],
+    help: 'list signing keys and their state',
+    async run(_args, io) {
+      for (const key of await listKeys(keyOptions(existingKeysDir(loadConfig(io.env, 'command')), io))) {
+        io.stdout.write(`${key.kid}  ${key.state.padEnd(8)}  created ${iso(key.created_at)}  signs from ${iso(key.activate_at)}  retired ${iso(key.retired_at)}\n`);
+      }
+    },
+  },
+  {
+    words: ['keys', 'rotate'],
+    args: [],
+    help: 'add a key; it signs after the JWKS max-age plus the reload interval (at once in an empty KEYS_DIR)',
+    async run(_args, io) {
+      const key = await rotateKey(keyOptions(loadConfig(io.env, 'command'), io));
+      io.stdout.write(`added key ${key.kid}: published now, signs from ${iso(key.activate_at)}\n`);
+    },
+  },
+  {
+    words: ['keys', 'retire'],
+    args: ['KID'],
+    help: 'stop signing with KID; it stays published until its tokens expire',
+    async run([kid], io) {
+      const key = await retireKey(keyOptions(existingKeysDir(loadConfig(io.env, 'command')), io), kid!);
+      io.stdout.write(`retired key ${key.kid}: no longer signs; published until its tokens have expired\n`);
+    },
+  },
+  {
+    words: ['users', 'add'],
+    args: ['NAME'],
+    help: 'add a user to the Redis the service uses; the password is read from standard input',
+    run: ([name], io) => addUser(name!, loadConfig(io.env, 'command'), io),
+  },
+  {
+    words: ['clients', 'secret'],
+    args: [],
+    help: 'print a new client secret and the client_secret_hash for CLIENTS_FILE',
+    async run(_args, io) {
+      const secret = generateClientSecret();
+      io.stdout.write(`client_secret:      ${secret}\nclient_secret_hash: ${hashClientSecret(secret)}\n`);
+      io.stderr.write('Give the secret to the client once; put only the hash in CLIENTS_FILE.\n');
+    },
+  },
+  {
+    words: ['openapi'],
+    args: [],
+    help: 'print openapi.yaml as built from the route schemas',
+    async run(_args, io) {
+      io.stdout.write(await renderOpenApi());
+    },
+  },
+];
+
+function synopsis(command: Command): string {
+  return [...command.words, ...command.args].join(' ');
+}
+
+const USAGE = `usage: npm run cli -- <command> [--help]\n${COMMANDS.map((command) => `  ${synopsis(command).padEnd(22)} ${command.help}`).join('\n')}`;
+
+async function addUser(name: string, config: Config, io: CliIo): Promise<void> {
   // The embedded store lives in this process only: a user added to it would be gone when the command exits.
   if (config.store === 'memory') throw new ConfigError('REDIS_URL', 'users add writes to the store the service uses; set REDIS_URL (the embedded store lives in one process only)');
   const password = (await readAll(io.stdin)).replace(/\r?\n$/, '');
@@ -78,22 +126,39 @@ async function usersCommand(args: string[], config: Config, io: CliIo): Promise<
   }
 }
 
-function clientsCommand(args: string[], io: CliIo): void {
-  if (args[0] !== 'secret') throw new UsageError('clients takes secret');
-  const secret = generateClientSecret();
-  io.stdout.write(`client_secret:      ${secret}\nclient_secret_hash: ${hashClientSecret(secret)}\n`);
-  io.stderr.write('Give the secret to the client once; put only the hash in CLIENTS_FILE.\n');
+/** The command the first positionals name. */
+function findCommand(positionals: string[]): Command {
+  const command = COMMANDS.find((candidate) => candidate.words.every((word, i) => positionals[i] === word));
+  if (!command) throw new UsageError(positionals.length === 0 ? 'a command is needed' : `unknown command: ${positionals.join(' ')}`);
+  return command;
 }
 
-/** Runs one CLI command; returns the process exit code. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const [command, ...args] = argv;
+/** The command line parsed by node:util parseArgs: unknown options are usage errors. */
+function parse(argv: string[]): { help: boolean; positionals: string[] } {
   try {
-    if (command === 'clients') clientsCommand(args, io);
-    else if (command === 'openapi') io.stdout.write(await renderOpenApi());
-    else if (command === 'keys') await keysCommand(args, loadConfig(io.env, 'command'), io);
-    else if (command === 'users') await usersCommand(args, loadConfig(io.env, 'command'), io);
-    else throw new UsageError(command === undefined ? 'a command is needed' : `unknown command: ${command}`);
+    const { values, positionals } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return { help: values.help === true, positionals };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** Runs one CLI command; returns the process exit code. Errors are one line on stderr, never a stack trace. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  try {
+    const { help, positionals } = parse(argv);
+    if (help && positionals.length === 0) {
+      io.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const command = findCommand(positionals);
+    if (help) {
+      io.stdout.write(`usage: npm run cli -- ${synopsis(command)}\n  ${command.help}\n`);
+      return 0;
+    }
+    const args = positionals.slice(command.words.length);
+    if (args.length !== command.args.length) throw new UsageError(`${command.words.join(' ')} takes ${command.args.length === 0 ? 'no arguments' : command.args.join(' ')}`);
+    await command.run(args, io);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

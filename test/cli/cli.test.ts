@@ -98,6 +98,27 @@ t.test('usage errors exit 2 with the usage text; config errors exit 1 naming the
   t.match(bad.err, /^configuration error: JWKS_MAX_AGE/);
 });
 
+t.test('--help for the CLI and every command; extra arguments and unknown options refused; errors in one line', async (t) => {
+  const all = await cli(['--help']);
+  t.equal(all.code, 0);
+  const synopses = ['keys list', 'keys rotate', 'keys retire KID', 'users add NAME', 'clients secret', 'openapi'];
+  for (const synopsis of synopses) {
+    t.match(all.out, synopsis);
+    const words = synopsis.split(' ').filter((word) => word === word.toLowerCase());
+    const one = await cli([...words, '--help']);
+    t.equal(one.code, 0, `${words.join(' ')} --help`);
+    t.match(one.out, new RegExp(`^usage: npm run cli -- ${synopsis}\n  \\S`));
+  }
+  for (const argv of [['keys', 'rotate', 'extra'], ['openapi', 'now'], ['users', 'add', 'a', 'b'], ['keys', 'list', '--verbose']]) {
+    const refused = await cli(argv);
+    t.equal(refused.code, 2, argv.join(' '));
+    t.equal(refused.out, '', 'nothing done');
+  }
+  const missing = await cli(['keys', 'list'], { KEYS_DIR: '/nonexistent/keys' });
+  t.equal(missing.code, 1);
+  t.equal(missing.err, 'configuration error: KEYS_DIR: no such folder: /nonexistent/keys\n', 'one line, no stack trace');
+});
+
 t.test('the built CLI runs as `npm run cli` runs it', async (t) => {
   const run = runBuilt('dist/cli/main.js', ['clients', 'secret'], {});
   t.equal(await run.exited, 0);
