@@ -16,6 +16,7 @@ export interface DocumentInfo {
   title: string;
   version: string;
   description: string;
+  license: { name: string; identifier?: string };
 }
 
 /** Fastify's `:name` parameters and trailing `*` wildcard in OpenAPI's `{name}` form. */
@@ -34,10 +35,17 @@ function responses(schema: RouteSchema): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const [status, { description, ...body }] of Object.entries(schema.response ?? {})) {
     const text = typeof description === 'string' ? description : `Status ${status}`;
-    const schema = isErrorBody(body) ? ERROR_REF : body;
-    result[status] = body.type === 'null' ? { description: text } : { description: text, content: { 'application/json': { schema } } };
+    if (body.content) result[status] = { description: text, content: body.content };
+    else if (body.type === 'null') result[status] = { description: text };
+    else result[status] = { description: text, content: { 'application/json': { schema: isErrorBody(body) ? ERROR_REF : body } } };
   }
   return result;
+}
+
+/** A stable operationId from the method and path: `post /oauth/token` is postOauthToken. */
+export function operationId(method: string, url: string): string {
+  const words = openApiPath(url).split(/[^A-Za-z0-9]+/).filter(Boolean);
+  return method.toLowerCase() + words.map((word) => word[0]!.toUpperCase() + word.slice(1)).join('');
 }
 
 function parameters(schema: RouteSchema, url: string): Record<string, unknown>[] {
@@ -49,12 +57,14 @@ function parameters(schema: RouteSchema, url: string): Record<string, unknown>[]
   return [...inPath, ...inQuery];
 }
 
-function operation(route: RouteOptions): Record<string, unknown> {
+function operation(route: RouteOptions, method: string): Record<string, unknown> {
   const schema = (route.schema ?? {}) as RouteSchema;
-  const op: Record<string, unknown> = { summary: schema.summary ?? '', description: schema.description ?? '', tags: schema.tags ?? [] };
+  // Every operation says who may call it, public ones with an explicit `security: []`.
+  if (!schema.security) throw new Error(`${method} ${route.url}: the route schema declares no security`);
+  const op: Record<string, unknown> = { operationId: operationId(method, route.url), summary: schema.summary ?? '', description: schema.description ?? '', tags: schema.tags ?? [] };
   const params = parameters(schema, route.url);
   if (params.length > 0) op.parameters = params;
-  if (schema.security) op.security = schema.security;
+  op.security = schema.security;
   if (schema.body) {
     const content = Object.fromEntries((schema.consumes ?? ['application/json']).map((type) => [type, { schema: schema.body }]));
     op.requestBody = { required: true, content };
@@ -64,24 +74,26 @@ function operation(route: RouteOptions): Record<string, unknown> {
 }
 
 /** The OpenAPI 3.1 document of the given routes, built from their schemas: the same ones that validate requests. */
-export function openApiDocument(routes: readonly RouteOptions[], info: DocumentInfo, errorSchema: Record<string, unknown>): Record<string, unknown> {
+export function openApiDocument(routes: readonly RouteOptions[], info: DocumentInfo, errorSchema: Record<string, unknown>, serverUrl: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const sorted = [...routes].sort((a, b) => a.url.localeCompare(b.url));
   for (const route of sorted) {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
       const path = (paths[openApiPath(route.url)] ??= {});
-      path[method.toLowerCase()] = operation(route);
+      path[method.toLowerCase()] = operation(route, method);
     }
   }
   return {
     openapi: '3.1.0',
     info,
+    servers: [{ url: serverUrl, description: 'The service\'s ISSUER (every URL of its metadata starts with it).' }],
     paths,
     components: {
       schemas: { Error: errorSchema },
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token of this service (RFC 6750).' },
+        basicAuth: { type: 'http', scheme: 'basic', description: 'Client authentication: client_id and client_secret, each form-encoded (RFC 6749 §2.3.1).' },
       },
     },
   };

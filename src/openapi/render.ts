@@ -16,6 +16,8 @@ export const DOCUMENT_INFO = {
   title: 'tokensmith',
   version: '0.1.0',
   description: 'A standalone token authorization service: RS256 JWT access tokens (RFC 9068), JWKS, RFC 8414 discovery.',
+  // The package is private and names no license; npm's word for that.
+  license: { name: 'UNLICENSED' },
 };
 
 /** Builds the app with throwaway state and renders openapi.yaml from its routes. */
@@ -27,7 +29,7 @@ export async function renderOpenApi(): Promise<string> {
     const keyring = await KeyRing.open({ ...config, dir, production: false, logger });
     const app = await buildApp(config, { store: new MemoryStore(), keyring, clients: ClientRegistry.load(undefined, config.defaultAudience), logger });
     await app.ready();
-    const yaml = toYaml(openApiDocument(app.routeCatalog, DOCUMENT_INFO, errorSchema));
+    const yaml = toYaml(openApiDocument(app.routeCatalog, DOCUMENT_INFO, errorSchema, config.issuer));
     await app.close();
     return yaml;
   } finally {

@@ -6,7 +6,7 @@ import type { Services } from '../services.js';
 import type { SessionRecord } from '../store/types.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
 import { profileOf } from '../users/user-service.js';
-import { errorResponses, noStore } from './schemas.js';
+import { errorResponses, noStore, PUBLIC } from './schemas.js';
 
 interface RegisterBody {
   username: string;
@@ -24,6 +24,7 @@ const bearer = [{ bearerAuth: [] }];
 
 const registerSchema = {
   summary: 'Register a user',
+  security: PUBLIC,
   description: 'Self-registration; answers 403 when REGISTRATION=closed. The same username and password again within 10 minutes (the retry of a 503) answer 201 with the same user.',
   tags: ['account'],
   body: {

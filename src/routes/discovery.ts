@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { supportedGrantTypes } from '../grants/registry.js';
 import type { Services } from '../services.js';
+import { PUBLIC } from './schemas.js';
 
 /** Where the service's endpoints live, relative to the issuer. */
 export const ENDPOINT_PATHS = { token: '/oauth/token', jwks: '/.well-known/jwks.json', revocation: '/oauth/revoke', introspection: '/oauth/introspect' } as const;
@@ -50,7 +51,7 @@ export async function discoveryRoutes(app: FastifyInstance, services: Services):
     app.get(
       url,
       {
-        schema: { summary: 'Server metadata', description: 'RFC 8414 authorization server metadata.', tags: ['discovery'], response: { 200: metadataSchema } },
+        schema: { summary: 'Server metadata', description: 'RFC 8414 authorization server metadata.', tags: ['discovery'], security: PUBLIC, response: { 200: metadataSchema } },
       },
       async (_request, reply) => reply.header('cache-control', 'public, max-age=3600').type('application/json; charset=utf-8').send(body),
     );

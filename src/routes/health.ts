@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.js';
+import { PUBLIC } from './schemas.js';
 
 /** How long /readyz waits for the store before calling it unavailable. */
 export const READY_TIMEOUT_MS = 1000;
@@ -28,7 +29,7 @@ async function storeAnswers(services: Services): Promise<boolean> {
 export async function healthRoutes(app: FastifyInstance, services: Services): Promise<void> {
   app.get(
     '/healthz',
-    { schema: { summary: 'Liveness', description: '200 while the process serves.', tags: ['operations'], response: { 200: statusSchema } } },
+    { schema: { summary: 'Liveness', description: '200 while the process serves.', tags: ['operations'], security: PUBLIC, response: { 200: statusSchema } } },
     async () => ({ status: 'ok' }),
   );
   app.get(
@@ -36,6 +37,7 @@ export async function healthRoutes(app: FastifyInstance, services: Services): Pr
     {
       schema: {
         summary: 'Readiness',
+        security: PUBLIC,
         description: '200 while the store answers and a signing key is loaded; 503 otherwise.',
         tags: ['operations'],
         response: { 200: statusSchema, 503: statusSchema },

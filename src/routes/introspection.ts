@@ -4,7 +4,7 @@ import { oauthError } from '../errors.js';
 import { requestClient, type ClientAuthParams } from '../http/client-auth.js';
 import type { Services } from '../services.js';
 import { inspectToken } from '../tokens/inspect.js';
-import { errorResponses, FORM_OR_JSON, noStore, presentedTokenBody } from './schemas.js';
+import { CLIENT_AUTHENTICATION, errorResponses, FORM_OR_JSON, noStore, presentedTokenBody } from './schemas.js';
 
 /** The scope a client needs among its allowed scopes to call the introspection endpoint. */
 export const INTROSPECT_SCOPE = 'introspect';
@@ -47,6 +47,7 @@ const introspectionResponse = {
 
 const introspectSchema = {
   summary: 'Introspect a token',
+  security: CLIENT_AUTHENTICATION,
   description: 'RFC 7662. Only authenticated confidential clients with the introspect scope among their allowed scopes may call it.',
   tags: ['oauth'],
   consumes: FORM_OR_JSON,

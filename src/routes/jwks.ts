@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.js';
+import { PUBLIC } from './schemas.js';
 
 const jwksSchema = {
   type: 'object',
@@ -39,6 +40,7 @@ export async function jwksRoutes(app: FastifyInstance, services: Services): Prom
     {
       schema: {
         summary: 'Public signing keys',
+        security: PUBLIC,
         description: 'The JWKS that verifiers use. Cacheable; answers If-None-Match with 304.',
         tags: ['discovery'],
         response: { 200: jwksSchema, 304: { description: 'Not modified', type: 'null' } },

@@ -14,11 +14,12 @@ const RETRY_MS = 2000;
 
 const feedSchema = {
   summary: 'Revocation feed',
+  security: [{ basicAuth: [] }],
   description:
     'Server-sent events: first every live revoked jti and sid, then `event: ready`, then each new revocation on any instance as `event: revoked` with data {"kind":"jti"|"sid","id":…,"exp":…}. For confidential clients with the introspect scope (HTTP Basic). The stream ends when this instance stops receiving revocations; reconnect and start over.',
   tags: ['gateway'],
   response: {
-    200: { description: 'A text/event-stream', type: 'null' },
+    200: { description: 'The event stream', content: { 'text/event-stream': { schema: { type: 'string', description: 'Server-sent events (revoked, ready), as described above.' } } } },
     ...errorResponses(401, 403, 503),
   },
 };
@@ -35,7 +36,8 @@ export async function revocationFeedRoutes(app: FastifyInstance, services: Servi
     for (const reply of streams) reply.raw.end();
   });
 
-  app.get('/oauth/revocations', { schema: feedSchema }, async (request: FastifyRequest, reply) => {
+  // No HEAD: an event stream has no end for a HEAD request to wait for.
+  app.get('/oauth/revocations', { schema: feedSchema, exposeHeadRoute: false }, async (request: FastifyRequest, reply) => {
     await services.limit('otherIp', request);
     const client = requestClient(services.clients, request, {});
     assertIntrospector(client, 'subscribe');

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { requestClient, type ClientAuthParams } from '../http/client-auth.js';
 import type { Services } from '../services.js';
 import { inspectToken } from '../tokens/inspect.js';
-import { errorResponses, FORM_OR_JSON, noStore, presentedTokenBody } from './schemas.js';
+import { CLIENT_AUTHENTICATION, errorResponses, FORM_OR_JSON, noStore, presentedTokenBody } from './schemas.js';
 
 interface RevokeBody extends ClientAuthParams {
   token: string;
@@ -11,6 +11,7 @@ interface RevokeBody extends ClientAuthParams {
 
 const revokeSchema = {
   summary: 'Revoke a token',
+  security: CLIENT_AUTHENTICATION,
   description:
     'RFC 7009. A refresh token ends its session; an access token goes on a denylist until it expires. Only the client a token was issued to can revoke it; anything else (unknown, expired, already revoked, another client\'s, malformed) answers 200 and changes nothing (RFC 7009 §2.2).',
   tags: ['oauth'],

@@ -18,6 +18,15 @@ export function errorResponses(...statuses: number[]): Record<number, typeof err
   return Object.fromEntries(statuses.map((status) => [status, { ...errorSchema, description: `Error (${status})` }]));
 }
 
+/** OpenAPI security of a public operation: no credentials. */
+export const PUBLIC: Array<Record<string, string[]>> = [];
+
+/**
+ * OpenAPI security of the OAuth endpoints (RFC 6749 §2.3): HTTP Basic for confidential clients, or none in the
+ * header (client_secret_post in the body, or a public client's client_id alone).
+ */
+export const CLIENT_AUTHENTICATION: Array<Record<string, string[]>> = [{ basicAuth: [] }, {}];
+
 /** Headers that keep token and account responses out of every cache (RFC 6749 §5.1). */
 export const NO_STORE_HEADERS = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
 

@@ -7,7 +7,7 @@ import { CLIENT_AUTH_PROPERTIES, requestClient } from '../http/client-auth.js';
 import { assertBrowserOrigin, clearRefreshCookie, presentedRefreshToken, registerCookies, setRefreshCookie } from '../http/refresh-cookie.js';
 import type { Services } from '../services.js';
 import type { LimitName } from '../http/rate-limits.js';
-import { errorResponses, FORM_OR_JSON, noStore } from './schemas.js';
+import { CLIENT_AUTHENTICATION, errorResponses, FORM_OR_JSON, noStore } from './schemas.js';
 
 const tokenBodySchema = {
   type: 'object',
@@ -43,6 +43,7 @@ const logoutBodySchema = {
 
 const tokenSchema = {
   summary: 'Issue tokens',
+  security: CLIENT_AUTHENTICATION,
   description: 'The token endpoint (RFC 6749 §3.2). Grants: password (first-party clients only), refresh_token (rotating; cookie clients send the cookie), client_credentials (confidential clients).',
   tags: ['oauth'],
   consumes: FORM_OR_JSON,
@@ -52,6 +53,7 @@ const tokenSchema = {
 
 const logoutSchema = {
   summary: 'End a session with its refresh token',
+  security: CLIENT_AUTHENTICATION,
   description:
     'Ends the session a refresh token (cookie or body) belongs to and clears the cookie. Answers 204 whether or not the token was live, as RFC 7009 §2.2 does for revocation.',
   tags: ['oauth'],
