@@ -4,15 +4,20 @@
 
 FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /app
+# The verifier is a workspace package the server depends on: its package.json is part of the install.
 COPY package.json package-lock.json ./
+COPY packages/verifier/package.json ./packages/verifier/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY packages/verifier/tsconfig.json ./packages/verifier/
+COPY packages/verifier/src ./packages/verifier/src
 COPY src ./src
 RUN npm run build
 
 FROM node:24.22.3-bookworm-slim AS production-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/verifier/package.json ./packages/verifier/
 # No install scripts are needed: @node-rs/argon2 ships its binary as a per-platform package.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
@@ -23,6 +28,8 @@ ENV NODE_ENV=production \
     KEYS_DIR=/keys
 WORKDIR /app
 COPY --from=production-deps /app/node_modules ./node_modules
+COPY --from=build /app/packages/verifier/dist ./packages/verifier/dist
+COPY packages/verifier/package.json ./packages/verifier/
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 # Mount the signing keys here read-only; production never generates a key.

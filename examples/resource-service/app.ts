@@ -1,10 +1,10 @@
 /**
- * A tiny resource service that trusts tokensmith's access tokens through the verifier library.
- * In your own service, import from 'tokensmith/verifier' (the package's exported entry point);
- * this example imports the same module from the source tree so that it runs and type-checks in place.
+ * A tiny resource service that trusts tokensmith's access tokens through the verifier package,
+ * `@tokensmith/verifier` (its Fastify plugin from `@tokensmith/verifier/fastify`).
  */
+import { createVerifier, type VerifierOptions } from '@tokensmith/verifier';
+import { fastifyVerifier, requireScope } from '@tokensmith/verifier/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createVerifier, fastifyVerifier, requireScope, type VerifierOptions } from '../../src/verifier/index.js';
 
 /** How the example service is set up. */
 export interface ResourceServiceOptions {
@@ -30,7 +30,7 @@ export async function buildResourceService(options: ResourceServiceOptions): Pro
     await api.register(fastifyVerifier, { verifier, realm: 'orders' });
     api.get('/api/orders', async (request) => ({
       subject: request.auth!.sub,
-      client_id: request.auth!.client_id,
+      client_id: request.auth!.clientId,
       scope: request.auth!.scope,
       // Set by a gateway in front (nginx auth_request); the token was verified here as well.
       gateway_subject: request.headers['x-auth-subject'] ?? null,

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { oauthError, ServiceError } from '../errors.js';
-import { BEARER_CREDENTIALS, bearerChallenge, type BearerErrorCode } from './bearer-syntax.js';
+import { BEARER_CREDENTIALS, bearerChallenge, type BearerErrorCode } from '@tokensmith/verifier/shared';
 import type { Services } from '../services.js';
 import type { UserRecord } from '../store/types.js';
 import type { AccessTokenClaims } from '../tokens/verify.js';

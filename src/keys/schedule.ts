@@ -1,4 +1,4 @@
-import { MAX_CLOCK_TOLERANCE } from '../tokens/clock-tolerance.js';
+import { MAX_CLOCK_TOLERANCE } from '@tokensmith/verifier/shared';
 import type { Manifest, KeySchedule } from './manifest.js';
 
 /** Timing rules of the key lifecycle, in seconds. */

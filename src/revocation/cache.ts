@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { RevocationEntry, RevocationStore } from '../store/types.js';
-import { RevocationLists } from './lists.js';
+import { RevocationLists } from '@tokensmith/verifier/shared';
 
 /** The logging the cache needs. */
 interface WarnLogger {

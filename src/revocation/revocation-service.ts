@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import { StoreUnavailableError } from '../errors.js';
 import type { RevocationStore } from '../store/types.js';
-import { denylistTtl } from '../tokens/clock-tolerance.js';
+import { denylistTtl } from '@tokensmith/verifier/shared';
 import type { RevocationCache } from './cache.js';
 
 /** What a revocation check reads of a token. */

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CLIENT_AUTH_PROPERTIES } from '../http/client-auth.js';
-import { MAX_TOKEN_LENGTH } from '../tokens/jws-structure.js';
+import { MAX_TOKEN_LENGTH } from '@tokensmith/verifier/shared';
 import { ERROR_STATUS } from '../errors.js';
 
 /** The JSON Schema of every error body (RFC 6749 §5.2). */

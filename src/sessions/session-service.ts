@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { oauthError } from '../errors.js';
 import { grantScope, scopeList } from '../tokens/scope.js';
 import type { SessionRecord, SessionStore, UserRecord } from '../store/types.js';
-import { denylistTtl } from '../tokens/clock-tolerance.js';
+import { denylistTtl } from '@tokensmith/verifier/shared';
 import { randomId } from '../tokens/ids.js';
 import { generateRefreshToken, hashRefreshToken, openSuccessor, sealSuccessor } from '../tokens/refresh-token.js';
 

@@ -111,12 +111,10 @@ export interface SessionStore {
   countPasswordFailure(sid: string): Promise<number>;
 }
 
-/** One denylist entry: a revoked jti or an ended session's sid, and when it stops mattering (epoch seconds). */
-export interface RevocationEntry {
-  kind: 'jti' | 'sid';
-  id: string;
-  exp: number;
-}
+import type { RevocationEntry } from '@tokensmith/verifier/shared';
+
+/** One denylist entry: a revoked jti or an ended session's sid (the verifier package defines it; the feed carries it). */
+export type { RevocationEntry };
 
 /** What a revocation feed subscriber is told. */
 export interface RevocationListener {

@@ -2,8 +2,7 @@ import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { oauthError } from '../errors.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { ACCESS_TOKEN_TYP } from './access-token.js';
-import { VERIFY_CLOCK_TOLERANCE } from './clock-tolerance.js';
-import { isWellFormedJws } from './jws-structure.js';
+import { isWellFormedJws, VERIFY_CLOCK_TOLERANCE } from '@tokensmith/verifier/shared';
 
 /** The claims of an access token that passed verification. */
 export interface AccessTokenClaims extends JWTPayload {

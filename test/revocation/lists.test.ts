@@ -1,5 +1,5 @@
 import t from 'tap';
-import { RevocationLists } from '../../src/revocation/lists.js';
+import { RevocationLists } from '@tokensmith/verifier/shared';
 
 t.test('revocation lists: an entry counts until its exp, the longest exp wins, and expired entries are dropped', async (t) => {
   const lists = new RevocationLists();

@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose';
 import t from 'tap';
 import { issueAccessToken } from '../../src/tokens/access-token.js';
-import { MAX_CLOCK_TOLERANCE } from '../../src/tokens/clock-tolerance.js';
+import { MAX_CLOCK_TOLERANCE } from '@tokensmith/verifier/shared';
 import { buildTestApp, type StoreKind } from '../helpers/app.js';
 import { refresh, registerAndLogin, tokenRequest } from '../helpers/oauth.js';
 import { startRedis } from '../helpers/redis-server.js';

@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import t from 'tap';
-import { readEvents, type ServerSentEvent } from '../../src/verifier/sse.js';
+import { readEvents, type ServerSentEvent } from '../../packages/verifier/src/sse.js';
 import { form, type StoreKind } from '../helpers/app.js';
 import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
 import { eventually, listenTestApp } from '../helpers/listen.js';

@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import t from 'tap';
-import { MAX_CLOCK_TOLERANCE } from '../../src/tokens/clock-tolerance.js';
+import { MAX_CLOCK_TOLERANCE } from '@tokensmith/verifier/shared';
 import { buildTestApp, form, type StoreKind } from '../helpers/app.js';
 import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
 import { refresh, registerAndLogin, tokenRequest } from '../helpers/oauth.js';

@@ -5,7 +5,7 @@
 import { decodeJwt } from 'jose';
 import t from 'tap';
 import { addressBucket } from '../../src/http/address-bucket.js';
-import { MAX_CLOCK_TOLERANCE } from '../../src/tokens/clock-tolerance.js';
+import { MAX_CLOCK_TOLERANCE } from '@tokensmith/verifier/shared';
 import { buildTestApp, form, GENEROUS_LIMITS, type StoreKind, type TestApp } from '../helpers/app.js';
 import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
 import { refresh, registerAndLogin, tokenRequest } from '../helpers/oauth.js';

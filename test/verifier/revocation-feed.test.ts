@@ -1,5 +1,5 @@
 import t from 'tap';
-import { RevocationFeed } from '../../src/verifier/revocation-feed.js';
+import { RevocationFeed } from '../../packages/verifier/src/revocation-feed.js';
 
 /** A feed whose event stream the test writes, on a clock the test moves. */
 function feedWithStream(clock: () => number) {

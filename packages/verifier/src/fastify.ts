@@ -1,12 +1,12 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { BEARER_CREDENTIALS, bearerChallenge, type BearerErrorCode } from '../http/bearer-syntax.js';
+import { BEARER_CREDENTIALS, bearerChallenge, type BearerErrorCode } from './shared/bearer-syntax.js';
 import { VerifierError } from './errors.js';
 import type { VerifiedToken, Verifier } from './types.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The verified caller, set by fastifyVerifier. */
-    auth?: { sub: string; scope: string[]; client_id: string; sid: string | undefined; token: VerifiedToken };
+    auth?: VerifiedToken;
   }
 }
 
@@ -37,8 +37,7 @@ export const fastifyVerifier: FastifyPluginAsync<FastifyVerifierOptions> = async
     const match = BEARER_CREDENTIALS.exec(request.headers.authorization?.trim() ?? '');
     if (!match) return refuse(reply, realm, 401, 'missing', 'a bearer access token is required');
     try {
-      const token = await verifier.verify(match[1]!);
-      request.auth = { sub: token.sub, scope: token.scope, client_id: token.clientId, sid: token.sid, token };
+      request.auth = await verifier.verify(match[1]!);
     } catch (error) {
       if (!(error instanceof VerifierError)) throw error;
       if (error.code === 'temporarily_unavailable') return reply.code(503).header('retry-after', '2').send({ error: error.code, error_description: error.message });

@@ -3,15 +3,14 @@
  * without the rest of the server. `import { createVerifier } from 'tokensmith/verifier'`.
  */
 import { errors, jwtVerify, type JWTPayload } from 'jose';
-import { MAX_CLOCK_TOLERANCE, VERIFY_CLOCK_TOLERANCE } from '../tokens/clock-tolerance.js';
-import { isWellFormedJws } from '../tokens/jws-structure.js';
+import { MAX_CLOCK_TOLERANCE, VERIFY_CLOCK_TOLERANCE } from './shared/clock-tolerance.js';
+import { isWellFormedJws } from './shared/jws-structure.js';
 import { VerifierError } from './errors.js';
 import { issuerKeys } from './issuer-keys.js';
 import type { VerifiedToken, Verifier, VerifierOptions } from './types.js';
 import { RevocationFeed } from './revocation-feed.js';
 
 export { VerifierError, type VerifierErrorCode } from './errors.js';
-export { fastifyVerifier, requireScope, type FastifyVerifierOptions } from './fastify.js';
 export type { VerifiedToken, Verifier, VerifierOptions } from './types.js';
 
 const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'];

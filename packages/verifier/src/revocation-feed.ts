@@ -1,4 +1,4 @@
-import { RevocationLists } from '../revocation/lists.js';
+import { RevocationLists } from './shared/revocation-lists.js';
 import { readEvents } from './sse.js';
 
 /** Longest wait between reconnection attempts. */

@@ -1,4 +1,9 @@
-import type { RevocationEntry } from '../store/types.js';
+/** One denylist entry: a revoked jti or an ended session's sid, and when it stops mattering (epoch seconds). */
+export interface RevocationEntry {
+  kind: 'jti' | 'sid';
+  id: string;
+  exp: number;
+}
 
 /**
  * Revoked jtis and sids held in memory, each until its exp (epoch seconds): the service's mirror of the
