@@ -5,6 +5,7 @@
  */
 import t, { type Test } from 'tap';
 import { buildTestApp, form, GENEROUS_LIMITS, realClock, type TestApp } from '../helpers/app.js';
+import { eventually } from '../helpers/listen.js';
 import { registerAndLogin } from '../helpers/oauth.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 
@@ -23,7 +24,7 @@ async function stalledApp(t: Test, rateLimits: typeof GENEROUS_LIMITS): Promise<
 }
 
 async function untilReady(app: TestApp['app']): Promise<void> {
-  for (let i = 0; i < 100 && (await app.inject({ url: '/readyz' })).statusCode !== 200; i++) await sleep(50);
+  await eventually(async () => (await app.inject({ url: '/readyz' })).statusCode === 200, 5000, 50);
 }
 
 t.test('one refresh during a stall longer than the grace: the retry with the same token continues the session', async (t) => {

@@ -4,20 +4,12 @@ import { createLogger } from '../../src/logger.js';
 import { connectRedis } from '../../src/store/redis/connection.js';
 import { buildTestApp, form, type StoreKind } from '../helpers/app.js';
 import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
+import { eventually } from '../helpers/listen.js';
 import { registerAndLogin, tokenRequest } from '../helpers/oauth.js';
 import { startRedis } from '../helpers/redis-server.js';
 
 const redis = await startRedis();
 t.teardown(() => redis.close());
-
-async function until(condition: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return false;
-}
 
 for (const kind of ['memory', 'redis'] as StoreKind[]) {
   t.test(`/forward-auth (${kind} store)`, async (t) => {
@@ -112,8 +104,8 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.equal((await check(a.access_token)).statusCode, 200);
       await app.inject({ method: 'POST', url: '/oauth/revoke', ...form({ token: a.access_token!, client_id: 'web' }) });
       await app.inject({ method: 'POST', url: '/account/logout', headers: { authorization: `Bearer ${b.access_token}` } });
-      t.ok(await until(async () => (await check(a.access_token)).statusCode === 401, 1000), 'revoked jti: 401 within a second');
-      t.ok(await until(async () => (await check(b.access_token)).statusCode === 401, 1000), 'ended session: 401 within a second');
+      t.ok(await eventually(async () => (await check(a.access_token)).statusCode === 401, 1000), 'revoked jti: 401 within a second');
+      t.ok(await eventually(async () => (await check(b.access_token)).statusCode === 401, 1000), 'ended session: 401 within a second');
     });
   });
 }
@@ -142,11 +134,11 @@ t.test('Redis down: forward-auth fails closed (503, never 200) by default, or ac
   const check = (app: typeof closed.app) => app.inject({ url: '/forward-auth', headers: { authorization: `Bearer ${login.access_token}` } });
   t.equal((await check(closed.app)).statusCode, 200);
   await own.stop();
-  t.ok(await until(async () => (await check(closed.app)).statusCode !== 200, 3000), 'stops answering 200 once the feed is down');
+  t.ok(await eventually(async () => (await check(closed.app)).statusCode !== 200, 3000), 'stops answering 200 once the feed is down');
   const refused = await check(closed.app);
   t.equal(refused.statusCode, 503);
   t.equal(refused.headers['retry-after'], '5');
-  t.ok(await until(async () => (await check(open.app)).statusCode === 200, 3000), 'accept mode: the token is accepted');
+  t.ok(await eventually(async () => (await check(open.app)).statusCode === 200, 3000), 'accept mode: the token is accepted');
   await own.restart();
-  t.ok(await until(async () => (await check(closed.app)).statusCode === 200, 10_000), 'back to 200 once Redis returns, without a restart');
+  t.ok(await eventually(async () => (await check(closed.app)).statusCode === 200, 10_000), 'back to 200 once Redis returns, without a restart');
 });

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { RevocationFeed } from '../../packages/verifier/src/revocation-feed.js';
+import { eventually } from '../helpers/listen.js';
 
 /** A feed whose event stream the test writes, on a clock the test moves. */
 function feedWithStream(clock: () => number) {
@@ -16,8 +17,9 @@ function feedWithStream(clock: () => number) {
   return { feed, send };
 }
 
+/** Waits until the feed has taken in what was sent (it reads the stream asynchronously); fails the test when it never does. */
 async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+  if (!(await eventually(condition, 2000, 5))) throw new Error('the feed never took in what was sent');
 }
 
 t.test('the feed drops entries past their exp once a later event arrives, so a long-lived verifier does not grow without end', async (t) => {
