@@ -24,6 +24,8 @@ export const refreshTokenGrant: Grant<'refresh_token'> = {
     if (params.scope !== undefined) await services.sessions.checkScope(params.refresh_token!, client, params.scope);
     const { session, refreshToken } = await services.sessions.refresh(params.refresh_token!, client);
     const scope = grantScope(scopeList(session.scope), params.scope);
-    return sessionTokenResponse(services, client, session, scope, refreshToken);
+    const result = await sessionTokenResponse(services, client, session, scope, refreshToken);
+    services.sessions.delivered(session, refreshToken!);
+    return result;
   },
 };

@@ -1,6 +1,6 @@
 import type { Client } from '../clients/client.js';
 import type { Config } from '../config.js';
-import { oauthError } from '../errors.js';
+import { oauthError, StoreUnavailableError } from '../errors.js';
 import { grantScope, scopeList } from '../tokens/scope.js';
 import type { SessionRecord, SessionStore, UserRecord } from '../store/types.js';
 import { denylistTtl } from '@tokensmith/verifier/shared';
@@ -82,6 +82,19 @@ export class SessionService {
       if (current !== undefined) return { session: result.session, refreshToken: current };
     }
     throw invalidRefreshToken();
+  }
+
+  /**
+   * Records, without waiting, that a refresh token from refresh() is handed to its client. Until the mark lands,
+   * its predecessor may ask again past the grace and get it: the answer to a rotation that a stalled store made
+   * may never have arrived. The response does not wait for the mark: a mark that lands late, or whose answer is
+   * lost, is still true, while failing the request over it would turn the client's honest retry into reuse.
+   * A store outage only leaves the token unmarked; any other failure surfaces as an unhandled rejection (logged).
+   */
+  delivered(session: SessionRecord, refreshToken: string): void {
+    this.store.markDelivered(session.sid, hashRefreshToken(refreshToken)).catch((error: unknown) => {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+    });
   }
 
   /**

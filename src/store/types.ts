@@ -75,7 +75,8 @@ export type RotationResult =
   /** The presented token was the newest: it is spent, the new one is current. */
   | { outcome: 'rotated'; session: SessionRecord }
   /**
-   * The presented token is the newest one's predecessor, within the grace: the current token stays
+   * The presented token is the newest one's predecessor, within the grace or while the newest has not been
+   * handed out (markDelivered): the current token stays
    * current; its seal and its hash come back so the caller can recover it (openSuccessor).
    */
   | { outcome: 'grace'; session: SessionRecord; sealedSuccessor: string; successorHash: string }
@@ -107,6 +108,11 @@ export interface SessionStore {
   end(sid: string, revokedTtl: number): Promise<SessionRecord | undefined>;
   /** Ends every session of a user but `keepSid`; returns how many ended. */
   endAllForUser(userId: string, revokedTtl: number, keepSid?: string): Promise<number>;
+  /**
+   * Records that the session's current refresh token has been handed to its client. Until then its predecessor
+   * may get it again after the grace: a rotation whose answer never arrived (a store stall) is no reuse.
+   */
+  markDelivered(sid: string, tokenHash: string): Promise<void>;
   /** Counts a wrong password sent from a live session; returns its count so far, 0 when there is no such session. */
   countPasswordFailure(sid: string): Promise<number>;
 }

@@ -52,12 +52,17 @@ t.test('refresh chains under load with the request limits on: every chain that s
   const saw503 = new Set<number>();
   const failures: string[] = [];
   let stalled = false;
+  const started = Date.now();
+  const marks: string[] = [];
   const deadline = Date.now() + 9000;
   const run = async (chain: number) => {
     let token = tokens[chain]!;
     let refreshes = 0;
+    const history: string[] = [];
     while (Date.now() < deadline) {
+      const sent = Date.now() - started;
       const response = await refresh(app, token);
+      history.push(`${response.statusCode}@${sent}-${Date.now() - started}`);
       if (response.statusCode === 200) {
         token = response.json().refresh_token;
         refreshes += 1;
@@ -65,7 +70,7 @@ t.test('refresh chains under load with the request limits on: every chain that s
         saw503.add(chain);
         await sleep(100);
       } else {
-        failures.push(`chain ${chain}: ${response.statusCode} ${response.body}`);
+        failures.push(`chain ${chain}: ${response.statusCode} ${response.body} after ${history.slice(-6).join(' ')} (${marks.join(', ')})`);
         return refreshes;
       }
     }
@@ -74,9 +79,11 @@ t.test('refresh chains under load with the request limits on: every chain that s
   const running = Promise.all(Array.from({ length: chains }, (_, i) => run(i)));
   await sleep(1000);
   redis.pause();
+  marks.push(`paused at ${Date.now() - started} ms`);
   stalled = true;
   await sleep(5000);
   redis.resume();
+  marks.push(`resumed at ${Date.now() - started} ms`);
   const counts = await running;
   t.ok(stalled);
   t.same(failures, [], 'no chain was refused');

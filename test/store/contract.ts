@@ -148,6 +148,7 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
   t.test('reuse: the predecessor after the grace revokes the whole session', async (t) => {
     const { record, first } = await userWithSession();
     await store.sessions.rotate(rotation(first, 'rt-1'));
+    await store.sessions.markDelivered(record.sid, 'rt-1');
     await sleep(120);
     const reused = await store.sessions.rotate(rotation(first, 'rt-x', { graceMs: 100 }));
     t.same(reused, { outcome: 'reused', sid: record.sid });
@@ -165,8 +166,9 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
   });
 
   t.test('a grace of 0 makes any second use a reuse', async (t) => {
-    const { first } = await userWithSession();
+    const { first, record } = await userWithSession();
     await store.sessions.rotate(rotation(first, 'rt-1', { graceMs: 0 }));
+    await store.sessions.markDelivered(record.sid, 'rt-1');
     await sleep(2);
     t.equal((await store.sessions.rotate(rotation(first, 'rt-x', { graceMs: 0 }))).outcome, 'reused');
   });
@@ -231,6 +233,18 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.equal(await store.revocations.isRevoked({ jti: 'none', sid: record.sid }), true);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     t.equal(await store.revocations.isRevoked({ jti: 'none', sid: record.sid }), false);
+  });
+
+  t.test('an undelivered successor: its predecessor gets it again past the grace; once delivered, that is reuse', async (t) => {
+    const { record, first } = await userWithSession();
+    await store.sessions.rotate(rotation(first, 'rt-1'));
+    await sleep(120);
+    const late = await store.sessions.rotate(rotation(first, 'rt-x', { graceMs: 100 }));
+    t.same(late.outcome === 'grace' && [late.sealedSuccessor, late.successorHash], ['sealed:rt-1', 'rt-1'], 'the answer to the rotation may never have arrived');
+    await store.sessions.markDelivered(record.sid, 'rt-x');
+    t.equal((await store.sessions.rotate(rotation(first, 'rt-y', { graceMs: 100 }))).outcome, 'grace', 'marking a token that is not the current one changes nothing');
+    await store.sessions.markDelivered(record.sid, 'rt-1');
+    t.same(await store.sessions.rotate(rotation(first, 'rt-z', { graceMs: 100 })), { outcome: 'reused', sid: record.sid }, 'handed out: the predecessor again is reuse');
   });
 
   t.test('password failures are counted on a live session, in the session, and end with it', async (t) => {

@@ -8,11 +8,13 @@ interface StoredSession extends SessionRecord {
   previous: string | undefined;
   rotatedAt: number;
   sealed: string;
+  /** The current token's hash once it has been handed out (markDelivered). */
+  delivered: string;
   passwordFailures: number;
 }
 
 function publicRecord(stored: StoredSession): SessionRecord {
-  const { current: _current, previous: _previous, rotatedAt: _rotatedAt, sealed: _sealed, passwordFailures: _passwordFailures, ...record } = stored;
+  const { current: _current, previous: _previous, rotatedAt: _rotatedAt, sealed: _sealed, passwordFailures: _passwordFailures, delivered: _delivered, ...record } = stored;
   return record;
 }
 
@@ -37,7 +39,7 @@ export class MemorySessions implements SessionStore {
 
   async create(session: SessionRecord, options: SessionOptions): Promise<void> {
     const left = Math.max(1, session.expiresAt * 1000 - this.clock());
-    const stored: StoredSession = { ...session, current: options.refreshTokenHash ?? '', previous: undefined, rotatedAt: 0, sealed: '', passwordFailures: 0 };
+    const stored: StoredSession = { ...session, current: options.refreshTokenHash ?? '', previous: undefined, rotatedAt: 0, sealed: '', delivered: '', passwordFailures: 0 };
     this.#sessions.set(session.sid, stored, Math.min(left, options.idleTtl * 1000));
     const sids = this.#userSessions.get(session.userId) ?? new Set<string>();
     sids.add(session.sid);
@@ -75,7 +77,7 @@ export class MemorySessions implements SessionStore {
       this.#refresh.set(request.newTokenHash, sid, left);
       return { outcome: 'rotated', session: publicRecord(stored) };
     }
-    if (request.tokenHash === stored.previous && now - stored.rotatedAt <= request.graceMs) {
+    if (request.tokenHash === stored.previous && (now - stored.rotatedAt <= request.graceMs || stored.delivered !== stored.current)) {
       stored.lastUsedAt = Math.floor(now / 1000);
       this.#sessions.expire(sid, ttl);
       return { outcome: 'grace', session: publicRecord(stored), sealedSuccessor: stored.sealed, successorHash: stored.current };
@@ -109,6 +111,11 @@ export class MemorySessions implements SessionStore {
       this.#revoke(sid, userId, revokedTtl);
     }
     return ended;
+  }
+
+  async markDelivered(sid: string, tokenHash: string): Promise<void> {
+    const stored = this.#sessions.get(sid);
+    if (stored?.current === tokenHash) stored.delivered = tokenHash;
   }
 
   async countPasswordFailure(sid: string): Promise<number> {

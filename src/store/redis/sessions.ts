@@ -12,7 +12,8 @@ if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KE
 if #KEYS == 3 then redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[2]) end
 return 1`);
 
-// One atomic step for rotation, the reuse grace, reuse detection and revocation (RFC 9700 §4.14.2).
+// One atomic step for rotation, the reuse grace, reuse detection and revocation (RFC 9700 §4.14.2). The newest
+// token's predecessor gets the same successor again within the grace, or while that successor has not been handed out.
 // KEYS: the presented token's lookup key. ARGV: prefix, token hash, client id, new hash, sealed successor,
 // clock offset ms, grace ms, idle TTL s, revoked TTL s. Key names match keys.ts. Every time it compares is
 // Redis's own (TIME) when the script runs, so a rotation that runs late after a stall is stamped late too;
@@ -24,7 +25,7 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) + to
 local sid = redis.call('GET', KEYS[1])
 if not sid then return {'invalid'} end
 local skey = p .. 'session:' .. sid
-local f = redis.call('HMGET', skey, 'client_id', 'cur', 'prev', 'rotated_at', 'expires_at', 'user_id', 'sealed')
+local f = redis.call('HMGET', skey, 'client_id', 'cur', 'prev', 'rotated_at', 'expires_at', 'user_id', 'sealed', 'delivered')
 if not f[1] or f[1] ~= ARGV[3] then return {'invalid'} end
 local function revoke()
   redis.call('DEL', skey)
@@ -45,7 +46,7 @@ if ARGV[2] == f[2] then
   redis.call('SET', p .. 'refresh:' .. ARGV[4], sid, 'PX', left)
   return {'rotated', redis.call('HGETALL', skey)}
 end
-if f[3] and ARGV[2] == f[3] and now - tonumber(f[4]) <= tonumber(ARGV[7]) then
+if f[3] and ARGV[2] == f[3] and (now - tonumber(f[4]) <= tonumber(ARGV[7]) or f[8] ~= f[2]) then
   redis.call('HSET', skey, 'last_used_at', math.floor(now / 1000))
   redis.call('PEXPIRE', skey, ttl)
   return {'grace', redis.call('HGETALL', skey), f[7]}
@@ -75,6 +76,11 @@ for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   end
 end
 return n`);
+
+// KEYS: session. ARGV: token hash. Marks the current token as handed out, only while it is still the current one.
+const MARK_DELIVERED = new LuaScript(`
+if redis.call('HGET', KEYS[1], 'cur') == ARGV[1] then redis.call('HSET', KEYS[1], 'delivered', ARGV[1]) end
+return 1`);
 
 // KEYS: session. The count lives in the session's hash, so it ends with the session.
 const COUNT_PASSWORD_FAILURE = new LuaScript(`
@@ -194,6 +200,12 @@ export class RedisSessions implements SessionStore {
 
   endAllForUser(userId: string, revokedTtl: number, keepSid?: string): Promise<number> {
     return this.guard(async () => Number(await END_ALL.run(this.client, [this.keys.userSessions(userId)], [this.prefix, String(revokedTtl), keepSid ?? ''])));
+  }
+
+  markDelivered(sid: string, tokenHash: string): Promise<void> {
+    return this.guard(async () => {
+      await MARK_DELIVERED.run(this.client, [this.keys.session(sid)], [tokenHash]);
+    });
   }
 
   countPasswordFailure(sid: string): Promise<number> {
