@@ -15,6 +15,12 @@ export async function tokenRequest(app: FastifyInstance, params: Record<string, 
   return { status: response.statusCode, body: response.json(), headers: response.headers };
 }
 
+/** A password-grant request for the `web` client from a given address, with extra headers (X-Forwarded-For…). */
+export function passwordLogin(app: FastifyInstance, username: string, password: string, remoteAddress = '127.0.0.1', headers: Record<string, string> = {}) {
+  const request = form({ grant_type: 'password', client_id: 'web', username, password });
+  return app.inject({ method: 'POST', url: '/oauth/token', remoteAddress, payload: request.payload, headers: { ...request.headers, ...headers } });
+}
+
 /** Registers a user and logs in with the password grant; returns the token response body. */
 export async function registerAndLogin(app: FastifyInstance, username: string, clientId = 'web', password = 'long enough'): Promise<Record<string, string>> {
   const registered = await app.inject({ method: 'POST', url: '/account/register', payload: { username, password } });

@@ -8,7 +8,7 @@ import { addressBucket } from '../../src/http/address-bucket.js';
 import { MAX_CLOCK_TOLERANCE } from '@tokensmith/verifier/shared';
 import { buildTestApp, form, GENEROUS_LIMITS, type StoreKind, type TestApp } from '../helpers/app.js';
 import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
-import { refresh, registerAndLogin, tokenRequest } from '../helpers/oauth.js';
+import { passwordLogin, refresh, registerAndLogin, tokenRequest } from '../helpers/oauth.js';
 import { startRedis } from '../helpers/redis-server.js';
 
 const redis = await startRedis();
@@ -40,11 +40,6 @@ function changePassword(app: TestApp['app'], accessToken: string, current: strin
   });
 }
 
-function login(app: TestApp['app'], username: string, password: string, remoteAddress = '127.0.0.1', headers: Record<string, string> = {}) {
-  const request = form({ grant_type: 'password', client_id: 'web', username, password });
-  return app.inject({ method: 'POST', url: '/oauth/token', remoteAddress, payload: request.payload, headers: { ...request.headers, ...headers } });
-}
-
 for (const kind of KINDS) {
   t.test(`finding 1: POST /account/password is no unlimited password oracle (${kind} store)`, async (t) => {
     t.test('a session that keeps guessing the current password ends after LOGIN_FREE_FAILURES, and its token with it', async (t) => {
@@ -67,7 +62,7 @@ for (const kind of KINDS) {
       const throttled = await changePassword(app, owner.access_token!, PASSWORD);
       t.equal(throttled.statusCode, 429, 'even the right password waits its turn: no oracle while throttled');
       t.equal(throttled.headers['retry-after'], '2');
-      t.equal((await login(app, 'oracle-b', PASSWORD)).statusCode, 429, 'and so does a login of the account');
+      t.equal((await passwordLogin(app, 'oracle-b', PASSWORD)).statusCode, 429, 'and so does a login of the account');
       clock.advance(2);
       t.equal((await changePassword(app, owner.access_token!, PASSWORD)).statusCode, 204, 'after the spacing the owner changes the password');
     });
@@ -80,7 +75,7 @@ for (const kind of KINDS) {
       const limited = await changePassword(app, session.access_token!, PASSWORD, '192.0.2.3');
       t.equal(limited.statusCode, 429, 'the login and two checks filled the bucket of the username');
       t.equal(limited.json().error, 'too_many_requests');
-      t.equal((await login(app, 'ORACLE-C', PASSWORD, '192.0.2.4')).statusCode, 429, 'one bucket for logins and password checks');
+      t.equal((await passwordLogin(app, 'ORACLE-C', PASSWORD, '192.0.2.4')).statusCode, 429, 'one bucket for logins and password checks');
     });
   });
 
@@ -161,7 +156,7 @@ for (const kind of KINDS) {
     t.test('20 parallel wrong logins: only the free failures are checked; 61 s later, one more', async (t) => {
       const { app, clock } = await buildTestApp(t, { store: kind, redis, config: { rateLimits: { ...GENEROUS_LIMITS, loginFreeFailures: 5 } } });
       await registerAndLogin(app, 'race-a', 'web', PASSWORD);
-      const burst = async () => (await Promise.all(Array.from({ length: 20 }, (_, i) => login(app, 'race-a', `wrong ${i}`)))).map((r) => r.statusCode);
+      const burst = async () => (await Promise.all(Array.from({ length: 20 }, (_, i) => passwordLogin(app, 'race-a', `wrong ${i}`)))).map((r) => r.statusCode);
       const first = await burst();
       t.equal(first.filter((status) => status === 400).length, 5, `checked: ${first.join(',')}`);
       t.equal(first.filter((status) => status === 429).length, 15);
@@ -173,7 +168,7 @@ for (const kind of KINDS) {
     t.test('50 parallel attempts with 10 free failures: exactly 10 checked', async (t) => {
       const { app } = await buildTestApp(t, { store: kind, redis, config: { rateLimits: { ...GENEROUS_LIMITS, loginFreeFailures: 10 } } });
       await registerAndLogin(app, 'race-b', 'web', PASSWORD);
-      const statuses = (await Promise.all(Array.from({ length: 50 }, (_, i) => login(app, 'race-b', `wrong ${i}`)))).map((r) => r.statusCode);
+      const statuses = (await Promise.all(Array.from({ length: 50 }, (_, i) => passwordLogin(app, 'race-b', `wrong ${i}`)))).map((r) => r.statusCode);
       t.equal(statuses.filter((status) => status === 400).length, 10, statuses.join(','));
       t.ok(statuses.every((status) => status === 400 || status === 429));
     });
@@ -187,7 +182,7 @@ t.test('finding 5: the reservation holds across instances sharing one Redis', as
   const a = await buildTestApp(t, { store: 'redis', redis: shared, config });
   const b = await buildTestApp(t, { store: 'redis', redis: shared, config });
   await registerAndLogin(a.app, 'race-c', 'web', PASSWORD);
-  const statuses = (await Promise.all(Array.from({ length: 30 }, (_, i) => login(i % 2 ? a.app : b.app, 'race-c', `wrong ${i}`)))).map((r) => r.statusCode);
+  const statuses = (await Promise.all(Array.from({ length: 30 }, (_, i) => passwordLogin(i % 2 ? a.app : b.app, 'race-c', `wrong ${i}`)))).map((r) => r.statusCode);
   t.equal(statuses.filter((status) => status === 400).length, 5, statuses.join(','));
 });
 
@@ -195,10 +190,10 @@ t.test('finding 3: per-IP limits count an IPv6 client by its /64, an IPv4-mapped
   t.test('40 failed logins from 40 addresses of one /64 behind a trusted proxy meet the per-IP limit', async (t) => {
     const { app } = await buildTestApp(t, { store: 'redis', redis, config: { trustProxy: ['127.0.0.1'], rateLimits: { ...GENEROUS_LIMITS, loginPerIp: 30 } } });
     const statuses: number[] = [];
-    for (let i = 1; i <= 40; i++) statuses.push((await login(app, `v6-user-${i}`, 'guess-guess', '127.0.0.1', { 'x-forwarded-for': `2001:db8:1:2::${i.toString(16)}` })).statusCode);
+    for (let i = 1; i <= 40; i++) statuses.push((await passwordLogin(app, `v6-user-${i}`, 'guess-guess', '127.0.0.1', { 'x-forwarded-for': `2001:db8:1:2::${i.toString(16)}` })).statusCode);
     t.same(statuses.slice(0, 30), new Array(30).fill(400));
     t.same(statuses.slice(30), new Array(10).fill(429), 'the /64 shares one bucket');
-    const neighbour = await login(app, 'v6-other', 'guess-guess', '127.0.0.1', { 'x-forwarded-for': '2001:db8:1:3::1' });
+    const neighbour = await passwordLogin(app, 'v6-other', 'guess-guess', '127.0.0.1', { 'x-forwarded-for': '2001:db8:1:3::1' });
     t.equal(neighbour.statusCode, 400, 'another /64 has its own');
   });
 
@@ -217,7 +212,7 @@ t.test('finding 3: per-IP limits count an IPv6 client by its /64, an IPv4-mapped
 
   t.test('RATE_LIMIT_IPV6_PREFIX widens the bucket', async (t) => {
     const { app } = await buildTestApp(t, { config: { trustProxy: ['127.0.0.1'], rateLimits: { ...GENEROUS_LIMITS, loginPerIp: 2, ipv6Prefix: 48 } } });
-    const from = (address: string) => login(app, 'v6-wide', 'guess-guess', '127.0.0.1', { 'x-forwarded-for': address });
+    const from = (address: string) => passwordLogin(app, 'v6-wide', 'guess-guess', '127.0.0.1', { 'x-forwarded-for': address });
     t.same([(await from('2001:db8:5:1::1')).statusCode, (await from('2001:db8:5:2::1')).statusCode, (await from('2001:db8:5:ffff::1')).statusCode], [400, 400, 429]);
   });
 
