@@ -21,7 +21,7 @@ function ipv6Groups(address: string): number[] | undefined {
   return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
 }
 
-/** How many IPv6 addresses' buckets are remembered (every limited request asks; parsing costs ~3 µs). */
+/** How many IPv6 addresses' buckets are remembered: every limited request asks, and parsing is the costly part. */
 const MEMO_CAPACITY = 10_000;
 const memo = new Map<string, string>();
 

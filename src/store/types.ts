@@ -4,6 +4,8 @@
  * Records handed in or out are copies: changing one never changes what is stored.
  */
 
+import type { RevocationEntry } from '@tokensmith/verifier/shared';
+
 /** A user account. */
 export interface UserRecord {
   id: string;
@@ -116,8 +118,6 @@ export interface SessionStore {
   /** Counts a wrong password sent from a live session; returns its count so far, 0 when there is no such session. */
   countPasswordFailure(sid: string): Promise<number>;
 }
-
-import type { RevocationEntry } from '@tokensmith/verifier/shared';
 
 /** One denylist entry: a revoked jti or an ended session's sid (the verifier package defines it; the feed carries it). */
 export type { RevocationEntry };

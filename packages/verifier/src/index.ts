@@ -1,6 +1,7 @@
 /**
- * The verifier library: what another Node service imports to verify this service's access tokens
- * without the rest of the server. `import { createVerifier } from 'tokensmith/verifier'`.
+ * The verifier package: what another Node service imports to verify this service's access tokens
+ * without the rest of the server. `import { createVerifier } from '@tokensmith/verifier'`; the Fastify
+ * plugin is `@tokensmith/verifier/fastify`.
  */
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { MAX_CLOCK_TOLERANCE, VERIFY_CLOCK_TOLERANCE } from './shared/clock-tolerance.js';
