@@ -1,5 +1,5 @@
 // A/B: two builds of the service side by side, measured in alternating slices on this machine.
-// Usage: node bench/ab.mjs DIST_A DIST_B [--scenarios jwks,forward_auth,introspection,client_credentials,password]
+// Usage: node bench/ab.mjs DIST_A DIST_B [--scenarios jwks,forward_auth,introspection,client_credentials,refresh,password]
 //        [--rounds 8] [--seconds 2] [--env-b NAME=VALUE,…]
 // --env-b configures B differently (the same build twice compares two settings: dist dist --env-b ARGON2_MAX_CONCURRENT=3).
 // A build is a folder holding server.js, inside the repository so that it finds node_modules, e.g.
@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { cpuMs, load, median, post, serviceLoads, startTokensmith, stopChildren } from './lib.mjs';
+import { cpuMs, load, median, post, refreshChains, serviceLoads, startTokensmith, stopChildren } from './lib.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -31,12 +31,12 @@ async function startBuild(dist, env = {}) {
   const work = mkdtempSync(join(tmpdir(), 'tokensmith-ab-'));
   const tokensmith = await startTokensmith({ dist: resolve(dist), work, env });
   const userToken = (await post(`${tokensmith.base}/oauth/token`, tokensmith.login)).body.access_token;
-  return { ...tokensmith, work, loads: serviceLoads(tokensmith, userToken) };
+  return { ...tokensmith, work, loads: serviceLoads(tokensmith, userToken), refresh: await refreshChains(tokensmith) };
 }
 
 async function slice(build, scenario) {
   const before = cpuMs(build.pid);
-  const result = await load({ ...build.loads[scenario], duration: seconds });
+  const result = scenario === 'refresh' ? await build.refresh({ duration: seconds }) : await load({ ...build.loads[scenario], duration: seconds });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${scenario}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
   const cpuUs = ((cpuMs(build.pid) - before) * 1000) / result.ok;
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS[scenario] ?? 0));

@@ -127,7 +127,21 @@ export async function startTokensmith({ dist, work, nodeArgs = [], env = {} }) {
   return { base, pid: service.pid, service, secrets, login };
 }
 
-/** The load options of the service's request scenarios (refresh chains are run.mjs's own). */
+/**
+ * The refresh scenario: 40 logins whose refresh tokens each run spends, keeping their successors for the next
+ * run. Answers a function that runs one load (load()'s options) and answers its result.
+ */
+export async function refreshChains({ base, login }) {
+  const pool = [];
+  for (let i = 0; i < 40; i++) pool.push((await post(`${base}/oauth/token`, login)).body.refresh_token);
+  return async (options = {}) => {
+    const result = await load({ url: `${base}/oauth/token`, kind: 'refresh', pool, ...options });
+    pool.splice(0, result.pool.length, ...result.pool);
+    return result;
+  };
+}
+
+/** The load options of the service's request scenarios (refresh chains are refreshChains'). */
 export function serviceLoads({ base, secrets, login }, userToken) {
   return {
     password: { url: `${base}/oauth/token`, method: 'POST', headers: FORM, body: form(login) },

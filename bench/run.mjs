@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderChart } from './chart.mjs';
-import { basic, form, FORM, freePort, load as loadSlice, median, memoryBytes, post, root, serviceLoads, start, startTokensmith, stopChildren, waitFor } from './lib.mjs';
+import { basic, form, FORM, freePort, load as loadSlice, median, memoryBytes, post, refreshChains, root, serviceLoads, start, startTokensmith, stopChildren, waitFor } from './lib.mjs';
 
 const quick = process.argv.includes('--quick');
 const runsArg = process.argv.indexOf('--runs');
@@ -75,8 +75,7 @@ async function main() {
   const loads = serviceLoads(tokensmith, userToken);
   const peerOpaque = (await post(`${peer}/token`, { grant_type: 'client_credentials', scope: 'orders:read', resource: 'https://opaque.example' }, { authorization: basic('bench-svc', 'bench-secret') })).body.access_token;
 
-  const pool = [];
-  for (let i = 0; i < 40; i++) pool.push((await post(`${base}/oauth/token`, login)).body.refresh_token);
+  const refreshLoad = await refreshChains(tokensmith);
   // Each scenario measures one slice and answers { count, seconds, non2xx, p99? }. Each is listed next to its
   // reference, so that the two slices of a round's ratio are measured moments apart.
   const counted = (result) => ({ count: result.ok, seconds: slice, non2xx: result.non2xx, p99: result.p99 });
@@ -87,11 +86,7 @@ async function main() {
     peer_client_credentials: async () => counted(await load({ url: `${peer}/token`, method: 'POST', headers: { ...FORM, authorization: basic('bench-svc', 'bench-secret') }, body: form({ grant_type: 'client_credentials', scope: 'orders:read' }) })),
     client_credentials: async () => counted(await load(loads.client_credentials)),
     raw_rs256: async () => runNode('raw-rates.mjs', ['rs256', String(slice)]),
-    refresh: async () => {
-      const result = await load({ url: `${base}/oauth/token`, kind: 'refresh', pool });
-      pool.splice(0, result.pool.length, ...result.pool);
-      return counted(result);
-    },
+    refresh: async () => counted(await refreshLoad({ duration: slice })),
     peer_introspection: async () => counted(await load({ url: `${peer}/token/introspection`, method: 'POST', headers: { ...FORM, authorization: basic('bench-svc', 'bench-secret') }, body: form({ token: peerOpaque }) })),
     introspection: async () => counted(await load(loads.introspection)),
     raw_argon2: async () => runNode('raw-rates.mjs', ['argon2', String(slice)]),

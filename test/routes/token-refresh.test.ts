@@ -2,6 +2,7 @@ import { decodeJwt } from 'jose';
 import t from 'tap';
 import { createLogger } from '../../src/logger.js';
 import { connectRedis } from '../../src/store/redis/connection.js';
+import type { RedisStore } from '../../src/store/redis/redis-store.js';
 import { buildTestApp, type StoreKind } from '../helpers/app.js';
 import { refresh, registerAndLogin } from '../helpers/oauth.js';
 import { startRedis } from '../helpers/redis-server.js';
@@ -138,7 +139,7 @@ t.test('lifetimes: idle timeout renewed by each refresh, absolute lifetime never
 
 t.test('Redis does not grow with sessions: no key without an expiry is added by many logins and refreshes', async (t) => {
   const { app, store } = await buildTestApp(t, { store: 'redis', redis, clients: CLIENTS });
-  const prefix = (store as unknown as { sessions: { prefix: string } }).sessions.prefix;
+  const prefix = (store as RedisStore).prefix;
   const probe = await connectRedis(redis.url, createLogger('silent'));
   t.teardown(() => probe.close());
   const persistentKeys = async () => {

@@ -282,7 +282,20 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
   t.test('an attempt record expires with its window', async (t) => {
     const key = `account-${randomUUID()}`;
     await store.loginFailures.reserve(key, 0, Date.now(), 200);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     t.same(await store.loginFailures.reserve(key, 5, Date.now(), 200), { counted: false, record: undefined });
+  });
+
+  t.test('rate-limit hits count within a window that starts with the first hit, and start over after it', async (t) => {
+    const key = `bucket-${randomUUID()}`;
+    const first = await store.rateLimits.hit(key, 200);
+    t.equal(first.current, 1);
+    t.ok(first.ttlMs > 0 && first.ttlMs <= 200, `the window's time left (${first.ttlMs} ms)`);
+    const second = await store.rateLimits.hit(key, 200);
+    t.equal(second.current, 2);
+    t.ok(second.ttlMs <= first.ttlMs, 'a later hit does not extend the window');
+    t.equal((await store.rateLimits.hit(`bucket-${randomUUID()}`, 200)).current, 1, 'each key counts alone');
+    await sleep(300);
+    t.equal((await store.rateLimits.hit(key, 200)).current, 1, 'a new window after the old one ended');
   });
 }

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { StoreUnavailableError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { connectRedis } from '../../src/store/redis/connection.js';
@@ -13,16 +13,21 @@ t.test('redis store passes the storage contract against a real redis-server', as
   storeContract(t, async () => new RedisStore(await connectRedis(redis.url, createLogger('silent')), redis.prefix(), createLogger('silent')));
 });
 
-t.test('every key the store writes starts with its prefix, and sessions carry an expiry', async (t) => {
+/** A Redis store with user u1 (ann) and its session s1, whose first refresh token hash is h1; and a plain client. */
+async function storeWithSession(t: Test) {
   const prefix = redis.prefix();
-  const client = await connectRedis(redis.url, createLogger('silent'));
-  const store = new RedisStore(client, prefix, createLogger('silent'));
+  const store = new RedisStore(await connectRedis(redis.url, createLogger('silent')), prefix, createLogger('silent'));
   t.teardown(() => store.close());
   await store.users.create({ id: 'u1', username: 'ann', usernameKey: 'ann', passwordHash: 'h', createdAt: 1, disabled: false });
   const now = Math.floor(Date.now() / 1000);
   await store.sessions.create({ sid: 's1', userId: 'u1', clientId: 'web', scope: '', createdAt: now, lastUsedAt: now, expiresAt: now + 1000, userAgent: '', ip: '' }, { idleTtl: 100, refreshTokenHash: 'h1' });
   const probe = await connectRedis(redis.url, createLogger('silent'));
   t.teardown(() => probe.close());
+  return { prefix, store, probe };
+}
+
+t.test('every key the store writes starts with its prefix, and sessions carry an expiry', async (t) => {
+  const { prefix, probe } = await storeWithSession(t);
   const keys = (await probe.keys(`${prefix}*`)).sort();
   t.same(keys, [`${prefix}refresh:h1`, `${prefix}session:s1`, `${prefix}user-sessions:u1`, `${prefix}user:u1`, `${prefix}username:ann`]);
   const ttl = await probe.ttl(`${prefix}session:s1`);
@@ -31,6 +36,15 @@ t.test('every key the store writes starts with its prefix, and sessions carry an
     const keyTtl = await probe.ttl(key);
     t.ok(keyTtl > 990 && keyTtl <= 1000, `${key} lives until the absolute expiry (${keyTtl})`);
   }
+});
+
+t.test('a refresh token whose lookup an older build wrote (the sid alone) still rotates, and its successor too', async (t) => {
+  const { prefix, store, probe } = await storeWithSession(t);
+  await probe.set(`${prefix}refresh:h1`, 's1', { PX: 60_000 });
+  const rotation = { clientId: 'web', sealedSuccessor: 'sealed', graceMs: 0, idleTtl: 100, revokedTtl: 900 };
+  t.equal((await store.sessions.rotate({ ...rotation, tokenHash: 'h1', newTokenHash: 'h2' })).outcome, 'rotated');
+  t.equal((await store.sessions.rotate({ ...rotation, tokenHash: 'h2', newTokenHash: 'h3' })).outcome, 'rotated');
+  t.equal((await store.sessions.rotate({ ...rotation, tokenHash: 'h1', newTokenHash: 'h4' })).outcome, 'reused', 'reuse of the old-format token is still detected');
 });
 
 t.test('a stopped Redis makes calls fail fast with StoreUnavailableError, and the store recovers by itself', async (t) => {

@@ -1,6 +1,6 @@
 /**
- * Every Redis key name the store uses, in one place. The Lua scripts build the same names from the
- * prefix (they must reach keys they learn during the script), so a change here changes them too.
+ * Every Redis key name the store uses, in one place. The Lua scripts build none: each is given every key it
+ * touches (test/store/redis-scripts.test.ts checks that against a real Redis).
  */
 export function redisKeys(prefix: string) {
   return {

@@ -1,9 +1,10 @@
 import type { AttemptRecord, LoginFailureStore, RateLimitStore, Reservation } from '../types.js';
-import { LuaScript, type Guard, type RedisClient } from './connection.js';
+import type { Guard, RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
+import { luaScript } from './lua.js';
 
 // KEYS: counter. ARGV: window ms. The window starts with the first hit; a key that lost its TTL gets it back.
-const HIT = new LuaScript(`
+const HIT = luaScript(`
 local current = redis.call('INCR', KEYS[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if current == 1 or ttl < 0 then
@@ -14,7 +15,7 @@ return {current, ttl}`);
 
 // KEYS: attempt record. ARGV: expected count, now ms, window ms. Counts only while the record holds the
 // expected count; answers {counted, count, last_at, pttl}, or {0} when there is no record.
-const RESERVE = new LuaScript(`
+const RESERVE = luaScript(`
 local count = tonumber(redis.call('HGET', KEYS[1], 'count') or '0')
 local counted = 0
 if count == tonumber(ARGV[1]) then
@@ -26,6 +27,9 @@ end
 if count == 0 then return {counted} end
 return {counted, count, redis.call('HGET', KEYS[1], 'last_at'), redis.call('PTTL', KEYS[1])}`);
 
+/** The rate-limit and login-attempt scripts, by the name the Redis client gives each. */
+export const LIMIT_SCRIPTS = { hitRateLimit: HIT, reserveAttempt: RESERVE };
+
 /** Rate-limit counters in Redis: one atomic round trip per hit, shared by every instance. */
 export class RedisRateLimits implements RateLimitStore {
   constructor(
@@ -36,7 +40,7 @@ export class RedisRateLimits implements RateLimitStore {
 
   hit(key: string, windowMs: number): Promise<{ current: number; ttlMs: number }> {
     return this.guard(async () => {
-      const [current, ttlMs] = (await HIT.run(this.client, [this.keys.rateLimit(key)], [String(windowMs)])) as [number, number];
+      const [current, ttlMs] = (await this.client.hitRateLimit([this.keys.rateLimit(key)], [String(windowMs)])) as [number, number];
       return { current, ttlMs };
     });
   }
@@ -52,7 +56,7 @@ export class RedisLoginFailures implements LoginFailureStore {
 
   reserve(key: string, expected: number, now: number, windowMs: number): Promise<Reservation> {
     return this.guard(async () => {
-      const reply = (await RESERVE.run(this.client, [this.keys.loginFailures(key)], [String(expected), String(now), String(windowMs)])) as [number, number?, string?, number?];
+      const reply = (await this.client.reserveAttempt([this.keys.loginFailures(key)], [String(expected), String(now), String(windowMs)])) as [number, number?, string?, number?];
       const [counted, count, lastAt, ttl] = reply;
       const record: AttemptRecord | undefined = count === undefined ? undefined : { count, lastAt: Number(lastAt), resetsInMs: Math.max(0, ttl ?? 0) };
       return { counted: counted === 1, record };

@@ -10,6 +10,8 @@ import { RedisUsers } from './users.js';
 /** The Redis store: shared by every instance; every key starts with the configured prefix. */
 export class RedisStore implements Store {
   readonly kind = 'redis';
+  /** What every key of this store starts with (REDIS_KEY_PREFIX). */
+  readonly prefix: string;
   readonly users: UserStore;
   readonly sessions: SessionStore;
   readonly revocations: RevocationStore;
@@ -20,11 +22,12 @@ export class RedisStore implements Store {
 
   constructor(client: RedisClient, prefix: string, logger: BaseLogger, clock: () => number = Date.now, commandTimeoutMs = 2000) {
     this.#client = client;
+    this.prefix = prefix;
     this.#guard = makeGuard(commandTimeoutMs);
     const keys = redisKeys(prefix);
     this.users = new RedisUsers(this.#guard, client, keys);
-    this.sessions = new RedisSessions(this.#guard, client, keys, prefix, clock);
-    this.revocations = new RedisRevocations(this.#guard, client, keys, prefix, logger);
+    this.sessions = new RedisSessions(this.#guard, client, keys, clock);
+    this.revocations = new RedisRevocations(this.#guard, client, keys, logger);
     this.rateLimits = new RedisRateLimits(this.#guard, client, keys);
     this.loginFailures = new RedisLoginFailures(this.#guard, client, keys);
   }

@@ -1,13 +1,17 @@
 import type { BaseLogger } from 'pino';
 import type { RevocationEntry, RevocationListener, RevocationStore } from '../types.js';
-import { LuaScript, type Guard, type RedisClient } from './connection.js';
+import type { Guard, RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
+import { luaScript } from './lua.js';
 import { RECORD_REVOCATION } from './revocation-lua.js';
 
-// ARGV: prefix, jti, TTL s.
-const REVOKE_JTI = new LuaScript(`${RECORD_REVOCATION}
-record_revocation(ARGV[1], 'jti', ARGV[2], ARGV[3])
+// KEYS: the revoked-jti entry, the revocation log. ARGV: revocation channel, jti, TTL s.
+const REVOKE_JTI = luaScript(`${RECORD_REVOCATION}
+record_revocation(KEYS[1], KEYS[2], ARGV[1], 'jti:' .. ARGV[2], ARGV[3])
 return 1`);
+
+/** The revocation scripts, by the name the Redis client gives each. */
+export const REVOCATION_SCRIPTS = { revokeJti: REVOKE_JTI };
 
 /** Parses `kind:id:exp`, the form of a log member with its score and of a published message. */
 export function parseRevocation(kindAndId: string, exp: number): RevocationEntry | undefined {
@@ -31,13 +35,12 @@ export class RedisRevocations implements RevocationStore {
     private readonly guard: Guard,
     private readonly client: RedisClient,
     private readonly keys: RedisKeys,
-    private readonly prefix: string,
     private readonly logger: BaseLogger,
   ) {}
 
   revokeAccessToken(jti: string, ttlSeconds: number): Promise<void> {
     return this.guard(async () => {
-      await REVOKE_JTI.run(this.client, [this.keys.revokedJti(jti), this.keys.revocationLog()], [this.prefix, jti, String(Math.max(1, Math.ceil(ttlSeconds)))]);
+      await this.client.revokeJti([this.keys.revokedJti(jti), this.keys.revocationLog()], [this.keys.revocationChannel(), jti, String(Math.max(1, Math.ceil(ttlSeconds)))]);
     });
   }
 

@@ -1,9 +1,10 @@
 import type { UserRecord, UserStore } from '../types.js';
-import { LuaScript, type Guard, type RedisClient } from './connection.js';
+import type { Guard, RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
+import { luaScript } from './lua.js';
 
 // Claims the username and writes the user in one step, so a crash never leaves one without the other.
-const CREATE_USER = new LuaScript(`
+const CREATE_USER = luaScript(`
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
   redis.call('HSET', KEYS[2], unpack(ARGV, 2))
   return 1
@@ -11,12 +12,15 @@ end
 return 0`);
 
 // Updates fields of an existing user only: HSET alone would create a stray record for a deleted one.
-const SET_USER_FIELDS = new LuaScript(`
+const SET_USER_FIELDS = luaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HSET', KEYS[1], unpack(ARGV))
   return 1
 end
 return 0`);
+
+/** The user scripts, by the name the Redis client gives each. */
+export const USER_SCRIPTS = { createUser: CREATE_USER, setUserFields: SET_USER_FIELDS };
 
 function userFields(user: UserRecord): string[] {
   return [
@@ -51,7 +55,7 @@ export class RedisUsers implements UserStore {
   ) {}
 
   create(user: UserRecord): Promise<boolean> {
-    return this.guard(async () => (await CREATE_USER.run(this.client, [this.keys.username(user.usernameKey), this.keys.user(user.id)], [user.id, ...userFields(user)])) === 1);
+    return this.guard(async () => (await this.client.createUser([this.keys.username(user.usernameKey), this.keys.user(user.id)], [user.id, ...userFields(user)])) === 1);
   }
 
   findById(id: string): Promise<UserRecord | undefined> {
@@ -74,6 +78,6 @@ export class RedisUsers implements UserStore {
   }
 
   #setFields(id: string, pairs: string[]): Promise<boolean> {
-    return this.guard(async () => (await SET_USER_FIELDS.run(this.client, [this.keys.user(id)], pairs)) === 1);
+    return this.guard(async () => (await this.client.setUserFields([this.keys.user(id)], pairs)) === 1);
   }
 }
