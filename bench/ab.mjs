@@ -1,6 +1,7 @@
 // A/B: two builds of the service side by side, measured in alternating slices on this machine.
 // Usage: node bench/ab.mjs DIST_A DIST_B [--scenarios jwks,forward_auth,introspection,client_credentials,refresh,password]
-//        [--rounds 8] [--seconds 2] [--env-b NAME=VALUE,…]
+//        [--rounds 8] [--seconds 2] [--env NAME=VALUE,…] [--env-b NAME=VALUE,…]
+// --env configures both builds (e.g. ALLOWED_ORIGINS=https://app.example to measure the CORS hook).
 // --env-b configures B differently (the same build twice compares two settings: dist dist --env-b ARGON2_MAX_CONCURRENT=3).
 // A build is a folder holding server.js, inside the repository so that it finds node_modules, e.g.
 //   git stash && npx tsc -p tsconfig.build.json --outDir .ab/before && git stash pop && npm run build
@@ -23,7 +24,9 @@ if (!distA || !distB) {
 const scenarioNames = option('--scenarios', 'jwks,forward_auth,introspection,client_credentials').split(',');
 const rounds = Number(option('--rounds', 8));
 const seconds = Number(option('--seconds', 2));
-const envB = Object.fromEntries(option('--env-b', '').split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+const envOption = (name) => Object.fromEntries(option(name, '').split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+const envBoth = envOption('--env');
+const envB = { ...envBoth, ...envOption('--env-b') };
 /** Logins still queued for argon2 when a slice ends would run into the next slice: they are let finish. */
 const SETTLE_MS = { password: 1500 };
 
@@ -43,7 +46,7 @@ async function slice(build, scenario) {
   return { rps: result.ok / seconds, cpuUs };
 }
 
-const builds = { A: await startBuild(distA), B: await startBuild(distB, envB) };
+const builds = { A: await startBuild(distA, envBoth), B: await startBuild(distB, envB) };
 try {
   for (const scenario of scenarioNames) {
     const samples = { A: [], B: [] };
