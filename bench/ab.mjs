@@ -24,7 +24,13 @@ if (!distA || !distB) {
 const scenarioNames = option('--scenarios', 'jwks,forward_auth,introspection,client_credentials').split(',');
 const rounds = Number(option('--rounds', 8));
 const seconds = Number(option('--seconds', 2));
-const envOption = (name) => Object.fromEntries(option(name, '').split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+const envOption = (name) =>
+  Object.fromEntries(
+    option(name, '')
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
 const envBoth = envOption('--env');
 const envB = { ...envBoth, ...envOption('--env-b') };
 /** Logins still queued for argon2 when a slice ends would run into the next slice: they are let finish. */
@@ -58,7 +64,9 @@ try {
     const rps = (name) => Math.round(median(samples[name].map((sample) => sample.rps)));
     const cpu = (name) => median(samples[name].map((sample) => sample.cpuUs)).toFixed(1);
     const ratio = median(samples.B.map((sample, round) => sample.rps / samples.A[round].rps));
-    process.stdout.write(`${scenario}: A ${rps('A')} req/s, ${cpu('A')} µs CPU/req | B ${rps('B')} req/s, ${cpu('B')} µs CPU/req | B/A ${ratio.toFixed(3)} (median of ${rounds} rounds)\n`);
+    process.stdout.write(
+      `${scenario}: A ${rps('A')} req/s, ${cpu('A')} µs CPU/req | B ${rps('B')} req/s, ${cpu('B')} µs CPU/req | B/A ${ratio.toFixed(3)} (median of ${rounds} rounds)\n`,
+    );
   }
 } finally {
   stopChildren();

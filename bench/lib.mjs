@@ -53,7 +53,9 @@ export async function waitFor(check, what, ms = 20_000) {
 /** One load slice from bench/load.mjs in a process of its own: { ok, total, non2xx, errors, p99, rps, pool? }. */
 export function load(options) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bench', 'load.mjs'), JSON.stringify({ warmup: 0, connections: 32, ...options })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(root, 'bench', 'load.mjs'), JSON.stringify({ warmup: 0, connections: 32, ...options })], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`load ${options.url} exited ${code}`))));
@@ -103,16 +105,33 @@ export const BENCH_USER = { username: 'bench-user', password: 'correct horse bat
 export async function startTokensmith({ dist, work, nodeArgs = [], env = {} }) {
   const secrets = { 'bench-svc': randomBytes(32).toString('base64url'), gateway: randomBytes(32).toString('base64url') };
   const sha = (secret) => `sha256:${createHash('sha256').update(secret).digest('hex')}`;
-  writeFileSync(join(work, 'clients.json'), JSON.stringify([
-    { client_id: 'web', type: 'public', grant_types: ['password', 'refresh_token'], scope: 'profile orders:read' },
-    { client_id: 'bench-svc', type: 'confidential', client_secret_hash: sha(secrets['bench-svc']), grant_types: ['client_credentials'], scope: 'orders:read', audience: ['orders-api'] },
-    { client_id: 'gateway', type: 'confidential', client_secret_hash: sha(secrets.gateway), grant_types: ['client_credentials'], scope: 'introspect' },
-  ]));
+  writeFileSync(
+    join(work, 'clients.json'),
+    JSON.stringify([
+      { client_id: 'web', type: 'public', grant_types: ['password', 'refresh_token'], scope: 'profile orders:read' },
+      {
+        client_id: 'bench-svc',
+        type: 'confidential',
+        client_secret_hash: sha(secrets['bench-svc']),
+        grant_types: ['client_credentials'],
+        scope: 'orders:read',
+        audience: ['orders-api'],
+      },
+      { client_id: 'gateway', type: 'confidential', client_secret_hash: sha(secrets.gateway), grant_types: ['client_credentials'], scope: 'introspect' },
+    ]),
+  );
   const [redisPort, port] = [await freePort(), await freePort()];
   start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
   const service = start(process.execPath, [...nodeArgs, join(dist, 'server.js')], {
-    PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${port}`, REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-    KEYS_DIR: join(work, 'keys'), CLIENTS_FILE: join(work, 'clients.json'), RATE_LIMIT: 'off', LOG_LEVEL: 'warn', NODE_ENV: 'development',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: `http://127.0.0.1:${port}`,
+    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    KEYS_DIR: join(work, 'keys'),
+    CLIENTS_FILE: join(work, 'clients.json'),
+    RATE_LIMIT: 'off',
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'development',
     ARGON2_QUEUE_TIMEOUT: '30000',
     // Every password check reserves an attempt on the account's throttle before argon2 runs, so at most
     // LOGIN_FREE_FAILURES checks of one account are in flight at once; the 32 connections all log in as one
@@ -147,7 +166,17 @@ export function serviceLoads({ base, secrets, login }, userToken) {
     password: { url: `${base}/oauth/token`, method: 'POST', headers: FORM, body: form(login) },
     jwks: { url: `${base}/.well-known/jwks.json` },
     forward_auth: { url: `${base}/forward-auth`, headers: { authorization: `Bearer ${userToken}` } },
-    client_credentials: { url: `${base}/oauth/token`, method: 'POST', headers: { ...FORM, authorization: basic('bench-svc', secrets['bench-svc']) }, body: form({ grant_type: 'client_credentials' }) },
-    introspection: { url: `${base}/oauth/introspect`, method: 'POST', headers: { ...FORM, authorization: basic('gateway', secrets.gateway) }, body: form({ token: userToken }) },
+    client_credentials: {
+      url: `${base}/oauth/token`,
+      method: 'POST',
+      headers: { ...FORM, authorization: basic('bench-svc', secrets['bench-svc']) },
+      body: form({ grant_type: 'client_credentials' }),
+    },
+    introspection: {
+      url: `${base}/oauth/introspect`,
+      method: 'POST',
+      headers: { ...FORM, authorization: basic('gateway', secrets.gateway) },
+      body: form({ token: userToken }),
+    },
   };
 }

@@ -12,8 +12,20 @@ const options = JSON.parse(process.argv[2]);
 function run(duration) {
   return new Promise((resolve, reject) => {
     autocannon(
-      { url: options.url, method: options.method ?? 'GET', headers: options.headers, body: options.body, connections: options.connections ?? 32, overallRate: options.overallRate, duration, timeout: 10 },
-      (error, result) => (error ? reject(error) : resolve({ ok: result['2xx'], total: result.requests.total, non2xx: result.non2xx, errors: result.errors, p99: result.latency.p99 })),
+      {
+        url: options.url,
+        method: options.method ?? 'GET',
+        headers: options.headers,
+        body: options.body,
+        connections: options.connections ?? 32,
+        overallRate: options.overallRate,
+        duration,
+        timeout: 10,
+      },
+      (error, result) =>
+        error
+          ? reject(error)
+          : resolve({ ok: result['2xx'], total: result.requests.total, non2xx: result.non2xx, errors: result.errors, p99: result.latency.p99 }),
     );
   });
 }
@@ -47,7 +59,9 @@ function chain(url, firstToken, until) {
     let token = firstToken;
     const send = () => {
       const body = `grant_type=refresh_token&client_id=web&refresh_token=${token}`;
-      socket.write(`POST ${pathname} HTTP/1.1\r\nhost: ${hostname}:${port}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+      socket.write(
+        `POST ${pathname} HTTP/1.1\r\nhost: ${hostname}:${port}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+      );
     };
     responses(socket, (status, body) => {
       if (status === 200) {

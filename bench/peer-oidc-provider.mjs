@@ -11,7 +11,14 @@ const jwk = { ...privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'RS256',
 const provider = new Provider(issuer, {
   ttl: { ClientCredentials: 900 },
   clients: [
-    { client_id: 'bench-svc', client_secret: 'bench-secret', grant_types: ['client_credentials'], redirect_uris: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic' },
+    {
+      client_id: 'bench-svc',
+      client_secret: 'bench-secret',
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      response_types: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
   ],
   jwks: { keys: [jwk] },
   scopes: ['orders:read'],

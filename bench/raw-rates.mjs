@@ -26,11 +26,15 @@ if (!isMainThread) {
   const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
   const startAt = Date.now() + 300;
   const signatures = await Promise.all(
-    Array.from({ length: cores }, () => new Promise((resolve, reject) => {
-      const worker = new Worker(new URL(import.meta.url), { workerData: { seconds, pem, startAt } });
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    })),
+    Array.from(
+      { length: cores },
+      () =>
+        new Promise((resolve, reject) => {
+          const worker = new Worker(new URL(import.meta.url), { workerData: { seconds, pem, startAt } });
+          worker.once('message', resolve);
+          worker.once('error', reject);
+        }),
+    ),
   );
   process.stdout.write(`${JSON.stringify({ count: signatures.reduce((a, b) => a + b, 0), seconds })}\n`);
 } else {
@@ -38,12 +42,14 @@ if (!isMainThread) {
   const stored = await hash('correct horse battery', params);
   let verified = 0;
   const until = Date.now() + seconds * 1000;
-  await Promise.all(Array.from({ length: cores }, async () => {
-    while (Date.now() < until) {
-      await verify(stored, 'correct horse battery');
-      // Counted only when done within the window, as the load generator counts the service's answers.
-      if (Date.now() <= until) verified += 1;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: cores }, async () => {
+      while (Date.now() < until) {
+        await verify(stored, 'correct horse battery');
+        // Counted only when done within the window, as the load generator counts the service's answers.
+        if (Date.now() <= until) verified += 1;
+      }
+    }),
+  );
   process.stdout.write(`${JSON.stringify({ count: verified, seconds })}\n`);
 }

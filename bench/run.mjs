@@ -11,7 +11,23 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderChart } from './chart.mjs';
-import { basic, form, FORM, freePort, load as loadSlice, median, memoryBytes, post, refreshChains, root, serviceLoads, start, startTokensmith, stopChildren, waitFor } from './lib.mjs';
+import {
+  basic,
+  form,
+  FORM,
+  freePort,
+  load as loadSlice,
+  median,
+  memoryBytes,
+  post,
+  refreshChains,
+  root,
+  serviceLoads,
+  start,
+  startTokensmith,
+  stopChildren,
+  waitFor,
+} from './lib.mjs';
 
 const quick = process.argv.includes('--quick');
 const runsArg = process.argv.indexOf('--runs');
@@ -73,7 +89,13 @@ async function main() {
 
   const userToken = (await post(`${base}/oauth/token`, login)).body.access_token;
   const loads = serviceLoads(tokensmith, userToken);
-  const peerOpaque = (await post(`${peer}/token`, { grant_type: 'client_credentials', scope: 'orders:read', resource: 'https://opaque.example' }, { authorization: basic('bench-svc', 'bench-secret') })).body.access_token;
+  const peerOpaque = (
+    await post(
+      `${peer}/token`,
+      { grant_type: 'client_credentials', scope: 'orders:read', resource: 'https://opaque.example' },
+      { authorization: basic('bench-svc', 'bench-secret') },
+    )
+  ).body.access_token;
 
   const refreshLoad = await refreshChains(tokensmith);
   // Each scenario measures one slice and answers { count, seconds, non2xx, p99? }. Each is listed next to its
@@ -83,15 +105,34 @@ async function main() {
     bare: async () => counted(await load({ url: reference })),
     jwks: async () => counted(await load(loads.jwks)),
     forward_auth: async () => counted(await load(loads.forward_auth)),
-    peer_client_credentials: async () => counted(await load({ url: `${peer}/token`, method: 'POST', headers: { ...FORM, authorization: basic('bench-svc', 'bench-secret') }, body: form({ grant_type: 'client_credentials', scope: 'orders:read' }) })),
+    peer_client_credentials: async () =>
+      counted(
+        await load({
+          url: `${peer}/token`,
+          method: 'POST',
+          headers: { ...FORM, authorization: basic('bench-svc', 'bench-secret') },
+          body: form({ grant_type: 'client_credentials', scope: 'orders:read' }),
+        }),
+      ),
     client_credentials: async () => counted(await load(loads.client_credentials)),
     raw_rs256: async () => runNode('raw-rates.mjs', ['rs256', String(slice)]),
     refresh: async () => counted(await refreshLoad({ duration: slice })),
-    peer_introspection: async () => counted(await load({ url: `${peer}/token/introspection`, method: 'POST', headers: { ...FORM, authorization: basic('bench-svc', 'bench-secret') }, body: form({ token: peerOpaque }) })),
+    peer_introspection: async () =>
+      counted(
+        await load({
+          url: `${peer}/token/introspection`,
+          method: 'POST',
+          headers: { ...FORM, authorization: basic('bench-svc', 'bench-secret') },
+          body: form({ token: peerOpaque }),
+        }),
+      ),
     introspection: async () => counted(await load(loads.introspection)),
     raw_argon2: async () => runNode('raw-rates.mjs', ['argon2', String(slice)]),
     password: async () => {
-      const [password, jwksDuringLogins] = await Promise.all([load({ url: `${base}/oauth/token`, method: 'POST', headers: FORM, body: form(login) }), load({ ...loads.jwks, connections: 1, overallRate: 50 })]);
+      const [password, jwksDuringLogins] = await Promise.all([
+        load({ url: `${base}/oauth/token`, method: 'POST', headers: FORM, body: form(login) }),
+        load({ ...loads.jwks, connections: 1, overallRate: 50 }),
+      ]);
       // Logins still queued for argon2 when the slice ends would run into the next slice: let them finish.
       await new Promise((resolve) => setTimeout(resolve, 1500));
       return { ...counted(password), p99: jwksDuringLogins.p99 };
@@ -119,12 +160,24 @@ async function main() {
     const raw = { rs256: rate.raw_rs256, argon2: rate.raw_argon2 };
     // A ratio is the median over the rounds of the round's ratio: a round that a burst of load from elsewhere
     // on the machine hit on one side only does not decide it.
-    const roundRatios = Object.fromEntries(Object.entries(pairs).map(([key, [subject, reference]]) => [key, totals[subject].rates.map((value, round) => value / totals[reference].rates[round])]));
+    const roundRatios = Object.fromEntries(
+      Object.entries(pairs).map(([key, [subject, reference]]) => [key, totals[subject].rates.map((value, round) => value / totals[reference].rates[round])]),
+    );
     const rss = memoryBytes(tokensmith.pid, 'VmHWM');
     results.push({
       run,
       raw,
-      rps: { bare: rate.bare, jwks: rate.jwks, client_credentials: rate.client_credentials, peer_client_credentials: rate.peer_client_credentials, refresh: rate.refresh, introspection: rate.introspection, peer_introspection: rate.peer_introspection, forward_auth: rate.forward_auth, password: rate.password },
+      rps: {
+        bare: rate.bare,
+        jwks: rate.jwks,
+        client_credentials: rate.client_credentials,
+        peer_client_credentials: rate.peer_client_credentials,
+        refresh: rate.refresh,
+        introspection: rate.introspection,
+        peer_introspection: rate.peer_introspection,
+        forward_auth: rate.forward_auth,
+        password: rate.password,
+      },
       non2xx: Object.fromEntries(NON2XX_COUNTED.filter((name) => name in totals).map((name) => [name, totals[name].non2xx])),
       round_ratios: roundRatios,
       ratios: Object.fromEntries(Object.entries(roundRatios).map(([key, values]) => [key, median(values)])),
@@ -163,10 +216,22 @@ async function main() {
 function printTable(summary) {
   const rows = [
     ['JWKS vs bare Fastify route', 'jwks_vs_bare', `${summary.rps.jwks?.toFixed(0)} / ${summary.rps.bare?.toFixed(0)} req/s`],
-    ['client_credentials vs node-oidc-provider', 'client_credentials_vs_peer', `${summary.rps.client_credentials?.toFixed(0)} / ${summary.rps.peer_client_credentials?.toFixed(0)} req/s`],
-    ['client_credentials vs raw RS256 signing', 'client_credentials_vs_raw_sign', `${summary.rps.client_credentials?.toFixed(0)} / ${summary.raw.rs256?.toFixed(0)} per s`],
+    [
+      'client_credentials vs node-oidc-provider',
+      'client_credentials_vs_peer',
+      `${summary.rps.client_credentials?.toFixed(0)} / ${summary.rps.peer_client_credentials?.toFixed(0)} req/s`,
+    ],
+    [
+      'client_credentials vs raw RS256 signing',
+      'client_credentials_vs_raw_sign',
+      `${summary.rps.client_credentials?.toFixed(0)} / ${summary.raw.rs256?.toFixed(0)} per s`,
+    ],
     ['refresh_token vs raw RS256 signing', 'refresh_vs_raw_sign', `${summary.rps.refresh?.toFixed(0)} / ${summary.raw.rs256?.toFixed(0)} per s`],
-    ['introspection vs node-oidc-provider', 'introspection_vs_peer', `${summary.rps.introspection?.toFixed(0)} / ${summary.rps.peer_introspection?.toFixed(0)} req/s`],
+    [
+      'introspection vs node-oidc-provider',
+      'introspection_vs_peer',
+      `${summary.rps.introspection?.toFixed(0)} / ${summary.rps.peer_introspection?.toFixed(0)} req/s`,
+    ],
     ['forward-auth vs bare Fastify route', 'forward_auth_vs_bare', `${summary.rps.forward_auth?.toFixed(0)} / ${summary.rps.bare?.toFixed(0)} req/s`],
     ['password grant vs raw argon2id', 'password_vs_raw_argon2', `${summary.rps.password?.toFixed(1)} / ${summary.raw.argon2?.toFixed(1)} per s`],
   ];
@@ -178,10 +243,15 @@ function printTable(summary) {
     const target = summary.targets[key];
     lines.push(`| ${name} | ${measured} | ${ratio.toFixed(3)} | ≥ ${target} | ${ratio >= target ? 'yes' : 'no'} |`);
   }
-  if (summary.jwks_p99_ms_during_logins !== undefined) lines.push(`| JWKS p99 while logins saturate the CPU | ${summary.jwks_p99_ms_during_logins} ms | | < 50 ms | ${summary.jwks_p99_ms_during_logins < 50 ? 'yes' : 'no'} |`);
+  if (summary.jwks_p99_ms_during_logins !== undefined)
+    lines.push(
+      `| JWKS p99 while logins saturate the CPU | ${summary.jwks_p99_ms_during_logins} ms | | < 50 ms | ${summary.jwks_p99_ms_during_logins < 50 ? 'yes' : 'no'} |`,
+    );
   lines.push(`| peak RSS of the service | ${summary.peak_rss_mb.toFixed(0)} MB | | < 200 MB | ${summary.peak_rss_mb < 200 ? 'yes' : 'no'} |`);
   lines.push(`| peak RSS growth, run 2 over run 1 | ${(summary.rss_growth * 100).toFixed(1)} % | | ≤ 10 % | ${summary.rss_growth <= 0.1 ? 'yes' : 'no'} |`);
-  process.stdout.write(`${summary.machine.cpu}, ${summary.machine.cores} cores, Node ${summary.machine.node}; ${summary.settings.connections} connections, ${summary.settings.duration_s} s per scenario in ${summary.settings.rounds} interleaved slices\n\n${lines.join('\n')}\n`);
+  process.stdout.write(
+    `${summary.machine.cpu}, ${summary.machine.cores} cores, Node ${summary.machine.node}; ${summary.settings.connections} connections, ${summary.settings.duration_s} s per scenario in ${summary.settings.rounds} interleaved slices\n\n${lines.join('\n')}\n`,
+  );
 }
 
 if (process.argv.includes('--table')) {

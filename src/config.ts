@@ -144,7 +144,8 @@ function argon2Params(env: Env, production: boolean): Argon2Params {
     parallelism: integer(env, 'ARGON2_PARALLELISM', ARGON2_MINIMUM.parallelism, 1, 16),
   };
   if (production) {
-    if (params.memoryCost < ARGON2_MINIMUM.memoryCost) throw new ConfigError('ARGON2_MEMORY_KIB', `expected at least ${ARGON2_MINIMUM.memoryCost} in production`);
+    if (params.memoryCost < ARGON2_MINIMUM.memoryCost)
+      throw new ConfigError('ARGON2_MEMORY_KIB', `expected at least ${ARGON2_MINIMUM.memoryCost} in production`);
     if (params.timeCost < ARGON2_MINIMUM.timeCost) throw new ConfigError('ARGON2_TIME_COST', `expected at least ${ARGON2_MINIMUM.timeCost} in production`);
   }
   return params;
@@ -171,7 +172,10 @@ function origins(env: Env, name: string): string[] {
 }
 
 function proxies(env: Env, name: string): string[] | false {
-  const entries = (text(env, name, '') ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = (text(env, name, '') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   for (const entry of entries) {
     const [address, bits, extra] = entry.split('/');
     const family = isIP(address ?? '');

@@ -9,7 +9,10 @@ import t from 'tap';
 /** Every import or re-export of a TypeScript file under src/: the module it names, and whether it is type-only. */
 async function importsOf(file: string): Promise<Array<{ from: string; typeOnly: boolean }>> {
   const source = await readFile(join('src', file), 'utf8');
-  return [...source.matchAll(/^(import|export)\s+(type\s+)?[^'";]*?from\s+'([^']+)'/gm)].map((match) => ({ from: match[3]!, typeOnly: match[2] !== undefined }));
+  return [...source.matchAll(/^(import|export)\s+(type\s+)?[^'";]*?from\s+'([^']+)'/gm)].map((match) => ({
+    from: match[3]!,
+    typeOnly: match[2] !== undefined,
+  }));
 }
 
 /** A relative import resolved to a path under src/ (`store/types.js`); a package name as it is. */
@@ -25,7 +28,11 @@ t.test('routes and grants reach state through services: nothing but types from s
   t.ok(files.length > 10, 'the scan finds the routes and grants');
   for (const file of files) {
     const values = (await importsOf(file)).filter((entry) => !entry.typeOnly && resolved(file, entry.from).startsWith('store/'));
-    t.same(values.map((entry) => entry.from), [], `${file} imports no store module`);
+    t.same(
+      values.map((entry) => entry.from),
+      [],
+      `${file} imports no store module`,
+    );
     t.notMatch(await readFile(join('src', file), 'utf8'), /\bservices\.store\b/, `${file} has no services.store`);
   }
 });
@@ -34,7 +41,11 @@ t.test('only src/users/ checks passwords: no other module imports the hasher, so
   const importers: string[] = [];
   for (const file of sources) if ((await importsOf(file)).some((entry) => resolved(file, entry.from) === 'users/password-hasher.js')) importers.push(file);
   t.ok(importers.length > 0, 'the scan finds the importers');
-  t.same(importers.filter((file) => !file.startsWith('users/')), [], `importers: ${importers.join(', ')}`);
+  t.same(
+    importers.filter((file) => !file.startsWith('users/')),
+    [],
+    `importers: ${importers.join(', ')}`,
+  );
 });
 
 t.test('the verifier package imports jose, node:* and its own files only (Fastify types in its plugin alone)', async (t) => {
@@ -43,13 +54,20 @@ t.test('the verifier package imports jose, node:* and its own files only (Fastif
   t.ok(files.length >= 8, 'the scan finds the package');
   for (const file of files) {
     const source = await readFile(join(dir, file), 'utf8');
-    const imports = [...source.matchAll(/^(import|export)\s+(type\s+)?[^'";]*?from\s+'([^']+)'/gm)].map((match) => ({ from: match[3]!, typeOnly: match[2] !== undefined }));
+    const imports = [...source.matchAll(/^(import|export)\s+(type\s+)?[^'";]*?from\s+'([^']+)'/gm)].map((match) => ({
+      from: match[3]!,
+      typeOnly: match[2] !== undefined,
+    }));
     const foreign = imports.filter(({ from, typeOnly }) => {
       if (from === 'jose' || from.startsWith('node:')) return false;
       if (from.startsWith('./') || from.startsWith('../')) return !normalize(join(dir, dirname(file), from)).startsWith(dir);
       return !(from === 'fastify' && typeOnly && file === 'fastify.ts');
     });
-    t.same(foreign.map(({ from }) => from), [], file);
+    t.same(
+      foreign.map(({ from }) => from),
+      [],
+      file,
+    );
   }
 });
 

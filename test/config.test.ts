@@ -26,7 +26,10 @@ t.test('defaults', async (t) => {
 });
 
 t.test('ALLOWED_ORIGINS is a comma-separated list of exact origins', async (t) => {
-  t.same(loadConfig({ ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:5173' }).allowedOrigins, ['https://app.example.com', 'http://localhost:5173']);
+  t.same(loadConfig({ ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:5173' }).allowedOrigins, [
+    'https://app.example.com',
+    'http://localhost:5173',
+  ]);
 });
 
 t.test('ISSUER defaults to the port, and a trailing slash is dropped', async (t) => {

@@ -16,7 +16,9 @@ t.test('openapi.yaml is exactly what the route schemas generate (run `npm run op
 t.test('every route is in the document and every documented operation is a route', async (t) => {
   const { app } = await buildTestApp(t);
   await app.ready();
-  const routes = app.routeCatalog.flatMap((route) => (Array.isArray(route.method) ? route.method : [route.method]).map((method) => `${method.toLowerCase()} ${openApiPath(route.url)}`));
+  const routes = app.routeCatalog.flatMap((route) =>
+    (Array.isArray(route.method) ? route.method : [route.method]).map((method) => `${method.toLowerCase()} ${openApiPath(route.url)}`),
+  );
   const committed = await readFile(new URL('../openapi.yaml', import.meta.url), 'utf8');
   const documented: string[] = [];
   let path = '';
@@ -38,19 +40,29 @@ t.test('openapi.yaml passes @redocly/cli lint (recommended rules): no errors, an
   const bin = fileURLToPath(new URL('../node_modules/@redocly/cli/bin/cli.js', import.meta.url));
   // No telemetry and no update check: tests reach nothing beyond this machine.
   const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' };
-  const run = spawnSync(process.execPath, [bin, 'lint', 'openapi.yaml', '--format=json'], { cwd: fileURLToPath(new URL('..', import.meta.url)), env, encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, [bin, 'lint', 'openapi.yaml', '--format=json'], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   const report = JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))) as { totals: { errors: number }; problems: Array<{ ruleId: string; severity: string }> };
   t.equal(report.totals.errors, 0, JSON.stringify(report.problems.filter((problem) => problem.severity === 'error')));
   // Health probes, the JWKS and discovery answer no 4xx by nature; the server is the development ISSUER;
   // the package names no license (UNLICENSED).
   const known = new Set(['operation-4xx-response', 'no-server-example.com', 'info-license-strict']);
-  t.same(report.problems.filter((problem) => !known.has(problem.ruleId)), []);
+  t.same(
+    report.problems.filter((problem) => !known.has(problem.ruleId)),
+    [],
+  );
 });
 
 t.test('every GET route answers HEAD too (the event stream aside), with the same status and no body', async (t) => {
   const { app } = await buildTestApp(t);
   await app.ready();
-  const gets = app.routeCatalog.filter((route) => route.method === 'GET' && !route.url.includes(':') && !route.url.endsWith('*') && route.url !== '/oauth/revocations');
+  const gets = app.routeCatalog.filter(
+    (route) => route.method === 'GET' && !route.url.includes(':') && !route.url.endsWith('*') && route.url !== '/oauth/revocations',
+  );
   t.ok(gets.length >= 6);
   for (const route of gets) {
     const [get, head] = [await app.inject({ method: 'GET', url: route.url }), await app.inject({ method: 'HEAD', url: route.url })];
@@ -60,6 +72,9 @@ t.test('every GET route answers HEAD too (the event stream aside), with the same
 });
 
 t.test('the YAML writer quotes what YAML would misread', async (t) => {
-  t.equal(toYaml({ a: 'true', b: '3.0', c: 'x: y', d: 'plain text', e: [], f: { g: [1, 'n'] } }), 'a: "true"\nb: "3.0"\nc: "x: y"\nd: plain text\ne: []\nf:\n  g:\n    - 1\n    - n\n');
+  t.equal(
+    toYaml({ a: 'true', b: '3.0', c: 'x: y', d: 'plain text', e: [], f: { g: [1, 'n'] } }),
+    'a: "true"\nb: "3.0"\nc: "x: y"\nd: plain text\ne: []\nf:\n  g:\n    - 1\n    - n\n',
+  );
   t.ok(openApiDocument([], DOCUMENT_INFO, errorSchema, 'http://localhost:3000'));
 });

@@ -2,18 +2,15 @@ import t from 'tap';
 import { keysDirWithKey, tempDir } from './helpers/app.js';
 import { freePort, startRedis } from './helpers/redis-server.js';
 import { runBuilt } from './helpers/spawn.js';
+import { eventually } from './helpers/listen.js';
 
 async function waitFor(url: string, deadlineMs = 20_000): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not answer`);
+  const answers = () =>
+    fetch(url).then(
+      (response) => response.ok,
+      () => false,
+    );
+  if (!(await eventually(answers, deadlineMs, 100))) throw new Error(`${url} did not answer`);
 }
 
 t.test('a bad configuration value stops the start with one line naming it and a non-zero exit', async (t) => {
@@ -24,7 +21,14 @@ t.test('a bad configuration value stops the start with one line naming it and a 
 
 t.test('production without a key in KEYS_DIR does not start', async (t) => {
   const dir = await tempDir(t);
-  const run = runBuilt('dist/server.js', [], { NODE_ENV: 'production', ISSUER: 'https://auth.example.com', STORE: 'memory', KEYS_DIR: dir, PORT: String(await freePort()), HOST: '127.0.0.1' });
+  const run = runBuilt('dist/server.js', [], {
+    NODE_ENV: 'production',
+    ISSUER: 'https://auth.example.com',
+    STORE: 'memory',
+    KEYS_DIR: dir,
+    PORT: String(await freePort()),
+    HOST: '127.0.0.1',
+  });
   t.equal(await run.exited, 1);
   t.match(run.stderr(), /^configuration error: KEYS_DIR: no RSA private key/);
   t.equal(run.stderr().trim().split('\n').length, 1);
@@ -45,17 +49,32 @@ t.test('production without REDIS_URL, or without ISSUER, does not start: one lin
 t.test('an http ISSUER on a host other than loopback starts with a warning', async (t) => {
   const { dir } = await keysDirWithKey(t);
   const port = await freePort();
-  const run = runBuilt('dist/server.js', [], { NODE_ENV: 'production', ISSUER: 'http://auth.example.com', STORE: 'memory', KEYS_DIR: dir, PORT: String(port), HOST: '127.0.0.1' });
+  const run = runBuilt('dist/server.js', [], {
+    NODE_ENV: 'production',
+    ISSUER: 'http://auth.example.com',
+    STORE: 'memory',
+    KEYS_DIR: dir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+  });
   t.teardown(() => run.child.kill('SIGKILL'));
   await waitFor(`http://127.0.0.1:${port}/healthz`);
-  const warning = run.stdout().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level: number; msg: string }).find((record) => /ISSUER is plain http/.test(record.msg));
+  const warning = run
+    .stdout()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { level: number; msg: string })
+    .find((record) => /ISSUER is plain http/.test(record.msg));
   t.equal(warning?.level, 40);
 });
 
 t.test('a CLIENTS_FILE with a plain-text secret does not start', async (t) => {
   const dir = await tempDir(t);
   const { writeFile } = await import('node:fs/promises');
-  await writeFile(`${dir}/clients.json`, JSON.stringify([{ client_id: 'svc', type: 'confidential', client_secret: 'plain', grant_types: ['client_credentials'] }]));
+  await writeFile(
+    `${dir}/clients.json`,
+    JSON.stringify([{ client_id: 'svc', type: 'confidential', client_secret: 'plain', grant_types: ['client_credentials'] }]),
+  );
   const run = runBuilt('dist/server.js', [], { KEYS_DIR: dir, CLIENTS_FILE: `${dir}/clients.json`, PORT: String(await freePort()), HOST: '127.0.0.1' });
   t.equal(await run.exited, 1);
   t.match(run.stderr(), /^configuration error: CLIENTS_FILE: entry 0 \("svc"\) holds a plain-text client_secret/);
@@ -72,7 +91,11 @@ t.test('the server warns about the embedded store, serves, and on SIGTERM finish
   await waitFor(`${base}/healthz`);
   t.match(run.stdout(), /REDIS_URL is not set: using the embedded in-memory store/);
   t.match(run.stdout(), /generated a signing key/);
-  const inFlight = fetch(`${base}/account/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'sigterm', password: 'long enough' }) });
+  const inFlight = fetch(`${base}/account/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'sigterm', password: 'long enough' }),
+  });
   await new Promise((resolve) => setTimeout(resolve, 150));
   run.child.kill('SIGTERM');
   const response = await inFlight;
@@ -83,7 +106,11 @@ t.test('the server warns about the embedded store, serves, and on SIGTERM finish
   t.match(run.stdout(), /"signal":"SIGTERM"/);
   t.equal(run.stderr(), '', 'nothing on stderr (no schema compiler notice)');
   const lines = run.stdout().split('\n').filter(Boolean);
-  t.same(lines.filter((line) => !line.startsWith('{')), [], 'every line it printed is a JSON log line');
+  t.same(
+    lines.filter((line) => !line.startsWith('{')),
+    [],
+    'every line it printed is a JSON log line',
+  );
 });
 
 t.test('with REDIS_URL the server keeps its state in Redis: a user registered on one instance logs in on another', async (t) => {
@@ -99,7 +126,11 @@ t.test('with REDIS_URL the server keeps its state in Redis: a user registered on
   t.teardown(() => b.child.kill('SIGKILL'));
   await waitFor(`http://127.0.0.1:${portB}/readyz`);
   t.notMatch(a.stdout(), /embedded in-memory store/);
-  const registered = await fetch(`http://127.0.0.1:${portA}/account/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'shared', password: 'long enough' }) });
+  const registered = await fetch(`http://127.0.0.1:${portA}/account/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'shared', password: 'long enough' }),
+  });
   t.equal(registered.status, 201);
   const login = await fetch(`http://127.0.0.1:${portB}/oauth/token`, {
     method: 'POST',

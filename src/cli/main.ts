@@ -58,7 +58,9 @@ const COMMANDS: readonly Command[] = [
     help: 'list signing keys and their state',
     async run(_args, io) {
       for (const key of await listKeys(keyOptions(existingKeysDir(loadConfig(io.env, 'command')), io))) {
-        io.stdout.write(`${key.kid}  ${key.state.padEnd(8)}  created ${iso(key.created_at)}  signs from ${iso(key.activate_at)}  retired ${iso(key.retired_at)}\n`);
+        io.stdout.write(
+          `${key.kid}  ${key.state.padEnd(8)}  created ${iso(key.created_at)}  signs from ${iso(key.activate_at)}  retired ${iso(key.retired_at)}\n`,
+        );
       }
     },
   },
@@ -114,7 +116,8 @@ const USAGE = `usage: npm run cli -- <command> [--help]\n${COMMANDS.map((command
 
 async function addUser(name: string, config: Config, io: CliIo): Promise<void> {
   // The embedded store lives in this process only: a user added to it would be gone when the command exits.
-  if (config.store === 'memory') throw new ConfigError('REDIS_URL', 'users add writes to the store the service uses; set REDIS_URL (the embedded store lives in one process only)');
+  if (config.store === 'memory')
+    throw new ConfigError('REDIS_URL', 'users add writes to the store the service uses; set REDIS_URL (the embedded store lives in one process only)');
   const password = (await readAll(io.stdin)).replace(/\r?\n$/, '');
   const store = await openStore(config, createLogger('error'));
   try {
@@ -157,7 +160,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     const args = positionals.slice(command.words.length);
-    if (args.length !== command.args.length) throw new UsageError(`${command.words.join(' ')} takes ${command.args.length === 0 ? 'no arguments' : command.args.join(' ')}`);
+    if (args.length !== command.args.length)
+      throw new UsageError(`${command.words.join(' ')} takes ${command.args.length === 0 ? 'no arguments' : command.args.join(' ')}`);
     await command.run(args, io);
     return 0;
   } catch (error) {

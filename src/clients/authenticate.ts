@@ -29,14 +29,16 @@ function failure(basic: boolean): ServiceError {
 function presented(credentials: ClientCredentials): Presented {
   const header = credentials.authorization;
   if (header !== undefined && /^basic /i.test(header)) {
-    if (credentials.clientSecret !== undefined) throw oauthError('invalid_request', 'use one client authentication method, not Basic and client_secret together');
+    if (credentials.clientSecret !== undefined)
+      throw oauthError('invalid_request', 'use one client authentication method, not Basic and client_secret together');
     const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) throw failure(true);
     const clientId = decodeFormComponent(decoded.slice(0, colon));
     const secret = decodeFormComponent(decoded.slice(colon + 1));
     if (clientId === undefined || secret === undefined) throw failure(true);
-    if (credentials.clientId !== undefined && credentials.clientId !== clientId) throw oauthError('invalid_request', 'client_id differs from the one in the Authorization header');
+    if (credentials.clientId !== undefined && credentials.clientId !== clientId)
+      throw oauthError('invalid_request', 'client_id differs from the one in the Authorization header');
     return { clientId, secret, basic: true };
   }
   if (credentials.clientId === undefined) throw failure(false);

@@ -28,7 +28,7 @@ export const clientCredentialsGrant: Grant<'client_credentials'> = {
   limits: ['tokenIp'],
   readsRefreshCookie: false,
   parameters: {
-    audience: { type: 'string', maxLength: 256, description: 'One of the client\'s audiences; all of them when absent.' },
+    audience: { type: 'string', maxLength: 256, description: "One of the client's audiences; all of them when absent." },
     resource: { type: 'string', maxLength: 256, description: 'RFC 8707 resource indicator, the same as audience.' },
     scope: SCOPE_PARAMETER,
   },

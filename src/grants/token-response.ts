@@ -9,7 +9,13 @@ export function audienceOf(client: Client): string | string[] {
 }
 
 /** Signs an access token for a user session and assembles the token response (RFC 6749 §5.1). */
-export async function sessionTokenResponse(services: GrantServices, client: Client, session: SessionRecord, scope: string, refreshToken: string | undefined): Promise<GrantResult> {
+export async function sessionTokenResponse(
+  services: GrantServices,
+  client: Client,
+  session: SessionRecord,
+  scope: string,
+  refreshToken: string | undefined,
+): Promise<GrantResult> {
   const access = await issueAccessToken(services.accessTokens, {
     subject: session.userId,
     clientId: client.clientId,

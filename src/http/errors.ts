@@ -51,5 +51,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     if (answer.status >= 500) request.log.error({ err: error }, 'request failed');
     return send(reply, answer);
   });
-  app.setNotFoundHandler((request, reply) => send(reply, oauthError('not_found', `no route for ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`)));
+  app.setNotFoundHandler((request, reply) =>
+    send(reply, oauthError('not_found', `no route for ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`)),
+  );
 }

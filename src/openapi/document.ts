@@ -44,7 +44,9 @@ function responses(schema: RouteSchema): Record<string, unknown> {
 
 /** A stable operationId from the method and path: `post /oauth/token` is postOauthToken. */
 export function operationId(method: string, url: string): string {
-  const words = openApiPath(url).split(/[^A-Za-z0-9]+/).filter(Boolean);
+  const words = openApiPath(url)
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean);
   return method.toLowerCase() + words.map((word) => word[0]!.toUpperCase() + word.slice(1)).join('');
 }
 
@@ -53,7 +55,12 @@ function parameters(schema: RouteSchema, url: string): Record<string, unknown>[]
   if (url.endsWith('*')) names.push('wildcard');
   const inPath = names.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
   const query = schema.querystring as { properties?: Record<string, unknown>; required?: string[] } | undefined;
-  const inQuery = Object.entries(query?.properties ?? {}).map(([name, property]) => ({ name, in: 'query', required: query?.required?.includes(name) ?? false, schema: property }));
+  const inQuery = Object.entries(query?.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: query?.required?.includes(name) ?? false,
+    schema: property,
+  }));
   return [...inPath, ...inQuery];
 }
 
@@ -61,7 +68,12 @@ function operation(route: RouteOptions, method: string): Record<string, unknown>
   const schema = (route.schema ?? {}) as RouteSchema;
   // Every operation says who may call it, public ones with an explicit `security: []`.
   if (!schema.security) throw new Error(`${method} ${route.url}: the route schema declares no security`);
-  const op: Record<string, unknown> = { operationId: operationId(method, route.url), summary: schema.summary ?? '', description: schema.description ?? '', tags: schema.tags ?? [] };
+  const op: Record<string, unknown> = {
+    operationId: operationId(method, route.url),
+    summary: schema.summary ?? '',
+    description: schema.description ?? '',
+    tags: schema.tags ?? [],
+  };
   const params = parameters(schema, route.url);
   if (params.length > 0) op.parameters = params;
   op.security = schema.security;
@@ -74,7 +86,12 @@ function operation(route: RouteOptions, method: string): Record<string, unknown>
 }
 
 /** The OpenAPI 3.1 document of the given routes, built from their schemas: the same ones that validate requests. */
-export function openApiDocument(routes: readonly RouteOptions[], info: DocumentInfo, errorSchema: Record<string, unknown>, serverUrl: string): Record<string, unknown> {
+export function openApiDocument(
+  routes: readonly RouteOptions[],
+  info: DocumentInfo,
+  errorSchema: Record<string, unknown>,
+  serverUrl: string,
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const sorted = [...routes].sort((a, b) => a.url.localeCompare(b.url));
   for (const route of sorted) {
@@ -87,7 +104,7 @@ export function openApiDocument(routes: readonly RouteOptions[], info: DocumentI
   return {
     openapi: '3.1.0',
     info,
-    servers: [{ url: serverUrl, description: 'The service\'s ISSUER (every URL of its metadata starts with it).' }],
+    servers: [{ url: serverUrl, description: "The service's ISSUER (every URL of its metadata starts with it)." }],
     paths,
     components: {
       schemas: { Error: errorSchema },

@@ -25,14 +25,20 @@ const bearer = [{ bearerAuth: [] }];
 const registerSchema = {
   summary: 'Register a user',
   security: PUBLIC,
-  description: 'Self-registration; answers 403 when REGISTRATION=closed. The same username and password again within 10 minutes (the retry of a 503) answer 201 with the same user.',
+  description:
+    'Self-registration; answers 403 when REGISTRATION=closed. The same username and password again within 10 minutes (the retry of a 503) answer 201 with the same user.',
   tags: ['account'],
   body: {
     type: 'object',
     required: ['username', 'password'],
     additionalProperties: false,
     properties: {
-      username: { type: 'string', minLength: 1, maxLength: USERNAME_MAX_LENGTH, description: '3 to 254 letters, digits or . _ @ + -; NFKC-normalized, unique in any letter case.' },
+      username: {
+        type: 'string',
+        minLength: 1,
+        maxLength: USERNAME_MAX_LENGTH,
+        description: '3 to 254 letters, digits or . _ @ + -; NFKC-normalized, unique in any letter case.',
+      },
       password: { ...passwordProperty, description: '8 characters to 1024 bytes.' },
     },
   },
@@ -43,12 +49,17 @@ const registerSchema = {
 };
 
 const profileSchema = {
-  summary: 'The caller\'s profile',
+  summary: "The caller's profile",
   description: 'The user the bearer access token speaks for.',
   tags: ['account'],
   security: bearer,
   response: {
-    200: { type: 'object', description: 'The profile.', required: ['id', 'username', 'created_at'], properties: { id: { type: 'string' }, username: { type: 'string' }, created_at: { type: 'integer' } } },
+    200: {
+      type: 'object',
+      description: 'The profile.',
+      required: ['id', 'username', 'created_at'],
+      properties: { id: { type: 'string' }, username: { type: 'string' }, created_at: { type: 'integer' } },
+    },
     ...authErrors,
   },
 };
@@ -69,15 +80,18 @@ const sessionSchema = {
 } as const;
 
 const sessionsSchema = {
-  summary: 'The caller\'s sessions',
+  summary: "The caller's sessions",
   description: 'Every live session of the user, oldest first. Never includes a token.',
   tags: ['account'],
   security: bearer,
-  response: { 200: { type: 'object', description: 'The sessions.', required: ['sessions'], properties: { sessions: { type: 'array', items: sessionSchema } } }, ...authErrors },
+  response: {
+    200: { type: 'object', description: 'The sessions.', required: ['sessions'], properties: { sessions: { type: 'array', items: sessionSchema } } },
+    ...authErrors,
+  },
 };
 
 const endSessionSchema = {
-  summary: 'End one of the caller\'s sessions',
+  summary: "End one of the caller's sessions",
   description: 'Ends the session: its refresh token stops working and its access tokens are refused by this service.',
   tags: ['account'],
   security: bearer,
@@ -98,7 +112,10 @@ const logoutAllSchema = {
   description: 'Ends every session of the user, this one included.',
   tags: ['account'],
   security: bearer,
-  response: { 200: { type: 'object', description: 'How many sessions ended.', required: ['ended'], properties: { ended: { type: 'integer' } } }, ...authErrors },
+  response: {
+    200: { type: 'object', description: 'How many sessions ended.', required: ['ended'], properties: { ended: { type: 'integer' } } },
+    ...authErrors,
+  },
 };
 
 const passwordSchema = {

@@ -4,7 +4,12 @@ import type { Services } from '../services.js';
 import { PUBLIC } from './schemas.js';
 
 /** Where the service's endpoints live, relative to the issuer. */
-export const ENDPOINT_PATHS = { token: '/oauth/token', jwks: '/.well-known/jwks.json', revocation: '/oauth/revoke', introspection: '/oauth/introspect' } as const;
+export const ENDPOINT_PATHS = {
+  token: '/oauth/token',
+  jwks: '/.well-known/jwks.json',
+  revocation: '/oauth/revoke',
+  introspection: '/oauth/introspect',
+} as const;
 
 /** The RFC 8414 authorization server metadata of this service. */
 export function serverMetadata(services: Services): Record<string, unknown> {
@@ -28,7 +33,17 @@ export function serverMetadata(services: Services): Record<string, unknown> {
 const metadataSchema = {
   type: 'object',
   description: 'Authorization server metadata (RFC 8414 §2).',
-  required: ['issuer', 'token_endpoint', 'jwks_uri', 'revocation_endpoint', 'introspection_endpoint', 'grant_types_supported', 'token_endpoint_auth_methods_supported', 'scopes_supported', 'response_types_supported'],
+  required: [
+    'issuer',
+    'token_endpoint',
+    'jwks_uri',
+    'revocation_endpoint',
+    'introspection_endpoint',
+    'grant_types_supported',
+    'token_endpoint_auth_methods_supported',
+    'scopes_supported',
+    'response_types_supported',
+  ],
   properties: {
     issuer: { type: 'string' },
     token_endpoint: { type: 'string' },
@@ -51,7 +66,13 @@ export async function discoveryRoutes(app: FastifyInstance, services: Services):
     app.get(
       url,
       {
-        schema: { summary: 'Server metadata', description: 'RFC 8414 authorization server metadata.', tags: ['discovery'], security: PUBLIC, response: { 200: metadataSchema } },
+        schema: {
+          summary: 'Server metadata',
+          description: 'RFC 8414 authorization server metadata.',
+          tags: ['discovery'],
+          security: PUBLIC,
+          response: { 200: metadataSchema },
+        },
       },
       async (_request, reply) => reply.header('cache-control', 'public, max-age=3600').type('application/json; charset=utf-8').send(body),
     );

@@ -42,7 +42,7 @@ const forwardAuthPathSchema = {
   ...withoutQuery,
   summary: 'Forward-auth for Envoy ext_authz',
   description:
-    'As /forward-auth, for gateways that append the original request path (Envoy ext_authz). The query string is the original request\'s, not the gateway\'s, so it is never read: a required scope comes from X-Required-Scope.',
+    "As /forward-auth, for gateways that append the original request path (Envoy ext_authz). The query string is the original request's, not the gateway's, so it is never read: a required scope comes from X-Required-Scope.",
 };
 
 function requiredScopes(request: FastifyRequest, query: Requirements): string[] {
@@ -56,9 +56,11 @@ function requiredScopes(request: FastifyRequest, query: Requirements): string[] 
 function assertRequirements(claims: AccessTokenClaims, scopes: string[], audience: string | undefined): void {
   const granted = new Set(claims.scope.split(' '));
   const missing = scopes.filter((scope) => !granted.has(scope));
-  if (missing.length > 0) throw oauthError('insufficient_scope', `the token lacks scope: ${missing.join(' ')}`, challenge('insufficient_scope', scopes.join(' ')));
+  if (missing.length > 0)
+    throw oauthError('insufficient_scope', `the token lacks scope: ${missing.join(' ')}`, challenge('insufficient_scope', scopes.join(' ')));
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  if (audience !== undefined && !audiences.includes(audience)) throw oauthError('insufficient_scope', 'the token is not for this audience', challenge('insufficient_scope'));
+  if (audience !== undefined && !audiences.includes(audience))
+    throw oauthError('insufficient_scope', 'the token is not for this audience', challenge('insufficient_scope'));
 }
 
 /** GET|POST|… /forward-auth[/*]: one verification from keys and revocation lists held in memory. */

@@ -47,7 +47,9 @@ export async function healthRoutes(app: FastifyInstance, services: Services): Pr
       const store = await storeAnswers(services);
       const signingKey = services.keyring.signingKey() !== undefined;
       const ready = store && signingKey;
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', store: store ? 'ok' : 'unavailable', signing_key: signingKey ? 'ok' : 'missing' });
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'unavailable', store: store ? 'ok' : 'unavailable', signing_key: signingKey ? 'ok' : 'missing' });
     },
   );
 }

@@ -71,11 +71,33 @@ export async function introspectionRoutes(app: FastifyInstance, services: Servic
       if (found?.kind === 'access_token') {
         const { claims } = found;
         if (await services.revocations.isRevoked(claims)) return INACTIVE;
-        return { active: true, token_type: 'Bearer', sub: claims.sub, client_id: claims.client_id, scope: claims.scope, aud: claims.aud, iss: claims.iss, exp: claims.exp, iat: claims.iat, jti: claims.jti, sid: claims.sid };
+        return {
+          active: true,
+          token_type: 'Bearer',
+          sub: claims.sub,
+          client_id: claims.client_id,
+          scope: claims.scope,
+          aud: claims.aud,
+          iss: claims.iss,
+          exp: claims.exp,
+          iat: claims.iat,
+          jti: claims.jti,
+          sid: claims.sid,
+        };
       }
       if (found?.kind === 'refresh_token' && found.current) {
         const { session } = found;
-        return { active: true, token_type: 'refresh_token', sub: session.userId, client_id: session.clientId, scope: session.scope, iss: services.config.issuer, exp: session.expiresAt, iat: session.createdAt, sid: session.sid };
+        return {
+          active: true,
+          token_type: 'refresh_token',
+          sub: session.userId,
+          client_id: session.clientId,
+          scope: session.scope,
+          iss: services.config.issuer,
+          exp: session.expiresAt,
+          iat: session.createdAt,
+          sid: session.sid,
+        };
       }
       return INACTIVE;
     },

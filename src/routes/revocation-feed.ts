@@ -19,7 +19,10 @@ const feedSchema = {
     'Server-sent events: first every live revoked jti and sid, then `event: ready`, then each new revocation on any instance as `event: revoked` with data {"kind":"jti"|"sid","id":…,"exp":…}. For confidential clients with the introspect scope (HTTP Basic). The stream ends when this instance stops receiving revocations; reconnect and start over.',
   tags: ['gateway'],
   response: {
-    200: { description: 'The event stream', content: { 'text/event-stream': { schema: { type: 'string', description: 'Server-sent events (revoked, ready), as described above.' } } } },
+    200: {
+      description: 'The event stream',
+      content: { 'text/event-stream': { schema: { type: 'string', description: 'Server-sent events (revoked, ready), as described above.' } } },
+    },
     ...errorResponses(401, 403, 503),
   },
 };

@@ -13,7 +13,7 @@ const revokeSchema = {
   summary: 'Revoke a token',
   security: CLIENT_AUTHENTICATION,
   description:
-    'RFC 7009. A refresh token ends its session; an access token goes on a denylist until it expires. Only the client a token was issued to can revoke it; anything else (unknown, expired, already revoked, another client\'s, malformed) answers 200 and changes nothing (RFC 7009 §2.2).',
+    "RFC 7009. A refresh token ends its session; an access token goes on a denylist until it expires. Only the client a token was issued to can revoke it; anything else (unknown, expired, already revoked, another client's, malformed) answers 200 and changes nothing (RFC 7009 §2.2).",
   tags: ['oauth'],
   consumes: FORM_OR_JSON,
   body: presentedTokenBody('revoke'),

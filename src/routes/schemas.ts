@@ -49,7 +49,7 @@ export function presentedTokenBody(action: string) {
     required: ['token'],
     properties: {
       token: { type: 'string', minLength: 1, maxLength: MAX_TOKEN_LENGTH, description: `The token to ${action}.` },
-      token_type_hint: { type: 'string', maxLength: 64, description: 'access_token or refresh_token; optional, the token\'s form decides.' },
+      token_type_hint: { type: 'string', maxLength: 64, description: "access_token or refresh_token; optional, the token's form decides." },
       ...CLIENT_AUTH_PROPERTIES,
     },
   } as const;

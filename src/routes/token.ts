@@ -44,7 +44,8 @@ const logoutBodySchema = {
 const tokenSchema = {
   summary: 'Issue tokens',
   security: CLIENT_AUTHENTICATION,
-  description: 'The token endpoint (RFC 6749 §3.2). Grants: password (first-party clients only), refresh_token (rotating; cookie clients send the cookie), client_credentials (confidential clients).',
+  description:
+    'The token endpoint (RFC 6749 §3.2). Grants: password (first-party clients only), refresh_token (rotating; cookie clients send the cookie), client_credentials (confidential clients).',
   tags: ['oauth'],
   consumes: FORM_OR_JSON,
   body: tokenBodySchema,

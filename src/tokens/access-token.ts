@@ -49,7 +49,16 @@ export async function issueAccessToken(issuer: AccessTokenIssuer, grant: AccessT
   const exp = Math.min(iat + issuer.ttl, grant.notAfter ?? Infinity);
   if (exp <= iat) throw oauthError('invalid_grant', 'the session has ended');
   const jti = randomId();
-  const claims: Record<string, unknown> = { iss: issuer.issuer, sub: grant.subject, aud: grant.audience, exp, iat, jti, client_id: grant.clientId, scope: grant.scope };
+  const claims: Record<string, unknown> = {
+    iss: issuer.issuer,
+    sub: grant.subject,
+    aud: grant.audience,
+    exp,
+    iat,
+    jti,
+    client_id: grant.clientId,
+    scope: grant.scope,
+  };
   if (grant.sessionId !== undefined) claims.sid = grant.sessionId;
   return { token: await signRs256Jws(claims, key, ACCESS_TOKEN_TYP), jti, expiresIn: exp - iat, expiresAt: exp };
 }

@@ -9,9 +9,7 @@ export interface RefreshTokenLookup {
   findByRefreshToken(refreshToken: string): Promise<{ session: SessionRecord; current: boolean } | undefined>;
 }
 
-export type InspectedToken =
-  | { kind: 'access_token'; claims: AccessTokenClaims }
-  | { kind: 'refresh_token'; session: SessionRecord; current: boolean };
+export type InspectedToken = { kind: 'access_token'; claims: AccessTokenClaims } | { kind: 'refresh_token'; session: SessionRecord; current: boolean };
 
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const REFRESH_TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -21,7 +19,12 @@ const REFRESH_TOKEN = /^[A-Za-z0-9_-]{43}$/;
  * make the hint optional): a JWT that passes strict verification is an access token; 43 base64url
  * characters that name a live session are a refresh token. Anything else is undefined.
  */
-export async function inspectToken(token: string, sessions: RefreshTokenLookup, verifier: VerifiedTokenCache, verify: VerifyOptions): Promise<InspectedToken | undefined> {
+export async function inspectToken(
+  token: string,
+  sessions: RefreshTokenLookup,
+  verifier: VerifiedTokenCache,
+  verify: VerifyOptions,
+): Promise<InspectedToken | undefined> {
   if (JWS_COMPACT.test(token)) {
     try {
       return { kind: 'access_token', claims: await verifier.verify(token, verify) };

@@ -3,7 +3,15 @@ import type { Config } from '../config.js';
 import { oauthError } from '../errors.js';
 import type { Store, UserRecord, UserStore } from '../store/types.js';
 import type { ConcurrencyLimit } from './concurrency-limit.js';
-import { assertPasswordPolicy, assertPasswordSize, normalizePassword, normalizeUsername, USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH, usernameBucket } from './credentials.js';
+import {
+  assertPasswordPolicy,
+  assertPasswordSize,
+  normalizePassword,
+  normalizeUsername,
+  USERNAME_MAX_LENGTH,
+  USERNAME_MIN_LENGTH,
+  usernameBucket,
+} from './credentials.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
 
@@ -127,7 +135,12 @@ export class UserService {
 }
 
 /** The UserService of a configuration: its argon2 parameters and login-throttle limits over the store; `hashing` bounds concurrent hashes. */
-export function createUserService(store: Pick<Store, 'users' | 'loginFailures'>, config: Pick<Config, 'argon2' | 'rateLimits'>, clock: () => number, hashing?: ConcurrencyLimit): UserService {
+export function createUserService(
+  store: Pick<Store, 'users' | 'loginFailures'>,
+  config: Pick<Config, 'argon2' | 'rateLimits'>,
+  clock: () => number,
+  hashing?: ConcurrencyLimit,
+): UserService {
   const { loginFailuresPerHour: maxPerHour, loginFreeFailures: freeFailures } = config.rateLimits;
   const throttle = new LoginThrottle(store.loginFailures, { maxPerHour, freeFailures }, clock);
   return new UserService(store.users, new PasswordHasher(config.argon2, hashing), throttle, clock);

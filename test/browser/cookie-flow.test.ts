@@ -58,7 +58,15 @@ t.test('a browser app keeps its refresh token in an HttpOnly cookie and refreshe
 
   const browser: Browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   t.teardown(() => browser.close());
   const context = await browser.newContext();
@@ -95,7 +103,10 @@ t.test('a browser app keeps its refresh token in an HttpOnly cookie and refreshe
     }
   });
   t.equal(attempt, 'blocked: TypeError', 'the foreign page cannot read a refresh response');
-  const tokenStatuses = logs.records().filter((record) => record.path === '/oauth/token').map((record) => record.status);
+  const tokenStatuses = logs
+    .records()
+    .filter((record) => record.path === '/oauth/token')
+    .map((record) => record.status);
   t.same(tokenStatuses, [200, 200, 403], 'the server refused the foreign request itself (403), not only the browser');
   const stillCurrent = (await context.cookies(`${authBase}/oauth/token`)).find((cookie) => cookie.name === '__Secure-refresh_token');
   t.equal(stillCurrent?.value, rotated?.value, 'and did not rotate the cookie');

@@ -53,7 +53,11 @@ t.test('users add reads the password from stdin and writes to the configured Red
   t.equal(weak.code, 1);
   t.match(weak.err, /at least 8 characters/);
   const { app } = await buildTestApp(t, { store: 'redis', redis: { ...redis, prefix: () => prefix } });
-  const login = await app.inject({ method: 'POST', url: '/oauth/token', ...form({ grant_type: 'password', username: 'operator', password: 'operator password', client_id: 'web' }) });
+  const login = await app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    ...form({ grant_type: 'password', username: 'operator', password: 'operator password', client_id: 'web' }),
+  });
   t.equal(login.statusCode, 200, 'the service sees the user the CLI added');
 });
 
@@ -84,7 +88,7 @@ t.test('keys rotate in an empty KEYS_DIR makes a key that signs at once', async 
   const dir = await tempDir(t);
   const rotated = await cli(['keys', 'rotate'], { KEYS_DIR: dir });
   t.equal(rotated.code, 0);
-  t.match((await cli(['keys', 'list'], { KEYS_DIR: dir })).out, /  signing  /);
+  t.match((await cli(['keys', 'list'], { KEYS_DIR: dir })).out, / {2}signing {2}/);
 });
 
 t.test('usage errors exit 2 with the usage text; config errors exit 1 naming the variable', async (t) => {
@@ -109,7 +113,12 @@ t.test('--help for the CLI and every command; extra arguments and unknown option
     t.equal(one.code, 0, `${words.join(' ')} --help`);
     t.match(one.out, new RegExp(`^usage: npm run cli -- ${synopsis}\n  \\S`));
   }
-  for (const argv of [['keys', 'rotate', 'extra'], ['openapi', 'now'], ['users', 'add', 'a', 'b'], ['keys', 'list', '--verbose']]) {
+  for (const argv of [
+    ['keys', 'rotate', 'extra'],
+    ['openapi', 'now'],
+    ['users', 'add', 'a', 'b'],
+    ['keys', 'list', '--verbose'],
+  ]) {
     const refused = await cli(argv);
     t.equal(refused.code, 2, argv.join(' '));
     t.equal(refused.out, '', 'nothing done');

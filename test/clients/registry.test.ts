@@ -24,7 +24,14 @@ t.test('a valid file', async (t) => {
     file,
     JSON.stringify([
       { client_id: 'web', type: 'public', grant_types: ['password', 'refresh_token'], scope: 'profile orders:read', refresh_token_delivery: 'cookie' },
-      { client_id: 'orders-svc', type: 'confidential', client_secret_hash: hash, grant_types: ['client_credentials'], scope: 'orders:read', audience: ['orders-api'] },
+      {
+        client_id: 'orders-svc',
+        type: 'confidential',
+        client_secret_hash: hash,
+        grant_types: ['client_credentials'],
+        scope: 'orders:read',
+        audience: ['orders-api'],
+      },
     ]),
   );
   const registry = ClientRegistry.load(file, 'api');
@@ -35,7 +42,11 @@ t.test('a valid file', async (t) => {
 
 const badEntries: Array<[string, unknown, RegExp]> = [
   ['a plain-text secret', { client_id: 'x', type: 'confidential', client_secret: 's3cret', grant_types: ['client_credentials'] }, /plain-text client_secret/],
-  ['a secret hash that is not sha256 hex', { client_id: 'x', type: 'confidential', client_secret_hash: 'md5:abc', grant_types: ['client_credentials'] }, /client_secret_hash/],
+  [
+    'a secret hash that is not sha256 hex',
+    { client_id: 'x', type: 'confidential', client_secret_hash: 'md5:abc', grant_types: ['client_credentials'] },
+    /client_secret_hash/,
+  ],
   ['a missing type', { client_id: 'x', grant_types: ['password'] }, /type must be/],
   ['an unknown grant', { client_id: 'x', type: 'public', grant_types: ['implicit'] }, /grant_types/],
   ['no grants', { client_id: 'x', type: 'public', grant_types: [] }, /grant_types/],
@@ -51,7 +62,11 @@ const badEntries: Array<[string, unknown, RegExp]> = [
 for (const [name, entry, pattern] of badEntries) {
   t.test(`refused: ${name}, naming the entry`, async (t) => {
     const good = { client_id: 'ok', type: 'public', grant_types: ['password'] };
-    t.throws(() => ClientRegistry.fromEntries([good, entry], 'api'), { name: 'ConfigError', variable: 'CLIENTS_FILE', message: new RegExp(`entry 1 \\("x"\\)|entry 1 \\("123e`) });
+    t.throws(() => ClientRegistry.fromEntries([good, entry], 'api'), {
+      name: 'ConfigError',
+      variable: 'CLIENTS_FILE',
+      message: new RegExp(`entry 1 \\("x"\\)|entry 1 \\("123e`),
+    });
     t.throws(() => ClientRegistry.fromEntries([entry], 'api'), { message: pattern });
   });
 }
@@ -88,11 +103,31 @@ t.test('authenticateClient', async (t) => {
   );
   const basic = (id: string, s: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(s)}`).toString('base64')}`;
   t.equal(authenticateClient(registry, { authorization: undefined, clientId: 'web', clientSecret: undefined }).clientId, 'web');
-  t.equal(authenticateClient(registry, { authorization: basic('svc:1', secret), clientId: undefined, clientSecret: undefined }).clientId, 'svc:1', 'form-decoded id and secret in Basic');
-  t.equal(authenticateClient(registry, { authorization: `bAsIc ${basic('svc:1', secret).slice(6)}`, clientId: undefined, clientSecret: undefined }).clientId, 'svc:1', 'scheme is case-insensitive');
+  t.equal(
+    authenticateClient(registry, { authorization: basic('svc:1', secret), clientId: undefined, clientSecret: undefined }).clientId,
+    'svc:1',
+    'form-decoded id and secret in Basic',
+  );
+  t.equal(
+    authenticateClient(registry, { authorization: `bAsIc ${basic('svc:1', secret).slice(6)}`, clientId: undefined, clientSecret: undefined }).clientId,
+    'svc:1',
+    'scheme is case-insensitive',
+  );
   t.equal(authenticateClient(registry, { authorization: undefined, clientId: 'svc:1', clientSecret: secret }).clientId, 'svc:1');
   t.throws(() => authenticateClient(registry, { authorization: 'Basic !!!', clientId: undefined, clientSecret: undefined }), { code: 'invalid_client' });
-  t.throws(() => authenticateClient(registry, { authorization: `Basic ${Buffer.from('svc%ZZ:x').toString('base64')}`, clientId: undefined, clientSecret: undefined }), { code: 'invalid_client' }, 'bad percent-encoding');
-  t.throws(() => authenticateClient(registry, { authorization: basic('svc:1', secret), clientId: 'web', clientSecret: undefined }), { code: 'invalid_request' }, 'two different client ids');
-  t.throws(() => authenticateClient(registry, { authorization: undefined, clientId: 'svc:1', clientSecret: undefined }), { code: 'invalid_client' }, 'a confidential client without its secret');
+  t.throws(
+    () => authenticateClient(registry, { authorization: `Basic ${Buffer.from('svc%ZZ:x').toString('base64')}`, clientId: undefined, clientSecret: undefined }),
+    { code: 'invalid_client' },
+    'bad percent-encoding',
+  );
+  t.throws(
+    () => authenticateClient(registry, { authorization: basic('svc:1', secret), clientId: 'web', clientSecret: undefined }),
+    { code: 'invalid_request' },
+    'two different client ids',
+  );
+  t.throws(
+    () => authenticateClient(registry, { authorization: undefined, clientId: 'svc:1', clientSecret: undefined }),
+    { code: 'invalid_client' },
+    'a confidential client without its secret',
+  );
 });

@@ -93,7 +93,13 @@ export const GENEROUS_LIMITS = {
 
 /** The configuration tests run with: loopback issuer, cheap hashing, generous limits, overrides on top. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info' }), issuer: 'http://127.0.0.1:3000', argon2: TEST_ARGON2, rateLimits: GENEROUS_LIMITS, ...overrides };
+  return {
+    ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info' }),
+    issuer: 'http://127.0.0.1:3000',
+    argon2: TEST_ARGON2,
+    rateLimits: GENEROUS_LIMITS,
+    ...overrides,
+  };
 }
 
 /** Log lines captured from the app's logger. */
@@ -149,7 +155,9 @@ export async function buildTestApp(t: Teardown, options: TestAppOptions = {}): P
   const { dir } = await keysDirWithKey(t, clock);
   const keyring = await KeyRing.open({ ...config, dir, production: false, logger, clock });
   const store = await openTestStore(options.store ?? 'memory', options.redis, clock);
-  const clients = options.clients ? ClientRegistry.fromEntries(options.clients, config.defaultAudience) : ClientRegistry.load(undefined, config.defaultAudience);
+  const clients = options.clients
+    ? ClientRegistry.fromEntries(options.clients, config.defaultAudience)
+    : ClientRegistry.load(undefined, config.defaultAudience);
   const app = await buildApp(config, { store, keyring, clients, logger, clock });
   t.teardown(() => app.close());
   return { app, config, keyring, store, logs, clock, keysDir: dir };

@@ -10,9 +10,22 @@ export const SECRETS = {
 /** A public browser client, two services, and a gateway allowed to introspect. */
 export const SERVICE_CLIENTS = [
   { client_id: 'web', type: 'public', grant_types: ['password', 'refresh_token'], scope: 'profile orders:read' },
-  { client_id: 'orders-svc', type: 'confidential', client_secret_hash: hashClientSecret(SECRETS.orders), grant_types: ['client_credentials'], scope: 'orders:read orders:write', audience: ['orders-api', 'audit-api'] },
+  {
+    client_id: 'orders-svc',
+    type: 'confidential',
+    client_secret_hash: hashClientSecret(SECRETS.orders),
+    grant_types: ['client_credentials'],
+    scope: 'orders:read orders:write',
+    audience: ['orders-api', 'audit-api'],
+  },
   { client_id: 'billing-svc', type: 'confidential', client_secret_hash: hashClientSecret(SECRETS.billing), grant_types: ['password'], scope: 'billing' },
-  { client_id: 'gateway', type: 'confidential', client_secret_hash: hashClientSecret(SECRETS.gateway), grant_types: ['client_credentials'], scope: 'introspect' },
+  {
+    client_id: 'gateway',
+    type: 'confidential',
+    client_secret_hash: hashClientSecret(SECRETS.gateway),
+    grant_types: ['client_credentials'],
+    scope: 'introspect',
+  },
 ];
 
 /** An HTTP Basic header with the id and secret form-encoded (RFC 6749 §2.3.1). */

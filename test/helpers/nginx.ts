@@ -45,7 +45,9 @@ http {
 }
 `,
   );
-  const child = spawn(binary, ['-p', dir, '-e', `${dir}/error.log`, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off; master_process off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(binary, ['-p', dir, '-e', `${dir}/error.log`, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off; master_process off;'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -54,14 +56,18 @@ http {
     await exited;
   });
   const base = `http://127.0.0.1:${upstreams.listen}`;
-  const up = await eventually(async () => {
-    try {
-      await fetch(`${base}/`);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 5000, 50);
+  const up = await eventually(
+    async () => {
+      try {
+        await fetch(`${base}/`);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    5000,
+    50,
+  );
   if (!up) throw new Error(`nginx did not start: ${stderr}`);
   return base;
 }

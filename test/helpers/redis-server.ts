@@ -50,9 +50,13 @@ async function waitForPing(url: string, deadlineMs: number): Promise<void> {
 }
 
 function spawnRedis(port: number, extraArgs: string[] = []): ChildProcess {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', ...extraArgs], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', ...extraArgs],
+    {
+      stdio: 'ignore',
+    },
+  );
   child.on('error', () => {});
   return child;
 }

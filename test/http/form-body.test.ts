@@ -33,7 +33,12 @@ t.test('invalid_request, naming the parameter: a repeated parameter (RFC 6749 §
 
 t.test('over HTTP, a malformed form body is a 400 invalid_request and nothing else happens', async (t) => {
   const { app } = await buildTestApp(t);
-  const response = await app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=password&client_id=web&username=%zz&password=x' });
+  const response = await app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: 'grant_type=password&client_id=web&username=%zz&password=x',
+  });
   t.equal(response.statusCode, 400);
   t.same(response.json(), { error: 'invalid_request', error_description: 'the form body has a malformed percent-encoding' });
   t.equal(response.headers['cache-control'], 'no-store');
@@ -41,7 +46,13 @@ t.test('over HTTP, a malformed form body is a 400 invalid_request and nothing el
 
 t.test('schema length limits count UTF-16 code units (ajv unicode: false): an astral character counts twice', async (t) => {
   const { app } = await buildTestApp(t);
-  const revoke = (hint: string) => app.inject({ method: 'POST', url: '/oauth/revoke', headers: { 'content-type': 'application/json' }, payload: { token: 'a'.repeat(43), token_type_hint: hint, client_id: 'web' } });
+  const revoke = (hint: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/oauth/revoke',
+      headers: { 'content-type': 'application/json' },
+      payload: { token: 'a'.repeat(43), token_type_hint: hint, client_id: 'web' },
+    });
   t.equal((await revoke('a'.repeat(64))).statusCode, 200, 'at the limit of 64: an unknown token is revoked as a no-op (RFC 7009 §2.2)');
   t.equal((await revoke('a'.repeat(65))).statusCode, 400, 'over the limit');
   t.equal((await revoke('😀'.repeat(32))).statusCode, 200, '32 astral characters are 64 units');

@@ -20,12 +20,26 @@ t.test('one JSON log line per request, and no password, token, secret, Authoriza
   const basic = `Basic ${Buffer.from(`svc:${secret}`).toString('base64')}`;
   const cookie = 'session=cookie-NEVER-LOGGED-c0ff';
   const requests = [
-    app.inject({ method: 'POST', url: '/oauth/token', headers: { ...form({}).headers, authorization: basic, cookie }, payload: form({ grant_type: 'password', username: 'logan', password: `${password}-wrong` }).payload }),
-    app.inject({ method: 'POST', url: '/oauth/token', ...form({ grant_type: 'password', username: 'logan', password, client_id: 'svc', client_secret: secret }) }),
+    app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { ...form({}).headers, authorization: basic, cookie },
+      payload: form({ grant_type: 'password', username: 'logan', password: `${password}-wrong` }).payload,
+    }),
+    app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      ...form({ grant_type: 'password', username: 'logan', password, client_id: 'svc', client_secret: secret }),
+    }),
     app.inject({ method: 'GET', url: `/healthz?access_token=${accessToken}`, headers: { authorization: `Bearer ${accessToken}`, cookie } }),
     app.inject({ method: 'GET', url: `/no-such-route?token=${accessToken}` }),
     app.inject({ method: 'POST', url: '/oauth/token', ...form({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'web' }) }),
-    app.inject({ method: 'POST', url: '/account/password', headers: { authorization: `Bearer ${accessToken}` }, payload: { current_password: password, new_password: `${password}-new` } }),
+    app.inject({
+      method: 'POST',
+      url: '/account/password',
+      headers: { authorization: `Bearer ${accessToken}` },
+      payload: { current_password: password, new_password: `${password}-new` },
+    }),
   ];
   await Promise.all(requests);
   const text = logs.lines.join('\n');
@@ -37,5 +51,8 @@ t.test('one JSON log line per request, and no password, token, secret, Authoriza
   const health = requestLines.find((record) => record.path === '/healthz');
   t.match(health, { method: 'GET', path: '/healthz', status: 200, ip: '127.0.0.1' });
   t.type(health?.ms, 'number');
-  t.notOk(logs.records().some((record) => record.msg === 'incoming request' || record.msg === 'request completed'), 'no Fastify default lines');
+  t.notOk(
+    logs.records().some((record) => record.msg === 'incoming request' || record.msg === 'request completed'),
+    'no Fastify default lines',
+  );
 });

@@ -3,7 +3,7 @@ import t from 'tap';
 import { buildResourceService } from '../../examples/resource-service/app.js';
 import { retireKey, rotateKey } from '../../src/keys/admin.js';
 import { activationDelay, RETIRED_KEY_LEEWAY } from '../../src/keys/schedule.js';
-import { listenOn, listenTestApp } from '../helpers/listen.js';
+import { eventually, listenOn, listenTestApp } from '../helpers/listen.js';
 import { registerAndLogin } from '../helpers/oauth.js';
 
 t.test('key rotation end to end, seen by the example resource service through the verifier library', async (t) => {
@@ -31,13 +31,12 @@ t.test('key rotation end to end, seen by the example resource service through th
 
   await retireKey({ ...config, dir: keysDir, now: now() }, oldKid);
   await keyring.refresh();
-  await new Promise((resolve) => setTimeout(resolve, 250));
   t.equal(await orders(oldToken), 200, 'a retired key verifies while its tokens may be valid');
 
   clock.advance(config.accessTokenTtl + RETIRED_KEY_LEEWAY);
   await keyring.refresh();
-  await new Promise((resolve) => setTimeout(resolve, 250));
   t.notOk(keyring.jwks().body.includes(oldKid), 'the retired kid left the JWKS');
-  t.equal(await orders(oldToken), 401, 'a retired kid stops verifying');
+  // The verifier learns it when it next reads the JWKS (on its own timer, in real time).
+  t.ok(await eventually(async () => (await orders(oldToken)) === 401), 'a retired kid stops verifying');
   t.equal(await orders(newToken), 200, 'the new key keeps working');
 });

@@ -38,7 +38,7 @@ t.test('one refresh during a stall longer than the grace: the retry with the sam
   redis.resume();
   await untilReady(app);
   const retry = await refresh(app, login.refresh_token!);
-  t.equal(retry.statusCode, 200, `the honest retry is recognised (${retry.statusCode === 200 ? "" : retry.body})`);
+  t.equal(retry.statusCode, 200, `the honest retry is recognised (${retry.statusCode === 200 ? '' : retry.body})`);
   const next = retry.json();
   const checked = await app.inject({ url: '/forward-auth', headers: { authorization: `Bearer ${next.access_token}` } });
   t.equal(checked.statusCode, 200, 'the session was not revoked');
@@ -51,7 +51,6 @@ t.test('refresh chains under load with the request limits on: every chain that s
   const tokens = await Promise.all(Array.from({ length: chains }, async (_, i) => (await registerAndLogin(app, `chain-${i}`)).refresh_token!));
   const saw503 = new Set<number>();
   const failures: string[] = [];
-  let stalled = false;
   const started = Date.now();
   const marks: string[] = [];
   const deadline = Date.now() + 9000;
@@ -80,13 +79,14 @@ t.test('refresh chains under load with the request limits on: every chain that s
   await sleep(1000);
   redis.pause();
   marks.push(`paused at ${Date.now() - started} ms`);
-  stalled = true;
   await sleep(5000);
   redis.resume();
   marks.push(`resumed at ${Date.now() - started} ms`);
   const counts = await running;
-  t.ok(stalled);
   t.same(failures, [], 'no chain was refused');
   t.ok(saw503.size > 0, `${saw503.size} chains saw a 503`);
-  t.ok(counts.every((count) => count > 1), `every chain refreshed before and after (${counts.join(',')})`);
+  t.ok(
+    counts.every((count) => count > 1),
+    `every chain refreshed before and after (${counts.join(',')})`,
+  );
 });

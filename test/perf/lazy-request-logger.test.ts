@@ -48,6 +48,9 @@ t.test('a route with a log level of its own gets a real child logger at that lev
   await app.inject({ url: '/test-only/chatty' });
   await app.inject({ url: '/test-only/quiet' });
   const lines = logs.records().filter((record) => record.msg === 'debug line');
-  t.same(lines.map((record) => record.detail), ['seen']);
+  t.same(
+    lines.map((record) => record.detail),
+    ['seen'],
+  );
   t.type(lines[0]?.reqId, 'string');
 });

@@ -31,9 +31,14 @@ async function orderOfTwoReadyRequests(t: Test, batching: boolean): Promise<stri
   await app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(() => app.close());
   const { port } = app.server.address() as { port: number };
-  const sockets = await Promise.all([0, 1].map(() => new Promise<Socket>((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => resolve(socket));
-  })));
+  const sockets = await Promise.all(
+    [0, 1].map(
+      () =>
+        new Promise<Socket>((resolve) => {
+          const socket = connect(port, '127.0.0.1', () => resolve(socket));
+        }),
+    ),
+  );
   t.teardown(() => sockets.forEach((socket) => socket.destroy()));
   for (const [i, socket] of sockets.entries()) t.match(await get(socket, `/warm${i}`), /^HTTP\/1.1 200/);
   events.length = 0;

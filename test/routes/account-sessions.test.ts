@@ -13,9 +13,14 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
   t.test(`account routes (${kind} store)`, async (t) => {
     const { app, store, config, keyring, clock } = await buildTestApp(t, { store: kind, redis });
     const call = (method: 'GET' | 'POST' | 'DELETE', url: string, accessToken?: string, payload?: object) =>
-      app.inject({ method, url, headers: accessToken ? { authorization: `Bearer ${accessToken}`, 'user-agent': 'account-test' } : {}, ...(payload ? { payload } : {}) });
+      app.inject({
+        method,
+        url,
+        headers: accessToken ? { authorization: `Bearer ${accessToken}`, 'user-agent': 'account-test' } : {},
+        ...(payload ? { payload } : {}),
+      });
 
-    t.test('GET /account/me: the caller\'s profile', async (t) => {
+    t.test("GET /account/me: the caller's profile", async (t) => {
       const login = await registerAndLogin(app, 'Mona');
       const me = await call('GET', '/account/me', login.access_token);
       t.equal(me.statusCode, 200);
@@ -40,11 +45,14 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.equal(lowercase.statusCode, 200, 'the scheme is case-insensitive');
       const inQuery = await app.inject({ url: `/account/me?access_token=${login.access_token}` });
       t.equal(inQuery.statusCode, 401, 'a token in the query string is never read');
-      const serviceToken = await issueAccessToken({ keyring, issuer: config.issuer, ttl: 60, clock }, { subject: 'svc', clientId: 'svc', audience: 'api', scope: '' });
+      const serviceToken = await issueAccessToken(
+        { keyring, issuer: config.issuer, ttl: 60, clock },
+        { subject: 'svc', clientId: 'svc', audience: 'api', scope: '' },
+      );
       t.equal((await call('GET', '/account/me', serviceToken.token)).statusCode, 401, 'a token without a session (client_credentials) has no account');
     });
 
-    t.test('GET /account/sessions lists the caller\'s sessions, marks the current one, and never shows a token', async (t) => {
+    t.test("GET /account/sessions lists the caller's sessions, marks the current one, and never shows a token", async (t) => {
       const first = await registerAndLogin(app, 'olive');
       clock.advance(1);
       const second = await registerAndLogin(app, 'olive');
@@ -53,14 +61,20 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.equal(response.statusCode, 200);
       const { sessions } = response.json() as { sessions: Array<Record<string, unknown>> };
       t.equal(sessions.length, 2);
-      t.same(sessions.map((s) => s.sid), [decodeJwt(first.access_token!).sid, decodeJwt(second.access_token!).sid]);
-      t.same(sessions.map((s) => s.current), [false, true]);
+      t.same(
+        sessions.map((s) => s.sid),
+        [decodeJwt(first.access_token!).sid, decodeJwt(second.access_token!).sid],
+      );
+      t.same(
+        sessions.map((s) => s.current),
+        [false, true],
+      );
       t.same(Object.keys(sessions[0]!).sort(), ['client_id', 'created_at', 'current', 'expires_at', 'ip', 'last_used_at', 'sid', 'user_agent']);
       t.equal(sessions[0]!.client_id, 'web');
       for (const secret of [first.refresh_token, first.access_token, second.refresh_token]) t.notOk(response.body.includes(secret!));
     });
 
-    t.test('DELETE /account/sessions/:sid ends one of the caller\'s sessions; another user\'s is 404', async (t) => {
+    t.test("DELETE /account/sessions/:sid ends one of the caller's sessions; another user's is 404", async (t) => {
       const first = await registerAndLogin(app, 'pia');
       const second = await registerAndLogin(app, 'pia');
       const stranger = await registerAndLogin(app, 'quinn');
@@ -68,7 +82,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       const refused = await call('DELETE', `/account/sessions/${strangerSid}`, first.access_token);
       t.equal(refused.statusCode, 404);
       t.equal(refused.json().error, 'not_found');
-      t.equal((await refresh(app, stranger.refresh_token!)).status, 200, 'the stranger\'s session is untouched');
+      t.equal((await refresh(app, stranger.refresh_token!)).status, 200, "the stranger's session is untouched");
       t.equal((await call('DELETE', '/account/sessions/no-such-sid', first.access_token)).statusCode, 404);
       const ended = await call('DELETE', `/account/sessions/${decodeJwt(second.access_token!).sid}`, first.access_token);
       t.equal(ended.statusCode, 204);
@@ -121,7 +135,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.equal(newLogin.status, 200);
     });
 
-    t.test('a disabled user\'s access tokens are refused by the account routes', async (t) => {
+    t.test("a disabled user's access tokens are refused by the account routes", async (t) => {
       const login = await registerAndLogin(app, 'uma');
       await store.users.setDisabled(decodeJwt(login.access_token!).sub!, true);
       t.equal((await call('GET', '/account/me', login.access_token)).statusCode, 401);
@@ -129,7 +143,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
   });
 }
 
-t.test('an ended session\'s sid stays on the revoked list for one access-token lifetime and the longest clock tolerance', async (t) => {
+t.test("an ended session's sid stays on the revoked list for one access-token lifetime and the longest clock tolerance", async (t) => {
   const { app, store, clock } = await buildTestApp(t, { config: { accessTokenTtl: 60 } });
   const login = await registerAndLogin(app, 'vic');
   const sid = decodeJwt(login.access_token!).sid as string;

@@ -49,7 +49,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.equal(cookie.attributes.secure, true);
       t.equal(cookie.attributes.samesite, 'Strict');
       t.equal(cookie.attributes.path, '/oauth');
-      t.equal(Number(cookie.attributes['max-age']), config.refreshTokenTtl, 'no longer than the session\'s remaining absolute lifetime');
+      t.equal(Number(cookie.attributes['max-age']), config.refreshTokenTtl, "no longer than the session's remaining absolute lifetime");
       t.equal(response.headers['access-control-allow-origin'], APP_ORIGIN);
       t.equal(response.headers['access-control-allow-credentials'], 'true');
       t.match(response.headers.vary, /Origin/);
@@ -84,22 +84,35 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
 
     t.test('a refresh token in both cookie and body with different values is invalid_request', async (t) => {
       const cookie = parseSetCookie((await login()).headers['set-cookie']);
-      const both = await token({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: 'other-value' }, { cookie: `__Secure-refresh_token=${cookie.value}`, origin: APP_ORIGIN });
+      const both = await token(
+        { grant_type: 'refresh_token', client_id: 'spa', refresh_token: 'other-value' },
+        { cookie: `__Secure-refresh_token=${cookie.value}`, origin: APP_ORIGIN },
+      );
       t.equal(both.statusCode, 400);
       t.equal(both.json().error, 'invalid_request');
-      const same = await token({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: cookie.value }, { cookie: `__Secure-refresh_token=${cookie.value}`, origin: APP_ORIGIN });
+      const same = await token(
+        { grant_type: 'refresh_token', client_id: 'spa', refresh_token: cookie.value },
+        { cookie: `__Secure-refresh_token=${cookie.value}`, origin: APP_ORIGIN },
+      );
       t.equal(same.statusCode, 200, 'the same value in both is fine');
     });
 
-    t.test('a cookie client\'s login from a foreign origin is refused', async (t) => {
-      const response = await token({ grant_type: 'password', username: 'cookie-user', password: 'long enough', client_id: 'spa' }, { origin: 'https://evil.example' });
+    t.test("a cookie client's login from a foreign origin is refused", async (t) => {
+      const response = await token(
+        { grant_type: 'password', username: 'cookie-user', password: 'long enough', client_id: 'spa' },
+        { origin: 'https://evil.example' },
+      );
       t.equal(response.statusCode, 403);
     });
 
-    t.test('POST /account/logout clears the cookie of a cookie client\'s session', async (t) => {
+    t.test("POST /account/logout clears the cookie of a cookie client's session", async (t) => {
       const response = await login();
       const cookie = parseSetCookie(response.headers['set-cookie']);
-      const logout = await app.inject({ method: 'POST', url: '/account/logout', headers: { authorization: `Bearer ${response.json().access_token}`, origin: APP_ORIGIN } });
+      const logout = await app.inject({
+        method: 'POST',
+        url: '/account/logout',
+        headers: { authorization: `Bearer ${response.json().access_token}`, origin: APP_ORIGIN },
+      });
       t.equal(logout.statusCode, 204);
       const cleared = parseSetCookie(logout.headers['set-cookie']);
       t.equal(cleared.name, '__Secure-refresh_token');
@@ -112,15 +125,30 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
     t.test('POST /oauth/logout with the cookie ends the session and clears the cookie; a foreign origin cannot', async (t) => {
       const response = await login();
       const cookie = parseSetCookie(response.headers['set-cookie']);
-      const logout = (headers: Record<string, string>) => app.inject({ method: 'POST', url: '/oauth/logout', ...form({ client_id: 'spa' }), headers: { ...form({}).headers, cookie: `__Secure-refresh_token=${cookie.value}`, ...headers } });
+      const logout = (headers: Record<string, string>) =>
+        app.inject({
+          method: 'POST',
+          url: '/oauth/logout',
+          ...form({ client_id: 'spa' }),
+          headers: { ...form({}).headers, cookie: `__Secure-refresh_token=${cookie.value}`, ...headers },
+        });
       t.equal((await logout({ origin: 'https://evil.example' })).statusCode, 403);
       t.equal((await refreshWithCookie(cookie.value)).statusCode, 200, 'a refused logout changes nothing');
       const rotated = parseSetCookie((await refreshWithCookie(cookie.value)).headers['set-cookie']);
-      const done = await app.inject({ method: 'POST', url: '/oauth/logout', ...form({ client_id: 'spa' }), headers: { ...form({}).headers, cookie: `__Secure-refresh_token=${rotated.value}`, origin: APP_ORIGIN } });
+      const done = await app.inject({
+        method: 'POST',
+        url: '/oauth/logout',
+        ...form({ client_id: 'spa' }),
+        headers: { ...form({}).headers, cookie: `__Secure-refresh_token=${rotated.value}`, origin: APP_ORIGIN },
+      });
       t.equal(done.statusCode, 204);
       t.equal(parseSetCookie(done.headers['set-cookie']).value, '');
       t.equal((await refreshWithCookie(rotated.value)).statusCode, 400);
-      t.equal((await app.inject({ url: '/account/me', headers: { authorization: `Bearer ${response.json().access_token}` } })).statusCode, 401, 'its access tokens are refused');
+      t.equal(
+        (await app.inject({ url: '/account/me', headers: { authorization: `Bearer ${response.json().access_token}` } })).statusCode,
+        401,
+        'its access tokens are refused',
+      );
     });
 
     t.test('POST /oauth/logout for a body client takes the refresh token in the body; unknown tokens answer 204', async (t) => {
@@ -138,14 +166,25 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
     });
 
     t.test('CORS: preflight for an allowed origin; nothing for a foreign one; never * with credentials', async (t) => {
-      const preflight = await app.inject({ method: 'OPTIONS', url: '/oauth/token', headers: { origin: APP_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+      const preflight = await app.inject({
+        method: 'OPTIONS',
+        url: '/oauth/token',
+        headers: { origin: APP_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
       t.equal(preflight.statusCode, 204);
       t.equal(preflight.headers['access-control-allow-origin'], APP_ORIGIN);
       t.equal(preflight.headers['access-control-allow-credentials'], 'true');
       t.match(preflight.headers['access-control-allow-methods'], /POST/);
       t.match(preflight.headers['access-control-allow-headers'], /content-type/);
-      const foreign = await app.inject({ method: 'OPTIONS', url: '/oauth/token', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
-      t.notOk(Object.keys(foreign.headers).some((header) => header.startsWith('access-control-')), 'no CORS header at all');
+      const foreign = await app.inject({
+        method: 'OPTIONS',
+        url: '/oauth/token',
+        headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+      });
+      t.notOk(
+        Object.keys(foreign.headers).some((header) => header.startsWith('access-control-')),
+        'no CORS header at all',
+      );
       const jwks = await app.inject({ url: '/.well-known/jwks.json', headers: { origin: APP_ORIGIN } });
       t.equal(jwks.headers['access-control-allow-origin'], APP_ORIGIN);
       t.not(jwks.headers['access-control-allow-origin'], '*');
@@ -156,7 +195,11 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
 t.test('COOKIE_SECURE=false (plain-http development): no Secure attribute and no __Secure- prefix', async (t) => {
   const { app } = await buildTestApp(t, { clients: CLIENTS, config: { allowedOrigins: ['http://localhost:5173'], cookieSecure: false } });
   await app.inject({ method: 'POST', url: '/account/register', payload: { username: 'dev-user', password: 'long enough' } });
-  const response = await app.inject({ method: 'POST', url: '/oauth/token', ...form({ grant_type: 'password', username: 'dev-user', password: 'long enough', client_id: 'spa' }) });
+  const response = await app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    ...form({ grant_type: 'password', username: 'dev-user', password: 'long enough', client_id: 'spa' }),
+  });
   const cookie = parseSetCookie(response.headers['set-cookie']);
   t.equal(cookie.name, 'refresh_token');
   t.equal(cookie.attributes.secure, undefined);

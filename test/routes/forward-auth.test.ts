@@ -14,8 +14,12 @@ t.teardown(() => redis.close());
 for (const kind of ['memory', 'redis'] as StoreKind[]) {
   t.test(`/forward-auth (${kind} store)`, async (t) => {
     const { app, keyring, config } = await buildTestApp(t, { store: kind, redis, clients: SERVICE_CLIENTS });
-    const check = (accessToken: string | undefined, url = '/forward-auth', extra: Record<string, string> = {}, method: 'GET' | 'POST' | 'HEAD' | 'PUT' | 'DELETE' | 'OPTIONS' | 'PATCH' = 'GET') =>
-      app.inject({ method, url, headers: { ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}), ...extra } });
+    const check = (
+      accessToken: string | undefined,
+      url = '/forward-auth',
+      extra: Record<string, string> = {},
+      method: 'GET' | 'POST' | 'HEAD' | 'PUT' | 'DELETE' | 'OPTIONS' | 'PATCH' = 'GET',
+    ) => app.inject({ method, url, headers: { ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}), ...extra } });
 
     t.test('a valid token: 200 with the caller in X-Auth-* headers', async (t) => {
       const login = await registerAndLogin(app, 'fa-a');
@@ -35,14 +39,25 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const) {
         t.equal((await check(login.access_token, '/forward-auth/api/orders/42', {}, method)).statusCode, 200, method);
       }
-      const withBody = await app.inject({ method: 'POST', url: '/forward-auth/upload', headers: { authorization: `Bearer ${login.access_token}`, 'content-type': 'application/octet-stream' }, payload: Buffer.from([1, 2, 3]) });
+      const withBody = await app.inject({
+        method: 'POST',
+        url: '/forward-auth/upload',
+        headers: { authorization: `Bearer ${login.access_token}`, 'content-type': 'application/octet-stream' },
+        payload: Buffer.from([1, 2, 3]),
+      });
       t.equal(withBody.statusCode, 200);
-      const badJson = await app.inject({ method: 'POST', url: '/forward-auth', headers: { authorization: `Bearer ${login.access_token}`, 'content-type': 'application/json' }, payload: '{not json' });
+      const badJson = await app.inject({
+        method: 'POST',
+        url: '/forward-auth',
+        headers: { authorization: `Bearer ${login.access_token}`, 'content-type': 'application/json' },
+        payload: '{not json',
+      });
       t.equal(badJson.statusCode, 200, 'a forwarded body is never parsed');
     });
 
     t.test('a service token: no X-Auth-Session', async (t) => {
-      const token = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: basicAuth('orders-svc', SECRETS.orders) })).body.access_token!;
+      const token = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: basicAuth('orders-svc', SECRETS.orders) })).body
+        .access_token!;
       const response = await check(token, '/forward-auth?audience=orders-api');
       t.equal(response.statusCode, 200);
       t.equal(response.headers['x-auth-subject'], 'orders-svc');
@@ -91,7 +106,12 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
     t.test('claims that would put CR/LF into a header are refused', async (t) => {
       const evil = await new SignJWT({ client_id: 'web', scope: 'profile' })
         .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: keyring.signingKey()!.kid })
-        .setIssuer(config.issuer).setSubject('user\r\nX-Admin: yes').setAudience('api').setIssuedAt().setExpirationTime('5m').setJti('evil-jti')
+        .setIssuer(config.issuer)
+        .setSubject('user\r\nX-Admin: yes')
+        .setAudience('api')
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .setJti('evil-jti')
         .sign(keyring.signingKey()!.privateKey);
       const response = await check(evil);
       t.equal(response.statusCode, 401);
@@ -121,7 +141,8 @@ t.test('with a live revocation feed, forward-auth makes no Redis round trip per 
   };
   t.equal(store.kind, 'redis');
   const before = await calls();
-  for (let i = 0; i < 20; i++) t.equal((await app.inject({ url: '/forward-auth', headers: { authorization: `Bearer ${login.access_token}` } })).statusCode, 200);
+  for (let i = 0; i < 20; i++)
+    t.equal((await app.inject({ url: '/forward-auth', headers: { authorization: `Bearer ${login.access_token}` } })).statusCode, 200);
   t.equal(await calls(), before, 'no EXISTS or script call for 20 checks');
 });
 

@@ -2,6 +2,7 @@ import t from 'tap';
 import { readManifest, writeManifest } from '../../src/keys/manifest.js';
 import { buildTestApp, form, type StoreKind } from '../helpers/app.js';
 import { startRedis } from '../helpers/redis-server.js';
+import { eventually } from '../helpers/listen.js';
 
 for (const kind of ['memory', 'redis'] as StoreKind[]) {
   t.test(`healthz and readyz answer 200 while all is well (${kind} store)`, async (t) => {
@@ -24,7 +25,11 @@ t.test('Redis down: readyz 503, login and registration 503 with Retry-After, hea
   const ready = await app.inject({ url: '/readyz' });
   t.equal(ready.statusCode, 503);
   t.same(ready.json(), { status: 'unavailable', store: 'unavailable', signing_key: 'ok' });
-  const login = await app.inject({ method: 'POST', url: '/oauth/token', ...form({ grant_type: 'password', username: 'frank', password: 'long enough', client_id: 'web' }) });
+  const login = await app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    ...form({ grant_type: 'password', username: 'frank', password: 'long enough', client_id: 'web' }),
+  });
   t.equal(login.statusCode, 503);
   t.equal(login.headers['retry-after'], '5');
   t.same(login.json(), { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable' });
@@ -33,12 +38,8 @@ t.test('Redis down: readyz 503, login and registration 503 with Retry-After, hea
   t.equal((await app.inject({ url: '/healthz' })).statusCode, 200);
   t.equal((await app.inject({ url: '/.well-known/jwks.json' })).statusCode, 200);
   await redis.restart();
-  let status = 0;
-  for (let i = 0; i < 60 && status !== 200; i++) {
-    status = (await app.inject({ url: '/readyz' })).statusCode;
-    if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  t.equal(status, 200, 'ready again once Redis is back');
+  const readyAgain = async () => (await app.inject({ url: '/readyz' })).statusCode === 200;
+  t.ok(await eventually(readyAgain, 6000, 100), 'ready again once Redis is back');
   const again = await app.inject({ method: 'POST', url: '/account/register', payload: { username: 'gina', password: 'long enough' } });
   t.equal(again.statusCode, 201, 'writes work again (the restarted Redis kept nothing, so gina is new)');
 });
@@ -54,7 +55,11 @@ t.test('no key that may sign (every key retired by hand): readyz 503 and the tok
   const ready = await app.inject({ url: '/readyz' });
   t.equal(ready.statusCode, 503);
   t.equal(ready.json().signing_key, 'missing');
-  const login = await app.inject({ method: 'POST', url: '/oauth/token', ...form({ grant_type: 'password', username: 'hank', password: 'long enough', client_id: 'web' }) });
+  const login = await app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    ...form({ grant_type: 'password', username: 'hank', password: 'long enough', client_id: 'web' }),
+  });
   t.equal(login.statusCode, 503);
   t.equal(login.json().error, 'temporarily_unavailable');
 });

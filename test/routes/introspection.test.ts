@@ -41,7 +41,8 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
     });
 
     t.test('a service token: no sid, audience array', async (t) => {
-      const token = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: basicAuth('orders-svc', SECRETS.orders) })).body.access_token!;
+      const token = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: basicAuth('orders-svc', SECRETS.orders) })).body
+        .access_token!;
       const body = (await introspect(token, gateway, { token_type_hint: 'access_token' })).json();
       t.match(body, { active: true, sub: 'orders-svc', client_id: 'orders-svc', aud: ['orders-api', 'audit-api'] });
       t.equal(body.sid, undefined);
@@ -50,7 +51,13 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
     t.test('a refresh token is active while its session lives and it is the current one', async (t) => {
       const login = await registerAndLogin(app, 'intro-b');
       const active = (await introspect(login.refresh_token!)).json();
-      t.match(active, { active: true, token_type: 'refresh_token', client_id: 'web', sub: decodeJwt(login.access_token!).sub, sid: decodeJwt(login.access_token!).sid });
+      t.match(active, {
+        active: true,
+        token_type: 'refresh_token',
+        client_id: 'web',
+        sub: decodeJwt(login.access_token!).sub,
+        sid: decodeJwt(login.access_token!).sid,
+      });
       const next = await refresh(app, login.refresh_token!);
       t.same((await introspect(login.refresh_token!)).json(), { active: false }, 'a spent token is inactive');
       t.equal((await introspect(next.body.refresh_token!)).json().active, true);
@@ -65,11 +72,21 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       const foreignKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
       const foreign = await new SignJWT({ client_id: 'web', scope: 'profile' })
         .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: keyring.signingKey()!.kid })
-        .setIssuer(config.issuer).setSubject('x').setAudience('api').setIssuedAt().setExpirationTime('5m').setJti('j')
+        .setIssuer(config.issuer)
+        .setSubject('x')
+        .setAudience('api')
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .setJti('j')
         .sign(foreignKey);
       const otherIssuer = await new SignJWT({ client_id: 'web', scope: 'profile' })
         .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: keyring.signingKey()!.kid })
-        .setIssuer('https://other.example').setSubject('x').setAudience('api').setIssuedAt().setExpirationTime('5m').setJti('j')
+        .setIssuer('https://other.example')
+        .setSubject('x')
+        .setAudience('api')
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .setJti('j')
         .sign(keyring.signingKey()!.privateKey);
       const cases: Array<[string, string]> = [
         ['revoked jti', revokedJti.access_token!],
@@ -119,7 +136,7 @@ t.test('a token revoked on one instance is inactive on another that shares the R
   const onB = (token: string) => b.app.inject({ method: 'POST', url: '/oauth/introspect', ...form({ token }), headers: { ...form({}).headers, ...gateway } });
   const login = await registerAndLogin(a.app, 'multi');
   const second = await registerAndLogin(a.app, 'multi');
-  t.equal((await onB(login.access_token!)).json().active, true, 'B sees A\'s tokens');
+  t.equal((await onB(login.access_token!)).json().active, true, "B sees A's tokens");
   await a.app.inject({ method: 'POST', url: '/oauth/revoke', ...form({ token: login.access_token!, client_id: 'web' }) });
   t.same((await onB(login.access_token!)).json(), { active: false }, 'revoked on A, inactive on B');
   await a.app.inject({ method: 'POST', url: '/oauth/revoke', ...form({ token: second.refresh_token!, client_id: 'web' }) });

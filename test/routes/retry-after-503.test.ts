@@ -23,7 +23,14 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
 
     t.test('registration: the same username and password again are answered as the registration they retry', async (t) => {
       const id = 'a1f0c8e2-0000-4000-8000-00000000a001';
-      await store.users.create({ id, username: 'late-reg', usernameKey: 'late-reg', passwordHash: await hasher.hash('long enough'), createdAt: now(), disabled: false });
+      await store.users.create({
+        id,
+        username: 'late-reg',
+        usernameKey: 'late-reg',
+        passwordHash: await hasher.hash('long enough'),
+        createdAt: now(),
+        disabled: false,
+      });
       const retry = await register('late-reg', 'long enough');
       t.equal(retry.statusCode, 201);
       t.same(retry.json(), { id, username: 'late-reg' });
@@ -38,11 +45,26 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       const other = await registerAndLogin(app, 'late-pw', 'web', 'old password');
       const userId = decodeJwt(mine.access_token!).sub!;
       await store.users.setPasswordHash(userId, await hasher.hash('new password'), now());
-      const change = () => app.inject({ method: 'POST', url: '/account/password', headers: { authorization: `Bearer ${mine.access_token}` }, payload: { current_password: 'old password', new_password: 'new password' } });
+      const change = () =>
+        app.inject({
+          method: 'POST',
+          url: '/account/password',
+          headers: { authorization: `Bearer ${mine.access_token}` },
+          payload: { current_password: 'old password', new_password: 'new password' },
+        });
       t.equal((await change()).statusCode, 204, 'recognised');
-      t.equal((await app.inject({ url: '/account/me', headers: { authorization: `Bearer ${other.access_token}` } })).statusCode, 401, 'the other session ended, as the change asked');
+      t.equal(
+        (await app.inject({ url: '/account/me', headers: { authorization: `Bearer ${other.access_token}` } })).statusCode,
+        401,
+        'the other session ended, as the change asked',
+      );
       t.equal((await change()).statusCode, 204, 'and again: idempotent');
-      const wrong = await app.inject({ method: 'POST', url: '/account/password', headers: { authorization: `Bearer ${mine.access_token}` }, payload: { current_password: 'a wrong guess', new_password: 'another new one' } });
+      const wrong = await app.inject({
+        method: 'POST',
+        url: '/account/password',
+        headers: { authorization: `Bearer ${mine.access_token}` },
+        payload: { current_password: 'a wrong guess', new_password: 'another new one' },
+      });
       t.equal(wrong.statusCode, 400, 'a wrong current password is still wrong');
       clock.advance(601);
       t.equal((await change()).statusCode, 400, 'past the retry window the old password is just wrong');
@@ -58,7 +80,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       const second = await registerAndLogin(app, 'late-out');
       const all = () => app.inject({ method: 'POST', url: '/account/logout-all', headers: { authorization: `Bearer ${second.access_token}` } });
       t.equal((await all()).json().ended, 1);
-      t.equal((await all()).statusCode, 401, 'a retry after it landed finds the caller\'s own session ended: nothing is left to do');
+      t.equal((await all()).statusCode, 401, "a retry after it landed finds the caller's own session ended: nothing is left to do");
       t.equal((await app.inject({ url: '/account/me', headers })).statusCode, 401);
     });
   });

@@ -22,7 +22,15 @@ async function subscribe(base: string, authorization: string) {
       // aborted
     }
   })();
-  return { response, events, done, close: async () => { abort.abort(); await done; } };
+  return {
+    response,
+    events,
+    done,
+    close: async () => {
+      abort.abort();
+      await done;
+    },
+  };
 }
 
 for (const kind of ['memory', 'redis'] as StoreKind[]) {
@@ -49,13 +57,22 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.match(feed.response.headers.get('content-type'), /^text\/event-stream/);
       t.ok(await eventually(() => feed.events.some((e) => e.event === 'ready')), 'ready arrives');
       const readyAt = feed.events.findIndex((e) => e.event === 'ready');
-      const snapshot = feed.events.slice(0, readyAt).filter((e) => e.event === 'revoked').map((e) => JSON.parse(e.data));
-      t.ok(snapshot.some((entry) => entry.kind === 'jti' && entry.id === decodeJwt(before.access_token!).jti), 'an earlier revocation is in the snapshot');
+      const snapshot = feed.events
+        .slice(0, readyAt)
+        .filter((e) => e.event === 'revoked')
+        .map((e) => JSON.parse(e.data));
+      t.ok(
+        snapshot.some((entry) => entry.kind === 'jti' && entry.id === decodeJwt(before.access_token!).jti),
+        'an earlier revocation is in the snapshot',
+      );
       const after = await registerAndLogin(app, 'feed-b');
       const started = Date.now();
       await app.inject({ method: 'POST', url: '/account/logout', headers: { authorization: `Bearer ${after.access_token}` } });
       const sid = decodeJwt(after.access_token!).sid;
-      t.ok(await eventually(() => feed.events.some((e) => e.event === 'revoked' && JSON.parse(e.data).id === sid), 1000), 'the new sid arrives within a second');
+      t.ok(
+        await eventually(() => feed.events.some((e) => e.event === 'revoked' && JSON.parse(e.data).id === sid), 1000),
+        'the new sid arrives within a second',
+      );
       t.comment(`delivered in ${Date.now() - started} ms`);
       const entry = JSON.parse(feed.events.find((e) => e.event === 'revoked' && JSON.parse(e.data).id === sid)!.data);
       t.same(Object.keys(entry).sort(), ['exp', 'id', 'kind']);
@@ -75,7 +92,10 @@ t.test('a revocation on one instance reaches the feed of another', async (t) => 
   const login = await registerAndLogin(b.app, 'feed-c');
   await b.app.inject({ method: 'POST', url: '/oauth/revoke', ...form({ token: login.access_token!, client_id: 'web' }) });
   const jti = decodeJwt(login.access_token!).jti;
-  t.ok(await eventually(() => feed.events.some((e) => e.event === 'revoked' && JSON.parse(e.data).id === jti), 1000), 'revoked on B, announced by A within a second');
+  t.ok(
+    await eventually(() => feed.events.some((e) => e.event === 'revoked' && JSON.parse(e.data).id === jti), 1000),
+    'revoked on B, announced by A within a second',
+  );
 });
 
 t.test('the stream ends when the instance stops receiving revocations, and the route answers 503 until it does again', async (t) => {
@@ -88,15 +108,25 @@ t.test('the stream ends when the instance stops receiving revocations, and the r
   await own.stop();
   const ended = await Promise.race([feed.done.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000))]);
   t.ok(ended, 'the server ended the stream by itself');
-  t.ok(await eventually(async () => (await fetch(`${base}/oauth/revocations`, { headers: { authorization: basicAuth('gateway', SECRETS.gateway) } })).status === 503, 3000), '503 while Redis is down');
+  t.ok(
+    await eventually(
+      async () => (await fetch(`${base}/oauth/revocations`, { headers: { authorization: basicAuth('gateway', SECRETS.gateway) } })).status === 503,
+      3000,
+    ),
+    '503 while Redis is down',
+  );
   await own.restart();
   t.ok(
-    await eventually(async () => {
-      const abort = new AbortController();
-      const response = await fetch(`${base}/oauth/revocations`, { headers: { authorization: basicAuth('gateway', SECRETS.gateway) }, signal: abort.signal });
-      abort.abort();
-      return response.status === 200;
-    }, 10_000, 200),
+    await eventually(
+      async () => {
+        const abort = new AbortController();
+        const response = await fetch(`${base}/oauth/revocations`, { headers: { authorization: basicAuth('gateway', SECRETS.gateway) }, signal: abort.signal });
+        abort.abort();
+        return response.status === 200;
+      },
+      10_000,
+      200,
+    ),
     'available again once Redis is back',
   );
 });

@@ -17,7 +17,8 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       return app.inject({ method: 'POST', url: '/oauth/revoke', payload: request.payload, headers: { ...request.headers, ...headers } });
     };
     const me = (accessToken: string) => app.inject({ url: '/account/me', headers: { authorization: `Bearer ${accessToken}` } });
-    const serviceToken = async () => (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: basicAuth('orders-svc', SECRETS.orders) })).body.access_token!;
+    const serviceToken = async () =>
+      (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: basicAuth('orders-svc', SECRETS.orders) })).body.access_token!;
 
     t.test('a refresh token: its session ends, as in logout', async (t) => {
       const login = await registerAndLogin(app, 'rev-a');
@@ -26,7 +27,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.equal(response.body, '');
       t.equal(response.headers['cache-control'], 'no-store');
       t.equal((await refresh(app, login.refresh_token!)).status, 400);
-      t.equal((await me(login.access_token!)).statusCode, 401, 'the session\'s access tokens are refused');
+      t.equal((await me(login.access_token!)).statusCode, 401, "the session's access tokens are refused");
     });
 
     t.test('an access token: its jti goes on the denylist until the token expires', async (t) => {
@@ -52,7 +53,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.equal(await store.revocations.isRevoked({ jti: decodeJwt(token).jti! }), true);
     });
 
-    t.test('a confidential client cannot revoke a public client\'s tokens: 200 and nothing changes', async (t) => {
+    t.test("a confidential client cannot revoke a public client's tokens: 200 and nothing changes", async (t) => {
       const login = await registerAndLogin(app, 'rev-c');
       const auth = { authorization: basicAuth('orders-svc', SECRETS.orders) };
       t.equal((await revoke({ token: login.access_token! }, auth)).statusCode, 200);
@@ -61,7 +62,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.equal((await refresh(app, login.refresh_token!)).status, 200, 'the refresh token still works');
     });
 
-    t.test('a public client cannot revoke a service\'s token', async (t) => {
+    t.test("a public client cannot revoke a service's token", async (t) => {
       const token = await serviceToken();
       t.equal((await revoke({ token, client_id: 'web' })).statusCode, 200);
       t.equal(await store.revocations.isRevoked({ jti: decodeJwt(token).jti! }), false);

@@ -12,7 +12,8 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
   t.test(`client_credentials grant (${kind} store)`, async (t) => {
     const { app, config } = await buildTestApp(t, { store: kind, redis, clients: SERVICE_CLIENTS });
     const basic = { authorization: basicAuth('orders-svc', SECRETS.orders) };
-    const grant = (params: Record<string, string> = {}, headers: Record<string, string> = basic) => tokenRequest(app, { grant_type: 'client_credentials', ...params }, headers);
+    const grant = (params: Record<string, string> = {}, headers: Record<string, string> = basic) =>
+      tokenRequest(app, { grant_type: 'client_credentials', ...params }, headers);
 
     t.test('client_secret_basic: a token for the service itself, all its scopes and audiences, no refresh token', async (t) => {
       const response = await grant();

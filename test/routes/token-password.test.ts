@@ -12,7 +12,14 @@ const SECRET = 'a-high-entropy-test-secret-0123456789abcdef';
 const CLIENTS = [
   { client_id: 'web', type: 'public', grant_types: ['password', 'refresh_token'], scope: 'profile orders:read' },
   { client_id: 'refresh-only', type: 'public', grant_types: ['refresh_token'], scope: 'profile' },
-  { client_id: 'backoffice', type: 'confidential', client_secret_hash: hashClientSecret(SECRET), grant_types: ['password'], scope: 'admin', audience: ['admin-api', 'audit-api'] },
+  {
+    client_id: 'backoffice',
+    type: 'confidential',
+    client_secret_hash: hashClientSecret(SECRET),
+    grant_types: ['password'],
+    scope: 'admin',
+    audience: ['admin-api', 'audit-api'],
+  },
 ];
 
 function basic(id: string, secret: string): string {
@@ -37,11 +44,15 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.equal(response.headers['cache-control'], 'no-store');
       t.equal(response.headers.pragma, 'no-cache');
       const body = response.json();
-      t.same(Object.keys(body).sort(), ['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type'], 'a refresh token for a client allowed the refresh_token grant');
+      t.same(
+        Object.keys(body).sort(),
+        ['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type'],
+        'a refresh token for a client allowed the refresh_token grant',
+      );
       t.match(body.refresh_token, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url');
       t.equal(body.token_type, 'Bearer');
       t.equal(body.expires_in, config.accessTokenTtl);
-      t.equal(body.scope, 'profile orders:read', 'all of the client\'s scopes when none is asked for');
+      t.equal(body.scope, 'profile orders:read', "all of the client's scopes when none is asked for");
       const header = decodeProtectedHeader(body.access_token);
       t.same(header, { alg: 'RS256', typ: 'at+jwt', kid: keyring.signingKey()!.kid });
       const claims = decodeJwt(body.access_token);
@@ -93,14 +104,25 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
         t.equal(response.statusCode, 400);
         t.same(response.json(), { error: 'invalid_grant', error_description: 'the username or password is wrong' });
       }
-      const headers = (r: typeof wrong) => Object.keys(r.headers).filter((h) => h !== 'date').sort().map((h) => `${h}: ${h === 'content-length' ? r.headers[h] : typeof r.headers[h]}`);
+      const headers = (r: typeof wrong) =>
+        Object.keys(r.headers)
+          .filter((h) => h !== 'date')
+          .sort()
+          .map((h) => `${h}: ${h === 'content-length' ? r.headers[h] : typeof r.headers[h]}`);
       t.same(headers(unknown), headers(wrong));
       t.same(headers(malformed), headers(wrong));
     });
 
     t.test('a disabled user cannot log in', async (t) => {
       const hash = await new PasswordHasher(config.argon2).hash('disabled pw');
-      await store.users.create({ id: 'a1f0c8e2-0000-4000-8000-000000000001', username: 'dora', usernameKey: 'dora', passwordHash: hash, createdAt: 1, disabled: true });
+      await store.users.create({
+        id: 'a1f0c8e2-0000-4000-8000-000000000001',
+        username: 'dora',
+        usernameKey: 'dora',
+        passwordHash: hash,
+        createdAt: 1,
+        disabled: true,
+      });
       const response = await token({ ...login, username: 'dora', password: 'disabled pw' });
       t.equal(response.statusCode, 400);
       t.equal(response.json().error, 'invalid_grant');
@@ -152,7 +174,10 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
     });
 
     t.test('invalid_client (401) for an unknown or missing client', async (t) => {
-      for (const params of [{ ...login, client_id: 'nobody' }, { grant_type: 'password', username: 'alice', password: 'correct horse' }]) {
+      for (const params of [
+        { ...login, client_id: 'nobody' },
+        { grant_type: 'password', username: 'alice', password: 'correct horse' },
+      ]) {
         const response = await token(params);
         t.equal(response.statusCode, 401);
         t.same(response.json(), { error: 'invalid_client', error_description: 'client authentication failed' });
@@ -175,7 +200,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       const params = { grant_type: 'password', username: 'alice', password: 'correct horse' };
       const viaBasic = await token(params, { authorization: basic('backoffice', SECRET) });
       t.equal(viaBasic.statusCode, 200);
-      t.same(decodeJwt(viaBasic.json().access_token).aud, ['admin-api', 'audit-api'], 'the client\'s audience');
+      t.same(decodeJwt(viaBasic.json().access_token).aud, ['admin-api', 'audit-api'], "the client's audience");
       t.equal(viaBasic.json().refresh_token, undefined, 'no refresh token for a client without the refresh_token grant');
       const viaPost = await token({ ...params, client_id: 'backoffice', client_secret: SECRET });
       t.equal(viaPost.statusCode, 200);
@@ -217,7 +242,11 @@ t.test('a token verifies with jose createRemoteJWKSet + jwtVerify, using only th
   const issuer = `http://127.0.0.1:${port}`;
   const { app } = await buildTestApp(t, { config: { issuer } });
   await app.listen({ port, host: '127.0.0.1' });
-  const registered = await fetch(`${issuer}/account/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'remote', password: 'long enough' }) });
+  const registered = await fetch(`${issuer}/account/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'remote', password: 'long enough' }),
+  });
   t.equal(registered.status, 201);
   const response = await fetch(`${issuer}/oauth/token`, {
     method: 'POST',
@@ -230,8 +259,12 @@ t.test('a token verifies with jose createRemoteJWKSet + jwtVerify, using only th
   const jwks = createRemoteJWKSet(new URL(metadata.jwks_uri));
   const { payload, protectedHeader } = await jwtVerify(accessToken, jwks, { issuer: metadata.issuer, typ: 'at+jwt', algorithms: ['RS256'], audience: 'api' });
   t.equal(protectedHeader.alg, 'RS256');
-  t.equal(payload.sub, (await registered.json() as { id: string }).id);
-  await t.rejects(jwtVerify(accessToken, jwks, { issuer: 'https://evil.example', algorithms: ['RS256'] }), { code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' }, 'a wrong issuer is refused');
+  t.equal(payload.sub, ((await registered.json()) as { id: string }).id);
+  await t.rejects(
+    jwtVerify(accessToken, jwks, { issuer: 'https://evil.example', algorithms: ['RS256'] }),
+    { code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' },
+    'a wrong issuer is refused',
+  );
   await t.rejects(jwtVerify(accessToken, jwks, { issuer, typ: 'JWT', algorithms: ['RS256'] }), { code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' }, 'typ is checked');
   const tampered = accessToken.slice(0, -4) + (accessToken.endsWith('AAAA') ? 'BBBB' : 'AAAA');
   await t.rejects(jwtVerify(tampered, jwks, { issuer, algorithms: ['RS256'] }), { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });

@@ -55,11 +55,23 @@ t.test('X-Forwarded-For from an untrusted peer does not change the bucket; from 
   const limits = { ...GENEROUS_LIMITS, loginPerIp: 2 };
   const direct = await buildTestApp(t, { store: 'redis', redis, config: { rateLimits: limits } });
   for (let i = 0; i < 2; i++) await passwordLogin(direct.app, 'x', 'guess-guess', '198.51.100.7', { 'x-forwarded-for': `203.0.113.${i}` });
-  t.equal((await passwordLogin(direct.app, 'x', 'guess-guess', '198.51.100.7', { 'x-forwarded-for': '203.0.113.99' })).statusCode, 429, 'rotating X-Forwarded-For does not help');
+  t.equal(
+    (await passwordLogin(direct.app, 'x', 'guess-guess', '198.51.100.7', { 'x-forwarded-for': '203.0.113.99' })).statusCode,
+    429,
+    'rotating X-Forwarded-For does not help',
+  );
   const proxied = await buildTestApp(t, { store: 'redis', redis, config: { rateLimits: limits, trustProxy: ['198.51.100.7'] } });
   for (let i = 0; i < 2; i++) await passwordLogin(proxied.app, 'y', 'guess-guess', '198.51.100.7', { 'x-forwarded-for': '203.0.113.1' });
-  t.equal((await passwordLogin(proxied.app, 'y', 'guess-guess', '198.51.100.7', { 'x-forwarded-for': '203.0.113.1' })).statusCode, 429, 'the client behind the trusted proxy is limited');
-  t.equal((await passwordLogin(proxied.app, 'y2', 'guess-guess', '198.51.100.7', { 'x-forwarded-for': '203.0.113.2' })).statusCode, 400, 'another client behind the same proxy is not');
+  t.equal(
+    (await passwordLogin(proxied.app, 'y', 'guess-guess', '198.51.100.7', { 'x-forwarded-for': '203.0.113.1' })).statusCode,
+    429,
+    'the client behind the trusted proxy is limited',
+  );
+  t.equal(
+    (await passwordLogin(proxied.app, 'y2', 'guess-guess', '198.51.100.7', { 'x-forwarded-for': '203.0.113.2' })).statusCode,
+    400,
+    'another client behind the same proxy is not',
+  );
 });
 
 t.test('limits hold across instances sharing Redis', async (t) => {
@@ -75,7 +87,8 @@ t.test('limits hold across instances sharing Redis', async (t) => {
 
 t.test('registration is limited per IP and per username', async (t) => {
   const { app } = await buildTestApp(t, { config: { rateLimits: { ...GENEROUS_LIMITS, registerPerIp: 2, registerPerUser: 1 } } });
-  const register = (username: string, remoteAddress: string) => app.inject({ method: 'POST', url: '/account/register', remoteAddress, payload: { username, password: 'long enough' } });
+  const register = (username: string, remoteAddress: string) =>
+    app.inject({ method: 'POST', url: '/account/register', remoteAddress, payload: { username, password: 'long enough' } });
   t.equal((await register('reg-a', '192.0.2.1')).statusCode, 201);
   t.equal((await register('REG-A', '192.0.2.2')).statusCode, 429, 'the same normalized username again');
   t.equal((await register('reg-b', '192.0.2.1')).statusCode, 201);
@@ -120,7 +133,10 @@ t.test('at most ARGON2_MAX_CONCURRENT hashes run at once; the overflow gets 503 
   const statuses = results.map((r) => r.statusCode);
   t.ok(statuses.includes(503), `some requests were turned away (${statuses.join(',')})`);
   t.ok(statuses.includes(200), 'and some served');
-  t.ok(statuses.every((status) => status === 200 || status === 503), 'nothing else');
+  t.ok(
+    statuses.every((status) => status === 200 || status === 503),
+    'nothing else',
+  );
   const busy = results.find((r) => r.statusCode === 503)!;
   t.equal(busy.headers['retry-after'], '1');
   t.equal(busy.json().error, 'temporarily_unavailable');

@@ -58,7 +58,13 @@ t.test('no-store on every token, introspection, revocation and account response,
 
 t.test('unused methods answer 404, never 500', async (t) => {
   const { app } = await buildTestApp(t);
-  for (const [method, url] of [['PUT', '/oauth/token'], ['DELETE', '/.well-known/jwks.json'], ['PATCH', '/account/me'], ['GET', '/oauth/token'], ['TRACE', '/healthz']] as const) {
+  for (const [method, url] of [
+    ['PUT', '/oauth/token'],
+    ['DELETE', '/.well-known/jwks.json'],
+    ['PATCH', '/account/me'],
+    ['GET', '/oauth/token'],
+    ['TRACE', '/healthz'],
+  ] as const) {
     const response = await app.inject({ method, url });
     t.equal(response.statusCode, 404, `${method} ${url}`);
     t.equal(response.json().error, 'not_found');
@@ -100,9 +106,13 @@ t.test('oversized bodies get 413 before parsing; over-long fields and wrong type
     { username: 'valid-user', password: 12345678 },
   ];
   for (const payload of cases) t.equal((await app.inject({ method: 'POST', url: '/account/register', payload })).statusCode, 400);
-  const scope = await app.inject({ method: 'POST', url: '/oauth/token', ...form({ grant_type: 'password', username: 'a', password: 'b', client_id: 'web', scope: 's'.repeat(1025) }) });
+  const scope = await app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    ...form({ grant_type: 'password', username: 'a', password: 'b', client_id: 'web', scope: 's'.repeat(1025) }),
+  });
   t.equal(scope.statusCode, 400);
-  t.equal((await commands()) - before, 1, 'the only Redis command was this probe\'s own INFO');
+  t.equal((await commands()) - before, 1, "the only Redis command was this probe's own INFO");
 });
 
 t.test('Redis slow (paused): requests answer 503 within REDIS_COMMAND_TIMEOUT, /readyz 503, /healthz and JWKS 200; then it recovers', async (t) => {
@@ -115,7 +125,11 @@ t.test('Redis slow (paused): requests answer 503 within REDIS_COMMAND_TIMEOUT, /
   // Long enough that /readyz (which waits up to 1 s) is still asked during the pause on a slow machine.
   await admin.sendCommand(['CLIENT', 'PAUSE', '5000', 'ALL']);
   const started = Date.now();
-  const response = await app.inject({ method: 'POST', url: '/oauth/token', ...form({ grant_type: 'password', username: 'slow', password: 'long enough', client_id: 'web' }) });
+  const response = await app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    ...form({ grant_type: 'password', username: 'slow', password: 'long enough', client_id: 'web' }),
+  });
   const elapsed = Date.now() - started;
   t.equal(response.statusCode, 503);
   t.equal(response.headers['retry-after'], '5');
@@ -124,7 +138,11 @@ t.test('Redis slow (paused): requests answer 503 within REDIS_COMMAND_TIMEOUT, /
   t.equal((await app.inject({ url: '/healthz' })).statusCode, 200);
   t.equal((await app.inject({ url: '/.well-known/jwks.json' })).statusCode, 200);
   t.ok(await eventually(async () => (await app.inject({ url: '/readyz' })).statusCode === 200, 10_000, 200), 'ready again after the pause');
-  const again = await app.inject({ method: 'POST', url: '/oauth/token', ...form({ grant_type: 'password', username: 'slow', password: 'long enough', client_id: 'web' }) });
+  const again = await app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    ...form({ grant_type: 'password', username: 'slow', password: 'long enough', client_id: 'web' }),
+  });
   t.equal(again.statusCode, 200);
 });
 

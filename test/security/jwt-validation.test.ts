@@ -27,8 +27,20 @@ const encode = (value: unknown) => base64url.encode(JSON.stringify(value));
 const [validHeader, validPayload, validSignature] = login.access_token!.split('.') as [string, string, string];
 const decoded = (segment: string) => JSON.parse(new TextDecoder().decode(base64url.decode(segment))) as Record<string, unknown>;
 
-function sign(header: Record<string, unknown>, key: KeyObject | Uint8Array = ourKey().privateKey, body: Record<string, unknown> = claims(), build?: (jwt: SignJWT) => SignJWT) {
-  let jwt = new SignJWT(body).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: ourKey().kid, ...header } as never).setIssuer(config.issuer).setSubject('victim-id').setAudience('api').setIssuedAt().setExpirationTime('5m').setJti(`j-${Math.random()}`);
+function sign(
+  header: Record<string, unknown>,
+  key: KeyObject | Uint8Array = ourKey().privateKey,
+  body: Record<string, unknown> = claims(),
+  build?: (jwt: SignJWT) => SignJWT,
+) {
+  let jwt = new SignJWT(body)
+    .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: ourKey().kid, ...header } as never)
+    .setIssuer(config.issuer)
+    .setSubject('victim-id')
+    .setAudience('api')
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .setJti(`j-${Math.random()}`);
   if (build) jwt = build(jwt);
   return jwt.sign(key);
 }
@@ -43,9 +55,17 @@ function signRaw(header: Record<string, unknown>, payload: Record<string, unknow
 async function refusedEverywhere(t: Test, token: string, name: string) {
   const forward = await app.inject({ url: '/forward-auth', headers: { authorization: `Bearer ${token}` } });
   // 400 invalid_request is RFC 6750 §3.1's answer when the Authorization header itself is malformed.
-  t.ok(forward.statusCode === 401 || (forward.statusCode === 400 && forward.json().error === 'invalid_request'), `${name}: forward-auth refuses (${forward.statusCode})`);
+  t.ok(
+    forward.statusCode === 401 || (forward.statusCode === 400 && forward.json().error === 'invalid_request'),
+    `${name}: forward-auth refuses (${forward.statusCode})`,
+  );
   t.equal(forward.headers['x-auth-subject'], undefined);
-  const introspection = await app.inject({ method: 'POST', url: '/oauth/introspect', ...form({ token }), headers: { ...form({}).headers, authorization: basicAuth('gateway', SECRETS.gateway) } });
+  const introspection = await app.inject({
+    method: 'POST',
+    url: '/oauth/introspect',
+    ...form({ token }),
+    headers: { ...form({}).headers, authorization: basicAuth('gateway', SECRETS.gateway) },
+  });
   const inactive = introspection.statusCode === 200 && JSON.stringify(introspection.json()) === '{"active":false}';
   const tooLong = introspection.statusCode === 400 && introspection.json().error === 'invalid_request';
   t.ok(inactive || tooLong, `${name}: introspection inactive (or 400 for an oversized token)`);
@@ -110,7 +130,12 @@ t.test('crit headers the service does not understand (RFC 7515 §4.1.11)', async
   const now = Math.floor(Date.now() / 1000);
   const payload = { ...claims(), iss: config.issuer, sub: 'victim-id', aud: 'api', iat: now, exp: now + 300, jti: 'crit-jti' };
   await refusedEverywhere(t, signRaw({ alg: 'RS256', typ: 'at+jwt', kid: ourKey().kid, crit: ['x-policy'], 'x-policy': 'allow' }, payload), 'crit x-policy');
-  t.equal((await app.inject({ url: '/forward-auth', headers: { authorization: `Bearer ${signRaw({ alg: 'RS256', typ: 'at+jwt', kid: ourKey().kid }, payload)}` } })).statusCode, 200, 'control: the same token without crit is accepted');
+  t.equal(
+    (await app.inject({ url: '/forward-auth', headers: { authorization: `Bearer ${signRaw({ alg: 'RS256', typ: 'at+jwt', kid: ourKey().kid }, payload)}` } }))
+      .statusCode,
+    200,
+    'control: the same token without crit is accepted',
+  );
 });
 
 t.test('typ other than at+jwt (RFC 9068 §4, RFC 8725 §3.11)', async (t) => {
@@ -122,8 +147,17 @@ t.test('typ other than at+jwt (RFC 9068 §4, RFC 8725 §3.11)', async (t) => {
 t.test('a refresh token, an id-like string or garbage as the bearer (RFC 6750 §2.1)', async (t) => {
   const forward = await app.inject({ url: '/forward-auth', headers: { authorization: `Bearer ${login.refresh_token}` } });
   t.equal(forward.statusCode, 401, 'refresh token: forward-auth 401');
-  t.equal((await app.inject({ url: '/account/me', headers: { authorization: `Bearer ${login.refresh_token}` } })).statusCode, 401, 'refresh token: account API 401');
-  const introspection = await app.inject({ method: 'POST', url: '/oauth/introspect', ...form({ token: login.refresh_token! }), headers: { ...form({}).headers, authorization: basicAuth('gateway', SECRETS.gateway) } });
+  t.equal(
+    (await app.inject({ url: '/account/me', headers: { authorization: `Bearer ${login.refresh_token}` } })).statusCode,
+    401,
+    'refresh token: account API 401',
+  );
+  const introspection = await app.inject({
+    method: 'POST',
+    url: '/oauth/introspect',
+    ...form({ token: login.refresh_token! }),
+    headers: { ...form({}).headers, authorization: basicAuth('gateway', SECRETS.gateway) },
+  });
   t.equal(introspection.json().token_type, 'refresh_token', 'introspection tells it for what it is, never a Bearer access token');
   await refusedEverywhere(t, 'opaque-looking-string', 'random string');
 });
@@ -135,7 +169,12 @@ t.test('missing or wrong registered claims: iss, exp, sub, client_id, jti, aud (
     const { [claim]: _removed, ...rest } = full;
     return signRaw({ alg: 'RS256', typ: 'at+jwt', kid: ourKey().kid }, rest);
   };
-  t.equal((await app.inject({ url: '/forward-auth', headers: { authorization: `Bearer ${signRaw({ alg: 'RS256', typ: 'at+jwt', kid: ourKey().kid }, full)}` } })).statusCode, 200, 'control: with every claim it is accepted');
+  t.equal(
+    (await app.inject({ url: '/forward-auth', headers: { authorization: `Bearer ${signRaw({ alg: 'RS256', typ: 'at+jwt', kid: ourKey().kid }, full)}` } }))
+      .statusCode,
+    200,
+    'control: with every claim it is accepted',
+  );
   for (const claim of ['iss', 'exp', 'sub', 'jti', 'aud']) await refusedEverywhere(t, await without(claim), `no ${claim}`);
   const { client_id: _dropped, ...noClient } = claims();
   await refusedEverywhere(t, await sign({}, undefined, noClient), 'no client_id');
@@ -163,7 +202,11 @@ t.test('malformed structure: 2, 4 or 5 segments, padding, non-base64url characte
   await refusedEverywhere(t, `${signingInput}.${signature}`, 'duplicate sub in the payload (validly signed)');
   const header = new TextDecoder().decode(base64url.decode(validHeader)).replace(/^\{/, '{"alg":"none",');
   const headerInput = `${base64url.encode(header)}.${validPayload}`;
-  await refusedEverywhere(t, `${headerInput}.${createSign('RSA-SHA256').update(headerInput).sign(ourKey().privateKey).toString('base64url')}`, 'duplicate alg in the header');
+  await refusedEverywhere(
+    t,
+    `${headerInput}.${createSign('RSA-SHA256').update(headerInput).sign(ourKey().privateKey).toString('base64url')}`,
+    'duplicate alg in the header',
+  );
 });
 
 t.test('tokens signed with a retired key, once its tokens have expired, are refused (RFC 7517 §5 key lifecycle)', async (t) => {
@@ -172,7 +215,10 @@ t.test('tokens signed with a retired key, once its tokens have expired, are refu
   const now = () => Math.floor(own.clock() / 1000);
   await rotateKey({ ...own.config, dir: own.keysDir, now: now() });
   own.clock.advance(activationDelay(own.config));
-  await retireKey({ ...own.config, dir: own.keysDir, now: now() }, own.keyring.statuses().find((s) => s.state === 'active')?.kid ?? own.keyring.signingKey()!.kid);
+  await retireKey(
+    { ...own.config, dir: own.keysDir, now: now() },
+    own.keyring.statuses().find((s) => s.state === 'active')?.kid ?? own.keyring.signingKey()!.kid,
+  );
   await own.keyring.refresh();
   own.clock.advance(own.config.accessTokenTtl + RETIRED_KEY_LEEWAY);
   await own.keyring.refresh();

@@ -23,7 +23,12 @@ async function tokenAccepted(app: TestApp['app'], accessToken: string): Promise<
   const me = await app.inject({ method: 'GET', url: '/account/me', headers: { authorization } });
   const forwardAuth = await app.inject({ method: 'GET', url: '/forward-auth', headers: { authorization } });
   const request = form({ token: accessToken });
-  const introspection = await app.inject({ method: 'POST', url: '/oauth/introspect', payload: request.payload, headers: { ...request.headers, authorization: basicAuth('gateway', SECRETS.gateway) } });
+  const introspection = await app.inject({
+    method: 'POST',
+    url: '/oauth/introspect',
+    payload: request.payload,
+    headers: { ...request.headers, authorization: basicAuth('gateway', SECRETS.gateway) },
+  });
   return { me: me.statusCode, forwardAuth: forwardAuth.statusCode, active: introspection.json().active };
 }
 
@@ -43,12 +48,20 @@ function changePassword(app: TestApp['app'], accessToken: string, current: strin
 for (const kind of KINDS) {
   t.test(`finding 1: POST /account/password is no unlimited password oracle (${kind} store)`, async (t) => {
     t.test('a session that keeps guessing the current password ends after LOGIN_FREE_FAILURES, and its token with it', async (t) => {
-      const { app } = await buildTestApp(t, { store: kind, redis, clients: SERVICE_CLIENTS, config: { rateLimits: { ...GENEROUS_LIMITS, loginFreeFailures: 5 } } });
+      const { app } = await buildTestApp(t, {
+        store: kind,
+        redis,
+        clients: SERVICE_CLIENTS,
+        config: { rateLimits: { ...GENEROUS_LIMITS, loginFreeFailures: 5 } },
+      });
       const stolen = await registerAndLogin(app, 'oracle-a', 'web', PASSWORD);
       const answers: number[] = [];
       for (let guess = 0; guess < 12; guess++) answers.push((await changePassword(app, stolen.access_token!, `guess number ${guess}`)).statusCode);
       t.same(answers.slice(0, 5), [400, 400, 400, 400, 400], 'five wrong guesses are checked');
-      t.ok(answers.slice(5).every((status) => status === 401), `then the session has ended: ${answers.join(',')}`);
+      t.ok(
+        answers.slice(5).every((status) => status === 401),
+        `then the session has ended: ${answers.join(',')}`,
+      );
       const right = await changePassword(app, stolen.access_token!, PASSWORD);
       t.equal(right.statusCode, 401, 'the right password no longer answers 204 to the stolen token');
       t.same(await tokenAccepted(app, stolen.access_token!), REFUSED, 'the stolen token is refused everywhere');
@@ -113,11 +126,11 @@ for (const kind of KINDS) {
       const thief = (await refresh(app, (await registerAndLogin(app, 'outlive-c', 'web', PASSWORD)).refresh_token!)).body;
       t.same(await tokenAccepted(app, thief.access_token!), ACCEPTED);
       t.equal((await changePassword(app, victim.access_token!, PASSWORD)).statusCode, 204);
-      t.same(await tokenAccepted(app, thief.access_token!), REFUSED, 'a password change ends the thief\'s session and refuses its token');
+      t.same(await tokenAccepted(app, thief.access_token!), REFUSED, "a password change ends the thief's session and refuses its token");
       const again = await registerAndLogin(app, 'outlive-c', 'web', 'a brand new password');
       const other = await registerAndLogin(app, 'outlive-c', 'web', 'a brand new password');
       const ended = await app.inject({ method: 'POST', url: '/account/logout-all', headers: { authorization: `Bearer ${again.access_token}` } });
-      t.equal(ended.json().ended, 3, 'the victim\'s, and both new ones');
+      t.equal(ended.json().ended, 3, "the victim's, and both new ones");
       t.same(await tokenAccepted(app, other.access_token!), REFUSED);
     });
   });
@@ -146,7 +159,11 @@ for (const kind of KINDS) {
     });
 
     t.test('client_credentials errors do not list refused scopes either', async (t) => {
-      const response = await tokenRequest(app, { grant_type: 'client_credentials', scope: 'orders:read billing secret-scope' }, { authorization: basicAuth('orders-svc', SECRETS.orders) });
+      const response = await tokenRequest(
+        app,
+        { grant_type: 'client_credentials', scope: 'orders:read billing secret-scope' },
+        { authorization: basicAuth('orders-svc', SECRETS.orders) },
+      );
       t.equal(response.body.error, 'invalid_scope');
       t.notMatch(response.body.error_description!, /billing|secret-scope/);
     });
@@ -182,7 +199,9 @@ t.test('finding 5: the reservation holds across instances sharing one Redis', as
   const a = await buildTestApp(t, { store: 'redis', redis: shared, config });
   const b = await buildTestApp(t, { store: 'redis', redis: shared, config });
   await registerAndLogin(a.app, 'race-c', 'web', PASSWORD);
-  const statuses = (await Promise.all(Array.from({ length: 30 }, (_, i) => passwordLogin(i % 2 ? a.app : b.app, 'race-c', `wrong ${i}`)))).map((r) => r.statusCode);
+  const statuses = (await Promise.all(Array.from({ length: 30 }, (_, i) => passwordLogin(i % 2 ? a.app : b.app, 'race-c', `wrong ${i}`)))).map(
+    (r) => r.statusCode,
+  );
   t.equal(statuses.filter((status) => status === 400).length, 5, statuses.join(','));
 });
 
@@ -190,7 +209,10 @@ t.test('finding 3: per-IP limits count an IPv6 client by its /64, an IPv4-mapped
   t.test('40 failed logins from 40 addresses of one /64 behind a trusted proxy meet the per-IP limit', async (t) => {
     const { app } = await buildTestApp(t, { store: 'redis', redis, config: { trustProxy: ['127.0.0.1'], rateLimits: { ...GENEROUS_LIMITS, loginPerIp: 30 } } });
     const statuses: number[] = [];
-    for (let i = 1; i <= 40; i++) statuses.push((await passwordLogin(app, `v6-user-${i}`, 'guess-guess', '127.0.0.1', { 'x-forwarded-for': `2001:db8:1:2::${i.toString(16)}` })).statusCode);
+    for (let i = 1; i <= 40; i++)
+      statuses.push(
+        (await passwordLogin(app, `v6-user-${i}`, 'guess-guess', '127.0.0.1', { 'x-forwarded-for': `2001:db8:1:2::${i.toString(16)}` })).statusCode,
+      );
     t.same(statuses.slice(0, 30), new Array(30).fill(400));
     t.same(statuses.slice(30), new Array(10).fill(429), 'the /64 shares one bucket');
     const neighbour = await passwordLogin(app, 'v6-other', 'guess-guess', '127.0.0.1', { 'x-forwarded-for': '2001:db8:1:3::1' });
@@ -199,21 +221,35 @@ t.test('finding 3: per-IP limits count an IPv6 client by its /64, an IPv4-mapped
 
   t.test('every per-IP limit: registration, the token endpoint, revocation', async (t) => {
     const { app } = await buildTestApp(t, { config: { rateLimits: { ...GENEROUS_LIMITS, registerPerIp: 2, tokenPerIp: 2, otherPerIp: 2 } } });
-    const register = (n: number) => app.inject({ method: 'POST', url: '/account/register', remoteAddress: `2001:db8:a:b:${n}::1`, payload: { username: `v6-reg-${n}`, password: 'long enough' } });
+    const register = (n: number) =>
+      app.inject({
+        method: 'POST',
+        url: '/account/register',
+        remoteAddress: `2001:db8:a:b:${n}::1`,
+        payload: { username: `v6-reg-${n}`, password: 'long enough' },
+      });
     t.same([(await register(1)).statusCode, (await register(2)).statusCode, (await register(3)).statusCode], [201, 201, 429]);
     const refreshFrom = (n: number) => {
       const request = form({ grant_type: 'refresh_token', client_id: 'web', refresh_token: 'x'.repeat(43) });
       return app.inject({ method: 'POST', url: '/oauth/token', remoteAddress: `2001:db8:a:b::${n}`, ...request });
     };
     t.same([(await refreshFrom(1)).statusCode, (await refreshFrom(2)).statusCode, (await refreshFrom(3)).statusCode], [400, 400, 429]);
-    const revokeFrom = (address: string) => app.inject({ method: 'POST', url: '/oauth/revoke', remoteAddress: address, ...form({ token: 'x', client_id: 'web' }) });
-    t.same([(await revokeFrom('192.0.2.9')).statusCode, (await revokeFrom('::ffff:192.0.2.9')).statusCode, (await revokeFrom('::ffff:c000:209')).statusCode], [200, 200, 429], 'IPv4 and IPv4-mapped are one client');
+    const revokeFrom = (address: string) =>
+      app.inject({ method: 'POST', url: '/oauth/revoke', remoteAddress: address, ...form({ token: 'x', client_id: 'web' }) });
+    t.same(
+      [(await revokeFrom('192.0.2.9')).statusCode, (await revokeFrom('::ffff:192.0.2.9')).statusCode, (await revokeFrom('::ffff:c000:209')).statusCode],
+      [200, 200, 429],
+      'IPv4 and IPv4-mapped are one client',
+    );
   });
 
   t.test('RATE_LIMIT_IPV6_PREFIX widens the bucket', async (t) => {
     const { app } = await buildTestApp(t, { config: { trustProxy: ['127.0.0.1'], rateLimits: { ...GENEROUS_LIMITS, loginPerIp: 2, ipv6Prefix: 48 } } });
     const from = (address: string) => passwordLogin(app, 'v6-wide', 'guess-guess', '127.0.0.1', { 'x-forwarded-for': address });
-    t.same([(await from('2001:db8:5:1::1')).statusCode, (await from('2001:db8:5:2::1')).statusCode, (await from('2001:db8:5:ffff::1')).statusCode], [400, 400, 429]);
+    t.same(
+      [(await from('2001:db8:5:1::1')).statusCode, (await from('2001:db8:5:2::1')).statusCode, (await from('2001:db8:5:ffff::1')).statusCode],
+      [400, 400, 429],
+    );
   });
 
   t.test('addressBucket', async (t) => {
@@ -243,7 +279,7 @@ for (const kind of KINDS) {
     await new Promise((resolve) => setTimeout(resolve, 2200));
     clock.advance(2.2);
     t.ok(Math.floor(clock() / 1000) > exp, 'the tokens have expired, but are inside the 5 s the service allows');
-    t.same(await tokenAccepted(app, session.access_token!), REFUSED, 'the logged-out session\'s token');
+    t.same(await tokenAccepted(app, session.access_token!), REFUSED, "the logged-out session's token");
     t.same(await tokenAccepted(app, revokedByRequest.access_token!), REFUSED, 'the revoked jti');
     const entries = await store.revocations.snapshot();
     const sidEntry = entries.find((entry) => entry.kind === 'sid' && entry.id === decodeJwt(session.access_token!).sid);
@@ -258,7 +294,11 @@ t.test('finding 7: forward-auth refuses unknown query parameters, so a misspelle
   const session = await registerAndLogin(app, 'rules');
   const check = (url: string) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${session.access_token}` } });
   t.equal((await check('/forward-auth?scope=admin')).statusCode, 403, 'the rule as meant');
-  for (const [url, named] of [['/forward-auth?scopes=admin', 'scopes'], ['/forward-auth?Scope=admin', 'Scope'], ['/forward-auth?scope=profile&audiences=x', 'audiences']] as const) {
+  for (const [url, named] of [
+    ['/forward-auth?scopes=admin', 'scopes'],
+    ['/forward-auth?Scope=admin', 'Scope'],
+    ['/forward-auth?scope=profile&audiences=x', 'audiences'],
+  ] as const) {
     const response = await check(url);
     t.equal(response.statusCode, 400, url);
     t.same(response.json(), { error: 'invalid_request', error_description: `unknown query parameter "${named}"` }, 'and says why');
@@ -266,7 +306,15 @@ t.test('finding 7: forward-auth refuses unknown query parameters, so a misspelle
   }
   t.equal((await check('/forward-auth?scope=admin&scope=profile')).statusCode, 400, 'a repeated parameter');
   t.equal((await check('/forward-auth?scope=profile&audience=api')).statusCode, 200);
-  t.equal((await check('/forward-auth/api/orders?scopes=admin&page=2')).statusCode, 200, 'behind a path (Envoy) the query is the original request\'s, never a rule');
-  const envoyRule = await app.inject({ method: 'GET', url: '/forward-auth/api/orders', headers: { authorization: `Bearer ${session.access_token}`, 'x-required-scope': 'admin' } });
+  t.equal(
+    (await check('/forward-auth/api/orders?scopes=admin&page=2')).statusCode,
+    200,
+    "behind a path (Envoy) the query is the original request's, never a rule",
+  );
+  const envoyRule = await app.inject({
+    method: 'GET',
+    url: '/forward-auth/api/orders',
+    headers: { authorization: `Bearer ${session.access_token}`, 'x-required-scope': 'admin' },
+  });
   t.equal(envoyRule.statusCode, 403, 'there the rule comes from X-Required-Scope');
 });

@@ -4,7 +4,15 @@ import type { RotationRequest, SessionRecord, Store, UserRecord } from '../../sr
 
 function user(overrides: Partial<UserRecord> = {}): UserRecord {
   const id = randomUUID();
-  return { id, username: `user-${id.slice(0, 8)}`, usernameKey: `user-${id.slice(0, 8)}`, passwordHash: '$argon2id$v=19$m=1024,t=1,p=1$c2FsdA$aGFzaA', createdAt: 1_700_000_000, disabled: false, ...overrides };
+  return {
+    id,
+    username: `user-${id.slice(0, 8)}`,
+    usernameKey: `user-${id.slice(0, 8)}`,
+    passwordHash: '$argon2id$v=19$m=1024,t=1,p=1$c2FsdA$aGFzaA',
+    createdAt: 1_700_000_000,
+    disabled: false,
+    ...overrides,
+  };
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -48,7 +56,16 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
   }
 
   function rotation(tokenHash: string, newTokenHash: string, overrides: Partial<RotationRequest> = {}): RotationRequest {
-    return { tokenHash, clientId: 'web', newTokenHash, sealedSuccessor: `sealed:${newTokenHash}`, graceMs: 10_000, idleTtl: 600, revokedTtl: 900, ...overrides };
+    return {
+      tokenHash,
+      clientId: 'web',
+      newTokenHash,
+      sealedSuccessor: `sealed:${newTokenHash}`,
+      graceMs: 10_000,
+      idleTtl: 600,
+      revokedTtl: 900,
+      ...overrides,
+    };
   }
 
   t.test('ping answers while the store is up', async (t) => {
@@ -180,7 +197,7 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.same(await store.sessions.rotate(rotation('never-issued', 'rt-1')), { outcome: 'invalid' });
     await store.users.setDisabled(owner.id, true);
     t.same(await store.sessions.rotate(rotation(first, 'rt-1')), { outcome: 'inactive_user', sid: record.sid });
-    t.equal(await store.sessions.get(record.sid), undefined, 'a disabled user\'s session ends');
+    t.equal(await store.sessions.get(record.sid), undefined, "a disabled user's session ends");
   });
 
   t.test('a session past its absolute expiry does not rotate, whatever its idle TTL', async (t) => {
@@ -196,7 +213,7 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.equal(rotated.length, 1);
     const winner = results.findIndex((r) => r.outcome === 'rotated');
     t.ok(results.every((r) => r.outcome === 'rotated' || (r.outcome === 'grace' && r.sealedSuccessor === `sealed:rt-new-${winner}`)));
-    t.same((await store.sessions.rotate(rotation(`rt-new-${(winner + 1) % 50}`, 'x'))).outcome, 'invalid', 'losers\' tokens were never stored');
+    t.same((await store.sessions.rotate(rotation(`rt-new-${(winner + 1) % 50}`, 'x'))).outcome, 'invalid', "losers' tokens were never stored");
   });
 
   t.test('sessions are listed per user; end and endAllForUser revoke', async (t) => {
@@ -206,15 +223,21 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     for (const record of [a!, b!, c!]) await store.sessions.create(record, { idleTtl: 600 });
     const other = session();
     await store.sessions.create(other, { idleTtl: 600 });
-    t.same((await store.sessions.listForUser(owner.id)).map((s) => s.sid), [a!.sid, b!.sid, c!.sid]);
+    t.same(
+      (await store.sessions.listForUser(owner.id)).map((s) => s.sid),
+      [a!.sid, b!.sid, c!.sid],
+    );
     t.same(await store.sessions.end(a!.sid, 900), a);
     t.equal(await store.revocations.isRevoked({ jti: 'none', sid: a!.sid }), true);
     t.equal(await store.sessions.end(a!.sid, 900), undefined, 'ending twice finds nothing');
     t.equal(await store.sessions.endAllForUser(owner.id, 900, c!.sid), 1, 'b ends, c is kept');
-    t.same((await store.sessions.listForUser(owner.id)).map((s) => s.sid), [c!.sid]);
+    t.same(
+      (await store.sessions.listForUser(owner.id)).map((s) => s.sid),
+      [c!.sid],
+    );
     t.equal(await store.revocations.isRevoked({ jti: 'none', sid: b!.sid }), true);
     t.equal(await store.revocations.isRevoked({ jti: 'none', sid: c!.sid }), false);
-    t.ok(await store.sessions.get(other.sid), 'another user\'s session is untouched');
+    t.ok(await store.sessions.get(other.sid), "another user's session is untouched");
   });
 
   t.test('a revoked jti is listed for its TTL only; either list makes a token revoked', async (t) => {
@@ -240,11 +263,23 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     await store.sessions.rotate(rotation(first, 'rt-1'));
     await sleep(120);
     const late = await store.sessions.rotate(rotation(first, 'rt-x', { graceMs: 100 }));
-    t.same(late.outcome === 'grace' && [late.sealedSuccessor, late.successorHash], ['sealed:rt-1', 'rt-1'], 'the answer to the rotation may never have arrived');
+    t.same(
+      late.outcome === 'grace' && [late.sealedSuccessor, late.successorHash],
+      ['sealed:rt-1', 'rt-1'],
+      'the answer to the rotation may never have arrived',
+    );
     await store.sessions.markDelivered(record.sid, 'rt-x');
-    t.equal((await store.sessions.rotate(rotation(first, 'rt-y', { graceMs: 100 }))).outcome, 'grace', 'marking a token that is not the current one changes nothing');
+    t.equal(
+      (await store.sessions.rotate(rotation(first, 'rt-y', { graceMs: 100 }))).outcome,
+      'grace',
+      'marking a token that is not the current one changes nothing',
+    );
     await store.sessions.markDelivered(record.sid, 'rt-1');
-    t.same(await store.sessions.rotate(rotation(first, 'rt-z', { graceMs: 100 })), { outcome: 'reused', sid: record.sid }, 'handed out: the predecessor again is reuse');
+    t.same(
+      await store.sessions.rotate(rotation(first, 'rt-z', { graceMs: 100 })),
+      { outcome: 'reused', sid: record.sid },
+      'handed out: the predecessor again is reuse',
+    );
   });
 
   t.test('password failures are counted on a live session, in the session, and end with it', async (t) => {

@@ -19,9 +19,25 @@ const KEY_ARGUMENTS: Record<string, (args: string[]) => string[]> = {
   TIME: () => [],
   PUBLISH: () => [],
   ...Object.fromEntries(
-    ['GET', 'SET', 'INCR', 'PTTL', 'TTL', 'EXPIRE', 'PEXPIRE', 'HGET', 'HSET', 'HMGET', 'HGETALL', 'HINCRBY', 'SADD', 'SREM', 'SMEMBERS', 'ZADD', 'ZREMRANGEBYSCORE'].map(
-      (command) => [command, (args: string[]) => args.slice(0, 1)],
-    ),
+    [
+      'GET',
+      'SET',
+      'INCR',
+      'PTTL',
+      'TTL',
+      'EXPIRE',
+      'PEXPIRE',
+      'HGET',
+      'HSET',
+      'HMGET',
+      'HGETALL',
+      'HINCRBY',
+      'SADD',
+      'SREM',
+      'SMEMBERS',
+      'ZADD',
+      'ZREMRANGEBYSCORE',
+    ].map((command) => [command, (args: string[]) => args.slice(0, 1)]),
   ),
 };
 
@@ -78,14 +94,18 @@ t.test('every key a Lua script touches is one the store passed to it (what Redis
   t.ok(await eventually(() => lines.some((line) => line.includes(marker))), 'the monitor has seen every command');
 
   const runs = scriptRuns(lines);
-  const undeclared = runs.flatMap((run) => run.touched.flatMap((call) => call.keys.filter((key) => !run.declared.has(key)).map((key) => `${call.command} ${key}`)));
+  const undeclared = runs.flatMap((run) =>
+    run.touched.flatMap((call) => call.keys.filter((key) => !run.declared.has(key)).map((key) => `${call.command} ${key}`)),
+  );
   t.same(undeclared, [], 'no script touched a key it was not given');
   const seen = new Set(runs.map((run) => run.sha));
-  const unexercised = Object.entries(STORE_SCRIPTS).filter(([, script]) => !seen.has(script.SHA1)).map(([name]) => name);
+  const unexercised = Object.entries(STORE_SCRIPTS)
+    .filter(([, script]) => !seen.has(script.SHA1))
+    .map(([name]) => name);
   t.same(unexercised, [], 'the contract ran every script, so the check above covers them all');
 });
 
-t.test('ending all of a user\'s sessions changes nothing when a session started after the set was read', async (t) => {
+t.test("ending all of a user's sessions changes nothing when a session started after the set was read", async (t) => {
   const prefix = redis.prefix();
   const client = await connectRedis(redis.url, createLogger('silent'));
   const store = new RedisStore(client, prefix, createLogger('silent'));
@@ -93,7 +113,10 @@ t.test('ending all of a user\'s sessions changes nothing when a session started 
   const keys = redisKeys(prefix);
   const now = Math.floor(Date.now() / 1000);
   for (const sid of ['s1', 's2']) {
-    await store.sessions.create({ sid, userId: 'u1', clientId: 'web', scope: '', createdAt: now, lastUsedAt: now, expiresAt: now + 600, userAgent: '', ip: '' }, { idleTtl: 600 });
+    await store.sessions.create(
+      { sid, userId: 'u1', clientId: 'web', scope: '', createdAt: now, lastUsedAt: now, expiresAt: now + 600, userAgent: '', ip: '' },
+      { idleTtl: 600 },
+    );
   }
   const staleRead = [keys.userSessions('u1'), keys.revocationLog(), keys.session('s1'), keys.revokedSid('s1')];
   t.equal(await client.endUserSessions(staleRead, [keys.revocationChannel(), '900', '', 's1']), -1, 'the script refuses a list that misses s2');

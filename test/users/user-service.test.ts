@@ -45,7 +45,12 @@ t.test('an unknown, malformed or disabled user still pays for one argon2 verific
   const users = userService(store, hasher);
   const user = await users.register('known', 'right password');
   await store.users.create({ ...user, id: 'disabled-id', username: 'off', usernameKey: 'off', disabled: true });
-  for (const [name, password] of [['known', 'wrong password'], ['unknown', 'any password'], ['bad name!', 'any password'], ['off', 'right password']]) {
+  for (const [name, password] of [
+    ['known', 'wrong password'],
+    ['unknown', 'any password'],
+    ['bad name!', 'any password'],
+    ['off', 'right password'],
+  ]) {
     hasher.verifications = 0;
     t.equal(await users.authenticate(name!, password!), undefined, name!);
     t.equal(hasher.verifications, 1, `${name}: one verification`);

@@ -18,15 +18,28 @@ const npm = (args: string[], cwd: string) => execFileSync('npm', [...args, '--no
 
 t.test('the packed verifier installs alone and verifies a token from ESM, CommonJS and strict TypeScript', { timeout: 180_000 }, async (t) => {
   const packs = await tempDir(t, 'tokensmith-pack-');
-  const [packed] = JSON.parse(npm(['pack', '--json', '--pack-destination', packs], join(root, 'packages/verifier'))) as Array<{ filename: string; files: Array<{ path: string }> }>;
-  t.ok(packed!.files.every((file) => file.path === 'package.json' || file.path === 'README.md' || file.path.startsWith('dist/')), 'the tarball holds dist/, package.json and the README only');
-  t.ok(packed!.files.some((file) => file.path === 'dist/index.js'), 'with the built entry point');
+  const [packed] = JSON.parse(npm(['pack', '--json', '--pack-destination', packs], join(root, 'packages/verifier'))) as Array<{
+    filename: string;
+    files: Array<{ path: string }>;
+  }>;
+  t.ok(
+    packed!.files.every((file) => file.path === 'package.json' || file.path === 'README.md' || file.path.startsWith('dist/')),
+    'the tarball holds dist/, package.json and the README only',
+  );
+  t.ok(
+    packed!.files.some((file) => file.path === 'dist/index.js'),
+    'with the built entry point',
+  );
 
   const scratch = await tempDir(t, 'tokensmith-consumer-');
   await writeFile(join(scratch, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   // jose comes from the npm cache the repository's own install filled.
   npm(['install', '--prefer-offline', '--no-package-lock', join(packs, packed!.filename)], scratch);
-  t.same((await readdir(join(scratch, 'node_modules'))).filter((name) => !name.startsWith('.')).sort(), ['@tokensmith', 'jose'], 'node_modules holds jose and the verifier, nothing of the server');
+  t.same(
+    (await readdir(join(scratch, 'node_modules'))).filter((name) => !name.startsWith('.')).sort(),
+    ['@tokensmith', 'jose'],
+    'node_modules holds jose and the verifier, nothing of the server',
+  );
 
   const auth = await listenTestApp(t, { clients: SERVICE_CLIENTS });
   const token = (await registerAndLogin(auth.app, 'consumer')).access_token!;
@@ -49,7 +62,9 @@ verifier.verify(process.argv[3]).then((verified) => console.log(JSON.stringify({
     t.match(JSON.parse(run.out || '{}'), { clientId: 'web' }, `${script} verified the token`);
   }
 
-  await writeFile(join(scratch, 'check.ts'), `import { createVerifier, VerifierError, type VerifiedToken } from '@tokensmith/verifier';
+  await writeFile(
+    join(scratch, 'check.ts'),
+    `import { createVerifier, VerifierError, type VerifiedToken } from '@tokensmith/verifier';
 const verifier = createVerifier({ issuer: 'https://auth.example.com', audience: 'api', clockTolerance: 5 });
 export async function subject(token: string): Promise<string> {
   try {
@@ -60,8 +75,24 @@ export async function subject(token: string): Promise<string> {
     throw error;
   }
 }
-`);
-  await writeFile(join(scratch, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2023', 'DOM'], noEmit: true, skipLibCheck: false, types: [] }, files: ['check.ts'] }));
+`,
+  );
+  await writeFile(
+    join(scratch, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        target: 'ES2022',
+        lib: ['ES2023', 'DOM'],
+        noEmit: true,
+        skipLibCheck: false,
+        types: [],
+      },
+      files: ['check.ts'],
+    }),
+  );
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', scratch], { encoding: 'utf8' });
   t.equal(tsc.status, 0, `strict NodeNext TypeScript type-checks against the package's types: ${tsc.stdout}`);
 });

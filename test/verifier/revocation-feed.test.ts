@@ -13,7 +13,8 @@ function feedWithStream(clock: () => number) {
     clock,
     fetch: async () => new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } }),
   });
-  const send = (event: string, data: object | string) => controller.enqueue(new TextEncoder().encode(`event: ${event}\ndata: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`));
+  const send = (event: string, data: object | string) =>
+    controller.enqueue(new TextEncoder().encode(`event: ${event}\ndata: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`));
   return { feed, send };
 }
 

@@ -39,7 +39,15 @@ t.test('createVerifier: discovers the JWKS and verifies strictly', async (t) => 
   await t.resolves(wrongIssuer.verify(login.access_token!), 'an explicit jwksUrl skips discovery');
 
   const sign = (header: Record<string, unknown>, key = keyring.signingKey()!.privateKey, issuer = base) =>
-    new SignJWT({ client_id: 'web', scope: 'profile' }).setProtectedHeader({ alg: 'RS256', ...header }).setIssuer(issuer).setSubject('s').setAudience('api').setIssuedAt().setExpirationTime('5m').setJti('j').sign(key);
+    new SignJWT({ client_id: 'web', scope: 'profile' })
+      .setProtectedHeader({ alg: 'RS256', ...header })
+      .setIssuer(issuer)
+      .setSubject('s')
+      .setAudience('api')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .setJti('j')
+      .sign(key);
   const kid = keyring.signingKey()!.kid;
   for (const [name, token] of [
     ['typ JWT instead of at+jwt', await sign({ typ: 'JWT', kid })],
@@ -57,7 +65,15 @@ t.test('a flood of unknown kids causes no flood of JWKS fetches', async (t) => {
   const key = keyring.signingKey()!.privateKey;
   const forged = await Promise.all(
     Array.from({ length: 50 }, () =>
-      new SignJWT({ client_id: 'web', scope: '' }).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: randomBytes(8).toString('hex') }).setIssuer(base).setSubject('s').setAudience('api').setIssuedAt().setExpirationTime('5m').setJti('j').sign(key),
+      new SignJWT({ client_id: 'web', scope: '' })
+        .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: randomBytes(8).toString('hex') })
+        .setIssuer(base)
+        .setSubject('s')
+        .setAudience('api')
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .setJti('j')
+        .sign(key),
     ),
   );
   for (const token of forged) await t.rejects(verifier.verify(token), { code: 'invalid_token' });
@@ -85,7 +101,11 @@ t.test('when the feed is down, the verifier rejects (default) or accepts until e
   const { app, base } = await listenTestApp(t, { store: 'redis', redis, clients: SERVICE_CLIENTS });
   const login = await registerAndLogin(app, 'ver-c');
   const strict = createVerifier({ issuer: base, audience: 'api', revocations: { clientId: 'gateway', clientSecret: SECRETS.gateway } });
-  const lenient = createVerifier({ issuer: base, audience: 'api', revocations: { clientId: 'gateway', clientSecret: SECRETS.gateway, whenUnavailable: 'accept' } });
+  const lenient = createVerifier({
+    issuer: base,
+    audience: 'api',
+    revocations: { clientId: 'gateway', clientSecret: SECRETS.gateway, whenUnavailable: 'accept' },
+  });
   t.teardown(() => strict.close());
   t.teardown(() => lenient.close());
   await Promise.all([strict.ready(), lenient.ready(), strict.verify(login.access_token!), lenient.verify(login.access_token!)]);

@@ -22,7 +22,10 @@ const realms = new WeakMap<FastifyRequest, string>();
 
 function refuse(reply: FastifyReply, realm: string, status: number, code: BearerErrorCode | 'missing', description: string, scope?: string): FastifyReply {
   const body = { error: code === 'missing' ? 'invalid_token' : code, error_description: description };
-  return reply.code(status).header('www-authenticate', bearerChallenge(realm, code === 'missing' ? undefined : code, scope)).send(body);
+  return reply
+    .code(status)
+    .header('www-authenticate', bearerChallenge(realm, code === 'missing' ? undefined : code, scope))
+    .send(body);
 }
 
 /**
@@ -40,7 +43,8 @@ export const fastifyVerifier: FastifyPluginAsync<FastifyVerifierOptions> = async
       request.auth = await verifier.verify(match[1]!);
     } catch (error) {
       if (!(error instanceof VerifierError)) throw error;
-      if (error.code === 'temporarily_unavailable') return reply.code(503).header('retry-after', '2').send({ error: error.code, error_description: error.message });
+      if (error.code === 'temporarily_unavailable')
+        return reply.code(503).header('retry-after', '2').send({ error: error.code, error_description: error.message });
       return refuse(reply, realm, 401, 'invalid_token', error.message);
     }
   });
@@ -52,6 +56,7 @@ export const fastifyVerifier: FastifyPluginAsync<FastifyVerifierOptions> = async
 export function requireScope(...scopes: string[]): preHandlerAsyncHookHandler {
   return async function (request: FastifyRequest, reply: FastifyReply) {
     const granted = new Set(request.auth?.scope ?? []);
-    if (!scopes.every((scope) => granted.has(scope))) return refuse(reply, realms.get(request) ?? 'api', 403, 'insufficient_scope', `requires scope: ${scopes.join(' ')}`, scopes.join(' '));
+    if (!scopes.every((scope) => granted.has(scope)))
+      return refuse(reply, realms.get(request) ?? 'api', 403, 'insufficient_scope', `requires scope: ${scopes.join(' ')}`, scopes.join(' '));
   };
 }

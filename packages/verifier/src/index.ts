@@ -34,21 +34,35 @@ export function createVerifier(options: VerifierOptions): Verifier {
     cooldownDuration: options.jwks?.cooldownDuration ?? 30_000,
     fetch: fetcher,
   });
-  const feed = options.revocations && new RevocationFeed({ ...options.revocations, url: options.revocations.url ?? `${issuer}/oauth/revocations`, fetch: fetcher });
+  const feed =
+    options.revocations && new RevocationFeed({ ...options.revocations, url: options.revocations.url ?? `${issuer}/oauth/revocations`, fetch: fetcher });
   const whenUnavailable = options.revocations?.whenUnavailable ?? 'reject';
 
   async function verify(token: string): Promise<VerifiedToken> {
     if (!isWellFormedJws(token)) throw new VerifierError('invalid_token', 'the access token is malformed');
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, keys, { issuer, audience: options.audience, algorithms: ['RS256'], typ: 'at+jwt', clockTolerance, requiredClaims: REQUIRED_CLAIMS }));
+      ({ payload } = await jwtVerify(token, keys, {
+        issuer,
+        audience: options.audience,
+        algorithms: ['RS256'],
+        typ: 'at+jwt',
+        clockTolerance,
+        requiredClaims: REQUIRED_CLAIMS,
+      }));
     } catch (error) {
       if (error instanceof VerifierError) throw error;
       if (error instanceof errors.JOSEError || error instanceof TypeError) throw new VerifierError('invalid_token', 'the access token is invalid or expired');
       throw error;
     }
     const { sub, jti, client_id: clientId, scope, sid } = payload as JWTPayload & Record<string, unknown>;
-    if (typeof sub !== 'string' || typeof jti !== 'string' || typeof clientId !== 'string' || (scope !== undefined && typeof scope !== 'string') || (sid !== undefined && typeof sid !== 'string')) {
+    if (
+      typeof sub !== 'string' ||
+      typeof jti !== 'string' ||
+      typeof clientId !== 'string' ||
+      (scope !== undefined && typeof scope !== 'string') ||
+      (sid !== undefined && typeof sid !== 'string')
+    ) {
       throw new VerifierError('invalid_token', 'the access token has malformed claims');
     }
     if (feed) {

@@ -28,7 +28,8 @@ async function discoverJwksUrl(options: IssuerKeysOptions): Promise<string> {
   if (!response.ok) throw new VerifierError('temporarily_unavailable', `metadata answered ${response.status}`);
   const metadata = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
   // RFC 8414 §3.3: the metadata's issuer must be the one asked for.
-  if (metadata.issuer !== options.issuer || typeof metadata.jwks_uri !== 'string') throw new VerifierError('temporarily_unavailable', 'metadata does not match the issuer');
+  if (metadata.issuer !== options.issuer || typeof metadata.jwks_uri !== 'string')
+    throw new VerifierError('temporarily_unavailable', 'metadata does not match the issuer');
   return metadata.jwks_uri;
 }
 
@@ -42,7 +43,8 @@ export function issuerKeys(options: IssuerKeysOptions): JWTVerifyGetKey {
   let remote: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
   const remoteSet = () => {
     remote ??= (options.jwksUrl ? Promise.resolve(options.jwksUrl) : discoverJwksUrl(options)).then(
-      (url) => createRemoteJWKSet(new URL(url), { timeoutDuration: options.timeout, cacheMaxAge: options.cacheMaxAge, cooldownDuration: options.cooldownDuration }),
+      (url) =>
+        createRemoteJWKSet(new URL(url), { timeoutDuration: options.timeout, cacheMaxAge: options.cacheMaxAge, cooldownDuration: options.cooldownDuration }),
       (error: unknown) => {
         remote = undefined;
         throw unavailable(reason(error));

@@ -14,7 +14,15 @@ interface StoredSession extends SessionRecord {
 }
 
 function publicRecord(stored: StoredSession): SessionRecord {
-  const { current: _current, previous: _previous, rotatedAt: _rotatedAt, sealed: _sealed, passwordFailures: _passwordFailures, delivered: _delivered, ...record } = stored;
+  const {
+    current: _current,
+    previous: _previous,
+    rotatedAt: _rotatedAt,
+    sealed: _sealed,
+    passwordFailures: _passwordFailures,
+    delivered: _delivered,
+    ...record
+  } = stored;
   return record;
 }
 
@@ -39,7 +47,15 @@ export class MemorySessions implements SessionStore {
 
   async create(session: SessionRecord, options: SessionOptions): Promise<void> {
     const left = Math.max(1, session.expiresAt * 1000 - this.clock());
-    const stored: StoredSession = { ...session, current: options.refreshTokenHash ?? '', previous: undefined, rotatedAt: 0, sealed: '', delivered: '', passwordFailures: 0 };
+    const stored: StoredSession = {
+      ...session,
+      current: options.refreshTokenHash ?? '',
+      previous: undefined,
+      rotatedAt: 0,
+      sealed: '',
+      delivered: '',
+      passwordFailures: 0,
+    };
     this.#sessions.set(session.sid, stored, Math.min(left, options.idleTtl * 1000));
     const sids = this.#userSessions.get(session.userId) ?? new Set<string>();
     sids.add(session.sid);
@@ -72,7 +88,13 @@ export class MemorySessions implements SessionStore {
     if (left <= 0) return { outcome: 'invalid' };
     const ttl = Math.min(left, request.idleTtl * 1000);
     if (request.tokenHash === stored.current) {
-      Object.assign(stored, { previous: stored.current, current: request.newTokenHash, rotatedAt: now, sealed: request.sealedSuccessor, lastUsedAt: Math.floor(now / 1000) });
+      Object.assign(stored, {
+        previous: stored.current,
+        current: request.newTokenHash,
+        rotatedAt: now,
+        sealed: request.sealedSuccessor,
+        lastUsedAt: Math.floor(now / 1000),
+      });
       this.#sessions.expire(sid, ttl);
       this.#refresh.set(request.newTokenHash, sid, left);
       return { outcome: 'rotated', session: publicRecord(stored) };

@@ -56,7 +56,12 @@ export class RedisLoginFailures implements LoginFailureStore {
 
   reserve(key: string, expected: number, now: number, windowMs: number): Promise<Reservation> {
     return this.guard(async () => {
-      const reply = (await this.client.reserveAttempt([this.keys.loginFailures(key)], [String(expected), String(now), String(windowMs)])) as [number, number?, string?, number?];
+      const reply = (await this.client.reserveAttempt([this.keys.loginFailures(key)], [String(expected), String(now), String(windowMs)])) as [
+        number,
+        number?,
+        string?,
+        number?,
+      ];
       const [counted, count, lastAt, ttl] = reply;
       const record: AttemptRecord | undefined = count === undefined ? undefined : { count, lastAt: Number(lastAt), resetsInMs: Math.max(0, ttl ?? 0) };
       return { counted: counted === 1, record };

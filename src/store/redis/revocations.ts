@@ -40,7 +40,10 @@ export class RedisRevocations implements RevocationStore {
 
   revokeAccessToken(jti: string, ttlSeconds: number): Promise<void> {
     return this.guard(async () => {
-      await this.client.revokeJti([this.keys.revokedJti(jti), this.keys.revocationLog()], [this.keys.revocationChannel(), jti, String(Math.max(1, Math.ceil(ttlSeconds)))]);
+      await this.client.revokeJti(
+        [this.keys.revokedJti(jti), this.keys.revocationLog()],
+        [this.keys.revocationChannel(), jti, String(Math.max(1, Math.ceil(ttlSeconds)))],
+      );
     });
   }
 

@@ -145,6 +145,8 @@ function sessionFromHash(hash: Record<string, string>): SessionRecord | undefine
 }
 
 function sessionFields(session: SessionRecord, refreshTokenHash: string | undefined): string[] {
+  // One field name and its value per line.
+  // prettier-ignore
   return [
     'sid', session.sid,
     'user_id', session.userId,

@@ -23,6 +23,8 @@ return 0`);
 export const USER_SCRIPTS = { createUser: CREATE_USER, setUserFields: SET_USER_FIELDS };
 
 function userFields(user: UserRecord): string[] {
+  // One field name and its value per line.
+  // prettier-ignore
   return [
     'id', user.id,
     'username', user.username,
@@ -55,7 +57,9 @@ export class RedisUsers implements UserStore {
   ) {}
 
   create(user: UserRecord): Promise<boolean> {
-    return this.guard(async () => (await this.client.createUser([this.keys.username(user.usernameKey), this.keys.user(user.id)], [user.id, ...userFields(user)])) === 1);
+    return this.guard(
+      async () => (await this.client.createUser([this.keys.username(user.usernameKey), this.keys.user(user.id)], [user.id, ...userFields(user)])) === 1,
+    );
   }
 
   findById(id: string): Promise<UserRecord | undefined> {
