@@ -27,6 +27,7 @@ import { VerifiedTokenCache } from './tokens/verified-cache.js';
 import type { Store } from './store/types.js';
 import { ConcurrencyLimit } from './users/concurrency-limit.js';
 import { createUserService } from './users/user-service.js';
+import { registerOpenApi } from './openapi/document.js';
 
 /** What buildApp is given rather than creating: state, keys, clients, logger and clock. */
 export interface AppDependencies {
@@ -132,6 +133,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   registerRequestLog(app);
   registerResponseHeaders(app, config.hstsMaxAge, closing);
   registerCors(app, config.allowedOrigins);
+  await registerOpenApi(app, config.issuer);
   await services.revocations.cache.start();
   services.limit = await registerRateLimits(app, config.rateLimits, deps.store.rateLimits);
 

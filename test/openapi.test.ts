@@ -2,11 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { openApiDocument, openApiPath } from '../src/openapi/document.js';
-import { errorSchema } from '../src/routes/schemas.js';
-import { DOCUMENT_INFO, renderOpenApi } from '../src/openapi/render.js';
-import { toYaml } from '../src/openapi/yaml.js';
+import Fastify from 'fastify';
+import { registerOpenApi } from '../src/openapi/document.js';
+import { renderOpenApi } from '../src/openapi/render.js';
 import { buildTestApp } from './helpers/app.js';
+
+/** Fastify's `:name` parameters and trailing `*` wildcard in OpenAPI's `{name}` form. */
+const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{wildcard}');
 
 t.test('openapi.yaml is exactly what the route schemas generate (run `npm run openapi` after changing a route)', async (t) => {
   const committed = await readFile(new URL('../openapi.yaml', import.meta.url), 'utf8');
@@ -71,10 +73,20 @@ t.test('every GET route answers HEAD too (the event stream aside), with the same
   }
 });
 
-t.test('the YAML writer quotes what YAML would misread', async (t) => {
-  t.equal(
-    toYaml({ a: 'true', b: '3.0', c: 'x: y', d: 'plain text', e: [], f: { g: [1, 'n'] } }),
-    'a: "true"\nb: "3.0"\nc: "x: y"\nd: plain text\ne: []\nf:\n  g:\n    - 1\n    - n\n',
-  );
-  t.ok(openApiDocument([], DOCUMENT_INFO, errorSchema, 'http://localhost:3000'));
+t.test('the document refuses an operation that does not say who may call it, and names each operation once', async (t) => {
+  const app = Fastify();
+  t.teardown(() => app.close());
+  await registerOpenApi(app, 'http://localhost:3000');
+  app.get('/open', { schema: { security: [], response: { 200: { type: 'null', description: 'Nothing' } } } }, async () => null);
+  app.route({ method: ['GET', 'POST'], url: '/both/*', schema: { security: [] }, handler: async () => null });
+  app.get('/unsaid', { schema: { response: { 200: { type: 'null', description: 'Nothing' } } } }, async () => null);
+  await app.ready();
+  t.throws(() => app.swagger(), /GET \/unsaid: the route schema declares no security/);
+
+  const { app: service } = await buildTestApp(t);
+  await service.ready();
+  const paths = (service.swagger() as unknown as { paths: Record<string, Record<string, { operationId: string }>> }).paths;
+  const ids = Object.values(paths).flatMap((item) => Object.values(item).map((operation) => operation.operationId));
+  t.equal(new Set(ids).size, ids.length, `${ids.length} operations, as many operationIds`);
+  t.equal(paths['/forward-auth/{wildcard}']?.post?.operationId, 'postForwardAuthWildcard', 'one per method of a route');
 });

@@ -29,7 +29,15 @@ async function storeAnswers(services: Services): Promise<boolean> {
 export async function healthRoutes(app: FastifyInstance, services: Services): Promise<void> {
   app.get(
     '/healthz',
-    { schema: { summary: 'Liveness', description: '200 while the process serves.', tags: ['operations'], security: PUBLIC, response: { 200: statusSchema } } },
+    {
+      schema: {
+        summary: 'Liveness',
+        description: '200 while the process serves.',
+        tags: ['operations'],
+        security: PUBLIC,
+        response: { 200: { ...statusSchema, description: 'The process serves.' } },
+      },
+    },
     async () => ({ status: 'ok' }),
   );
   app.get(
@@ -40,7 +48,10 @@ export async function healthRoutes(app: FastifyInstance, services: Services): Pr
         security: PUBLIC,
         description: '200 while the store answers and a signing key is loaded; 503 otherwise.',
         tags: ['operations'],
-        response: { 200: statusSchema, 503: statusSchema },
+        response: {
+          200: { ...statusSchema, description: 'Ready: the store answers and a signing key is loaded.' },
+          503: { ...statusSchema, description: 'Not ready: the store does not answer, or no signing key is loaded.' },
+        },
       },
     },
     async (_request, reply) => {
