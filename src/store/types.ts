@@ -48,6 +48,8 @@ export interface SessionRecord {
   expiresAt: number;
   userAgent: string;
   ip: string;
+  /** The sign-in (browser session at this service) whose authorization code started it; absent for other grants. */
+  signInId?: string;
 }
 
 /** How a new session is stored. */
@@ -179,6 +181,85 @@ export interface LoginFailureStore {
   clear(key: string): Promise<void>;
 }
 
+/**
+ * A sign-in: a person's browser session at this service (OpenID Connect's session at the OP), behind a __Host-
+ * cookie. The store keys it by the hash of the cookie's secret; `id` is its public name (an ID token's `sid`).
+ */
+export interface SignInRecord {
+  id: string;
+  userId: string;
+  /** When the person last proved who they are (epoch seconds): OIDC's auth_time, checked against max_age. */
+  authTime: number;
+  createdAt: number;
+  lastUsedAt: number;
+  /** When it ends at the latest (epoch seconds); use never extends it. */
+  expiresAt: number;
+  userAgent: string;
+  ip: string;
+}
+
+/** Sign-ins, by the hash of their cookie secret. */
+export interface SignInStore {
+  /** Stores a sign-in; it ends after idleTtl seconds unused, and at expiresAt at the latest. */
+  create(secretHash: string, record: SignInRecord, idleTtl: number): Promise<void>;
+  /** The live sign-in, its idle time renewed and lastUsedAt set to `now` (epoch seconds); one atomic step. */
+  use(secretHash: string, idleTtl: number, now: number): Promise<SignInRecord | undefined>;
+  /** Ends a sign-in; returns it, or undefined when there was none. */
+  end(secretHash: string): Promise<SignInRecord | undefined>;
+}
+
+/** What an authorization code stands for (RFC 6749 §4.1.2: bound to its client and redirect URI; RFC 7636: its challenge). */
+export interface AuthorizationCodeRecord {
+  clientId: string;
+  redirectUri: string;
+  /** The S256 PKCE challenge (RFC 7636 §4.2). */
+  codeChallenge: string;
+  scope: string;
+  /** The OpenID Connect nonce, when the request sent one. */
+  nonce?: string;
+  userId: string;
+  signInId: string;
+  authTime: number;
+}
+
+/** What spending an authorization code did. */
+export type CodeRedemption =
+  /** The first use: the code is spent from now on. */
+  | { outcome: 'redeemed'; code: AuthorizationCodeRecord }
+  /** A later use (RFC 6749 §4.1.2), with the token session the first use started, if it got that far. */
+  | { outcome: 'replayed'; code: AuthorizationCodeRecord; sid: string | undefined }
+  /** Unknown or expired. */
+  | { outcome: 'invalid' };
+
+/** Authorization codes, by their hash. */
+export interface AuthorizationCodeStore {
+  /** Stores a new code for ttlMs. */
+  create(codeHash: string, record: AuthorizationCodeRecord, ttlMs: number): Promise<void>;
+  /** Spends a code in one atomic step: the first call redeems it, and its record is then kept keepMs to recognise replays. */
+  redeem(codeHash: string, keepMs: number): Promise<CodeRedemption>;
+  /** Records the token session a redeemed code started, so that a replay can end it. */
+  linkSession(codeHash: string, sid: string): Promise<void>;
+}
+
+/** A person's decision to let a client have some scopes. */
+export interface ConsentRecord {
+  clientId: string;
+  scope: string;
+  /** Epoch seconds. */
+  grantedAt: number;
+}
+
+/** Remembered consents, per user and client, until revoked. */
+export interface ConsentStore {
+  get(userId: string, clientId: string): Promise<ConsentRecord | undefined>;
+  /** Records (or replaces) a user's consent for a client. */
+  grant(userId: string, consent: ConsentRecord): Promise<void>;
+  /** Every consent of a user, by client id. */
+  list(userId: string): Promise<ConsentRecord[]>;
+  /** Forgets a consent; false when there was none. */
+  revoke(userId: string, clientId: string): Promise<boolean>;
+}
+
 /** All of the service's state. */
 export interface Store {
   readonly kind: 'redis' | 'memory';
@@ -187,6 +268,9 @@ export interface Store {
   readonly revocations: RevocationStore;
   readonly rateLimits: RateLimitStore;
   readonly loginFailures: LoginFailureStore;
+  readonly signIns: SignInStore;
+  readonly codes: AuthorizationCodeStore;
+  readonly consents: ConsentStore;
   /** Resolves while the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
-import type { RotationRequest, SessionRecord, Store, UserRecord } from '../../src/store/types.js';
+import type { AuthorizationCodeRecord, RotationRequest, SessionRecord, SignInRecord, Store, UserRecord } from '../../src/store/types.js';
 
 function user(overrides: Partial<UserRecord> = {}): UserRecord {
   const id = randomUUID();
@@ -332,5 +332,121 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.equal((await store.rateLimits.hit(`bucket-${randomUUID()}`, 200)).current, 1, 'each key counts alone');
     await sleep(300);
     t.equal((await store.rateLimits.hit(key, 200)).current, 1, 'a new window after the old one ended');
+  });
+
+  function signIn(overrides: Partial<SignInRecord> = {}): SignInRecord {
+    const now = nowSeconds();
+    return {
+      id: randomUUID(),
+      userId: randomUUID(),
+      authTime: now,
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: now + 3600,
+      userAgent: 'Firefox «ü»',
+      ip: '::1',
+      ...overrides,
+    };
+  }
+
+  t.test('a sign-in is found by its secret hash field for field, renewed on use, and ended once', async (t) => {
+    const record = signIn();
+    const hash = `sign-in-${randomUUID()}`;
+    await store.signIns.create(hash, record, 600);
+    t.same(await store.signIns.use(hash, 600, record.createdAt + 5), { ...record, lastUsedAt: record.createdAt + 5 });
+    t.equal(await store.signIns.use(`sign-in-${randomUUID()}`, 600, record.createdAt), undefined, 'an unknown hash finds nothing');
+    t.same(await store.signIns.end(hash), { ...record, lastUsedAt: record.createdAt + 5 });
+    t.equal(await store.signIns.use(hash, 600, record.createdAt + 6), undefined, 'ended');
+    t.equal(await store.signIns.end(hash), undefined, 'ending twice finds nothing');
+  });
+
+  t.test('a sign-in ends after its idle time unless used, and at its absolute end however used', async (t) => {
+    const idle = `sign-in-${randomUUID()}`;
+    await store.signIns.create(idle, signIn(), 1);
+    const kept = `sign-in-${randomUUID()}`;
+    await store.signIns.create(kept, signIn(), 1);
+    await sleep(600);
+    t.ok(await store.signIns.use(kept, 1, nowSeconds()), 'used within its idle time');
+    await sleep(600);
+    t.equal(await store.signIns.use(idle, 1, nowSeconds()), undefined, 'unused past its idle time');
+    t.ok(await store.signIns.use(kept, 1, nowSeconds()), 'each use renewed it');
+    const ending = `sign-in-${randomUUID()}`;
+    await store.signIns.create(ending, signIn({ expiresAt: nowSeconds() + 1 }), 600);
+    await sleep(nowSeconds() * 1000 + 1100 - Date.now());
+    t.equal(await store.signIns.use(ending, 600, nowSeconds()), undefined, 'past its absolute end');
+  });
+
+  function code(overrides: Partial<AuthorizationCodeRecord> = {}): AuthorizationCodeRecord {
+    return {
+      clientId: 'spa',
+      redirectUri: 'https://app.example/cb',
+      codeChallenge: 'challenge',
+      scope: 'openid profile',
+      nonce: 'n-0',
+      userId: randomUUID(),
+      signInId: randomUUID(),
+      authTime: 1_700_000_000,
+      ...overrides,
+    };
+  }
+
+  t.test('an authorization code is redeemed once; later uses are replays that name the session it started', async (t) => {
+    const record = code();
+    const hash = `code-${randomUUID()}`;
+    await store.codes.create(hash, record, 60_000);
+    t.same(await store.codes.redeem(hash, 60_000), { outcome: 'redeemed', code: record });
+    t.same(await store.codes.redeem(hash, 60_000), { outcome: 'replayed', code: record, sid: undefined }, 'replayed before a session was linked');
+    await store.codes.linkSession(hash, 'sid-1');
+    t.same(await store.codes.redeem(hash, 60_000), { outcome: 'replayed', code: record, sid: 'sid-1' });
+    t.same(await store.codes.redeem(`code-${randomUUID()}`, 60_000), { outcome: 'invalid' });
+    const withoutNonce = code({ nonce: undefined });
+    delete withoutNonce.nonce;
+    const other = `code-${randomUUID()}`;
+    await store.codes.create(other, withoutNonce, 60_000);
+    t.same(await store.codes.redeem(other, 60_000), { outcome: 'redeemed', code: withoutNonce }, 'no nonce stays no nonce');
+  });
+
+  t.test('concurrent redemptions of one code: exactly one redeems', async (t) => {
+    const hash = `code-${randomUUID()}`;
+    await store.codes.create(hash, code(), 60_000);
+    const results = await Promise.all(Array.from({ length: 20 }, () => store.codes.redeem(hash, 60_000)));
+    t.equal(results.filter((result) => result.outcome === 'redeemed').length, 1);
+    t.equal(results.filter((result) => result.outcome === 'replayed').length, 19);
+  });
+
+  t.test('a code expires unredeemed; linking a session to a gone code creates nothing', async (t) => {
+    const hash = `code-${randomUUID()}`;
+    await store.codes.create(hash, code(), 200);
+    await sleep(300);
+    t.same(await store.codes.redeem(hash, 60_000), { outcome: 'invalid' });
+    await store.codes.linkSession(hash, 'sid-1');
+    t.same(await store.codes.redeem(hash, 60_000), { outcome: 'invalid' }, 'still nothing');
+  });
+
+  t.test('consents are kept per user and client until revoked', async (t) => {
+    const userId = randomUUID();
+    t.equal(await store.consents.get(userId, 'wiki'), undefined);
+    await store.consents.grant(userId, { clientId: 'wiki', scope: 'openid profile', grantedAt: 1_700_000_000 });
+    await store.consents.grant(userId, { clientId: 'dashboard', scope: 'openid', grantedAt: 1_700_000_001 });
+    await store.consents.grant(randomUUID(), { clientId: 'wiki', scope: 'openid', grantedAt: 1 });
+    t.same(await store.consents.get(userId, 'wiki'), { clientId: 'wiki', scope: 'openid profile', grantedAt: 1_700_000_000 });
+    await store.consents.grant(userId, { clientId: 'wiki', scope: 'openid profile email', grantedAt: 1_700_000_002 });
+    t.same(await store.consents.list(userId), [
+      { clientId: 'dashboard', scope: 'openid', grantedAt: 1_700_000_001 },
+      { clientId: 'wiki', scope: 'openid profile email', grantedAt: 1_700_000_002 },
+    ]);
+    t.equal(await store.consents.revoke(userId, 'wiki'), true);
+    t.equal(await store.consents.revoke(userId, 'wiki'), false, 'revoking twice finds nothing');
+    t.equal(await store.consents.get(userId, 'wiki'), undefined);
+    t.same(await store.consents.list(randomUUID()), []);
+  });
+
+  t.test('a session keeps the sign-in that started it', async (t) => {
+    const owner = user();
+    await store.users.create(owner);
+    const record = session({ userId: owner.id, signInId: 'sign-in-1' });
+    await store.sessions.create(record, { idleTtl: 600, refreshTokenHash: `rt-${record.sid}` });
+    t.same(await store.sessions.get(record.sid), record);
+    t.same((await store.sessions.listForUser(owner.id))[0], record);
   });
 }

@@ -2,6 +2,7 @@ import type { Store } from '../types.js';
 import { MemoryLoginFailures, MemoryRateLimits } from './limits.js';
 import { MemoryRevocations } from './revocations.js';
 import { MemorySessions } from './sessions.js';
+import { MemoryCodes, MemoryConsents, MemorySignIns } from './sign-ins.js';
 import { MemoryUsers } from './users.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -14,6 +15,9 @@ export class MemoryStore implements Store {
   readonly revocations: MemoryRevocations;
   readonly rateLimits: MemoryRateLimits;
   readonly loginFailures: MemoryLoginFailures;
+  readonly signIns: MemorySignIns;
+  readonly codes: MemoryCodes;
+  readonly consents: MemoryConsents;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(clock: () => number = Date.now) {
@@ -22,11 +26,16 @@ export class MemoryStore implements Store {
     this.rateLimits = new MemoryRateLimits(clock);
     this.loginFailures = new MemoryLoginFailures(clock);
     this.sessions = new MemorySessions(this.users, this.revocations, clock);
+    this.signIns = new MemorySignIns(clock);
+    this.codes = new MemoryCodes(clock);
+    this.consents = new MemoryConsents();
     this.#sweeper = setInterval(() => {
       this.sessions.sweep();
       this.revocations.sweep();
       this.rateLimits.sweep();
       this.loginFailures.sweep();
+      this.signIns.sweep();
+      this.codes.sweep();
     }, SWEEP_INTERVAL_MS);
     this.#sweeper.unref();
   }

@@ -15,6 +15,9 @@ export function redisKeys(prefix: string) {
     rateLimit: (key: string) => `${prefix}rate:${key}`,
     loginFailures: (key: string) => `${prefix}login-failures:${key}`,
     revocationChannel: () => `${prefix}revocations`,
+    signIn: (secretHash: string) => `${prefix}sign-in:${secretHash}`,
+    code: (codeHash: string) => `${prefix}code:${codeHash}`,
+    consents: (userId: string) => `${prefix}consents:${userId}`,
   };
 }
 

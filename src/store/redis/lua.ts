@@ -15,3 +15,11 @@ export function luaScript(source: string) {
     transformReply: (reply: unknown) => reply,
   });
 }
+
+/** A script's HGETALL reply (a flat list of names and values) as an object. */
+export function pairsToObject(flat: unknown): Record<string, string> {
+  const list = flat as string[];
+  const result: Record<string, string> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) result[list[i]!] = list[i + 1]!;
+  return result;
+}

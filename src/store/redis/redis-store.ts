@@ -1,10 +1,21 @@
 import type { BaseLogger } from 'pino';
-import type { LoginFailureStore, RateLimitStore, RevocationStore, SessionStore, Store, UserStore } from '../types.js';
+import type {
+  AuthorizationCodeStore,
+  ConsentStore,
+  LoginFailureStore,
+  RateLimitStore,
+  RevocationStore,
+  SessionStore,
+  SignInStore,
+  Store,
+  UserStore,
+} from '../types.js';
 import { RedisLoginFailures, RedisRateLimits } from './limits.js';
 import { makeGuard, type Guard, type RedisClient } from './connection.js';
 import { redisKeys } from './keys.js';
 import { RedisRevocations } from './revocations.js';
 import { RedisSessions } from './sessions.js';
+import { RedisCodes, RedisConsents, RedisSignIns } from './sign-ins.js';
 import { RedisUsers } from './users.js';
 
 /** The Redis store: shared by every instance; every key starts with the configured prefix. */
@@ -17,6 +28,9 @@ export class RedisStore implements Store {
   readonly revocations: RevocationStore;
   readonly rateLimits: RateLimitStore;
   readonly loginFailures: LoginFailureStore;
+  readonly signIns: SignInStore;
+  readonly codes: AuthorizationCodeStore;
+  readonly consents: ConsentStore;
   readonly #client: RedisClient;
   readonly #guard: Guard;
 
@@ -30,6 +44,9 @@ export class RedisStore implements Store {
     this.revocations = new RedisRevocations(this.#guard, client, keys, logger);
     this.rateLimits = new RedisRateLimits(this.#guard, client, keys);
     this.loginFailures = new RedisLoginFailures(this.#guard, client, keys);
+    this.signIns = new RedisSignIns(this.#guard, client, keys, clock);
+    this.codes = new RedisCodes(this.#guard, client, keys);
+    this.consents = new RedisConsents(this.#guard, client, keys);
   }
 
   ping(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { RotationRequest, RotationResult, SessionOptions, SessionRecord, SessionStore } from '../types.js';
 import type { Guard, RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
-import { luaScript } from './lua.js';
+import { luaScript, pairsToObject } from './lua.js';
 import { RECORD_REVOCATION } from './revocation-lua.js';
 
 // KEYS: session, user's session set[, first refresh token's lookup]. ARGV: session TTL ms, absolute ms left, sid,
@@ -122,13 +122,6 @@ function parseRefreshLink(link: string): { sid: string; userId: string | undefin
   return space < 0 ? { sid: link, userId: undefined } : { sid: link.slice(0, space), userId: link.slice(space + 1) };
 }
 
-function pairsToObject(flat: unknown): Record<string, string> {
-  const list = flat as string[];
-  const result: Record<string, string> = {};
-  for (let i = 0; i + 1 < list.length; i += 2) result[list[i]!] = list[i + 1]!;
-  return result;
-}
-
 function sessionFromHash(hash: Record<string, string>): SessionRecord | undefined {
   if (!hash.sid) return undefined;
   return {
@@ -141,6 +134,7 @@ function sessionFromHash(hash: Record<string, string>): SessionRecord | undefine
     expiresAt: Number(hash.expires_at),
     userAgent: hash.user_agent ?? '',
     ip: hash.ip ?? '',
+    ...(hash.sign_in === undefined ? {} : { signInId: hash.sign_in }),
   };
 }
 
@@ -158,6 +152,7 @@ function sessionFields(session: SessionRecord, refreshTokenHash: string | undefi
     'user_agent', session.userAgent,
     'ip', session.ip,
     'cur', refreshTokenHash ?? '',
+    ...(session.signInId === undefined ? [] : ['sign_in', session.signInId]),
   ];
 }
 

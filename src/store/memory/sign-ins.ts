@@ -1,0 +1,104 @@
+import type { AuthorizationCodeRecord, AuthorizationCodeStore, CodeRedemption, ConsentRecord, ConsentStore, SignInRecord, SignInStore } from '../types.js';
+import { ExpiringMap } from './expiring-map.js';
+
+/** Milliseconds a record may live: its idle time, never past its absolute end. */
+function lifetimeMs(expiresAt: number, idleTtl: number, nowMs: number): number {
+  return Math.min(expiresAt * 1000 - nowMs, idleTtl * 1000);
+}
+
+/** Sign-ins in process memory, expiring as the Redis store's do. */
+export class MemorySignIns implements SignInStore {
+  readonly #signIns: ExpiringMap<SignInRecord>;
+
+  constructor(private readonly clock: () => number) {
+    this.#signIns = new ExpiringMap(clock);
+  }
+
+  async create(secretHash: string, record: SignInRecord, idleTtl: number): Promise<void> {
+    this.#signIns.set(secretHash, { ...record }, Math.max(1, lifetimeMs(record.expiresAt, idleTtl, this.clock())));
+  }
+
+  async use(secretHash: string, idleTtl: number, now: number): Promise<SignInRecord | undefined> {
+    const record = this.#signIns.get(secretHash);
+    if (!record) return undefined;
+    const left = lifetimeMs(record.expiresAt, idleTtl, this.clock());
+    if (left <= 0) {
+      this.#signIns.delete(secretHash);
+      return undefined;
+    }
+    const used = { ...record, lastUsedAt: now };
+    this.#signIns.set(secretHash, used, left);
+    return { ...used };
+  }
+
+  async end(secretHash: string): Promise<SignInRecord | undefined> {
+    const record = this.#signIns.get(secretHash);
+    this.#signIns.delete(secretHash);
+    return record && { ...record };
+  }
+
+  sweep(): void {
+    this.#signIns.sweep();
+  }
+}
+
+interface StoredCode {
+  record: AuthorizationCodeRecord;
+  redeemed: boolean;
+  sid: string | undefined;
+}
+
+/** Authorization codes in process memory: each method runs without an await, so each is atomic. */
+export class MemoryCodes implements AuthorizationCodeStore {
+  readonly #codes: ExpiringMap<StoredCode>;
+
+  constructor(clock: () => number) {
+    this.#codes = new ExpiringMap(clock);
+  }
+
+  async create(codeHash: string, record: AuthorizationCodeRecord, ttlMs: number): Promise<void> {
+    this.#codes.set(codeHash, { record: { ...record }, redeemed: false, sid: undefined }, ttlMs);
+  }
+
+  async redeem(codeHash: string, keepMs: number): Promise<CodeRedemption> {
+    const stored = this.#codes.get(codeHash);
+    if (!stored) return { outcome: 'invalid' };
+    if (stored.redeemed) return { outcome: 'replayed', code: { ...stored.record }, sid: stored.sid };
+    this.#codes.set(codeHash, { ...stored, redeemed: true }, keepMs);
+    return { outcome: 'redeemed', code: { ...stored.record } };
+  }
+
+  async linkSession(codeHash: string, sid: string): Promise<void> {
+    const stored = this.#codes.get(codeHash);
+    const ttl = this.#codes.ttl(codeHash);
+    if (stored && ttl !== undefined) this.#codes.set(codeHash, { ...stored, sid }, ttl);
+  }
+
+  sweep(): void {
+    this.#codes.sweep();
+  }
+}
+
+/** Consents in process memory: per user, a map by client id. */
+export class MemoryConsents implements ConsentStore {
+  readonly #consents = new Map<string, Map<string, ConsentRecord>>();
+
+  async get(userId: string, clientId: string): Promise<ConsentRecord | undefined> {
+    const consent = this.#consents.get(userId)?.get(clientId);
+    return consent && { ...consent };
+  }
+
+  async grant(userId: string, consent: ConsentRecord): Promise<void> {
+    const consents = this.#consents.get(userId) ?? new Map<string, ConsentRecord>();
+    consents.set(consent.clientId, { ...consent });
+    this.#consents.set(userId, consents);
+  }
+
+  async list(userId: string): Promise<ConsentRecord[]> {
+    return [...(this.#consents.get(userId)?.values() ?? [])].map((consent) => ({ ...consent })).sort((a, b) => a.clientId.localeCompare(b.clientId));
+  }
+
+  async revoke(userId: string, clientId: string): Promise<boolean> {
+    return this.#consents.get(userId)?.delete(clientId) ?? false;
+  }
+}

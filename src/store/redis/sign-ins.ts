@@ -1,0 +1,180 @@
+import type { AuthorizationCodeRecord, AuthorizationCodeStore, CodeRedemption, ConsentRecord, ConsentStore, SignInRecord, SignInStore } from '../types.js';
+import type { Guard, RedisClient } from './connection.js';
+import type { RedisKeys } from './keys.js';
+import { luaScript, pairsToObject } from './lua.js';
+
+// KEYS: sign-in. ARGV: idle TTL s, now s, now ms. Renews the idle time, never past the absolute end.
+const USE_SIGN_IN = luaScript(`
+local expires = redis.call('HGET', KEYS[1], 'expires_at')
+if not expires then return {} end
+local ttl = math.min(tonumber(expires) * 1000 - tonumber(ARGV[3]), tonumber(ARGV[1]) * 1000)
+if ttl <= 0 then
+  redis.call('DEL', KEYS[1])
+  return {}
+end
+redis.call('HSET', KEYS[1], 'last_used_at', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ttl)
+return redis.call('HGETALL', KEYS[1])`);
+
+// KEYS: code. ARGV: ms to keep a redeemed code. The first use marks it redeemed; later ones see the mark.
+const REDEEM_CODE = luaScript(`
+local h = redis.call('HGETALL', KEYS[1])
+if #h == 0 then return {'invalid'} end
+if redis.call('HGET', KEYS[1], 'redeemed') == '1' then return {'replayed', h} end
+redis.call('HSET', KEYS[1], 'redeemed', '1')
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return {'redeemed', h}`);
+
+// KEYS: code. ARGV: sid. Only while the code's record lives: HSET alone would recreate it without an expiry.
+const LINK_CODE_SESSION = luaScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'sid', ARGV[1]) end
+return 1`);
+
+/** The sign-in and authorization-code scripts, by the name the Redis client gives each. */
+export const SIGN_IN_SCRIPTS = { useSignIn: USE_SIGN_IN, redeemCode: REDEEM_CODE, linkCodeSession: LINK_CODE_SESSION };
+
+function signInFromHash(hash: Record<string, string>): SignInRecord | undefined {
+  if (!hash.id) return undefined;
+  return {
+    id: hash.id,
+    userId: hash.user_id ?? '',
+    authTime: Number(hash.auth_time),
+    createdAt: Number(hash.created_at),
+    lastUsedAt: Number(hash.last_used_at),
+    expiresAt: Number(hash.expires_at),
+    userAgent: hash.user_agent ?? '',
+    ip: hash.ip ?? '',
+  };
+}
+
+function codeFromHash(hash: Record<string, string>): AuthorizationCodeRecord {
+  return {
+    clientId: hash.client_id ?? '',
+    redirectUri: hash.redirect_uri ?? '',
+    codeChallenge: hash.code_challenge ?? '',
+    scope: hash.scope ?? '',
+    ...(hash.nonce === undefined ? {} : { nonce: hash.nonce }),
+    userId: hash.user_id ?? '',
+    signInId: hash.sign_in_id ?? '',
+    authTime: Number(hash.auth_time),
+  };
+}
+
+/** Sign-ins in Redis: a hash per sign-in, expiring with its idle time. */
+export class RedisSignIns implements SignInStore {
+  constructor(
+    private readonly guard: Guard,
+    private readonly client: RedisClient,
+    private readonly keys: RedisKeys,
+    private readonly clock: () => number,
+  ) {}
+
+  create(secretHash: string, record: SignInRecord, idleTtl: number): Promise<void> {
+    return this.guard(async () => {
+      const key = this.keys.signIn(secretHash);
+      const ttl = Math.max(1, Math.min(record.expiresAt * 1000 - this.clock(), idleTtl * 1000));
+      const fields = {
+        id: record.id,
+        user_id: record.userId,
+        auth_time: String(record.authTime),
+        created_at: String(record.createdAt),
+        last_used_at: String(record.lastUsedAt),
+        expires_at: String(record.expiresAt),
+        user_agent: record.userAgent,
+        ip: record.ip,
+      };
+      await this.client.multi().hSet(key, fields).pExpire(key, ttl).exec();
+    });
+  }
+
+  use(secretHash: string, idleTtl: number, now: number): Promise<SignInRecord | undefined> {
+    return this.guard(async () =>
+      signInFromHash(pairsToObject(await this.client.useSignIn([this.keys.signIn(secretHash)], [String(idleTtl), String(now), String(this.clock())]))),
+    );
+  }
+
+  end(secretHash: string): Promise<SignInRecord | undefined> {
+    return this.guard(async () => {
+      const key = this.keys.signIn(secretHash);
+      const [hash] = (await this.client.multi().hGetAll(key).del(key).exec()) as unknown as [Record<string, string>];
+      return signInFromHash(hash);
+    });
+  }
+}
+
+/** Authorization codes in Redis: a hash per code hash, expiring with the code. */
+export class RedisCodes implements AuthorizationCodeStore {
+  constructor(
+    private readonly guard: Guard,
+    private readonly client: RedisClient,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  create(codeHash: string, record: AuthorizationCodeRecord, ttlMs: number): Promise<void> {
+    return this.guard(async () => {
+      const key = this.keys.code(codeHash);
+      const fields: Record<string, string> = {
+        client_id: record.clientId,
+        redirect_uri: record.redirectUri,
+        code_challenge: record.codeChallenge,
+        scope: record.scope,
+        user_id: record.userId,
+        sign_in_id: record.signInId,
+        auth_time: String(record.authTime),
+      };
+      if (record.nonce !== undefined) fields.nonce = record.nonce;
+      await this.client.multi().hSet(key, fields).pExpire(key, ttlMs).exec();
+    });
+  }
+
+  redeem(codeHash: string, keepMs: number): Promise<CodeRedemption> {
+    return this.guard(async () => {
+      const [outcome, flat] = (await this.client.redeemCode([this.keys.code(codeHash)], [String(keepMs)])) as [string, unknown];
+      if (outcome === 'invalid') return { outcome };
+      const hash = pairsToObject(flat);
+      if (outcome === 'redeemed') return { outcome, code: codeFromHash(hash) };
+      return { outcome: 'replayed', code: codeFromHash(hash), sid: hash.sid };
+    });
+  }
+
+  linkSession(codeHash: string, sid: string): Promise<void> {
+    return this.guard(async () => {
+      await this.client.linkCodeSession([this.keys.code(codeHash)], [sid]);
+    });
+  }
+}
+
+/** Consents in Redis: a hash per user, a field per client holding the consent as JSON. */
+export class RedisConsents implements ConsentStore {
+  constructor(
+    private readonly guard: Guard,
+    private readonly client: RedisClient,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  get(userId: string, clientId: string): Promise<ConsentRecord | undefined> {
+    return this.guard(async () => {
+      const value = await this.client.hGet(this.keys.consents(userId), clientId);
+      return value == null ? undefined : { clientId, ...(JSON.parse(value) as Omit<ConsentRecord, 'clientId'>) };
+    });
+  }
+
+  grant(userId: string, consent: ConsentRecord): Promise<void> {
+    return this.guard(async () => {
+      await this.client.hSet(this.keys.consents(userId), consent.clientId, JSON.stringify({ scope: consent.scope, grantedAt: consent.grantedAt }));
+    });
+  }
+
+  list(userId: string): Promise<ConsentRecord[]> {
+    return this.guard(async () => {
+      const all = await this.client.hGetAll(this.keys.consents(userId));
+      return Object.entries(all)
+        .map(([clientId, value]) => ({ clientId, ...(JSON.parse(value) as Omit<ConsentRecord, 'clientId'>) }))
+        .sort((a, b) => a.clientId.localeCompare(b.clientId));
+    });
+  }
+
+  revoke(userId: string, clientId: string): Promise<boolean> {
+    return this.guard(async () => (await this.client.hDel(this.keys.consents(userId), clientId)) === 1);
+  }
+}
