@@ -28,6 +28,14 @@ import type { Store } from './store/types.js';
 import { ConcurrencyLimit } from './users/concurrency-limit.js';
 import { createUserService } from './users/user-service.js';
 import { registerOpenApi } from './openapi/document.js';
+import { CodeService } from './authorization/code-service.js';
+import { ConsentService } from './authorization/consent-service.js';
+import { SignInService } from './authorization/sign-in-service.js';
+import { AuthorizationService } from './authorization/authorization-service.js';
+import { authorizeRoutes } from './routes/authorize.js';
+import { signInRoutes } from './routes/sign-in.js';
+import { userinfoRoutes } from './routes/userinfo.js';
+import { endSessionRoutes } from './routes/end-session.js';
 
 /** What buildApp is given rather than creating: state, keys, clients, logger and clock. */
 export interface AppDependencies {
@@ -68,6 +76,9 @@ function schemaCompilerLogger(logger: FastifyBaseLogger) {
 function createServices(config: Config, deps: AppDependencies): Services {
   const clock = deps.clock ?? Date.now;
   const hashing = new ConcurrencyLimit(config.hashing.maxConcurrent, config.hashing.queueTimeoutMs);
+  const sessions = new SessionService(deps.store.sessions, config, clock);
+  const codes = new CodeService(deps.store.codes, sessions);
+  const consents = new ConsentService(deps.store.consents, clock);
   return {
     config,
     clock,
@@ -75,7 +86,11 @@ function createServices(config: Config, deps: AppDependencies): Services {
     keyring: deps.keyring,
     clients: deps.clients,
     users: createUserService(deps.store, config, clock, hashing),
-    sessions: new SessionService(deps.store.sessions, config, clock),
+    sessions,
+    codes,
+    consents,
+    signIns: new SignInService(deps.store.signIns, sessions, config, clock),
+    authorization: new AuthorizationService(codes, consents, config.issuer, clock),
     revocations: new RevocationService(deps.store.revocations, new RevocationCache(deps.store.revocations, deps.logger, clock), config, clock),
     limit: async () => {},
     verifiedTokens: new VerifiedTokenCache(deps.keyring),
@@ -146,5 +161,9 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(accountRoutes, services);
   await app.register(forwardAuthRoutes, services);
   await app.register(revocationFeedRoutes, services);
+  await app.register(authorizeRoutes, services);
+  await app.register(signInRoutes, services);
+  await app.register(userinfoRoutes, services);
+  await app.register(endSessionRoutes, services);
   return app;
 }

@@ -89,6 +89,10 @@ export interface Config {
   redisCommandTimeout: number;
   /** Whether the refresh-token cookie is Secure (and `__Secure-` prefixed); false only for plain-http development. */
   cookieSecure: boolean;
+  /** Absolute lifetime of a sign-in (the browser session at this service) in seconds. */
+  signInTtl: number;
+  /** Seconds a sign-in may go unused before it ends. */
+  signInIdleTtl: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -272,6 +276,8 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     refreshReuseGrace: integer(env, 'REFRESH_REUSE_GRACE', 10, 0, 300),
     allowedOrigins: origins(env, 'ALLOWED_ORIGINS'),
     cookieSecure: boolean(env, 'COOKIE_SECURE', true),
+    signInTtl: integer(env, 'SIGN_IN_TTL', 86_400, 60, 30 * 86_400),
+    signInIdleTtl: integer(env, 'SIGN_IN_IDLE_TTL', 8 * 3600, 60, 30 * 86_400),
     hstsMaxAge: integer(env, 'HSTS_MAX_AGE', issuer.startsWith('https:') ? 31_536_000 : 0, 0, 63_072_000),
     redisCommandTimeout: integer(env, 'REDIS_COMMAND_TIMEOUT', 2000, 50, 60_000),
     revocationUnavailable: oneOf(env, 'REVOCATION_UNAVAILABLE', ['reject', 'accept'] as const, 'reject'),

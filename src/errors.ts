@@ -13,6 +13,10 @@ export const ERROR_STATUS = {
   invalid_scope: 400,
   // RFC 8707 §2
   invalid_target: 400,
+  // RFC 6749 §4.1.2.1 and OpenID Connect Core §3.1.2.6: the authorization endpoint sends these in its redirect.
+  unsupported_response_type: 400,
+  login_required: 400,
+  consent_required: 400,
   // RFC 6750 §3.1
   invalid_token: 401,
   insufficient_scope: 403,

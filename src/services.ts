@@ -1,3 +1,6 @@
+import type { AuthorizationService } from './authorization/authorization-service.js';
+import type { ConsentService } from './authorization/consent-service.js';
+import type { SignInService } from './authorization/sign-in-service.js';
 import type { ClientRegistry } from './clients/registry.js';
 import type { Config } from './config.js';
 import type { GrantServices } from './grants/grant.js';
@@ -17,6 +20,12 @@ export interface Services extends GrantServices {
   pingStore: () => Promise<void>;
   /** Remembered verifications of hot-path tokens (forward-auth, introspection). */
   verifiedTokens: VerifiedTokenCache;
+  /** Sign-ins: the browser sessions at this service behind the sign-in cookie. */
+  signIns: SignInService;
+  /** What people let third-party clients have. */
+  consents: ConsentService;
+  /** The authorization endpoint's decisions: sign in, consent, or a code. */
+  authorization: AuthorizationService;
   /** Applies a named request limit (a no-op with RATE_LIMIT=off). */
   limit: Limiter;
 }

@@ -38,6 +38,8 @@ t.test('every route is in the document and every documented operation is a route
   }
 });
 
+const REDIRECTING_FORMS = new Set(['#/paths/~1oauth~1authorize/post/responses', '#/paths/~1login/post/responses', '#/paths/~1logout/post/responses']);
+
 t.test('openapi.yaml passes @redocly/cli lint (recommended rules): no errors, and only the warnings known here', async (t) => {
   const bin = fileURLToPath(new URL('../node_modules/@redocly/cli/bin/cli.js', import.meta.url));
   // No telemetry and no update check: tests reach nothing beyond this machine.
@@ -48,13 +50,17 @@ t.test('openapi.yaml passes @redocly/cli lint (recommended rules): no errors, an
     encoding: 'utf8',
     timeout: 60_000,
   });
-  const report = JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))) as { totals: { errors: number }; problems: Array<{ ruleId: string; severity: string }> };
+  type Problem = { ruleId: string; severity: string; location?: Array<{ pointer?: string }> };
+  const report = JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))) as { totals: { errors: number }; problems: Problem[] };
   t.equal(report.totals.errors, 0, JSON.stringify(report.problems.filter((problem) => problem.severity === 'error')));
   // Health probes, the JWKS and discovery answer no 4xx by nature; the server is the development ISSUER;
   // the package names no license (UNLICENSED).
   const known = new Set(['operation-4xx-response', 'no-server-example.com', 'info-license-strict']);
   t.same(
-    report.problems.filter((problem) => !known.has(problem.ruleId)),
+    // The browser's form posts answer with a redirect (303/302), never a 2xx.
+    report.problems.filter(
+      (problem) => !known.has(problem.ruleId) && !(problem.ruleId === 'operation-2xx-response' && REDIRECTING_FORMS.has(problem.location?.[0]?.pointer ?? '')),
+    ),
     [],
   );
 });

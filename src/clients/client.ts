@@ -12,6 +12,12 @@ export interface Client {
   /** The `aud` of tokens issued to the client. */
   audience: readonly string[];
   refreshTokenDelivery: 'body' | 'cookie';
+  /** Where authorization responses may go (authorization_code clients), compared exactly. */
+  redirectUris: readonly string[];
+  /** Where RP-initiated logout may send the browser afterwards. */
+  postLogoutRedirectUris: readonly string[];
+  /** The service owner's own app: sign-in asks no consent. */
+  firstParty: boolean;
 }
 
 /** The client the service runs with when no CLIENTS_FILE is given: the README's quick start uses it. */

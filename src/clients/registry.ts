@@ -3,9 +3,22 @@ import { ConfigError } from '../errors.js';
 import { scopeTokens } from '../tokens/scope.js';
 import { supportedGrantTypes, type GrantType } from '../grants/registry.js';
 import { DEFAULT_CLIENT_ENTRY, type Client } from './client.js';
+import { redirectUriProblem } from './redirect-uri.js';
 import { SECRET_HASH_PREFIX } from './secret.js';
 
-const KNOWN_FIELDS = new Set(['client_id', 'type', 'client_secret_hash', 'grant_types', 'scope', 'audience', 'refresh_token_delivery', 'description']);
+const KNOWN_FIELDS = new Set([
+  'client_id',
+  'type',
+  'client_secret_hash',
+  'grant_types',
+  'scope',
+  'audience',
+  'refresh_token_delivery',
+  'description',
+  'redirect_uris',
+  'post_logout_redirect_uris',
+  'first_party',
+]);
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~:-]{1,128}$/;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -23,6 +36,17 @@ function parseSecretHash(value: unknown): Buffer {
     throw new EntryError('client_secret_hash must be "sha256:" and 64 hex digits (npm run cli -- clients secret)');
   }
   return Buffer.from(value.slice(SECRET_HASH_PREFIX.length), 'hex');
+}
+
+/** A list of redirect URIs, each checked by redirectUriProblem. */
+function redirectUris(value: unknown, field: string): string[] {
+  if (value === undefined) return [];
+  const uris = stringList(value, field);
+  for (const uri of uris) {
+    const problem = redirectUriProblem(uri);
+    if (problem) throw new EntryError(`${field}: ${JSON.stringify(uri.slice(0, 200))} ${problem}`);
+  }
+  return uris;
 }
 
 /** Validates one CLIENTS_FILE entry; throws an EntryError saying what is wrong. */
@@ -44,6 +68,9 @@ function parseEntry(entry: unknown, defaultAudience: string): Client {
   if (e.type === 'public' && grantTypes.includes('client_credentials')) throw new EntryError('a public client cannot use client_credentials');
   const scopes = e.scope === undefined ? [] : typeof e.scope === 'string' ? scopeTokens(e.scope) : undefined;
   if (!scopes) throw new EntryError('scope must be a space-separated string of scope tokens');
+  const redirects = redirectUris(e.redirect_uris, 'redirect_uris');
+  if (grantTypes.includes('authorization_code') && redirects.length === 0) throw new EntryError('the authorization_code grant needs redirect_uris');
+  if (e.first_party !== undefined && typeof e.first_party !== 'boolean') throw new EntryError('first_party must be true or false');
   const delivery = e.refresh_token_delivery ?? 'body';
   if (delivery !== 'body' && delivery !== 'cookie') throw new EntryError('refresh_token_delivery must be "body" or "cookie"');
   return {
@@ -54,6 +81,9 @@ function parseEntry(entry: unknown, defaultAudience: string): Client {
     scopes,
     audience: e.audience === undefined ? [defaultAudience] : stringList(e.audience, 'audience'),
     refreshTokenDelivery: delivery,
+    redirectUris: redirects,
+    postLogoutRedirectUris: redirectUris(e.post_logout_redirect_uris, 'post_logout_redirect_uris'),
+    firstParty: e.first_party === true,
   };
 }
 

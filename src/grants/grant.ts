@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { SessionRecord } from '../store/types.js';
 import type { AccessTokenIssuer } from '../tokens/access-token.js';
+import type { CodeService } from '../authorization/code-service.js';
 import type { UserService } from '../users/user-service.js';
 
 /** A JSON Schema for one string parameter of the token request. */
@@ -35,6 +36,7 @@ export interface GrantServices {
   users: UserService;
   sessions: SessionService;
   accessTokens: AccessTokenIssuer;
+  codes: CodeService;
   clock: () => number;
 }
 
@@ -45,6 +47,8 @@ export interface TokenResponse {
   expires_in: number;
   scope: string;
   refresh_token?: string;
+  /** With the openid scope, on the authorization code grant (OpenID Connect Core §3.1.3.3). */
+  id_token?: string;
 }
 
 /** What a grant produced: the token response, and the session it belongs to (for cookie delivery). */

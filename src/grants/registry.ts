@@ -1,10 +1,11 @@
 import type { Grant, ParameterSchema } from './grant.js';
+import { authorizationCodeGrant } from './authorization-code.js';
 import { clientCredentialsGrant } from './client-credentials.js';
 import { passwordGrant } from './password.js';
 import { refreshTokenGrant } from './refresh-token.js';
 
 /** The one place a grant is declared: adding one here serves it, lists it in discovery and lets clients name it. */
-const ALL_GRANTS = [passwordGrant, refreshTokenGrant, clientCredentialsGrant] as const;
+const ALL_GRANTS = [authorizationCodeGrant, passwordGrant, refreshTokenGrant, clientCredentialsGrant] as const;
 
 /** A grant type the token endpoint serves. */
 export type GrantType = (typeof ALL_GRANTS)[number]['type'];

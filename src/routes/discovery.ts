@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { supportedGrantTypes } from '../grants/registry.js';
 import type { Services } from '../services.js';
+import { AUTHORIZE_PATH } from './authorize.js';
+import { END_SESSION_PATH } from './end-session.js';
+import { INTROSPECT_SCOPE } from './introspection.js';
 import { PUBLIC } from './schemas.js';
+import { USERINFO_CLAIMS, USERINFO_PATH } from './userinfo.js';
 
 /** Where the service's endpoints live, relative to the issuer. */
 export const ENDPOINT_PATHS = {
@@ -11,11 +15,18 @@ export const ENDPOINT_PATHS = {
   introspection: '/oauth/introspect',
 } as const;
 
-/** The RFC 8414 authorization server metadata of this service. */
+/** Scopes that only the service's operators grant (to a gateway), never something an app asks a person for. */
+const PRIVILEGED_SCOPES = new Set([INTROSPECT_SCOPE]);
+
+/** The claims an ID token carries (OpenID Connect Core §2), beside UserInfo's. */
+const ID_TOKEN_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'sid', 'at_hash'];
+
+/** The RFC 8414 authorization server metadata of this service, which is also its OpenID Connect Discovery 1.0 metadata. */
 export function serverMetadata(services: Services): Record<string, unknown> {
   const { issuer } = services.config;
   return {
     issuer,
+    authorization_endpoint: issuer + AUTHORIZE_PATH,
     token_endpoint: issuer + ENDPOINT_PATHS.token,
     jwks_uri: issuer + ENDPOINT_PATHS.jwks,
     grant_types_supported: supportedGrantTypes(),
@@ -24,9 +35,16 @@ export function serverMetadata(services: Services): Record<string, unknown> {
     revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
     introspection_endpoint: issuer + ENDPOINT_PATHS.introspection,
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-    scopes_supported: services.clients.allScopes(),
-    // RFC 8414 §2 requires the member; there is no authorization endpoint, so no response type.
-    response_types_supported: [],
+    scopes_supported: services.clients.allScopes().filter((scope) => !PRIVILEGED_SCOPES.has(scope)),
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
+    userinfo_endpoint: issuer + USERINFO_PATH,
+    end_session_endpoint: issuer + END_SESSION_PATH,
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    claims_supported: [...new Set([...USERINFO_CLAIMS, ...ID_TOKEN_CLAIMS])],
   };
 }
 
@@ -35,6 +53,7 @@ const metadataSchema = {
   description: 'Authorization server metadata (RFC 8414 §2).',
   required: [
     'issuer',
+    'authorization_endpoint',
     'token_endpoint',
     'jwks_uri',
     'revocation_endpoint',
@@ -56,6 +75,15 @@ const metadataSchema = {
     introspection_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
     scopes_supported: { type: 'array', items: { type: 'string' } },
     response_types_supported: { type: 'array', items: { type: 'string' } },
+    authorization_endpoint: { type: 'string' },
+    response_modes_supported: { type: 'array', items: { type: 'string' } },
+    code_challenge_methods_supported: { type: 'array', items: { type: 'string' } },
+    authorization_response_iss_parameter_supported: { type: 'boolean' },
+    userinfo_endpoint: { type: 'string' },
+    end_session_endpoint: { type: 'string' },
+    subject_types_supported: { type: 'array', items: { type: 'string' } },
+    id_token_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
+    claims_supported: { type: 'array', items: { type: 'string' } },
   },
 } as const;
 
@@ -68,7 +96,7 @@ export async function discoveryRoutes(app: FastifyInstance, services: Services):
       {
         schema: {
           summary: 'Server metadata',
-          description: 'RFC 8414 authorization server metadata.',
+          description: 'RFC 8414 authorization server metadata; the same document is the OpenID Connect Discovery 1.0 metadata.',
           tags: ['discovery'],
           security: PUBLIC,
           response: { 200: metadataSchema },

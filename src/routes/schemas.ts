@@ -18,6 +18,11 @@ export function errorResponses(...statuses: number[]): Record<number, typeof err
   return Object.fromEntries(statuses.map((status) => [status, { ...errorSchema, description: `Error (${status})` }]));
 }
 
+/** The response schema of a server-rendered page (login, consent, sign-out). */
+export function HTML_RESPONSE(description: string) {
+  return { description, content: { 'text/html': { schema: { type: 'string' } } } };
+}
+
 /** OpenAPI security of a public operation: no credentials. */
 export const PUBLIC: Array<Record<string, string[]>> = [];
 

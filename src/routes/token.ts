@@ -29,6 +29,7 @@ const tokenResponseSchema = {
     expires_in: { type: 'integer' },
     scope: { type: 'string' },
     refresh_token: { type: 'string' },
+    id_token: { type: 'string', description: 'With the openid scope, on the authorization_code grant (OpenID Connect Core §3.1.3.3).' },
   },
 } as const;
 
@@ -45,7 +46,7 @@ const tokenSchema = {
   summary: 'Issue tokens',
   security: CLIENT_AUTHENTICATION,
   description:
-    'The token endpoint (RFC 6749 §3.2). Grants: password (first-party clients only), refresh_token (rotating; cookie clients send the cookie), client_credentials (confidential clients).',
+    'The token endpoint (RFC 6749 §3.2). Grants: authorization_code (with PKCE S256, RFC 7636), password (first-party clients only), refresh_token (rotating; cookie clients send the cookie), client_credentials (confidential clients).',
   tags: ['oauth'],
   consumes: FORM_OR_JSON,
   body: tokenBodySchema,

@@ -37,7 +37,7 @@ export class SessionService {
    * Starts a session for a login. With the refresh_token grant it lives REFRESH_TOKEN_TTL at most and
    * ends after REFRESH_IDLE_TTL unused; without, it lives as long as its one access token.
    */
-  async start(user: UserRecord, client: Client, scope: string, origin: LoginOrigin): Promise<StartedSession> {
+  async start(user: UserRecord, client: Client, scope: string, origin: LoginOrigin, signInId?: string): Promise<StartedSession> {
     const now = Math.floor(this.clock() / 1000);
     const refreshable = client.grantTypes.has('refresh_token');
     const lifetime = refreshable ? this.config.refreshTokenTtl : this.config.accessTokenTtl;
@@ -51,6 +51,7 @@ export class SessionService {
       expiresAt: now + lifetime,
       userAgent: origin.userAgent.slice(0, USER_AGENT_MAX),
       ip: origin.ip,
+      ...(signInId === undefined ? {} : { signInId }),
     };
     const refreshToken = refreshable ? generateRefreshToken() : undefined;
     await this.store.create(session, {
@@ -128,6 +129,12 @@ export class SessionService {
   async endOwn(userId: string, sid: string): Promise<SessionRecord | undefined> {
     const session = await this.store.get(sid);
     return session?.userId === userId ? this.end(sid) : undefined;
+  }
+
+  /** Ends every session of a user that the given sign-in's authorization codes started. */
+  async endStartedBy(userId: string, signInId: string): Promise<void> {
+    const started = (await this.store.listForUser(userId)).filter((session) => session.signInId === signInId);
+    for (const session of started) await this.end(session.sid);
   }
 
   /** Ends every session of a user but `keepSid`. */

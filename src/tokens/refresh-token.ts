@@ -11,10 +11,16 @@ export function generateRefreshToken(): string {
   return randomBytes(REFRESH_TOKEN_BYTES).toString('base64url');
 }
 
-/** What the store keeps instead of a refresh token: its SHA-256 (the token's 256 bits of entropy make a fast hash enough). */
-export function hashRefreshToken(token: string): string {
-  return hash('sha256', token, 'base64url');
+/**
+ * What the store keeps instead of a secret of 256 random bits (a refresh token, an authorization code, a sign-in
+ * cookie): its SHA-256, base64url. The secret's entropy makes a fast hash enough.
+ */
+export function hashSecret(secret: string): string {
+  return hash('sha256', secret, 'base64url');
 }
+
+/** What the store keeps instead of a refresh token (hashSecret). */
+export const hashRefreshToken = hashSecret;
 
 /** The one-time pad a token seals its successor with: SHA-256 over a label and the token. */
 function sealingPad(token: string): Buffer {

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { decodeJwt } from 'jose';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { freePort } from '../helpers/redis-server.js';
 
 /** What the page script defines, as the evaluated functions see it (they run in the browser, not here). */
@@ -13,9 +13,6 @@ interface AppWindow {
 }
 declare const window: AppWindow;
 declare const document: { cookie: string };
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium package (.ci/run does) or set CHROMIUM_PATH`);
 
 /** A page whose script logs in and refreshes against the auth server, as a browser app would. */
 function appPage(authBase: string): string {
@@ -56,18 +53,7 @@ t.test('a browser app keeps its refresh token in an HttpOnly cookie and refreshe
   t.teardown(() => new Promise<void>((resolve) => pageServer.close(() => resolve())));
   t.teardown(() => new Promise<void>((resolve) => foreignServer.close(() => resolve())));
 
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser: Browser = await launchChromium();
   t.teardown(() => browser.close());
   const context = await browser.newContext();
   const page = await context.newPage();

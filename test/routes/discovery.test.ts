@@ -6,6 +6,7 @@ t.test('RFC 8414 metadata at both well-known paths', async (t) => {
     clients: [
       { client_id: 'web', type: 'public', grant_types: ['password'], scope: 'profile orders:read' },
       { client_id: 'svc', type: 'confidential', client_secret_hash: `sha256:${'0'.repeat(64)}`, grant_types: ['client_credentials'], scope: 'orders:write' },
+      { client_id: 'gateway', type: 'confidential', client_secret_hash: `sha256:${'0'.repeat(64)}`, grant_types: ['client_credentials'], scope: 'introspect' },
     ],
   });
   const first = await app.inject({ url: '/.well-known/oauth-authorization-server' });
@@ -17,12 +18,20 @@ t.test('RFC 8414 metadata at both well-known paths', async (t) => {
   t.equal(metadata.issuer, config.issuer, 'issuer is exactly the configured ISSUER (RFC 8414 §3.3)');
   t.equal(metadata.token_endpoint, `${config.issuer}/oauth/token`);
   t.equal(metadata.jwks_uri, `${config.issuer}/.well-known/jwks.json`);
-  t.same(metadata.grant_types_supported, ['password', 'refresh_token', 'client_credentials']);
+  t.same(metadata.grant_types_supported, ['authorization_code', 'password', 'refresh_token', 'client_credentials']);
+  t.equal(metadata.authorization_endpoint, `${config.issuer}/oauth/authorize`);
   t.equal(metadata.revocation_endpoint, `${config.issuer}/oauth/revoke`);
   t.same(metadata.revocation_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post']);
   t.equal(metadata.introspection_endpoint, `${config.issuer}/oauth/introspect`);
   t.same(metadata.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post']);
   t.same(metadata.token_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post']);
-  t.same(metadata.scopes_supported, ['orders:read', 'orders:write', 'profile']);
-  t.same(metadata.response_types_supported, []);
+  t.same(metadata.scopes_supported, ['orders:read', 'orders:write', 'profile'], 'every scope a client may ask for, not the privileged introspect');
+  t.same(metadata.response_types_supported, ['code']);
+  t.same(metadata.code_challenge_methods_supported, ['S256'], 'PKCE, S256 only (RFC 8414 §2, RFC 7636)');
+  t.equal(metadata.authorization_response_iss_parameter_supported, true, 'RFC 9207 §3');
+  // OpenID Connect Discovery 1.0 §3
+  t.equal(metadata.userinfo_endpoint, `${config.issuer}/userinfo`);
+  t.same(metadata.subject_types_supported, ['public']);
+  t.same(metadata.id_token_signing_alg_values_supported, ['RS256']);
+  t.ok(metadata.claims_supported.includes('preferred_username') && metadata.claims_supported.includes('sub'));
 });

@@ -1,0 +1,70 @@
+import type { SignInRecord } from '../store/types.js';
+import type { AuthorizationProblem, AuthorizationRequest } from './authorize-request.js';
+import type { CodeService } from './code-service.js';
+import type { ConsentService } from './consent-service.js';
+
+/** What the authorization endpoint does next. */
+export type AuthorizationStep =
+  /** The person must sign in (again) first. */
+  | { kind: 'sign-in' }
+  /** The person must be asked whether the client may have the scope. */
+  | { kind: 'consent' }
+  /** Back to the client: a code, or an error. */
+  | { kind: 'redirect'; location: string };
+
+/**
+ * The authorization endpoint's decisions (RFC 6749 §4.1, OpenID Connect Core §3.1.2), independent of HTTP:
+ * whether the sign-in is recent enough, whether consent is needed, and the redirect that answers the client.
+ */
+export class AuthorizationService {
+  constructor(
+    private readonly codes: CodeService,
+    private readonly consents: ConsentService,
+    private readonly issuer: string,
+    private readonly clock: () => number,
+  ) {}
+
+  /**
+   * The next step for a valid request: sign in unless the sign-in is live and recent enough (prompt=login,
+   * max_age), consent unless first-party or already given (or consentGiven now), else a code. With prompt=none
+   * the first two are errors instead (login_required, consent_required).
+   */
+  async next(request: AuthorizationRequest, signIn: SignInRecord | undefined, consentGiven = false): Promise<AuthorizationStep> {
+    const now = Math.floor(this.clock() / 1000);
+    const recent = signIn !== undefined && !request.prompt.has('login') && (request.maxAge === undefined || now - signIn.authTime <= request.maxAge);
+    if (!recent || signIn === undefined) return this.#unlessSilent(request, 'login_required', 'the person must sign in', { kind: 'sign-in' });
+    if (!consentGiven && (request.prompt.has('consent') || !(await this.consents.covers(signIn.userId, request.client, request.scope)))) {
+      return this.#unlessSilent(request, 'consent_required', 'the person must allow this application', { kind: 'consent' });
+    }
+    const code = await this.codes.issue({
+      clientId: request.client.clientId,
+      redirectUri: request.redirectUri,
+      codeChallenge: request.codeChallenge,
+      scope: request.scope,
+      ...(request.nonce === undefined ? {} : { nonce: request.nonce }),
+      userId: signIn.userId,
+      signInId: signIn.id,
+      authTime: signIn.authTime,
+    });
+    return { kind: 'redirect', location: this.#location(request.redirectUri, request.state, { code }) };
+  }
+
+  /** The redirect that tells the client its request was refused (RFC 6749 §4.1.2.1). */
+  refusal(problem: Extract<AuthorizationProblem, { kind: 'redirect' }>): string {
+    return this.#location(problem.redirectUri, problem.state, { error: problem.error, error_description: problem.description });
+  }
+
+  #unlessSilent(request: AuthorizationRequest, error: string, description: string, step: AuthorizationStep): AuthorizationStep {
+    if (!request.prompt.has('none')) return step;
+    return { kind: 'redirect', location: this.refusal({ kind: 'redirect', redirectUri: request.redirectUri, state: request.state, error, description }) };
+  }
+
+  /** The redirect URI with the response parameters added to its query (RFC 6749 §4.1.2), state echoed and iss (RFC 9207). */
+  #location(redirectUri: string, state: string | undefined, params: Record<string, string>): string {
+    const url = new URL(redirectUri);
+    for (const [name, value] of Object.entries(params)) url.searchParams.append(name, value);
+    if (state !== undefined) url.searchParams.append('state', state);
+    url.searchParams.append('iss', this.issuer);
+    return url.href;
+  }
+}

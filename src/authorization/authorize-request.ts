@@ -1,0 +1,101 @@
+import type { Client } from '../clients/client.js';
+import { matchesRedirectUri } from '../clients/redirect-uri.js';
+import type { ClientRegistry } from '../clients/registry.js';
+import { oauthError, ServiceError } from '../errors.js';
+import { grantScope } from '../tokens/scope.js';
+import { PKCE_VALUE } from './pkce.js';
+
+/** The longest `state` and `nonce` kept (they come back verbatim in a redirect and an ID token). */
+const STATE_MAX = 512;
+
+/** A validated authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OpenID Connect Core §3.1.2.1). */
+export interface AuthorizationRequest {
+  client: Client;
+  redirectUri: string;
+  state: string | undefined;
+  scope: string;
+  codeChallenge: string;
+  nonce: string | undefined;
+  prompt: ReadonlySet<'none' | 'login' | 'consent'>;
+  /** Seconds since the person's last sign-in beyond which they must sign in again. */
+  maxAge: number | undefined;
+}
+
+/** What the endpoint does with a request it cannot serve: a page when the redirect URI is not to be trusted, else a redirect. */
+export type AuthorizationProblem =
+  | { kind: 'page'; error: string; description: string }
+  | { kind: 'redirect'; redirectUri: string; state: string | undefined; error: string; description: string };
+
+/** The query of an authorization request as Fastify parses it: a repeated parameter is an array. */
+export type AuthorizationQuery = Readonly<Record<string, string | string[] | undefined>>;
+
+/** A parameter's one value: RFC 6749 §3.1 says parameters MUST NOT be included more than once. */
+function single(query: AuthorizationQuery, name: string): string | undefined {
+  const value = query[name];
+  if (Array.isArray(value)) throw oauthError('invalid_request', `parameter repeated: ${name}`);
+  return value === '' ? undefined : value;
+}
+
+function promptOf(value: string | undefined): Set<'none' | 'login' | 'consent'> {
+  const values = new Set((value ?? '').split(' ').filter(Boolean));
+  for (const prompt of values)
+    if (prompt !== 'none' && prompt !== 'login' && prompt !== 'consent')
+      throw oauthError('invalid_request', `prompt value not supported: ${prompt.slice(0, 32)}`);
+  if (values.has('none') && values.size > 1) throw oauthError('invalid_request', 'prompt=none cannot be combined with other values');
+  return values as Set<'none' | 'login' | 'consent'>;
+}
+
+function maxAgeOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value)) throw oauthError('invalid_request', 'max_age must be a whole number of seconds');
+  return Number(value);
+}
+
+/** The client and redirect URI, trusted only when both check out; anything else is answered with a page, never a redirect. */
+function trustedTarget(query: AuthorizationQuery, clients: ClientRegistry): { client: Client; redirectUri: string } | AuthorizationProblem {
+  let clientId: string | undefined;
+  let redirectUri: string | undefined;
+  try {
+    clientId = single(query, 'client_id');
+    redirectUri = single(query, 'redirect_uri');
+  } catch (error) {
+    return { kind: 'page', error: 'invalid_request', description: (error as ServiceError).message };
+  }
+  const client = clientId === undefined ? undefined : clients.get(clientId);
+  if (!client) return { kind: 'page', error: 'invalid_client', description: 'The application that sent you here is not registered with this service.' };
+  if (!client.grantTypes.has('authorization_code'))
+    return { kind: 'page', error: 'unauthorized_client', description: 'This application may not sign people in here.' };
+  if (redirectUri === undefined) return { kind: 'page', error: 'invalid_request', description: 'The request names no redirect_uri.' };
+  // RFC 9700 §4.1.3: exact comparison; a redirect URI that does not match is never redirected to (open redirector).
+  if (!matchesRedirectUri(client.redirectUris, redirectUri))
+    return { kind: 'page', error: 'invalid_request', description: 'The redirect_uri is not registered for this application.' };
+  return { client, redirectUri };
+}
+
+/**
+ * Validates an authorization request. An unknown client or an unregistered redirect URI is a page (RFC 6749
+ * §4.1.2.1); every other problem goes back to the client's redirect URI with `error` (and `state`).
+ */
+export function parseAuthorizationRequest(query: AuthorizationQuery, clients: ClientRegistry): AuthorizationRequest | AuthorizationProblem {
+  const target = trustedTarget(query, clients);
+  if ('kind' in target) return target;
+  const { client, redirectUri } = target;
+  let state: string | undefined;
+  try {
+    state = single(query, 'state');
+    if (state !== undefined && state.length > STATE_MAX) throw oauthError('invalid_request', 'state is too long');
+    if (single(query, 'response_type') !== 'code') throw oauthError('unsupported_response_type', 'response_type must be code');
+    const codeChallenge = single(query, 'code_challenge');
+    // OAuth 2.1 and RFC 9700 §2.1.1: PKCE for every client, and only S256 (plain gives no protection if the request leaks).
+    if (codeChallenge === undefined) throw oauthError('invalid_request', 'code_challenge is required (PKCE, RFC 7636)');
+    if (single(query, 'code_challenge_method') !== 'S256') throw oauthError('invalid_request', 'code_challenge_method must be S256');
+    if (!PKCE_VALUE.test(codeChallenge)) throw oauthError('invalid_request', 'code_challenge is malformed');
+    const nonce = single(query, 'nonce');
+    if (nonce !== undefined && nonce.length > STATE_MAX) throw oauthError('invalid_request', 'nonce is too long');
+    const scope = grantScope(client.scopes, single(query, 'scope'));
+    return { client, redirectUri, state, scope, codeChallenge, nonce, prompt: promptOf(single(query, 'prompt')), maxAge: maxAgeOf(single(query, 'max_age')) };
+  } catch (error) {
+    if (error instanceof ServiceError) return { kind: 'redirect', redirectUri, state, error: error.code, description: error.message };
+    throw error;
+  }
+}

@@ -1,0 +1,37 @@
+import type { Client } from '../clients/client.js';
+import type { ConsentRecord, ConsentStore } from '../store/types.js';
+import { scopeList } from '../tokens/scope.js';
+
+/** Consents: what a person let a third-party client have, remembered per user and client until revoked. */
+export class ConsentService {
+  constructor(
+    private readonly store: ConsentStore,
+    private readonly clock: () => number,
+  ) {}
+
+  /** Whether the client may have the scope without asking: a first-party client, or a consent that covers every scope. */
+  async covers(userId: string, client: Client, scope: string): Promise<boolean> {
+    if (client.firstParty) return true;
+    const consent = await this.store.get(userId, client.clientId);
+    if (!consent) return false;
+    const granted = new Set(scopeList(consent.scope));
+    return scopeList(scope).every((token) => granted.has(token));
+  }
+
+  /** Remembers that the person allowed the client this scope (added to what they allowed before). */
+  async grant(userId: string, client: Client, scope: string): Promise<void> {
+    const previous = await this.store.get(userId, client.clientId);
+    const scopes = new Set([...scopeList(previous?.scope ?? ''), ...scopeList(scope)]);
+    await this.store.grant(userId, { clientId: client.clientId, scope: [...scopes].join(' '), grantedAt: Math.floor(this.clock() / 1000) });
+  }
+
+  /** Every consent of a person. */
+  list(userId: string): Promise<ConsentRecord[]> {
+    return this.store.list(userId);
+  }
+
+  /** Forgets a consent: the client asks again next time. */
+  revoke(userId: string, clientId: string): Promise<boolean> {
+    return this.store.revoke(userId, clientId);
+  }
+}

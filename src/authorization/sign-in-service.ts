@@ -1,0 +1,69 @@
+import type { Config } from '../config.js';
+import type { SessionService } from '../sessions/session-service.js';
+import type { SignInRecord, SignInStore, UserRecord } from '../store/types.js';
+import { randomId } from '../tokens/ids.js';
+import { generateRefreshToken, hashSecret } from '../tokens/refresh-token.js';
+import type { LoginOrigin } from '../sessions/session-service.js';
+
+/** The settings SignInService reads. */
+export type SignInSettings = Pick<Config, 'signInTtl' | 'signInIdleTtl'>;
+
+/** How much of a User-Agent header a sign-in keeps. */
+const USER_AGENT_MAX = 256;
+
+/**
+ * Sign-ins: a person's browser session at this service, behind a cookie holding a 256-bit secret of which the
+ * store keeps only the hash. Independent of HTTP.
+ */
+export class SignInService {
+  constructor(
+    private readonly store: SignInStore,
+    private readonly sessions: SessionService,
+    private readonly settings: SignInSettings,
+    private readonly clock: () => number,
+  ) {}
+
+  /**
+   * Starts a sign-in for a person who just proved who they are; always a new secret (no session fixation).
+   * `continuing` keeps the public id of the sign-in the same person renews (prompt=login, max_age).
+   */
+  async start(user: UserRecord, origin: LoginOrigin, continuing?: SignInRecord): Promise<{ secret: string; signIn: SignInRecord }> {
+    const now = Math.floor(this.clock() / 1000);
+    const signIn: SignInRecord = {
+      id: continuing?.userId === user.id ? continuing.id : randomId(),
+      userId: user.id,
+      authTime: now,
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: now + this.settings.signInTtl,
+      userAgent: origin.userAgent.slice(0, USER_AGENT_MAX),
+      ip: origin.ip,
+    };
+    const secret = generateRefreshToken();
+    await this.store.create(hashSecret(secret), signIn, this.settings.signInIdleTtl);
+    return { secret, signIn };
+  }
+
+  /** The live sign-in a cookie secret stands for (its idle time renewed), or undefined. */
+  current(secret: string | undefined): Promise<SignInRecord | undefined> {
+    if (secret === undefined || secret === '') return Promise.resolve(undefined);
+    return this.store.use(hashSecret(secret), this.settings.signInIdleTtl, Math.floor(this.clock() / 1000));
+  }
+
+  /** Forgets a sign-in's secret alone (its tokens sessions live on): the same person signed in again. */
+  async forget(secret: string): Promise<void> {
+    await this.store.end(hashSecret(secret));
+  }
+
+  /** Ends a sign-in and every token session its authorization codes started (RP-initiated logout, sign out). */
+  async end(secret: string): Promise<SignInRecord | undefined> {
+    const signIn = await this.store.end(hashSecret(secret));
+    if (signIn) await this.sessions.endStartedBy(signIn.userId, signIn.id);
+    return signIn;
+  }
+
+  /** Seconds a new sign-in cookie may live: the sign-in's absolute lifetime. */
+  get cookieMaxAge(): number {
+    return this.settings.signInTtl;
+  }
+}

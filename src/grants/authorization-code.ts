@@ -1,0 +1,42 @@
+import type { Client } from '../clients/client.js';
+import { oauthError } from '../errors.js';
+import { issueIdToken } from '../tokens/id-token.js';
+import { scopeList } from '../tokens/scope.js';
+import type { Grant, GrantResult, GrantServices, RequestOrigin, TokenParams } from './grant.js';
+import { sessionTokenResponse } from './token-response.js';
+
+/**
+ * The authorization code grant (RFC 6749 §4.1.3) with PKCE (RFC 7636 §4.5): a code from /oauth/authorize, its
+ * redirect URI and the verifier. It starts a session tied to the sign-in, and with the openid scope an ID token
+ * comes beside the access token (OpenID Connect Core §3.1.3.3).
+ */
+export const authorizationCodeGrant: Grant<'authorization_code'> = {
+  type: 'authorization_code',
+  limits: ['tokenIp'],
+  readsRefreshCookie: false,
+  parameters: {
+    code: { type: 'string', maxLength: 128, description: 'The authorization code (RFC 6749 §4.1.3).' },
+    redirect_uri: { type: 'string', maxLength: 2048, description: 'The redirect_uri of the authorization request, exactly.' },
+    code_verifier: { type: 'string', maxLength: 128, description: 'The PKCE code verifier (RFC 7636 §4.5).' },
+  },
+  required: ['code', 'redirect_uri', 'code_verifier'],
+
+  async handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices): Promise<GrantResult> {
+    const { code, started } = await services.codes.redeem(params.code!, client, params.redirect_uri!, params.code_verifier!);
+    const user = await services.users.findActive(code.userId);
+    if (!user) throw oauthError('invalid_grant', 'the user is disabled or gone');
+    const { session, refreshToken } = await services.sessions.start(user, client, code.scope, origin, code.signInId);
+    await started(session.sid);
+    const result = await sessionTokenResponse(services, client, session, code.scope, refreshToken);
+    if (!scopeList(code.scope).includes('openid')) return result;
+    const idToken = await issueIdToken(services.accessTokens, {
+      subject: user.id,
+      clientId: client.clientId,
+      authTime: code.authTime,
+      signInId: code.signInId,
+      nonce: code.nonce,
+      accessToken: result.response.access_token,
+    });
+    return { ...result, response: { ...result.response, id_token: idToken } };
+  },
+};

@@ -1,0 +1,70 @@
+import { html, type SafeHtml } from './html.js';
+
+/** The pages' stylesheet, served at STYLESHEET_PATH: no inline style, so the CSP needs no 'unsafe-inline'. */
+export const STYLESHEET = `
+:root { color-scheme: light; font-family: system-ui, sans-serif; line-height: 1.5; color: #1a1a1a; background: #f4f5f7; }
+body { margin: 0; }
+main { max-width: 26rem; margin: 3rem auto; padding: 2rem; background: #fff; border: 1px solid #c9ccd1; border-radius: 8px; }
+main.wide { max-width: 44rem; }
+h1 { font-size: 1.5rem; margin: 0 0 1rem; }
+h2 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
+label { display: block; font-weight: 600; margin: 1rem 0 .25rem; }
+input[type=text], input[type=password] { width: 100%; box-sizing: border-box; padding: .55rem; font-size: 1rem; border: 1px solid #6b6f76; border-radius: 4px; }
+button { margin-top: 1.25rem; padding: .6rem 1.2rem; font-size: 1rem; border-radius: 4px; border: 1px solid #0b4fa8; background: #0b57d0; color: #fff; cursor: pointer; }
+button.secondary { background: #fff; color: #0b4fa8; }
+button:focus-visible, input:focus-visible, a:focus-visible { outline: 3px solid #e8710a; outline-offset: 2px; }
+.message { padding: .75rem; border-radius: 4px; border: 1px solid #b3261e; background: #fce8e6; color: #8c1d18; }
+.note { color: #45484d; }
+.actions { display: flex; gap: .75rem; flex-wrap: wrap; }
+table { width: 100%; border-collapse: collapse; }
+th, td { text-align: left; padding: .4rem; border-bottom: 1px solid #dadce0; vertical-align: top; }
+ul.scopes { padding-left: 1.25rem; }
+`;
+
+/** Where the stylesheet is served. */
+export const STYLESHEET_PATH = '/assets/pages.css';
+
+/** A server-rendered page: its title, its main content, and where its forms may lead. */
+export interface Page {
+  title: string;
+  body: SafeHtml;
+  /** Origins (or schemes) a form submission may end up at after redirects, beside this service. */
+  formTargets?: readonly string[];
+  wide?: boolean;
+}
+
+/**
+ * The Content-Security-Policy of a page: nothing but this service's stylesheet, no script at all, never framed.
+ * Chromium applies form-action to the redirects that follow a form POST too, so the origin a sign-in finally
+ * redirects to (the client's redirect URI) is listed beside 'self'.
+ */
+export function pageCsp(formTargets: readonly string[] = []): string {
+  const targets = ["'self'", ...formTargets].join(' ');
+  return `default-src 'none'; style-src 'self'; img-src 'self'; form-action ${targets}; frame-ancestors 'none'; base-uri 'none'`;
+}
+
+/** The CSP source that lets a form's redirect reach a redirect URI: its origin, or its scheme for a native app's private-use scheme. */
+export function formTargetOf(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : url.protocol;
+}
+
+/** The whole HTML document of a page. */
+export function renderPage(page: Page): string {
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="no-referrer" />
+        <title>${page.title}</title>
+        <link rel="stylesheet" href="${STYLESHEET_PATH}" />
+      </head>
+      <body>
+        <main class="${page.wide ? 'wide' : ''}">
+          <h1>${page.title}</h1>
+          ${page.body}
+        </main>
+      </body>
+    </html> `.value;
+}

@@ -1,0 +1,117 @@
+import { html } from './html.js';
+import type { Page } from './layout.js';
+
+/** What the login page shows. */
+export interface LoginView {
+  csrf: string;
+  /** Where a successful sign-in continues (an authorization request), or undefined for the account page. */
+  returnTo: string | undefined;
+  username?: string;
+  /** A problem to show above the form (wrong credentials, a wait, an outage). */
+  message?: string;
+  formTargets?: readonly string[];
+}
+
+/** The login page: labelled Username and Password fields and a Sign in button; works without JavaScript. */
+export function loginPage(view: LoginView): Page {
+  return {
+    title: 'Sign in',
+    formTargets: view.formTargets ?? [],
+    body: html`${view.message ? html`<p class="message" role="alert">${view.message}</p>` : ''}
+      <form method="post" action="/login">
+        <input type="hidden" name="csrf" value="${view.csrf}" />
+        ${view.returnTo === undefined ? '' : html`<input type="hidden" name="return_to" value="${view.returnTo}" />`}
+        <label for="username">Username</label>
+        <input
+          type="text"
+          id="username"
+          name="username"
+          autocomplete="username"
+          autocapitalize="none"
+          spellcheck="false"
+          required
+          maxlength="64"
+          value="${view.username ?? ''}"
+        />
+        <label for="password">Password</label>
+        <input type="password" id="password" name="password" autocomplete="current-password" required maxlength="1024" />
+        <button type="submit">Sign in</button>
+      </form>`,
+  };
+}
+
+/** What a person is asked to allow, in words. */
+const SCOPE_WORDS: Record<string, string> = {
+  openid: 'Know which account you signed in with',
+  profile: 'See your username',
+  email: 'See your email address',
+};
+
+/** What the consent page shows. */
+export interface ConsentView {
+  clientId: string;
+  scopes: readonly string[];
+  csrf: string;
+  /** The authorization request's query string, sent back with the decision. */
+  request: string;
+  formTargets: readonly string[];
+}
+
+/** The consent page: the client and each scope by name, with Allow and Deny. */
+export function consentPage(view: ConsentView): Page {
+  return {
+    title: 'Allow access?',
+    formTargets: view.formTargets,
+    body: html`<p>The application <strong>${view.clientId}</strong> asks to:</p>
+      <ul class="scopes">
+        ${view.scopes.map((scope) => html`<li>${SCOPE_WORDS[scope] ?? html`Use the API with the permission <code>${scope}</code>`}</li>`)}
+      </ul>
+      <form method="post" action="/oauth/authorize">
+        <input type="hidden" name="csrf" value="${view.csrf}" />
+        <input type="hidden" name="authorization_request" value="${view.request}" />
+        <div class="actions">
+          <button type="submit" name="decision" value="allow">Allow</button>
+          <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+        </div>
+      </form>
+      <p class="note">You can withdraw this later from your account page.</p>`,
+  };
+}
+
+/** A refused request the service cannot send back to the application (RFC 6749 §4.1.2.1), or a failure. */
+export function problemPage(title: string, description: string): Page {
+  return { title, body: html`<p class="message" role="alert">${description}</p>` };
+}
+
+/** What the sign-out confirmation shows. */
+export interface SignOutView {
+  csrf: string;
+  /** The end-session request's parameters, sent back with the confirmation. */
+  hidden: Readonly<Record<string, string>>;
+  formTargets: readonly string[];
+}
+
+/** Asks before signing out when the request cannot prove it comes from an application of this person (no id_token_hint). */
+export function confirmSignOutPage(view: SignOutView): Page {
+  return {
+    title: 'Sign out?',
+    formTargets: view.formTargets,
+    body: html`<p>An application asks to sign you out of this service and of the applications you signed in to through it.</p>
+      <form method="post" action="/oauth/end-session">
+        <input type="hidden" name="csrf" value="${view.csrf}" />
+        ${Object.entries(view.hidden).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`)}
+        <div class="actions">
+          <button type="submit">Sign out</button>
+        </div>
+      </form>`,
+  };
+}
+
+/** Shown after signing out when no application named where to go next. */
+export function signedOutPage(): Page {
+  return {
+    title: 'Signed out',
+    body: html`<p>You are signed out.</p>
+      <p><a href="/login">Sign in again</a></p>`,
+  };
+}

@@ -1,0 +1,156 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseAuthorizationRequest, type AuthorizationQuery, type AuthorizationRequest } from '../authorization/authorize-request.js';
+import { ServiceError, StoreUnavailableError } from '../errors.js';
+import { registerPageHeaders, sendPage } from '../http/page-reply.js';
+import { registerCookies } from '../http/refresh-cookie.js';
+import { csrfMatches, csrfToken, signInSecretOf } from '../http/sign-in-cookie.js';
+import { formTargetOf } from '../pages/layout.js';
+import { consentPage, problemPage } from '../pages/sign-in-pages.js';
+import type { Services } from '../services.js';
+import type { SignInRecord } from '../store/types.js';
+import { scopeList } from '../tokens/scope.js';
+import { HTML_RESPONSE, PUBLIC } from './schemas.js';
+
+/** The authorization endpoint's path; a sign-in may only continue to it (no open redirect through /login). */
+export const AUTHORIZE_PATH = '/oauth/authorize';
+
+const authorizeSchema = {
+  summary: 'Authorization request',
+  description:
+    'The authorization endpoint (RFC 6749 §4.1.1, RFC 7636, OpenID Connect Core §3.1.2): response_type=code, client_id, redirect_uri (exact match), code_challenge with code_challenge_method=S256 (required), state, scope, nonce, prompt (none, login, consent), max_age. Answers by redirecting to the client (code or error, with state and iss, RFC 9207), to the login page, or with the consent page; an unknown client or redirect URI gets an error page.',
+  tags: ['sign-in'],
+  security: PUBLIC,
+  response: {
+    200: HTML_RESPONSE('The consent page.'),
+    302: { description: 'To the client (code or error), or to the login page.', type: 'null' },
+    400: HTML_RESPONSE('An error page: the client or redirect URI cannot be trusted with a redirect.'),
+    503: HTML_RESPONSE('The service is unavailable.'),
+  },
+};
+
+const decisionSchema = {
+  summary: 'Consent decision',
+  description: 'The consent form: allow or deny the authorization request it carries; then answers as the authorization endpoint does.',
+  tags: ['sign-in'],
+  security: PUBLIC,
+  consumes: ['application/x-www-form-urlencoded'],
+  body: {
+    type: 'object',
+    required: ['authorization_request', 'decision', 'csrf'],
+    properties: {
+      authorization_request: { type: 'string', maxLength: 8192 },
+      decision: { type: 'string', enum: ['allow', 'deny'] },
+      csrf: { type: 'string', maxLength: 128 },
+    },
+  },
+  response: {
+    302: { description: 'To the client (code or error), or to the login page.', type: 'null' },
+    400: HTML_RESPONSE('An error page.'),
+    403: HTML_RESPONSE('The form did not come from this service (CSRF).'),
+    503: HTML_RESPONSE('The service is unavailable.'),
+  },
+};
+
+/** An authorization request's query string as the endpoint's parsed query (a repeated parameter is an array). */
+function queryOf(search: string): AuthorizationQuery {
+  const query: Record<string, string | string[]> = {};
+  for (const [name, value] of new URLSearchParams(search)) {
+    const previous = query[name];
+    query[name] = previous === undefined ? value : ([] as string[]).concat(previous, value);
+  }
+  return query;
+}
+
+/** The query string of a request URL, without the `?`. */
+function searchOf(url: string): string {
+  const question = url.indexOf('?');
+  return question < 0 ? '' : url.slice(question + 1);
+}
+
+/** Routes for the authorization code flow: GET /oauth/authorize, and the consent form's POST to it. */
+export async function authorizeRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  await registerCookies(app);
+  registerPageHeaders(app);
+
+  /** The person's live sign-in, if their account is still active (a disabled account's sign-in ends). */
+  async function activeSignIn(request: FastifyRequest): Promise<{ signIn: SignInRecord; secret: string } | undefined> {
+    const secret = signInSecretOf(request, services.config);
+    const signIn = await services.signIns.current(secret);
+    if (!signIn || secret === undefined) return undefined;
+    if (await services.users.findActive(signIn.userId)) return { signIn, secret };
+    await services.signIns.end(secret);
+    return undefined;
+  }
+
+  /** Carries a valid request on: to the client, to the login page, or to the consent page. */
+  async function proceed(
+    reply: FastifyReply,
+    request: AuthorizationRequest,
+    search: string,
+    current: Awaited<ReturnType<typeof activeSignIn>>,
+    consentGiven = false,
+  ) {
+    const step = await services.authorization.next(request, current?.signIn, consentGiven);
+    if (step.kind === 'redirect') return reply.redirect(step.location, 302);
+    if (step.kind === 'sign-in' || current === undefined) {
+      // After signing in, the request goes on without prompt=login, or it would ask again forever.
+      const params = new URLSearchParams(search);
+      const prompt = (params.get('prompt') ?? '').split(' ').filter((value) => value && value !== 'login');
+      if (prompt.length > 0) params.set('prompt', prompt.join(' '));
+      else params.delete('prompt');
+      return reply.redirect(`/login?${new URLSearchParams({ return_to: `${AUTHORIZE_PATH}?${params}` })}`, 302);
+    }
+    const view = { clientId: request.client.clientId, scopes: scopeList(request.scope), csrf: csrfToken(current.secret), request: search };
+    return sendPage(reply, 200, consentPage({ ...view, formTargets: [formTargetOf(request.redirectUri)] }));
+  }
+
+  /** Parses the request and answers the ones that cannot go on: a page, or a redirect with the error. */
+  async function handle(reply: FastifyReply, search: string, decide: (request: AuthorizationRequest) => Promise<FastifyReply>) {
+    try {
+      const parsed = parseAuthorizationRequest(queryOf(search), services.clients);
+      if ('kind' in parsed && parsed.kind === 'page') return sendPage(reply, 400, problemPage('This sign-in request cannot be served', parsed.description));
+      if ('kind' in parsed) return reply.redirect(services.authorization.refusal(parsed), 302);
+      return await decide(parsed);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError || (error instanceof ServiceError && error.code === 'temporarily_unavailable')) {
+        return sendPage(reply, 503, problemPage('Service unavailable', 'The sign-in service is unavailable for a moment. Please try again shortly.'));
+      }
+      throw error;
+    }
+  }
+
+  app.get(AUTHORIZE_PATH, { schema: authorizeSchema }, async (request, reply) => {
+    await services.limit('otherIp', request);
+    const search = searchOf(request.url);
+    return handle(reply, search, async (parsed) => proceed(reply, parsed, search, await activeSignIn(request)));
+  });
+
+  app.post(
+    AUTHORIZE_PATH,
+    { schema: decisionSchema },
+    async (request: FastifyRequest<{ Body: { authorization_request: string; decision: string; csrf: string } }>, reply) => {
+      await services.limit('otherIp', request);
+      const { authorization_request: search, decision, csrf } = request.body;
+      return handle(reply, search, async (parsed) => {
+        const current = await activeSignIn(request);
+        if (!current) return proceed(reply, parsed, search, undefined);
+        if (!csrfMatches(csrf, current.secret))
+          return sendPage(reply, 403, problemPage('Request refused', 'This form did not come from this service. Go back to the application and try again.'));
+        if (decision === 'deny') {
+          return reply.redirect(
+            services.authorization.refusal({
+              kind: 'redirect',
+              redirectUri: parsed.redirectUri,
+              state: parsed.state,
+              error: 'access_denied',
+              description: 'the person denied the request',
+            }),
+            302,
+          );
+        }
+        await services.consents.grant(current.signIn.userId, parsed.client, parsed.scope);
+        return proceed(reply, parsed, search, current, true);
+      });
+    },
+  );
+}

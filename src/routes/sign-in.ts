@@ -1,0 +1,199 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseAuthorizationRequest } from '../authorization/authorize-request.js';
+import { ServiceError, StoreUnavailableError } from '../errors.js';
+import { registerPageHeaders, sendPage } from '../http/page-reply.js';
+import { registerCookies } from '../http/refresh-cookie.js';
+import { browserBinding, clearSignInCookie, csrfMatches, csrfToken, presentedBrowserBinding, setSignInCookie, signInSecretOf } from '../http/sign-in-cookie.js';
+import { accountPage } from '../pages/account-page.js';
+import { formTargetOf, STYLESHEET, STYLESHEET_PATH } from '../pages/layout.js';
+import { loginPage, problemPage } from '../pages/sign-in-pages.js';
+import type { Services } from '../services.js';
+import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
+import { AUTHORIZE_PATH } from './authorize.js';
+import { HTML_RESPONSE, PUBLIC } from './schemas.js';
+
+const loginQuerySchema = {
+  type: 'object',
+  properties: { return_to: { type: 'string', maxLength: 8192, description: 'The authorization request to continue after signing in.' } },
+} as const;
+
+const loginBodySchema = {
+  type: 'object',
+  required: ['username', 'password', 'csrf'],
+  properties: {
+    username: { type: 'string', maxLength: USERNAME_MAX_LENGTH },
+    password: { type: 'string', maxLength: PASSWORD_MAX_BYTES },
+    csrf: { type: 'string', maxLength: 128 },
+    return_to: loginQuerySchema.properties.return_to,
+  },
+} as const;
+
+/**
+ * The authorization request a sign-in continues to, as a path on this service; anything else (another path,
+ * another host, `//host`) is dropped, so /login is never an open redirector.
+ */
+function safeReturnTo(returnTo: string | undefined): string | undefined {
+  if (returnTo === undefined || !returnTo.startsWith(`${AUTHORIZE_PATH}?`)) return undefined;
+  const url = new URL(returnTo, 'http://service.invalid');
+  return url.origin === 'http://service.invalid' && url.pathname === AUTHORIZE_PATH ? `${url.pathname}${url.search}` : undefined;
+}
+
+/** Where the login form may finally lead: the redirect URI's origin of the authorization request it continues. */
+function formTargets(returnTo: string | undefined, services: Services): string[] {
+  if (returnTo === undefined) return [];
+  const parsed = parseAuthorizationRequest(Object.fromEntries(new URL(returnTo, 'http://service.invalid').searchParams), services.clients);
+  return 'redirectUri' in parsed ? [formTargetOf(parsed.redirectUri)] : [];
+}
+
+/** What a failed sign-in shows: the wait of a rate limit, an outage, or nothing special (rethrown). */
+function failureOf(error: unknown): { status: number; message: string } {
+  if (error instanceof ServiceError && error.code === 'too_many_requests') {
+    const wait = error.headers['retry-after'];
+    return { status: 429, message: `Too many sign-in attempts. Please wait ${wait ?? 'a while'} seconds and try again.` };
+  }
+  if (error instanceof StoreUnavailableError || (error instanceof ServiceError && error.code === 'temporarily_unavailable')) {
+    return { status: 503, message: 'The sign-in service is unavailable for a moment. Please try again shortly.' };
+  }
+  throw error;
+}
+
+/** The hosted login page, the account page, signing out, and the pages' stylesheet. */
+export async function signInRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  await registerCookies(app);
+  registerPageHeaders(app);
+  const { config } = services;
+
+  function showLogin(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    returnTo: string | undefined,
+    extra: { username?: string; message?: string } = {},
+  ) {
+    const csrf = csrfToken(browserBinding(request, reply, config));
+    return sendPage(reply, status, loginPage({ csrf, returnTo, formTargets: formTargets(returnTo, services), ...extra }));
+  }
+
+  app.get(
+    STYLESHEET_PATH,
+    {
+      schema: {
+        summary: 'The pages\u2019 stylesheet',
+        tags: ['sign-in'],
+        security: PUBLIC,
+        response: { 200: { description: 'CSS', content: { 'text/css': { schema: { type: 'string' } } } } },
+      },
+    },
+    async (_request, reply) => reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
+  );
+
+  app.get(
+    '/login',
+    {
+      schema: {
+        summary: 'Login page',
+        description: 'The hosted login page.',
+        tags: ['sign-in'],
+        security: PUBLIC,
+        querystring: loginQuerySchema,
+        response: { 200: HTML_RESPONSE('The login form.') },
+      },
+    },
+    async (request: FastifyRequest<{ Querystring: { return_to?: string } }>, reply) => {
+      await services.limit('otherIp', request);
+      return showLogin(request, reply, 200, safeReturnTo(request.query.return_to));
+    },
+  );
+
+  app.post(
+    '/login',
+    {
+      schema: {
+        summary: 'Sign in',
+        description: 'The login form: starts a sign-in (the __Host- cookie) and continues the authorization request, or shows the account page.',
+        tags: ['sign-in'],
+        security: PUBLIC,
+        consumes: ['application/x-www-form-urlencoded'],
+        body: loginBodySchema,
+        response: {
+          303: { description: 'Signed in: on to the authorization request or the account page.', type: 'null' },
+          401: HTML_RESPONSE('Wrong username or password.'),
+          403: HTML_RESPONSE('The form did not come from this service (CSRF).'),
+          429: HTML_RESPONSE('Too many attempts.'),
+          503: HTML_RESPONSE('The service is unavailable.'),
+        },
+      },
+    },
+    async (request: FastifyRequest<{ Body: { username: string; password: string; csrf: string; return_to?: string } }>, reply) => {
+      const { username, password, csrf } = request.body;
+      const returnTo = safeReturnTo(request.body.return_to);
+      // Login CSRF: the form must come from this browser's own page (RFC 6749 §10.12).
+      if (!csrfMatches(csrf, presentedBrowserBinding(request, config))) {
+        return showLogin(request, reply, 403, returnTo, { username, message: 'This form expired or did not come from this service. Please sign in again.' });
+      }
+      let user;
+      try {
+        await services.limit('loginIp', request);
+        await services.limit('loginUser', request);
+        user = await services.users.authenticate(username, password);
+      } catch (error) {
+        const failure = failureOf(error);
+        return showLogin(request, reply, failure.status, returnTo, { username, message: failure.message });
+      }
+      if (!user) return showLogin(request, reply, 401, returnTo, { username, message: 'The username or password is wrong.' });
+      const previousSecret = signInSecretOf(request, config);
+      const previous = await services.signIns.current(previousSecret);
+      if (previousSecret !== undefined) await (previous?.userId === user.id ? services.signIns.forget(previousSecret) : services.signIns.end(previousSecret));
+      const { secret } = await services.signIns.start(user, { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' }, previous);
+      setSignInCookie(reply, config, secret, services.signIns.cookieMaxAge);
+      return reply.redirect(returnTo ?? '/account', 303);
+    },
+  );
+
+  app.get(
+    '/account',
+    {
+      schema: {
+        summary: 'Account page',
+        tags: ['sign-in'],
+        security: PUBLIC,
+        response: { 200: HTML_RESPONSE('The account page.'), 303: { description: 'Not signed in: to the login page.', type: 'null' } },
+      },
+    },
+    async (request, reply) => {
+      await services.limit('otherIp', request);
+      const secret = signInSecretOf(request, config);
+      const signIn = await services.signIns.current(secret);
+      const user = signIn && (await services.users.findActive(signIn.userId));
+      if (!user || secret === undefined) return reply.redirect('/login', 303);
+      return sendPage(reply, 200, accountPage({ username: user.username, csrf: csrfToken(secret) }));
+    },
+  );
+
+  app.post(
+    '/logout',
+    {
+      schema: {
+        summary: 'Sign out',
+        description: 'Ends the sign-in and the token sessions it started.',
+        tags: ['sign-in'],
+        security: PUBLIC,
+        consumes: ['application/x-www-form-urlencoded'],
+        body: { type: 'object', required: ['csrf'], properties: { csrf: { type: 'string', maxLength: 128 } } },
+        response: {
+          303: { description: 'Signed out: to the login page.', type: 'null' },
+          403: HTML_RESPONSE('The form did not come from this service (CSRF).'),
+        },
+      },
+    },
+    async (request: FastifyRequest<{ Body: { csrf: string } }>, reply) => {
+      await services.limit('otherIp', request);
+      const secret = signInSecretOf(request, config);
+      if (secret === undefined) return reply.redirect('/login', 303);
+      if (!csrfMatches(request.body.csrf, secret)) return sendPage(reply, 403, problemPage('Request refused', 'This form did not come from this service.'));
+      await services.signIns.end(secret);
+      clearSignInCookie(reply, config);
+      return reply.redirect('/login', 303);
+    },
+  );
+}

@@ -1,0 +1,44 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { oauthError } from '../errors.js';
+import { authenticateUser, challenge } from '../http/bearer.js';
+import type { Services } from '../services.js';
+import { scopeList } from '../tokens/scope.js';
+import { errorResponses, noStore } from './schemas.js';
+
+/** Where the UserInfo endpoint lives. */
+export const USERINFO_PATH = '/userinfo';
+
+/** The claims the UserInfo endpoint may return, for the discovery document. */
+export const USERINFO_CLAIMS = ['sub', 'preferred_username'] as const;
+
+const userinfoSchema = {
+  summary: 'UserInfo',
+  description:
+    'OpenID Connect Core §5.3: the signed-in person the access token (with the openid scope) speaks for: sub, and preferred_username with the profile scope.',
+  tags: ['openid'],
+  security: [{ bearerAuth: [] }],
+  response: {
+    200: {
+      type: 'object',
+      description: 'The claims the token\u2019s scopes allow.',
+      required: ['sub'],
+      properties: { sub: { type: 'string' }, preferred_username: { type: 'string' } },
+    },
+    ...errorResponses(400, 401, 403, 503),
+  },
+};
+
+/** GET and POST /userinfo (OpenID Connect Core §5.3), behind a bearer access token carrying the openid scope. */
+export async function userinfoRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const handler = async (request: FastifyRequest) => {
+    await services.limit('otherIp', request);
+    const { claims, user } = await authenticateUser(request, services);
+    const scopes = scopeList(typeof claims.scope === 'string' ? claims.scope : '');
+    // OpenID Connect Core §5.3.3: a token without openid is insufficient_scope (RFC 6750 §3.1).
+    if (!scopes.includes('openid'))
+      throw oauthError('insufficient_scope', 'the access token lacks the openid scope', challenge('insufficient_scope', 'openid'));
+    return { sub: user.id, ...(scopes.includes('profile') ? { preferred_username: user.username } : {}) };
+  };
+  app.get(USERINFO_PATH, { schema: userinfoSchema, onSend: noStore }, handler);
+  app.post(USERINFO_PATH, { schema: { ...userinfoSchema, summary: 'UserInfo (POST)' }, onSend: noStore }, handler);
+}
