@@ -36,6 +36,7 @@ import { authorizeRoutes } from './routes/authorize.js';
 import { signInRoutes } from './routes/sign-in.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 import { endSessionRoutes } from './routes/end-session.js';
+import { accountPageRoutes } from './routes/account-page.js';
 
 /** What buildApp is given rather than creating: state, keys, clients, logger and clock. */
 export interface AppDependencies {
@@ -165,5 +166,6 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(signInRoutes, services);
   await app.register(userinfoRoutes, services);
   await app.register(endSessionRoutes, services);
+  await app.register(accountPageRoutes, services);
   return app;
 }

@@ -62,6 +62,11 @@ export class SignInService {
     return signIn;
   }
 
+  /** Ends every sign-in of a person but the one behind `keepSecret` (a password change, signing out everywhere else). */
+  endAllOf(userId: string, keepSecret?: string): Promise<number> {
+    return this.store.endAllForUser(userId, keepSecret === undefined ? undefined : hashSecret(keepSecret));
+  }
+
   /** Seconds a new sign-in cookie may live: the sign-in's absolute lifetime. */
   get cookieMaxAge(): number {
     return this.settings.signInTtl;

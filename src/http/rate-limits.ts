@@ -32,11 +32,13 @@ function storeClass(counters: RateLimitStore): FastifyRateLimitStoreCtor {
 }
 
 /**
- * The request's username bucket: the signed-in caller's (a password change), else the username its body
+ * The request's username bucket: the signed-in person's (a password change, by bearer token or on the account
+ * page), else the username its body
  * names (a login or registration). Both name an account the same way, so they share one bucket.
  */
 function usernameKey(request: FastifyRequest): string | undefined {
-  if (request.caller) return request.caller.user.usernameKey;
+  const signedIn = request.caller?.user ?? request.pageUser;
+  if (signedIn) return signedIn.usernameKey;
   const username = (request.body as { username?: unknown } | undefined)?.username;
   return typeof username === 'string' ? usernameBucket(username) : undefined;
 }

@@ -1,6 +1,14 @@
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
+import type { UserRecord } from '../store/types.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The person signed in at this service (the sign-in cookie), on the account page's forms. */
+    pageUser?: UserRecord;
+  }
+}
 
 /**
  * The sign-in cookie: `__Host-` (Secure, Path=/, no Domain, so no sibling host can set or read it), HttpOnly,

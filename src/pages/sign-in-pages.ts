@@ -1,7 +1,7 @@
 import { html } from './html.js';
 import type { Page } from './layout.js';
 
-/** What the login page shows. */
+/** What the login and registration pages show. */
 export interface LoginView {
   csrf: string;
   /** Where a successful sign-in continues (an authorization request), or undefined for the account page. */
@@ -10,15 +10,30 @@ export interface LoginView {
   /** A problem to show above the form (wrong credentials, a wait, an outage). */
   message?: string;
   formTargets?: readonly string[];
+  /** Whether the login page offers registration (REGISTRATION=open). */
+  registration?: boolean;
 }
 
 /** The login page: labelled Username and Password fields and a Sign in button; works without JavaScript. */
 export function loginPage(view: LoginView): Page {
+  const register = `/register${view.returnTo === undefined ? '' : `?${new URLSearchParams({ return_to: view.returnTo })}`}`;
+  const footer = view.registration ? html`<p class="note">No account yet? <a href="${register}">Create one</a>.</p>` : '';
+  return credentialsPage(view, { title: 'Sign in', action: '/login', button: 'Sign in', passwordAutocomplete: 'current-password' }, footer);
+}
+
+/** The registration page: the same two fields, and a Create account button. */
+export function registrationPage(view: LoginView): Page {
+  const footer = html`<p class="note">Passwords need at least 8 characters.</p>`;
+  return credentialsPage(view, { title: 'Create an account', action: '/register', button: 'Create account', passwordAutocomplete: 'new-password' }, footer);
+}
+
+/** A form of a username and a password, posted to `action`. */
+function credentialsPage(view: LoginView, form: { title: string; action: string; button: string; passwordAutocomplete: string }, footer: unknown): Page {
   return {
-    title: 'Sign in',
+    title: form.title,
     formTargets: view.formTargets ?? [],
     body: html`${view.message ? html`<p class="message" role="alert">${view.message}</p>` : ''}
-      <form method="post" action="/login">
+      <form method="post" action="${form.action}">
         <input type="hidden" name="csrf" value="${view.csrf}" />
         ${view.returnTo === undefined ? '' : html`<input type="hidden" name="return_to" value="${view.returnTo}" />`}
         <label for="username">Username</label>
@@ -34,9 +49,10 @@ export function loginPage(view: LoginView): Page {
           value="${view.username ?? ''}"
         />
         <label for="password">Password</label>
-        <input type="password" id="password" name="password" autocomplete="current-password" required maxlength="1024" />
-        <button type="submit">Sign in</button>
-      </form>`,
+        <input type="password" id="password" name="password" autocomplete="${form.passwordAutocomplete}" required maxlength="1024" />
+        <button type="submit">${form.button}</button>
+      </form>
+      ${footer}`,
   };
 }
 

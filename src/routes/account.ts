@@ -109,7 +109,7 @@ const logoutSchema = {
 
 const logoutAllSchema = {
   summary: 'Log out everywhere',
-  description: 'Ends every session of the user, this one included.',
+  description: 'Ends every session of the user, this one included, and signs every browser out of the service (its sign-ins).',
   tags: ['account'],
   security: bearer,
   response: {
@@ -121,7 +121,7 @@ const logoutAllSchema = {
 const passwordSchema = {
   summary: 'Change the password',
   description:
-    'Checks the current password, sets the new one, and ends every other session of the user. Limited and throttled as a login of the account is (429 with Retry-After); after LOGIN_FREE_FAILURES wrong current passwords the calling session ends. The same request again within 10 minutes of the change (the retry of a 503) answers 204.',
+    'Checks the current password, sets the new one, ends every other session of the user and signs every browser out of the service. Limited and throttled as a login of the account is (429 with Retry-After); after LOGIN_FREE_FAILURES wrong current passwords the calling session ends. The same request again within 10 minutes of the change (the retry of a 503) answers 204.',
   tags: ['account'],
   security: bearer,
   body: {
@@ -173,7 +173,12 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
     return reply.code(204).send();
   });
 
-  app.post('/account/logout-all', { schema: logoutAllSchema }, async (request) => ({ ended: await services.sessions.endAll(caller(request).user.id) }));
+  app.post('/account/logout-all', { schema: logoutAllSchema }, async (request) => {
+    const { user } = caller(request);
+    // Everywhere includes the browsers signed in at this service, which could otherwise get new codes.
+    await services.signIns.endAllOf(user.id);
+    return { ended: await services.sessions.endAll(user.id) };
+  });
 
   app.post('/account/password', { schema: passwordSchema }, async (request: FastifyRequest<{ Body: PasswordBody }>, reply) => {
     const { user, claims } = caller(request);
@@ -186,6 +191,7 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
       throw oauthError('invalid_grant', ended ? 'the current password is wrong; this session has ended' : 'the current password is wrong');
     }
     await services.sessions.endAll(user.id, claims.sid);
+    await services.signIns.endAllOf(user.id);
     return reply.code(204).send();
   });
 }

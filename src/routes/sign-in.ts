@@ -3,10 +3,10 @@ import { parseAuthorizationRequest } from '../authorization/authorize-request.js
 import { ServiceError, StoreUnavailableError } from '../errors.js';
 import { registerPageHeaders, sendPage } from '../http/page-reply.js';
 import { registerCookies } from '../http/refresh-cookie.js';
-import { browserBinding, clearSignInCookie, csrfMatches, csrfToken, presentedBrowserBinding, setSignInCookie, signInSecretOf } from '../http/sign-in-cookie.js';
-import { accountPage } from '../pages/account-page.js';
+import { browserBinding, csrfMatches, csrfToken, presentedBrowserBinding, setSignInCookie, signInSecretOf } from '../http/sign-in-cookie.js';
 import { formTargetOf, STYLESHEET, STYLESHEET_PATH } from '../pages/layout.js';
-import { loginPage, problemPage } from '../pages/sign-in-pages.js';
+import { loginPage, problemPage, registrationPage } from '../pages/sign-in-pages.js';
+import type { UserRecord } from '../store/types.js';
 import type { Services } from '../services.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
 import { AUTHORIZE_PATH } from './authorize.js';
@@ -57,7 +57,7 @@ function failureOf(error: unknown): { status: number; message: string } {
   throw error;
 }
 
-/** The hosted login page, the account page, signing out, and the pages' stylesheet. */
+/** The hosted login and registration pages, and the pages' stylesheet. */
 export async function signInRoutes(app: FastifyInstance, services: Services): Promise<void> {
   await registerCookies(app);
   registerPageHeaders(app);
@@ -71,7 +71,21 @@ export async function signInRoutes(app: FastifyInstance, services: Services): Pr
     extra: { username?: string; message?: string } = {},
   ) {
     const csrf = csrfToken(browserBinding(request, reply, config));
-    return sendPage(reply, status, loginPage({ csrf, returnTo, formTargets: formTargets(returnTo, services), ...extra }));
+    const registration = config.registration === 'open';
+    return sendPage(reply, status, loginPage({ csrf, returnTo, registration, formTargets: formTargets(returnTo, services), ...extra }));
+  }
+
+  function showRegistration(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    returnTo: string | undefined,
+    extra: { username?: string; message?: string } = {},
+  ) {
+    if (config.registration === 'closed')
+      return sendPage(reply, 403, problemPage('Registration is closed', 'Accounts are created by the operators of this service.'));
+    const csrf = csrfToken(browserBinding(request, reply, config));
+    return sendPage(reply, status, registrationPage({ csrf, returnTo, formTargets: formTargets(returnTo, services), ...extra }));
   }
 
   app.get(
@@ -141,59 +155,79 @@ export async function signInRoutes(app: FastifyInstance, services: Services): Pr
         return showLogin(request, reply, failure.status, returnTo, { username, message: failure.message });
       }
       if (!user) return showLogin(request, reply, 401, returnTo, { username, message: 'The username or password is wrong.' });
-      const previousSecret = signInSecretOf(request, config);
-      const previous = await services.signIns.current(previousSecret);
-      if (previousSecret !== undefined) await (previous?.userId === user.id ? services.signIns.forget(previousSecret) : services.signIns.end(previousSecret));
-      const { secret } = await services.signIns.start(user, { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' }, previous);
-      setSignInCookie(reply, config, secret, services.signIns.cookieMaxAge);
-      return reply.redirect(returnTo ?? '/account', 303);
+      return signedIn(request, reply, user, returnTo);
     },
   );
 
   app.get(
-    '/account',
+    '/register',
     {
       schema: {
-        summary: 'Account page',
+        summary: 'Registration page',
+        description: 'Creates an account and signs it in, when REGISTRATION=open.',
         tags: ['sign-in'],
         security: PUBLIC,
-        response: { 200: HTML_RESPONSE('The account page.'), 303: { description: 'Not signed in: to the login page.', type: 'null' } },
+        querystring: loginQuerySchema,
+        response: { 200: HTML_RESPONSE('The registration form.'), 403: HTML_RESPONSE('Registration is closed.') },
       },
     },
-    async (request, reply) => {
+    async (request: FastifyRequest<{ Querystring: { return_to?: string } }>, reply) => {
       await services.limit('otherIp', request);
-      const secret = signInSecretOf(request, config);
-      const signIn = await services.signIns.current(secret);
-      const user = signIn && (await services.users.findActive(signIn.userId));
-      if (!user || secret === undefined) return reply.redirect('/login', 303);
-      return sendPage(reply, 200, accountPage({ username: user.username, csrf: csrfToken(secret) }));
+      return showRegistration(request, reply, 200, safeReturnTo(request.query.return_to));
     },
   );
 
   app.post(
-    '/logout',
+    '/register',
     {
       schema: {
-        summary: 'Sign out',
-        description: 'Ends the sign-in and the token sessions it started.',
+        summary: 'Register',
+        description: 'The registration form: creates the account, signs it in and continues as a sign-in does.',
         tags: ['sign-in'],
         security: PUBLIC,
         consumes: ['application/x-www-form-urlencoded'],
-        body: { type: 'object', required: ['csrf'], properties: { csrf: { type: 'string', maxLength: 128 } } },
+        body: loginBodySchema,
         response: {
-          303: { description: 'Signed out: to the login page.', type: 'null' },
-          403: HTML_RESPONSE('The form did not come from this service (CSRF).'),
+          303: { description: 'Registered and signed in.', type: 'null' },
+          400: HTML_RESPONSE('A name or password the service does not take.'),
+          403: HTML_RESPONSE('Registration is closed, or the form did not come from this service (CSRF).'),
+          409: HTML_RESPONSE('The username is taken.'),
+          429: HTML_RESPONSE('Too many attempts.'),
         },
       },
     },
-    async (request: FastifyRequest<{ Body: { csrf: string } }>, reply) => {
-      await services.limit('otherIp', request);
-      const secret = signInSecretOf(request, config);
-      if (secret === undefined) return reply.redirect('/login', 303);
-      if (!csrfMatches(request.body.csrf, secret)) return sendPage(reply, 403, problemPage('Request refused', 'This form did not come from this service.'));
-      await services.signIns.end(secret);
-      clearSignInCookie(reply, config);
-      return reply.redirect('/login', 303);
+    async (request: FastifyRequest<{ Body: { username: string; password: string; csrf: string; return_to?: string } }>, reply) => {
+      const { username, password, csrf } = request.body;
+      const returnTo = safeReturnTo(request.body.return_to);
+      if (!csrfMatches(csrf, presentedBrowserBinding(request, config))) {
+        return showRegistration(request, reply, 403, returnTo, { username, message: 'This form expired or did not come from this service. Please try again.' });
+      }
+      if (config.registration === 'closed') return showRegistration(request, reply, 403, returnTo);
+      let user;
+      try {
+        await services.limit('registerIp', request);
+        await services.limit('registerUser', request);
+        user = await services.users.register(username, password);
+      } catch (error) {
+        if (!(error instanceof ServiceError) || error.status >= 500) {
+          const failure = failureOf(error);
+          return showRegistration(request, reply, failure.status, returnTo, { username, message: failure.message });
+        }
+        const message =
+          error.code === 'too_many_requests' ? failureOf(error).message : error.code === 'username_taken' ? 'That username is taken.' : error.message;
+        return showRegistration(request, reply, error.status, returnTo, { username, message });
+      }
+      return signedIn(request, reply, user, returnTo);
     },
   );
+
+  /** Starts the sign-in of a person who just proved who they are, and continues where they were going. */
+  async function signedIn(request: FastifyRequest, reply: FastifyReply, user: UserRecord, returnTo: string | undefined) {
+    const previousSecret = signInSecretOf(request, config);
+    const previous = await services.signIns.current(previousSecret);
+    if (previousSecret !== undefined) await (previous?.userId === user.id ? services.signIns.forget(previousSecret) : services.signIns.end(previousSecret));
+    const { secret } = await services.signIns.start(user, { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' }, previous);
+    setSignInCookie(reply, config, secret, services.signIns.cookieMaxAge);
+    return reply.redirect(returnTo ?? '/account', 303);
+  }
 }

@@ -132,9 +132,19 @@ export class SessionService {
   }
 
   /** Ends every session of a user that the given sign-in's authorization codes started. */
-  async endStartedBy(userId: string, signInId: string): Promise<void> {
-    const started = (await this.store.listForUser(userId)).filter((session) => session.signInId === signInId);
-    for (const session of started) await this.end(session.sid);
+  endStartedBy(userId: string, signInId: string): Promise<number> {
+    return this.#endWhere(userId, (session) => session.signInId === signInId);
+  }
+
+  /** Ends every session of a user but those the given sign-in started ("end all other sessions" on the account page). */
+  endAllBut(userId: string, signInId: string): Promise<number> {
+    return this.#endWhere(userId, (session) => session.signInId !== signInId);
+  }
+
+  async #endWhere(userId: string, matches: (session: SessionRecord) => boolean): Promise<number> {
+    const ending = (await this.store.listForUser(userId)).filter(matches);
+    for (const session of ending) await this.end(session.sid);
+    return ending.length;
   }
 
   /** Ends every session of a user but `keepSid`. */

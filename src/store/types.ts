@@ -206,6 +206,8 @@ export interface SignInStore {
   use(secretHash: string, idleTtl: number, now: number): Promise<SignInRecord | undefined>;
   /** Ends a sign-in; returns it, or undefined when there was none. */
   end(secretHash: string): Promise<SignInRecord | undefined>;
+  /** Ends every sign-in of a user but the one with `keepHash`; returns how many ended. */
+  endAllForUser(userId: string, keepHash?: string): Promise<number>;
 }
 
 /** What an authorization code stands for (RFC 6749 §4.1.2: bound to its client and redirect URI; RFC 7636: its challenge). */

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
@@ -17,6 +18,17 @@ const sha = (secret: string) => `sha256:${createHash('sha256').update(secret).di
 function serveRelyingParty(port: number): Promise<Server> {
   const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('relying party'));
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+/** Where `UPDATE_SCREENSHOTS=1` writes the pages' pictures for the README. */
+const SCREENSHOTS = new URL('./screenshots/', import.meta.url);
+
+/** Saves a picture of the page when asked to (UPDATE_SCREENSHOTS=1); the README shows them. */
+async function screenshot(page: Page, name: string): Promise<void> {
+  if (process.env.UPDATE_SCREENSHOTS !== '1') return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.setViewportSize({ width: 900, height: 640 });
+  await page.screenshot({ path: fileURLToPath(new URL(`${name}.png`, SCREENSHOTS)), fullPage: true });
 }
 
 /** axe-core's serious and critical findings on the page now showing (WCAG 2 A/AA rules). */
@@ -81,6 +93,7 @@ t.test('openid-client signs a person in through Chromium, single sign-on to a se
   const first = await authorization(spa, { redirect_uri: `${rp}/callback`, scope: 'openid profile', nonce, state });
   await page.goto(first.url);
   t.match(page.url(), `${issuer}/login?`, 'the browser is sent to the hosted login page');
+  await screenshot(page, 'login');
   await page.getByLabel('Username').fill('grace');
   await page.getByLabel('Password').fill('long enough');
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -108,6 +121,7 @@ t.test('openid-client signs a person in through Chromium, single sign-on to a se
   await page.goto(wikiRequest.url);
   t.equal(await page.getByRole('heading', { name: 'Allow access?' }).count(), 1, 'single sign-on: the second client asks for consent, not a password');
   t.same(await accessibilityProblems(page), [], 'the consent page: no serious or critical axe-core findings');
+  await screenshot(page, 'consent');
   await page.getByRole('button', { name: 'Allow' }).click();
   await page.waitForURL(`${rp}/wiki?**`);
   const wikiTokens = await oidc.authorizationCodeGrant(wiki, new URL(page.url()), { pkceCodeVerifier: wikiRequest.verifier, expectedState: 'wiki-state' });
@@ -119,6 +133,17 @@ t.test('openid-client signs a person in through Chromium, single sign-on to a se
   await page.goto((await authorization(spa, { redirect_uri: `${rp}/callback`, scope: 'openid', prompt: 'login' })).url);
   t.match(page.url(), `${issuer}/login?`, 'prompt=login: the password again');
   t.same(await accessibilityProblems(page), [], 'the login page: no serious or critical axe-core findings');
+
+  await page.goto(`${issuer}/account`);
+  t.equal(await page.getByRole('heading', { name: 'Your account' }).count(), 1);
+  t.same(await accessibilityProblems(page), [], 'the account page: no serious or critical axe-core findings');
+  await screenshot(page, 'account');
+  await page.keyboard.press('Tab');
+  t.equal(
+    await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent),
+    'Sign out',
+    'the keyboard reaches the first control',
+  );
 
   const probe = await page.context().newPage();
   await probe.setContent('<!doctype html><html lang="en"><head><title>probe</title></head><body><main><input type="text"></main></body></html>');

@@ -360,6 +360,21 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.equal(await store.signIns.end(hash), undefined, 'ending twice finds nothing');
   });
 
+  t.test("ending all of a user's sign-ins but one leaves the kept one and other users' alone", async (t) => {
+    const userId = randomUUID();
+    const [kept, other1, other2, foreign] = ['k', 'o1', 'o2', 'f'].map((name) => `sign-in-${name}-${randomUUID()}`) as [string, string, string, string];
+    for (const hash of [kept, other1, other2]) await store.signIns.create(hash, signIn({ userId }), 600);
+    await store.signIns.create(foreign, signIn(), 600);
+    await store.signIns.end(other2);
+    t.equal(await store.signIns.endAllForUser(userId, kept), 1, 'one live sign-in besides the kept one (the other was ended before)');
+    t.ok(await store.signIns.use(kept, 600, nowSeconds()), 'the kept one lives');
+    t.equal(await store.signIns.use(other1, 600, nowSeconds()), undefined);
+    t.ok(await store.signIns.use(foreign, 600, nowSeconds()), "another user's sign-in lives");
+    t.equal(await store.signIns.endAllForUser(userId), 1, 'without one to keep, all end');
+    t.equal(await store.signIns.use(kept, 600, nowSeconds()), undefined);
+    t.equal(await store.signIns.endAllForUser(randomUUID()), 0);
+  });
+
   t.test('a sign-in ends after its idle time unless used, and at its absolute end however used', async (t) => {
     const idle = `sign-in-${randomUUID()}`;
     await store.signIns.create(idle, signIn(), 1);

@@ -9,6 +9,8 @@ function lifetimeMs(expiresAt: number, idleTtl: number, nowMs: number): number {
 /** Sign-ins in process memory, expiring as the Redis store's do. */
 export class MemorySignIns implements SignInStore {
   readonly #signIns: ExpiringMap<SignInRecord>;
+  /** Each user's sign-ins, by secret hash; ended and expired ones are dropped as they are found. */
+  readonly #byUser = new Map<string, Set<string>>();
 
   constructor(private readonly clock: () => number) {
     this.#signIns = new ExpiringMap(clock);
@@ -16,6 +18,21 @@ export class MemorySignIns implements SignInStore {
 
   async create(secretHash: string, record: SignInRecord, idleTtl: number): Promise<void> {
     this.#signIns.set(secretHash, { ...record }, Math.max(1, lifetimeMs(record.expiresAt, idleTtl, this.clock())));
+    const hashes = this.#byUser.get(record.userId) ?? new Set<string>();
+    hashes.add(secretHash);
+    this.#byUser.set(record.userId, hashes);
+  }
+
+  async endAllForUser(userId: string, keepHash?: string): Promise<number> {
+    let ended = 0;
+    const hashes = this.#byUser.get(userId) ?? new Set<string>();
+    for (const hash of hashes) {
+      if (hash === keepHash) continue;
+      if (this.#signIns.get(hash)) ended += 1;
+      this.#signIns.delete(hash);
+      hashes.delete(hash);
+    }
+    return ended;
   }
 
   async use(secretHash: string, idleTtl: number, now: number): Promise<SignInRecord | undefined> {

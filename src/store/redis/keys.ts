@@ -16,6 +16,7 @@ export function redisKeys(prefix: string) {
     loginFailures: (key: string) => `${prefix}login-failures:${key}`,
     revocationChannel: () => `${prefix}revocations`,
     signIn: (secretHash: string) => `${prefix}sign-in:${secretHash}`,
+    userSignIns: (userId: string) => `${prefix}user-sign-ins:${userId}`,
     code: (codeHash: string) => `${prefix}code:${codeHash}`,
     consents: (userId: string) => `${prefix}consents:${userId}`,
   };

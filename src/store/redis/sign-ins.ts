@@ -3,6 +3,14 @@ import type { Guard, RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { luaScript, pairsToObject } from './lua.js';
 
+// KEYS: sign-in, the user's set of sign-ins. ARGV: TTL ms, ms until the absolute end, the secret hash, field pairs…
+const CREATE_SIGN_IN = luaScript(`
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[3])
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+return 1`);
+
 // KEYS: sign-in. ARGV: idle TTL s, now s, now ms. Renews the idle time, never past the absolute end.
 const USE_SIGN_IN = luaScript(`
 local expires = redis.call('HGET', KEYS[1], 'expires_at')
@@ -31,7 +39,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'sid', AR
 return 1`);
 
 /** The sign-in and authorization-code scripts, by the name the Redis client gives each. */
-export const SIGN_IN_SCRIPTS = { useSignIn: USE_SIGN_IN, redeemCode: REDEEM_CODE, linkCodeSession: LINK_CODE_SESSION };
+export const SIGN_IN_SCRIPTS = { createSignIn: CREATE_SIGN_IN, useSignIn: USE_SIGN_IN, redeemCode: REDEEM_CODE, linkCodeSession: LINK_CODE_SESSION };
 
 function signInFromHash(hash: Record<string, string>): SignInRecord | undefined {
   if (!hash.id) return undefined;
@@ -60,7 +68,7 @@ function codeFromHash(hash: Record<string, string>): AuthorizationCodeRecord {
   };
 }
 
-/** Sign-ins in Redis: a hash per sign-in, expiring with its idle time. */
+/** Sign-ins in Redis: a hash per sign-in, expiring with its idle time, and a set of them per user. */
 export class RedisSignIns implements SignInStore {
   constructor(
     private readonly guard: Guard,
@@ -83,7 +91,24 @@ export class RedisSignIns implements SignInStore {
         user_agent: record.userAgent,
         ip: record.ip,
       };
-      await this.client.multi().hSet(key, fields).pExpire(key, ttl).exec();
+      await this.client.createSignIn(
+        [key, this.keys.userSignIns(record.userId)],
+        [String(ttl), String(record.expiresAt * 1000 - this.clock()), secretHash, ...Object.entries(fields).flat()],
+      );
+    });
+  }
+
+  endAllForUser(userId: string, keepHash?: string): Promise<number> {
+    return this.guard(async () => {
+      const setKey = this.keys.userSignIns(userId);
+      const hashes = (await this.client.sMembers(setKey)).filter((hash) => hash !== keepHash);
+      if (hashes.length === 0) return 0;
+      const [ended] = (await this.client
+        .multi()
+        .del(hashes.map((hash) => this.keys.signIn(hash)))
+        .sRem(setKey, hashes)
+        .exec()) as unknown as [number];
+      return ended;
     });
   }
 

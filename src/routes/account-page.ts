@@ -1,0 +1,140 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ServiceError } from '../errors.js';
+import { registerPageHeaders, sendPage } from '../http/page-reply.js';
+import { registerCookies } from '../http/refresh-cookie.js';
+import { clearSignInCookie, csrfMatches, csrfToken, signInSecretOf } from '../http/sign-in-cookie.js';
+import { accountPage, type AccountView } from '../pages/account-page.js';
+import { problemPage } from '../pages/sign-in-pages.js';
+import type { Services } from '../services.js';
+import type { SignInRecord, UserRecord } from '../store/types.js';
+import { PASSWORD_MAX_BYTES } from '../users/credentials.js';
+import { HTML_RESPONSE, PUBLIC } from './schemas.js';
+
+/** The person behind the sign-in cookie, with their sign-in and its secret. */
+interface SignedIn {
+  user: UserRecord;
+  signIn: SignInRecord;
+  secret: string;
+}
+
+const SEE_ACCOUNT = { description: 'Done: back to the account page (or to the login page when not signed in).', type: 'null' } as const;
+
+/** The schema of one of the account page's forms: its fields beside the CSRF token, answered with a redirect. */
+function formSchema(summary: string, fields: Record<string, { type: 'string'; maxLength: number }>) {
+  return {
+    summary,
+    tags: ['sign-in'],
+    security: PUBLIC,
+    consumes: ['application/x-www-form-urlencoded'],
+    body: { type: 'object', required: ['csrf', ...Object.keys(fields)], properties: { csrf: { type: 'string', maxLength: 128 }, ...fields } },
+    response: { 303: SEE_ACCOUNT, 400: HTML_RESPONSE('A wrong current password.'), 403: HTML_RESPONSE('The form did not come from this service (CSRF).') },
+  };
+}
+
+/** The account page over the sign-in cookie, and its forms: end sessions, withdraw consents, change the password, sign out. */
+export async function accountPageRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  await registerCookies(app);
+  registerPageHeaders(app);
+  const { config } = services;
+
+  async function signedIn(request: FastifyRequest): Promise<SignedIn | undefined> {
+    const secret = signInSecretOf(request, config);
+    const signIn = await services.signIns.current(secret);
+    const user = signIn && (await services.users.findActive(signIn.userId));
+    return user && signIn && secret !== undefined ? { user, signIn, secret } : undefined;
+  }
+
+  async function showAccount(reply: FastifyReply, person: SignedIn, status = 200, message?: AccountView['message']) {
+    const [sessions, consents] = await Promise.all([services.sessions.list(person.user.id), services.consents.list(person.user.id)]);
+    const view = { username: person.user.username, csrf: csrfToken(person.secret), sessions, consents, signInId: person.signIn.id };
+    return sendPage(reply, status, accountPage(message ? { ...view, message } : view));
+  }
+
+  /** Registers one of the page's forms: signed in (else to the login page), its CSRF token checked, then `act`. */
+  function form<Body extends { csrf: string }>(
+    url: string,
+    schema: ReturnType<typeof formSchema> & { description?: string },
+    act: (person: SignedIn, body: Body, request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>,
+  ) {
+    app.post(url, { schema }, async (request, reply) => {
+      await services.limit('otherIp', request);
+      const person = await signedIn(request);
+      const body = request.body as Body;
+      if (!person) return reply.redirect('/login', 303);
+      if (!csrfMatches(body.csrf, person.secret)) return sendPage(reply, 403, problemPage('Request refused', 'This form did not come from this service.'));
+      return act(person, body, request, reply);
+    });
+  }
+
+  app.get(
+    '/account',
+    { schema: { summary: 'Account page', tags: ['sign-in'], security: PUBLIC, response: { 200: HTML_RESPONSE('The account page.'), 303: SEE_ACCOUNT } } },
+    async (request, reply) => {
+      await services.limit('otherIp', request);
+      const person = await signedIn(request);
+      return person ? showAccount(reply, person) : reply.redirect('/login', 303);
+    },
+  );
+
+  form<{ csrf: string; sid: string }>(
+    '/account/end-session',
+    formSchema('End one session', { sid: { type: 'string', maxLength: 64 } }),
+    async (person, body, _request, reply) => {
+      await services.sessions.endOwn(person.user.id, body.sid);
+      return reply.redirect('/account', 303);
+    },
+  );
+
+  form('/account/end-other-sessions', formSchema('End all other sessions', {}), async (person, _body, _request, reply) => {
+    await services.signIns.endAllOf(person.user.id, person.secret);
+    await services.sessions.endAllBut(person.user.id, person.signIn.id);
+    return reply.redirect('/account', 303);
+  });
+
+  form<{ csrf: string; client_id: string }>(
+    '/account/withdraw-consent',
+    formSchema('Withdraw a consent', { client_id: { type: 'string', maxLength: 128 } }),
+    async (person, body, _request, reply) => {
+      await services.consents.revoke(person.user.id, body.client_id);
+      return reply.redirect('/account', 303);
+    },
+  );
+
+  form<{ csrf: string; current_password: string; new_password: string }>(
+    '/account/change-password',
+    formSchema('Change the password', {
+      current_password: { type: 'string', maxLength: PASSWORD_MAX_BYTES },
+      new_password: { type: 'string', maxLength: PASSWORD_MAX_BYTES },
+    }),
+    async (person, body, request, reply) => {
+      // A check of the password, limited and throttled as a login of this account is.
+      request.pageUser = person.user;
+      try {
+        await services.limit('loginIp', request);
+        await services.limit('loginUser', request);
+        if (!(await services.users.changePassword(person.user, body.current_password, body.new_password))) {
+          return showAccount(reply, person, 400, { text: 'The current password is wrong.', problem: true });
+        }
+      } catch (error) {
+        if (!(error instanceof ServiceError) || error.status >= 500) throw error;
+        return showAccount(reply, person, error.status, {
+          text: error.code === 'too_many_requests' ? 'Too many attempts. Please wait and try again.' : error.message,
+          problem: true,
+        });
+      }
+      await services.signIns.endAllOf(person.user.id, person.secret);
+      await services.sessions.endAllBut(person.user.id, person.signIn.id);
+      return showAccount(reply, person, 200, { text: 'Your password is changed. Every other session has ended.', problem: false });
+    },
+  );
+
+  form(
+    '/logout',
+    { ...formSchema('Sign out', {}), description: 'Ends the sign-in and the token sessions it started.' },
+    async (person, _body, _request, reply) => {
+      await services.signIns.end(person.secret);
+      clearSignInCookie(reply, config);
+      return reply.redirect('/login', 303);
+    },
+  );
+}
