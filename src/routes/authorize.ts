@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseAuthorizationRequest, type AuthorizationQuery, type AuthorizationRequest } from '../authorization/authorize-request.js';
-import { ServiceError, StoreUnavailableError } from '../errors.js';
 import { registerPageHeaders, sendPage } from '../http/page-reply.js';
 import { registerCookies } from '../http/refresh-cookie.js';
 import { csrfMatches, csrfToken, signInSecretOf } from '../http/sign-in-cookie.js';
@@ -106,17 +105,10 @@ export async function authorizeRoutes(app: FastifyInstance, services: Services):
 
   /** Parses the request and answers the ones that cannot go on: a page, or a redirect with the error. */
   async function handle(reply: FastifyReply, search: string, decide: (request: AuthorizationRequest) => Promise<FastifyReply>) {
-    try {
-      const parsed = parseAuthorizationRequest(queryOf(search), services.clients);
-      if ('kind' in parsed && parsed.kind === 'page') return sendPage(reply, 400, problemPage('This sign-in request cannot be served', parsed.description));
-      if ('kind' in parsed) return reply.redirect(services.authorization.refusal(parsed), 302);
-      return await decide(parsed);
-    } catch (error) {
-      if (error instanceof StoreUnavailableError || (error instanceof ServiceError && error.code === 'temporarily_unavailable')) {
-        return sendPage(reply, 503, problemPage('Service unavailable', 'The sign-in service is unavailable for a moment. Please try again shortly.'));
-      }
-      throw error;
-    }
+    const parsed = parseAuthorizationRequest(queryOf(search), services.clients);
+    if ('kind' in parsed && parsed.kind === 'page') return sendPage(reply, 400, problemPage('This sign-in request cannot be served', parsed.description));
+    if ('kind' in parsed) return reply.redirect(services.authorization.refusal(parsed), 302);
+    return decide(parsed);
   }
 
   app.get(AUTHORIZE_PATH, { schema: authorizeSchema }, async (request, reply) => {

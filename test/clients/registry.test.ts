@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
+import { matchesRedirectUri } from '../../src/clients/redirect-uri.js';
 import { authenticateClient } from '../../src/clients/authenticate.js';
 import { ClientRegistry } from '../../src/clients/registry.js';
 import { generateClientSecret, hashClientSecret, secretMatches } from '../../src/clients/secret.js';
@@ -57,6 +58,26 @@ const badEntries: Array<[string, unknown, RegExp]> = [
   ['an unknown field', { client_id: 'x', type: 'public', grant_types: ['password'], redirect_uri: 'https://x' }, /unknown field/],
   ['a UUID-shaped client_id', { client_id: '123e4567-e89b-42d3-a456-426614174000', type: 'public', grant_types: ['password'] }, /UUID/],
   ['a bad audience', { client_id: 'x', type: 'public', grant_types: ['password'], audience: 'api' }, /audience/],
+  ['the authorization_code grant without redirect_uris', { client_id: 'x', type: 'public', grant_types: ['authorization_code'] }, /needs redirect_uris/],
+  ...(
+    [
+      ['an http redirect URI off loopback', 'http://app.example/cb', /http on a host that is not a loopback/],
+      ['a redirect URI on localhost by name (RFC 8252 §8.3)', 'http://localhost:8080/cb', /not a loopback/],
+      ['a redirect URI with a fragment', 'https://app.example/cb#x', /fragment/],
+      ['a relative redirect URI', '/cb', /not an absolute URI/],
+      ['a javascript: redirect URI', 'javascript:alert(1)', /scheme/],
+    ] as const
+  ).map(([name, uri, pattern]): [string, unknown, RegExp] => [
+    name,
+    { client_id: 'x', type: 'public', grant_types: ['authorization_code'], redirect_uris: [uri] },
+    pattern,
+  ]),
+  [
+    'a bad post-logout URI',
+    { client_id: 'x', type: 'public', grant_types: ['password'], post_logout_redirect_uris: ['http://evil.example/'] },
+    /post_logout_redirect_uris/,
+  ],
+  ['a first_party that is not a boolean', { client_id: 'x', type: 'public', grant_types: ['password'], first_party: 'yes' }, /first_party/],
 ];
 
 for (const [name, entry, pattern] of badEntries) {
@@ -79,6 +100,40 @@ t.test('refused: duplicate ids, a non-array, malformed JSON, an unreadable file'
   await writeFile(join(dir, 'bad.json'), '[{');
   t.throws(() => ClientRegistry.load(join(dir, 'bad.json'), 'api'), { variable: 'CLIENTS_FILE', message: /not valid JSON/ });
   t.throws(() => ClientRegistry.load(join(dir, 'missing.json'), 'api'), { variable: 'CLIENTS_FILE', message: /ENOENT/ });
+});
+
+t.test('redirect URIs: https, http on loopback, and reverse-domain private-use schemes for native apps (RFC 8252 §7)', async (t) => {
+  const registry = ClientRegistry.fromEntries(
+    [
+      {
+        client_id: 'native',
+        type: 'public',
+        grant_types: ['authorization_code'],
+        redirect_uris: ['https://app.example/cb', 'http://127.0.0.1/cb', 'http://[::1]/cb', 'com.example.app:/oauth'],
+        first_party: true,
+      },
+    ],
+    'api',
+  );
+  const client = registry.get('native')!;
+  t.equal(client.firstParty, true);
+  t.same(client.redirectUris, ['https://app.example/cb', 'http://127.0.0.1/cb', 'http://[::1]/cb', 'com.example.app:/oauth']);
+  const matches = (uri: string) => matchesRedirectUri(client.redirectUris, uri);
+  t.ok(matches('https://app.example/cb'), 'exactly');
+  t.ok(matches('http://127.0.0.1:53127/cb'), 'a loopback URI with any port (RFC 8252 §7.3)');
+  t.ok(matches('http://[::1]:8080/cb'), 'IPv6 loopback too');
+  t.ok(matches('com.example.app:/oauth'));
+  for (const uri of [
+    'https://app.example:8443/cb',
+    'http://127.0.0.1:5000/cb/',
+    'http://127.0.0.1:5000/other',
+    'http://127.0.0.1:5000/cb?x=1',
+    'http://127.0.0.1:5000/cb#f',
+    'http://127.0.0.1:5000/x/../cb',
+    'com.example.app:/oauth/x',
+  ]) {
+    t.notOk(matches(uri), `${uri} is refused`);
+  }
 });
 
 t.test('client secrets: high-entropy, stored as sha256, compared in constant time', async (t) => {
