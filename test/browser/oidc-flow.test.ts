@@ -84,6 +84,9 @@ t.test('openid-client signs a person in through Chromium, single sign-on to a se
   const browser = await launchChromium();
   t.teardown(() => browser.close());
   const page = await (await browser.newContext()).newPage();
+  // Every request the pages make: none may leave the service and the relying party (no third-party request).
+  const requested = new Set<string>();
+  page.on('request', (request) => requested.add(new URL(request.url()).origin));
   // The service is plain http on loopback in this test; openid-client refuses that unless told.
   const insecure = { execute: [oidc.allowInsecureRequests] };
 
@@ -133,6 +136,14 @@ t.test('openid-client signs a person in through Chromium, single sign-on to a se
   await page.goto((await authorization(spa, { redirect_uri: `${rp}/callback`, scope: 'openid', prompt: 'login' })).url);
   t.match(page.url(), `${issuer}/login?`, 'prompt=login: the password again');
   t.same(await accessibilityProblems(page), [], 'the login page: no serious or critical axe-core findings');
+  // With the keyboard alone: Tab to each field, type, and Enter sends the form.
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('grace');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('long enough');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${rp}/callback?**`);
+  t.ok(new URL(page.url()).searchParams.get('code'), 'signed in with the keyboard alone');
 
   await page.goto(`${issuer}/account`);
   t.equal(await page.getByRole('heading', { name: 'Your account' }).count(), 1);
@@ -156,4 +167,5 @@ t.test('openid-client signs a person in through Chromium, single sign-on to a se
   await t.rejects(oidc.refreshTokenGrant(spa, refreshed.refresh_token!), 'the sessions the sign-in started are ended');
   await page.goto(first.url);
   t.match(page.url(), `${issuer}/login?`, 'signed out: the next request asks for the password');
+  t.same([...requested].sort(), [issuer, rp].sort(), 'the pages made no request beyond the service and the relying party');
 });
