@@ -29,6 +29,7 @@ import { ConcurrencyLimit } from './users/concurrency-limit.js';
 import { createUserService } from './users/user-service.js';
 import { registerOpenApi } from './openapi/document.js';
 import { CodeService } from './authorization/code-service.js';
+import { AuditLog, requestContext } from './audit/audit-log.js';
 import { ConsentService } from './authorization/consent-service.js';
 import { SignInService } from './authorization/sign-in-service.js';
 import { AuthorizationService } from './authorization/authorization-service.js';
@@ -77,8 +78,9 @@ function schemaCompilerLogger(logger: FastifyBaseLogger) {
 function createServices(config: Config, deps: AppDependencies): Services {
   const clock = deps.clock ?? Date.now;
   const hashing = new ConcurrencyLimit(config.hashing.maxConcurrent, config.hashing.queueTimeoutMs);
-  const sessions = new SessionService(deps.store.sessions, config, clock);
-  const codes = new CodeService(deps.store.codes, sessions);
+  const audit = new AuditLog(deps.logger, config.auditLog);
+  const sessions = new SessionService(deps.store.sessions, config, clock, audit);
+  const codes = new CodeService(deps.store.codes, sessions, audit);
   const consents = new ConsentService(deps.store.consents, clock);
   return {
     config,
@@ -89,6 +91,7 @@ function createServices(config: Config, deps: AppDependencies): Services {
     users: createUserService(deps.store, config, clock, hashing),
     sessions,
     codes,
+    audit,
     consents,
     signIns: new SignInService(deps.store.signIns, sessions, config, clock),
     authorization: new AuthorizationService(codes, consents, config.issuer, clock),
@@ -151,7 +154,10 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   registerCors(app, config.allowedOrigins);
   await registerOpenApi(app, config.issuer);
   await services.revocations.cache.start();
-  services.limit = await registerRateLimits(app, config.rateLimits, deps.store.rateLimits);
+  services.limit = await registerRateLimits(app, config.rateLimits, deps.store.rateLimits, (bucket, request) =>
+    services.audit.emit({ event: 'rate_limited', bucket, ...requestContext(request) }),
+  );
+  deps.keyring.onKeyChange((change) => services.audit.emit(change));
 
   await app.register(healthRoutes, services);
   await app.register(discoveryRoutes, services);

@@ -1,3 +1,4 @@
+import type { AuditSetting } from './audit/audit-log.js';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { ConfigError } from './errors.js';
@@ -93,6 +94,8 @@ export interface Config {
   signInTtl: number;
   /** Seconds a sign-in may go unused before it ends. */
   signInIdleTtl: number;
+  /** The audit log: `stdout` (at info), `off`, or the lowest level written. */
+  auditLog: AuditSetting;
 }
 
 type Env = Record<string, string | undefined>;
@@ -278,6 +281,7 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     cookieSecure: boolean(env, 'COOKIE_SECURE', true),
     signInTtl: integer(env, 'SIGN_IN_TTL', 86_400, 60, 30 * 86_400),
     signInIdleTtl: integer(env, 'SIGN_IN_IDLE_TTL', 8 * 3600, 60, 30 * 86_400),
+    auditLog: oneOf(env, 'AUDIT_LOG', ['stdout', 'off', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, 'stdout'),
     hstsMaxAge: integer(env, 'HSTS_MAX_AGE', issuer.startsWith('https:') ? 31_536_000 : 0, 0, 63_072_000),
     redisCommandTimeout: integer(env, 'REDIS_COMMAND_TIMEOUT', 2000, 50, 60_000),
     revocationUnavailable: oneOf(env, 'REVOCATION_UNAVAILABLE', ['reject', 'accept'] as const, 'reject'),

@@ -1,3 +1,4 @@
+import type { AuditContext, AuditLog } from '../audit/audit-log.js';
 import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
 import type { SessionService } from '../sessions/session-service.js';
@@ -22,6 +23,7 @@ export class CodeService {
   constructor(
     private readonly store: AuthorizationCodeStore,
     private readonly sessions: SessionService,
+    private readonly audit?: AuditLog,
   ) {}
 
   /** Issues a code for an approved authorization request. */
@@ -36,11 +38,14 @@ export class CodeService {
    * redirect URI, and answered by the PKCE verifier (RFC 7636 §4.6); any failure is invalid_grant, and the code
    * is spent either way. A second use ends the session the first one started (RFC 6749 §4.1.2).
    */
-  async redeem(code: string, client: Client, redirectUri: string, verifier: string): Promise<RedeemedCode> {
+  async redeem(code: string, client: Client, redirectUri: string, verifier: string, context: AuditContext = {}): Promise<RedeemedCode> {
     const codeHash = hashSecret(code);
     const redemption = await this.store.redeem(codeHash, REDEEMED_CODE_KEPT_MS);
     if (redemption.outcome === 'replayed') {
-      if (redemption.sid !== undefined) await this.sessions.end(redemption.sid);
+      if (redemption.sid !== undefined && (await this.sessions.end(redemption.sid))) {
+        const { userId, clientId } = redemption.code;
+        this.audit?.emit({ event: 'session_ended', reason: 'code_replayed', ...context, user_id: userId, client_id: clientId, sid: redemption.sid });
+      }
       throw oauthError('invalid_grant', 'the authorization code was already used; the tokens issued for it are revoked');
     }
     if (redemption.outcome === 'invalid') throw oauthError('invalid_grant', 'the authorization code is unknown or expired');

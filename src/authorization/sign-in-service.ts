@@ -56,10 +56,9 @@ export class SignInService {
   }
 
   /** Ends a sign-in and every token session its authorization codes started (RP-initiated logout, sign out). */
-  async end(secret: string): Promise<SignInRecord | undefined> {
+  async end(secret: string): Promise<{ signIn: SignInRecord; sessionsEnded: number } | undefined> {
     const signIn = await this.store.end(hashSecret(secret));
-    if (signIn) await this.sessions.endStartedBy(signIn.userId, signIn.id);
-    return signIn;
+    return signIn && { signIn, sessionsEnded: await this.sessions.endStartedBy(signIn.userId, signIn.id) };
   }
 
   /** Ends every sign-in of a person but the one behind `keepSecret` (a password change, signing out everywhere else). */

@@ -47,17 +47,33 @@ function presented(credentials: ClientCredentials): Presented {
 
 /**
  * Identifies the calling client: a public client by its client_id, a confidential one by its
- * secret. Unknown client and wrong secret give the same 401 invalid_client.
+ * secret. Unknown client and wrong secret give the same 401 invalid_client, after `onFailure` hears the
+ * client id the request claimed (for the audit log).
  */
-export function authenticateClient(registry: ClientRegistry, credentials: ClientCredentials): Client {
-  const { clientId, secret, basic } = presented(credentials);
+export function authenticateClient(
+  registry: ClientRegistry,
+  credentials: ClientCredentials,
+  onFailure: (claimedClientId: string | undefined) => void = () => {},
+): Client {
+  let offered: Presented;
+  try {
+    offered = presented(credentials);
+  } catch (error) {
+    if ((error as ServiceError).code === 'invalid_client') onFailure(credentials.clientId);
+    throw error;
+  }
+  const { clientId, secret, basic } = offered;
+  const refuse = () => {
+    onFailure(clientId);
+    return failure(basic);
+  };
   const client = registry.get(clientId);
   if (client?.type === 'public') {
     // A public client has no secret; one that sends a secret is misconfigured or not who it says.
-    if (secret !== undefined) throw failure(basic);
+    if (secret !== undefined) throw refuse();
     return client;
   }
   const matches = secretMatches(secret ?? '', client?.secretHash ?? NO_SECRET);
-  if (!client || secret === undefined || !matches) throw failure(basic);
+  if (!client || secret === undefined || !matches) throw refuse();
   return client;
 }

@@ -1,4 +1,5 @@
 import type { Client } from '../clients/client.js';
+import { originContext } from '../audit/audit-log.js';
 import { oauthError } from '../errors.js';
 import { issueIdToken } from '../tokens/id-token.js';
 import { scopeList } from '../tokens/scope.js';
@@ -22,7 +23,7 @@ export const authorizationCodeGrant: Grant<'authorization_code'> = {
   required: ['code', 'redirect_uri', 'code_verifier'],
 
   async handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices): Promise<GrantResult> {
-    const { code, started } = await services.codes.redeem(params.code!, client, params.redirect_uri!, params.code_verifier!);
+    const { code, started } = await services.codes.redeem(params.code!, client, params.redirect_uri!, params.code_verifier!, originContext(origin));
     const user = await services.users.findActive(code.userId);
     if (!user) throw oauthError('invalid_grant', 'the user is disabled or gone');
     const { session, refreshToken } = await services.sessions.start(user, client, code.scope, origin, code.signInId);

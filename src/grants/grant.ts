@@ -5,6 +5,7 @@ import type { SessionService } from '../sessions/session-service.js';
 import type { SessionRecord } from '../store/types.js';
 import type { AccessTokenIssuer } from '../tokens/access-token.js';
 import type { CodeService } from '../authorization/code-service.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { UserService } from '../users/user-service.js';
 
 /** A JSON Schema for one string parameter of the token request. */
@@ -37,6 +38,8 @@ export interface GrantServices {
   sessions: SessionService;
   accessTokens: AccessTokenIssuer;
   codes: CodeService;
+  /** Security-relevant events (login, refresh, reuse…), as log lines with a stable `event` field. */
+  audit: AuditLog;
   clock: () => number;
 }
 

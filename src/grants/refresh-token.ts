@@ -1,4 +1,5 @@
 import type { Client } from '../clients/client.js';
+import { originContext } from '../audit/audit-log.js';
 import { grantScope, scopeList } from '../tokens/scope.js';
 import { SCOPE_PARAMETER, type Grant, type GrantResult, type GrantServices, type RequestOrigin, type TokenParams } from './grant.js';
 import { sessionTokenResponse } from './token-response.js';
@@ -18,14 +19,16 @@ export const refreshTokenGrant: Grant<'refresh_token'> = {
   },
   required: ['refresh_token'],
 
-  async handle(params: TokenParams, client: Client, _origin: RequestOrigin, services: GrantServices): Promise<GrantResult> {
+  async handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices): Promise<GrantResult> {
     // RFC 6749 §6: a scope beyond the original grant is invalid_scope. It is checked before rotating, so that a
     // refused request does not spend the token; without a scope parameter this costs no extra store read.
     if (params.scope !== undefined) await services.sessions.checkScope(params.refresh_token!, client, params.scope);
-    const { session, refreshToken } = await services.sessions.refresh(params.refresh_token!, client);
+    const context = originContext(origin);
+    const { session, refreshToken } = await services.sessions.refresh(params.refresh_token!, client, context);
     const scope = grantScope(scopeList(session.scope), params.scope);
     const result = await sessionTokenResponse(services, client, session, scope, refreshToken);
     services.sessions.delivered(session, refreshToken!);
+    services.audit.emit({ event: 'token_refreshed', ...context, user_id: session.userId, client_id: client.clientId, sid: session.sid });
     return result;
   },
 };

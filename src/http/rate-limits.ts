@@ -49,7 +49,12 @@ function usernameKey(request: FastifyRequest): string | undefined {
  * Client IPs come from the socket, or from X-Forwarded-For only when TRUST_PROXY trusts the peer; IPv6
  * clients count per RATE_LIMIT_IPV6_PREFIX network (addressBucket).
  */
-export async function registerRateLimits(app: FastifyInstance, config: RateLimitConfig, counters: RateLimitStore): Promise<Limiter> {
+export async function registerRateLimits(
+  app: FastifyInstance,
+  config: RateLimitConfig,
+  counters: RateLimitStore,
+  onLimited: (bucket: LimitName, request: FastifyRequest) => void = () => {},
+): Promise<Limiter> {
   if (!config.enabled) return async () => {};
   await app.register(rateLimit, { global: false, store: storeClass(counters), skipOnError: false });
   const client = (request: FastifyRequest) => addressBucket(request.ip, config.ipv6Prefix);
@@ -76,6 +81,7 @@ export async function registerRateLimits(app: FastifyInstance, config: RateLimit
     if (key(request) === undefined) return;
     const result = await check(request);
     if (!result.isAllowed && result.isExceeded) {
+      onLimited(name, request);
       throw oauthError('too_many_requests', 'too many requests; retry later', { 'retry-after': String(Math.max(1, result.ttlInSeconds)) });
     }
   };

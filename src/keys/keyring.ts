@@ -30,6 +30,12 @@ export interface JwksDocument {
   etag: string;
 }
 
+/** A change in the keys' lifecycle, for the audit log. */
+export interface KeyChange {
+  event: 'key_activated' | 'key_retired';
+  kid: string;
+}
+
 /**
  * The signing keys of the service: which one signs, which are published, and the JWKS body.
  * It re-reads KEYS_DIR on an interval so that `keys rotate` and `keys retire` reach a running service.
@@ -41,6 +47,9 @@ export class KeyRing {
   #jwks: JwksDocument;
   #publishedKids = '';
   #timer: NodeJS.Timeout | undefined;
+  readonly #listeners: Array<(change: KeyChange) => void> = [];
+  /** The signer and the retired kids as last announced, so that only changes are announced. */
+  #announced: { signer: string | undefined; retired: ReadonlySet<string> };
 
   private constructor(options: KeyRingOptions, loaded: KeyFolder) {
     this.#options = options;
@@ -48,6 +57,26 @@ export class KeyRing {
     this.#loaded = loaded;
     this.#jwks = { body: '', etag: '' };
     this.#republish();
+    this.#announced = this.#lifecycle();
+  }
+
+  /** Calls `listener` when another key starts signing (key_activated) or a key is retired (key_retired), as a reload or the clock finds it. */
+  onKeyChange(listener: (change: KeyChange) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #lifecycle(): { signer: string | undefined; retired: ReadonlySet<string> } {
+    const statuses = this.statuses();
+    return { signer: statuses.find((s) => s.state === 'signing')?.kid, retired: new Set(statuses.filter((s) => s.state === 'retired' || s.state === 'expired').map((s) => s.kid)) };
+  }
+
+  #announce(): void {
+    const now = this.#lifecycle();
+    const changes: KeyChange[] = [];
+    if (now.signer !== undefined && now.signer !== this.#announced.signer) changes.push({ event: 'key_activated', kid: now.signer });
+    for (const kid of now.retired) if (!this.#announced.retired.has(kid)) changes.push({ event: 'key_retired', kid });
+    this.#announced = now;
+    for (const change of changes) for (const listener of this.#listeners) listener(change);
   }
 
   /** Loads KEYS_DIR, generating a first key outside production when it holds none. */
@@ -108,6 +137,7 @@ export class KeyRing {
       this.#options.logger.error({ err: (error as Error).message }, 'signing keys not reloaded; keeping the keys in use');
     }
     this.#republish();
+    this.#announce();
   }
 
   /** Starts re-reading KEYS_DIR every keysReloadInterval seconds. */

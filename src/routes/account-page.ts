@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { auditedPasswordChange, requestContext } from '../audit/audit-log.js';
 import { ServiceError } from '../errors.js';
 import { registerPageHeaders, sendPage } from '../http/page-reply.js';
 import { registerCookies } from '../http/refresh-cookie.js';
@@ -44,6 +45,10 @@ export async function accountPageRoutes(app: FastifyInstance, services: Services
     return user && signIn && secret !== undefined ? { user, signIn, secret } : undefined;
   }
 
+  function contextOf(request: FastifyRequest, person: SignedIn) {
+    return { ...requestContext(request), user_id: person.user.id };
+  }
+
   async function showAccount(reply: FastifyReply, person: SignedIn, status = 200, message?: AccountView['message']) {
     const [sessions, consents] = await Promise.all([services.sessions.list(person.user.id), services.consents.list(person.user.id)]);
     const view = { username: person.user.username, csrf: csrfToken(person.secret), sessions, consents, signInId: person.signIn.id };
@@ -79,15 +84,18 @@ export async function accountPageRoutes(app: FastifyInstance, services: Services
   form<{ csrf: string; sid: string }>(
     '/account/end-session',
     formSchema('End one session', { sid: { type: 'string', maxLength: 64 } }),
-    async (person, body, _request, reply) => {
-      await services.sessions.endOwn(person.user.id, body.sid);
+    async (person, body, request, reply) => {
+      const ended = await services.sessions.endOwn(person.user.id, body.sid);
+      if (ended)
+        services.audit.emit({ event: 'session_ended', reason: 'ended_by_user', ...contextOf(request, person), client_id: ended.clientId, sid: ended.sid });
       return reply.redirect('/account', 303);
     },
   );
 
-  form('/account/end-other-sessions', formSchema('End all other sessions', {}), async (person, _body, _request, reply) => {
+  form('/account/end-other-sessions', formSchema('End all other sessions', {}), async (person, _body, request, reply) => {
     await services.signIns.endAllOf(person.user.id, person.secret);
-    await services.sessions.endAllBut(person.user.id, person.signIn.id);
+    const count = await services.sessions.endAllBut(person.user.id, person.signIn.id);
+    services.audit.emit({ event: 'sessions_ended_all', reason: 'other_sessions', count, ...contextOf(request, person) });
     return reply.redirect('/account', 303);
   });
 
@@ -112,7 +120,7 @@ export async function accountPageRoutes(app: FastifyInstance, services: Services
       try {
         await services.limit('loginIp', request);
         await services.limit('loginUser', request);
-        if (!(await services.users.changePassword(person.user, body.current_password, body.new_password))) {
+        if (!(await auditedPasswordChange(services, person.user, body.current_password, body.new_password, contextOf(request, person)))) {
           return showAccount(reply, person, 400, { text: 'The current password is wrong.', problem: true });
         }
       } catch (error) {
@@ -123,7 +131,8 @@ export async function accountPageRoutes(app: FastifyInstance, services: Services
         });
       }
       await services.signIns.endAllOf(person.user.id, person.secret);
-      await services.sessions.endAllBut(person.user.id, person.signIn.id);
+      const count = await services.sessions.endAllBut(person.user.id, person.signIn.id);
+      services.audit.emit({ event: 'sessions_ended_all', reason: 'password_changed', count, ...contextOf(request, person) });
       return showAccount(reply, person, 200, { text: 'Your password is changed. Every other session has ended.', problem: false });
     },
   );
@@ -131,8 +140,9 @@ export async function accountPageRoutes(app: FastifyInstance, services: Services
   form(
     '/logout',
     { ...formSchema('Sign out', {}), description: 'Ends the sign-in and the token sessions it started.' },
-    async (person, _body, _request, reply) => {
-      await services.signIns.end(person.secret);
+    async (person, _body, request, reply) => {
+      const ended = await services.signIns.end(person.secret);
+      services.audit.emit({ event: 'sessions_ended_all', reason: 'sign_out', count: ended?.sessionsEnded ?? 0, ...contextOf(request, person) });
       clearSignInCookie(reply, config);
       return reply.redirect('/login', 303);
     },

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { auditedPasswordChange, requestContext } from '../audit/audit-log.js';
 import { oauthError } from '../errors.js';
 import { authenticateUser } from '../http/bearer.js';
 import { clearRefreshCookie, registerCookies } from '../http/refresh-cookie.js';
@@ -162,12 +163,31 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
 
   app.delete('/account/sessions/:sid', { schema: endSessionSchema }, async (request: FastifyRequest<{ Params: { sid: string } }>, reply) => {
     // Another user's session is answered exactly like one that does not exist.
-    if (!(await services.sessions.endOwn(caller(request).user.id, request.params.sid))) throw oauthError('not_found', 'no such session');
+    const { user } = caller(request);
+    const ended = await services.sessions.endOwn(user.id, request.params.sid);
+    if (!ended) throw oauthError('not_found', 'no such session');
+    services.audit.emit({
+      event: 'session_ended',
+      reason: 'ended_by_user',
+      ...requestContext(request),
+      user_id: user.id,
+      client_id: ended.clientId,
+      sid: ended.sid,
+    });
     return reply.code(204).send();
   });
 
   app.post('/account/logout', { schema: logoutSchema }, async (request, reply) => {
-    const ended = await services.sessions.end(caller(request).claims.sid);
+    const { claims, user } = caller(request);
+    const ended = await services.sessions.end(claims.sid);
+    services.audit.emit({
+      event: 'session_ended',
+      reason: 'logout',
+      ...requestContext(request),
+      user_id: user.id,
+      client_id: claims.client_id,
+      sid: claims.sid,
+    });
     const client = ended && services.clients.get(ended.clientId);
     if (client?.refreshTokenDelivery === 'cookie') clearRefreshCookie(reply, services.config);
     return reply.code(204).send();
@@ -177,7 +197,9 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
     const { user } = caller(request);
     // Everywhere includes the browsers signed in at this service, which could otherwise get new codes.
     await services.signIns.endAllOf(user.id);
-    return { ended: await services.sessions.endAll(user.id) };
+    const ended = await services.sessions.endAll(user.id);
+    services.audit.emit({ event: 'sessions_ended_all', reason: 'logout_all', count: ended, ...requestContext(request), user_id: user.id });
+    return { ended };
   });
 
   app.post('/account/password', { schema: passwordSchema }, async (request: FastifyRequest<{ Body: PasswordBody }>, reply) => {
@@ -185,13 +207,15 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
     // A check of the password, limited as a login of this account is (the same buckets and throttle).
     await services.limit('loginIp', request);
     await services.limit('loginUser', request);
-    if (!(await services.users.changePassword(user, request.body.current_password, request.body.new_password))) {
+    const context = { ...requestContext(request), user_id: user.id, client_id: claims.client_id, sid: claims.sid };
+    if (!(await auditedPasswordChange(services, user, request.body.current_password, request.body.new_password, context))) {
       // A stolen access token must not become a password oracle: the session that keeps guessing ends.
       const ended = await services.sessions.passwordFailed(claims.sid, services.config.rateLimits.loginFreeFailures);
       throw oauthError('invalid_grant', ended ? 'the current password is wrong; this session has ended' : 'the current password is wrong');
     }
-    await services.sessions.endAll(user.id, claims.sid);
+    const ended = await services.sessions.endAll(user.id, claims.sid);
     await services.signIns.endAllOf(user.id);
+    services.audit.emit({ event: 'sessions_ended_all', reason: 'password_changed', count: ended, ...context });
     return reply.code(204).send();
   });
 }
@@ -205,6 +229,7 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
     await services.limit('registerIp', request);
     await services.limit('registerUser', request);
     const user = await services.users.register(request.body.username, request.body.password);
+    services.audit.emit({ event: 'user_registered', username: user.username, ...requestContext(request), user_id: user.id });
     return reply.code(201).send({ id: user.id, username: user.username });
   });
   await app.register(authenticatedRoutes, services);

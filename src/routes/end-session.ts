@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { requestContext } from '../audit/audit-log.js';
 import type { Client } from '../clients/client.js';
 import { registerPageHeaders, sendPage } from '../http/page-reply.js';
 import { registerCookies } from '../http/refresh-cookie.js';
@@ -59,7 +60,15 @@ export async function endSessionRoutes(app: FastifyInstance, services: Services)
 
   async function signOut(request: FastifyRequest, reply: FastifyReply, next: string | undefined) {
     const secret = signInSecretOf(request, config);
-    if (secret !== undefined) await services.signIns.end(secret);
+    const ended = secret === undefined ? undefined : await services.signIns.end(secret);
+    if (ended)
+      services.audit.emit({
+        event: 'sessions_ended_all',
+        reason: 'sign_out',
+        count: ended.sessionsEnded,
+        ...requestContext(request),
+        user_id: ended.signIn.userId,
+      });
     clearSignInCookie(reply, config);
     return next === undefined ? sendPage(reply, 200, signedOutPage()) : reply.redirect(next, 302);
   }

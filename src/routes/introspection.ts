@@ -65,7 +65,7 @@ export async function introspectionRoutes(app: FastifyInstance, services: Servic
     },
     async (request) => {
       await services.limit('otherIp', request);
-      const client = requestClient(services.clients, request, request.body);
+      const client = requestClient(services, request, request.body);
       assertIntrospector(client, 'introspect');
       const found = await inspectToken(request.body.token, services.sessions, services.verifiedTokens, services.accessTokens);
       if (found?.kind === 'access_token') {

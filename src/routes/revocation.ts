@@ -1,3 +1,4 @@
+import { requestContext } from '../audit/audit-log.js';
 import type { FastifyInstance } from 'fastify';
 import { requestClient, type ClientAuthParams } from '../http/client-auth.js';
 import type { Services } from '../services.js';
@@ -30,11 +31,16 @@ export async function revocationRoutes(app: FastifyInstance, services: Services)
     },
     async (request, reply) => {
       await services.limit('otherIp', request);
-      const client = requestClient(services.clients, request, request.body);
+      const client = requestClient(services, request, request.body);
       const found = await inspectToken(request.body.token, services.sessions, services.verifiedTokens, services.accessTokens);
-      if (found?.kind === 'access_token' && found.claims.client_id === client.clientId) await services.revocations.revokeAccessToken(found.claims);
+      const context = { ...requestContext(request), client_id: client.clientId };
+      if (found?.kind === 'access_token' && found.claims.client_id === client.clientId) {
+        await services.revocations.revokeAccessToken(found.claims);
+        services.audit.emit({ event: 'token_revoked', token_type: 'access_token', ...context, user_id: found.claims.sub, sid: found.claims.sid });
+      }
       if (found?.kind === 'refresh_token' && found.current && found.session.clientId === client.clientId) {
         await services.sessions.end(found.session.sid);
+        services.audit.emit({ event: 'token_revoked', token_type: 'refresh_token', ...context, user_id: found.session.userId, sid: found.session.sid });
       }
       return reply.code(200).send();
     },

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseAuthorizationRequest } from '../authorization/authorize-request.js';
+import { auditedAuthentication, requestContext } from '../audit/audit-log.js';
 import { ServiceError, StoreUnavailableError } from '../errors.js';
 import { registerPageHeaders, sendPage } from '../http/page-reply.js';
 import { registerCookies } from '../http/refresh-cookie.js';
@@ -149,13 +150,13 @@ export async function signInRoutes(app: FastifyInstance, services: Services): Pr
       try {
         await services.limit('loginIp', request);
         await services.limit('loginUser', request);
-        user = await services.users.authenticate(username, password);
+        user = await auditedAuthentication(services, username, password, requestContext(request), 'login_page');
       } catch (error) {
         const failure = failureOf(error);
         return showLogin(request, reply, failure.status, returnTo, { username, message: failure.message });
       }
       if (!user) return showLogin(request, reply, 401, returnTo, { username, message: 'The username or password is wrong.' });
-      return signedIn(request, reply, user, returnTo);
+      return signedIn(request, reply, user, returnTo, 'login_page');
     },
   );
 
@@ -217,17 +218,25 @@ export async function signInRoutes(app: FastifyInstance, services: Services): Pr
           error.code === 'too_many_requests' ? failureOf(error).message : error.code === 'username_taken' ? 'That username is taken.' : error.message;
         return showRegistration(request, reply, error.status, returnTo, { username, message });
       }
-      return signedIn(request, reply, user, returnTo);
+      services.audit.emit({ event: 'user_registered', username: user.username, ...requestContext(request), user_id: user.id });
+      return signedIn(request, reply, user, returnTo, 'registration_page');
     },
   );
 
   /** Starts the sign-in of a person who just proved who they are, and continues where they were going. */
-  async function signedIn(request: FastifyRequest, reply: FastifyReply, user: UserRecord, returnTo: string | undefined) {
+  async function signedIn(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    user: UserRecord,
+    returnTo: string | undefined,
+    via: 'login_page' | 'registration_page',
+  ) {
     const previousSecret = signInSecretOf(request, config);
     const previous = await services.signIns.current(previousSecret);
     if (previousSecret !== undefined) await (previous?.userId === user.id ? services.signIns.forget(previousSecret) : services.signIns.end(previousSecret));
     const { secret } = await services.signIns.start(user, { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' }, previous);
     setSignInCookie(reply, config, secret, services.signIns.cookieMaxAge);
+    services.audit.emit({ event: 'login_succeeded', via, ...requestContext(request), user_id: user.id });
     return reply.redirect(returnTo ?? '/account', 303);
   }
 }

@@ -1,3 +1,4 @@
+import { requestContext } from '../audit/audit-log.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
@@ -97,7 +98,7 @@ function deliver(reply: FastifyReply, services: Services, client: Client, result
 /** POST /oauth/token (RFC 6749 §3.2), dispatching to the grant registry; POST /oauth/logout for refresh-token holders. */
 export async function tokenRoutes(app: FastifyInstance, services: Services): Promise<void> {
   await registerCookies(app);
-  const clientOf = (request: FastifyRequest, params: TokenParams) => requestClient(services.clients, request, params);
+  const clientOf = (request: FastifyRequest, params: TokenParams) => requestClient(services, request, params);
 
   app.post(
     '/oauth/token',
@@ -128,7 +129,16 @@ export async function tokenRoutes(app: FastifyInstance, services: Services): Pro
       await services.limit('otherIp', request);
       const client = clientOf(request, request.body);
       const token = withCookieToken(request, services, client, request.body, true).refresh_token;
-      if (token) await services.sessions.endByRefreshToken(token, client);
+      const ended = token === undefined ? undefined : await services.sessions.endByRefreshToken(token, client);
+      if (ended)
+        services.audit.emit({
+          event: 'session_ended',
+          reason: 'logout',
+          ...requestContext(request),
+          user_id: ended.userId,
+          client_id: client.clientId,
+          sid: ended.sid,
+        });
       if (client.refreshTokenDelivery === 'cookie') clearRefreshCookie(reply, services.config);
       return reply.code(204).send();
     },

@@ -4,6 +4,7 @@ import { oauthError, StoreUnavailableError } from '../errors.js';
 import { grantScope, scopeList } from '../tokens/scope.js';
 import type { SessionRecord, SessionStore, UserRecord } from '../store/types.js';
 import { denylistTtl } from '@tokensmith/verifier/shared';
+import type { AuditContext, AuditLog } from '../audit/audit-log.js';
 import { randomId } from '../tokens/ids.js';
 import { generateRefreshToken, hashRefreshToken, openSuccessor, sealSuccessor } from '../tokens/refresh-token.js';
 
@@ -31,6 +32,7 @@ export class SessionService {
     private readonly store: SessionStore,
     private readonly config: SessionSettings,
     private readonly clock: () => number,
+    private readonly audit?: AuditLog,
   ) {}
 
   /**
@@ -66,7 +68,7 @@ export class SessionService {
    * token presented again revokes the session, except the newest token's predecessor within
    * REFRESH_REUSE_GRACE, which gets the same successor back.
    */
-  async refresh(refreshToken: string, client: Client): Promise<StartedSession> {
+  async refresh(refreshToken: string, client: Client, context: AuditContext = {}): Promise<StartedSession> {
     const successor = generateRefreshToken();
     const result = await this.store.rotate({
       tokenHash: hashRefreshToken(refreshToken),
@@ -82,6 +84,7 @@ export class SessionService {
       const current = openSuccessor(refreshToken, result.sealedSuccessor, result.successorHash);
       if (current !== undefined) return { session: result.session, refreshToken: current };
     }
+    if (result.outcome === 'reused') this.audit?.emit({ event: 'refresh_reuse_detected', ...context, client_id: client.clientId, sid: result.sid });
     throw invalidRefreshToken();
   }
 
@@ -114,10 +117,11 @@ export class SessionService {
     return this.store.findByRefreshToken(hashRefreshToken(refreshToken));
   }
 
-  /** Ends the session a refresh token of this client belongs to; unknown tokens change nothing. */
-  async endByRefreshToken(refreshToken: string, client: Client): Promise<void> {
+  /** Ends the session a refresh token of this client belongs to, and answers it; unknown tokens change nothing. */
+  async endByRefreshToken(refreshToken: string, client: Client): Promise<SessionRecord | undefined> {
     const found = await this.findByRefreshToken(refreshToken);
-    if (found && found.session.clientId === client.clientId) await this.end(found.session.sid);
+    if (found && found.session.clientId === client.clientId) return this.end(found.session.sid);
+    return undefined;
   }
 
   /** Ends one session; its access tokens are refused from now on. */

@@ -1,0 +1,116 @@
+import { ServiceError } from '../errors.js';
+
+/** What the audit log writes with: the service's logger (pino), of which it takes a child with a level of its own. */
+export interface AuditLogger {
+  child(
+    bindings: Record<string, unknown>,
+    options: { level: string },
+  ): { info(event: object, message: string): void; debug(event: object, message: string): void };
+}
+
+/** Who and where, on the events a request causes; each only where it applies. Never a secret, token or password. */
+export interface AuditContext {
+  user_id?: string;
+  client_id?: string;
+  sid?: string;
+  ip?: string;
+  user_agent?: string;
+}
+
+/** The security-relevant events, each with its stable `event` name and its own fields beside the context. */
+export type AuditEvent = AuditContext &
+  (
+    | { event: 'login_succeeded'; via: 'password_grant' | 'login_page' | 'registration_page' }
+    | { event: 'login_failed'; via: 'password_grant' | 'login_page'; username: string }
+    | { event: 'login_throttled'; via: 'password_grant' | 'login_page' | 'password_change'; username?: string }
+    | { event: 'token_refreshed' }
+    | { event: 'refresh_reuse_detected' }
+    | { event: 'session_ended'; reason: 'logout' | 'ended_by_user' | 'code_replayed' }
+    | { event: 'sessions_ended_all'; reason: 'logout_all' | 'password_changed' | 'other_sessions' | 'sign_out'; count: number }
+    | { event: 'token_revoked'; token_type: 'access_token' | 'refresh_token' }
+    | { event: 'password_changed' }
+    | { event: 'client_auth_failed'; client_id?: string }
+    | { event: 'user_registered'; username: string }
+    | { event: 'key_activated'; kid: string }
+    | { event: 'key_retired'; kid: string }
+    | { event: 'rate_limited'; bucket: string }
+  );
+
+/** Every event name, for the README and its test. */
+export type AuditEventName = AuditEvent['event'];
+
+/** Events too frequent for the default level: written at debug. */
+const DEBUG_EVENTS: ReadonlySet<AuditEventName> = new Set(['token_refreshed']);
+
+/** AUDIT_LOG: `stdout` (at info), `off`, or the lowest level written. */
+export type AuditSetting = 'stdout' | 'off' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/**
+ * The audit log: one JSON line per security-relevant event, with a stable `event` field and `audit: true`, on
+ * the service's log stream but with a level of its own (AUDIT_LOG), so it can stay on when request logs are off.
+ */
+export class AuditLog {
+  readonly #logger: ReturnType<AuditLogger['child']> | undefined;
+
+  constructor(logger: AuditLogger, setting: AuditSetting) {
+    this.#logger = setting === 'off' ? undefined : logger.child({ audit: true }, { level: setting === 'stdout' ? 'info' : setting });
+  }
+
+  /** Writes an event (a no-op with AUDIT_LOG=off or below its level). */
+  emit(event: AuditEvent): void {
+    if (!this.#logger) return;
+    if (DEBUG_EVENTS.has(event.event)) this.#logger.debug(event, event.event);
+    else this.#logger.info(event, event.event);
+  }
+}
+
+/** The context of a grant's request (RequestOrigin) for audit events. */
+export function originContext(origin: { ip: string; userAgent: string }): AuditContext {
+  return { ip: origin.ip, user_agent: origin.userAgent.slice(0, 256) };
+}
+
+/** The context of an HTTP request for audit events: its client address and User-Agent (cut as sessions cut it). */
+export function requestContext(request: { ip: string; headers: { 'user-agent'?: string | undefined } }): AuditContext {
+  return { ip: request.ip, user_agent: (request.headers['user-agent'] ?? '').slice(0, 256) };
+}
+
+/**
+ * A password check with its audit events: login_failed for a wrong name or password, login_throttled when the
+ * account must wait (the 429 goes on); success is the caller's to record, once it has started what the login starts.
+ */
+export async function auditedAuthentication<User extends { id: string }>(
+  services: { users: { authenticate(username: string, password: string): Promise<User | undefined> }; audit: AuditLog },
+  username: string,
+  password: string,
+  context: AuditContext,
+  via: 'password_grant' | 'login_page',
+): Promise<User | undefined> {
+  try {
+    const user = await services.users.authenticate(username, password);
+    if (!user) services.audit.emit({ event: 'login_failed', via, username: username.slice(0, 256), ...context });
+    return user;
+  } catch (error) {
+    if (error instanceof ServiceError && error.code === 'too_many_requests')
+      services.audit.emit({ event: 'login_throttled', via, username: username.slice(0, 256), ...context });
+    throw error;
+  }
+}
+
+/** A password change with its audit events: password_changed on success, login_throttled when the account must wait. */
+export async function auditedPasswordChange<User>(
+  services: { users: { changePassword(user: User, current: string, next: string): Promise<boolean> }; audit: AuditLog },
+  user: User,
+  current: string,
+  next: string,
+  context: AuditContext,
+): Promise<boolean> {
+  try {
+    const changed = await services.users.changePassword(user, current, next);
+    if (changed) services.audit.emit({ event: 'password_changed', ...context });
+    return changed;
+  } catch (error) {
+    if (error instanceof ServiceError && error.code === 'too_many_requests')
+      services.audit.emit({ event: 'login_throttled', via: 'password_change', ...context });
+    throw error;
+  }
+}
