@@ -30,6 +30,8 @@ import { createUserService } from './users/user-service.js';
 import { registerOpenApi } from './openapi/document.js';
 import { CodeService } from './authorization/code-service.js';
 import { AuditLog, requestContext } from './audit/audit-log.js';
+import { Metrics } from './metrics/metrics.js';
+import { registerRequestMetrics } from './metrics/request-metrics.js';
 import { ConsentService } from './authorization/consent-service.js';
 import { SignInService } from './authorization/sign-in-service.js';
 import { AuthorizationService } from './authorization/authorization-service.js';
@@ -56,6 +58,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route as registered, for the OpenAPI document and its test. */
     routeCatalog: RouteOptions[];
+    /** The Prometheus metrics, when METRICS_PORT is set. */
+    metrics: Metrics | undefined;
   }
 }
 
@@ -78,7 +82,11 @@ function schemaCompilerLogger(logger: FastifyBaseLogger) {
 function createServices(config: Config, deps: AppDependencies): Services {
   const clock = deps.clock ?? Date.now;
   const hashing = new ConcurrencyLimit(config.hashing.maxConcurrent, config.hashing.queueTimeoutMs);
-  const audit = new AuditLog(deps.logger, config.auditLog);
+  const revocations = new RevocationService(deps.store.revocations, new RevocationCache(deps.store.revocations, deps.logger, clock), config, clock);
+  const metrics =
+    config.metrics &&
+    new Metrics({ argon2Queued: () => hashing.queued, revocationFeedLive: () => revocations.cache.live, signingKid: () => deps.keyring.signingKey()?.kid });
+  const audit = new AuditLog(deps.logger, config.auditLog, metrics && ((event) => metrics.observeEvent(event)));
   const sessions = new SessionService(deps.store.sessions, config, clock, audit);
   const codes = new CodeService(deps.store.codes, sessions, audit);
   const consents = new ConsentService(deps.store.consents, clock);
@@ -95,7 +103,8 @@ function createServices(config: Config, deps: AppDependencies): Services {
     consents,
     signIns: new SignInService(deps.store.signIns, sessions, config, clock),
     authorization: new AuthorizationService(codes, consents, config.issuer, clock),
-    revocations: new RevocationService(deps.store.revocations, new RevocationCache(deps.store.revocations, deps.logger, clock), config, clock),
+    revocations,
+    metrics,
     limit: async () => {},
     verifiedTokens: new VerifiedTokenCache(deps.keyring),
     accessTokens: { keyring: deps.keyring, issuer: config.issuer, ttl: config.accessTokenTtl, clock },
@@ -142,6 +151,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, unicode: false, logger: schemaCompilerLogger(deps.logger) } },
   });
   app.decorate('routeCatalog', [] as RouteOptions[]);
+  app.decorate('metrics', services.metrics);
+  if (services.metrics) registerRequestMetrics(app, services.metrics);
   app.addHook('onRoute', (route) => {
     app.routeCatalog.push(route);
   });

@@ -96,6 +96,8 @@ export interface Config {
   signInIdleTtl: number;
   /** The audit log: `stdout` (at info), `off`, or the lowest level written. */
   auditLog: AuditSetting;
+  /** Where GET /metrics listens (a listener of its own); undefined: no metrics. */
+  metrics: { port: number; host: string } | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -281,6 +283,8 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     cookieSecure: boolean(env, 'COOKIE_SECURE', true),
     signInTtl: integer(env, 'SIGN_IN_TTL', 86_400, 60, 30 * 86_400),
     signInIdleTtl: integer(env, 'SIGN_IN_IDLE_TTL', 8 * 3600, 60, 30 * 86_400),
+    metrics:
+      text(env, 'METRICS_PORT') === undefined ? undefined : { port: integer(env, 'METRICS_PORT', 0, 0, 65_535), host: text(env, 'METRICS_HOST', '127.0.0.1')! },
     auditLog: oneOf(env, 'AUDIT_LOG', ['stdout', 'off', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, 'stdout'),
     hstsMaxAge: integer(env, 'HSTS_MAX_AGE', issuer.startsWith('https:') ? 31_536_000 : 0, 0, 63_072_000),
     redisCommandTimeout: integer(env, 'REDIS_COMMAND_TIMEOUT', 2000, 50, 60_000),

@@ -6,6 +6,7 @@ import { ClientRegistry } from './clients/registry.js';
 import { loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { KeyRing } from './keys/keyring.js';
+import { listenMetrics } from './metrics/metrics-server.js';
 import { createLogger } from './logger.js';
 import { openStore } from './store/open.js';
 
@@ -33,6 +34,14 @@ export async function startServer(env: Record<string, string | undefined> = proc
     const clients = ClientRegistry.load(config.clientsFile, config.defaultAudience);
     const app = await buildApp(config, { store, keyring, clients, logger });
     keyring.watch();
+    if (app.metrics && config.metrics) {
+      // Its own listener, closed with the app; on loopback unless METRICS_HOST says otherwise.
+      const metricsServer = await listenMetrics(app.metrics, config.metrics.host, config.metrics.port);
+      app.addHook('onClose', async () => {
+        await new Promise((resolve) => metricsServer.close(resolve));
+      });
+      logger.info({ host: config.metrics.host, port: (metricsServer.address() as { port: number }).port }, 'metrics listening');
+    }
     await app.listen({ port: config.port, host: config.host });
     return app;
   } catch (error) {

@@ -2,6 +2,7 @@ import type { AuthorizationService } from './authorization/authorization-service
 import type { ConsentService } from './authorization/consent-service.js';
 import type { SignInService } from './authorization/sign-in-service.js';
 import type { ClientRegistry } from './clients/registry.js';
+import type { Metrics } from './metrics/metrics.js';
 import type { Config } from './config.js';
 import type { GrantServices } from './grants/grant.js';
 import type { KeyRing } from './keys/keyring.js';
@@ -26,6 +27,8 @@ export interface Services extends GrantServices {
   consents: ConsentService;
   /** The authorization endpoint's decisions: sign in, consent, or a code. */
   authorization: AuthorizationService;
+  /** The Prometheus metrics, when METRICS_PORT is set. */
+  metrics: Metrics | undefined;
   /** Applies a named request limit (a no-op with RATE_LIMIT=off). */
   limit: Limiter;
 }

@@ -51,13 +51,17 @@ export type AuditSetting = 'stdout' | 'off' | 'fatal' | 'error' | 'warn' | 'info
  */
 export class AuditLog {
   readonly #logger: ReturnType<AuditLogger['child']> | undefined;
+  readonly #observe: ((event: AuditEvent) => void) | undefined;
 
-  constructor(logger: AuditLogger, setting: AuditSetting) {
+  /** `observe` sees every event whatever the setting says (the metrics count them). */
+  constructor(logger: AuditLogger, setting: AuditSetting, observe?: (event: AuditEvent) => void) {
     this.#logger = setting === 'off' ? undefined : logger.child({ audit: true }, { level: setting === 'stdout' ? 'info' : setting });
+    this.#observe = observe;
   }
 
   /** Writes an event (a no-op with AUDIT_LOG=off or below its level). */
   emit(event: AuditEvent): void {
+    this.#observe?.(event);
     if (!this.#logger) return;
     if (DEBUG_EVENTS.has(event.event)) this.#logger.debug(event, event.event);
     else this.#logger.info(event, event.event);

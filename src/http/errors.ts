@@ -47,6 +47,7 @@ function send(reply: FastifyReply, error: ServiceError): FastifyReply {
 /** Installs the error and not-found handlers: every error is RFC 6749-shaped JSON, and nothing internal reaches the client. */
 export function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof StoreUnavailableError) request.server.metrics?.storeUnavailable();
     const answer = toServiceError(error);
     if (answer.status >= 500) request.log.error({ err: error }, 'request failed');
     return send(reply, answer);

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { ServiceError } from '../errors.js';
+import { StoreUnavailableError, type ServiceError } from '../errors.js';
 import { pageCsp, renderPage, type Page } from '../pages/layout.js';
 import { problemPage } from '../pages/sign-in-pages.js';
 import { toServiceError } from './errors.js';
@@ -42,6 +42,7 @@ const PAGE_PROBLEMS: Partial<Record<string, { title: string; text: (error: Servi
  */
 export function registerPageErrors(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request, reply) => {
+    if (error instanceof StoreUnavailableError) request.server.metrics?.storeUnavailable();
     const answer = toServiceError(error);
     if (answer.status >= 500) request.log.error({ err: error }, 'request failed');
     const problem = PAGE_PROBLEMS[answer.code];

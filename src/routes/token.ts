@@ -115,6 +115,7 @@ export async function tokenRoutes(app: FastifyInstance, services: Services): Pro
       const params = withCookieToken(request, services, client, request.body, grant.readsRefreshCookie);
       requireParameters(params, grant.required);
       const result = await grant.handle(params, client, { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' }, services);
+      services.metrics?.tokenIssued(grant.type, client.clientId);
       return deliver(reply, services, client, result);
     },
   );

@@ -16,6 +16,11 @@ export class ConcurrencyLimit {
     this.#queueTimeoutMs = queueTimeoutMs;
   }
 
+  /** Tasks waiting for a slot now (a metric: the argon2 queue depth). */
+  get queued(): number {
+    return this.#waiting.length;
+  }
+
   /** Runs a task when a slot is free. */
   async run<T>(task: () => Promise<T>): Promise<T> {
     await this.#acquire();
