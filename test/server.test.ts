@@ -143,3 +143,18 @@ t.test('with REDIS_URL the server keeps its state in Redis: a user registered on
   t.equal(await a.exited, 0);
   t.equal(await b.exited, 0);
 });
+
+t.test('two instances started at once on an empty development KEYS_DIR publish the same one key', async (t) => {
+  const dir = await tempDir(t);
+  const ports = [await freePort(), await freePort()];
+  const runs = ports.map((port) => runBuilt('dist/server.js', [], { PORT: String(port), HOST: '127.0.0.1', KEYS_DIR: dir }));
+  for (const run of runs) t.teardown(() => run.child.kill('SIGKILL'));
+  const jwks = await Promise.all(
+    ports.map(async (port) => {
+      await waitFor(`http://127.0.0.1:${port}/healthz`);
+      return ((await (await fetch(`http://127.0.0.1:${port}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid);
+    }),
+  );
+  t.equal(jwks[0]!.length, 1);
+  t.same(jwks[1], jwks[0], "one key between them: each accepts the other's tokens at once");
+});

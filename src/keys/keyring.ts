@@ -1,11 +1,9 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { BaseLogger } from 'pino';
 import { ConfigError } from '../errors.js';
 import { folderFingerprint, loadKeyFolder, type KeyFolder } from './folder.js';
-import { generateKeyFile } from './key-file.js';
-import { writeManifest } from './manifest.js';
+import { generateFirstKey } from './first-key.js';
 import { keyStates, type KeyStatus, type LifecycleTimes } from './schedule.js';
 
 /** What the keyring needs to know. */
@@ -81,7 +79,7 @@ export class KeyRing {
 
   /** Loads KEYS_DIR, generating a first key outside production when it holds none. */
   static async open(options: KeyRingOptions): Promise<KeyRing> {
-    const { dir, production, logger } = options;
+    const { dir, production } = options;
     if (!production) await mkdir(dir, { recursive: true, mode: 0o700 });
     let loaded: KeyFolder;
     try {
@@ -91,11 +89,7 @@ export class KeyRing {
     }
     if (loaded.files.size === 0) {
       if (production) throw new ConfigError('KEYS_DIR', `no RSA private key (*.pem, PKCS#8, at least 2048 bits) in ${dir}; production never generates one`);
-      const key = await generateKeyFile(dir);
-      const now = Math.floor((options.clock ?? Date.now)() / 1000);
-      await writeManifest(dir, { keys: { [key.kid]: { created_at: now, activate_at: now } } });
-      logger.info({ kid: key.kid, file: join(dir, key.file) }, 'generated a signing key because KEYS_DIR held none (never in production)');
-      loaded = await loadKeyFolder(dir, options);
+      loaded = await generateFirstKey(dir, options);
     }
     return new KeyRing(options, loaded);
   }

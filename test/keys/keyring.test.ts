@@ -145,3 +145,15 @@ t.test('watch() picks up a rotation without a restart', async (t) => {
   const added = await rotateKey({ ...times, dir, now: Math.floor(clock() / 1000) });
   t.ok(await eventually(() => ring.jwks().body.includes(added.kid), 5000, 100), 'the reload published the new key');
 });
+
+t.test('rings opened at once on an empty development folder generate one key between them', async (t) => {
+  const dir = await tempDir(t);
+  const options = { dir, production: false, logger: createLogger('silent'), jwksMaxAge: 300, keysReloadInterval: 10, accessTokenTtl: 900 };
+  const rings = await Promise.all(Array.from({ length: 5 }, () => KeyRing.open(options)));
+  t.teardown(() => rings.forEach((ring) => ring.close()));
+  const kids = new Set(rings.map((ring) => ring.signingKey()!.kid));
+  t.equal(kids.size, 1, 'every ring signs with the same key');
+  const files = (await readdir(dir)).filter((name) => name.endsWith('.pem'));
+  t.equal(files.length, 1, 'and the folder holds one key');
+  t.notOk((await readdir(dir)).includes('.first-key.lock'), 'the lock is gone');
+});
