@@ -118,11 +118,11 @@ export class LogCapture extends Writable {
 /** Which store a test runs against. */
 export type StoreKind = 'memory' | 'redis';
 
-/** Opens a store of the given kind; Redis ones get a fresh key prefix. */
-export async function openTestStore(kind: StoreKind, redis: TestRedis | undefined, clock: () => number): Promise<Store> {
+/** Opens a store of the given kind; Redis ones get a fresh key prefix unless given one (instances of one service share it). */
+export async function openTestStore(kind: StoreKind, redis: TestRedis | undefined, clock: () => number, prefix?: string): Promise<Store> {
   if (kind === 'memory') return new MemoryStore(clock);
   if (!redis) throw new Error('a Redis test store needs startRedis()');
-  return new RedisStore(await connectRedis(redis.url, createLogger('silent')), redis.prefix(), createLogger('silent'), clock);
+  return new RedisStore(await connectRedis(redis.url, createLogger('silent')), prefix ?? redis.prefix(), createLogger('silent'), clock);
 }
 
 /** Options of a test app. */
@@ -133,6 +133,8 @@ export interface TestAppOptions {
   /** CLIENTS_FILE entries; the default client `web` when absent. */
   clients?: unknown[];
   clock?: TestClock;
+  /** A Redis key prefix and a KEYS_DIR to share with another app: two instances of one service. */
+  shared?: { prefix: string; keysDir: string };
 }
 
 /** A built app with what a test needs to look inside. */
@@ -152,9 +154,9 @@ export async function buildTestApp(t: Teardown, options: TestAppOptions = {}): P
   const config = testConfig(options.config);
   const logs = new LogCapture();
   const logger = createLogger(config.logLevel, logs);
-  const { dir } = await keysDirWithKey(t, clock);
+  const dir = options.shared?.keysDir ?? (await keysDirWithKey(t, clock)).dir;
   const keyring = await KeyRing.open({ ...config, dir, production: false, logger, clock });
-  const store = await openTestStore(options.store ?? 'memory', options.redis, clock);
+  const store = await openTestStore(options.store ?? 'memory', options.redis, clock, options.shared?.prefix);
   const clients = options.clients
     ? ClientRegistry.fromEntries(options.clients, config.defaultAudience)
     : ClientRegistry.load(undefined, config.defaultAudience);
