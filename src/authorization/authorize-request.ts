@@ -82,8 +82,10 @@ export function parseAuthorizationRequest(query: AuthorizationQuery, clients: Cl
   const { client, redirectUri } = target;
   let state: string | undefined;
   try {
-    state = single(query, 'state');
-    if (state !== undefined && state.length > STATE_MAX) throw oauthError('invalid_request', 'state is too long');
+    const presentedState = single(query, 'state');
+    // A state too long to keep is not echoed either: the refusal goes back without it.
+    if (presentedState !== undefined && presentedState.length > STATE_MAX) throw oauthError('invalid_request', 'state is too long');
+    state = presentedState;
     if (single(query, 'response_type') !== 'code') throw oauthError('unsupported_response_type', 'response_type must be code');
     const codeChallenge = single(query, 'code_challenge');
     // OAuth 2.1 and RFC 9700 §2.1.1: PKCE for every client, and only S256 (plain gives no protection if the request leaks).

@@ -152,6 +152,8 @@ t.test('requests that cannot be trusted get a page, never a redirect; the rest r
     t.same([response.statusCode, location.searchParams.get('error'), location.searchParams.get('state')], [302, error, 'x'], JSON.stringify(change));
     t.ok(location.searchParams.get('iss'), 'with iss');
   }
+  const longState = new URL((await app.inject({ url: authorizeUrl({ ...base, state: 'x'.repeat(513) }) })).headers.location as string);
+  t.same([longState.searchParams.get('error'), longState.searchParams.get('state')], ['invalid_request', null], 'a state too long is refused and not echoed');
   const repeated = await app.inject({ url: `${authorizeUrl(base)}&state=y` });
   t.equal(new URL(repeated.headers.location as string).searchParams.get('error'), 'invalid_request', 'a repeated parameter (RFC 6749 §3.1)');
 });
