@@ -66,6 +66,16 @@ export class SignInService {
     return this.store.endAllForUser(userId, keepSecret === undefined ? undefined : hashSecret(keepSecret));
   }
 
+  /**
+   * Counts a wrong current password sent from a sign-in (the account page's password change); at `limit` the sign-in
+   * ends, so that a stolen sign-in cookie cannot become a password oracle. True when it ended.
+   */
+  async passwordFailed(secret: string, limit: number): Promise<boolean> {
+    if ((await this.store.countPasswordFailure(hashSecret(secret))) < limit) return false;
+    await this.end(secret);
+    return true;
+  }
+
   /** Seconds a new sign-in cookie may live: the sign-in's absolute lifetime. */
   get cookieMaxAge(): number {
     return this.settings.signInTtl;

@@ -121,6 +121,14 @@ export async function accountPageRoutes(app: FastifyInstance, services: Services
         await services.limit('loginIp', request);
         await services.limit('loginUser', request);
         if (!(await auditedPasswordChange(services, person.user, body.current_password, body.new_password, contextOf(request, person)))) {
+          if (await services.signIns.passwordFailed(person.secret, config.rateLimits.loginFreeFailures)) {
+            clearSignInCookie(reply, config);
+            return sendPage(
+              reply,
+              400,
+              problemPage('Signed out', 'The current password was wrong too many times, so this browser is signed out. Sign in again.'),
+            );
+          }
           return showAccount(reply, person, 400, { text: 'The current password is wrong.', problem: true });
         }
       } catch (error) {

@@ -208,6 +208,8 @@ export interface SignInStore {
   end(secretHash: string): Promise<SignInRecord | undefined>;
   /** Ends every sign-in of a user but the one with `keepHash`; returns how many ended. */
   endAllForUser(userId: string, keepHash?: string): Promise<number>;
+  /** Counts a wrong password sent from a live sign-in; returns its count so far, 0 when there is no such sign-in. */
+  countPasswordFailure(secretHash: string): Promise<number>;
 }
 
 /** What an authorization code stands for (RFC 6749 §4.1.2: bound to its client and redirect URI; RFC 7636: its challenge). */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import t from 'tap';
-import { buildTestApp, form, type StoreKind } from '../helpers/app.js';
+import { buildTestApp, form, GENEROUS_LIMITS, type StoreKind } from '../helpers/app.js';
 import { refresh, tokenRequest } from '../helpers/oauth.js';
 import { startRedis } from '../helpers/redis-server.js';
 import { authorizeUrl, CookieJar, pkce, REDIRECT, register, SIGN_IN_CLIENTS, signIn, visit } from '../helpers/sign-in.js';
@@ -124,4 +124,16 @@ t.test('the registration page creates an account, signs it in and continues the 
   const closed = await buildTestApp(t, { clients: CLIENTS, config: { registration: 'closed' } });
   t.notMatch((await visit(closed.app, new CookieJar(), '/login')).body, /Create one/, 'closed: the login page offers no registration');
   t.equal((await visit(closed.app, new CookieJar(), '/register')).statusCode, 403);
+});
+
+t.test('a sign-in that keeps sending wrong current passwords is signed out (no password oracle for a stolen cookie)', async (t) => {
+  const { app } = await buildTestApp(t, { clients: CLIENTS, config: { rateLimits: { ...GENEROUS_LIMITS, loginFreeFailures: 3 } } });
+  await register(app, 'ivan');
+  const { jar } = await browserWithSession(app, 'ivan');
+  for (let i = 1; i < 3; i++)
+    t.equal((await submit(app, jar, '/account/change-password', { current_password: `guess ${i}`, new_password: 'a new secret' })).statusCode, 400);
+  const third = await submit(app, jar, '/account/change-password', { current_password: 'guess 3', new_password: 'a new secret' });
+  t.equal(third.statusCode, 400);
+  t.match(third.body, /this browser is signed out/);
+  t.equal((await visit(app, jar, '/account')).headers.location, '/login', 'the sign-in has ended');
 });

@@ -375,6 +375,16 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.equal(await store.signIns.endAllForUser(randomUUID()), 0);
   });
 
+  t.test('wrong passwords are counted per live sign-in', async (t) => {
+    const hash = `sign-in-${randomUUID()}`;
+    await store.signIns.create(hash, signIn(), 600);
+    t.equal(await store.signIns.countPasswordFailure(hash), 1);
+    t.equal(await store.signIns.countPasswordFailure(hash), 2);
+    t.equal(await store.signIns.countPasswordFailure(`sign-in-${randomUUID()}`), 0, 'no such sign-in');
+    await store.signIns.end(hash);
+    t.equal(await store.signIns.countPasswordFailure(hash), 0, 'an ended sign-in counts nothing');
+  });
+
   t.test('a sign-in ends after its idle time unless used, and at its absolute end however used', async (t) => {
     const idle = `sign-in-${randomUUID()}`;
     await store.signIns.create(idle, signIn(), 1);

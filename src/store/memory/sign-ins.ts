@@ -11,6 +11,8 @@ export class MemorySignIns implements SignInStore {
   readonly #signIns: ExpiringMap<SignInRecord>;
   /** Each user's sign-ins, by secret hash; ended and expired ones are dropped as they are found. */
   readonly #byUser = new Map<string, Set<string>>();
+  /** Wrong passwords sent from each sign-in (the account page's password change). */
+  readonly #passwordFailures = new Map<string, number>();
 
   constructor(private readonly clock: () => number) {
     this.#signIns = new ExpiringMap(clock);
@@ -33,6 +35,16 @@ export class MemorySignIns implements SignInStore {
       hashes.delete(hash);
     }
     return ended;
+  }
+
+  async countPasswordFailure(secretHash: string): Promise<number> {
+    if (!this.#signIns.get(secretHash)) {
+      this.#passwordFailures.delete(secretHash);
+      return 0;
+    }
+    const count = (this.#passwordFailures.get(secretHash) ?? 0) + 1;
+    this.#passwordFailures.set(secretHash, count);
+    return count;
   }
 
   async use(secretHash: string, idleTtl: number, now: number): Promise<SignInRecord | undefined> {

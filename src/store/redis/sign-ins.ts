@@ -24,6 +24,11 @@ redis.call('HSET', KEYS[1], 'last_used_at', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ttl)
 return redis.call('HGETALL', KEYS[1])`);
 
+// KEYS: sign-in. The count lives in the sign-in's hash, so it ends with the sign-in.
+const COUNT_SIGN_IN_PASSWORD_FAILURE = luaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HINCRBY', KEYS[1], 'password_failures', 1)`);
+
 // KEYS: code. ARGV: ms to keep a redeemed code. The first use marks it redeemed; later ones see the mark.
 const REDEEM_CODE = luaScript(`
 local h = redis.call('HGETALL', KEYS[1])
@@ -39,7 +44,13 @@ if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'sid', AR
 return 1`);
 
 /** The sign-in and authorization-code scripts, by the name the Redis client gives each. */
-export const SIGN_IN_SCRIPTS = { createSignIn: CREATE_SIGN_IN, useSignIn: USE_SIGN_IN, redeemCode: REDEEM_CODE, linkCodeSession: LINK_CODE_SESSION };
+export const SIGN_IN_SCRIPTS = {
+  createSignIn: CREATE_SIGN_IN,
+  useSignIn: USE_SIGN_IN,
+  countSignInPasswordFailure: COUNT_SIGN_IN_PASSWORD_FAILURE,
+  redeemCode: REDEEM_CODE,
+  linkCodeSession: LINK_CODE_SESSION,
+};
 
 function signInFromHash(hash: Record<string, string>): SignInRecord | undefined {
   if (!hash.id) return undefined;
@@ -96,6 +107,10 @@ export class RedisSignIns implements SignInStore {
         [String(ttl), String(record.expiresAt * 1000 - this.clock()), secretHash, ...Object.entries(fields).flat()],
       );
     });
+  }
+
+  countPasswordFailure(secretHash: string): Promise<number> {
+    return this.guard(async () => Number(await this.client.countSignInPasswordFailure([this.keys.signIn(secretHash)], [])));
   }
 
   endAllForUser(userId: string, keepHash?: string): Promise<number> {
