@@ -1,0 +1,90 @@
+import { readFile } from 'node:fs/promises';
+import t from 'tap';
+import { parse, parseAllDocuments } from 'yaml';
+import { buildTestApp } from '../helpers/app.js';
+import { repoPath } from '../helpers/spawn.js';
+
+/** Every environment variable the configuration reads: the names src/config.ts quotes or reads as `env.NAME`. */
+async function configurationVariables(): Promise<Set<string>> {
+  const source = await readFile(repoPath('src/config.ts'), 'utf8');
+  return new Set([...source.matchAll(/'([A-Z][A-Z0-9_]+)'|env\.([A-Z][A-Z0-9_]+)/g)].map((match) => (match[1] ?? match[2])!));
+}
+
+/** The variables the README's Configuration table documents. */
+async function documentedVariables(): Promise<Set<string>> {
+  const readme = await readFile(repoPath('README.md'), 'utf8');
+  return new Set([...readme.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((match) => match[1]!));
+}
+
+t.test('the compose example sets only real variables, keeps Redis from evicting, runs as non-root, and scrapes the metrics port', async (t) => {
+  const compose = parse(await readFile(repoPath('examples/compose/compose.yaml'), 'utf8'), { merge: true }) as {
+    services: Record<string, { environment?: Record<string, string>; user?: string; read_only?: boolean; command?: string[] }>;
+  };
+  const [known, documented] = [await configurationVariables(), await documentedVariables()];
+  const instances = Object.entries(compose.services).filter(([, service]) => service.environment?.REDIS_URL);
+  t.equal(instances.length, 2, 'two instances');
+  for (const [name, service] of instances) {
+    for (const variable of Object.keys(service.environment!)) {
+      t.ok(known.has(variable), `${name}: ${variable} is read by the configuration`);
+      t.ok(documented.has(variable), `${name}: ${variable} is in the README's table`);
+    }
+    t.equal(service.user, '1000:1000', `${name} runs as the image's non-root user`);
+    t.equal(service.read_only, true);
+  }
+  t.same(compose.services.redis!.command!.slice(-2), ['--maxmemory-policy', 'noeviction']);
+  t.ok(compose.services.redis!.command!.includes('--appendonly'));
+  const metricsPort = instances[0]![1].environment!.METRICS_PORT;
+  const prometheus = parse(await readFile(repoPath('examples/compose/prometheus.yml'), 'utf8')) as {
+    scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>;
+  };
+  const targets = prometheus.scrape_configs[0]!.static_configs[0]!.targets;
+  t.same(
+    targets,
+    instances.map(([name]) => `${name}:${metricsPort}`),
+    'Prometheus scrapes both instances on METRICS_PORT',
+  );
+  const nginx = await readFile(repoPath('examples/compose/nginx.conf'), 'utf8');
+  for (const [name] of instances) t.match(nginx, new RegExp(`server ${name}:3000`), `nginx balances over ${name}`);
+  t.match(nginx, /proxy_pass http:\/\/tokensmith\/forward-auth;/, 'and checks the API with forward-auth');
+});
+
+t.test('the Kubernetes example: real variables, the service own probe paths and ports, non-root and read-only', async (t) => {
+  const documents = parseAllDocuments(await readFile(repoPath('examples/kubernetes/tokensmith.yaml'), 'utf8')).map((document) => document.toJS()) as Array<
+    Record<string, any>
+  >;
+  t.same(
+    documents.map((document) => document.kind),
+    ['Deployment', 'Service', 'PodDisruptionBudget'],
+  );
+  const deployment = documents[0]!;
+  t.equal(deployment.spec.replicas, 2);
+  const pod = deployment.spec.template.spec;
+  const container = pod.containers[0];
+  const env = Object.fromEntries(container.env.map((entry: { name: string; value?: string }) => [entry.name, entry.value]));
+  const [known, documented] = [await configurationVariables(), await documentedVariables()];
+  for (const variable of Object.keys(env)) {
+    t.ok(known.has(variable), `${variable} is read by the configuration`);
+    t.ok(documented.has(variable), `${variable} is in the README's table`);
+  }
+  const ports = Object.fromEntries(container.ports.map((port: { name: string; containerPort: number }) => [port.name, port.containerPort]));
+  t.equal(ports.http, Number(env.PORT), 'the http port is PORT');
+  t.equal(ports.metrics, Number(env.METRICS_PORT), 'the metrics port is METRICS_PORT');
+  t.equal(deployment.spec.template.metadata.annotations['prometheus.io/port'], env.METRICS_PORT);
+  const { app } = await buildTestApp(t);
+  for (const probe of [container.readinessProbe, container.livenessProbe]) {
+    t.equal(probe.httpGet.port, 'http');
+    t.equal((await app.inject({ url: probe.httpGet.path })).statusCode, 200, `${probe.httpGet.path} is a probe route of the service`);
+  }
+  t.equal(container.readinessProbe.httpGet.path, '/readyz');
+  t.equal(container.livenessProbe.httpGet.path, '/healthz');
+  t.equal(pod.securityContext.runAsNonRoot, true);
+  t.equal(pod.securityContext.runAsUser, 1000, "the image's node user");
+  t.equal(container.securityContext.readOnlyRootFilesystem, true);
+  t.equal(container.securityContext.allowPrivilegeEscalation, false);
+  t.ok(container.lifecycle.preStop, 'a preStop delay for the load balancer');
+  t.ok(container.resources.requests && container.resources.limits, 'resources');
+  t.match(pod.volumes, [{ name: 'keys', secret: { secretName: String } }], 'keys from a Secret');
+  t.equal(documents[2]!.spec.minAvailable, 1);
+  const dockerfile = await readFile(repoPath('Dockerfile'), 'utf8');
+  t.match(dockerfile, /^USER node$/m, 'the image itself runs as node (uid 1000)');
+});
