@@ -48,10 +48,33 @@ t.test('the compose example sets only real variables, keeps Redis from evicting,
   t.match(nginx, /proxy_pass http:\/\/tokensmith\/forward-auth;/, 'and checks the API with forward-auth');
 });
 
+/** The parts of the Kubernetes manifests the test reads. */
+interface Probe {
+  httpGet: { path: string; port: string };
+}
+interface Container {
+  env: Array<{ name: string; value?: string }>;
+  ports: Array<{ name: string; containerPort: number }>;
+  readinessProbe: Probe;
+  livenessProbe: Probe;
+  securityContext: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
+  lifecycle?: { preStop?: unknown };
+  resources?: { requests?: unknown; limits?: unknown };
+}
+interface Manifest {
+  kind: string;
+  spec: {
+    replicas?: number;
+    minAvailable?: number;
+    template: {
+      metadata: { annotations: Record<string, string> };
+      spec: { securityContext: { runAsNonRoot?: boolean; runAsUser?: number }; containers: Container[]; volumes: unknown[] };
+    };
+  };
+}
+
 t.test('the Kubernetes example: real variables, the service own probe paths and ports, non-root and read-only', async (t) => {
-  const documents = parseAllDocuments(await readFile(repoPath('examples/kubernetes/tokensmith.yaml'), 'utf8')).map((document) => document.toJS()) as Array<
-    Record<string, any>
-  >;
+  const documents = parseAllDocuments(await readFile(repoPath('examples/kubernetes/tokensmith.yaml'), 'utf8')).map((document) => document.toJS()) as Manifest[];
   t.same(
     documents.map((document) => document.kind),
     ['Deployment', 'Service', 'PodDisruptionBudget'],
@@ -59,14 +82,14 @@ t.test('the Kubernetes example: real variables, the service own probe paths and 
   const deployment = documents[0]!;
   t.equal(deployment.spec.replicas, 2);
   const pod = deployment.spec.template.spec;
-  const container = pod.containers[0];
-  const env = Object.fromEntries(container.env.map((entry: { name: string; value?: string }) => [entry.name, entry.value]));
+  const container = pod.containers[0]!;
+  const env = Object.fromEntries(container.env.map((entry) => [entry.name, entry.value]));
   const [known, documented] = [await configurationVariables(), await documentedVariables()];
   for (const variable of Object.keys(env)) {
     t.ok(known.has(variable), `${variable} is read by the configuration`);
     t.ok(documented.has(variable), `${variable} is in the README's table`);
   }
-  const ports = Object.fromEntries(container.ports.map((port: { name: string; containerPort: number }) => [port.name, port.containerPort]));
+  const ports = Object.fromEntries(container.ports.map((port) => [port.name, port.containerPort]));
   t.equal(ports.http, Number(env.PORT), 'the http port is PORT');
   t.equal(ports.metrics, Number(env.METRICS_PORT), 'the metrics port is METRICS_PORT');
   t.equal(deployment.spec.template.metadata.annotations['prometheus.io/port'], env.METRICS_PORT);
@@ -81,8 +104,8 @@ t.test('the Kubernetes example: real variables, the service own probe paths and 
   t.equal(pod.securityContext.runAsUser, 1000, "the image's node user");
   t.equal(container.securityContext.readOnlyRootFilesystem, true);
   t.equal(container.securityContext.allowPrivilegeEscalation, false);
-  t.ok(container.lifecycle.preStop, 'a preStop delay for the load balancer');
-  t.ok(container.resources.requests && container.resources.limits, 'resources');
+  t.ok(container.lifecycle?.preStop, 'a preStop delay for the load balancer');
+  t.ok(container.resources?.requests && container.resources.limits, 'resources');
   t.match(pod.volumes, [{ name: 'keys', secret: { secretName: String } }], 'keys from a Secret');
   t.equal(documents[2]!.spec.minAvailable, 1);
   const dockerfile = await readFile(repoPath('Dockerfile'), 'utf8');
