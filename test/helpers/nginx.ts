@@ -18,22 +18,27 @@ export interface NginxUpstreams {
  * (examples/nginx), rendered for loopback ports, in a private prefix. Fails loudly without nginx.
  */
 export async function startNginx(t: Teardown, upstreams: NginxUpstreams): Promise<string> {
-  const binary = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
-  if (spawnSync(binary, ['-v']).error) throw new Error(`nginx not found at ${binary}: install Debian's nginx package (.ci/run does) or set NGINX_PATH`);
-  const dir = await tempDir(t, 'tokensmith-nginx-');
-  for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(dir, sub));
   const snippet = repoPath('examples/nginx/tokensmith-upstream-headers.conf');
   const server = (await readFile(repoPath('examples/nginx/tokensmith.conf.template'), 'utf8'))
     .replaceAll('${LISTEN}', `127.0.0.1:${upstreams.listen}`)
     .replaceAll('${AUTH_UPSTREAM}', upstreams.auth)
     .replaceAll('${API_UPSTREAM}', upstreams.api)
     .replaceAll('/etc/nginx/snippets/tokensmith-upstream-headers.conf', snippet);
-  await writeFile(join(dir, 'server.conf'), server);
+  return runNginx(t, server, upstreams.listen);
+}
+
+/** Runs Debian's nginx in the foreground with the given http-level configuration (upstream and server blocks). */
+export async function runNginx(t: Teardown, httpConfig: string, listen: number): Promise<string> {
+  const binary = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
+  if (spawnSync(binary, ['-v']).error) throw new Error(`nginx not found at ${binary}: install Debian's nginx package (.ci/run does) or set NGINX_PATH`);
+  const dir = await tempDir(t, 'tokensmith-nginx-');
+  for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(dir, sub));
+  await writeFile(join(dir, 'server.conf'), httpConfig);
   await writeFile(
     join(dir, 'nginx.conf'),
     `error_log ${dir}/error.log warn;
 pid ${dir}/nginx.pid;
-events { worker_connections 64; }
+events { worker_connections 256; }
 http {
   access_log off;
   client_body_temp_path ${dir}/body;
@@ -55,7 +60,7 @@ http {
     child.kill('SIGQUIT');
     await exited;
   });
-  const base = `http://127.0.0.1:${upstreams.listen}`;
+  const base = `http://127.0.0.1:${listen}`;
   const up = await eventually(
     async () => {
       try {
