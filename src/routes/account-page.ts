@@ -3,20 +3,13 @@ import { auditedPasswordChange, requestContext } from '../audit/audit-log.js';
 import { ServiceError } from '../errors.js';
 import { registerPageHeaders, sendPage } from '../http/page-reply.js';
 import { registerCookies } from '../http/refresh-cookie.js';
-import { clearSignInCookie, csrfMatches, csrfToken, signInSecretOf } from '../http/sign-in-cookie.js';
+import { clearSignInCookie, csrfMatches, csrfToken } from '../http/sign-in-cookie.js';
+import { signedInPerson, signOut, type SignedIn } from '../http/signed-in.js';
 import { accountPage, type AccountView } from '../pages/account-page.js';
 import { problemPage } from '../pages/sign-in-pages.js';
 import type { Services } from '../services.js';
-import type { SignInRecord, UserRecord } from '../store/types.js';
 import { PASSWORD_MAX_BYTES } from '../users/credentials.js';
 import { HTML_RESPONSE, PUBLIC } from './schemas.js';
-
-/** The person behind the sign-in cookie, with their sign-in and its secret. */
-interface SignedIn {
-  user: UserRecord;
-  signIn: SignInRecord;
-  secret: string;
-}
 
 const SEE_ACCOUNT = { description: 'Done: back to the account page (or to the login page when not signed in).', type: 'null' } as const;
 
@@ -38,13 +31,6 @@ export async function accountPageRoutes(app: FastifyInstance, services: Services
   registerPageHeaders(app);
   const { config } = services;
 
-  async function signedIn(request: FastifyRequest): Promise<SignedIn | undefined> {
-    const secret = signInSecretOf(request, config);
-    const signIn = await services.signIns.current(secret);
-    const user = signIn && (await services.users.findActive(signIn.userId));
-    return user && signIn && secret !== undefined ? { user, signIn, secret } : undefined;
-  }
-
   function contextOf(request: FastifyRequest, person: SignedIn) {
     return { ...requestContext(request), user_id: person.user.id };
   }
@@ -63,7 +49,7 @@ export async function accountPageRoutes(app: FastifyInstance, services: Services
   ) {
     app.post(url, { schema }, async (request, reply) => {
       await services.limit('otherIp', request);
-      const person = await signedIn(request);
+      const person = await signedInPerson(request, services);
       const body = request.body as Body;
       if (!person) return reply.redirect('/login', 303);
       if (!csrfMatches(body.csrf, person.secret)) return sendPage(reply, 403, problemPage('Request refused', 'This form did not come from this service.'));
@@ -76,7 +62,7 @@ export async function accountPageRoutes(app: FastifyInstance, services: Services
     { schema: { summary: 'Account page', tags: ['sign-in'], security: PUBLIC, response: { 200: HTML_RESPONSE('The account page.'), 303: SEE_ACCOUNT } } },
     async (request, reply) => {
       await services.limit('otherIp', request);
-      const person = await signedIn(request);
+      const person = await signedInPerson(request, services);
       return person ? showAccount(reply, person) : reply.redirect('/login', 303);
     },
   );
@@ -148,10 +134,8 @@ export async function accountPageRoutes(app: FastifyInstance, services: Services
   form(
     '/logout',
     { ...formSchema('Sign out', {}), description: 'Ends the sign-in and the token sessions it started.' },
-    async (person, _body, request, reply) => {
-      const ended = await services.signIns.end(person.secret);
-      services.audit.emit({ event: 'sessions_ended_all', reason: 'sign_out', count: ended?.sessionsEnded ?? 0, ...contextOf(request, person) });
-      clearSignInCookie(reply, config);
+    async (_person, _body, request, reply) => {
+      await signOut(request, reply, services);
       return reply.redirect('/login', 303);
     },
   );

@@ -2,11 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseAuthorizationRequest, type AuthorizationQuery, type AuthorizationRequest } from '../authorization/authorize-request.js';
 import { registerPageHeaders, sendPage } from '../http/page-reply.js';
 import { registerCookies } from '../http/refresh-cookie.js';
-import { csrfMatches, csrfToken, signInSecretOf } from '../http/sign-in-cookie.js';
+import { csrfMatches, csrfToken } from '../http/sign-in-cookie.js';
+import { signedInPerson, type SignedIn } from '../http/signed-in.js';
 import { formTargetOf } from '../pages/layout.js';
 import { consentPage, problemPage } from '../pages/sign-in-pages.js';
 import type { Services } from '../services.js';
-import type { SignInRecord } from '../store/types.js';
 import { scopeList } from '../tokens/scope.js';
 import { HTML_RESPONSE, PUBLIC } from './schemas.js';
 
@@ -71,24 +71,8 @@ export async function authorizeRoutes(app: FastifyInstance, services: Services):
   await registerCookies(app);
   registerPageHeaders(app);
 
-  /** The person's live sign-in, if their account is still active (a disabled account's sign-in ends). */
-  async function activeSignIn(request: FastifyRequest): Promise<{ signIn: SignInRecord; secret: string } | undefined> {
-    const secret = signInSecretOf(request, services.config);
-    const signIn = await services.signIns.current(secret);
-    if (!signIn || secret === undefined) return undefined;
-    if (await services.users.findActive(signIn.userId)) return { signIn, secret };
-    await services.signIns.end(secret);
-    return undefined;
-  }
-
   /** Carries a valid request on: to the client, to the login page, or to the consent page. */
-  async function proceed(
-    reply: FastifyReply,
-    request: AuthorizationRequest,
-    search: string,
-    current: Awaited<ReturnType<typeof activeSignIn>>,
-    consentGiven = false,
-  ) {
+  async function proceed(reply: FastifyReply, request: AuthorizationRequest, search: string, current: SignedIn | undefined, consentGiven = false) {
     const step = await services.authorization.next(request, current?.signIn, consentGiven);
     if (step.kind === 'redirect') return reply.redirect(step.location, 302);
     if (step.kind === 'sign-in' || current === undefined) {
@@ -114,7 +98,7 @@ export async function authorizeRoutes(app: FastifyInstance, services: Services):
   app.get(AUTHORIZE_PATH, { schema: authorizeSchema }, async (request, reply) => {
     await services.limit('otherIp', request);
     const search = searchOf(request.url);
-    return handle(reply, search, async (parsed) => proceed(reply, parsed, search, await activeSignIn(request)));
+    return handle(reply, search, async (parsed) => proceed(reply, parsed, search, await signedInPerson(request, services)));
   });
 
   app.post(
@@ -124,7 +108,7 @@ export async function authorizeRoutes(app: FastifyInstance, services: Services):
       await services.limit('otherIp', request);
       const { authorization_request: search, decision, csrf } = request.body;
       return handle(reply, search, async (parsed) => {
-        const current = await activeSignIn(request);
+        const current = await signedInPerson(request, services);
         if (!current) return proceed(reply, parsed, search, undefined);
         if (!csrfMatches(csrf, current.secret))
           return sendPage(reply, 403, problemPage('Request refused', 'This form did not come from this service. Go back to the application and try again.'));

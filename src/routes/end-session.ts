@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { requestContext } from '../audit/audit-log.js';
 import type { Client } from '../clients/client.js';
 import { registerPageHeaders, sendPage } from '../http/page-reply.js';
 import { registerCookies } from '../http/refresh-cookie.js';
-import { browserBinding, clearSignInCookie, csrfMatches, csrfToken, presentedBrowserBinding, signInSecretOf } from '../http/sign-in-cookie.js';
+import { browserBinding, csrfMatches, csrfToken, presentedBrowserBinding, signInSecretOf } from '../http/sign-in-cookie.js';
+import { signOut } from '../http/signed-in.js';
 import { formTargetOf } from '../pages/layout.js';
 import { confirmSignOutPage, problemPage, signedOutPage } from '../pages/sign-in-pages.js';
 import type { Services } from '../services.js';
@@ -58,18 +58,8 @@ export async function endSessionRoutes(app: FastifyInstance, services: Services)
   registerPageHeaders(app);
   const { config } = services;
 
-  async function signOut(request: FastifyRequest, reply: FastifyReply, next: string | undefined) {
-    const secret = signInSecretOf(request, config);
-    const ended = secret === undefined ? undefined : await services.signIns.end(secret);
-    if (ended)
-      services.audit.emit({
-        event: 'sessions_ended_all',
-        reason: 'sign_out',
-        count: ended.sessionsEnded,
-        ...requestContext(request),
-        user_id: ended.signIn.userId,
-      });
-    clearSignInCookie(reply, config);
+  async function signOutTo(request: FastifyRequest, reply: FastifyReply, next: string | undefined) {
+    await signOut(request, reply, services);
     return next === undefined ? sendPage(reply, 200, signedOutPage()) : reply.redirect(next, 302);
   }
 
@@ -97,7 +87,7 @@ export async function endSessionRoutes(app: FastifyInstance, services: Services)
       const secret = signInSecretOf(request, config);
       const signIn = await services.signIns.current(secret);
       // The hint proves the application is one of this person's only when it names their current sign-in.
-      if (!signIn || (endSession.hint !== undefined && endSession.hint.signInId === signIn.id)) return signOut(request, reply, endSession.next);
+      if (!signIn || (endSession.hint !== undefined && endSession.hint.signInId === signIn.id)) return signOutTo(request, reply, endSession.next);
       const hidden = Object.fromEntries(
         Object.entries(request.query).filter(([name]) => name !== 'id_token_hint' && name in endSessionParameters.properties),
       ) as Record<string, string>;
@@ -132,7 +122,7 @@ export async function endSessionRoutes(app: FastifyInstance, services: Services)
       const { id_token_hint: _ignored, ...params } = request.body;
       const endSession = await checked(params, services);
       if (typeof endSession === 'string') return sendPage(reply, 400, problemPage('This sign-out request cannot be served', endSession));
-      return signOut(request, reply, endSession.next);
+      return signOutTo(request, reply, endSession.next);
     },
   );
 }
