@@ -1,4 +1,5 @@
 import { ServiceError } from '../errors.js';
+import { USER_AGENT_MAX } from '../sessions/session-service.js';
 
 /** What the audit log writes with: the service's logger (pino), of which it takes a child with a level of its own. */
 export interface AuditLogger {
@@ -70,12 +71,12 @@ export class AuditLog {
 
 /** The context of a grant's request (RequestOrigin) for audit events. */
 export function originContext(origin: { ip: string; userAgent: string }): AuditContext {
-  return { ip: origin.ip, user_agent: origin.userAgent.slice(0, 256) };
+  return { ip: origin.ip, user_agent: origin.userAgent.slice(0, USER_AGENT_MAX) };
 }
 
 /** The context of an HTTP request for audit events: its client address and User-Agent (cut as sessions cut it). */
 export function requestContext(request: { ip: string; headers: { 'user-agent'?: string | undefined } }): AuditContext {
-  return { ip: request.ip, user_agent: (request.headers['user-agent'] ?? '').slice(0, 256) };
+  return originContext({ ip: request.ip, userAgent: request.headers['user-agent'] ?? '' });
 }
 
 /**

@@ -1,15 +1,11 @@
 import type { Config } from '../config.js';
-import type { SessionService } from '../sessions/session-service.js';
 import type { SignInRecord, SignInStore, UserRecord } from '../store/types.js';
 import { randomId } from '../tokens/ids.js';
 import { generateRefreshToken, hashSecret } from '../tokens/refresh-token.js';
-import type { LoginOrigin } from '../sessions/session-service.js';
+import { USER_AGENT_MAX, type LoginOrigin, type SessionService } from '../sessions/session-service.js';
 
 /** The settings SignInService reads. */
 export type SignInSettings = Pick<Config, 'signInTtl' | 'signInIdleTtl'>;
-
-/** How much of a User-Agent header a sign-in keeps. */
-const USER_AGENT_MAX = 256;
 
 /**
  * Sign-ins: a person's browser session at this service, behind a cookie holding a 256-bit secret of which the

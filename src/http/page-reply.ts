@@ -26,13 +26,18 @@ export function sendPage(reply: FastifyReply, status: number, page: Page): Fasti
   return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(renderPage(page));
 }
 
+/** What a page says while the store (or the password hashing) cannot answer. */
+export const UNAVAILABLE_TEXT = 'The sign-in service is unavailable for a moment. Please try again shortly.';
+
+/** What a page says about a 429: how long to wait, from its Retry-After. */
+export function waitText(error: ServiceError): string {
+  return `Please wait ${error.headers['retry-after'] ?? 'a while'} seconds and try again.`;
+}
+
 /** What a person reads on an error page, by the error's code; other codes show their own description. */
 const PAGE_PROBLEMS: Partial<Record<string, { title: string; text: (error: ServiceError) => string }>> = {
-  temporarily_unavailable: { title: 'Service unavailable', text: () => 'The sign-in service is unavailable for a moment. Please try again shortly.' },
-  too_many_requests: {
-    title: 'Too many requests',
-    text: (error) => `Too many requests. Please wait ${error.headers['retry-after'] ?? 'a while'} seconds and try again.`,
-  },
+  temporarily_unavailable: { title: 'Service unavailable', text: () => UNAVAILABLE_TEXT },
+  too_many_requests: { title: 'Too many requests', text: (error) => `Too many requests. ${waitText(error)}` },
   server_error: { title: 'Something went wrong', text: () => 'Something went wrong on our side. Please try again.' },
 };
 

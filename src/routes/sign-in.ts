@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseAuthorizationRequest } from '../authorization/authorize-request.js';
 import { auditedAuthentication, requestContext } from '../audit/audit-log.js';
-import { ServiceError, StoreUnavailableError } from '../errors.js';
-import { registerPageHeaders, sendPage } from '../http/page-reply.js';
+import { toServiceError } from '../http/errors.js';
+import { registerPageHeaders, sendPage, UNAVAILABLE_TEXT, waitText } from '../http/page-reply.js';
 import { registerCookies } from '../http/refresh-cookie.js';
 import { browserBinding, csrfMatches, csrfToken, presentedBrowserBinding, setSignInCookie, signInSecretOf } from '../http/sign-in-cookie.js';
 import { formTargetOf, STYLESHEET, STYLESHEET_PATH } from '../pages/layout.js';
@@ -48,13 +48,9 @@ function formTargets(returnTo: string | undefined, services: Services): string[]
 
 /** What a failed sign-in shows: the wait of a rate limit, an outage, or nothing special (rethrown). */
 function failureOf(error: unknown): { status: number; message: string } {
-  if (error instanceof ServiceError && error.code === 'too_many_requests') {
-    const wait = error.headers['retry-after'];
-    return { status: 429, message: `Too many sign-in attempts. Please wait ${wait ?? 'a while'} seconds and try again.` };
-  }
-  if (error instanceof StoreUnavailableError || (error instanceof ServiceError && error.code === 'temporarily_unavailable')) {
-    return { status: 503, message: 'The sign-in service is unavailable for a moment. Please try again shortly.' };
-  }
+  const answer = toServiceError(error);
+  if (answer.code === 'too_many_requests') return { status: 429, message: `Too many sign-in attempts. ${waitText(answer)}` };
+  if (answer.code === 'temporarily_unavailable') return { status: 503, message: UNAVAILABLE_TEXT };
   throw error;
 }
 
@@ -210,13 +206,13 @@ export async function signInRoutes(app: FastifyInstance, services: Services): Pr
         await services.limit('registerUser', request);
         user = await services.users.register(username, password);
       } catch (error) {
-        if (!(error instanceof ServiceError) || error.status >= 500) {
+        const answer = toServiceError(error);
+        if (answer.status >= 500 || answer.code === 'too_many_requests') {
           const failure = failureOf(error);
           return showRegistration(request, reply, failure.status, returnTo, { username, message: failure.message });
         }
-        const message =
-          error.code === 'too_many_requests' ? failureOf(error).message : error.code === 'username_taken' ? 'That username is taken.' : error.message;
-        return showRegistration(request, reply, error.status, returnTo, { username, message });
+        const message = answer.code === 'username_taken' ? 'That username is taken.' : answer.message;
+        return showRegistration(request, reply, answer.status, returnTo, { username, message });
       }
       services.audit.emit({ event: 'user_registered', username: user.username, ...requestContext(request), user_id: user.id });
       return signedIn(request, reply, user, returnTo, 'registration_page');

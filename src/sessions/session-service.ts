@@ -8,8 +8,8 @@ import type { AuditContext, AuditLog } from '../audit/audit-log.js';
 import { randomId } from '../tokens/ids.js';
 import { generateRefreshToken, hashRefreshToken, openSuccessor, sealSuccessor } from '../tokens/refresh-token.js';
 
-/** How much of a User-Agent header a session keeps. */
-const USER_AGENT_MAX = 256;
+/** How much of a User-Agent header a session, a sign-in or an audit line keeps. */
+export const USER_AGENT_MAX = 256;
 
 /** Where a login came from. */
 export interface LoginOrigin {
