@@ -79,6 +79,16 @@ export function requestContext(request: { ip: string; headers: { 'user-agent'?: 
   return originContext({ ip: request.ip, userAgent: request.headers['user-agent'] ?? '' });
 }
 
+/** Runs a password check, writing `throttled` when it answers 429 because the account must wait (the 429 goes on). */
+async function auditingThrottle<T>(audit: AuditLog, throttled: AuditEvent, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    if (error instanceof ServiceError && error.code === 'too_many_requests') audit.emit(throttled);
+    throw error;
+  }
+}
+
 /**
  * A password check with its audit events: login_failed for a wrong name or password, login_throttled when the
  * account must wait (the 429 goes on); success is the caller's to record, once it has started what the login starts.
@@ -90,15 +100,10 @@ export async function auditedAuthentication<User extends { id: string }>(
   context: AuditContext,
   via: 'password_grant' | 'login_page',
 ): Promise<User | undefined> {
-  try {
-    const user = await services.users.authenticate(username, password);
-    if (!user) services.audit.emit({ event: 'login_failed', via, username: username.slice(0, 256), ...context });
-    return user;
-  } catch (error) {
-    if (error instanceof ServiceError && error.code === 'too_many_requests')
-      services.audit.emit({ event: 'login_throttled', via, username: username.slice(0, 256), ...context });
-    throw error;
-  }
+  const named = { via, username: username.slice(0, 256), ...context };
+  const user = await auditingThrottle(services.audit, { event: 'login_throttled', ...named }, () => services.users.authenticate(username, password));
+  if (!user) services.audit.emit({ event: 'login_failed', ...named });
+  return user;
 }
 
 /** A password change with its audit events: password_changed on success, login_throttled when the account must wait. */
@@ -109,13 +114,8 @@ export async function auditedPasswordChange<User>(
   next: string,
   context: AuditContext,
 ): Promise<boolean> {
-  try {
-    const changed = await services.users.changePassword(user, current, next);
-    if (changed) services.audit.emit({ event: 'password_changed', ...context });
-    return changed;
-  } catch (error) {
-    if (error instanceof ServiceError && error.code === 'too_many_requests')
-      services.audit.emit({ event: 'login_throttled', via: 'password_change', ...context });
-    throw error;
-  }
+  const throttled = { event: 'login_throttled', via: 'password_change', ...context } as const;
+  const changed = await auditingThrottle(services.audit, throttled, () => services.users.changePassword(user, current, next));
+  if (changed) services.audit.emit({ event: 'password_changed', ...context });
+  return changed;
 }
