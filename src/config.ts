@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { ConfigError } from './errors.js';
 import { DEFAULT_IPV6_PREFIX } from './http/address-bucket.js';
+import type { RedisTopology, SentinelAddress } from './store/redis/topology.js';
 
 /** argon2id cost parameters. */
 export interface Argon2Params {
@@ -58,8 +59,16 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Where state lives: Redis (shared, durable) or the embedded in-memory store (this process only). */
   store: 'redis' | 'memory';
-  redisUrl: string | undefined;
+  /** Which Redis: REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (one of them); undefined for none. */
+  redis: RedisTopology | undefined;
   redisKeyPrefix: string;
+  /**
+   * How many replicas must acknowledge a write before the store answers (REDIS_WAIT_REPLICAS; default 1 with a
+   * cluster or sentinels, where a failover would otherwise lose what the replica had not received, 0 otherwise).
+   */
+  redisWaitReplicas: number;
+  /** Milliseconds a write waits for those replicas before it fails as unavailable (REDIS_WAIT_TIMEOUT). */
+  redisWaitTimeout: number;
   keysDir: string;
   /** Seconds a verifier may cache the JWKS (its Cache-Control max-age). */
   jwksMaxAge: number;
@@ -146,6 +155,62 @@ function redisUrl(name: string, raw: string | undefined): string | undefined {
   throw new ConfigError(name, 'expected a redis:// or rediss:// URL');
 }
 
+/** `host:port`, as REDIS_SENTINELS lists sentinels. */
+function hostAndPort(name: string, raw: string): SentinelAddress {
+  const match = /^\[?([^\]\s]+?)\]?:(\d{1,5})$/.exec(raw);
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65_535) throw new ConfigError(name, 'expected a comma-separated list of host:port');
+  return { host: match[1]!, port };
+}
+
+function list(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/**
+ * Which Redis: one server (REDIS_URL), a Redis Cluster through seed nodes (REDIS_CLUSTER_NODES, comma-separated
+ * URLs) or the master that sentinels name (REDIS_SENTINELS, comma-separated host:port, with REDIS_SENTINEL_NAME,
+ * optionally REDIS_SENTINEL_PASSWORD for the sentinels and REDIS_PASSWORD for the master and replicas). Setting
+ * more than one is a mistake, never a choice between them.
+ */
+function redisTopology(env: Env, prefix: string): RedisTopology | undefined {
+  const url = text(env, 'REDIS_URL');
+  const cluster = text(env, 'REDIS_CLUSTER_NODES');
+  const sentinels = text(env, 'REDIS_SENTINELS');
+  const set = [url && 'REDIS_URL', cluster && 'REDIS_CLUSTER_NODES', sentinels && 'REDIS_SENTINELS'].filter(Boolean);
+  if (set.length > 1) throw new ConfigError(set[1] as string, `contradicts ${set[0] as string}: set one way to reach Redis`);
+  if (url !== undefined) return { kind: 'single', url: redisUrl('REDIS_URL', url)! };
+  if (cluster !== undefined) {
+    // A hash tag in the prefix would put every key of the store in one slot (keys.ts).
+    if (/[{}]/.test(prefix)) throw new ConfigError('REDIS_KEY_PREFIX', 'must not contain { or } on a Redis Cluster');
+    const nodes = list(cluster).map((node) => redisUrl('REDIS_CLUSTER_NODES', node)!);
+    if (nodes.length === 0) throw new ConfigError('REDIS_CLUSTER_NODES', 'expected at least one redis:// URL');
+    return { kind: 'cluster', nodes };
+  }
+  const sentinelPassword = text(env, 'REDIS_SENTINEL_PASSWORD');
+  const password = text(env, 'REDIS_PASSWORD');
+  if (sentinels === undefined) {
+    for (const name of ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_PASSWORD']) {
+      if (text(env, name) !== undefined) throw new ConfigError(name, 'only applies with REDIS_SENTINELS');
+    }
+    return undefined;
+  }
+  const name = text(env, 'REDIS_SENTINEL_NAME');
+  if (name === undefined) throw new ConfigError('REDIS_SENTINEL_NAME', 'required with REDIS_SENTINELS: the name the sentinels monitor the master by');
+  const addresses = list(sentinels).map((sentinel) => hostAndPort('REDIS_SENTINELS', sentinel));
+  if (addresses.length === 0) throw new ConfigError('REDIS_SENTINELS', 'expected a comma-separated list of host:port');
+  return {
+    kind: 'sentinel',
+    sentinels: addresses,
+    name,
+    ...(sentinelPassword === undefined ? {} : { sentinelPassword }),
+    ...(password === undefined ? {} : { password }),
+  };
+}
+
 function argon2Params(env: Env, production: boolean): Argon2Params {
   const params: Argon2Params = {
     memoryCost: integer(env, 'ARGON2_MEMORY_KIB', ARGON2_MINIMUM.memoryCost, 8, 4_194_304),
@@ -219,15 +284,20 @@ function issuerUrl(env: Env, required: boolean, port: number): string {
  * refuses to fall back to the embedded store silently (sessions lost on every deploy, not shared): it must be
  * asked for with STORE=memory.
  */
-function storeKind(env: Env, serving: boolean, url: string | undefined): Config['store'] {
+function storeKind(env: Env, serving: boolean, redis: RedisTopology | undefined): Config['store'] {
   const chosen = text(env, 'STORE');
   if (chosen === undefined) {
-    if (url === undefined && serving) throw new ConfigError('REDIS_URL', 'required in production (or STORE=memory to keep all state in this one process)');
-    return url === undefined ? 'memory' : 'redis';
+    if (redis === undefined && serving) {
+      throw new ConfigError(
+        'REDIS_URL',
+        'required in production (or REDIS_CLUSTER_NODES or REDIS_SENTINELS; or STORE=memory to keep all state in this one process)',
+      );
+    }
+    return redis === undefined ? 'memory' : 'redis';
   }
   const kind = oneOf(env, 'STORE', ['redis', 'memory'] as const, 'redis');
-  if (kind === 'redis' && url === undefined) throw new ConfigError('REDIS_URL', 'required with STORE=redis');
-  if (kind === 'memory' && url !== undefined) throw new ConfigError('STORE', 'memory contradicts REDIS_URL; unset one of them');
+  if (kind === 'redis' && redis === undefined) throw new ConfigError('REDIS_URL', 'required with STORE=redis (or REDIS_CLUSTER_NODES or REDIS_SENTINELS)');
+  if (kind === 'memory' && redis !== undefined) throw new ConfigError('STORE', 'memory contradicts the Redis settings; unset one of them');
   return kind;
 }
 
@@ -241,7 +311,8 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
   const serving = production && purpose === 'serve';
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const issuer = issuerUrl(env, serving, port);
-  const redis = redisUrl('REDIS_URL', text(env, 'REDIS_URL'));
+  const redisKeyPrefix = text(env, 'REDIS_KEY_PREFIX', 'tokensmith:')!;
+  const redis = redisTopology(env, redisKeyPrefix);
   return {
     production,
     port,
@@ -249,8 +320,10 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     issuer,
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     store: storeKind(env, serving, redis),
-    redisUrl: redis,
-    redisKeyPrefix: text(env, 'REDIS_KEY_PREFIX', 'tokensmith:')!,
+    redis,
+    redisKeyPrefix,
+    redisWaitReplicas: integer(env, 'REDIS_WAIT_REPLICAS', redis === undefined || redis.kind === 'single' ? 0 : 1, 0, 5),
+    redisWaitTimeout: integer(env, 'REDIS_WAIT_TIMEOUT', 500, 10, 10_000),
     keysDir: text(env, 'KEYS_DIR', './keys')!,
     jwksMaxAge: integer(env, 'JWKS_MAX_AGE', 300, 0, 86_400),
     keysReloadInterval: integer(env, 'KEYS_RELOAD_INTERVAL', 10, 1, 3600),

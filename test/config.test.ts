@@ -10,7 +10,7 @@ t.test('defaults', async (t) => {
   t.equal(config.accessTokenTtl, 900);
   t.equal(config.keysDir, './keys');
   t.equal(config.registration, 'open');
-  t.equal(config.redisUrl, undefined);
+  t.equal(config.redis, undefined);
   t.equal(config.clientsFile, undefined);
   t.same(config.argon2, ARGON2_MINIMUM, 'OWASP minimum by default');
   t.equal(config.production, false);
@@ -82,13 +82,62 @@ t.test('production refuses unsafe settings, each with the variable named', async
   const { ISSUER: _issuer, ...withoutIssuer } = PRODUCTION;
   t.throws(() => loadConfig(withoutIssuer), { name: 'ConfigError', variable: 'ISSUER', message: /^ISSUER: required in production/ });
   const { REDIS_URL: _url, ...withoutRedis } = PRODUCTION;
-  t.throws(() => loadConfig(withoutRedis), { name: 'ConfigError', variable: 'REDIS_URL', message: /^REDIS_URL: required in production \(or STORE=memory/ });
+  t.throws(() => loadConfig(withoutRedis), {
+    name: 'ConfigError',
+    variable: 'REDIS_URL',
+    message: /^REDIS_URL: required in production \(or REDIS_CLUSTER_NODES or REDIS_SENTINELS; or STORE=memory/,
+  });
   t.equal(loadConfig({ ...withoutRedis, STORE: 'memory' }).store, 'memory', 'the embedded store, asked for explicitly');
   t.throws(() => loadConfig({ ...PRODUCTION, STORE: 'memory' }), { name: 'ConfigError', variable: 'STORE' }, 'STORE=memory with REDIS_URL is a contradiction');
   t.throws(() => loadConfig({ STORE: 'redis' }), { name: 'ConfigError', variable: 'REDIS_URL' }, 'STORE=redis needs REDIS_URL anywhere');
   t.equal(loadConfig({}).store, 'memory', 'outside production the embedded store is the default');
   t.equal(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).store, 'redis');
   t.equal(loadConfig({ NODE_ENV: 'production' }, 'command').store, 'memory', 'a CLI command (keys) needs neither ISSUER nor Redis');
+});
+
+t.test('Redis: one server, a cluster through seed nodes, or sentinels; more than one is a configuration error', async (t) => {
+  t.same(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).redis, { kind: 'single', url: 'redis://127.0.0.1:6379' });
+  t.same(loadConfig({ REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7000, rediss://:pw@10.0.0.2:7000' }).redis, {
+    kind: 'cluster',
+    nodes: ['redis://10.0.0.1:7000', 'rediss://:pw@10.0.0.2:7000'],
+  });
+  t.same(
+    loadConfig({
+      REDIS_SENTINELS: '10.0.0.1:26379,sentinel-2:26379,[::1]:26380',
+      REDIS_SENTINEL_NAME: 'main',
+      REDIS_SENTINEL_PASSWORD: 's3',
+      REDIS_PASSWORD: 'p4',
+    }).redis,
+    {
+      kind: 'sentinel',
+      sentinels: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: 'sentinel-2', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
+      name: 'main',
+      sentinelPassword: 's3',
+      password: 'p4',
+    },
+  );
+  t.equal(loadConfig({ ...PRODUCTION, REDIS_URL: undefined, REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7000' }).store, 'redis', 'a cluster serves production');
+  const both = { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7000' };
+  t.throws(() => loadConfig(both), { name: 'ConfigError', variable: 'REDIS_CLUSTER_NODES', message: /contradicts REDIS_URL/ });
+  t.throws(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis://a:1', REDIS_SENTINELS: 'b:2', REDIS_SENTINEL_NAME: 'm' }), {
+    name: 'ConfigError',
+    variable: 'REDIS_SENTINELS',
+  });
+  t.throws(() => loadConfig({ REDIS_SENTINELS: 'b:2' }), { name: 'ConfigError', variable: 'REDIS_SENTINEL_NAME' }, 'the master name is required');
+  t.throws(() => loadConfig({ REDIS_SENTINELS: 'b', REDIS_SENTINEL_NAME: 'm' }), { name: 'ConfigError', variable: 'REDIS_SENTINELS' }, 'host:port');
+  t.throws(() => loadConfig({ REDIS_SENTINEL_NAME: 'm' }), { name: 'ConfigError', variable: 'REDIS_SENTINEL_NAME' }, 'a sentinel setting alone');
+  t.throws(() => loadConfig({ REDIS_CLUSTER_NODES: 'http://a:1' }), { name: 'ConfigError', variable: 'REDIS_CLUSTER_NODES' });
+  t.throws(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis://a:1', REDIS_KEY_PREFIX: 'app{x}:' }), { name: 'ConfigError', variable: 'REDIS_KEY_PREFIX' });
+  try {
+    loadConfig({ REDIS_CLUSTER_NODES: 'redis://a:1,http://user:hunter2secret@host' });
+    t.fail('should throw');
+  } catch (error) {
+    t.notMatch((error as Error).message, /hunter2secret/, 'a bad seed URL is not echoed');
+  }
 });
 
 t.test('a bad REDIS_URL error never echoes the URL, which may hold a password', async (t) => {

@@ -39,7 +39,10 @@ t.test('production without REDIS_URL, or without ISSUER, does not start: one lin
   const base = { NODE_ENV: 'production', KEYS_DIR: dir, PORT: String(await freePort()), HOST: '127.0.0.1' };
   const noRedis = runBuilt('dist/server.js', [], { ...base, ISSUER: 'https://auth.example.com' });
   t.equal(await noRedis.exited, 1);
-  t.equal(noRedis.stderr(), 'configuration error: REDIS_URL: required in production (or STORE=memory to keep all state in this one process)\n');
+  t.equal(
+    noRedis.stderr(),
+    'configuration error: REDIS_URL: required in production (or REDIS_CLUSTER_NODES or REDIS_SENTINELS; or STORE=memory to keep all state in this one process)\n',
+  );
   const noIssuer = runBuilt('dist/server.js', [], { ...base, STORE: 'memory' });
   t.equal(await noIssuer.exited, 1);
   t.match(noIssuer.stderr(), /^configuration error: ISSUER: required in production/);
@@ -89,7 +92,7 @@ t.test('the server warns about the embedded store, serves, and on SIGTERM finish
   const run = runBuilt('dist/server.js', [], { PORT: String(port), HOST: '127.0.0.1', KEYS_DIR: dir, ARGON2_MEMORY_KIB: '131072', ARGON2_TIME_COST: '6' });
   t.teardown(() => run.child.kill('SIGKILL'));
   await waitFor(`${base}/healthz`);
-  t.match(run.stdout(), /REDIS_URL is not set: using the embedded in-memory store/);
+  t.match(run.stdout(), /no Redis is configured \(REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS\): using the embedded in-memory store/);
   t.match(run.stdout(), /generated a signing key/);
   const inFlight = fetch(`${base}/account/register`, {
     method: 'POST',

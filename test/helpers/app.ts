@@ -11,7 +11,7 @@ import { KeyRing } from '../../src/keys/keyring.js';
 import { writeManifest } from '../../src/keys/manifest.js';
 import { createLogger } from '../../src/logger.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
-import { connectRedis } from '../../src/store/redis/connection.js';
+import { connectStore } from '../../src/store/redis/connection.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import type { Store } from '../../src/store/types.js';
 import type { TestRedis } from './redis-server.js';
@@ -122,7 +122,9 @@ export type StoreKind = 'memory' | 'redis';
 export async function openTestStore(kind: StoreKind, redis: TestRedis | undefined, clock: () => number, prefix?: string): Promise<Store> {
   if (kind === 'memory') return new MemoryStore(clock);
   if (!redis) throw new Error('a Redis test store needs startRedis()');
-  return new RedisStore(await connectRedis(redis.url, createLogger('silent')), prefix ?? redis.prefix(), createLogger('silent'), clock);
+  // Writes wait for a replica where there is one (a cluster, sentinels), as REDIS_WAIT_REPLICAS defaults to.
+  const durability = { replicas: redis.topology.kind === 'single' ? 0 : 1, timeoutMs: 500 };
+  return new RedisStore(await connectStore(redis.topology, createLogger('silent')), prefix ?? redis.prefix(), createLogger('silent'), clock, 2000, durability);
 }
 
 /** Options of a test app. */

@@ -2,12 +2,19 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
+import type { RedisTopology } from '../../src/store/redis/topology.js';
+import { startRedisCluster, startRedisSentinel, type TestTopology } from './redis-topologies.js';
 
 /** A Redis server for one test file: its URL, a fresh key prefix per call, and control over its life. */
 export interface TestRedis {
+  /** One server's URL; under TEST_REDIS_TOPOLOGY, one node's (its seed), for tests that only read through it. */
   url: string;
+  /** What the store connects to (connectStore). */
+  topology: RedisTopology;
   /** A key prefix no other test uses, so tests never see each other's keys. */
   prefix(): string;
+  /** Every key that starts with the prefix, wherever it lives, with its TTL in seconds (-1: none). */
+  keys(prefix: string): Promise<Array<{ key: string; ttl: number }>>;
   /** Stops the server (for fault tests); restart() brings it back on the same port. */
   stop(): Promise<void>;
   /** Freezes the server with SIGSTOP (a stall: connections stay open, commands queue); resume() sends SIGCONT. */
@@ -67,6 +74,9 @@ function spawnRedis(port: number, extraArgs: string[] = []): ChildProcess {
  */
 export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
   const unique = () => `test-${randomBytes(6).toString('hex')}:`;
+  const topology = process.env.TEST_REDIS_TOPOLOGY;
+  if (topology === 'cluster' || topology === 'sentinel') return sharedTopology(topology);
+  if (topology !== undefined) throw new Error(`TEST_REDIS_TOPOLOGY is cluster or sentinel, not ${topology}`);
   const external = process.env.REDIS_URL;
   if (external) {
     await waitForPing(external, 5000);
@@ -76,7 +86,17 @@ export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
     const refuseNow = () => {
       throw new Error('cannot pause the Redis named by REDIS_URL; fault tests need a private redis-server');
     };
-    return { url: external, prefix: unique, stop: refuse, restart: refuse, pause: refuseNow, resume: refuseNow, close: async () => {} };
+    return {
+      url: external,
+      topology: { kind: 'single', url: external },
+      prefix: unique,
+      keys: (prefix) => keysAt(external, prefix),
+      stop: refuse,
+      restart: refuse,
+      pause: refuseNow,
+      resume: refuseNow,
+      close: async () => {},
+    };
   }
   if (spawnSync('redis-server', ['--version']).error) {
     throw new Error('redis-server is not installed and REDIS_URL is not set: install it (apt-get install redis-server) or set REDIS_URL');
@@ -92,7 +112,9 @@ export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
   };
   return {
     url,
+    topology: { kind: 'single', url },
     prefix: unique,
+    keys: (prefix) => keysAt(url, prefix),
     stop,
     pause: () => void child.kill('SIGSTOP'),
     resume: () => void child.kill('SIGCONT'),
@@ -105,4 +127,60 @@ export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
       if (child.exitCode === null && child.signalCode === null) await stop();
     },
   };
+}
+
+async function keysAt(url: string, prefix: string): Promise<Array<{ key: string; ttl: number }>> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    const keys = await client.keys(`${prefix}*`);
+    return await Promise.all(keys.map(async (key) => ({ key, ttl: await client.ttl(key) })));
+  } finally {
+    await client.close();
+  }
+}
+
+let shared: Promise<TestTopology> | undefined;
+
+/**
+ * Under TEST_REDIS_TOPOLOGY (test/topologies/), every startRedis() of the process shares one Redis Cluster or one
+ * Sentinel setup, started on first use and stopped by stopSharedTopology(). Its servers cannot be stopped one by one.
+ */
+async function sharedTopology(kind: 'cluster' | 'sentinel'): Promise<TestRedis> {
+  shared ??= kind === 'cluster' ? startRedisCluster() : startRedisSentinel();
+  return topologyHandle(await shared);
+}
+
+/** A TestRedis over a cluster or sentinel setup, for buildTestApp and the route tests. */
+export function topologyHandle(setup: TestTopology): TestRedis {
+  const seed = 'firstMaster' in setup ? (setup.firstMaster as string) : setup.topology.kind === 'cluster' ? setup.topology.nodes[0]! : '';
+  let stopped = false;
+  return {
+    url: seed,
+    topology: setup.topology,
+    prefix: setup.prefix,
+    keys: (prefix) => setup.keys(prefix),
+    // Fault tests stop, stall and restart every server of the setup: the whole store goes away and comes back.
+    // A test that stops its "own" server and leaves it so gets the setup back when it closes that server.
+    stop: async () => {
+      stopped = true;
+      await setup.stop();
+    },
+    restart: async () => {
+      await setup.restart();
+      stopped = false;
+    },
+    pause: () => setup.pause(),
+    resume: () => setup.resume(),
+    close: async () => {
+      setup.resume();
+      if (stopped) await setup.restart();
+      stopped = false;
+    },
+  };
+}
+
+/** Stops the shared topology of TEST_REDIS_TOPOLOGY, if one was started. */
+export async function stopSharedTopology(): Promise<void> {
+  await (await shared)?.close();
 }

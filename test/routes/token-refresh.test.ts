@@ -145,13 +145,11 @@ t.test('lifetimes: idle timeout renewed by each refresh, absolute lifetime never
 t.test('Redis does not grow with sessions: no key without an expiry is added by many logins and refreshes', async (t) => {
   const { app, store } = await buildTestApp(t, { store: 'redis', redis, clients: CLIENTS });
   const prefix = (store as RedisStore).prefix;
-  const probe = await connectRedis(redis.url, createLogger('silent'));
-  t.teardown(() => probe.close());
-  const persistentKeys = async () => {
-    const keys = await probe.keys(`${prefix}*`);
-    const ttls = await Promise.all(keys.map((key) => probe.ttl(key)));
-    return keys.filter((_key, index) => ttls[index] === -1).sort();
-  };
+  const persistentKeys = async () =>
+    (await redis.keys(prefix))
+      .filter(({ ttl }) => ttl === -1)
+      .map(({ key }) => key)
+      .sort();
   await registerAndLogin(app, 'many');
   const before = await persistentKeys();
   t.same(before.map((key) => key.slice(prefix.length).split(':')[0]).sort(), ['user', 'username'], "only the user's own keys are permanent");
@@ -161,7 +159,7 @@ t.test('Redis does not grow with sessions: no key without an expiry is added by 
     await app.inject({ method: 'POST', url: '/account/logout', headers: { authorization: `Bearer ${refreshed.body.access_token}` } });
   }
   t.same(await persistentKeys(), before);
-  t.ok((await probe.keys(`${prefix}*`)).length > before.length, 'the session keys exist, with expiries');
+  t.ok((await redis.keys(prefix)).length > before.length, 'the session keys exist, with expiries');
 });
 
 t.test('killing the Redis connection between and during refreshes never makes a token valid twice (no second family branch)', async (t) => {

@@ -1,7 +1,7 @@
 /** Hostile input, response headers and infrastructure faults. */
 import t from 'tap';
 import { createLogger } from '../../src/logger.js';
-import { connectRedis } from '../../src/store/redis/connection.js';
+import { connectRedis, storeConnection } from '../../src/store/redis/connection.js';
 import { warnOnEviction } from '../../src/store/open.js';
 import { buildTestApp, form, LogCapture } from '../helpers/app.js';
 import { SERVICE_CLIENTS } from '../helpers/clients.js';
@@ -152,11 +152,11 @@ t.test('a warning at start when Redis may evict keys (maxmemory-policy other tha
   const logs = new LogCapture();
   const client = await connectRedis(evicting.url, createLogger('info', logs));
   t.teardown(() => client.close());
-  await warnOnEviction(client, createLogger('info', logs));
+  await warnOnEviction(storeConnection(client), createLogger('info', logs));
   t.ok(logs.records().some((record) => record.level === 40 && record.policy === 'allkeys-lru'));
   const quiet = new LogCapture();
   const safe = await connectRedis(redis.url, createLogger('info', quiet));
   t.teardown(() => safe.close());
-  await warnOnEviction(safe, createLogger('info', quiet));
+  await warnOnEviction(storeConnection(safe), createLogger('info', quiet));
   t.equal(quiet.records().filter((record) => record.level === 40).length, 0, 'noeviction: no warning');
 });

@@ -249,6 +249,27 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.equal(await store.revocations.isRevoked({ jti: 'jti-1' }), false);
   });
 
+  t.test("the snapshot lists every live revocation, jtis and sids, with its expiry, and the feed's subscriber hears new ones", async (t) => {
+    const heard: string[] = [];
+    const unsubscribe = await store.revocations.subscribe({ entry: (entry) => heard.push(`${entry.kind}:${entry.id}`), up: () => {}, down: () => {} });
+    t.teardown(unsubscribe);
+    const record = session();
+    await store.sessions.create(record, { idleTtl: 600 });
+    const jti = `jti-${randomUUID()}`;
+    await store.revocations.revokeAccessToken(jti, 600);
+    await store.sessions.end(record.sid, 600);
+    const entries = await store.revocations.snapshot();
+    const listed = entries.filter((entry) => entry.id === jti || entry.id === record.sid);
+    t.same(listed.map((entry) => entry.kind).sort(), ['jti', 'sid']);
+    t.ok(
+      listed.every((entry) => Math.abs(entry.exp - (nowSeconds() + 600)) <= 2),
+      'each expires with its TTL',
+    );
+    const deadline = Date.now() + 2000;
+    while (heard.length < 2 && Date.now() < deadline) await sleep(10);
+    t.same(heard.sort(), [`jti:${jti}`, `sid:${record.sid}`].sort(), 'the subscriber heard both');
+  });
+
   t.test('a revoked sid is listed for the revoked TTL only', async (t) => {
     const record = session();
     await store.sessions.create(record, { idleTtl: 600 });

@@ -1,8 +1,7 @@
 import t from 'tap';
 import { createClient } from 'redis';
 import { createLogger } from '../../src/logger.js';
-import { connectRedis } from '../../src/store/redis/connection.js';
-import { redisKeys } from '../../src/store/redis/keys.js';
+import { connectRedis, storeConnection } from '../../src/store/redis/connection.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { STORE_SCRIPTS } from '../../src/store/redis/scripts.js';
 import { eventually } from '../helpers/listen.js';
@@ -18,6 +17,8 @@ const KEY_ARGUMENTS: Record<string, (args: string[]) => string[]> = {
   EXISTS: (args) => args,
   TIME: () => [],
   PUBLISH: () => [],
+  // A shard channel counts as a key for slot routing; the script gives it as an argument, beside the log it shares a slot with.
+  SPUBLISH: () => [],
   ...Object.fromEntries(
     [
       'GET',
@@ -37,6 +38,7 @@ const KEY_ARGUMENTS: Record<string, (args: string[]) => string[]> = {
       'SMEMBERS',
       'ZADD',
       'ZREMRANGEBYSCORE',
+      'ZRANGEBYSCORE',
     ].map((command) => [command, (args: string[]) => args.slice(0, 1)]),
   ),
 };
@@ -84,7 +86,10 @@ t.test('every key a Lua script touches is one the store passed to it (what Redis
   await monitor.monitor((line: string) => lines.push(line));
 
   await t.test('the store contract, watched', async (t) => {
-    storeContract(t, async () => new RedisStore(await connectRedis(redis.url, createLogger('silent')), redis.prefix(), createLogger('silent')));
+    storeContract(
+      t,
+      async () => new RedisStore(storeConnection(await connectRedis(redis.url, createLogger('silent'))), redis.prefix(), createLogger('silent')),
+    );
   });
   const marker = `end-of-contract-${Date.now()}`;
   const probe = createClient({ url: redis.url });
@@ -103,24 +108,4 @@ t.test('every key a Lua script touches is one the store passed to it (what Redis
     .filter(([, script]) => !seen.has(script.SHA1))
     .map(([name]) => name);
   t.same(unexercised, [], 'the contract ran every script, so the check above covers them all');
-});
-
-t.test("ending all of a user's sessions changes nothing when a session started after the set was read", async (t) => {
-  const prefix = redis.prefix();
-  const client = await connectRedis(redis.url, createLogger('silent'));
-  const store = new RedisStore(client, prefix, createLogger('silent'));
-  t.teardown(() => store.close());
-  const keys = redisKeys(prefix);
-  const now = Math.floor(Date.now() / 1000);
-  for (const sid of ['s1', 's2']) {
-    await store.sessions.create(
-      { sid, userId: 'u1', clientId: 'web', scope: '', createdAt: now, lastUsedAt: now, expiresAt: now + 600, userAgent: '', ip: '' },
-      { idleTtl: 600 },
-    );
-  }
-  const staleRead = [keys.userSessions('u1'), keys.revocationLog(), keys.session('s1'), keys.revokedSid('s1')];
-  t.equal(await client.endUserSessions(staleRead, [keys.revocationChannel(), '900', '', 's1']), -1, 'the script refuses a list that misses s2');
-  t.ok(await store.sessions.get('s1'), 's1 was not ended by the refused call');
-  t.equal(await store.revocations.isRevoked({ jti: 'none', sid: 's1' }), false, 'nor listed as revoked');
-  t.equal(await store.sessions.endAllForUser('u1', 900), 2, 'the store reads the set again and ends both');
 });

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { StoreUnavailableError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
-import { connectRedis } from '../../src/store/redis/connection.js';
+import { connectRedis, storeConnection } from '../../src/store/redis/connection.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { startRedis } from '../helpers/redis-server.js';
 import { storeContract } from './contract.js';
@@ -11,13 +11,13 @@ const redis = await startRedis();
 t.teardown(() => redis.close());
 
 t.test('redis store passes the storage contract against a real redis-server', async (t) => {
-  storeContract(t, async () => new RedisStore(await connectRedis(redis.url, createLogger('silent')), redis.prefix(), createLogger('silent')));
+  storeContract(t, async () => new RedisStore(storeConnection(await connectRedis(redis.url, createLogger('silent'))), redis.prefix(), createLogger('silent')));
 });
 
 /** A Redis store with user u1 (ann) and its session s1, whose first refresh token hash is h1; and a plain client. */
 async function storeWithSession(t: Test) {
   const prefix = redis.prefix();
-  const store = new RedisStore(await connectRedis(redis.url, createLogger('silent')), prefix, createLogger('silent'));
+  const store = new RedisStore(storeConnection(await connectRedis(redis.url, createLogger('silent'))), prefix, createLogger('silent'));
   t.teardown(() => store.close());
   await store.users.create({ id: 'u1', username: 'ann', usernameKey: 'ann', passwordHash: 'h', createdAt: 1, disabled: false });
   const now = Math.floor(Date.now() / 1000);
@@ -58,7 +58,7 @@ t.test('a refresh token whose lookup an older build wrote (the sid alone) still 
 t.test('a stopped Redis makes calls fail fast with StoreUnavailableError, and the store recovers by itself', async (t) => {
   const own = await startRedis();
   t.teardown(() => own.close());
-  const store = new RedisStore(await connectRedis(own.url, createLogger('silent')), own.prefix(), createLogger('silent'));
+  const store = new RedisStore(storeConnection(await connectRedis(own.url, createLogger('silent'))), own.prefix(), createLogger('silent'));
   t.teardown(() => store.close());
   await own.stop();
   await t.rejects(store.ping(), StoreUnavailableError);

@@ -1,43 +1,261 @@
-import { createClient, ErrorReply } from 'redis';
+import { createRequire } from 'node:module';
+import { createClient, createCluster, createSentinel, ErrorReply } from 'redis';
 import type { BaseLogger } from 'pino';
 import { StoreUnavailableError } from '../../errors.js';
 
 import { STORE_SCRIPTS } from './scripts.js';
+import type { RedisTopology } from './topology.js';
+
+/** Redis Cluster's slot of a key (CRC16 of its hash tag, or of the whole key), as node-redis computes it. */
+const calculateSlot = createRequire(import.meta.url)('cluster-key-slot') as (key: string) => number;
 
 /** Milliseconds to wait for the first connection at start. */
 const CONNECT_TIMEOUT_MS = 5000;
 
+const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 2000);
+
+// No offline queue: while disconnected a command fails at once, so a request answers 503 instead of hanging.
+const NODE_OPTIONS = { disableOfflineQueue: true, socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy } };
+
 function createStoreClient(url: string) {
-  return createClient({
-    url,
-    disableOfflineQueue: true,
-    socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
+  return createClient({ url, ...NODE_OPTIONS, scripts: STORE_SCRIPTS });
+}
+
+function createStoreCluster(nodes: string[]) {
+  // A node's own options come from its seed URL (credentials, TLS); every node, found or seeded, shares the rest.
+  return createCluster({ rootNodes: nodes.map((url) => ({ url })), defaults: NODE_OPTIONS, scripts: STORE_SCRIPTS, maxCommandRedirections: 32 });
+}
+
+function createStoreSentinel(topology: Extract<RedisTopology, { kind: 'sentinel' }>) {
+  const password = (secret: string | undefined) => (secret === undefined ? {} : { password: secret });
+  return createSentinel({
+    name: topology.name,
+    sentinelRootNodes: topology.sentinels,
+    nodeClientOptions: { ...NODE_OPTIONS, ...password(topology.password) },
+    sentinelClientOptions: { socket: { connectTimeout: CONNECT_TIMEOUT_MS }, ...password(topology.sentinelPassword) },
     scripts: STORE_SCRIPTS,
+    // Follow a failover within a second even when no command has failed yet.
+    scanInterval: 1000,
+    passthroughClientErrorEvents: true,
   });
 }
 
-/** The node-redis client the Redis store uses, with the store's Lua scripts as commands. */
+/** The node-redis client of one Redis server, with the store's Lua scripts as commands. */
 export type RedisClient = ReturnType<typeof createStoreClient>;
+type ClusterClient = ReturnType<typeof createStoreCluster>;
+type SentinelClient = ReturnType<typeof createStoreSentinel>;
+
+/** The commands the store sends, which a single client, a cluster client and a sentinel client all have. */
+type StoreCommand = 'get' | 'set' | 'del' | 'exists' | 'hGet' | 'hGetAll' | 'hSet' | 'hDel' | 'sMembers' | 'sRem' | 'pExpire' | keyof typeof STORE_SCRIPTS;
+
+/** What the store's modules send commands through: every command routes by its first key, every script by KEYS. */
+export type StoreClient = Pick<RedisClient, StoreCommand>;
+
+/** A subscription to one channel: `close` ends it. */
+export interface ChannelSubscription {
+  close(): Promise<void>;
+}
+
+/** What the feed's subscriber hears: messages, and (where the client tells) when it stops and starts receiving. */
+export interface ChannelListener {
+  message(message: string): void;
+  down(): void;
+  up(): void;
+}
 
 /**
- * Opens a node-redis connection that fails commands at once while disconnected (no offline queue,
- * so a request answers 503 instead of hanging) and reconnects in the background with capped backoff.
+ * A connection to the configured Redis, whichever its topology: the commands, readiness, the revocation feed's
+ * subscription and the eviction policy.
  */
-export async function connectRedis(url: string, logger: BaseLogger): Promise<RedisClient> {
-  const client = createStoreClient(url);
+export interface StoreConnection {
+  readonly topology: RedisTopology['kind'];
+  readonly client: StoreClient;
+  /** Answers when Redis can serve the store's commands (for a cluster: every slot is served). */
+  ping(): Promise<void>;
+  /** Subscribes to a channel on a connection of its own; on a cluster, a shard channel (SSUBSCRIBE). */
+  subscribe(channel: string, listener: ChannelListener): Promise<ChannelSubscription>;
+  /**
+   * WAIT on the server of each key: how many replicas (the fewest over the keys' servers) acknowledged every write
+   * sent before it on the same connection.
+   */
+  replicasAcknowledging(keys: string[], replicas: number, timeoutMs: number): Promise<number>;
+  /**
+   * Which server takes writes to each key now, as a value that differs once another does: a WAIT that follows a
+   * failover reaches the new master, which never saw the write it should vouch for.
+   */
+  writers(keys: string[]): unknown[];
+  /** The maxmemory-policy of the server that takes writes (of one master, on a cluster). */
+  evictionPolicy(): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+/** Logs each outage once and each recovery once; without an error listener node-redis would end the process. */
+function logOutages(emitter: { on(event: string, listener: (error: Error | string) => void): unknown }, logger: BaseLogger, what: string) {
   let healthy = true;
-  // Without a listener node-redis would throw the error and end the process; log each outage once.
-  client.on('error', (error: Error) => {
+  emitter.on('error', (error: Error | string) => {
     if (!healthy) return;
     healthy = false;
-    logger.error({ err: error.message }, 'redis connection error; commands fail until it reconnects');
+    logger.error({ err: typeof error === 'string' ? error : error.message }, `${what} error; commands fail until it reconnects`);
   });
-  client.on('ready', () => {
-    if (!healthy) logger.info('redis connection restored');
+  const restored = () => {
+    if (!healthy) logger.info(`${what} restored`);
     healthy = true;
-  });
+  };
+  emitter.on('ready', restored);
+  emitter.on('node-ready', restored);
+  emitter.on('topology-change', restored);
+}
+
+/** Opens one node-redis connection to a single Redis server (tests use it directly). */
+export async function connectRedis(url: string, logger: BaseLogger): Promise<RedisClient> {
+  const client = createStoreClient(url);
+  logOutages(client, logger, 'redis connection');
   await client.connect();
   return client;
+}
+
+function singleConnection(client: RedisClient): StoreConnection {
+  return {
+    topology: 'single',
+    client,
+    ping: async () => {
+      await client.ping();
+    },
+    async subscribe(channel, listener) {
+      // Pub/sub needs a connection of its own; node-redis resubscribes it after a reconnect.
+      const subscriber = client.duplicate();
+      let receiving = false;
+      const down = () => {
+        if (!receiving) return;
+        receiving = false;
+        listener.down();
+      };
+      subscriber.on('error', down);
+      subscriber.on('end', down);
+      subscriber.on('reconnecting', down);
+      subscriber.on('ready', () => {
+        // The first 'ready' comes before SUBSCRIBE has been sent; later ones follow a reconnect and resubscription.
+        if (!receiving && subscribed) {
+          receiving = true;
+          listener.up();
+        }
+      });
+      let subscribed = false;
+      await subscriber.connect();
+      await subscriber.subscribe(channel, (message: string) => listener.message(message));
+      subscribed = true;
+      receiving = true;
+      return { close: async () => void (subscriber.isOpen && (await subscriber.close())) };
+    },
+    replicasAcknowledging: async (_keys, replicas, timeoutMs) => Number(await client.sendCommand(['WAIT', String(replicas), String(timeoutMs)])),
+    writers: (keys) => keys.map(() => client),
+    evictionPolicy: async () => ((await client.configGet('maxmemory-policy')) as Record<string, string>)['maxmemory-policy'],
+    close: async () => void (client.isOpen && (await client.close())),
+  };
+}
+
+function clusterConnection(cluster: ClusterClient): StoreConnection {
+  return {
+    topology: 'cluster',
+    client: cluster,
+    async ping() {
+      const info = String(await cluster.sendCommand(undefined, true, ['CLUSTER', 'INFO']));
+      if (!info.includes('cluster_state:ok')) throw new StoreUnavailableError('the Redis Cluster does not serve every slot');
+    },
+    async subscribe(channel, listener) {
+      // A shard channel (Redis 7): its messages travel within the shard that owns its slot, not to every node of
+      // the cluster, and node-redis follows the slot when it moves. The revocation feed finds what it missed by its
+      // sequence counter (revocations.ts), so a message lost while the slot changes hands is taken from the log.
+      const subscriber = cluster.duplicate();
+      subscriber.on('error', () => {});
+      await subscriber.connect();
+      await subscriber.sSubscribe(channel, (message: string) => listener.message(message));
+      return { close: async () => void (subscriber.isOpen && (await subscriber.close())) };
+    },
+    async replicasAcknowledging(keys, replicas, timeoutMs) {
+      // One WAIT per key, on the connection to the master of its slot, which carried the key's writes.
+      const wait = (key: string) => cluster.sendCommand(key, false, ['WAIT', String(replicas), String(timeoutMs)]);
+      return Math.min(...(await Promise.all([...new Set(keys)].map(wait))).map(Number));
+    },
+    writers: (keys) => keys.map((key) => cluster.slots[calculateSlot(key)]?.master),
+    async evictionPolicy() {
+      const master = cluster.masters[0];
+      if (master === undefined) return undefined;
+      const node = await cluster.nodeClient(master);
+      return ((await node.configGet('maxmemory-policy')) as Record<string, string>)['maxmemory-policy'];
+    },
+    close: async () => void (cluster.isOpen && (await cluster.close())),
+  };
+}
+
+function sentinelConnection(sentinel: SentinelClient): StoreConnection {
+  let masters = 0;
+  sentinel.on('topology-change', (event: { type?: string }) => {
+    if (event.type === 'MASTER_CHANGE') masters += 1;
+  });
+  return {
+    topology: 'sentinel',
+    client: sentinel,
+    ping: async () => {
+      await sentinel.ping();
+    },
+    async subscribe(channel, listener) {
+      // The sentinel client's subscriber follows the master; what it misses during a failover the feed's sequence
+      // counter finds (revocations.ts).
+      await sentinel.subscribe(channel, (message: string) => listener.message(message));
+      // Unsubscribing reaches the master; while it is down there is nothing to leave, and closing ends it anyway.
+      return { close: () => sentinel.unsubscribe(channel).catch(() => undefined) };
+    },
+    // One master, one connection to it (the pool's size is 1), which carried every write before this.
+    replicasAcknowledging: async (_keys, replicas, timeoutMs) => Number(await sentinel.sendCommand(false, ['WAIT', String(replicas), String(timeoutMs)])),
+    writers: (keys) => keys.map(() => masters),
+    evictionPolicy: async () => ((await sentinel.configGet('maxmemory-policy')) as Record<string, string>)['maxmemory-policy'],
+    close: async () => void (sentinel.isOpen && (await sentinel.close())),
+  };
+}
+
+/** Connects to the configured Redis: one server, a cluster through its seed nodes, or the master sentinels name. */
+export async function connectStore(topology: RedisTopology, logger: BaseLogger): Promise<StoreConnection> {
+  if (topology.kind === 'single') return singleConnection(await connectRedis(topology.url, logger));
+  if (topology.kind === 'cluster') {
+    const cluster = createStoreCluster(topology.nodes);
+    logOutages(cluster, logger, 'redis cluster');
+    await cluster.connect();
+    return clusterConnection(cluster);
+  }
+  const sentinel = createStoreSentinel(topology);
+  logOutages(sentinel, logger, 'redis sentinel');
+  await sentinel.connect();
+  return sentinelConnection(sentinel);
+}
+
+/** A StoreConnection over a single client that is already open (tests). */
+export function storeConnection(client: RedisClient): StoreConnection {
+  return singleConnection(client);
+}
+
+/** Makes a write to these keys and answers it once the configured number of replicas have it, or fails (makeDurable). */
+export type Durable = <T>(keys: string[], write: () => Promise<T>) => Promise<T>;
+
+/**
+ * What a write waits for before the store answers (REDIS_WAIT_REPLICAS): that many replicas acknowledged it (WAIT),
+ * within timeoutMs, or the write counts as failed (503). Replication is asynchronous: a master that fails over loses
+ * what its replica had not received, and a Sentinel failover lets the old master take writes until it learns it is
+ * one no more. Those writes were never acknowledged to a client, so a retry makes them again on the new master.
+ * With 0 replicas, nothing is waited for.
+ */
+export function makeDurable(connection: StoreConnection, replicas: number, timeoutMs: number): Durable {
+  if (replicas === 0) return (_keys, write) => write();
+  return async (keys, write) => {
+    const before = connection.writers(keys);
+    const result = await write();
+    // After the write's reply, so that a script that had to be loaded first (NOSCRIPT, on a new master) is covered.
+    const acknowledged = await connection.replicasAcknowledging(keys, replicas, timeoutMs);
+    if (acknowledged < replicas) throw new StoreUnavailableError(`a write reached ${acknowledged} of ${replicas} replicas within ${timeoutMs} ms`);
+    const after = connection.writers(keys);
+    if (before.some((writer, index) => writer !== after[index])) throw new StoreUnavailableError('the master changed while a write waited for its replicas');
+    return result;
+  };
 }
 
 /** Runs a store operation against Redis with the failure rules of makeGuard. */
@@ -46,7 +264,8 @@ export type Guard = <T>(operation: () => Promise<T>) => Promise<T>;
 /**
  * Wraps Redis calls: a connection problem, or no answer within timeoutMs (a Redis that is slow,
  * paused or unreachable), becomes StoreUnavailableError (503 with Retry-After); a Redis error reply
- * stays what it is, a bug (500). A late reply after the timeout is still read in order and dropped.
+ * stays what it is, a bug (500), except the replies of a topology in motion (a cluster slot moving, a
+ * failover), which are an outage too. A late reply after the timeout is still read in order and dropped.
  */
 export function makeGuard(timeoutMs: number): Guard {
   return async <T>(operation: () => Promise<T>): Promise<T> => {
@@ -57,10 +276,21 @@ export function makeGuard(timeoutMs: number): Guard {
     try {
       return await Promise.race([operation(), timeout]);
     } catch (error) {
+      if (error instanceof ErrorReply && isTopologyChange(error)) throw new StoreUnavailableError('the store is changing topology', { cause: error });
       if (error instanceof ErrorReply || error instanceof StoreUnavailableError) throw error;
       throw new StoreUnavailableError('the store is unavailable', { cause: error });
     } finally {
       clearTimeout(timer);
     }
   };
+}
+
+/**
+ * Error replies a failover or a slot migration gives for a while; the command may succeed when retried. The last is
+ * a write's WAIT that reached its master after the master became a replica.
+ */
+const TOPOLOGY_REPLIES = /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK|READONLY|LOADING|MASTERDOWN|NOREPLICAS|UNBLOCKED)\b|^ERR WAIT cannot be used with replica/;
+
+function isTopologyChange(error: ErrorReply): boolean {
+  return TOPOLOGY_REPLIES.test(error.message);
 }

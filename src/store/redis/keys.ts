@@ -1,24 +1,32 @@
 /**
  * Every Redis key name the store uses, in one place. The Lua scripts build none: each is given every key it
  * touches (test/store/redis-scripts.test.ts checks that against a real Redis).
+ *
+ * On a Redis Cluster the keys carry hash tags (README, "Redis key space"): what one script touches shares a slot.
+ * A session's keys are tagged with its sid (session, revoked-sid), a user's with the user id (user, the index
+ * sets, consents), and the revocation log shares the `revocations` tag with the feed's shard channel. Refresh
+ * lookups, usernames, jtis, sign-ins, codes and counters are keyed by their own name and spread over every slot.
+ * Outside a cluster the names carry no braces: the same names earlier builds wrote.
  */
-export function redisKeys(prefix: string) {
+export function redisKeys(prefix: string, clustered = false) {
+  const tag = clustered ? (id: string) => `{${id}}` : (id: string) => id;
   return {
-    user: (id: string) => `${prefix}user:${id}`,
+    user: (id: string) => `${prefix}user:${tag(id)}`,
     username: (usernameKey: string) => `${prefix}username:${usernameKey}`,
-    session: (sid: string) => `${prefix}session:${sid}`,
+    session: (sid: string) => `${prefix}session:${tag(sid)}`,
     refresh: (tokenHash: string) => `${prefix}refresh:${tokenHash}`,
-    userSessions: (userId: string) => `${prefix}user-sessions:${userId}`,
-    revokedSid: (sid: string) => `${prefix}revoked-sid:${sid}`,
+    userSessions: (userId: string) => `${prefix}user-sessions:${tag(userId)}`,
+    revokedSid: (sid: string) => `${prefix}revoked-sid:${tag(sid)}`,
     revokedJti: (jti: string) => `${prefix}revoked-jti:${jti}`,
-    revocationLog: () => `${prefix}revocation-log`,
+    revocationLog: () => `${prefix}revocation-log${clustered ? ':{revocations}' : ''}`,
+    revocationSequence: () => `${prefix}revocation-sequence${clustered ? ':{revocations}' : ''}`,
     rateLimit: (key: string) => `${prefix}rate:${key}`,
     loginFailures: (key: string) => `${prefix}login-failures:${key}`,
-    revocationChannel: () => `${prefix}revocations`,
+    revocationChannel: () => `${prefix}revocations${clustered ? ':{revocations}' : ''}`,
     signIn: (secretHash: string) => `${prefix}sign-in:${secretHash}`,
-    userSignIns: (userId: string) => `${prefix}user-sign-ins:${userId}`,
+    userSignIns: (userId: string) => `${prefix}user-sign-ins:${tag(userId)}`,
     code: (codeHash: string) => `${prefix}code:${codeHash}`,
-    consents: (userId: string) => `${prefix}consents:${userId}`,
+    consents: (userId: string) => `${prefix}consents:${tag(userId)}`,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { AttemptRecord, LoginFailureStore, RateLimitStore, Reservation } from '../types.js';
-import type { Guard, RedisClient } from './connection.js';
+import type { Guard, StoreClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { luaScript } from './lua.js';
 
@@ -34,7 +34,7 @@ export const LIMIT_SCRIPTS = { hitRateLimit: HIT, reserveAttempt: RESERVE };
 export class RedisRateLimits implements RateLimitStore {
   constructor(
     private readonly guard: Guard,
-    private readonly client: RedisClient,
+    private readonly client: StoreClient,
     private readonly keys: RedisKeys,
   ) {}
 
@@ -50,7 +50,7 @@ export class RedisRateLimits implements RateLimitStore {
 export class RedisLoginFailures implements LoginFailureStore {
   constructor(
     private readonly guard: Guard,
-    private readonly client: RedisClient,
+    private readonly client: StoreClient,
     private readonly keys: RedisKeys,
   ) {}
 

@@ -11,8 +11,9 @@ import type {
   UserStore,
 } from '../types.js';
 import { RedisLoginFailures, RedisRateLimits } from './limits.js';
-import { makeGuard, type Guard, type RedisClient } from './connection.js';
+import { makeDurable, makeGuard, type Guard, type StoreConnection } from './connection.js';
 import { redisKeys } from './keys.js';
+import { RevocationLog } from './revocation-log.js';
 import { RedisRevocations } from './revocations.js';
 import { RedisSessions } from './sessions.js';
 import { RedisCodes, RedisConsents, RedisSignIns } from './sign-ins.js';
@@ -31,31 +32,44 @@ export class RedisStore implements Store {
   readonly signIns: SignInStore;
   readonly codes: AuthorizationCodeStore;
   readonly consents: ConsentStore;
-  readonly #client: RedisClient;
+  readonly #connection: StoreConnection;
   readonly #guard: Guard;
 
-  constructor(client: RedisClient, prefix: string, logger: BaseLogger, clock: () => number = Date.now, commandTimeoutMs = 2000) {
-    this.#client = client;
+  /**
+   * Over a connection to any topology (connection.ts). `durability` is how many replicas acknowledge a write before
+   * the store answers, and how long it waits for them (REDIS_WAIT_REPLICAS, REDIS_WAIT_TIMEOUT; makeDurable).
+   */
+  constructor(
+    connection: StoreConnection,
+    prefix: string,
+    logger: BaseLogger,
+    clock: () => number = Date.now,
+    commandTimeoutMs = 2000,
+    durability: { replicas: number; timeoutMs: number } = { replicas: 0, timeoutMs: 0 },
+  ) {
+    this.#connection = connection;
     this.prefix = prefix;
     this.#guard = makeGuard(commandTimeoutMs);
-    const keys = redisKeys(prefix);
-    this.users = new RedisUsers(this.#guard, client, keys);
-    this.sessions = new RedisSessions(this.#guard, client, keys, clock);
-    this.revocations = new RedisRevocations(this.#guard, client, keys, logger);
+    const clustered = this.#connection.topology === 'cluster';
+    const keys = redisKeys(prefix, clustered);
+    const client = this.#connection.client;
+    const durable = makeDurable(connection, durability.replicas, durability.timeoutMs);
+    const log = new RevocationLog(client, keys, clustered, durable);
+    this.users = new RedisUsers(this.#guard, client, keys, durable);
+    this.sessions = new RedisSessions(this.#guard, client, keys, log, clock, clustered, durable, commandTimeoutMs);
+    this.revocations = new RedisRevocations(this.#guard, this.#connection, keys, log, logger, durable);
     this.rateLimits = new RedisRateLimits(this.#guard, client, keys);
     this.loginFailures = new RedisLoginFailures(this.#guard, client, keys);
-    this.signIns = new RedisSignIns(this.#guard, client, keys, clock);
-    this.codes = new RedisCodes(this.#guard, client, keys);
-    this.consents = new RedisConsents(this.#guard, client, keys);
+    this.signIns = new RedisSignIns(this.#guard, client, keys, clock, durable);
+    this.codes = new RedisCodes(this.#guard, client, keys, durable);
+    this.consents = new RedisConsents(this.#guard, client, keys, durable);
   }
 
   ping(): Promise<void> {
-    return this.#guard(async () => {
-      await this.#client.ping();
-    });
+    return this.#guard(() => this.#connection.ping());
   }
 
-  async close(): Promise<void> {
-    if (this.#client.isOpen) await this.#client.close();
+  close(): Promise<void> {
+    return this.#connection.close();
   }
 }

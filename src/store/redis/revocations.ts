@@ -1,102 +1,126 @@
 import type { BaseLogger } from 'pino';
 import type { RevocationEntry, RevocationListener, RevocationStore } from '../types.js';
-import type { Guard, RedisClient } from './connection.js';
+import type { Durable, Guard, StoreConnection } from './connection.js';
 import type { RedisKeys } from './keys.js';
-import { luaScript } from './lua.js';
-import { RECORD_REVOCATION } from './revocation-lua.js';
+import { parseRevocationMessage, type RevocationLog } from './revocation-log.js';
 
-// KEYS: the revoked-jti entry, the revocation log. ARGV: revocation channel, jti, TTL s.
-const REVOKE_JTI = luaScript(`${RECORD_REVOCATION}
-record_revocation(KEYS[1], KEYS[2], ARGV[1], 'jti:' .. ARGV[2], ARGV[3])
-return 1`);
-
-/** The revocation scripts, by the name the Redis client gives each. */
-export const REVOCATION_SCRIPTS = { revokeJti: REVOKE_JTI };
-
-/** Parses `kind:id:exp`, the form of a log member with its score and of a published message. */
-export function parseRevocation(kindAndId: string, exp: number): RevocationEntry | undefined {
-  const colon = kindAndId.indexOf(':');
-  const kind = kindAndId.slice(0, colon);
-  if ((kind !== 'jti' && kind !== 'sid') || !Number.isFinite(exp)) return undefined;
-  return { kind, id: kindAndId.slice(colon + 1), exp };
-}
-
-function parseMessage(message: string): RevocationEntry | undefined {
-  const last = message.lastIndexOf(':');
-  return parseRevocation(message.slice(0, last), Number(message.slice(last + 1)));
-}
+/**
+ * How often a subscriber compares the log's counter with the messages it received. A shortfall must be seen twice
+ * (a message may be in flight), so a lost message is found within about two intervals: well within a second.
+ */
+const FEED_CHECK_INTERVAL_MS = 250;
 
 /**
  * The denylists in Redis: one key per revoked jti or ended sid (expiring with the tokens it can match),
- * a log of live entries sorted by expiry, and a pub/sub channel for instances that keep them in memory.
+ * a log of live entries sorted by expiry, and a channel for instances that keep them in memory.
  */
 export class RedisRevocations implements RevocationStore {
+  /** The log's counter as of the last snapshot, and the messages received since: what the counter should read. */
+  #baseline = 0;
+  #received = 0;
+
   constructor(
     private readonly guard: Guard,
-    private readonly client: RedisClient,
+    private readonly connection: StoreConnection,
     private readonly keys: RedisKeys,
+    private readonly log: RevocationLog,
     private readonly logger: BaseLogger,
+    private readonly durable: Durable,
   ) {}
 
   revokeAccessToken(jti: string, ttlSeconds: number): Promise<void> {
+    const ttl = Math.max(1, Math.ceil(ttlSeconds));
+    // Sent together: the denylist key for direct checks, the log and the message for mirrors (revocation-log.ts).
     return this.guard(async () => {
-      await this.client.revokeJti(
-        [this.keys.revokedJti(jti), this.keys.revocationLog()],
-        [this.keys.revocationChannel(), jti, String(Math.max(1, Math.ceil(ttlSeconds)))],
-      );
+      const key = this.keys.revokedJti(jti);
+      await Promise.all([this.durable([key], () => this.connection.client.set(key, '1', { EX: ttl })), this.log.record([`jti:${jti}`], ttl)]);
     });
   }
 
   isRevoked(token: { jti: string; sid?: string | undefined }): Promise<boolean> {
+    // One EXISTS per key: on a cluster the jti's and the sid's entries live in different slots.
     const keys = [this.keys.revokedJti(token.jti)];
     if (token.sid !== undefined) keys.push(this.keys.revokedSid(token.sid));
-    return this.guard(async () => (await this.client.exists(keys)) > 0);
+    return this.guard(async () => (await Promise.all(keys.map((key) => this.connection.client.exists(key)))).some((found) => found > 0));
   }
 
   snapshot(): Promise<RevocationEntry[]> {
     return this.guard(async () => {
-      const now = Math.floor(Date.now() / 1000);
-      const members = await this.client.zRangeByScoreWithScores(this.keys.revocationLog(), now + 1, '+inf');
-      return members.map((member) => parseRevocation(member.value, member.score)).filter((entry): entry is RevocationEntry => entry !== undefined);
+      const { entries, sequence } = await this.log.read();
+      this.#baseline = sequence;
+      this.#received = 0;
+      return entries;
     });
   }
 
+  /**
+   * Subscribes to the feed. Besides the connection's own signals, the subscriber compares the log's counter with
+   * the messages it received once a second: a shortfall that stays (a message lost in a failover or while a slot
+   * moved) makes the listener go down and up again, which takes a fresh snapshot.
+   */
   async subscribe(listener: RevocationListener): Promise<() => Promise<void>> {
-    // Pub/sub needs a connection of its own; node-redis resubscribes it after a reconnect.
-    const subscriber = this.client.duplicate();
-    let receiving = false;
-    const down = () => {
-      if (!receiving) return;
-      receiving = false;
-      listener.down();
-    };
-    subscriber.on('error', (error: Error) => {
-      this.logger.warn({ err: error.message }, 'revocation feed subscription lost');
-      down();
-    });
-    subscriber.on('end', down);
-    subscriber.on('reconnecting', down);
-    subscriber.on('ready', () => {
-      // The first 'ready' comes before the SUBSCRIBE below has been sent; later ones follow a reconnect and resubscription.
-      if (!receiving && subscriber.isReady && subscribed) {
-        receiving = true;
-        listener.up();
-      }
-    });
-    let subscribed = false;
-    await this.guard(async () => {
-      await subscriber.connect();
-      await subscriber.subscribe(this.keys.revocationChannel(), (message: string) => {
-        const entry = parseMessage(message);
+    const channelListener = {
+      message: (message: string) => {
+        this.#received += 1;
+        const entry = parseRevocationMessage(message);
         if (entry) listener.entry(entry);
-      });
-    });
-    subscribed = true;
-    receiving = true;
+      },
+      down: () => listener.down(),
+      up: () => listener.up(),
+    };
+    const subscribe = () => this.guard(() => this.connection.subscribe(this.log.channel, channelListener));
+    let subscription = await subscribe();
+    let closed = false;
     listener.up();
+    // A subscription that lost messages is replaced: on a cluster the shard channel may have stayed behind on a node
+    // that no longer serves its slot.
+    const resubscribe = async () => {
+      await subscription.close().catch(() => undefined);
+      if (!closed) subscription = await subscribe();
+    };
+    const check = this.#checker(listener, resubscribe);
+    const timer = setInterval(() => void check(), FEED_CHECK_INTERVAL_MS);
+    timer.unref();
     return async () => {
-      receiving = false;
-      if (subscriber.isOpen) await subscriber.close();
+      closed = true;
+      clearInterval(timer);
+      await subscription.close();
+    };
+  }
+
+  #checker(listener: RevocationListener, resubscribe: () => Promise<void>): () => Promise<void> {
+    let lastShortfall = 0;
+    let unreachable = false;
+    let busy = false;
+    return async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        let shortfall: number;
+        try {
+          shortfall = (await this.guard(() => this.log.sequence())) - (this.#baseline + this.#received);
+        } catch {
+          if (!unreachable) listener.down();
+          unreachable = true;
+          return;
+        }
+        // A difference seen twice in a row is no message still in flight.
+        const missed = shortfall !== 0 && shortfall === lastShortfall;
+        lastShortfall = shortfall;
+        if (!unreachable && !missed) return;
+        listener.down();
+        if (missed) {
+          this.logger.warn({ missed: shortfall }, 'revocation feed missed messages; subscribing again and taking a fresh snapshot');
+          await resubscribe();
+        }
+        unreachable = false;
+        lastShortfall = 0;
+        listener.up();
+      } catch {
+        // The next check tries again; until then the listener is down and checks go to the store.
+      } finally {
+        busy = false;
+      }
     };
   }
 }

@@ -1,8 +1,9 @@
 import { LIMIT_SCRIPTS } from './limits.js';
-import { REVOCATION_SCRIPTS } from './revocations.js';
+import { RECORD_SCRIPTS } from './lua.js';
+import { REVOCATION_LOG_SCRIPTS } from './revocation-log.js';
 import { SESSION_SCRIPTS } from './sessions.js';
 import { SIGN_IN_SCRIPTS } from './sign-ins.js';
 import { USER_SCRIPTS } from './users.js';
 
 /** Every Lua script of the Redis store, each a command of the store's client (connection.ts) under its name here. */
-export const STORE_SCRIPTS = { ...SESSION_SCRIPTS, ...USER_SCRIPTS, ...LIMIT_SCRIPTS, ...REVOCATION_SCRIPTS, ...SIGN_IN_SCRIPTS };
+export const STORE_SCRIPTS = { ...RECORD_SCRIPTS, ...SESSION_SCRIPTS, ...USER_SCRIPTS, ...LIMIT_SCRIPTS, ...REVOCATION_LOG_SCRIPTS, ...SIGN_IN_SCRIPTS };

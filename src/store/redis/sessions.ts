@@ -1,90 +1,57 @@
+import { StoreUnavailableError } from '../../errors.js';
 import type { RotationRequest, RotationResult, SessionOptions, SessionRecord, SessionStore } from '../types.js';
-import type { Guard, RedisClient } from './connection.js';
+import type { Durable, Guard, StoreClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { luaScript, pairsToObject } from './lua.js';
-import { RECORD_REVOCATION } from './revocation-lua.js';
+import type { RevocationLog } from './revocation-log.js';
 
-// KEYS: session, user's session set[, first refresh token's lookup]. ARGV: session TTL ms, absolute ms left, sid,
-// the lookup's value (refreshLink), field pairs…
-const CREATE = luaScript(`
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-redis.call('SADD', KEYS[2], ARGV[3])
-if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
-if #KEYS == 3 then redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[2]) end
-return 1`);
-
-// One atomic step for rotation, the reuse grace, reuse detection and revocation (RFC 9700 §4.14.2). The newest
-// token's predecessor gets the same successor again within the grace, or while that successor has not been handed out.
-// KEYS: the presented token's lookup, its session, the session's user, the user's session set, the session's
-// revoked-sid entry, the revocation log, the successor's lookup. ARGV: sid, user id and the presented lookup's value
-// (as read before the script, which refuses if they no longer hold), token hash, client id, new hash, sealed
-// successor, clock offset ms, grace ms, idle TTL s, revoked TTL s, revocation channel, the successor lookup's
-// value. Every time it compares is Redis's own
-// (TIME) when the script runs, so a rotation that runs late after a stall is stamped late too; the offset is 0
-// unless the service runs on a moved clock (tests).
-const ROTATE = luaScript(`${RECORD_REVOCATION}
+// One atomic step for rotation, the reuse grace and reuse detection (RFC 9700 §4.14.2), on the session's own keys
+// (one slot on a cluster). The newest token's predecessor gets the same successor again within the grace, or while
+// that successor has not been handed out. KEYS: the session, its revoked-sid entry[, the successor's lookup, given
+// where it shares the session's server: outside a cluster]. ARGV: sid, user id ('' when unknown), token hash, client
+// id, new hash, sealed successor, clock offset ms, grace ms, idle TTL s, revoked TTL s, the lookup's value, the
+// moment (ms) the caller stops waiting for the answer. A rotation that runs after that changes nothing: the client
+// was told 503 and retries, and a store that queued the command through an outage (the sentinel client does) must
+// not spend the token behind its back, or the retry that got the successor would make this late one look like reuse.
+// The caller read the token's lookup first (it names the session) and logs a revocation the script reports.
+// Every time it compares is Redis's own (TIME) when the script runs, so a rotation that runs late after a stall is
+// stamped late too; the offset is 0 unless the service runs on a moved clock (tests).
+const ROTATE = luaScript(`
 local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) + tonumber(ARGV[8])
-local sid = ARGV[1]
-if redis.call('GET', KEYS[1]) ~= ARGV[3] then return {'invalid'} end
-local f = redis.call('HMGET', KEYS[2], 'client_id', 'cur', 'prev', 'rotated_at', 'expires_at', 'user_id', 'sealed', 'delivered')
-if not f[1] or f[1] ~= ARGV[5] or f[6] ~= ARGV[2] then return {'invalid'} end
-local function revoke()
-  redis.call('DEL', KEYS[2])
-  redis.call('SREM', KEYS[4], sid)
-  record_revocation(KEYS[5], KEYS[6], ARGV[12], 'sid:' .. sid, ARGV[11])
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) + tonumber(ARGV[7])
+if now > tonumber(ARGV[12]) then return {'late'} end
+local f = redis.call('HMGET', KEYS[1], 'client_id', 'cur', 'prev', 'rotated_at', 'expires_at', 'user_id', 'sealed', 'delivered')
+if not f[1] then
+  local listed = redis.call('TTL', KEYS[2])
+  if listed > 0 then return {'ended', listed} end
+  return {'invalid'}
 end
-local disabled = redis.call('HGET', KEYS[3], 'disabled')
-if (not disabled) or disabled == '1' then
-  revoke()
-  return {'inactive_user', sid}
-end
+if f[1] ~= ARGV[4] or (ARGV[2] ~= '' and f[6] ~= ARGV[2]) then return {'invalid'} end
 local left = tonumber(f[5]) * 1000 - now
 if left <= 0 then return {'invalid'} end
-local ttl = math.min(left, tonumber(ARGV[10]) * 1000)
-if ARGV[4] == f[2] then
-  redis.call('HSET', KEYS[2], 'prev', f[2], 'cur', ARGV[6], 'rotated_at', now, 'sealed', ARGV[7], 'last_used_at', math.floor(now / 1000))
-  redis.call('PEXPIRE', KEYS[2], ttl)
-  redis.call('SET', KEYS[7], ARGV[13], 'PX', left)
-  return {'rotated', redis.call('HGETALL', KEYS[2])}
+local ttl = math.min(left, tonumber(ARGV[9]) * 1000)
+if ARGV[3] == f[2] then
+  redis.call('HSET', KEYS[1], 'prev', f[2], 'cur', ARGV[5], 'rotated_at', now, 'sealed', ARGV[6], 'last_used_at', math.floor(now / 1000))
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  if #KEYS == 3 then redis.call('SET', KEYS[3], ARGV[11], 'PX', left) end
+  return {'rotated', redis.call('HGETALL', KEYS[1])}
 end
-if f[3] and ARGV[4] == f[3] and (now - tonumber(f[4]) <= tonumber(ARGV[9]) or f[8] ~= f[2]) then
-  redis.call('HSET', KEYS[2], 'last_used_at', math.floor(now / 1000))
-  redis.call('PEXPIRE', KEYS[2], ttl)
-  return {'grace', redis.call('HGETALL', KEYS[2]), f[7]}
+if f[3] and ARGV[3] == f[3] and (now - tonumber(f[4]) <= tonumber(ARGV[8]) or f[8] ~= f[2]) then
+  redis.call('HSET', KEYS[1], 'last_used_at', math.floor(now / 1000))
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  return {'grace', redis.call('HGETALL', KEYS[1]), f[7]}
 end
-revoke()
-return {'reused', sid}`);
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], '1', 'EX', ARGV[10])
+return {'reused', f[6]}`);
 
-// KEYS: session, its revoked-sid entry, the revocation log[, the user's session set]. ARGV: revocation channel, sid,
-// revoked TTL s[, user id as read before the script]. Lists the sid as revoked even when the session is gone.
-const END = luaScript(`${RECORD_REVOCATION}
+// KEYS: session, its revoked-sid entry. ARGV: revoked TTL s. Lists the sid as revoked even when the session is gone;
+// answers what the session held.
+const END = luaScript(`
 local h = redis.call('HGETALL', KEYS[1])
-if #KEYS == 4 and redis.call('HGET', KEYS[1], 'user_id') == ARGV[4] then
-  redis.call('DEL', KEYS[1])
-  redis.call('SREM', KEYS[4], ARGV[2])
-end
-record_revocation(KEYS[2], KEYS[3], ARGV[1], 'sid:' .. ARGV[2], ARGV[3])
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])
 return h`);
-
-// KEYS: the user's session set, the revocation log, then per sid its session and its revoked-sid entry. ARGV:
-// revocation channel, revoked TTL s, sid kept ('' for none), the sids (as read before the script). Answers -1,
-// changing nothing, when the set holds a sid the caller did not pass (a session started meanwhile): read again.
-const END_ALL = luaScript(`${RECORD_REVOCATION}
-local given = {}
-for i = 4, #ARGV do given[ARGV[i]] = true end
-for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if sid ~= ARGV[3] and not given[sid] then return -1 end
-end
-local n = 0
-for i = 4, #ARGV do
-  local k = 3 + (i - 4) * 2
-  n = n + redis.call('DEL', KEYS[k])
-  record_revocation(KEYS[k + 1], KEYS[2], ARGV[1], 'sid:' .. ARGV[i], ARGV[2])
-  redis.call('SREM', KEYS[1], ARGV[i])
-end
-return n`);
 
 // KEYS: session. ARGV: token hash. Marks the current token as handed out, only while it is still the current one.
 const MARK_DELIVERED = luaScript(`
@@ -98,10 +65,8 @@ return redis.call('HINCRBY', KEYS[1], 'password_failures', 1)`);
 
 /** The session scripts, by the name the Redis client gives each. */
 export const SESSION_SCRIPTS = {
-  createSession: CREATE,
   rotateRefreshToken: ROTATE,
   endSession: END,
-  endUserSessions: END_ALL,
   markDelivered: MARK_DELIVERED,
   countPasswordFailure: COUNT_PASSWORD_FAILURE,
 };
@@ -156,23 +121,36 @@ function sessionFields(session: SessionRecord, refreshTokenHash: string | undefi
   ];
 }
 
-/** Sessions in Redis: a hash per session, a lookup key per refresh token hash, a set of sids per user. */
+/**
+ * Sessions in Redis: a hash per session, a lookup key per refresh token hash, a set of sids per user. On a cluster
+ * these live in three slots (keys.ts): what must be atomic, a rotation or an ending, runs on the session's keys
+ * alone; the lookups and the user's set are written beside it, in an order that leaves nothing reachable half-done.
+ */
 export class RedisSessions implements SessionStore {
   constructor(
     private readonly guard: Guard,
-    private readonly client: RedisClient,
+    private readonly client: StoreClient,
     private readonly keys: RedisKeys,
+    private readonly log: RevocationLog,
     private readonly clock: () => number,
+    private readonly clustered: boolean,
+    private readonly durable: Durable,
+    private readonly commandTimeoutMs: number,
   ) {}
 
   create(session: SessionRecord, options: SessionOptions): Promise<void> {
     return this.guard(async () => {
-      const left = session.expiresAt * 1000 - this.clock();
+      const left = Math.max(1, session.expiresAt * 1000 - this.clock());
       const ttl = Math.max(1, Math.min(left, options.idleTtl * 1000));
-      const keys = [this.keys.session(session.sid), this.keys.userSessions(session.userId)];
-      if (options.refreshTokenHash) keys.push(this.keys.refresh(options.refreshTokenHash));
-      const args = [String(ttl), String(Math.max(1, left)), session.sid, refreshLink(session.sid, session.userId)];
-      await this.client.createSession(keys, [...args, ...sessionFields(session, options.refreshTokenHash)]);
+      // The user's set first: a session it does not list would escape endAllForUser; a listed sid whose session
+      // never got written is dropped by the next reader.
+      const index = this.keys.userSessions(session.userId);
+      await this.durable([index], () => this.client.addToIndex([index], [session.sid, String(left)]));
+      const key = this.keys.session(session.sid);
+      const writes = [this.durable([key], () => this.client.putHash([key], [String(ttl), ...sessionFields(session, options.refreshTokenHash)]))];
+      const lookup = options.refreshTokenHash;
+      if (lookup) writes.push(this.durable([this.keys.refresh(lookup)], () => this.#link(lookup, session.sid, session.userId, session.expiresAt)));
+      await Promise.all(writes);
     });
   }
 
@@ -192,27 +170,67 @@ export class RedisSessions implements SessionStore {
 
   rotate(request: RotationRequest): Promise<RotationResult> {
     return this.guard(async () => {
-      // The script is given every key it touches, so the token's session and user are read first. A token's link
-      // never changes while it exists, and the script refuses if it is gone meanwhile.
+      // The token's lookup names its session and user; a token's link never changes while it exists.
       const link = await this.client.get(this.keys.refresh(request.tokenHash));
       if (link === null) return { outcome: 'invalid' };
       const { sid, userId: linkedUser } = parseRefreshLink(link);
-      const userId = linkedUser ?? (await this.client.hGet(this.keys.session(sid), 'user_id'));
-      if (userId == null) return { outcome: 'invalid' };
-      const keys = [
-        this.keys.refresh(request.tokenHash),
-        this.keys.session(sid),
-        this.keys.user(userId),
-        this.keys.userSessions(userId),
-        this.keys.revokedSid(sid),
-        this.keys.revocationLog(),
-        this.keys.refresh(request.newTokenHash),
-      ];
+      const userId = linkedUser ?? (await this.client.hGet(this.keys.session(sid), 'user_id')) ?? undefined;
       const offset = String(Math.round(this.clock() - Date.now()));
-      const args = [sid, userId, link, request.tokenHash, request.clientId, request.newTokenHash, request.sealedSuccessor, offset];
-      args.push(String(request.graceMs), String(request.idleTtl), String(request.revokedTtl), this.keys.revocationChannel(), refreshLink(sid, userId));
-      return rotationResult((await this.client.rotateRefreshToken(keys, args)) as unknown[]);
+      const args = [sid, userId ?? '', request.tokenHash, request.clientId, request.newTokenHash, request.sealedSuccessor, offset];
+      args.push(String(request.graceMs), String(request.idleTtl), String(request.revokedTtl), refreshLink(sid, userId ?? ''));
+      args.push(String(this.clock() + this.commandTimeoutMs));
+      const keys = [this.keys.session(sid), this.keys.revokedSid(sid)];
+      // The successor's lookup is written only if the rotation succeeds (a lookup makes a token reusable, so one
+      // for a token never handed out must not exist): in the script where it can, after it on a cluster.
+      const linked = !this.clustered && userId !== undefined;
+      if (linked) keys.push(this.keys.refresh(request.newTokenHash));
+      // Sent together: the rotation and the user's state, which lives in another slot.
+      const [reply, active] = await Promise.all([
+        this.durable(keys, () => this.client.rotateRefreshToken(keys, args) as Promise<unknown[]>),
+        userId === undefined ? Promise.resolve(false) : this.#userActive(userId),
+      ]);
+      if (reply[0] === 'late') throw new StoreUnavailableError('the rotation reached the store after its answer was due');
+      const result = rotationResult(reply, sid);
+      return this.#settle(result, reply, { sid, userId, active, linked, newTokenHash: request.newTokenHash, revokedTtl: request.revokedTtl });
     });
+  }
+
+  /** The rest of a rotation outside the session's slot: the successor's lookup, a revocation's log entry, the user. */
+  async #settle(result: RotationResult, reply: unknown[], rotation: SettleContext): Promise<RotationResult> {
+    const { sid, userId } = rotation;
+    if (reply[0] === 'ended') {
+      // Ended earlier, and maybe logged: a failover may have lost that log entry, so it is written again.
+      await this.log.record([`sid:${sid}`], Number(reply[1]));
+      return { outcome: 'invalid' };
+    }
+    if (result.outcome === 'reused') {
+      const owner = userId ?? (reply[1] as string);
+      await Promise.all([this.log.record([`sid:${sid}`], rotation.revokedTtl), this.client.sRem(this.keys.userSessions(owner), sid)]);
+      return result;
+    }
+    if (result.outcome !== 'rotated' && result.outcome !== 'grace') return result;
+    if (!rotation.active) {
+      await this.end(sid, rotation.revokedTtl);
+      return { outcome: 'inactive_user', sid };
+    }
+    const { userId: owner, expiresAt } = result.session;
+    if (result.outcome === 'rotated' && !rotation.linked) {
+      await this.durable([this.keys.refresh(rotation.newTokenHash)], () => this.#link(rotation.newTokenHash, sid, owner, expiresAt));
+    }
+    // On a cluster the successor's lookup is written after the rotation; if that write was lost, the retry heals it.
+    if (result.outcome === 'grace' && this.clustered) await this.#link(result.successorHash, sid, owner, expiresAt, true);
+    return result;
+  }
+
+  #link(tokenHash: string, sid: string, userId: string, expiresAt: number, onlyIfMissing = false): Promise<unknown> {
+    const ttl = Math.max(1, expiresAt * 1000 - this.clock());
+    const value = refreshLink(sid, userId);
+    const key = this.keys.refresh(tokenHash);
+    return onlyIfMissing ? this.client.set(key, value, { PX: ttl, NX: true }) : this.client.set(key, value, { PX: ttl });
+  }
+
+  async #userActive(userId: string): Promise<boolean> {
+    return (await this.client.hGet(this.keys.user(userId), 'disabled')) === '0';
   }
 
   listForUser(userId: string): Promise<SessionRecord[]> {
@@ -220,9 +238,8 @@ export class RedisSessions implements SessionStore {
       const setKey = this.keys.userSessions(userId);
       const sids = await this.client.sMembers(setKey);
       if (sids.length === 0) return [];
-      const multi = this.client.multi();
-      for (const sid of sids) multi.hGetAll(this.keys.session(sid));
-      const hashes = (await multi.exec()) as unknown as Array<Record<string, string>>;
+      // One read per session (each in its own slot on a cluster), sent together.
+      const hashes = await Promise.all(sids.map((sid) => this.client.hGetAll(this.keys.session(sid))));
       const gone = sids.filter((_sid, index) => !hashes[index]?.sid);
       // Sessions that expired leave their sid in the set; drop them as they are found.
       if (gone.length > 0) await this.client.sRem(setKey, gone);
@@ -235,25 +252,35 @@ export class RedisSessions implements SessionStore {
 
   end(sid: string, revokedTtl: number): Promise<SessionRecord | undefined> {
     return this.guard(async () => {
-      const userId = await this.client.hGet(this.keys.session(sid), 'user_id');
-      const keys = [this.keys.session(sid), this.keys.revokedSid(sid), this.keys.revocationLog()];
-      const args = [this.keys.revocationChannel(), sid, String(revokedTtl)];
-      if (userId != null) {
-        keys.push(this.keys.userSessions(userId));
-        args.push(userId);
-      }
-      return sessionFromHash(pairsToObject(await this.client.endSession(keys, args)));
+      const [flat] = await Promise.all([this.#endScript(sid, revokedTtl), this.log.record([`sid:${sid}`], revokedTtl)]);
+      const session = sessionFromHash(pairsToObject(flat));
+      if (session) await this.client.sRem(this.keys.userSessions(session.userId), sid);
+      return session;
     });
+  }
+
+  #endScript(sid: string, revokedTtl: number): Promise<unknown> {
+    const keys = [this.keys.session(sid), this.keys.revokedSid(sid)];
+    return this.durable(keys, () => this.client.endSession(keys, [String(revokedTtl)]));
   }
 
   endAllForUser(userId: string, revokedTtl: number, keepSid?: string): Promise<number> {
     return this.guard(async () => {
       const setKey = this.keys.userSessions(userId);
+      let ended = 0;
+      // Sessions that start while these end are ended too: the set is read again until it lists no other.
       for (let attempt = 0; attempt < END_ALL_ATTEMPTS; attempt++) {
         const sids = (await this.client.sMembers(setKey)).filter((sid) => sid !== keepSid);
-        const keys = [setKey, this.keys.revocationLog(), ...sids.flatMap((sid) => [this.keys.session(sid), this.keys.revokedSid(sid)])];
-        const ended = Number(await this.client.endUserSessions(keys, [this.keys.revocationChannel(), String(revokedTtl), keepSid ?? '', ...sids]));
-        if (ended >= 0) return ended;
+        if (sids.length === 0) return ended;
+        const [hashes] = await Promise.all([
+          Promise.all(sids.map((sid) => this.#endScript(sid, revokedTtl))),
+          this.log.record(
+            sids.map((sid) => `sid:${sid}`),
+            revokedTtl,
+          ),
+        ]);
+        ended += hashes.filter((flat) => (flat as unknown[]).length > 0).length;
+        await this.client.sRem(setKey, sids);
       }
       throw new Error(`the sessions of a user kept changing while they were ended (${END_ALL_ATTEMPTS} attempts)`);
     });
@@ -270,13 +297,24 @@ export class RedisSessions implements SessionStore {
   }
 }
 
-function rotationResult(reply: unknown[]): RotationResult {
+/** What a rotation's settling needs from its first half. */
+interface SettleContext {
+  sid: string;
+  userId: string | undefined;
+  active: boolean;
+  /** Whether the script wrote the successor's lookup. */
+  linked: boolean;
+  newTokenHash: string;
+  revokedTtl: number;
+}
+
+function rotationResult(reply: unknown[], sid: string): RotationResult {
   const outcome = reply[0] as RotationResult['outcome'];
   if (outcome === 'rotated') return { outcome, session: sessionFromHash(pairsToObject(reply[1]))! };
   if (outcome === 'grace') {
     const hash = pairsToObject(reply[1]);
     return { outcome, session: sessionFromHash(hash)!, sealedSuccessor: reply[2] as string, successorHash: hash.cur ?? '' };
   }
-  if (outcome === 'reused' || outcome === 'inactive_user') return { outcome, sid: reply[1] as string };
+  if (outcome === 'reused') return { outcome, sid };
   return { outcome: 'invalid' };
 }

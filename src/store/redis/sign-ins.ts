@@ -1,15 +1,7 @@
 import type { AuthorizationCodeRecord, AuthorizationCodeStore, CodeRedemption, ConsentRecord, ConsentStore, SignInRecord, SignInStore } from '../types.js';
-import type { Guard, RedisClient } from './connection.js';
+import type { Durable, Guard, StoreClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { luaScript, pairsToObject } from './lua.js';
-
-// KEYS: sign-in, the user's set of sign-ins. ARGV: TTL ms, ms until the absolute end, the secret hash, field pairs…
-const CREATE_SIGN_IN = luaScript(`
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-redis.call('SADD', KEYS[2], ARGV[3])
-if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
-return 1`);
 
 // KEYS: sign-in. ARGV: idle TTL s, now s, now ms. Renews the idle time, never past the absolute end.
 const USE_SIGN_IN = luaScript(`
@@ -45,7 +37,6 @@ return 1`);
 
 /** The sign-in and authorization-code scripts, by the name the Redis client gives each. */
 export const SIGN_IN_SCRIPTS = {
-  createSignIn: CREATE_SIGN_IN,
   useSignIn: USE_SIGN_IN,
   countSignInPasswordFailure: COUNT_SIGN_IN_PASSWORD_FAILURE,
   redeemCode: REDEEM_CODE,
@@ -83,9 +74,10 @@ function codeFromHash(hash: Record<string, string>): AuthorizationCodeRecord {
 export class RedisSignIns implements SignInStore {
   constructor(
     private readonly guard: Guard,
-    private readonly client: RedisClient,
+    private readonly client: StoreClient,
     private readonly keys: RedisKeys,
     private readonly clock: () => number,
+    private readonly durable: Durable,
   ) {}
 
   create(secretHash: string, record: SignInRecord, idleTtl: number): Promise<void> {
@@ -102,10 +94,10 @@ export class RedisSignIns implements SignInStore {
         user_agent: record.userAgent,
         ip: record.ip,
       };
-      await this.client.createSignIn(
-        [key, this.keys.userSignIns(record.userId)],
-        [String(ttl), String(record.expiresAt * 1000 - this.clock()), secretHash, ...Object.entries(fields).flat()],
-      );
+      // The user's set first, as for sessions: a sign-in it does not list would escape endAllForUser.
+      const index = this.keys.userSignIns(record.userId);
+      await this.durable([index], () => this.client.addToIndex([index], [secretHash, String(record.expiresAt * 1000 - this.clock())]));
+      await this.durable([key], () => this.client.putHash([key], [String(ttl), ...Object.entries(fields).flat()]));
     });
   }
 
@@ -118,12 +110,10 @@ export class RedisSignIns implements SignInStore {
       const setKey = this.keys.userSignIns(userId);
       const hashes = (await this.client.sMembers(setKey)).filter((hash) => hash !== keepHash);
       if (hashes.length === 0) return 0;
-      const [ended] = (await this.client
-        .multi()
-        .del(hashes.map((hash) => this.keys.signIn(hash)))
-        .sRem(setKey, hashes)
-        .exec()) as unknown as [number];
-      return ended;
+      // One DEL per sign-in: on a cluster each lives in its own slot.
+      const deleted = await Promise.all(hashes.map((hash) => this.keys.signIn(hash)).map((key) => this.durable([key], () => this.client.del(key))));
+      await this.client.sRem(setKey, hashes);
+      return deleted.reduce((sum, count) => sum + count, 0);
     });
   }
 
@@ -136,8 +126,7 @@ export class RedisSignIns implements SignInStore {
   end(secretHash: string): Promise<SignInRecord | undefined> {
     return this.guard(async () => {
       const key = this.keys.signIn(secretHash);
-      const [hash] = (await this.client.multi().hGetAll(key).del(key).exec()) as unknown as [Record<string, string>];
-      return signInFromHash(hash);
+      return signInFromHash(pairsToObject(await this.durable([key], () => this.client.takeHash([key], []))));
     });
   }
 }
@@ -146,8 +135,9 @@ export class RedisSignIns implements SignInStore {
 export class RedisCodes implements AuthorizationCodeStore {
   constructor(
     private readonly guard: Guard,
-    private readonly client: RedisClient,
+    private readonly client: StoreClient,
     private readonly keys: RedisKeys,
+    private readonly durable: Durable,
   ) {}
 
   create(codeHash: string, record: AuthorizationCodeRecord, ttlMs: number): Promise<void> {
@@ -163,13 +153,15 @@ export class RedisCodes implements AuthorizationCodeStore {
         auth_time: String(record.authTime),
       };
       if (record.nonce !== undefined) fields.nonce = record.nonce;
-      await this.client.multi().hSet(key, fields).pExpire(key, ttlMs).exec();
+      await this.durable([key], () => this.client.putHash([key], [String(ttlMs), ...Object.entries(fields).flat()]));
     });
   }
 
   redeem(codeHash: string, keepMs: number): Promise<CodeRedemption> {
     return this.guard(async () => {
-      const [outcome, flat] = (await this.client.redeemCode([this.keys.code(codeHash)], [String(keepMs)])) as [string, unknown];
+      // A redemption a failover lost would let the code be redeemed again.
+      const key = this.keys.code(codeHash);
+      const [outcome, flat] = (await this.durable([key], () => this.client.redeemCode([key], [String(keepMs)]))) as [string, unknown];
       if (outcome === 'invalid') return { outcome };
       const hash = pairsToObject(flat);
       if (outcome === 'redeemed') return { outcome, code: codeFromHash(hash) };
@@ -188,8 +180,9 @@ export class RedisCodes implements AuthorizationCodeStore {
 export class RedisConsents implements ConsentStore {
   constructor(
     private readonly guard: Guard,
-    private readonly client: RedisClient,
+    private readonly client: StoreClient,
     private readonly keys: RedisKeys,
+    private readonly durable: Durable,
   ) {}
 
   get(userId: string, clientId: string): Promise<ConsentRecord | undefined> {
@@ -201,7 +194,8 @@ export class RedisConsents implements ConsentStore {
 
   grant(userId: string, consent: ConsentRecord): Promise<void> {
     return this.guard(async () => {
-      await this.client.hSet(this.keys.consents(userId), consent.clientId, JSON.stringify({ scope: consent.scope, grantedAt: consent.grantedAt }));
+      const key = this.keys.consents(userId);
+      await this.durable([key], () => this.client.hSet(key, consent.clientId, JSON.stringify({ scope: consent.scope, grantedAt: consent.grantedAt })));
     });
   }
 
@@ -215,6 +209,9 @@ export class RedisConsents implements ConsentStore {
   }
 
   revoke(userId: string, clientId: string): Promise<boolean> {
-    return this.guard(async () => (await this.client.hDel(this.keys.consents(userId), clientId)) === 1);
+    return this.guard(async () => {
+      const key = this.keys.consents(userId);
+      return (await this.durable([key], () => this.client.hDel(key, clientId))) === 1;
+    });
   }
 }

@@ -1,15 +1,7 @@
 import type { UserRecord, UserStore } from '../types.js';
-import type { Guard, RedisClient } from './connection.js';
+import type { Durable, Guard, StoreClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { luaScript } from './lua.js';
-
-// Claims the username and writes the user in one step, so a crash never leaves one without the other.
-const CREATE_USER = luaScript(`
-if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
-  redis.call('HSET', KEYS[2], unpack(ARGV, 2))
-  return 1
-end
-return 0`);
 
 // Updates fields of an existing user only: HSET alone would create a stray record for a deleted one.
 const SET_USER_FIELDS = luaScript(`
@@ -20,7 +12,7 @@ end
 return 0`);
 
 /** The user scripts, by the name the Redis client gives each. */
-export const USER_SCRIPTS = { createUser: CREATE_USER, setUserFields: SET_USER_FIELDS };
+export const USER_SCRIPTS = { setUserFields: SET_USER_FIELDS };
 
 function userFields(user: UserRecord): string[] {
   // One field name and its value per line.
@@ -33,6 +25,13 @@ function userFields(user: UserRecord): string[] {
     'created_at', String(user.createdAt),
     'disabled', user.disabled ? '1' : '0',
   ];
+}
+
+/** A flat list of field names and values as pairs. */
+function pairs(flat: string[]): Array<[string, string]> {
+  const result: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) result.push([flat[i]!, flat[i + 1]!]);
+  return result;
 }
 
 function userFromHash(hash: Record<string, string>): UserRecord | undefined {
@@ -52,14 +51,25 @@ function userFromHash(hash: Record<string, string>): UserRecord | undefined {
 export class RedisUsers implements UserStore {
   constructor(
     private readonly guard: Guard,
-    private readonly client: RedisClient,
+    private readonly client: StoreClient,
     private readonly keys: RedisKeys,
+    private readonly durable: Durable,
   ) {}
 
+  /**
+   * Writes the user, then claims the username for it; a name already taken removes the record again. On a cluster
+   * the two keys live in different slots, so this order means a crash between them leaves at worst a record no name
+   * leads to, never a name that leads nowhere (which would lock the name).
+   */
   create(user: UserRecord): Promise<boolean> {
-    return this.guard(
-      async () => (await this.client.createUser([this.keys.username(user.usernameKey), this.keys.user(user.id)], [user.id, ...userFields(user)])) === 1,
-    );
+    return this.guard(async () => {
+      const key = this.keys.user(user.id);
+      await this.durable([key], () => this.client.hSet(key, Object.fromEntries(pairs(userFields(user)))));
+      const name = this.keys.username(user.usernameKey);
+      if ((await this.durable([name], () => this.client.set(name, user.id, { NX: true }))) === 'OK') return true;
+      await this.client.del(key);
+      return false;
+    });
   }
 
   findById(id: string): Promise<UserRecord | undefined> {
@@ -82,6 +92,9 @@ export class RedisUsers implements UserStore {
   }
 
   #setFields(id: string, pairs: string[]): Promise<boolean> {
-    return this.guard(async () => (await this.client.setUserFields([this.keys.user(id)], pairs)) === 1);
+    return this.guard(async () => {
+      const key = this.keys.user(id);
+      return (await this.durable([key], () => this.client.setUserFields([key], pairs))) === 1;
+    });
   }
 }
