@@ -76,3 +76,34 @@ t.test('a stopped Redis makes calls fail fast with StoreUnavailableError, and th
     'scripts load again (NOSCRIPT) after a restart',
   );
 });
+
+t.test('a rotation or a code redemption that reaches Redis after its request gave up (503) changes nothing', async (t) => {
+  const own = await startRedis();
+  t.teardown(() => own.close());
+  const store = new RedisStore(storeConnection(await connectRedis(own.url, createLogger('silent'))), own.prefix(), createLogger('silent'), Date.now, 300);
+  t.teardown(() => store.close());
+  const now = Math.floor(Date.now() / 1000);
+  await store.users.create({ id: 'u1', username: 'ann', usernameKey: 'ann', passwordHash: 'h', createdAt: 1, disabled: false });
+  await store.sessions.create(
+    { sid: 's1', userId: 'u1', clientId: 'web', scope: '', createdAt: now, lastUsedAt: now, expiresAt: now + 1000, userAgent: '', ip: '' },
+    { idleTtl: 100, refreshTokenHash: 'h1' },
+  );
+  const code = { clientId: 'web', redirectUri: 'https://app.example/cb', codeChallenge: 'c', scope: 'openid', userId: 'u1', signInId: 'si', authTime: now };
+  await store.codes.create('c1', code, 60_000);
+  const rotation = { clientId: 'web', sealedSuccessor: 'sealed', graceMs: 0, idleTtl: 100, revokedTtl: 900 };
+  // A stall: the commands are sent and queued, the store gives up after 300 ms, Redis runs them when it wakes.
+  own.pause();
+  await t.rejects(store.sessions.rotate({ ...rotation, tokenHash: 'h1', newTokenHash: 'h2' }), StoreUnavailableError);
+  await t.rejects(store.codes.redeem('c1', 60_000), StoreUnavailableError);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  own.resume();
+  const pings = () =>
+    store.ping().then(
+      () => true,
+      () => false,
+    );
+  t.ok(await eventually(pings, 3000, 50), 'the store answers again');
+  t.equal((await store.sessions.rotate({ ...rotation, tokenHash: 'h1', newTokenHash: 'h3' })).outcome, 'rotated', 'the late rotation spent nothing');
+  t.equal((await store.sessions.rotate({ ...rotation, tokenHash: 'h2', newTokenHash: 'h4' })).outcome, 'invalid', 'and made no token');
+  t.equal((await store.codes.redeem('c1', 60_000)).outcome, 'redeemed', 'the late redemption redeemed nothing');
+});

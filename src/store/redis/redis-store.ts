@@ -61,7 +61,7 @@ export class RedisStore implements Store {
     this.rateLimits = new RedisRateLimits(this.#guard, client, keys);
     this.loginFailures = new RedisLoginFailures(this.#guard, client, keys);
     this.signIns = new RedisSignIns(this.#guard, client, keys, clock, durable);
-    this.codes = new RedisCodes(this.#guard, client, keys, durable);
+    this.codes = new RedisCodes(this.#guard, client, keys, durable, commandTimeoutMs);
     this.consents = new RedisConsents(this.#guard, client, keys, durable);
   }
 

@@ -169,6 +169,8 @@ export class RedisSessions implements SessionStore {
   }
 
   rotate(request: RotationRequest): Promise<RotationResult> {
+    // When the guard gives up: the operation may go on after the 503 (a reply that comes late), its script may not.
+    const deadline = String(this.clock() + this.commandTimeoutMs);
     return this.guard(async () => {
       // The token's lookup names its session and user; a token's link never changes while it exists.
       const link = await this.client.get(this.keys.refresh(request.tokenHash));
@@ -178,7 +180,7 @@ export class RedisSessions implements SessionStore {
       const offset = String(Math.round(this.clock() - Date.now()));
       const args = [sid, userId ?? '', request.tokenHash, request.clientId, request.newTokenHash, request.sealedSuccessor, offset];
       args.push(String(request.graceMs), String(request.idleTtl), String(request.revokedTtl), refreshLink(sid, userId ?? ''));
-      args.push(String(this.clock() + this.commandTimeoutMs));
+      args.push(deadline);
       const keys = [this.keys.session(sid), this.keys.revokedSid(sid)];
       // The successor's lookup is written only if the rotation succeeds (a lookup makes a token reusable, so one
       // for a token never handed out must not exist): in the script where it can, after it on a cluster.

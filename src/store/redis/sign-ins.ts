@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '../../errors.js';
 import type { AuthorizationCodeRecord, AuthorizationCodeStore, CodeRedemption, ConsentRecord, ConsentStore, SignInRecord, SignInStore } from '../types.js';
 import type { Durable, Guard, StoreClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
@@ -21,8 +22,12 @@ const COUNT_SIGN_IN_PASSWORD_FAILURE = luaScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 return redis.call('HINCRBY', KEYS[1], 'password_failures', 1)`);
 
-// KEYS: code. ARGV: ms to keep a redeemed code. The first use marks it redeemed; later ones see the mark.
+// KEYS: code. ARGV: ms to keep a redeemed code, the moment (epoch ms) the caller stops waiting for the answer. The
+// first use marks it redeemed; later ones see the mark. A redemption that reaches Redis after its request answered
+// 503 (a command queued through a failover) changes nothing, or the client's retry would look like a replay.
 const REDEEM_CODE = luaScript(`
+local time = redis.call('TIME')
+if tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) > tonumber(ARGV[2]) then return {'late'} end
 local h = redis.call('HGETALL', KEYS[1])
 if #h == 0 then return {'invalid'} end
 if redis.call('HGET', KEYS[1], 'redeemed') == '1' then return {'replayed', h} end
@@ -138,6 +143,7 @@ export class RedisCodes implements AuthorizationCodeStore {
     private readonly client: StoreClient,
     private readonly keys: RedisKeys,
     private readonly durable: Durable,
+    private readonly commandTimeoutMs: number,
   ) {}
 
   create(codeHash: string, record: AuthorizationCodeRecord, ttlMs: number): Promise<void> {
@@ -161,7 +167,9 @@ export class RedisCodes implements AuthorizationCodeStore {
     return this.guard(async () => {
       // A redemption a failover lost would let the code be redeemed again.
       const key = this.keys.code(codeHash);
-      const [outcome, flat] = (await this.durable([key], () => this.client.redeemCode([key], [String(keepMs)]))) as [string, unknown];
+      const deadline = String(Date.now() + this.commandTimeoutMs);
+      const [outcome, flat] = (await this.durable([key], () => this.client.redeemCode([key], [String(keepMs), deadline]))) as [string, unknown];
+      if (outcome === 'late') throw new StoreUnavailableError('the redemption reached the store after its answer was due');
       if (outcome === 'invalid') return { outcome };
       const hash = pairsToObject(flat);
       if (outcome === 'redeemed') return { outcome, code: codeFromHash(hash) };
