@@ -1,7 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { generateClientSecret, hashClientSecret } from '../clients/secret.js';
 import { loadConfig, type Config } from '../config.js';
 import { ConfigError, ServiceError } from '../errors.js';
@@ -136,14 +135,20 @@ function findCommand(positionals: string[]): Command {
   return command;
 }
 
-/** The command line parsed by node:util parseArgs: unknown options are usage errors. */
+/**
+ * The command line: `--help` or `-h` anywhere, `--` ends the options, an unknown `--option` is a usage error, and
+ * every other word is an argument, also one that begins with a single `-`: a kid is a base64url thumbprint
+ * (RFC 7638), and one in 64 begins with `-` (parseArgs would read `keys retire -tQ…` as options). A kid that begins
+ * with `--` goes after `--`.
+ */
 function parse(argv: string[]): { help: boolean; positionals: string[] } {
-  try {
-    const { values, positionals } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-    return { help: values.help === true, positionals };
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const end = argv.indexOf('--');
+  const words = end < 0 ? argv : argv.slice(0, end);
+  const unknown = words.find((word) => word.startsWith('--') && word !== '--help');
+  if (unknown !== undefined) throw new UsageError(`unknown option ${unknown}`);
+  const isHelp = (word: string) => word === '--help' || word === '-h';
+  const positionals = [...words.filter((word) => !isHelp(word)), ...(end < 0 ? [] : argv.slice(end + 1))];
+  return { help: words.some(isHelp), positionals };
 }
 
 /** Runs one CLI command; returns the process exit code. Errors are one line on stderr, never a stack trace. */

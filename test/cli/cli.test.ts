@@ -73,7 +73,7 @@ t.test('keys rotate, list and retire', async (t) => {
   const listed = await cli(['keys', 'list'], env, '', clock);
   t.match(listed.out, new RegExp(`${kid}  signing`));
   t.match(listed.out, new RegExp(`${newKid}  pending`));
-  const early = await cli(['keys', 'retire', kid], env, '', clock);
+  const early = await cli(['keys', 'retire', '--', kid], env, '', clock);
   t.equal(early.code, 1);
   t.match(early.err, /no other key is active yet/);
   clock.advance(65);
@@ -82,6 +82,16 @@ t.test('keys rotate, list and retire', async (t) => {
   const after = await cli(['keys', 'list'], env, '', clock);
   t.match(after.out, new RegExp(`${kid}  retired`));
   t.match(after.out, new RegExp(`${newKid}  signing`));
+});
+
+t.test('a kid that begins with - is an argument, not an option (one kid in 64 does)', async (t) => {
+  const { dir } = await keysDirWithKey(t);
+  const result = await cli(['keys', 'retire', '-tQ5bXk'], { KEYS_DIR: dir });
+  t.equal(result.code, 1, 'an error about the key, not a usage error (2)');
+  t.match(result.err, /no key with kid -tQ5bXk/);
+  const unknown = await cli(['keys', 'list', '--frobnicate']);
+  t.equal(unknown.code, 2, 'an unknown --option is still a usage error');
+  t.match(unknown.err, /unknown option --frobnicate/);
 });
 
 t.test('keys rotate in an empty KEYS_DIR makes a key that signs at once', async (t) => {
