@@ -2,15 +2,10 @@ import t from 'tap';
 import { keysDirWithKey, tempDir } from './helpers/app.js';
 import { freePort, startRedis } from './helpers/redis-server.js';
 import { runBuilt } from './helpers/spawn.js';
-import { eventually } from './helpers/listen.js';
+import { answersOk } from './helpers/listen.js';
 
 async function waitFor(url: string, deadlineMs = 20_000): Promise<void> {
-  const answers = () =>
-    fetch(url).then(
-      (response) => response.ok,
-      () => false,
-    );
-  if (!(await eventually(answers, deadlineMs, 100))) throw new Error(`${url} did not answer`);
+  if (!(await answersOk(url, deadlineMs, 100))) throw new Error(`${url} did not answer`);
 }
 
 t.test('a bad configuration value stops the start with one line naming it and a non-zero exit', async (t) => {

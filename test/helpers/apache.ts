@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Teardown } from './app.js';
 import { tempDir } from './app.js';
-import { eventually } from './listen.js';
+import { answersOk } from './listen.js';
 import { repoPath } from './spawn.js';
 
 const MODULES = '/usr/lib/apache2/modules';
@@ -70,15 +70,7 @@ Include ${dir}/site.conf
     child.kill('SIGTERM');
     await exited;
   });
-  const up = await eventually(
-    () =>
-      fetch(`${base}/`).then(
-        (response) => response.ok,
-        () => false,
-      ),
-    10_000,
-    50,
-  );
+  const up = await answersOk(`${base}/`, 10_000, 50);
   if (!up) throw new Error(`Apache did not start: ${stderr} ${await readFile(join(dir, 'error.log'), 'utf8').catch(() => '')}`);
   return {
     base,

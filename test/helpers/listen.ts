@@ -26,6 +26,16 @@ export async function listenOn(t: Teardown, app: FastifyInstance): Promise<strin
   return `http://127.0.0.1:${port}`;
 }
 
+/** Polls a URL until it answers 2xx or the time is up; true when it did (a refused connection counts as not yet). */
+export function answersOk(url: string, ms: number, every: number): Promise<boolean> {
+  const answers = () =>
+    fetch(url).then(
+      (response) => response.ok,
+      () => false,
+    );
+  return eventually(answers, ms, every);
+}
+
 /** Polls until the condition holds or the time is up; true when it held. */
 export async function eventually(condition: () => boolean | Promise<boolean>, ms = 5000, every = 20): Promise<boolean> {
   const deadline = Date.now() + ms;

@@ -129,7 +129,8 @@ export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
   };
 }
 
-async function keysAt(url: string, prefix: string): Promise<Array<{ key: string; ttl: number }>> {
+/** Every key of one server that starts with the prefix, with its TTL in seconds (-1: none). */
+export async function keysAt(url: string, prefix: string): Promise<Array<{ key: string; ttl: number }>> {
   const client = createClient({ url });
   await client.connect();
   try {
@@ -153,10 +154,9 @@ async function sharedTopology(kind: 'cluster' | 'sentinel'): Promise<TestRedis> 
 
 /** A TestRedis over a cluster or sentinel setup, for buildTestApp and the route tests. */
 export function topologyHandle(setup: TestTopology): TestRedis {
-  const seed = 'firstMaster' in setup ? (setup.firstMaster as string) : setup.topology.kind === 'cluster' ? setup.topology.nodes[0]! : '';
   let stopped = false;
   return {
-    url: seed,
+    url: setup.seed,
     topology: setup.topology,
     prefix: setup.prefix,
     keys: (prefix) => setup.keys(prefix),

@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import type { RedisTopology } from '../../src/store/redis/topology.js';
-import { freePort } from './redis-server.js';
+import { freePort, keysAt } from './redis-server.js';
 
 /** A Redis Cluster or a Sentinel setup of real redis-server processes on loopback ports, torn down by close(). */
 export interface TestTopology {
   topology: RedisTopology;
+  /** A node a plain client can read through: the cluster's first seed, or the master the sentinels started with. */
+  seed: string;
   /** A key prefix no other test uses. */
   prefix(): string;
   /** Runs a command on the server at this port. */
@@ -74,16 +76,6 @@ class Processes {
     for (const [port, args] of this.#args) this.start(port, args);
   }
 
-  async keys(ports: number[], prefix: string): Promise<Array<{ key: string; ttl: number }>> {
-    const found: Array<{ key: string; ttl: number }> = [];
-    for (const port of ports) {
-      for (const key of (await this.command(port, ['KEYS', `${prefix}*`])) as string[]) {
-        found.push({ key, ttl: Number(await this.command(port, ['TTL', key])) });
-      }
-    }
-    return found;
-  }
-
   async #kill(child: ChildProcess): Promise<void> {
     child.kill('SIGCONT');
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -114,6 +106,11 @@ async function freePorts(count: number): Promise<number[]> {
   const ports = new Set<number>();
   while (ports.size < count) ports.add(await freePort());
   return [...ports];
+}
+
+/** The keys of a prefix on each of these servers (the masters: a replica holds copies). */
+async function keysOn(ports: number[], prefix: string): Promise<Array<{ key: string; ttl: number }>> {
+  return (await Promise.all(ports.map((port) => keysAt(`redis://127.0.0.1:${port}`, prefix)))).flat();
 }
 
 const uniquePrefix = () => `test-${randomBytes(6).toString('hex')}:`;
@@ -207,11 +204,12 @@ export async function startRedisCluster(): Promise<TestCluster> {
     };
     return {
       topology: { kind: 'cluster', nodes: ports.map((port) => `redis://127.0.0.1:${port}`) },
+      seed: `redis://127.0.0.1:${ports[0]}`,
       ports,
       prefix: uniquePrefix,
       command,
       keys: async (prefix) =>
-        processes.keys(
+        keysOn(
           (await nodes(ports[0]!)).filter((node) => node.master).map((node) => node.port),
           prefix,
         ),
@@ -280,8 +278,6 @@ function covers(range: string, slot: number): boolean {
 
 /** A master, its replica and three sentinels, as the sentinel test drives them. */
 export interface TestSentinel extends TestTopology {
-  /** The master's URL when the setup started (before any failover). */
-  firstMaster: string;
   /** The port of the current master, as the sentinels name it. */
   master(): Promise<number>;
   /** SENTINEL FAILOVER; resolves once the sentinels name the former replica and it is master. */
@@ -337,10 +333,10 @@ export async function startRedisSentinel(): Promise<TestSentinel> {
     const master = async () => Number(((await command(sentinelPorts[0]!, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME])) as string[])[1]);
     return {
       topology: { kind: 'sentinel', sentinels: sentinelPorts.map((port) => ({ host: '127.0.0.1', port })), name: MASTER_NAME },
-      firstMaster: `redis://127.0.0.1:${masterPort}`,
+      seed: `redis://127.0.0.1:${masterPort}`,
       prefix: uniquePrefix,
       command,
-      keys: async (prefix) => processes.keys([await master()], prefix),
+      keys: async (prefix) => keysOn([await master()], prefix),
       stop: () => processes.stop(),
       async restart() {
         processes.restart();

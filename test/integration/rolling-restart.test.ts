@@ -1,6 +1,6 @@
 import t from 'tap';
 import { keysDirWithKey } from '../helpers/app.js';
-import { eventually } from '../helpers/listen.js';
+import { answersOk } from '../helpers/listen.js';
 import { runNginx } from '../helpers/nginx.js';
 import { freePort, startRedis } from '../helpers/redis-server.js';
 import { runBuilt, type Running } from '../helpers/spawn.js';
@@ -26,16 +26,7 @@ t.test('a rolling restart of two instances behind nginx loses no request', async
       LOG_LEVEL: 'warn',
       NODE_ENV: 'development',
     });
-  const ready = (port: number) =>
-    eventually(
-      () =>
-        fetch(`http://127.0.0.1:${port}/readyz`).then(
-          (response) => response.ok,
-          () => false,
-        ),
-      20_000,
-      50,
-    );
+  const ready = (port: number) => answersOk(`http://127.0.0.1:${port}/readyz`, 20_000, 50);
   const instances = ports.map(start);
   t.teardown(() => instances.forEach((instance) => instance.child.kill('SIGKILL')));
   for (const port of ports) t.ok(await ready(port), `instance on ${port} is up`);

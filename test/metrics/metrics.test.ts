@@ -5,7 +5,7 @@ import { buildTestApp, form, GENEROUS_LIMITS, keysDirWithKey } from '../helpers/
 import { refresh, registerAndLogin } from '../helpers/oauth.js';
 import { freePort, startRedis } from '../helpers/redis-server.js';
 import { runBuilt } from '../helpers/spawn.js';
-import { eventually } from '../helpers/listen.js';
+import { answersOk } from '../helpers/listen.js';
 
 const METRICS = { port: 0, host: '127.0.0.1' };
 
@@ -89,18 +89,7 @@ t.test('the server serves /metrics on METRICS_PORT, on loopback by default, apar
   const { dir } = await keysDirWithKey(t, () => Date.now());
   const run = runBuilt('dist/server.js', [], { PORT: String(port), HOST: '127.0.0.1', KEYS_DIR: dir, METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info' });
   t.teardown(() => run.child.kill('SIGKILL'));
-  t.ok(
-    await eventually(
-      () =>
-        fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
-          (response) => response.ok,
-          () => false,
-        ),
-      20_000,
-      100,
-    ),
-    'metrics answer',
-  );
+  t.ok(await answersOk(`http://127.0.0.1:${metricsPort}/metrics`, 20_000, 100), 'metrics answer');
   t.equal((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 404, 'not on the service port');
   t.match(run.stdout(), /"msg":"metrics listening"/);
   t.match(run.stdout(), /"host":"127\.0\.0\.1"/);

@@ -30,7 +30,7 @@ t.test('failovers and slot migrations under load lose nothing and misjudge nothi
   const keys = redisKeys(prefix, true);
   const windows: Array<{ start: number; end: number }> = [];
   const during = await startChains(b, 4, 'revoked-during');
-  const switching = async (what: () => Promise<unknown>, revokeNow: string[]) => {
+  const switching = async <T>(what: () => Promise<T>, revokeNow: string[]): Promise<T> => {
     const window = { start: Date.now(), end: Number.POSITIVE_INFINITY };
     windows.push(window);
     const revoking = Promise.all(revokeNow.map(async (token) => load.revoked.set(token, (await revokeAccessToken(a, token, unavailableAt), Date.now()))));
@@ -47,13 +47,13 @@ t.test('failovers and slot migrations under load lose nothing and misjudge nothi
 
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const sessionKey = keys.session(chains[0]!.sid);
-  const first = (await switching(() => cluster.failover(sessionKey), [during[0]!.accessToken])) as { from: number; to: number };
+  const first = await switching(() => cluster.failover(sessionKey), [during[0]!.accessToken]);
   t.not(first.from, first.to, `the master of a chain's session (${first.from}) handed over to its replica (${first.to})`);
-  const second = (await switching(() => cluster.failover(keys.revocationLog()), [during[1]!.accessToken])) as { from: number; to: number };
+  const second = await switching(() => cluster.failover(keys.revocationLog()), [during[1]!.accessToken]);
   t.not(second.from, second.to, `the master of the revocation log (${second.from}) handed over to ${second.to}`);
-  const moved = (await switching(() => cluster.migrateSlot(keys.session(chains[1]!.sid)), [during[2]!.accessToken])) as { from: number; to: number };
+  const moved = await switching(() => cluster.migrateSlot(keys.session(chains[1]!.sid)), [during[2]!.accessToken]);
   t.not(moved.from, moved.to, `a session's slot moved from ${moved.from} to ${moved.to} during traffic`);
-  const feed = (await switching(() => cluster.migrateSlot(keys.revocationLog()), [during[3]!.accessToken])) as { from: number; to: number };
+  const feed = await switching(() => cluster.migrateSlot(keys.revocationLog()), [during[3]!.accessToken]);
   t.not(feed.from, feed.to, `the revocation log's slot, with the feed's shard channel, moved from ${feed.from} to ${feed.to}`);
 
   load.report.unavailableAt.push(...unavailableAt);

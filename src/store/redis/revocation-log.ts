@@ -1,7 +1,7 @@
 import type { RevocationEntry } from '../types.js';
 import type { Durable, StoreClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
-import { luaScript } from './lua.js';
+import { luaScript, pairsToObject } from './lua.js';
 
 // KEYS: the revocation log, the sequence counter. ARGV: channel, publish command (PUBLISH, or SPUBLISH on a
 // cluster), TTL s, members (`jti:<id>` or `sid:<id>`). Each revocation does the same things in one atomic step:
@@ -23,7 +23,7 @@ end
 for i = 1, 2 do
   if redis.call('TTL', KEYS[i]) < ttl then redis.call('EXPIRE', KEYS[i], ttl) end
 end
-return exp`);
+return 1`);
 
 // KEYS: the revocation log, the sequence counter. ARGV: now s. The live entries and the counter, read together.
 const READ_REVOCATIONS = luaScript(`
@@ -63,11 +63,11 @@ export class RevocationLog {
     return this.keys.revocationChannel();
   }
 
-  /** Logs and publishes revocations of one TTL (seconds); answers their expiry (epoch seconds). */
-  async record(members: string[], ttlSeconds: number): Promise<number> {
+  /** Logs and publishes revocations of one TTL (seconds). */
+  async record(members: string[], ttlSeconds: number): Promise<void> {
     const args = [this.channel, this.sharded ? 'SPUBLISH' : 'PUBLISH', String(ttlSeconds), ...members];
     const keys = [this.keys.revocationLog(), this.keys.revocationSequence()];
-    return Number(await this.durable(keys, () => this.client.logRevocations(keys, args)));
+    await this.durable(keys, () => this.client.logRevocations(keys, args));
   }
 
   /** Every live entry, and how many entries had been logged when they were read. */
@@ -77,11 +77,9 @@ export class RevocationLog {
       string,
       string[],
     ];
-    const entries: RevocationEntry[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const entry = parseRevocation(flat[i]!, Number(flat[i + 1]));
-      if (entry) entries.push(entry);
-    }
+    const entries = Object.entries(pairsToObject(flat))
+      .map(([member, exp]) => parseRevocation(member, Number(exp)))
+      .filter((entry): entry is RevocationEntry => entry !== undefined);
     return { entries, sequence: Number(sequence) };
   }
 

@@ -55,8 +55,8 @@ export class RedisRevocations implements RevocationStore {
 
   /**
    * Subscribes to the feed. Besides the connection's own signals, the subscriber compares the log's counter with
-   * the messages it received once a second: a shortfall that stays (a message lost in a failover or while a slot
-   * moved) makes the listener go down and up again, which takes a fresh snapshot.
+   * the messages it received every FEED_CHECK_INTERVAL_MS: a shortfall that stays (a message lost in a failover or
+   * while a slot moved) makes the listener go down and up again, which takes a fresh snapshot.
    */
   async subscribe(listener: RevocationListener): Promise<() => Promise<void>> {
     const channelListener = {

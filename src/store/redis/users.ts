@@ -1,7 +1,7 @@
 import type { UserRecord, UserStore } from '../types.js';
 import type { Durable, Guard, StoreClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
-import { luaScript } from './lua.js';
+import { luaScript, pairsToObject } from './lua.js';
 
 // Updates fields of an existing user only: HSET alone would create a stray record for a deleted one.
 const SET_USER_FIELDS = luaScript(`
@@ -25,13 +25,6 @@ function userFields(user: UserRecord): string[] {
     'created_at', String(user.createdAt),
     'disabled', user.disabled ? '1' : '0',
   ];
-}
-
-/** A flat list of field names and values as pairs. */
-function pairs(flat: string[]): Array<[string, string]> {
-  const result: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) result.push([flat[i]!, flat[i + 1]!]);
-  return result;
 }
 
 function userFromHash(hash: Record<string, string>): UserRecord | undefined {
@@ -64,7 +57,7 @@ export class RedisUsers implements UserStore {
   create(user: UserRecord): Promise<boolean> {
     return this.guard(async () => {
       const key = this.keys.user(user.id);
-      await this.durable([key], () => this.client.hSet(key, Object.fromEntries(pairs(userFields(user)))));
+      await this.durable([key], () => this.client.hSet(key, pairsToObject(userFields(user))));
       const name = this.keys.username(user.usernameKey);
       if ((await this.durable([name], () => this.client.set(name, user.id, { NX: true }))) === 'OK') return true;
       await this.client.del(key);
