@@ -170,9 +170,11 @@ t.test('killing the Redis connection between and during refreshes never makes a 
   const successorOf = new Map<string, Set<string>>();
   let token = login.refresh_token!;
   let failures = 0;
+  let killed = 0;
   for (let round = 0; round < 40; round++) {
     const kill = admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
-    const [result] = await Promise.all([refresh(app, token), kill]);
+    const [result, count] = await Promise.all([refresh(app, token), kill]);
+    killed += Number(count);
     if (result.status === 200) {
       const next = result.body.refresh_token!;
       const seen = successorOf.get(token) ?? new Set<string>();
@@ -186,7 +188,13 @@ t.test('killing the Redis connection between and during refreshes never makes a 
       t.ok(await eventually(async () => (await app.inject({ url: '/readyz' })).statusCode === 200), 'the store is back');
     }
   }
-  t.ok(failures > 0, `some refreshes met a killed connection (${failures})`);
+  if (redis.topology.kind === 'sentinel') {
+    // The sentinel client sends a command again on the connection it opens after the kill, so the fault shows as a
+    // delay, not always as a 503: what must hold is that connections were killed under the refreshes.
+    t.ok(killed > 0, `the refreshes' connections were killed (${killed} kills, ${failures} refreshes answered 503)`);
+  } else {
+    t.ok(failures > 0, `some refreshes met a killed connection (${failures})`);
+  }
   for (const [from, successors] of successorOf) t.equal(successors.size, 1, `token ${from.slice(0, 6)}… has exactly one successor`);
   const final = await refresh(app, token);
   t.equal(final.status, 200, 'the newest token still works: nothing was revoked by the faults');
