@@ -40,6 +40,9 @@ import { signInRoutes } from './routes/sign-in.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 import { endSessionRoutes } from './routes/end-session.js';
 import { accountPageRoutes } from './routes/account-page.js';
+import { buildAdminApp } from './admin-app.js';
+import { createAdminServices } from './admin/admin-services.js';
+import { ClientSync } from './clients/client-sync.js';
 
 /** What buildApp is given rather than creating: state, keys, clients, logger and clock. */
 export interface AppDependencies {
@@ -60,6 +63,8 @@ declare module 'fastify' {
     routeCatalog: RouteOptions[];
     /** The Prometheus metrics, when METRICS_PORT is set. */
     metrics: Metrics | undefined;
+    /** The admin API (not listening: server.ts listens on ADMIN_PORT), when ADMIN_PORT is set; closed with the app. */
+    admin: FastifyInstance | undefined;
   }
 }
 
@@ -78,11 +83,37 @@ function schemaCompilerLogger(logger: FastifyBaseLogger) {
   };
 }
 
+/** A Fastify instance with the settings every listener of the service shares: limits, logging, validation. */
+export function createFastify(config: Config, logger: FastifyBaseLogger): FastifyInstance {
+  return Fastify({
+    loggerInstance: logger,
+    // Fastify's two lines per request are replaced by the one of registerRequestLog.
+    logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: requestLoggerFactory,
+    bodyLimit: BODY_LIMIT,
+    exposeHeadRoutes: true,
+    requestIdHeader: false,
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+    // An optimisation: unicode: false makes maxLength count UTF-16 code units (String#length) instead of walking
+    // every string for surrogate pairs (measure with bench/ab.mjs --scenarios introspection). Limits only get stricter for
+    // astral-plane characters: the password's real limit is in UTF-8 bytes (never fewer than code units), and a
+    // username is checked again, in code points, after NFKC.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, unicode: false, logger: schemaCompilerLogger(logger) } },
+  });
+}
+
 /** The services the routes share, built once per app. */
 function createServices(config: Config, deps: AppDependencies): Services {
   const clock = deps.clock ?? Date.now;
   const hashing = new ConcurrencyLimit(config.hashing.maxConcurrent, config.hashing.queueTimeoutMs);
-  const revocations = new RevocationService(deps.store.revocations, new RevocationCache(deps.store.revocations, deps.logger, clock), config, clock);
+  const revocations = new RevocationService(
+    deps.store.revocations,
+    new RevocationCache(deps.store.revocations, deps.logger, clock),
+    config,
+    clock,
+    (clientId, issuedAt) => deps.clients.issuedToCurrent(clientId, issuedAt),
+  );
   const metrics =
     config.metrics &&
     new Metrics({ argon2Queued: () => hashing.queued, revocationFeedLive: () => revocations.cache.live, signingKid: () => deps.keyring.signingKey()?.kid });
@@ -90,18 +121,36 @@ function createServices(config: Config, deps: AppDependencies): Services {
   const sessions = new SessionService(deps.store.sessions, config, clock, audit);
   const codes = new CodeService(deps.store.codes, sessions, audit);
   const consents = new ConsentService(deps.store.consents, clock);
+  const users = createUserService(deps.store, config, clock, hashing);
+  const signIns = new SignInService(deps.store.signIns, sessions, config, clock);
+  const clientSync = new ClientSync(deps.store.clients, deps.clients, config.defaultAudience, deps.logger);
+  const admin = createAdminServices({
+    store: deps.store,
+    registry: deps.clients,
+    clientSync,
+    userService: users,
+    sessions,
+    signIns,
+    audit,
+    config,
+    clock,
+    keysDir: deps.keyring.dir,
+    reloadKeys: () => deps.keyring.refresh(),
+  });
   return {
     config,
     clock,
     pingStore: () => deps.store.ping(),
     keyring: deps.keyring,
     clients: deps.clients,
-    users: createUserService(deps.store, config, clock, hashing),
+    clientSync,
+    admin,
+    users,
     sessions,
     codes,
     audit,
     consents,
-    signIns: new SignInService(deps.store.signIns, sessions, config, clock),
+    signIns,
     authorization: new AuthorizationService(codes, consents, config.issuer, clock),
     revocations,
     metrics,
@@ -122,6 +171,8 @@ function registerShutdown(app: FastifyInstance, deps: AppDependencies, services:
   });
   app.addHook('onClose', async () => {
     deps.keyring.close();
+    services.clientSync.stop();
+    await app.admin?.close();
     await services.revocations.cache.stop();
     await deps.store.close();
   });
@@ -134,22 +185,7 @@ function registerShutdown(app: FastifyInstance, deps: AppDependencies, services:
  */
 export async function buildApp(config: Config, deps: AppDependencies): Promise<FastifyInstance> {
   const services = createServices(config, deps);
-  const app = Fastify({
-    loggerInstance: deps.logger,
-    // Fastify's two lines per request are replaced by the one of registerRequestLog.
-    logController: new LogController({ disableRequestLogging: true }),
-    childLoggerFactory: requestLoggerFactory,
-    bodyLimit: BODY_LIMIT,
-    exposeHeadRoutes: true,
-    requestIdHeader: false,
-    trustProxy: config.trustProxy,
-    return503OnClosing: true,
-    // An optimisation: unicode: false makes maxLength count UTF-16 code units (String#length) instead of walking
-    // every string for surrogate pairs (measure with bench/ab.mjs --scenarios introspection). Limits only get stricter for
-    // astral-plane characters: the password's real limit is in UTF-8 bytes (never fewer than code units), and a
-    // username is checked again, in code points, after NFKC.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, unicode: false, logger: schemaCompilerLogger(deps.logger) } },
-  });
+  const app = createFastify(config, deps.logger);
   app.decorate('routeCatalog', [] as RouteOptions[]);
   app.decorate('metrics', services.metrics);
   if (services.metrics) registerRequestMetrics(app, services.metrics);
@@ -165,6 +201,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   registerCors(app, config.allowedOrigins);
   await registerOpenApi(app, config.issuer);
   await services.revocations.cache.start();
+  await services.clientSync.start();
   services.limit = await registerRateLimits(app, config.rateLimits, deps.store.rateLimits, (bucket, request) =>
     services.audit.emit({ event: 'rate_limited', bucket, ...requestContext(request) }),
   );
@@ -184,5 +221,6 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(userinfoRoutes, services);
   await app.register(endSessionRoutes, services);
   await app.register(accountPageRoutes, services);
+  app.decorate('admin', config.admin && (await buildAdminApp(config, services, { logger: deps.logger, rateLimits: deps.store.rateLimits }, closing)));
   return app;
 }

@@ -46,6 +46,8 @@ export interface RateLimitConfig {
   tokenPerIp: number;
   /** Revocation, introspection and feed requests per client IP per minute. */
   otherPerIp: number;
+  /** Admin API requests per client IP per minute. */
+  adminPerIp: number;
   /** The prefix length IPv6 clients are counted under by every per-IP limit (IPv4 counts per address). */
   ipv6Prefix: number;
 }
@@ -107,6 +109,8 @@ export interface Config {
   auditLog: AuditSetting;
   /** Where GET /metrics listens (a listener of its own); undefined: no metrics. */
   metrics: { port: number; host: string } | undefined;
+  /** Where the admin API listens (a listener of its own); undefined: no admin API. */
+  admin: { port: number; host: string } | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -342,6 +346,7 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
       registerPerUser: integer(env, 'RATE_LIMIT_REGISTER_USER', 5, 1, 1_000_000),
       tokenPerIp: integer(env, 'RATE_LIMIT_TOKEN_IP', 600, 1, 1_000_000),
       otherPerIp: integer(env, 'RATE_LIMIT_OTHER_IP', 3000, 1, 1_000_000),
+      adminPerIp: integer(env, 'RATE_LIMIT_ADMIN_IP', 600, 1, 1_000_000),
       ipv6Prefix: integer(env, 'RATE_LIMIT_IPV6_PREFIX', DEFAULT_IPV6_PREFIX, 32, 128),
     },
     trustProxy: proxies(env, 'TRUST_PROXY'),
@@ -358,6 +363,7 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     signInIdleTtl: integer(env, 'SIGN_IN_IDLE_TTL', 8 * 3600, 60, 30 * 86_400),
     metrics:
       text(env, 'METRICS_PORT') === undefined ? undefined : { port: integer(env, 'METRICS_PORT', 0, 0, 65_535), host: text(env, 'METRICS_HOST', '127.0.0.1')! },
+    admin: text(env, 'ADMIN_PORT') === undefined ? undefined : { port: integer(env, 'ADMIN_PORT', 0, 0, 65_535), host: text(env, 'ADMIN_HOST', '127.0.0.1')! },
     auditLog: oneOf(env, 'AUDIT_LOG', ['stdout', 'off', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, 'stdout'),
     hstsMaxAge: integer(env, 'HSTS_MAX_AGE', issuer.startsWith('https:') ? 31_536_000 : 0, 0, 63_072_000),
     redisCommandTimeout: integer(env, 'REDIS_COMMAND_TIMEOUT', 2000, 50, 60_000),

@@ -27,6 +27,8 @@ export const ERROR_STATUS = {
   access_denied: 403,
   registration_closed: 403,
   username_taken: 409,
+  // The admin API: a change the target's state does not allow (a CLIENTS_FILE client, a read-only KEYS_DIR, a taken id).
+  conflict: 409,
   not_found: 404,
   method_not_allowed: 405,
   payload_too_large: 413,

@@ -42,6 +42,11 @@ export async function startServer(env: Record<string, string | undefined> = proc
       });
       logger.info({ host: config.metrics.host, port: (metricsServer.address() as { port: number }).port }, 'metrics listening');
     }
+    if (app.admin && config.admin) {
+      // Its own listener, closed with the app; on loopback unless ADMIN_HOST says otherwise.
+      await app.admin.listen({ port: config.admin.port, host: config.admin.host });
+      logger.info({ host: config.admin.host, port: (app.admin.server.address() as { port: number }).port }, 'admin API listening');
+    }
     await app.listen({ port: config.port, host: config.host });
     return app;
   } catch (error) {

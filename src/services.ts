@@ -1,3 +1,5 @@
+import type { AdminServices } from './admin/admin-services.js';
+import type { ClientSync } from './clients/client-sync.js';
 import type { AuthorizationService } from './authorization/authorization-service.js';
 import type { ConsentService } from './authorization/consent-service.js';
 import type { SignInService } from './authorization/sign-in-service.js';
@@ -15,6 +17,10 @@ export interface Services extends GrantServices {
   config: Config;
   keyring: KeyRing;
   clients: ClientRegistry;
+  /** Keeps the registry's runtime clients (the admin API's) current on this instance. */
+  clientSync: ClientSync;
+  /** What operators do through the admin API (and the CLI): users, sessions, clients, keys. */
+  admin: AdminServices;
   /** Checks and revocations of access tokens (the denylists), with this instance's live copy of them. */
   revocations: RevocationService;
   /** Resolves while the store answers (readiness); never the store itself: routes reach state through services. */

@@ -76,3 +76,17 @@ t.test('the server reaches the verifier package by its name, never by a path int
     t.notMatch(await readFile(join('src', file), 'utf8'), /from '[./]*packages\//, file);
   }
 });
+
+t.test('the CLI and the admin API do the same things one way: both reach state only through src/admin/', async (t) => {
+  const callers = ['cli/commands.ts', ...under('routes/admin')];
+  t.ok(callers.length >= 4, 'the scan finds the commands and the admin routes');
+  for (const file of callers) {
+    const reached = (await importsOf(file))
+      .filter((entry) => !entry.typeOnly)
+      .map((entry) => resolved(file, entry.from))
+      .filter((path) =>
+        /^(store\/|users\/user-service|sessions\/session-service|authorization\/|clients\/(registry|client-sync)|keys\/(admin|keyring))/.test(path),
+      );
+    t.same(reached, [], `${file} changes nothing but through the admin services`);
+  }
+});

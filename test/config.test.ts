@@ -64,7 +64,16 @@ const bad: Array<[string, Record<string, string>]> = [
   ['STORE', { STORE: 'disk' }],
   ['RATE_LIMIT_IPV6_PREFIX', { RATE_LIMIT_IPV6_PREFIX: '129' }],
   ['RATE_LIMIT_IPV6_PREFIX', { RATE_LIMIT_IPV6_PREFIX: '16' }],
+  ['ADMIN_PORT', { ADMIN_PORT: 'admin' }],
+  ['RATE_LIMIT_ADMIN_IP', { RATE_LIMIT_ADMIN_IP: '0' }],
 ];
+
+t.test('the admin API is off without ADMIN_PORT, and binds to loopback by default', async (t) => {
+  t.equal(loadConfig({}).admin, undefined);
+  t.same(loadConfig({ ADMIN_PORT: '9000' }).admin, { port: 9000, host: '127.0.0.1' });
+  t.same(loadConfig({ ADMIN_PORT: '9000', ADMIN_HOST: '10.0.0.5' }).admin, { port: 9000, host: '10.0.0.5' });
+  t.equal(loadConfig({}).rateLimits.adminPerIp, 600);
+});
 
 for (const [variable, env] of bad) {
   t.test(`a bad ${variable} (${JSON.stringify(env)}) is a ConfigError naming it`, async (t) => {

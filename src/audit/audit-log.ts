@@ -35,7 +35,24 @@ export type AuditEvent = AuditContext &
     | { event: 'key_activated'; kid: string }
     | { event: 'key_retired'; kid: string }
     | { event: 'rate_limited'; bucket: string }
+    | { event: 'admin_action'; action: AdminAction; target: string; via: 'api' | 'cli' }
   );
+
+/** What an operator did through the admin API or the CLI (an admin_action event). */
+export type AdminAction =
+  | 'user_created'
+  | 'user_disabled'
+  | 'user_enabled'
+  | 'user_deleted'
+  | 'user_password_set'
+  | 'user_sessions_ended'
+  | 'session_ended'
+  | 'client_created'
+  | 'client_updated'
+  | 'client_deleted'
+  | 'client_secret_rotated'
+  | 'key_rotated'
+  | 'key_retired';
 
 /** Every event name, for the README and its test. */
 export type AuditEventName = AuditEvent['event'];

@@ -45,15 +45,31 @@ function presented(credentials: ClientCredentials): Presented {
   return { clientId: credentials.clientId, secret: credentials.clientSecret, basic: false };
 }
 
+/** The client id a request claims, when it claims one in a readable form; nothing is checked. */
+export function claimedClientId(credentials: ClientCredentials): string | undefined {
+  try {
+    return presented(credentials).clientId;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a secret is the one a rotation replaced, within that rotation's grace. */
+function previousMatches(client: Client | undefined, secret: string | undefined, now: number): boolean {
+  const previous = client?.previousSecret;
+  return previous !== undefined && secret !== undefined && now < previous.until && secretMatches(secret, previous.hash);
+}
+
 /**
  * Identifies the calling client: a public client by its client_id, a confidential one by its
- * secret. Unknown client and wrong secret give the same 401 invalid_client, after `onFailure` hears the
- * client id the request claimed (for the audit log).
+ * secret (or, during a rotation's grace, the previous one). Unknown client and wrong secret give the same 401
+ * invalid_client, after `onFailure` hears the client id the request claimed (for the audit log). `now` is in epoch seconds.
  */
 export function authenticateClient(
   registry: ClientRegistry,
   credentials: ClientCredentials,
   onFailure: (claimedClientId: string | undefined) => void = () => {},
+  now: number = Date.now() / 1000,
 ): Client {
   let offered: Presented;
   try {
@@ -73,7 +89,7 @@ export function authenticateClient(
     if (secret !== undefined) throw refuse();
     return client;
   }
-  const matches = secretMatches(secret ?? '', client?.secretHash ?? NO_SECRET);
+  const matches = secretMatches(secret ?? '', client?.secretHash ?? NO_SECRET) || previousMatches(client, secret, now);
   if (!client || secret === undefined || !matches) throw refuse();
   return client;
 }

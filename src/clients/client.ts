@@ -18,6 +18,17 @@ export interface Client {
   postLogoutRedirectUris: readonly string[];
   /** The service owner's own app: sign-in asks no consent. */
   firstParty: boolean;
+  /** A note for operators, shown by the admin API. */
+  description: string | undefined;
+  /** Where it is registered: CLIENTS_FILE (read-only at runtime) or the store (the admin API). */
+  source: 'file' | 'store';
+  /**
+   * When a store client was created (epoch seconds): a token or session older than that belongs to an earlier client
+   * of the same id, deleted since, and is refused.
+   */
+  createdAt: number | undefined;
+  /** The secret a rotation replaced, accepted until `until` (epoch seconds): the rotation's grace. */
+  previousSecret: { hash: Buffer; until: number } | undefined;
 }
 
 /** The client the service runs with when no CLIENTS_FILE is given: the README's quick start uses it. */

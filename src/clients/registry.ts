@@ -22,7 +22,8 @@ const KNOWN_FIELDS = new Set([
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~:-]{1,128}$/;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-class EntryError extends Error {}
+/** What is wrong with a client entry (of CLIENTS_FILE or of the admin API): the message says it. */
+export class EntryError extends Error {}
 
 function stringList(value: unknown, field: string): string[] {
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item.length === 0)) {
@@ -31,7 +32,8 @@ function stringList(value: unknown, field: string): string[] {
   return value as string[];
 }
 
-function parseSecretHash(value: unknown): Buffer {
+/** A `sha256:<hex>` client_secret_hash as bytes; an EntryError when malformed. */
+export function parseSecretHash(value: unknown): Buffer {
   if (typeof value !== 'string' || !value.startsWith(SECRET_HASH_PREFIX) || !/^[0-9a-f]{64}$/i.test(value.slice(SECRET_HASH_PREFIX.length))) {
     throw new EntryError('client_secret_hash must be "sha256:" and 64 hex digits (npm run cli -- clients secret)');
   }
@@ -49,8 +51,8 @@ function redirectUris(value: unknown, field: string): string[] {
   return uris;
 }
 
-/** Validates one CLIENTS_FILE entry; throws an EntryError saying what is wrong. */
-function parseEntry(entry: unknown, defaultAudience: string): Client {
+/** Validates one client entry (CLIENTS_FILE's format, which the admin API takes too); throws an EntryError saying what is wrong. */
+export function parseClientEntry(entry: unknown, defaultAudience: string, source: Client['source'] = 'file'): Client {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new EntryError('must be an object');
   const e = entry as Record<string, unknown>;
   if ('client_secret' in e) throw new EntryError('holds a plain-text client_secret; store client_secret_hash instead');
@@ -71,6 +73,8 @@ function parseEntry(entry: unknown, defaultAudience: string): Client {
   const redirects = redirectUris(e.redirect_uris, 'redirect_uris');
   if (grantTypes.includes('authorization_code') && redirects.length === 0) throw new EntryError('the authorization_code grant needs redirect_uris');
   if (e.first_party !== undefined && typeof e.first_party !== 'boolean') throw new EntryError('first_party must be true or false');
+  if (e.description !== undefined && (typeof e.description !== 'string' || e.description.length > 1024))
+    throw new EntryError('description must be a string of at most 1024 characters');
   const delivery = e.refresh_token_delivery ?? 'body';
   if (delivery !== 'body' && delivery !== 'cookie') throw new EntryError('refresh_token_delivery must be "body" or "cookie"');
   return {
@@ -84,15 +88,23 @@ function parseEntry(entry: unknown, defaultAudience: string): Client {
     redirectUris: redirects,
     postLogoutRedirectUris: redirectUris(e.post_logout_redirect_uris, 'post_logout_redirect_uris'),
     firstParty: e.first_party === true,
+    description: e.description as string | undefined,
+    source,
+    createdAt: undefined,
+    previousSecret: undefined,
   };
 }
 
-/** The registered clients, by client_id. */
+/**
+ * The registered clients, by client_id: those of CLIENTS_FILE, fixed at start, and those the admin API keeps in the
+ * store, replaced as a whole whenever ClientSync sees them change. A file client's id cannot be taken by a store one.
+ */
 export class ClientRegistry {
-  readonly #clients: ReadonlyMap<string, Client>;
+  readonly #fileClients: ReadonlyMap<string, Client>;
+  #storeClients: ReadonlyMap<string, Client> = new Map();
 
   constructor(clients: Iterable<Client>) {
-    this.#clients = new Map([...clients].map((client) => [client.clientId, client]));
+    this.#fileClients = new Map([...clients].map((client) => [client.clientId, client]));
   }
 
   /** Builds the registry from parsed CLIENTS_FILE content; a ConfigError names the first bad entry. */
@@ -102,7 +114,7 @@ export class ClientRegistry {
     entries.forEach((entry, index) => {
       const name = typeof (entry as { client_id?: unknown })?.client_id === 'string' ? ` ("${(entry as { client_id: string }).client_id}")` : '';
       try {
-        const client = parseEntry(entry, defaultAudience);
+        const client = parseClientEntry(entry, defaultAudience);
         if (clients.some((other) => other.clientId === client.clientId)) throw new EntryError('repeats a client_id');
         clients.push(client);
       } catch (error) {
@@ -127,11 +139,30 @@ export class ClientRegistry {
   }
 
   get(clientId: string): Client | undefined {
-    return this.#clients.get(clientId);
+    return this.#fileClients.get(clientId) ?? this.#storeClients.get(clientId);
+  }
+
+  /** The clients of CLIENTS_FILE, which the admin API may read but not change. */
+  fileClients(): Client[] {
+    return [...this.#fileClients.values()];
+  }
+
+  /** Replaces the store's clients with the set read from it (ClientSync); a file client's id stays the file's. */
+  replaceStoreClients(clients: Iterable<Client>): void {
+    this.#storeClients = new Map([...clients].filter((client) => !this.#fileClients.has(client.clientId)).map((client) => [client.clientId, client]));
+  }
+
+  /**
+   * Whether a token or session of `clientId` issued at `issuedAt` (epoch seconds) belongs to a client registered now:
+   * false once its client is deleted, and for what an earlier client of a re-created id issued.
+   */
+  issuedToCurrent(clientId: string, issuedAt: number): boolean {
+    const client = this.get(clientId);
+    return client !== undefined && (client.createdAt === undefined || issuedAt >= client.createdAt);
   }
 
   /** Every scope some client may ask for, for the discovery document. */
   allScopes(): string[] {
-    return [...new Set([...this.#clients.values()].flatMap((client) => client.scopes))].sort();
+    return [...new Set([...this.#fileClients.values(), ...this.#storeClients.values()].flatMap((client) => client.scopes))].sort();
   }
 }

@@ -3,7 +3,7 @@ import { originContext } from '../audit/audit-log.js';
 import { oauthError } from '../errors.js';
 import { issueIdToken } from '../tokens/id-token.js';
 import { scopeList } from '../tokens/scope.js';
-import type { Grant, GrantResult, GrantServices, RequestOrigin, TokenParams } from './grant.js';
+import { startUserSession, type Grant, type GrantResult, type GrantServices, type RequestOrigin, type TokenParams } from './grant.js';
 import { sessionTokenResponse } from './token-response.js';
 
 /**
@@ -26,7 +26,7 @@ export const authorizationCodeGrant: Grant<'authorization_code'> = {
     const { code, started } = await services.codes.redeem(params.code!, client, params.redirect_uri!, params.code_verifier!, originContext(origin));
     const user = await services.users.findActive(code.userId);
     if (!user) throw oauthError('invalid_grant', 'the user is disabled or gone');
-    const { session, refreshToken } = await services.sessions.start(user, client, code.scope, origin, code.signInId);
+    const { session, refreshToken } = await startUserSession(services, user, client, code.scope, origin, code.signInId);
     await started(session.sid);
     const result = await sessionTokenResponse(services, client, session, code.scope, refreshToken);
     if (!scopeList(code.scope).includes('openid')) return result;

@@ -1,8 +1,9 @@
 import type { Client } from '../clients/client.js';
 import type { LimitName } from '../http/rate-limits.js';
 import type { Config } from '../config.js';
-import type { SessionService } from '../sessions/session-service.js';
-import type { SessionRecord } from '../store/types.js';
+import { oauthError } from '../errors.js';
+import type { SessionService, StartedSession } from '../sessions/session-service.js';
+import type { SessionRecord, UserRecord } from '../store/types.js';
 import type { AccessTokenIssuer } from '../tokens/access-token.js';
 import type { CodeService } from '../authorization/code-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -75,4 +76,23 @@ export interface Grant<T extends string = string> {
   /** Whether a cookie client presents this grant's refresh token as the refresh cookie (after the Origin checks). */
   readsRefreshCookie: boolean;
   handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices): Promise<GrantResult>;
+}
+
+/**
+ * Starts a session for a signed-in user, then checks the user is still active: an operator's disable (which ends
+ * every session of the user it can see) that lands while the login runs would otherwise miss the new session.
+ * Either the disable comes first and this check ends the session, or the session comes first and the disable ends it.
+ */
+export async function startUserSession(
+  services: GrantServices,
+  user: UserRecord,
+  client: Client,
+  scope: string,
+  origin: RequestOrigin,
+  signInId?: string,
+): Promise<StartedSession> {
+  const started = await services.sessions.start(user, client, scope, origin, signInId);
+  if (await services.users.findActive(user.id)) return started;
+  await services.sessions.end(started.session.sid);
+  throw oauthError('invalid_grant', 'the user is disabled or gone');
 }

@@ -3,7 +3,7 @@ import { oauthError } from '../errors.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
 import { auditedAuthentication, originContext } from '../audit/audit-log.js';
 import { grantScope } from '../tokens/scope.js';
-import { SCOPE_PARAMETER, type Grant, type GrantResult, type GrantServices, type RequestOrigin, type TokenParams } from './grant.js';
+import { SCOPE_PARAMETER, startUserSession, type Grant, type GrantResult, type GrantServices, type RequestOrigin, type TokenParams } from './grant.js';
 import { sessionTokenResponse } from './token-response.js';
 
 /**
@@ -29,7 +29,7 @@ export const passwordGrant: Grant<'password'> = {
     const user = await auditedAuthentication(services, params.username!, params.password!, context, 'password_grant');
     // RFC 6749 §5.2: unknown user and wrong password are one answer, invalid_grant.
     if (!user) throw oauthError('invalid_grant', 'the username or password is wrong');
-    const { session, refreshToken } = await services.sessions.start(user, client, scope, origin);
+    const { session, refreshToken } = await startUserSession(services, user, client, scope, origin);
     services.audit.emit({ event: 'login_succeeded', via: 'password_grant', ...context, user_id: user.id, sid: session.sid });
     return sessionTokenResponse(services, client, session, scope, refreshToken);
   },

@@ -10,7 +10,7 @@ const MINUTE = 60_000;
 const HOUR = 3600_000;
 
 /** The limits a route can apply to a request. */
-export type LimitName = 'loginIp' | 'loginUser' | 'registerIp' | 'registerUser' | 'tokenIp' | 'otherIp';
+export type LimitName = 'loginIp' | 'loginUser' | 'registerIp' | 'registerUser' | 'tokenIp' | 'otherIp' | 'adminIp';
 
 /** Applies one named limit to a request; throws too_many_requests (429, Retry-After) when it is exceeded. */
 export type Limiter = (name: LimitName, request: FastifyRequest) => Promise<void>;
@@ -65,6 +65,7 @@ export async function registerRateLimits(
     registerUser: [config.registerPerUser, HOUR, usernameKey],
     tokenIp: [config.tokenPerIp, MINUTE, client],
     otherIp: [config.otherPerIp, MINUTE, client],
+    adminIp: [config.adminPerIp, MINUTE, client],
   };
   const limits = Object.fromEntries(
     Object.entries(rules).map(([name, [max, timeWindow, key]]) => {

@@ -13,9 +13,12 @@ export interface KeyAdminOptions extends LifecycleTimes {
 
 /** Raised when a key command would break the lifecycle rules; the message says why. */
 export class KeyAdminError extends Error {
-  constructor(message: string) {
+  /** not_found: no such key; conflict: the lifecycle rules refuse the change. */
+  readonly code: 'not_found' | 'conflict';
+  constructor(message: string, code: 'not_found' | 'conflict' = 'conflict') {
     super(message);
     this.name = 'KeyAdminError';
+    this.code = code;
   }
 }
 
@@ -48,7 +51,7 @@ export async function rotateKey(options: KeyAdminOptions): Promise<KeyStatus> {
 export async function retireKey(options: KeyAdminOptions, kid: string): Promise<KeyStatus> {
   const { schedules } = await loadKeyFolder(options.dir, options);
   const schedule = schedules.get(kid);
-  if (!schedule) throw new KeyAdminError(`no key with kid ${kid} in ${options.dir}`);
+  if (!schedule) throw new KeyAdminError(`no key with kid ${kid} in ${options.dir}`, 'not_found');
   if (schedule.retired_at !== undefined) throw new KeyAdminError(`key ${kid} is already retired`);
   const states = keyStates(schedules, options.now, options);
   const replacement = states.find((s) => s.kid !== kid && (s.state === 'active' || s.state === 'signing'));

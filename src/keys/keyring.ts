@@ -94,6 +94,11 @@ export class KeyRing {
     return new KeyRing(options, loaded);
   }
 
+  /** The folder the keys are read from (KEYS_DIR). */
+  get dir(): string {
+    return this.#options.dir;
+  }
+
   /** The state of every key now. */
   statuses(): KeyStatus[] {
     return keyStates(this.#loaded.schedules, this.#now(), this.#options);

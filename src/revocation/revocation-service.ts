@@ -8,11 +8,18 @@ import type { RevocationCache } from './cache.js';
 export interface RevocableToken {
   jti: string;
   sid?: string | undefined;
+  client_id: string;
+  /** Epoch seconds. */
+  iat: number;
 }
+
+/** Whether a token's client is registered now, as it was when it issued the token (ClientRegistry.issuedToCurrent). */
+export type ClientCheck = (clientId: string, issuedAt: number) => boolean;
 
 /**
  * The one path to the denylists: checks of a token's jti and sid, and revocation of an access token.
- * (Sessions end through SessionService, whose store step lists the sid in the same atomic step.)
+ * (Sessions end through SessionService, whose store step lists the sid in the same atomic step.) A token whose
+ * client has been deleted since (the admin API) counts as revoked too.
  */
 export class RevocationService {
   constructor(
@@ -21,11 +28,12 @@ export class RevocationService {
     readonly cache: RevocationCache,
     private readonly settings: Pick<Config, 'revocationUnavailable'>,
     private readonly clock: () => number,
+    private readonly clientIsCurrent: ClientCheck,
   ) {}
 
-  /** Whether a token's jti or sid is revoked, read from the store: for the account API and introspection. */
-  isRevoked(token: RevocableToken): Promise<boolean> {
-    return this.store.isRevoked(token);
+  /** Whether a token's jti or sid is revoked, or its client gone, read from the store: for the account API and introspection. */
+  async isRevoked(token: RevocableToken): Promise<boolean> {
+    return !this.clientIsCurrent(token.client_id, token.iat) || this.store.isRevoked(token);
   }
 
   /**
@@ -35,6 +43,7 @@ export class RevocationService {
    * token as not revoked.
    */
   async isRevokedFast(token: RevocableToken): Promise<boolean> {
+    if (!this.clientIsCurrent(token.client_id, token.iat)) return true;
     if (this.cache.live) return this.cache.has(token);
     try {
       return await this.store.isRevoked(token);

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { SESSION_VIEW_SCHEMA, sessionView } from '../sessions/session-view.js';
 import { auditedPasswordChange, requestContext } from '../audit/audit-log.js';
 import { oauthError } from '../errors.js';
 import { authenticateUser } from '../http/bearer.js';
@@ -67,15 +68,9 @@ const profileSchema = {
 
 const sessionSchema = {
   type: 'object',
-  required: ['sid', 'client_id', 'created_at', 'last_used_at', 'expires_at', 'user_agent', 'ip', 'current'],
+  required: [...SESSION_VIEW_SCHEMA.required, 'current'],
   properties: {
-    sid: { type: 'string' },
-    client_id: { type: 'string' },
-    created_at: { type: 'integer' },
-    last_used_at: { type: 'integer' },
-    expires_at: { type: 'integer', description: 'The absolute end of the session (epoch seconds).' },
-    user_agent: { type: 'string' },
-    ip: { type: 'string' },
+    ...SESSION_VIEW_SCHEMA.properties,
     current: { type: 'boolean', description: 'Whether this is the session of the calling access token.' },
   },
 } as const;
@@ -134,17 +129,8 @@ const passwordSchema = {
   response: { 204: { description: 'Changed', type: 'null' }, ...errorResponses(400, 401, 413, 415, 429, 503) },
 };
 
-function sessionView(session: SessionRecord, currentSid: string) {
-  return {
-    sid: session.sid,
-    client_id: session.clientId,
-    created_at: session.createdAt,
-    last_used_at: session.lastUsedAt,
-    expires_at: session.expiresAt,
-    user_agent: session.userAgent,
-    ip: session.ip,
-    current: session.sid === currentSid,
-  };
+function accountSessionView(session: SessionRecord, currentSid: string) {
+  return { ...sessionView(session), current: session.sid === currentSid };
 }
 
 /** Routes of a signed-in user, behind a bearer access token (RFC 6750). */
@@ -158,7 +144,7 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
 
   app.get('/account/sessions', { schema: sessionsSchema }, async (request) => {
     const { user, claims } = caller(request);
-    return { sessions: (await services.sessions.list(user.id)).map((session) => sessionView(session, claims.sid)) };
+    return { sessions: (await services.sessions.list(user.id)).map((session) => accountSessionView(session, claims.sid)) };
   });
 
   app.delete('/account/sessions/:sid', { schema: endSessionSchema }, async (request: FastifyRequest<{ Params: { sid: string } }>, reply) => {

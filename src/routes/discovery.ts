@@ -4,6 +4,7 @@ import type { Services } from '../services.js';
 import { AUTHORIZE_PATH } from './authorize.js';
 import { END_SESSION_PATH } from './end-session.js';
 import { INTROSPECT_SCOPE } from './introspection.js';
+import { ADMIN_SCOPE } from '../http/admin-auth.js';
 import { PUBLIC } from './schemas.js';
 import { USERINFO_CLAIMS, USERINFO_PATH } from './userinfo.js';
 
@@ -16,7 +17,7 @@ export const ENDPOINT_PATHS = {
 } as const;
 
 /** Scopes that only the service's operators grant (to a gateway), never something an app asks a person for. */
-const PRIVILEGED_SCOPES = new Set([INTROSPECT_SCOPE]);
+const PRIVILEGED_SCOPES = new Set([INTROSPECT_SCOPE, ADMIN_SCOPE]);
 
 /** The claims an ID token carries (OpenID Connect Core §2), beside UserInfo's. */
 const ID_TOKEN_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'sid', 'at_hash'];

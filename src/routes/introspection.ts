@@ -65,7 +65,7 @@ export async function introspectionRoutes(app: FastifyInstance, services: Servic
     },
     async (request) => {
       await services.limit('otherIp', request);
-      const client = requestClient(services, request, request.body);
+      const client = await requestClient(services, request, request.body);
       assertIntrospector(client, 'introspect');
       const found = await inspectToken(request.body.token, services.sessions, services.verifiedTokens, services.accessTokens);
       if (found?.kind === 'access_token') {
@@ -85,7 +85,7 @@ export async function introspectionRoutes(app: FastifyInstance, services: Servic
           sid: claims.sid,
         };
       }
-      if (found?.kind === 'refresh_token' && found.current) {
+      if (found?.kind === 'refresh_token' && found.current && services.clients.issuedToCurrent(found.session.clientId, found.session.createdAt)) {
         const { session } = found;
         return {
           active: true,

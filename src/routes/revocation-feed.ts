@@ -42,7 +42,7 @@ export async function revocationFeedRoutes(app: FastifyInstance, services: Servi
   // No HEAD: an event stream has no end for a HEAD request to wait for.
   app.get('/oauth/revocations', { schema: feedSchema, exposeHeadRoute: false }, async (request: FastifyRequest, reply) => {
     await services.limit('otherIp', request);
-    const client = requestClient(services, request, {});
+    const client = await requestClient(services, request, {});
     assertIntrospector(client, 'subscribe');
     const cache = services.revocations.cache;
     if (!cache.live) throw oauthError('temporarily_unavailable', 'the revocation feed is not available', { 'retry-after': '2' });

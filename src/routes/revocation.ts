@@ -31,7 +31,7 @@ export async function revocationRoutes(app: FastifyInstance, services: Services)
     },
     async (request, reply) => {
       await services.limit('otherIp', request);
-      const client = requestClient(services, request, request.body);
+      const client = await requestClient(services, request, request.body);
       const found = await inspectToken(request.body.token, services.sessions, services.verifiedTokens, services.accessTokens);
       const context = { ...requestContext(request), client_id: client.clientId };
       if (found?.kind === 'access_token' && found.claims.client_id === client.clientId) {

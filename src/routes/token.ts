@@ -109,7 +109,7 @@ export async function tokenRoutes(app: FastifyInstance, services: Services): Pro
     async (request: FastifyRequest<{ Body: TokenParams }>, reply) => {
       const grant = GRANTS.get(request.body.grant_type!);
       for (const limit of grant?.limits ?? UNKNOWN_GRANT_LIMITS) await services.limit(limit, request);
-      const client = clientOf(request, request.body);
+      const client = await clientOf(request, request.body);
       if (!grant) throw oauthError('unsupported_grant_type', 'grant_type is not supported');
       if (!client.grantTypes.has(grant.type)) throw oauthError('unauthorized_client', `this client may not use the ${grant.type} grant`);
       const params = withCookieToken(request, services, client, request.body, grant.readsRefreshCookie);
@@ -128,7 +128,7 @@ export async function tokenRoutes(app: FastifyInstance, services: Services): Pro
     },
     async (request: FastifyRequest<{ Body: TokenParams }>, reply) => {
       await services.limit('otherIp', request);
-      const client = clientOf(request, request.body);
+      const client = await clientOf(request, request.body);
       const token = withCookieToken(request, services, client, request.body, true).refresh_token;
       const ended = token === undefined ? undefined : await services.sessions.endByRefreshToken(token, client);
       if (ended)

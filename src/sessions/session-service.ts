@@ -79,6 +79,11 @@ export class SessionService {
       idleTtl: this.config.refreshIdleTtl,
       revokedTtl: this.#revokedTtl(),
     });
+    if ((result.outcome === 'rotated' || result.outcome === 'grace') && result.session.createdAt < (client.createdAt ?? 0)) {
+      // A session of an earlier client of this id, deleted since (the admin API): it ends instead of living on.
+      await this.end(result.session.sid);
+      throw invalidRefreshToken();
+    }
     if (result.outcome === 'rotated') return { session: result.session, refreshToken: successor };
     if (result.outcome === 'grace') {
       const current = openSuccessor(refreshToken, result.sealedSuccessor, result.successorHash);

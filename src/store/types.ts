@@ -32,6 +32,49 @@ export interface UserStore {
   setPasswordHash(id: string, passwordHash: string, changedAt?: number): Promise<boolean>;
   /** Disables or re-enables a user; false when there is no such user. */
   setDisabled(id: string, disabled: boolean): Promise<boolean>;
+  /**
+   * Users whose usernameKey starts with `prefix`, in usernameKey order, after the usernameKey `after`; at most
+   * `limit`. `last` is where the next page starts, or undefined when there is none.
+   */
+  list(query: UserQuery): Promise<{ users: UserRecord[]; last: string | undefined }>;
+  /** Removes a user and frees its username; returns the record, or undefined when there was none. */
+  delete(id: string): Promise<UserRecord | undefined>;
+}
+
+/** A page of the user list: a usernameKey prefix, where the page starts, and its size. */
+export interface UserQuery {
+  prefix: string;
+  after?: string | undefined;
+  limit: number;
+}
+
+/**
+ * A client registered at runtime (the admin API), in the CLIENTS_FILE entry format (`entry`, validated as the
+ * file's are) with what the file cannot say: when it was created (tokens issued before belong to an earlier client
+ * of the same id, and are refused) and the previous secret while its grace lasts.
+ */
+export interface ClientRecord {
+  entry: Record<string, unknown>;
+  /** Epoch seconds. */
+  createdAt: number;
+  updatedAt: number;
+  /** The secret a rotation replaced (`sha256:<hex>`), accepted until previousSecretUntil (epoch seconds). */
+  previousSecretHash?: string;
+  previousSecretUntil?: number;
+}
+
+/** Runtime clients, shared by every instance; `version` rises with every change, so instances notice by polling it. */
+export interface ClientStore {
+  /** Every runtime client, with the version they are as of (read first: a change meanwhile shows at the next poll). */
+  all(): Promise<{ version: number; clients: ClientRecord[] }>;
+  /** The current version; one cheap read. */
+  version(): Promise<number>;
+  /** Stores a new client; false (nothing stored) when its client_id is taken. */
+  create(record: ClientRecord): Promise<boolean>;
+  /** Replaces a stored client; false when there is none with its client_id. */
+  replace(record: ClientRecord): Promise<boolean>;
+  /** Removes a client; false when there was none. */
+  delete(clientId: string): Promise<boolean>;
 }
 
 /** A login session: the family of tokens one login started. */
@@ -262,6 +305,8 @@ export interface ConsentStore {
   list(userId: string): Promise<ConsentRecord[]>;
   /** Forgets a consent; false when there was none. */
   revoke(userId: string, clientId: string): Promise<boolean>;
+  /** Forgets every consent of a user (a deleted account). */
+  revokeAll(userId: string): Promise<void>;
 }
 
 /** All of the service's state. */
@@ -275,6 +320,7 @@ export interface Store {
   readonly signIns: SignInStore;
   readonly codes: AuthorizationCodeStore;
   readonly consents: ConsentStore;
+  readonly clients: ClientStore;
   /** Resolves while the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -26,7 +26,12 @@ export function normalizeUsername(input: string): NormalizedUsername | undefined
   const username = input.normalize('NFKC');
   const length = [...username].length;
   if (length < USERNAME_MIN_LENGTH || length > USERNAME_MAX_LENGTH || !USERNAME_PATTERN.test(username)) return undefined;
-  return { username, key: username.toUpperCase().toLowerCase().normalize('NFKC') };
+  return { username, key: foldUsername(username) };
+}
+
+/** The case-folded, NFKC form a username is unique under (its key); also of a prefix of one, for searching. */
+export function foldUsername(text: string): string {
+  return text.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
 }
 
 /**

@@ -21,6 +21,9 @@ import { PasswordHasher } from './password-hasher.js';
  */
 export const RETRY_WINDOW = 600;
 
+/** The password hash of a user an operator created without a password: nothing matches it. */
+export const NO_PASSWORD = '';
+
 /** The public view of a user. */
 export interface UserProfile {
   id: string;
@@ -46,10 +49,7 @@ export class UserService {
    * created within RETRY_WINDOW whose password this is (checked through the throttle) is answered as created.
    */
   async register(usernameInput: string, password: string): Promise<UserRecord> {
-    const name = normalizeUsername(usernameInput);
-    if (!name) {
-      throw oauthError('invalid_request', `username must be ${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} letters, digits or . _ @ + -`);
-    }
+    const name = validUsername(usernameInput);
     assertPasswordPolicy(password);
     // A cheap check first, so a taken name costs no hash; create() below settles any race atomically.
     const existing = await this.users.findByUsernameKey(name.key);
@@ -57,11 +57,33 @@ export class UserService {
       if (existing.username === name.username && (await this.#isRetryOf(existing, password))) return existing;
       throw usernameTaken();
     }
+    return this.#store(name, password);
+  }
+
+  /**
+   * Creates a user for an operator (the admin API, the CLI): the username rules and password policy of registration,
+   * no retry recognition. Without a password the user cannot log in until an operator sets one.
+   */
+  async create(usernameInput: string, password: string | undefined): Promise<UserRecord> {
+    const name = validUsername(usernameInput);
+    if (password !== undefined) assertPasswordPolicy(password);
+    if (await this.users.findByUsernameKey(name.key)) throw usernameTaken();
+    return this.#store(name, password);
+  }
+
+  /** Sets a user's password for an operator (no current password asked); false when there is no such user. */
+  async setPassword(userId: string, password: string): Promise<boolean> {
+    assertPasswordPolicy(password);
+    return this.users.setPasswordHash(userId, await this.hasher.hash(normalizePassword(password)), Math.floor(this.clock() / 1000));
+  }
+
+  /** Stores a new user; username_taken when another took the name first (create() settles the race atomically). */
+  async #store(name: { username: string; key: string }, password: string | undefined): Promise<UserRecord> {
     const user: UserRecord = {
       id: randomUUID(),
       username: name.username,
       usernameKey: name.key,
-      passwordHash: await this.hasher.hash(normalizePassword(password)),
+      passwordHash: password === undefined ? NO_PASSWORD : await this.hasher.hash(normalizePassword(password)),
       createdAt: Math.floor(this.clock() / 1000),
       disabled: false,
     };
@@ -82,7 +104,8 @@ export class UserService {
     await this.throttle.reserve(account);
     const name = normalizeUsername(usernameInput);
     const user = name && (await this.users.findByUsernameKey(name.key));
-    if (!user) return this.hasher.verifyNothing(candidate).then(() => undefined);
+    // A user without a password pays for a verification too: the answer's timing does not tell it apart.
+    if (!user || user.passwordHash === NO_PASSWORD) return this.hasher.verifyNothing(candidate).then(() => undefined);
     const matches = await this.hasher.verify(user.passwordHash, candidate);
     if (!matches || user.disabled) return undefined;
     await this.throttle.succeed(account);
@@ -149,6 +172,13 @@ export function createUserService(
 /** The profile fields a client may see. */
 export function profileOf(user: UserRecord): UserProfile {
   return { id: user.id, username: user.username, created_at: user.createdAt };
+}
+
+/** The normalized username, or invalid_request saying what a username may be. */
+function validUsername(input: string): { username: string; key: string } {
+  const name = normalizeUsername(input);
+  if (!name) throw oauthError('invalid_request', `username must be ${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} letters, digits or . _ @ + -`);
+  return name;
 }
 
 function usernameTaken() {

@@ -88,6 +88,7 @@ export const GENEROUS_LIMITS = {
   registerPerUser: 100_000,
   tokenPerIp: 100_000,
   otherPerIp: 100_000,
+  adminPerIp: 100_000,
   ipv6Prefix: 64,
 };
 

@@ -487,6 +487,89 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.same(await store.consents.list(randomUUID()), []);
   });
 
+  t.test('users list by username-key prefix in byte order, a page at a time, and a deleted user frees its name', async (t) => {
+    const names = ['bob', 'alice', 'alicia', 'al', 'zoë', 'zz', 'alice.b'];
+    const records = names.map((name) => user({ username: name, usernameKey: name }));
+    for (const record of records) await store.users.create(record);
+    const all = await store.users.list({ prefix: '', limit: 100 });
+    t.same(
+      all.users.map((found) => found.usernameKey),
+      ['al', 'alice', 'alice.b', 'alicia', 'bob', 'zoë', 'zz'].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+    );
+    t.equal(all.last, undefined, 'the whole list fits: no next page');
+    t.same(
+      all.users.find((found) => found.usernameKey === 'bob'),
+      records[0],
+      'records come whole',
+    );
+    const first = await store.users.list({ prefix: 'ali', limit: 2 });
+    t.same(
+      first.users.map((found) => found.usernameKey),
+      ['alice', 'alice.b'],
+    );
+    t.equal(first.last, 'alice.b');
+    const second = await store.users.list({ prefix: 'ali', after: first.last, limit: 2 });
+    t.same(
+      second.users.map((found) => found.usernameKey),
+      ['alicia'],
+    );
+    t.equal(second.last, undefined);
+    t.same(
+      (await store.users.list({ prefix: 'zo', limit: 10 })).users.map((found) => found.usernameKey),
+      ['zoë'],
+      'a prefix of non-ASCII letters',
+    );
+
+    const alice = records[1]!;
+    t.same(await store.users.delete(alice.id), alice, 'delete answers the record');
+    t.equal(await store.users.delete(alice.id), undefined, 'deleting twice finds nothing');
+    t.equal(await store.users.findById(alice.id), undefined);
+    t.equal(await store.users.findByUsernameKey('alice'), undefined);
+    t.same(
+      (await store.users.list({ prefix: 'ali', limit: 10 })).users.map((found) => found.usernameKey),
+      ['alice.b', 'alicia'],
+    );
+    const again = user({ username: 'alice', usernameKey: 'alice' });
+    t.equal(await store.users.create(again), true, 'the name is free again, for a new id');
+    t.equal((await store.users.findByUsernameKey('alice'))?.id, again.id);
+    t.equal(await store.users.setDisabled(alice.id, true), false, 'the deleted record is not written back');
+  });
+
+  t.test('consents of a user are all forgotten at once', async (t) => {
+    const userId = randomUUID();
+    const other = randomUUID();
+    await store.consents.grant(userId, { clientId: 'wiki', scope: 'openid', grantedAt: 1 });
+    await store.consents.grant(userId, { clientId: 'dashboard', scope: 'openid', grantedAt: 2 });
+    await store.consents.grant(other, { clientId: 'wiki', scope: 'openid', grantedAt: 3 });
+    await store.consents.revokeAll(userId);
+    t.same(await store.consents.list(userId), []);
+    t.equal((await store.consents.list(other)).length, 1, "another user's consents stay");
+  });
+
+  t.test('runtime clients: create refuses a taken id, replace needs one, every change raises the version', async (t) => {
+    const record = (clientId: string, scope: string) => ({
+      entry: { client_id: clientId, type: 'public', grant_types: ['password'], scope },
+      createdAt: 1_700_000_000,
+      updatedAt: 1_700_000_000,
+    });
+    const v0 = await store.clients.version();
+    t.same(await store.clients.all(), { version: v0, clients: [] });
+    t.equal(await store.clients.create(record('app', 'a')), true);
+    t.equal(await store.clients.create(record('app', 'b')), false, 'a taken id');
+    t.equal(await store.clients.replace(record('nobody', 'b')), false, 'nothing to replace');
+    const v1 = await store.clients.version();
+    t.ok(v1 > v0, 'a create raises the version');
+    const rotated = { ...record('app', 'b'), updatedAt: 1_700_000_100, previousSecretHash: `sha256:${'0'.repeat(64)}`, previousSecretUntil: 1_700_000_200 };
+    t.equal(await store.clients.replace(rotated), true);
+    const v2 = await store.clients.version();
+    t.ok(v2 > v1, 'a replace raises it');
+    t.same(await store.clients.all(), { version: v2, clients: [rotated] }, 'the record comes back field for field');
+    t.equal(await store.clients.delete('app'), true);
+    t.equal(await store.clients.delete('app'), false);
+    t.ok((await store.clients.version()) > v2, 'a delete raises it');
+    t.same((await store.clients.all()).clients, []);
+  });
+
   t.test('a session keeps the sign-in that started it', async (t) => {
     const owner = user();
     await store.users.create(owner);

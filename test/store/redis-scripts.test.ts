@@ -33,6 +33,8 @@ const KEY_ARGUMENTS: Record<string, (args: string[]) => string[]> = {
       'HMGET',
       'HGETALL',
       'HINCRBY',
+      'HEXISTS',
+      'HDEL',
       'SADD',
       'SREM',
       'SMEMBERS',

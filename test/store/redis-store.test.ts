@@ -33,13 +33,31 @@ async function storeWithSession(t: Test) {
 t.test('every key the store writes starts with its prefix, and sessions carry an expiry', async (t) => {
   const { prefix, probe } = await storeWithSession(t);
   const keys = (await probe.keys(`${prefix}*`)).sort();
-  t.same(keys, [`${prefix}refresh:h1`, `${prefix}session:s1`, `${prefix}user-sessions:u1`, `${prefix}user:u1`, `${prefix}username:ann`]);
+  t.same(keys, [`${prefix}refresh:h1`, `${prefix}session:s1`, `${prefix}user-sessions:u1`, `${prefix}user:u1`, `${prefix}username:ann`, `${prefix}usernames`]);
   const ttl = await probe.ttl(`${prefix}session:s1`);
   t.ok(ttl > 90 && ttl <= 100, `session TTL ${ttl}: the idle TTL`);
   for (const key of [`${prefix}refresh:h1`, `${prefix}user-sessions:u1`]) {
     const keyTtl = await probe.ttl(key);
     t.ok(keyTtl > 990 && keyTtl <= 1000, `${key} lives until the absolute expiry (${keyTtl})`);
   }
+});
+
+t.test('users an older build wrote (no username index) are listed: the first list adds them, once', async (t) => {
+  const { prefix, store, probe } = await storeWithSession(t);
+  for (const name of ['cid', 'bea']) {
+    await probe.hSet(`${prefix}user:id-${name}`, { id: `id-${name}`, username: name, username_key: name, password_hash: 'h', created_at: '1', disabled: '0' });
+    await probe.set(`${prefix}username:${name}`, `id-${name}`);
+  }
+  await probe.del(`${prefix}usernames`);
+  const listed = await store.users.list({ prefix: '', limit: 10 });
+  t.same(
+    listed.users.map((user) => user.id),
+    ['u1', 'id-bea', 'id-cid'],
+    'ann (in order: ann, bea, cid), and both users that had no index entry',
+  );
+  t.equal(await probe.get(`${prefix}usernames-indexed`), '1', 'the index is marked complete');
+  await probe.set(`${prefix}username:dan`, 'id-dan');
+  t.equal((await store.users.list({ prefix: '', limit: 10 })).users.length, 3, 'no second scan once complete');
 });
 
 t.test('a refresh token whose lookup an older build wrote (the sid alone) still rotates, and its successor too', async (t) => {

@@ -1,4 +1,5 @@
 import type { Store } from '../types.js';
+import { MemoryClients } from './clients.js';
 import { MemoryLoginFailures, MemoryRateLimits } from './limits.js';
 import { MemoryRevocations } from './revocations.js';
 import { MemorySessions } from './sessions.js';
@@ -18,6 +19,7 @@ export class MemoryStore implements Store {
   readonly signIns: MemorySignIns;
   readonly codes: MemoryCodes;
   readonly consents: MemoryConsents;
+  readonly clients = new MemoryClients();
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(clock: () => number = Date.now) {

@@ -130,4 +130,8 @@ export class MemoryConsents implements ConsentStore {
   async revoke(userId: string, clientId: string): Promise<boolean> {
     return this.#consents.get(userId)?.delete(clientId) ?? false;
   }
+
+  async revokeAll(userId: string): Promise<void> {
+    this.#consents.delete(userId);
+  }
 }

@@ -1,4 +1,4 @@
-import type { UserRecord, UserStore } from '../types.js';
+import type { UserQuery, UserRecord, UserStore } from '../types.js';
 
 /** Users in process memory. */
 export class MemoryUsers implements UserStore {
@@ -29,6 +29,23 @@ export class MemoryUsers implements UserStore {
     return this.#update(id, { disabled });
   }
 
+  async list(query: UserQuery): Promise<{ users: UserRecord[]; last: string | undefined }> {
+    const keys = [...this.#idByKey.keys()]
+      .filter((key) => key.startsWith(query.prefix) && (query.after === undefined || byteOrder(key, query.after) > 0))
+      .sort(byteOrder)
+      .slice(0, query.limit);
+    const users = keys.map((key) => ({ ...this.#byId.get(this.#idByKey.get(key)!)! }));
+    return { users, last: keys.length === query.limit ? keys.at(-1) : undefined };
+  }
+
+  async delete(id: string): Promise<UserRecord | undefined> {
+    const user = this.#byId.get(id);
+    if (!user) return undefined;
+    this.#byId.delete(id);
+    if (this.#idByKey.get(user.usernameKey) === id) this.#idByKey.delete(user.usernameKey);
+    return { ...user };
+  }
+
   /** The stored record itself, for the session store's synchronous checks; never hand it out. */
   peek(id: string): Readonly<UserRecord> | undefined {
     return this.#byId.get(id);
@@ -40,4 +57,9 @@ export class MemoryUsers implements UserStore {
     Object.assign(user, change);
     return true;
   }
+}
+
+/** Redis's order of the keys (ZRANGE BYLEX compares bytes): the order of their UTF-8, which is code point order. */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }

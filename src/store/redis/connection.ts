@@ -46,7 +46,22 @@ type ClusterClient = ReturnType<typeof createStoreCluster>;
 type SentinelClient = ReturnType<typeof createStoreSentinel>;
 
 /** The commands the store sends, which a single client, a cluster client and a sentinel client all have. */
-type StoreCommand = 'get' | 'set' | 'del' | 'exists' | 'hGet' | 'hGetAll' | 'hSet' | 'hDel' | 'sMembers' | 'sRem' | 'pExpire' | keyof typeof STORE_SCRIPTS;
+type StoreCommand =
+  | 'get'
+  | 'set'
+  | 'del'
+  | 'exists'
+  | 'hGet'
+  | 'hGetAll'
+  | 'hSet'
+  | 'hDel'
+  | 'sMembers'
+  | 'sRem'
+  | 'pExpire'
+  | 'zAdd'
+  | 'zRem'
+  | 'zRange'
+  | keyof typeof STORE_SCRIPTS;
 
 /** What the store's modules send commands through: every command routes by its first key, every script by KEYS. */
 export type StoreClient = Pick<RedisClient, StoreCommand>;
@@ -86,7 +101,19 @@ export interface StoreConnection {
   writers(keys: string[]): unknown[];
   /** The maxmemory-policy of the server that takes writes (of one master, on a cluster). */
   evictionPolicy(): Promise<string | undefined>;
+  /** Every key that matches a SCAN pattern, a batch at a time (on a cluster, from every master); for rare maintenance only. */
+  scan(pattern: string): AsyncGenerator<string[]>;
   close(): Promise<void>;
+}
+
+/** SCAN over one server, through `send` (a connection to it): batches of matching keys until the cursor returns to 0. */
+async function* scanServer(send: (args: string[]) => Promise<unknown>, pattern: string): AsyncGenerator<string[]> {
+  let cursor = '0';
+  do {
+    const [next, keys] = (await send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000'])) as [string, string[]];
+    cursor = String(next);
+    if (keys.length > 0) yield keys;
+  } while (cursor !== '0');
 }
 
 /** Logs each outage once and each recovery once; without an error listener node-redis would end the process. */
@@ -149,6 +176,7 @@ function singleConnection(client: RedisClient): StoreConnection {
     },
     replicasAcknowledging: async (_keys, replicas, timeoutMs) => Number(await client.sendCommand(['WAIT', String(replicas), String(timeoutMs)])),
     writers: (keys) => keys.map(() => client),
+    scan: (pattern) => scanServer((args) => client.sendCommand(args), pattern),
     evictionPolicy: async () => ((await client.configGet('maxmemory-policy')) as Record<string, string>)['maxmemory-policy'],
     close: async () => void (client.isOpen && (await client.close())),
   };
@@ -178,6 +206,12 @@ function clusterConnection(cluster: ClusterClient): StoreConnection {
       return Math.min(...(await Promise.all([...new Set(keys)].map(wait))).map(Number));
     },
     writers: (keys) => keys.map((key) => cluster.slots[calculateSlot(key)]?.master),
+    async *scan(pattern) {
+      for (const master of cluster.masters) {
+        const node = await cluster.nodeClient(master);
+        yield* scanServer((args) => node.sendCommand(args), pattern);
+      }
+    },
     async evictionPolicy() {
       const master = cluster.masters[0];
       if (master === undefined) return undefined;
@@ -209,6 +243,7 @@ function sentinelConnection(sentinel: SentinelClient): StoreConnection {
     // One master, one connection to it (the pool's size is 1), which carried every write before this.
     replicasAcknowledging: async (_keys, replicas, timeoutMs) => Number(await sentinel.sendCommand(false, ['WAIT', String(replicas), String(timeoutMs)])),
     writers: (keys) => keys.map(() => masters),
+    scan: (pattern) => scanServer((args) => sentinel.sendCommand(false, args), pattern),
     evictionPolicy: async () => ((await sentinel.configGet('maxmemory-policy')) as Record<string, string>)['maxmemory-policy'],
     close: async () => void (sentinel.isOpen && (await sentinel.close())),
   };

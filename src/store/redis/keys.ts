@@ -27,6 +27,13 @@ export function redisKeys(prefix: string, clustered = false) {
     userSignIns: (userId: string) => `${prefix}user-sign-ins:${tag(userId)}`,
     code: (codeHash: string) => `${prefix}code:${codeHash}`,
     consents: (userId: string) => `${prefix}consents:${tag(userId)}`,
+    /** Every usernameKey, in one sorted set (all scores 0): the admin user list pages through it by lex range. */
+    usernames: () => `${prefix}usernames`,
+    /** Set once every username written before the index existed is in it (RedisUsers.list backfills). */
+    usernamesIndexed: () => `${prefix}usernames-indexed`,
+    /** Runtime clients (a hash: client_id → JSON) and the counter every change raises, in one slot. */
+    clients: () => `${prefix}clients${clustered ? ':{clients}' : ''}`,
+    clientsVersion: () => `${prefix}clients-version${clustered ? ':{clients}' : ''}`,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { BaseLogger } from 'pino';
 import type {
   AuthorizationCodeStore,
+  ClientStore,
   ConsentStore,
   LoginFailureStore,
   RateLimitStore,
@@ -18,6 +19,7 @@ import { RedisRevocations } from './revocations.js';
 import { RedisSessions } from './sessions.js';
 import { RedisCodes, RedisConsents, RedisSignIns } from './sign-ins.js';
 import { RedisUsers } from './users.js';
+import { RedisClients } from './clients.js';
 
 /** The Redis store: shared by every instance; every key starts with the configured prefix. */
 export class RedisStore implements Store {
@@ -32,6 +34,7 @@ export class RedisStore implements Store {
   readonly signIns: SignInStore;
   readonly codes: AuthorizationCodeStore;
   readonly consents: ConsentStore;
+  readonly clients: ClientStore;
   readonly #connection: StoreConnection;
   readonly #guard: Guard;
 
@@ -55,7 +58,8 @@ export class RedisStore implements Store {
     const client = this.#connection.client;
     const durable = makeDurable(connection, durability.replicas, durability.timeoutMs);
     const log = new RevocationLog(client, keys, clustered, durable);
-    this.users = new RedisUsers(this.#guard, client, keys, durable);
+    this.users = new RedisUsers(this.#guard, client, keys, durable, (pattern) => connection.scan(pattern));
+    this.clients = new RedisClients(this.#guard, client, keys, durable);
     this.sessions = new RedisSessions(this.#guard, client, keys, log, clock, clustered, durable, commandTimeoutMs);
     this.revocations = new RedisRevocations(this.#guard, this.#connection, keys, log, logger, durable);
     this.rateLimits = new RedisRateLimits(this.#guard, client, keys);

@@ -1,3 +1,4 @@
+import { CLIENT_SCRIPTS } from './clients.js';
 import { LIMIT_SCRIPTS } from './limits.js';
 import { RECORD_SCRIPTS } from './lua.js';
 import { REVOCATION_LOG_SCRIPTS } from './revocation-log.js';
@@ -6,4 +7,12 @@ import { SIGN_IN_SCRIPTS } from './sign-ins.js';
 import { USER_SCRIPTS } from './users.js';
 
 /** Every Lua script of the Redis store, each a command of the store's client (connection.ts) under its name here. */
-export const STORE_SCRIPTS = { ...RECORD_SCRIPTS, ...SESSION_SCRIPTS, ...USER_SCRIPTS, ...LIMIT_SCRIPTS, ...REVOCATION_LOG_SCRIPTS, ...SIGN_IN_SCRIPTS };
+export const STORE_SCRIPTS = {
+  ...RECORD_SCRIPTS,
+  ...SESSION_SCRIPTS,
+  ...USER_SCRIPTS,
+  ...LIMIT_SCRIPTS,
+  ...REVOCATION_LOG_SCRIPTS,
+  ...SIGN_IN_SCRIPTS,
+  ...CLIENT_SCRIPTS,
+};

@@ -222,4 +222,11 @@ export class RedisConsents implements ConsentStore {
       return (await this.durable([key], () => this.client.hDel(key, clientId))) === 1;
     });
   }
+
+  revokeAll(userId: string): Promise<void> {
+    return this.guard(async () => {
+      const key = this.keys.consents(userId);
+      await this.durable([key], () => this.client.del(key));
+    });
+  }
 }

@@ -1,4 +1,4 @@
-import type { UserRecord, UserStore } from '../types.js';
+import type { UserQuery, UserRecord, UserStore } from '../types.js';
 import type { Durable, Guard, StoreClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { luaScript, pairsToObject } from './lua.js';
@@ -11,8 +11,18 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 return 0`);
 
+// Frees a username only while it still names this user: a name a new account has taken meanwhile stays taken.
+const DELETE_IF_EQUALS = luaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`);
+
 /** The user scripts, by the name the Redis client gives each. */
-export const USER_SCRIPTS = { setUserFields: SET_USER_FIELDS };
+export const USER_SCRIPTS = { setUserFields: SET_USER_FIELDS, deleteIfEquals: DELETE_IF_EQUALS };
+
+/** The byte above every byte of UTF-8 text: the end of a lex range of keys that start with a prefix. */
+const HIGHEST_BYTE = Buffer.from([0xff]);
 
 function userFields(user: UserRecord): string[] {
   // One field name and its value per line.
@@ -47,6 +57,8 @@ export class RedisUsers implements UserStore {
     private readonly client: StoreClient,
     private readonly keys: RedisKeys,
     private readonly durable: Durable,
+    /** Every key matching a pattern (StoreConnection.scan), for the one-time backfill of the username index. */
+    private readonly scan: (pattern: string) => AsyncGenerator<string[]>,
   ) {}
 
   /**
@@ -58,6 +70,8 @@ export class RedisUsers implements UserStore {
     return this.guard(async () => {
       const key = this.keys.user(user.id);
       await this.durable([key], () => this.client.hSet(key, pairsToObject(userFields(user))));
+      // Indexed before the name is claimed: an entry whose name is not (or no longer) claimed is skipped by list().
+      await this.durable([this.keys.usernames()], () => this.client.zAdd(this.keys.usernames(), { score: 0, value: user.usernameKey }));
       const name = this.keys.username(user.usernameKey);
       if ((await this.durable([name], () => this.client.set(name, user.id, { NX: true }))) === 'OK') return true;
       await this.client.del(key);
@@ -82,6 +96,50 @@ export class RedisUsers implements UserStore {
 
   setDisabled(id: string, disabled: boolean): Promise<boolean> {
     return this.#setFields(id, ['disabled', disabled ? '1' : '0']);
+  }
+
+  /** Pages through the usernames index by lex range; an entry whose name leads to no user (half-written, deleted) is skipped. */
+  list(query: UserQuery): Promise<{ users: UserRecord[]; last: string | undefined }> {
+    return this.guard(async () => {
+      await this.#backfillIndex();
+      const from = query.after === undefined ? `[${query.prefix}` : `(${query.after}`;
+      const to = Buffer.concat([Buffer.from(`[${query.prefix}`), HIGHEST_BYTE]);
+      const names = await this.client.zRange(this.keys.usernames(), from, to, { BY: 'LEX', LIMIT: { offset: 0, count: query.limit } });
+      const found = await Promise.all(names.map((name) => this.findByUsernameKey(name)));
+      const users = found.filter((user, index): user is UserRecord => user?.usernameKey === names[index]);
+      return { users, last: names.length === query.limit ? names.at(-1) : undefined };
+    });
+  }
+
+  /**
+   * Frees the name first (only while it names this user), then drops the index entry and the record: a crash between
+   * the steps leaves at worst a record no name leads to, never a name that leads nowhere and stays locked.
+   */
+  delete(id: string): Promise<UserRecord | undefined> {
+    return this.guard(async () => {
+      const user = await this.findById(id);
+      if (!user) return undefined;
+      const name = this.keys.username(user.usernameKey);
+      await this.durable([name], () => this.client.deleteIfEquals([name], [id]));
+      if ((await this.client.get(name)) === null) await this.durable([this.keys.usernames()], () => this.client.zRem(this.keys.usernames(), user.usernameKey));
+      const key = this.keys.user(id);
+      await this.durable([key], () => this.client.del(key));
+      return user;
+    });
+  }
+
+  /**
+   * Users created by a build without the index have no entry: the first list after an upgrade adds every claimed
+   * username (one SCAN of the key space), then marks the index complete. Running twice changes nothing.
+   */
+  async #backfillIndex(): Promise<void> {
+    if ((await this.client.get(this.keys.usernamesIndexed())) !== null) return;
+    const namePrefix = this.keys.username('');
+    for await (const batch of this.scan(`${namePrefix.replace(/[*?[\]\\]/g, '\\$&')}*`)) {
+      const members = batch.map((key) => ({ score: 0, value: key.slice(namePrefix.length) }));
+      await this.durable([this.keys.usernames()], () => this.client.zAdd(this.keys.usernames(), members));
+    }
+    await this.durable([this.keys.usernamesIndexed()], () => this.client.set(this.keys.usernamesIndexed(), '1'));
   }
 
   #setFields(id: string, pairs: string[]): Promise<boolean> {

@@ -1,0 +1,59 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import type { SignInService } from '../authorization/sign-in-service.js';
+import type { ClientSync } from '../clients/client-sync.js';
+import type { ClientRegistry } from '../clients/registry.js';
+import type { Config } from '../config.js';
+import type { SessionService } from '../sessions/session-service.js';
+import type { Store } from '../store/types.js';
+import type { UserService } from '../users/user-service.js';
+import { ClientAdmin } from './clients.js';
+import { KeyAdmin } from './keys.js';
+import { UserAdmin } from './users.js';
+
+/** What operators can do, independent of HTTP: the admin API's routes and the CLI's commands call these. */
+export interface AdminServices {
+  users: UserAdmin;
+  clients: ClientAdmin;
+  keys: KeyAdmin;
+}
+
+/** The parts of the service the admin services work on. */
+export interface AdminParts {
+  store: Pick<Store, 'users' | 'consents' | 'clients'>;
+  registry: ClientRegistry;
+  clientSync: ClientSync;
+  userService: UserService;
+  sessions: SessionService;
+  signIns: SignInService;
+  audit: AuditLog;
+  config: Pick<Config, 'jwksMaxAge' | 'keysReloadInterval' | 'accessTokenTtl' | 'defaultAudience'>;
+  /** KEYS_DIR: the running service's keyring's folder, or the configured one for the CLI. */
+  keysDir: string;
+  /** Epoch milliseconds. */
+  clock: () => number;
+  /** Re-reads KEYS_DIR on this instance (the running service's keyring); the CLI has none. */
+  reloadKeys?: () => Promise<void>;
+}
+
+/** Builds the admin services over the given parts. */
+export function createAdminServices(parts: AdminParts): AdminServices {
+  const { store, audit, clock, config } = parts;
+  return {
+    users: new UserAdmin({
+      users: store.users,
+      userService: parts.userService,
+      sessions: parts.sessions,
+      signIns: parts.signIns,
+      consents: store.consents,
+      audit,
+    }),
+    clients: new ClientAdmin({ store: store.clients, registry: parts.registry, sync: parts.clientSync, audit, defaultAudience: config.defaultAudience, clock }),
+    keys: new KeyAdmin({
+      dir: parts.keysDir,
+      times: { jwksMaxAge: config.jwksMaxAge, keysReloadInterval: config.keysReloadInterval, accessTokenTtl: config.accessTokenTtl },
+      audit,
+      clock,
+      ...(parts.reloadKeys ? { reload: parts.reloadKeys } : {}),
+    }),
+  };
+}

@@ -1,0 +1,34 @@
+import type { FastifyRequest } from 'fastify';
+import type { AdminActor } from '../admin/actor.js';
+import { oauthError } from '../errors.js';
+import type { Services } from '../services.js';
+import { challenge, invalidToken, verifiedBearer } from './bearer.js';
+
+/** The scope an access token needs for the admin API. */
+export const ADMIN_SCOPE = 'admin';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who calls the admin API (authenticateAdmin), once authenticated. */
+    admin?: AdminActor;
+  }
+}
+
+function insufficient(description: string) {
+  return oauthError('insufficient_scope', description, challenge('insufficient_scope', ADMIN_SCOPE));
+}
+
+/**
+ * Authenticates an admin API call (RFC 6750): an access token of this service, verified strictly, not revoked, of a
+ * client that is still registered (a deleted client's tokens fail here at once), issued by client_credentials (a
+ * client's own token: no user session), carrying the `admin` scope that the client is still allowed. 401
+ * invalid_token for a token that fails; 403 insufficient_scope for a valid token without that right.
+ */
+export async function authenticateAdmin(request: FastifyRequest, services: Services): Promise<AdminActor> {
+  const claims = await verifiedBearer(request, services);
+  if (await services.revocations.isRevoked(claims)) throw invalidToken();
+  if (claims.sid !== undefined) throw insufficient('the admin API takes a client_credentials token, not a user token');
+  const granted = claims.scope.split(' ').includes(ADMIN_SCOPE);
+  if (!granted || !services.clients.get(claims.client_id)?.scopes.includes(ADMIN_SCOPE)) throw insufficient('the token lacks the admin scope');
+  return { via: 'api', clientId: claims.client_id, ip: request.ip };
+}
