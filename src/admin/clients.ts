@@ -4,7 +4,7 @@ import { clientFromRecord, type ClientSync } from '../clients/client-sync.js';
 import { EntryError, type ClientRegistry } from '../clients/registry.js';
 import { generateClientSecret, hashClientSecret } from '../clients/secret.js';
 import { oauthError } from '../errors.js';
-import type { ClientRecord, ClientStore } from '../store/types.js';
+import { CLIENT_ID_HOLD_SECONDS, type ClientRecord, type ClientStore } from '../store/types.js';
 import { auditAdmin, type AdminActor } from './actor.js';
 import { pageOf, type Page, type PageRequest } from './pagination.js';
 
@@ -110,7 +110,10 @@ export class ClientAdmin {
     const stored = { ...entry, ...(secret === undefined ? {} : { client_secret_hash: hashClientSecret(secret) }) };
     const client = this.#valid(stored, now);
     const record: ClientRecord = { entry: stored, createdAt: now, updatedAt: now };
-    if (!(await this.deps.store.create(record))) throw oauthError('conflict', `a client with client_id ${clientId} exists`);
+    const outcome = await this.deps.store.create(record);
+    if (outcome === 'taken') throw oauthError('conflict', `a client with client_id ${clientId} exists`);
+    if (outcome === 'held')
+      throw oauthError('conflict', `client_id ${clientId} was deleted moments ago; it can be taken again ${CLIENT_ID_HOLD_SECONDS} s after`);
     await this.deps.sync.refresh();
     auditAdmin(this.deps.audit, actor, 'client_created', clientId);
     return { client: view(client, record, now), ...(secret === undefined ? {} : { client_secret: secret }) };

@@ -1,3 +1,4 @@
+import { VERIFY_CLOCK_TOLERANCE } from '@tokensmith/verifier/shared';
 import type { GrantType } from '../grants/registry.js';
 
 /** A registered OAuth client. */
@@ -29,6 +30,15 @@ export interface Client {
   createdAt: number | undefined;
   /** The secret a rotation replaced, accepted until `until` (epoch seconds): the rotation's grace. */
   previousSecret: { hash: Buffer; until: number } | undefined;
+}
+
+/**
+ * Whether something issued at `issuedAt` (epoch seconds: a token's iat, a session's start) predates the client: it
+ * belongs to an earlier client of the same id, deleted since. Instances' clocks may differ by the verification leeway,
+ * so within it a token counts as the client's own (an id stays held after a deletion for longer than that).
+ */
+export function predates(client: Client, issuedAt: number): boolean {
+  return client.createdAt !== undefined && issuedAt < client.createdAt - VERIFY_CLOCK_TOLERANCE;
 }
 
 /** The client the service runs with when no CLIENTS_FILE is given: the README's quick start uses it. */

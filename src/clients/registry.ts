@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { scopeTokens } from '../tokens/scope.js';
 import { supportedGrantTypes, type GrantType } from '../grants/registry.js';
-import { DEFAULT_CLIENT_ENTRY, type Client } from './client.js';
+import { DEFAULT_CLIENT_ENTRY, predates, type Client } from './client.js';
 import { redirectUriProblem } from './redirect-uri.js';
 import { SECRET_HASH_PREFIX } from './secret.js';
 
@@ -158,7 +158,7 @@ export class ClientRegistry {
    */
   issuedToCurrent(clientId: string, issuedAt: number): boolean {
     const client = this.get(clientId);
-    return client !== undefined && (client.createdAt === undefined || issuedAt >= client.createdAt);
+    return client !== undefined && !predates(client, issuedAt);
   }
 
   /** Every scope some client may ask for, for the discovery document. */

@@ -1,4 +1,4 @@
-import type { Client } from '../clients/client.js';
+import { predates, type Client } from '../clients/client.js';
 import type { Config } from '../config.js';
 import { oauthError, StoreUnavailableError } from '../errors.js';
 import { grantScope, scopeList } from '../tokens/scope.js';
@@ -79,7 +79,7 @@ export class SessionService {
       idleTtl: this.config.refreshIdleTtl,
       revokedTtl: this.#revokedTtl(),
     });
-    if ((result.outcome === 'rotated' || result.outcome === 'grace') && result.session.createdAt < (client.createdAt ?? 0)) {
+    if ((result.outcome === 'rotated' || result.outcome === 'grace') && predates(client, result.session.createdAt)) {
       // A session of an earlier client of this id, deleted since (the admin API): it ends instead of living on.
       await this.end(result.session.sid);
       throw invalidRefreshToken();

@@ -69,13 +69,22 @@ export interface ClientStore {
   all(): Promise<{ version: number; clients: ClientRecord[] }>;
   /** The current version; one cheap read. */
   version(): Promise<number>;
-  /** Stores a new client; false (nothing stored) when its client_id is taken. */
-  create(record: ClientRecord): Promise<boolean>;
+  /**
+   * Stores a new client: `created`; `taken` when its client_id is, and `held` for CLIENT_ID_HOLD_SECONDS after a client
+   * of that id was deleted (nothing stored either way).
+   */
+  create(record: ClientRecord): Promise<'created' | 'taken' | 'held'>;
   /** Replaces a stored client; false when there is none with its client_id. */
   replace(record: ClientRecord): Promise<boolean>;
-  /** Removes a client; false when there was none. */
+  /** Removes a client, holding its id for CLIENT_ID_HOLD_SECONDS; false when there was none. */
   delete(clientId: string): Promise<boolean>;
 }
+
+/**
+ * Seconds a deleted client's id cannot be taken again: longer than any clock tolerance (5 s) plus the second in which
+ * another instance may still issue the deleted client's tokens, so that none of them can pass as the new client's.
+ */
+export const CLIENT_ID_HOLD_SECONDS = 15;
 
 /** A login session: the family of tokens one login started. */
 export interface SessionRecord {

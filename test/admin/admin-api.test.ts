@@ -272,15 +272,16 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.equal(await forwardAuth(serviceToken), 401);
       const gone = await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: basicAuth(id, secret) });
       t.equal(gone.status, 401);
-      clock.advance(1);
-      const recreated = await call('POST', '/admin/clients', {
-        client_id: id,
-        type: 'confidential',
-        grant_types: ['client_credentials'],
-        scope: 'reports:read',
-      });
-      t.equal(recreated.statusCode, 201, 'the id can be taken again');
-      t.equal(await introspect(serviceToken), false, "the earlier client's token does not come back to life");
+      const again = { client_id: id, type: 'confidential', grant_types: ['client_credentials'], scope: 'reports:read' };
+      const held = await call('POST', '/admin/clients', again);
+      t.equal(held.statusCode, 409, 'the id is held for a while after the deletion');
+      t.match(held.json().error_description, /deleted moments ago/);
+      if (kind === 'memory') {
+        // The memory store holds the id by the app's clock, which the test moves; Redis holds it by its own.
+        clock.advance(16);
+        t.equal((await call('POST', '/admin/clients', again)).statusCode, 201, 'then the id can be taken again');
+        t.equal(await introspect(serviceToken), false, "the earlier client's token does not come back to life");
+      }
     });
 
     t.test('a public runtime client logs users in and refreshes; deleting it ends that', async (t) => {
@@ -294,12 +295,14 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.equal((await call('DELETE', `/admin/clients/${id}`)).statusCode, 204);
       t.equal(await introspect(login.access_token!), false);
       t.equal((await refresh(app, login.refresh_token!, id)).status, 401, 'an unknown client');
-      clock.advance(1);
-      t.equal(
-        (await call('POST', '/admin/clients', { client_id: id, type: 'public', grant_types: ['password', 'refresh_token'], scope: 'profile' })).statusCode,
-        201,
-      );
-      t.equal((await refresh(app, login.refresh_token!, id)).body.error, 'invalid_grant', "the old client's session does not refresh under the new one");
+      if (kind === 'memory') {
+        clock.advance(16);
+        t.equal(
+          (await call('POST', '/admin/clients', { client_id: id, type: 'public', grant_types: ['password', 'refresh_token'], scope: 'profile' })).statusCode,
+          201,
+        );
+        t.equal((await refresh(app, login.refresh_token!, id)).body.error, 'invalid_grant', "the old client's session does not refresh under the new one");
+      }
     });
 
     t.test('secret rotation: the new secret at once, the old one for the grace given', async (t) => {

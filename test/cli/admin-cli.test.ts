@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import t, { type Test } from 'tap';
-import { buildTestApp, tempDir } from '../helpers/app.js';
+import { buildTestApp, keysDirWithKey, tempDir } from '../helpers/app.js';
 import { cli } from '../helpers/cli.js';
 import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
 import { eventually } from '../helpers/listen.js';
@@ -146,4 +146,17 @@ t.test('clients: add from JSON on stdin, list, update, rotate the secret, delete
   t.ok(await eventually(async () => (await issue(next)).status === 401, 1000), 'the running service refuses the client within a second');
   t.equal(await introspect(token), false, 'and its tokens');
   t.equal((await cli(['clients', 'delete', 'cli-svc'], env)).err, 'no such client\n');
+});
+
+t.test('keys: --json answers what the admin API answers, from KEYS_DIR alone (no store needed)', async (t) => {
+  const { dir, kid } = await keysDirWithKey(t);
+  const listed = await cli(['keys', 'list', '--json'], { KEYS_DIR: dir });
+  t.equal(listed.code, 0, listed.err);
+  t.match(JSON.parse(listed.out), [{ kid, state: 'signing', published: true, retired_at: null }]);
+  const rotated = await cli(['keys', 'rotate', '--json'], { KEYS_DIR: dir });
+  t.match(JSON.parse(rotated.out), { kid: String, state: 'pending' });
+  t.match(rotated.err, /"action":"key_rotated".*"via":"cli"/, 'audited on standard error');
+  const refused = await cli(['keys', 'retire', '--json', '--', kid], { KEYS_DIR: dir });
+  t.equal(refused.code, 1);
+  t.match(refused.err, /no other key is active yet/);
 });

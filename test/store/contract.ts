@@ -554,8 +554,8 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     });
     const v0 = await store.clients.version();
     t.same(await store.clients.all(), { version: v0, clients: [] });
-    t.equal(await store.clients.create(record('app', 'a')), true);
-    t.equal(await store.clients.create(record('app', 'b')), false, 'a taken id');
+    t.equal(await store.clients.create(record('app', 'a')), 'created');
+    t.equal(await store.clients.create(record('app', 'b')), 'taken', 'a taken id');
     t.equal(await store.clients.replace(record('nobody', 'b')), false, 'nothing to replace');
     const v1 = await store.clients.version();
     t.ok(v1 > v0, 'a create raises the version');
@@ -568,6 +568,8 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.equal(await store.clients.delete('app'), false);
     t.ok((await store.clients.version()) > v2, 'a delete raises it');
     t.same((await store.clients.all()).clients, []);
+    t.equal(await store.clients.create(record('app', 'c')), 'held', "a deleted client's id is held for a while");
+    t.equal(await store.clients.create(record('other', 'c')), 'created', 'only that id');
   });
 
   t.test('a session keeps the sign-in that started it', async (t) => {

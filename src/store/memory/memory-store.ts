@@ -19,7 +19,7 @@ export class MemoryStore implements Store {
   readonly signIns: MemorySignIns;
   readonly codes: MemoryCodes;
   readonly consents: MemoryConsents;
-  readonly clients = new MemoryClients();
+  readonly clients: MemoryClients;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(clock: () => number = Date.now) {
@@ -31,6 +31,7 @@ export class MemoryStore implements Store {
     this.signIns = new MemorySignIns(clock);
     this.codes = new MemoryCodes(clock);
     this.consents = new MemoryConsents();
+    this.clients = new MemoryClients(clock);
     this.#sweeper = setInterval(() => {
       this.sessions.sweep();
       this.revocations.sweep();

@@ -1,21 +1,24 @@
-import type { ClientRecord, ClientStore } from '../types.js';
+import { CLIENT_ID_HOLD_SECONDS, type ClientRecord, type ClientStore } from '../types.js';
 import type { Durable, Guard, StoreClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { luaScript } from './lua.js';
 
-// KEYS: clients hash, version counter. ARGV: client_id, JSON, mode ('create' | 'replace'). One step: the write and the
-// version every instance polls move together, so no instance can see the new version without the new record.
+// KEYS: clients hash, version counter, the id's hold. ARGV: client_id, JSON, mode ('create' | 'replace'). One step: the
+// write and the version every instance polls move together, so no instance sees the new version without the record.
+// Answers 1 when written, 0 when the id is taken (create) or absent (replace), 2 when a create meets the hold.
 const PUT_CLIENT = luaScript(`
 local exists = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1
 if (ARGV[3] == 'create') == exists then return 0 end
+if ARGV[3] == 'create' and redis.call('EXISTS', KEYS[3]) == 1 then return 2 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('INCR', KEYS[2])
 return 1`);
 
-// KEYS: clients hash, version counter. ARGV: client_id.
+// KEYS: clients hash, version counter, the id's hold. ARGV: client_id, hold ms.
 const DELETE_CLIENT = luaScript(`
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
 return 1`);
 
 /** The client scripts, by the name the Redis client gives each. */
@@ -42,30 +45,36 @@ export class RedisClients implements ClientStore {
     return this.guard(() => this.#version());
   }
 
-  create(record: ClientRecord): Promise<boolean> {
-    return this.#put(record, 'create');
+  async create(record: ClientRecord): Promise<'created' | 'taken' | 'held'> {
+    const outcome = await this.#put(record, 'create');
+    return outcome === 1 ? 'created' : outcome === 2 ? 'held' : 'taken';
   }
 
-  replace(record: ClientRecord): Promise<boolean> {
-    return this.#put(record, 'replace');
+  async replace(record: ClientRecord): Promise<boolean> {
+    return (await this.#put(record, 'replace')) === 1;
   }
 
   delete(clientId: string): Promise<boolean> {
     return this.guard(async () => {
-      const keys = [this.keys.clients(), this.keys.clientsVersion()];
-      return (await this.durable(keys, () => this.client.deleteClient(keys, [clientId]))) === 1;
+      const keys = this.#keys(clientId);
+      return (await this.durable(keys, () => this.client.deleteClient(keys, [clientId, String(CLIENT_ID_HOLD_SECONDS * 1000)]))) === 1;
     });
+  }
+
+  /** The keys a client's scripts touch: one slot on a cluster (the hold's name carries the same tag). */
+  #keys(clientId: string): string[] {
+    return [this.keys.clients(), this.keys.clientsVersion(), this.keys.clientIdHold(clientId)];
   }
 
   async #version(): Promise<number> {
     return Number((await this.client.get(this.keys.clientsVersion())) ?? 0);
   }
 
-  #put(record: ClientRecord, mode: 'create' | 'replace'): Promise<boolean> {
+  #put(record: ClientRecord, mode: 'create' | 'replace'): Promise<number> {
     return this.guard(async () => {
-      const keys = [this.keys.clients(), this.keys.clientsVersion()];
-      const written = await this.durable(keys, () => this.client.putClient(keys, [record.entry.client_id as string, JSON.stringify(record), mode]));
-      return written === 1;
+      const clientId = record.entry.client_id as string;
+      const keys = this.#keys(clientId);
+      return Number(await this.durable(keys, () => this.client.putClient(keys, [clientId, JSON.stringify(record), mode])));
     });
   }
 }

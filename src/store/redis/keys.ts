@@ -34,6 +34,8 @@ export function redisKeys(prefix: string, clustered = false) {
     /** Runtime clients (a hash: client_id → JSON) and the counter every change raises, in one slot. */
     clients: () => `${prefix}clients${clustered ? ':{clients}' : ''}`,
     clientsVersion: () => `${prefix}clients-version${clustered ? ':{clients}' : ''}`,
+    /** Holds a deleted client's id for a while (CLIENT_ID_HOLD_SECONDS), in the clients' slot. */
+    clientIdHold: (clientId: string) => `${prefix}client-id-hold${clustered ? ':{clients}' : ''}:${clientId}`,
   };
 }
 
