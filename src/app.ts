@@ -118,7 +118,7 @@ function createServices(config: Config, deps: AppDependencies): Services {
     config.metrics &&
     new Metrics({ argon2Queued: () => hashing.queued, revocationFeedLive: () => revocations.cache.live, signingKid: () => deps.keyring.signingKey()?.kid });
   const audit = new AuditLog(deps.logger, config.auditLog, metrics && ((event) => metrics.observeEvent(event)));
-  const sessions = new SessionService(deps.store.sessions, config, clock, audit);
+  const sessions = new SessionService(deps.store.sessions, config, clock, audit, (clientId, issuedAt) => deps.clients.issuedToCurrent(clientId, issuedAt));
   const codes = new CodeService(deps.store.codes, sessions, audit);
   const consents = new ConsentService(deps.store.consents, clock);
   const users = createUserService(deps.store, config, clock, hashing);

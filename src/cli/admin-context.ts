@@ -25,13 +25,15 @@ export async function withAdmin<T>(config: Config, log: Writable, clock: () => n
   const store = await openStore(config, logger, clock);
   try {
     const audit = new AuditLog(createLogger('info', log), config.auditLog);
-    const sessions = new SessionService(store.sessions, config, clock, audit);
     const registry = ClientRegistry.load(config.clientsFile, config.defaultAudience);
+    const clientSync = new ClientSync(store.clients, registry, config.defaultAudience, logger);
+    await clientSync.refresh();
+    const sessions = new SessionService(store.sessions, config, clock, audit, (clientId, issuedAt) => registry.issuedToCurrent(clientId, issuedAt));
     return await work(
       createAdminServices({
         store,
         registry,
-        clientSync: new ClientSync(store.clients, registry, config.defaultAudience, logger),
+        clientSync,
         userService: createUserService(store, config, clock),
         sessions,
         signIns: new SignInService(store.signIns, sessions, config, clock),

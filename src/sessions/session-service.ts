@@ -33,6 +33,8 @@ export class SessionService {
     private readonly config: SessionSettings,
     private readonly clock: () => number,
     private readonly audit?: AuditLog,
+    /** Whether a session's client is still registered as it was (ClientRegistry.issuedToCurrent); every one by default. */
+    private readonly clientIsCurrent: (clientId: string, issuedAt: number) => boolean = () => true,
   ) {}
 
   /**
@@ -180,9 +182,12 @@ export class SessionService {
     return true;
   }
 
-  /** A user's live sessions. */
-  list(userId: string): Promise<SessionRecord[]> {
-    return this.store.listForUser(userId);
+  /**
+   * A user's live sessions. A session whose client has been deleted is left out: it can neither refresh nor have its
+   * access tokens accepted here, so it is over, though the store keeps it until it expires.
+   */
+  async list(userId: string): Promise<SessionRecord[]> {
+    return (await this.store.listForUser(userId)).filter((session) => this.clientIsCurrent(session.clientId, session.createdAt));
   }
 
   /**

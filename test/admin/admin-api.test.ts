@@ -292,8 +292,20 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       );
       const login = await registerAndLogin(app, `pub-${kind}`, id);
       t.equal((await refresh(app, login.refresh_token!, id)).status, 200);
+      const userId = decodeJwt(login.access_token!).sub!;
+      t.equal((await call('GET', `/admin/users/${userId}/sessions`)).json().items.length, 1);
       t.equal((await call('DELETE', `/admin/clients/${id}`)).statusCode, 204);
       t.equal(await introspect(login.access_token!), false);
+      t.same((await call('GET', `/admin/users/${userId}/sessions`)).json().items, [], 'its sessions are over: no list shows them');
+      const own = await app.inject({
+        url: '/account/sessions',
+        headers: { authorization: `Bearer ${(await registerAndLogin(app, `pub-${kind}`)).access_token}` },
+      });
+      t.same(
+        own.json().sessions.map((session: { client_id: string }) => session.client_id),
+        ['web'],
+        "nor the user's own",
+      );
       t.equal((await refresh(app, login.refresh_token!, id)).status, 401, 'an unknown client');
       if (kind === 'memory') {
         clock.advance(16);
