@@ -34,6 +34,7 @@ export async function buildResourceService(options: ResourceServiceOptions): Pro
       scope: request.auth!.scope,
       // Set by a gateway in front (nginx auth_request); the token was verified here as well.
       gateway_subject: request.headers['x-auth-subject'] ?? null,
+      gateway_session: request.headers['x-auth-session'] ?? null,
     }));
     api.post('/api/orders', { preHandler: requireScope('orders:write') }, async (request, reply) => reply.code(201).send({ created_by: request.auth!.sub }));
   });

@@ -18,7 +18,7 @@ async function documentedVariables(): Promise<Set<string>> {
 
 t.test('the compose example sets only real variables, keeps Redis from evicting, runs as non-root, and scrapes the metrics port', async (t) => {
   const compose = parse(await readFile(repoPath('examples/compose/compose.yaml'), 'utf8'), { merge: true }) as {
-    services: Record<string, { environment?: Record<string, string>; user?: string; read_only?: boolean; command?: string[] }>;
+    services: Record<string, { environment?: Record<string, string>; user?: string; read_only?: boolean; command?: string[]; volumes?: string[] }>;
   };
   const [known, documented] = [await configurationVariables(), await documentedVariables()];
   const instances = Object.entries(compose.services).filter(([, service]) => service.environment?.REDIS_URL);
@@ -45,7 +45,14 @@ t.test('the compose example sets only real variables, keeps Redis from evicting,
   );
   const nginx = await readFile(repoPath('examples/compose/nginx.conf'), 'utf8');
   for (const [name] of instances) t.match(nginx, new RegExp(`server ${name}:3000`), `nginx balances over ${name}`);
-  t.match(nginx, /proxy_pass http:\/\/tokensmith\/forward-auth;/, 'and checks the API with forward-auth');
+  t.match(nginx, /proxy_pass http:\/\/tokensmith\/forward-auth\?aud=api;/, 'and checks the API with forward-auth, for its audience');
+  t.match(nginx, /include \/etc\/nginx\/snippets\/tokensmith-upstream-headers\.conf;/, 'passing the caller on in X-Auth-* headers');
+  t.match(
+    compose.services.nginx!.volumes,
+    ['./nginx.conf:/etc/nginx/conf.d/default.conf:ro', '../nginx/tokensmith-upstream-headers.conf:/etc/nginx/snippets/tokensmith-upstream-headers.conf:ro'],
+    'which the compose file mounts',
+  );
+  t.match(nginx, /error_page 500 = @tokensmith_unavailable;[\s\S]*return 503/, 'an auth outage is a 503');
 });
 
 /** The parts of the Kubernetes manifests the test reads. */

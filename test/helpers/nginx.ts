@@ -13,17 +13,25 @@ export interface NginxUpstreams {
   api: string;
 }
 
+/** The variable list the template's header says to give envsubst. */
+export const NGINX_TEMPLATE_VARIABLES = '${LISTEN} ${AUTH_UPSTREAM} ${API_UPSTREAM}';
+
+/** Renders examples/nginx/tokensmith.conf.template as its header says: envsubst with its three variables named. */
+export function renderNginxTemplate(template: string, upstreams: NginxUpstreams, variables = NGINX_TEMPLATE_VARIABLES): string {
+  const env = { PATH: process.env.PATH ?? '', LISTEN: `127.0.0.1:${upstreams.listen}`, AUTH_UPSTREAM: upstreams.auth, API_UPSTREAM: upstreams.api };
+  const run = spawnSync('envsubst', variables === '' ? [] : [variables], { input: template, env, encoding: 'utf8' });
+  if (run.error || run.status !== 0) throw new Error(`envsubst failed (Debian's gettext-base; .ci/run installs it): ${run.error?.message ?? run.stderr}`);
+  return run.stdout;
+}
+
 /**
- * Starts Debian's nginx in the foreground with the repository's example configuration
- * (examples/nginx), rendered for loopback ports, in a private prefix. Fails loudly without nginx.
+ * Starts Debian's nginx in the foreground with the repository's example configuration (examples/nginx), rendered
+ * with envsubst for loopback ports, in a private prefix. Fails loudly without nginx or envsubst.
  */
 export async function startNginx(t: Teardown, upstreams: NginxUpstreams): Promise<string> {
   const snippet = repoPath('examples/nginx/tokensmith-upstream-headers.conf');
-  const server = (await readFile(repoPath('examples/nginx/tokensmith.conf.template'), 'utf8'))
-    .replaceAll('${LISTEN}', `127.0.0.1:${upstreams.listen}`)
-    .replaceAll('${AUTH_UPSTREAM}', upstreams.auth)
-    .replaceAll('${API_UPSTREAM}', upstreams.api)
-    .replaceAll('/etc/nginx/snippets/tokensmith-upstream-headers.conf', snippet);
+  const template = await readFile(repoPath('examples/nginx/tokensmith.conf.template'), 'utf8');
+  const server = renderNginxTemplate(template, upstreams).replaceAll('/etc/nginx/snippets/tokensmith-upstream-headers.conf', snippet);
   return runNginx(t, server, upstreams.listen);
 }
 

@@ -2,17 +2,33 @@ import { decodeJwt } from 'jose';
 import t from 'tap';
 import { buildResourceService } from '../../examples/resource-service/app.js';
 import { form } from '../helpers/app.js';
-import { SERVICE_CLIENTS } from '../helpers/clients.js';
+import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
+import { hashClientSecret } from '../../src/clients/secret.js';
+import { readFile } from 'node:fs/promises';
+import { repoPath } from '../helpers/spawn.js';
 import { eventually, listenOn, listenTestApp } from '../helpers/listen.js';
-import { startNginx } from '../helpers/nginx.js';
-import { registerAndLogin } from '../helpers/oauth.js';
+import { NGINX_TEMPLATE_VARIABLES, renderNginxTemplate, startNginx } from '../helpers/nginx.js';
+import { registerAndLogin, tokenRequest } from '../helpers/oauth.js';
 import { freePort, startRedis } from '../helpers/redis-server.js';
 
 const redis = await startRedis();
 t.teardown(() => redis.close());
 
+/** A service whose tokens are for this API (the default audience) and may read orders. */
+const REPORTING_SECRET = 'reporting-secret-0123456789abcdefghijklmn';
+const CLIENTS = [
+  ...SERVICE_CLIENTS,
+  {
+    client_id: 'reporting',
+    type: 'confidential',
+    client_secret_hash: hashClientSecret(REPORTING_SECRET),
+    grant_types: ['client_credentials'],
+    scope: 'orders:read',
+  },
+];
+
 t.test('real nginx (auth_request to /forward-auth) in front of the example resource service', async (t) => {
-  const auth = await listenTestApp(t, { store: 'redis', redis, clients: SERVICE_CLIENTS });
+  const auth = await listenTestApp(t, { store: 'redis', redis, clients: CLIENTS });
   const api = await listenOn(t, await buildResourceService({ issuer: auth.base, audience: 'api' }));
   const nginx = await startNginx(t, { listen: await freePort(), auth: auth.base.slice('http://'.length), api: api.slice('http://'.length) });
   const get = (path: string, token?: string) => fetch(`${nginx}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -34,8 +50,48 @@ t.test('real nginx (auth_request to /forward-auth) in front of the example resou
   const admin = await get('/api/admin/orders', login.access_token);
   t.equal(admin.status, 403, 'insufficient scope: 403');
 
+  let connections = 0;
+  auth.app.server.on('connection', () => (connections += 1));
+  for (let i = 0; i < 20; i += 1) t.equal((await get('/api/orders', login.access_token)).status, 200);
+  t.ok(connections <= 2, `20 checks opened ${connections} connection(s) to the auth service: nginx keeps them alive`);
+
+  const serviceToken = async (clientId: string, secret: string) =>
+    (await tokenRequest(auth.app, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret) })).body.access_token!;
+  const reporting = await serviceToken('reporting', REPORTING_SECRET);
+  const forgedSession = await fetch(`${nginx}/api/orders`, {
+    headers: { authorization: `Bearer ${reporting}`, 'x-auth-session': 'a-session-of-someone-else', 'x-auth-subject': 'admin' },
+  });
+  t.equal(forgedSession.status, 200, 'a service token for this API');
+  t.match(
+    await forgedSession.json(),
+    { gateway_subject: 'reporting', gateway_session: null },
+    'a client-sent X-Auth-Session does not reach the API beside a token without a session',
+  );
+  const otherAudience = await get('/api/orders', await serviceToken('orders-svc', SECRETS.orders));
+  t.equal(otherAudience.status, 401, 'a valid token for another API (aud=orders-api): 401, though its scope would do');
+  t.match(otherAudience.headers.get('www-authenticate'), /error="invalid_token"/);
+
   await auth.app.inject({ method: 'POST', url: '/oauth/revoke', ...form({ token: login.access_token!, client_id: 'web' }) });
   const revokedAt = Date.now();
   t.ok(await eventually(async () => (await get('/api/orders', login.access_token)).status === 401, 1000), 'revoked token: 401 within a second');
   t.comment(`refused by nginx after ${Date.now() - revokedAt} ms`);
+
+  await auth.app.close();
+  const outage = await get('/api/orders', reporting);
+  t.equal(outage.status, 503, 'the auth service stopped: 503, not 500 or 403');
+  t.equal(outage.headers.get('retry-after'), '5');
+  t.match(outage.headers.get('content-type'), /^application\/json/);
+  t.same(await outage.json(), { error: 'temporarily_unavailable', error_description: 'the auth service is unavailable; retry later' });
+});
+
+t.test('the template renders with the documented envsubst list; a plain envsubst would blank nginx variables', async (t) => {
+  const template = await readFile(repoPath('examples/nginx/tokensmith.conf.template'), 'utf8');
+  t.match(template, `envsubst '${NGINX_TEMPLATE_VARIABLES}'`, 'the header gives the list this test renders with');
+  const upstreams = { listen: 8080, auth: 'tokensmith:3000', api: 'orders:4000' };
+  const rendered = renderNginxTemplate(template, upstreams);
+  t.match(rendered, 'proxy_set_header X-Original-URI $request_uri;');
+  t.match(rendered, 'server tokensmith:3000;');
+  t.notMatch(rendered.replace(/^#.*$/gm, ''), /\$\{/, 'every placeholder is filled');
+  const plain = renderNginxTemplate(template, upstreams, '');
+  t.match(plain, 'proxy_set_header X-Original-URI ;', 'why the list matters');
 });

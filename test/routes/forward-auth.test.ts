@@ -55,13 +55,35 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.equal(badJson.statusCode, 200, 'a forwarded body is never parsed');
     });
 
-    t.test('a service token: no X-Auth-Session', async (t) => {
+    t.test('a service token: every identity header, X-Auth-Session empty (a gateway copying them overwrites a forged one)', async (t) => {
       const token = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: basicAuth('orders-svc', SECRETS.orders) })).body
         .access_token!;
-      const response = await check(token, '/forward-auth?audience=orders-api');
+      const response = await check(token, '/forward-auth?aud=orders-api', { 'x-auth-session': 'forged' });
       t.equal(response.statusCode, 200);
       t.equal(response.headers['x-auth-subject'], 'orders-svc');
-      t.equal(response.headers['x-auth-session'], undefined);
+      t.equal(response.headers['x-auth-client-id'], 'orders-svc');
+      t.equal(response.headers['x-auth-scope'], 'orders:read orders:write');
+      t.equal(response.headers['x-auth-session'], '', 'present, and empty');
+    });
+
+    t.test('audience: ?aud=, its older name ?audience=, or X-Required-Audience; another audience is 401 invalid_token (RFC 6750 §3.1)', async (t) => {
+      const user = await registerAndLogin(app, 'fa-aud');
+      const service = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: basicAuth('orders-svc', SECRETS.orders) })).body
+        .access_token!;
+      t.equal((await check(user.access_token, `/forward-auth?aud=${config.defaultAudience}`)).statusCode, 200, "the user token's audience");
+      t.equal((await check(service, '/forward-auth?aud=audit-api')).statusCode, 200, 'one of the service token audiences');
+      for (const [token, url, headers] of [
+        [user.access_token!, '/forward-auth?aud=orders-api', {}],
+        [service, `/forward-auth?aud=${config.defaultAudience}`, {}],
+        [service, `/forward-auth?audience=${config.defaultAudience}`, {}],
+        [service, '/forward-auth/api/orders', { 'x-required-audience': config.defaultAudience }],
+      ] as Array<[string, string, Record<string, string>]>) {
+        const refused = await check(token, url, headers);
+        t.equal(refused.statusCode, 401, `${url} ${JSON.stringify(headers)}`);
+        t.equal(refused.headers['www-authenticate'], 'Bearer realm="tokensmith", error="invalid_token"');
+        t.equal(refused.headers['x-auth-subject'], undefined, 'no identity on a refusal');
+      }
+      t.equal((await check(service, '/forward-auth?aud=orders-api&audience=orders-api')).statusCode, 400, 'both names at once');
     });
 
     t.test('no token: 401 with a bare Bearer challenge; a token in the query string is never accepted', async (t) => {
@@ -99,8 +121,12 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.equal(lacking.headers['www-authenticate'], 'Bearer realm="tokensmith", error="insufficient_scope", scope="orders:write"');
       t.equal(lacking.json().error, 'insufficient_scope');
       t.equal((await check(login.access_token, '/forward-auth?scope=profile', { 'x-required-scope': 'admin' })).statusCode, 403, 'both sources count');
-      t.equal((await check(login.access_token, '/forward-auth?audience=billing-api')).statusCode, 403, 'an audience the token lacks');
-      t.equal((await check(login.access_token, `/forward-auth?audience=${config.defaultAudience}`)).statusCode, 200);
+      t.equal((await check(login.access_token, '/forward-auth?aud=billing-api&scope=profile')).statusCode, 401, 'an audience the token lacks: invalid here');
+      t.equal(
+        (await check(login.access_token, `/forward-auth?aud=${config.defaultAudience}&scope=orders:write`)).statusCode,
+        403,
+        'its audience, not its scope',
+      );
     });
 
     t.test('claims that would put CR/LF into a header are refused', async (t) => {

@@ -181,8 +181,9 @@ t.test('missing or wrong registered claims: iss, exp, sub, client_id, jti, aud (
   await refusedEverywhere(t, await sign({}, undefined, { ...claims(), client_id: 42 }), 'client_id not a string');
   await refusedEverywhere(t, await sign({}, undefined, claims(), (jwt) => jwt.setIssuer('https://evil.example')), 'wrong iss');
   await refusedEverywhere(t, await sign({}, undefined, claims(), (jwt) => jwt.setExpirationTime(Math.floor(Date.now() / 1000) - 60)), 'expired');
-  const wrongAudience = await app.inject({ url: '/forward-auth?audience=billing-api', headers: { authorization: `Bearer ${login.access_token}` } });
-  t.equal(wrongAudience.statusCode, 403, 'wrong aud for a route that requires one');
+  const wrongAudience = await app.inject({ url: '/forward-auth?aud=billing-api', headers: { authorization: `Bearer ${login.access_token}` } });
+  t.equal(wrongAudience.statusCode, 401, 'wrong aud for a route that requires one: invalid there (RFC 9068 §4, RFC 6750 §3.1)');
+  t.equal(wrongAudience.json().error, 'invalid_token');
 });
 
 t.test('nbf in the future (RFC 7519 §4.1.5)', async (t) => {
