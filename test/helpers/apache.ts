@@ -1,11 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Teardown } from './app.js';
 import { tempDir } from './app.js';
 import { answersOk } from './listen.js';
-import { repoPath } from './spawn.js';
+import { repoPath, runServer } from './spawn.js';
 
 const MODULES = '/usr/lib/apache2/modules';
 
@@ -59,19 +59,9 @@ CustomLog ${dir}/access.log who
 Include ${dir}/site.conf
 `,
   );
-  const child = spawn(binary, ['-f', join(dir, 'httpd.conf'), '-DFOREGROUND'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, APACHE_RUN_DIR: dir },
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  t.teardown(async () => {
-    child.kill('SIGTERM');
-    await exited;
-  });
+  const stderr = runServer(t, binary, ['-f', join(dir, 'httpd.conf'), '-DFOREGROUND'], { ...process.env, APACHE_RUN_DIR: dir });
   const up = await answersOk(`${base}/`, 10_000, 50);
-  if (!up) throw new Error(`Apache did not start: ${stderr} ${await readFile(join(dir, 'error.log'), 'utf8').catch(() => '')}`);
+  if (!up) throw new Error(`Apache did not start: ${stderr()} ${await readFile(join(dir, 'error.log'), 'utf8').catch(() => '')}`);
   return {
     base,
     remoteUsers: async () =>

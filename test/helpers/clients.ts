@@ -32,3 +32,18 @@ export const SERVICE_CLIENTS = [
 export function basicAuth(clientId: string, secret: string): string {
   return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 }
+
+/** The secret of `reporting` below. */
+export const REPORTING_SECRET = 'reporting-secret-0123456789abcdefghijklmn';
+
+/** The service clients and `reporting`, a service whose tokens are for the default audience (api) and may read orders: the gateway tests' clients. */
+export const GATEWAY_CLIENTS = [
+  ...SERVICE_CLIENTS,
+  {
+    client_id: 'reporting',
+    type: 'confidential',
+    client_secret_hash: hashClientSecret(REPORTING_SECRET),
+    grant_types: ['client_credentials'],
+    scope: 'orders:read',
+  },
+];

@@ -1,7 +1,7 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { repoPath } from './spawn.js';
+import { repoPath, runServer } from './spawn.js';
 import { eventually } from './listen.js';
 import type { Teardown } from './app.js';
 import { tempDir } from './app.js';
@@ -58,16 +58,13 @@ http {
 }
 `,
   );
-  const child = spawn(binary, ['-p', dir, '-e', `${dir}/error.log`, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off; master_process off;'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  t.teardown(async () => {
-    child.kill('SIGQUIT');
-    await exited;
-  });
+  const stderr = runServer(
+    t,
+    binary,
+    ['-p', dir, '-e', `${dir}/error.log`, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off; master_process off;'],
+    process.env,
+    'SIGQUIT',
+  );
   const base = `http://127.0.0.1:${listen}`;
   const up = await eventually(
     async () => {
@@ -81,6 +78,6 @@ http {
     5000,
     50,
   );
-  if (!up) throw new Error(`nginx did not start: ${stderr}`);
+  if (!up) throw new Error(`nginx did not start: ${stderr()}`);
   return base;
 }

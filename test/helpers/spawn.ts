@@ -30,3 +30,25 @@ export function runBuilt(relative: string, args: string[], env: Record<string, s
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, stdout: () => out, stderr: () => err, exited };
 }
+
+/**
+ * Runs a server binary in the foreground until the test's teardown, which stops it with `signal` and waits for it to
+ * exit; answers a reader of what it wrote on standard error so far (for the message of a server that did not start).
+ */
+export function runServer(
+  t: { teardown(fn: () => unknown): void },
+  binary: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  signal: NodeJS.Signals = 'SIGTERM',
+): () => string {
+  const child = spawn(binary, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  t.teardown(async () => {
+    child.kill(signal);
+    await exited;
+  });
+  return () => stderr;
+}

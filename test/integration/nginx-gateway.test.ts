@@ -2,8 +2,7 @@ import { decodeJwt } from 'jose';
 import t from 'tap';
 import { buildResourceService } from '../../examples/resource-service/app.js';
 import { form } from '../helpers/app.js';
-import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
-import { hashClientSecret } from '../../src/clients/secret.js';
+import { basicAuth, GATEWAY_CLIENTS, REPORTING_SECRET, SECRETS } from '../helpers/clients.js';
 import { readFile } from 'node:fs/promises';
 import { repoPath } from '../helpers/spawn.js';
 import { eventually, listenOn, listenTestApp } from '../helpers/listen.js';
@@ -14,21 +13,8 @@ import { freePort, startRedis } from '../helpers/redis-server.js';
 const redis = await startRedis();
 t.teardown(() => redis.close());
 
-/** A service whose tokens are for this API (the default audience) and may read orders. */
-const REPORTING_SECRET = 'reporting-secret-0123456789abcdefghijklmn';
-const CLIENTS = [
-  ...SERVICE_CLIENTS,
-  {
-    client_id: 'reporting',
-    type: 'confidential',
-    client_secret_hash: hashClientSecret(REPORTING_SECRET),
-    grant_types: ['client_credentials'],
-    scope: 'orders:read',
-  },
-];
-
 t.test('real nginx (auth_request to /forward-auth) in front of the example resource service', async (t) => {
-  const auth = await listenTestApp(t, { store: 'redis', redis, clients: CLIENTS });
+  const auth = await listenTestApp(t, { store: 'redis', redis, clients: GATEWAY_CLIENTS });
   const api = await listenOn(t, await buildResourceService({ issuer: auth.base, audience: 'api' }));
   const nginx = await startNginx(t, { listen: await freePort(), auth: auth.base.slice('http://'.length), api: api.slice('http://'.length) });
   const get = (path: string, token?: string) => fetch(`${nginx}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
