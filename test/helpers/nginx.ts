@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { repoPath, runServer } from './spawn.js';
+import { envsubst, repoPath, runServer } from './spawn.js';
 import { eventually } from './listen.js';
 import type { Teardown } from './app.js';
 import { tempDir } from './app.js';
@@ -18,10 +18,7 @@ export const NGINX_TEMPLATE_VARIABLES = '${LISTEN} ${AUTH_UPSTREAM} ${API_UPSTRE
 
 /** Renders examples/nginx/tokensmith.conf.template as its header says: envsubst with its three variables named. */
 export function renderNginxTemplate(template: string, upstreams: NginxUpstreams, variables = NGINX_TEMPLATE_VARIABLES): string {
-  const env = { PATH: process.env.PATH ?? '', LISTEN: `127.0.0.1:${upstreams.listen}`, AUTH_UPSTREAM: upstreams.auth, API_UPSTREAM: upstreams.api };
-  const run = spawnSync('envsubst', variables === '' ? [] : [variables], { input: template, env, encoding: 'utf8' });
-  if (run.error || run.status !== 0) throw new Error(`envsubst failed (Debian's gettext-base; .ci/run installs it): ${run.error?.message ?? run.stderr}`);
-  return run.stdout;
+  return envsubst(template, variables, { LISTEN: `127.0.0.1:${upstreams.listen}`, AUTH_UPSTREAM: upstreams.auth, API_UPSTREAM: upstreams.api });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -51,4 +51,18 @@ export function runServer(
     await exited;
   });
   return () => stderr;
+}
+
+/**
+ * Renders a template as the examples say to: `envsubst` with exactly the given variable list (`''` for none: a plain
+ * envsubst, which replaces every `$name`), the values given as its environment. Fails loudly without envsubst.
+ */
+export function envsubst(template: string, variables: string, values: Record<string, string>): string {
+  const run = spawnSync('envsubst', variables === '' ? [] : [variables], {
+    input: template,
+    env: { PATH: process.env.PATH ?? '', ...values },
+    encoding: 'utf8',
+  });
+  if (run.error || run.status !== 0) throw new Error(`envsubst failed (Debian's gettext-base; .ci/run installs it): ${run.error?.message ?? run.stderr}`);
+  return run.stdout;
 }

@@ -1,0 +1,78 @@
+import Fastify from 'fastify';
+import { decodeJwt, SignJWT } from 'jose';
+import t from 'tap';
+import { buildTestApp, form } from '../helpers/app.js';
+import { startApacheResourceServer } from '../helpers/apache.js';
+import { basicAuth, GATEWAY_CLIENTS, REPORTING_SECRET, SECRETS } from '../helpers/clients.js';
+import { listenOn } from '../helpers/listen.js';
+import { testCertificates, tlsFront } from '../helpers/tls.js';
+import { registerAndLogin, tokenRequest } from '../helpers/oauth.js';
+import { freePort, startRedis } from '../helpers/redis-server.js';
+
+const redis = await startRedis();
+t.teardown(() => redis.close());
+
+t.test('real Apache httpd with mod_auth_openidc as a resource server (examples/apache): iss, aud and typ required', async (t) => {
+  // The JWKS URI mod_auth_openidc fetches must be https: the service runs behind a TLS front, as in production, and
+  // its ISSUER is that front's address.
+  const certificates = await testCertificates(t);
+  const authPort = await freePort();
+  const issuer = await tlsFront(t, certificates, `http://127.0.0.1:${authPort}`);
+  const auth = await buildTestApp(t, { store: 'redis', redis, clients: GATEWAY_CLIENTS, config: { issuer } });
+  await auth.app.listen({ port: authPort, host: '127.0.0.1' });
+  // An upstream that verifies nothing and echoes the headers it got: whatever is refused, Apache refused.
+  const echo = Fastify();
+  echo.get('/api/*', async (request) => ({ headers: request.headers }));
+  const api = await listenOn(t, echo);
+  const apache = await startApacheResourceServer(t, { port: await freePort(), issuer, api: api.slice('http://'.length), caBundle: certificates.caFile });
+  const get = (token?: string, headers: Record<string, string> = {}) =>
+    fetch(`${apache}/api/orders`, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
+  const seen = async (response: Response) => ((await response.json()) as { headers: Record<string, string | undefined> }).headers;
+  const serviceToken = async (clientId: string, secret: string) =>
+    (await tokenRequest(auth.app, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret) })).body.access_token!;
+  const signed = (claims: Record<string, unknown>, typ: string) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ, kid: auth.keyring.signingKey()!.kid }).sign(auth.keyring.signingKey()!.privateKey);
+
+  const anonymous = await get();
+  t.equal(anonymous.status, 401, 'no token: 401');
+  t.match(anonymous.headers.get('www-authenticate'), /^Bearer/);
+
+  const login = await registerAndLogin(auth.app, 'apache-user');
+  const claims = decodeJwt(login.access_token!);
+  const allowed = await get(login.access_token, { 'x-auth-subject': 'admin', 'x-auth-session': 'forged' });
+  t.equal(allowed.status, 200, 'a valid access token for this API: 200');
+  t.match(
+    await seen(allowed),
+    { 'x-auth-subject': claims.sub, 'x-auth-client-id': 'web', 'x-auth-session': claims.sid },
+    "the token's caller, never the client's own headers",
+  );
+
+  const reporting = await get(await serviceToken('reporting', REPORTING_SECRET), { 'x-auth-session': 'a-session-of-someone-else' });
+  t.equal(reporting.status, 200, 'a service token for this API');
+  t.match(await seen(reporting), { 'x-auth-subject': 'reporting' });
+  t.notOk(
+    (await seen(await get(await serviceToken('reporting', REPORTING_SECRET), { 'x-auth-session': 'forged' })))['x-auth-session'],
+    'no forged X-Auth-Session beside a token without a session',
+  );
+
+  t.not((await get(await serviceToken('orders-svc', SECRETS.orders))).status, 200, 'a valid token for another API (aud=orders-api) is refused');
+  const accessClaims = { ...claims, jti: `${String(claims.jti)}-x` };
+  t.equal((await get(await signed(accessClaims, 'at+jwt'))).status, 200, 'the control: the same claims, signed as an access token');
+  t.not((await get(await signed(accessClaims, 'JWT'))).status, 200, 'a JWT of the same keys that is no access token (typ JWT) is refused');
+  t.not((await get(await signed({ ...accessClaims, iss: 'https://evil.example' }, 'at+jwt'))).status, 200, 'another issuer is refused');
+  t.not((await get(await signed({ ...accessClaims, scope: 'profile' }, 'at+jwt'))).status, 200, 'without orders:read it is refused');
+
+  await auth.app.inject({ method: 'POST', url: '/oauth/revoke', ...form({ token: login.access_token!, client_id: 'web' }) });
+  t.equal(
+    (await get(login.access_token)).status,
+    200,
+    'a revoked token still passes: verifying from the JWKS alone cannot see revocation (the README says so)',
+  );
+
+  await auth.app.close();
+  t.equal(
+    (await get(await serviceToken('reporting', REPORTING_SECRET).catch(() => login.access_token!))).status,
+    200,
+    'with the service stopped, keys already fetched keep verifying',
+  );
+});
