@@ -118,3 +118,71 @@ t.test('the Kubernetes example: real variables, the service own probe paths and 
   const dockerfile = await readFile(repoPath('Dockerfile'), 'utf8');
   t.match(dockerfile, /^USER node$/m, 'the image itself runs as node (uid 1000)');
 });
+
+/** The four identity headers forward-auth answers, which every gateway example passes on and nothing else. */
+const IDENTITY_HEADERS = ['x-auth-subject', 'x-auth-client-id', 'x-auth-scope', 'x-auth-session'];
+
+t.test('the Traefik example requires an audience and copies exactly the four identity headers', async (t) => {
+  const traefik = parse(await readFile(repoPath('examples/traefik/dynamic.yml'), 'utf8')) as {
+    http: { middlewares: Record<string, { forwardAuth: { address: string; authResponseHeaders: string[] } }> };
+  };
+  const middlewares = Object.values(traefik.http.middlewares);
+  t.ok(middlewares.length > 0);
+  for (const { forwardAuth } of middlewares) {
+    const address = new URL(forwardAuth.address);
+    t.equal(address.pathname, '/forward-auth');
+    t.ok(address.searchParams.get('aud'), 'an aud rule: a token for another API is refused');
+    t.same(forwardAuth.authResponseHeaders.map((header) => header.toLowerCase()).sort(), [...IDENTITY_HEADERS].sort());
+  }
+});
+
+t.test('the Envoy example requires an audience, copies exactly the four identity headers, and answers an outage with 503 JSON and Retry-After', async (t) => {
+  type Pattern = { exact: string; ignore_case?: boolean };
+  type Mapper = {
+    filter: { status_code_filter: { comparison: { op: string; value: { default_value: number } } } };
+    headers_to_add: Array<{ header: { key: string; value: string } }>;
+    body: { inline_string: string };
+    body_format_override: { content_type: string };
+  };
+  type Filter = {
+    name: string;
+    typed_config: {
+      failure_mode_allow?: boolean;
+      status_on_error?: { code: string };
+      http_service?: {
+        path_prefix: string;
+        authorization_request: { allowed_headers: { patterns: Pattern[] }; headers_to_add: Array<{ key: string; value: string }> };
+        authorization_response: { allowed_upstream_headers: { patterns: Pattern[] } };
+      };
+    };
+  };
+  const envoy = parse(await readFile(repoPath('examples/envoy/envoy.yaml'), 'utf8')) as {
+    static_resources: {
+      listeners: Array<{
+        filter_chains: Array<{ filters: Array<{ typed_config: { http_filters: Filter[]; local_reply_config: { mappers: Mapper[] } } }> }>;
+      }>;
+    };
+  };
+  const manager = envoy.static_resources.listeners[0]!.filter_chains[0]!.filters[0]!.typed_config;
+  const authz = manager.http_filters.find((filter) => filter.name === 'envoy.filters.http.ext_authz')!.typed_config;
+  t.equal(authz.failure_mode_allow, false, 'fails closed');
+  t.same(authz.status_on_error, { code: 'ServiceUnavailable' }, 'an unreachable or failing tokensmith is 503, not Envoy’s default 403');
+  const service = authz.http_service!;
+  t.equal(service.path_prefix, '/forward-auth');
+  const rule = Object.fromEntries(service.authorization_request.headers_to_add.map(({ key, value }) => [key.toLowerCase(), value]));
+  t.ok(rule['x-required-audience'], 'an audience rule');
+  const sent = service.authorization_request.allowed_headers.patterns.map((pattern) => pattern.exact);
+  t.ok(
+    ['authorization', 'x-required-scope', 'x-required-audience'].every((header) => sent.includes(header)),
+    'the token and the rules reach tokensmith',
+  );
+  t.same(service.authorization_response.allowed_upstream_headers.patterns.map((pattern) => pattern.exact).sort(), [...IDENTITY_HEADERS].sort());
+  const outage = manager.local_reply_config.mappers.find((mapper) => mapper.filter.status_code_filter.comparison.value.default_value === 503)!;
+  t.ok(outage, 'a mapper for 503');
+  t.same(
+    outage.headers_to_add.map(({ header }) => [header.key, header.value]),
+    [['Retry-After', '5']],
+  );
+  t.equal(outage.body_format_override.content_type, 'application/json');
+  t.same(JSON.parse(outage.body.inline_string), { error: 'temporarily_unavailable', error_description: 'the auth service is unavailable; retry later' });
+});
