@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Client } from '../clients/client.js';
-import { clientFromRecord, type ClientSync } from '../clients/client-sync.js';
+import { clientFromRecord, validClients, type ClientSync } from '../clients/client-sync.js';
 import { EntryError, type ClientRegistry } from '../clients/registry.js';
 import { generateClientSecret, hashClientSecret } from '../clients/secret.js';
 import { oauthError } from '../errors.js';
@@ -86,8 +86,9 @@ export class ClientAdmin {
     const fromFile = this.deps.registry.fileClients().map((client) => view(client, undefined, now));
     const fileIds = new Set(fromFile.map((client) => client.client_id));
     // A stored client whose id CLIENTS_FILE took since is shadowed by the file's, as the registry does.
-    const stored = [...records.values()]
-      .flatMap((record) => this.#parsed(record).map((client) => view(client, record, now)))
+    const stored = validClients([...records.values()], this.deps.defaultAudience, () => {})
+      // A stored record that no longer parses (written by hand, say) is left out of the list rather than failing it.
+      .map(({ record, client }) => view(client, record, now))
       .filter((client) => !fileIds.has(client.client_id));
     return pageOf([...fromFile, ...stored], (client) => client.client_id, page);
   }
@@ -194,15 +195,6 @@ export class ClientAdmin {
     } catch (error) {
       if (error instanceof EntryError) throw oauthError('invalid_request', `the client ${error.message}`);
       throw error;
-    }
-  }
-
-  /** A stored record that no longer parses (written by hand, say) is left out of the list rather than failing it. */
-  #parsed(record: ClientRecord): Client[] {
-    try {
-      return [clientFromRecord(record, this.deps.defaultAudience)];
-    } catch {
-      return [];
     }
   }
 }

@@ -5,7 +5,7 @@ import { oauthError } from '../errors.js';
 import { KeyAdminError, listKeys, retireKey, rotateKey, type KeyAdminOptions } from '../keys/admin.js';
 import type { KeyStatus, LifecycleTimes } from '../keys/schedule.js';
 import { auditAdmin, type AdminActor } from './actor.js';
-import { pageOf, type Page, type PageRequest } from './pagination.js';
+import { chronological, pageOf, type Page, type PageRequest } from './pagination.js';
 
 /** A signing key as the admin API shows it: its state and dates (epoch seconds), never key material. */
 export interface AdminKeyView {
@@ -48,7 +48,7 @@ export class KeyAdmin {
 
   async list(page: PageRequest): Promise<Page<AdminKeyView>> {
     const keys = (await this.#run(() => listKeys(this.#options()))).map(keyView);
-    return pageOf(keys, (key) => `${String(key.created_at).padStart(12, '0')} ${key.kid}`, page);
+    return pageOf(keys, (key) => chronological(key.created_at, key.kid), page);
   }
 
   /** Adds a key: published at once, signing after JWKS_MAX_AGE + KEYS_RELOAD_INTERVAL (at once when none signs). */

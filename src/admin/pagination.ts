@@ -37,6 +37,11 @@ export function pageLimit(request: PageRequest): number {
   return request.limit ?? PAGE_LIMIT_DEFAULT;
 }
 
+/** The sort key of an item listed oldest first (epoch seconds), its id breaking ties: byte order is time order. */
+export function chronological(at: number, id: string): string {
+  return `${String(at).padStart(12, '0')} ${id}`;
+}
+
 /** A page of an in-memory list, in the byte order of each item's unique sort key. */
 export function pageOf<T>(items: readonly T[], sortKey: (item: T) => string, request: PageRequest): Page<T> {
   const after = keyOfCursor(request.cursor);

@@ -7,7 +7,7 @@ import type { ConsentStore, UserRecord, UserStore } from '../store/types.js';
 import { foldUsername } from '../users/credentials.js';
 import { NO_PASSWORD, type UserService } from '../users/user-service.js';
 import { auditAdmin, type AdminActor } from './actor.js';
-import { cursorAfter, keyOfCursor, pageLimit, pageOf, type Page, type PageRequest } from './pagination.js';
+import { chronological, cursorAfter, keyOfCursor, pageLimit, pageOf, type Page, type PageRequest } from './pagination.js';
 
 /** A user as the admin API shows it: never the password hash. */
 export interface AdminUserView {
@@ -111,7 +111,7 @@ export class UserAdmin {
   async sessions(id: string, page: PageRequest): Promise<Page<AdminSessionView>> {
     await this.#user(id);
     const sessions = (await this.deps.sessions.list(id)).map(sessionView);
-    return pageOf(sessions, (session) => `${String(session.created_at).padStart(12, '0')} ${session.sid}`, page);
+    return pageOf(sessions, (session) => chronological(session.created_at, session.sid), page);
   }
 
   /** Ends every session and sign-in of a user; answers how many sessions ended. */

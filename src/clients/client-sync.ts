@@ -16,6 +16,23 @@ export function clientFromRecord(record: ClientRecord, defaultAudience: string):
   return { ...client, createdAt: record.createdAt, previousSecret: previous };
 }
 
+/** The stored records that are valid client entries, each with its client; `onInvalid` hears every other one and why. */
+export function validClients(
+  records: readonly ClientRecord[],
+  defaultAudience: string,
+  onInvalid: (record: ClientRecord, reason: string) => void,
+): Array<{ record: ClientRecord; client: Client }> {
+  return records.flatMap((record) => {
+    try {
+      return [{ record, client: clientFromRecord(record, defaultAudience) }];
+    } catch (error) {
+      if (!(error instanceof EntryError)) throw error;
+      onInvalid(record, error.message);
+      return [];
+    }
+  });
+}
+
 /**
  * Keeps the registry's store clients current on this instance: polls the store's version every CLIENT_POLL_MS and
  * reads the whole set when it moved. `refresh()` checks at once (after an admin change here, and when a request
@@ -57,7 +74,10 @@ export class ClientSync {
     try {
       if ((await this.store.version()) === this.#version) return;
       const { version, clients } = await this.store.all();
-      this.registry.replaceStoreClients(clients.flatMap((record) => this.#parse(record)));
+      const valid = validClients(clients, this.defaultAudience, (record, reason) =>
+        this.logger.error({ client_id: String(record.entry.client_id).slice(0, 128), reason }, 'a stored client is invalid; it is ignored'),
+      );
+      this.registry.replaceStoreClients(valid.map(({ client }) => client));
       this.#version = version;
       if (this.#failing) this.logger.info('runtime clients read again from the store');
       this.#failing = false;
@@ -65,16 +85,6 @@ export class ClientSync {
       // Keeps the clients it has: a store outage must not make every runtime client unknown.
       if (!this.#failing) this.logger.error({ err: (error as Error).message }, 'runtime clients not read from the store; keeping the ones known');
       this.#failing = true;
-    }
-  }
-
-  #parse(record: ClientRecord): Client[] {
-    try {
-      return [clientFromRecord(record, this.defaultAudience)];
-    } catch (error) {
-      if (!(error instanceof EntryError)) throw error;
-      this.logger.error({ client_id: String(record.entry.client_id).slice(0, 128), reason: error.message }, 'a stored client is invalid; it is ignored');
-      return [];
     }
   }
 }

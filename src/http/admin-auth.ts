@@ -14,6 +14,11 @@ declare module 'fastify' {
   }
 }
 
+/** Who calls an admin route: authenticateAdmin set it in the admin app's onRequest hook. */
+export function adminActor(request: FastifyRequest): AdminActor {
+  return request.admin!;
+}
+
 function insufficient(description: string) {
   return oauthError('insufficient_scope', description, challenge('insufficient_scope', ADMIN_SCOPE));
 }

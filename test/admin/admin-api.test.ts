@@ -4,7 +4,7 @@ import t from 'tap';
 import { type StoreKind } from '../helpers/app.js';
 import { adminCall, buildAdminTestApp, clientToken, OPS_CLIENT } from '../helpers/admin.js';
 import { basicAuth, SECRETS } from '../helpers/clients.js';
-import { passwordLogin, refresh, registerAndLogin, tokenRequest } from '../helpers/oauth.js';
+import { introspectedActive, passwordLogin, refresh, registerAndLogin, tokenRequest } from '../helpers/oauth.js';
 import { startRedis } from '../helpers/redis-server.js';
 import { buildTestApp, form } from '../helpers/app.js';
 
@@ -33,15 +33,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
     const { app, admin, logs, clock } = built;
     const token = await clientToken(app);
     const call = (method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, payload?: object) => adminCall(admin, token, method, url, payload);
-    const introspect = async (accessToken: string) =>
-      (
-        await app.inject({
-          method: 'POST',
-          url: '/oauth/introspect',
-          ...form({ token: accessToken }),
-          headers: { ...form({}).headers, authorization: basicAuth('gateway', SECRETS.gateway) },
-        })
-      ).json().active as boolean;
+    const introspect = (accessToken: string) => introspectedActive(app, accessToken);
     const forwardAuth = async (accessToken: string) =>
       (await app.inject({ method: 'GET', url: '/forward-auth', headers: { authorization: `Bearer ${accessToken}` } })).statusCode;
 

@@ -4,9 +4,9 @@ import { decodeJwt } from 'jose';
 import t, { type Test } from 'tap';
 import { buildTestApp, keysDirWithKey, tempDir } from '../helpers/app.js';
 import { cli } from '../helpers/cli.js';
-import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
+import { basicAuth, SERVICE_CLIENTS } from '../helpers/clients.js';
 import { eventually } from '../helpers/listen.js';
-import { passwordLogin, refresh, registerAndLogin, tokenRequest } from '../helpers/oauth.js';
+import { introspectedActive, passwordLogin, refresh, registerAndLogin, tokenRequest } from '../helpers/oauth.js';
 import { startRedis } from '../helpers/redis-server.js';
 
 const redis = await startRedis();
@@ -131,15 +131,7 @@ t.test('clients: add from JSON on stdin, list, update, rotate the secret, delete
   t.equal((await cli(['clients', 'secret', 'cli-svc', '--grace', 'soon'], env)).code, 1);
   t.equal((await cli(['clients', 'secret', 'cli-svc', '--limit', '3'], env)).code, 2, 'an option the command does not take');
 
-  const introspect = async (token: string) =>
-    (
-      await app.inject({
-        method: 'POST',
-        url: '/oauth/introspect',
-        payload: `token=${token}`,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('gateway', SECRETS.gateway) },
-      })
-    ).json().active;
+  const introspect = (token: string) => introspectedActive(app, token);
   const token = (await issue(next)).body.access_token!;
   t.equal(await introspect(token), true);
   t.equal((await cli(['clients', 'delete', 'cli-svc'], env)).out, 'deleted client cli-svc\n');

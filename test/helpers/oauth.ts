@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { form } from './app.js';
+import { basicAuth, SECRETS } from './clients.js';
 
 /** A token response as the tests read it. */
 export interface Tokens {
@@ -33,4 +34,16 @@ export async function registerAndLogin(app: FastifyInstance, username: string, c
 /** Refreshes with a refresh token in the body. */
 export function refresh(app: FastifyInstance, refreshToken: string, clientId = 'web', extra: Record<string, string> = {}): Promise<Tokens> {
   return tokenRequest(app, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId, ...extra });
+}
+
+/** Whether introspection (RFC 7662), asked by the test clients' `gateway`, finds an access token active. */
+export async function introspectedActive(app: FastifyInstance, token: string): Promise<boolean> {
+  const request = form({ token });
+  const response = await app.inject({
+    method: 'POST',
+    url: '/oauth/introspect',
+    payload: request.payload,
+    headers: { ...request.headers, authorization: basicAuth('gateway', SECRETS.gateway) },
+  });
+  return response.json().active as boolean;
 }

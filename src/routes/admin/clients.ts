@@ -3,7 +3,7 @@ import { SECRET_GRACE_MAX } from '../../admin/clients.js';
 import { supportedGrantTypes } from '../../grants/registry.js';
 import type { Services } from '../../services.js';
 import { ADMIN_SECURITY, adminErrors, NO_CONTENT, pageQuery, pageRequest, pageResponse, pathParam } from './schemas.js';
-import { actor } from './users.js';
+import { adminActor } from '../../http/admin-auth.js';
 
 const strings = (maxItems: number, maxLength: number) => ({ type: 'array', maxItems, items: { type: 'string', minLength: 1, maxLength } }) as const;
 
@@ -105,7 +105,7 @@ export async function adminClientRoutes(app: FastifyInstance, services: Services
         response: { 201: withSecret('Created.'), ...adminErrors(409, 413, 415) },
       },
     },
-    async (request, reply) => reply.code(201).send(await clients.create(request.body, actor(request))),
+    async (request, reply) => reply.code(201).send(await clients.create(request.body, adminActor(request))),
   );
 
   app.get<{ Params: { client_id: string } }>(
@@ -128,7 +128,7 @@ export async function adminClientRoutes(app: FastifyInstance, services: Services
         response: { 200: { ...clientSchema, description: 'The client as it is now.' }, ...adminErrors(404, 409, 413, 415) },
       },
     },
-    async (request) => clients.update(request.params.client_id, request.body, actor(request)),
+    async (request) => clients.update(request.params.client_id, request.body, adminActor(request)),
   );
 
   app.delete<{ Params: { client_id: string } }>(
@@ -144,7 +144,7 @@ export async function adminClientRoutes(app: FastifyInstance, services: Services
       },
     },
     async (request, reply) => {
-      await clients.delete(request.params.client_id, actor(request));
+      await clients.delete(request.params.client_id, adminActor(request));
       return reply.code(204).send();
     },
   );
@@ -169,6 +169,6 @@ export async function adminClientRoutes(app: FastifyInstance, services: Services
         request.body ??= {};
       },
     },
-    async (request) => clients.rotateSecret(request.params.client_id, request.body.grace_seconds ?? 0, actor(request)),
+    async (request) => clients.rotateSecret(request.params.client_id, request.body.grace_seconds ?? 0, adminActor(request)),
   );
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
 import { ADMIN_SECURITY, adminErrors, pageQuery, pageRequest, pageResponse, pathParam } from './schemas.js';
-import { actor } from './users.js';
+import { adminActor } from '../../http/admin-auth.js';
 
 const keySchema = {
   type: 'object',
@@ -47,7 +47,7 @@ export async function adminKeyRoutes(app: FastifyInstance, services: Services): 
         response: { 201: { ...keySchema, description: 'The new key.' }, ...adminErrors(409) },
       },
     },
-    async (request, reply) => reply.code(201).send(await keys.rotate(actor(request))),
+    async (request, reply) => reply.code(201).send(await keys.rotate(adminActor(request))),
   );
 
   app.post<{ Params: { kid: string } }>(
@@ -62,6 +62,6 @@ export async function adminKeyRoutes(app: FastifyInstance, services: Services): 
         response: { 200: { ...keySchema, description: 'The retired key.' }, ...adminErrors(404, 409) },
       },
     },
-    async (request) => keys.retire(request.params.kid, actor(request)),
+    async (request) => keys.retire(request.params.kid, adminActor(request)),
   );
 }

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { adminActor } from '../../http/admin-auth.js';
 import { SESSION_VIEW_SCHEMA } from '../../sessions/session-view.js';
 import type { Services } from '../../services.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../../users/credentials.js';
@@ -22,11 +23,6 @@ const userId = pathParam('id', 64);
 const common = { tags: ['admin'], security: ADMIN_SECURITY };
 
 type PageQuery = { cursor?: string; limit?: string };
-
-/** Who calls: authenticateAdmin set it in the admin app's onRequest hook. */
-export function actor(request: FastifyRequest) {
-  return request.admin!;
-}
 
 /** The admin API's users and sessions: /admin/users…, /admin/sessions/{sid}. */
 export async function adminUserRoutes(app: FastifyInstance, services: Services): Promise<void> {
@@ -63,7 +59,7 @@ export async function adminUserRoutes(app: FastifyInstance, services: Services):
         response: { 201: { ...userSchema, description: 'Created.' }, ...adminErrors(409, 413, 415) },
       },
     },
-    async (request, reply) => reply.code(201).send(await users.create(request.body.username, request.body.password, actor(request))),
+    async (request, reply) => reply.code(201).send(await users.create(request.body.username, request.body.password, adminActor(request))),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -85,7 +81,7 @@ export async function adminUserRoutes(app: FastifyInstance, services: Services):
         response: { 200: { ...userSchema, description: 'The user as it is now.' }, ...adminErrors(404, 413, 415) },
       },
     },
-    async (request) => users.setDisabled(request.params.id, request.body.disabled, actor(request)),
+    async (request) => users.setDisabled(request.params.id, request.body.disabled, adminActor(request)),
   );
 
   app.delete<{ Params: { id: string } }>(
@@ -101,7 +97,7 @@ export async function adminUserRoutes(app: FastifyInstance, services: Services):
       },
     },
     async (request, reply) => {
-      await users.delete(request.params.id, actor(request));
+      await users.delete(request.params.id, adminActor(request));
       return reply.code(204).send();
     },
   );
@@ -119,7 +115,7 @@ export async function adminUserRoutes(app: FastifyInstance, services: Services):
       },
     },
     async (request, reply) => {
-      await users.setPassword(request.params.id, request.body.password, actor(request));
+      await users.setPassword(request.params.id, request.body.password, adminActor(request));
       return reply.code(204).send();
     },
   );
@@ -153,7 +149,7 @@ export async function adminUserRoutes(app: FastifyInstance, services: Services):
         },
       },
     },
-    async (request) => users.endSessions(request.params.id, actor(request)),
+    async (request) => users.endSessions(request.params.id, adminActor(request)),
   );
 
   app.delete<{ Params: { sid: string } }>(
@@ -168,7 +164,7 @@ export async function adminUserRoutes(app: FastifyInstance, services: Services):
       },
     },
     async (request, reply) => {
-      await users.endSession(request.params.sid, actor(request));
+      await users.endSession(request.params.sid, adminActor(request));
       return reply.code(204).send();
     },
   );
