@@ -24,7 +24,9 @@ t.test('real Apache httpd with mod_auth_openidc as a resource server (examples/a
   const echo = Fastify();
   echo.get('/api/*', async (request) => ({ headers: request.headers }));
   const api = await listenOn(t, echo);
-  const apache = await startApacheResourceServer(t, { port: await freePort(), issuer, api: api.slice('http://'.length), caBundle: certificates.caFile });
+  const startApache = async () =>
+    startApacheResourceServer(t, { port: await freePort(), issuer, api: api.slice('http://'.length), caBundle: certificates.caFile });
+  const apache = await startApache();
   const get = (token?: string, headers: Record<string, string> = {}) =>
     fetch(`${apache}/api/orders`, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
   const seen = async (response: Response) => ((await response.json()) as { headers: Record<string, string | undefined> }).headers;
@@ -75,4 +77,10 @@ t.test('real Apache httpd with mod_auth_openidc as a resource server (examples/a
     200,
     'with the service stopped, keys already fetched keep verifying',
   );
+  // mod_auth_openidc 2.4.12 answers keys it cannot fetch as it answers a bad signature (src/metadata.c,
+  // oidc_metadata_jwks_get): an Apache that starts during the outage refuses with 401, not 503 (the README says so).
+  const cold = await startApache();
+  const coldAnswer = await fetch(`${cold}/api/orders`, { headers: { authorization: `Bearer ${login.access_token!}` } });
+  t.equal(coldAnswer.status, 401, 'an Apache that has never fetched the keys, with the service stopped: 401');
+  t.match(coldAnswer.headers.get('www-authenticate'), /error="invalid_token"/);
 });
