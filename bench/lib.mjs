@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
@@ -50,16 +51,38 @@ export async function waitFor(check, what, ms = 20_000) {
   throw new Error(`${what} did not start`);
 }
 
-/** One load slice from bench/load.mjs in a process of its own: { ok, total, non2xx, errors, p99, rps, pool? }. */
-export function load(options) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bench', 'load.mjs'), JSON.stringify({ warmup: 0, connections: 32, ...options })], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`load ${options.url} exited ${code}`))));
+let loader;
+
+/** The long-lived load generator (bench/load.mjs), started at the first load and ended by stopChildren(). */
+function loadGenerator() {
+  if (loader) return loader;
+  const child = spawn(process.execPath, [join(root, 'bench', 'load.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(child);
+  const pending = new Map();
+  let nextId = 0;
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const { id, error, ...result } = JSON.parse(line);
+    const { resolve, reject, url } = pending.get(id);
+    pending.delete(id);
+    if (error) reject(new Error(`load ${url}: ${error}`));
+    else resolve(result);
   });
+  child.on('exit', (code, signal) => {
+    for (const { reject, url } of pending.values()) reject(new Error(`load ${url}: the load generator exited (${code ?? signal})`));
+    loader = undefined;
+  });
+  loader = (options) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject, url: options.url });
+      child.stdin.write(`${JSON.stringify({ id, ...options })}\n`);
+    });
+  return loader;
+}
+
+/** One load slice from the long-lived load generator: { ok, total, non2xx, errors, p99, rps, pool? }. */
+export function load(options) {
+  return loadGenerator()({ connections: 32, ...options });
 }
 
 export const form = (params) => new URLSearchParams(params).toString();

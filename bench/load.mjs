@@ -1,15 +1,17 @@
-// One autocannon run in a process of its own, so the load generator never shares the service's event loop.
-// Usage: node bench/load.mjs '<json>' with { url, method, headers, body, connections, duration, warmup, kind, pool }
+// The load generator: one long-lived process that takes load commands on stdin, one JSON object a line
+// ({ id, url, method, headers, body, connections, duration, overallRate, kind, pool }), and answers each on stdout
+// with one JSON line ({ id, ok, total, non2xx, errors, p99, rps, pool? }); commands may overlap. It stays warm across
+// slices: a new process per 1 s slice spends the slice's first part in cold code, and then its own speed, not the
+// service's, caps every fast scenario (README, Performance). Started and spoken to by lib.mjs's load().
 // `kind: "refresh"` chains a session per connection: each response's refresh token is that connection's next
 // request. autocannon resets its per-connection context after each pass over its request list, so that scenario
 // runs its own chains instead: one keep-alive socket each, requests written and responses framed by hand as
 // autocannon does (node:http or fetch would cost the shared CPU several times more per request than autocannon).
 import { connect } from 'node:net';
+import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 
-const options = JSON.parse(process.argv[2]);
-
-function run(duration) {
+function run(options) {
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -19,7 +21,7 @@ function run(duration) {
         body: options.body,
         connections: options.connections ?? 32,
         overallRate: options.overallRate,
-        duration,
+        duration: options.duration,
         timeout: 10,
       },
       (error, result) =>
@@ -78,8 +80,8 @@ function chain(url, firstToken, until) {
   });
 }
 
-async function runChains(duration) {
-  const until = Date.now() + duration * 1000;
+async function runChains(options) {
+  const until = Date.now() + options.duration * 1000;
   const counts = await Promise.all(options.pool.slice(0, options.connections ?? 32).map((first) => chain(options.url, first, until)));
   const ok = counts.reduce((sum, c) => sum + c.ok, 0);
   const failed = counts.reduce((sum, c) => sum + c.failed, 0);
@@ -87,7 +89,10 @@ async function runChains(duration) {
   return { ok, total: ok + failed, non2xx: failed, errors: 0, p99: 0, pool: counts.map((c) => c.token) };
 }
 
-const measure = options.kind === 'refresh' ? runChains : run;
-if (options.warmup > 0 && options.kind !== 'refresh') await measure(options.warmup);
-const result = await measure(options.duration);
-process.stdout.write(`${JSON.stringify({ rps: result.ok / options.duration, ...result })}\n`);
+for await (const line of createInterface({ input: process.stdin })) {
+  const { id, ...options } = JSON.parse(line);
+  (options.kind === 'refresh' ? runChains(options) : run(options)).then(
+    (result) => process.stdout.write(`${JSON.stringify({ id, rps: result.ok / options.duration, ...result })}\n`),
+    (error) => process.stdout.write(`${JSON.stringify({ id, error: String(error) })}\n`),
+  );
+}
