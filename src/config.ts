@@ -1,4 +1,5 @@
 import type { AuditSetting } from './audit/audit-log.js';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tokensmith/verifier/shared';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { ConfigError } from './errors.js';
@@ -72,6 +73,8 @@ export interface Config {
   /** Milliseconds a write waits for those replicas before it fails as unavailable (REDIS_WAIT_TIMEOUT). */
   redisWaitTimeout: number;
   keysDir: string;
+  /** The algorithm of new keys (`keys rotate`, the first key outside production): RS256 (default) or ES256 (P-256). */
+  signingAlg: SigningAlgorithm;
   /** Seconds a verifier may cache the JWKS (its Cache-Control max-age). */
   jwksMaxAge: number;
   /** Seconds between checks of KEYS_DIR for added, rotated or retired keys. */
@@ -329,6 +332,7 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     redisWaitReplicas: integer(env, 'REDIS_WAIT_REPLICAS', redis === undefined || redis.kind === 'single' ? 0 : 1, 0, 5),
     redisWaitTimeout: integer(env, 'REDIS_WAIT_TIMEOUT', 500, 10, 10_000),
     keysDir: text(env, 'KEYS_DIR', './keys')!,
+    signingAlg: oneOf(env, 'SIGNING_ALG', SIGNING_ALGORITHMS, 'RS256'),
     jwksMaxAge: integer(env, 'JWKS_MAX_AGE', 300, 0, 86_400),
     keysReloadInterval: integer(env, 'KEYS_RELOAD_INTERVAL', 10, 1, 3600),
     accessTokenTtl: integer(env, 'ACCESS_TOKEN_TTL', 900, 30, 86_400),

@@ -25,7 +25,7 @@ t.test('production without a key in KEYS_DIR does not start', async (t) => {
     HOST: '127.0.0.1',
   });
   t.equal(await run.exited, 1);
-  t.match(run.stderr(), /^configuration error: KEYS_DIR: no RSA private key/);
+  t.match(run.stderr(), /^configuration error: KEYS_DIR: no private key \(\*\.pem, PKCS#8: RSA of at least 2048 bits, or P-256\)/);
   t.equal(run.stderr().trim().split('\n').length, 1);
 });
 

@@ -26,7 +26,7 @@ export interface AdminParts {
   sessions: SessionService;
   signIns: SignInService;
   audit: AuditLog;
-  config: Pick<Config, 'jwksMaxAge' | 'keysReloadInterval' | 'accessTokenTtl' | 'defaultAudience'>;
+  config: Pick<Config, 'jwksMaxAge' | 'keysReloadInterval' | 'accessTokenTtl' | 'defaultAudience' | 'signingAlg'>;
   /** KEYS_DIR: the running service's keyring's folder, or the configured one for the CLI. */
   keysDir: string;
   /** Epoch milliseconds. */
@@ -51,6 +51,7 @@ export function createAdminServices(parts: AdminParts): AdminServices {
     keys: new KeyAdmin({
       dir: parts.keysDir,
       times: { jwksMaxAge: config.jwksMaxAge, keysReloadInterval: config.keysReloadInterval, accessTokenTtl: config.accessTokenTtl },
+      signingAlg: config.signingAlg,
       audit,
       clock,
       ...(parts.reloadKeys ? { reload: parts.reloadKeys } : {}),

@@ -2,14 +2,16 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { AuditLog } from '../audit/audit-log.js';
 import { oauthError } from '../errors.js';
-import { KeyAdminError, listKeys, retireKey, rotateKey, type KeyAdminOptions } from '../keys/admin.js';
-import type { KeyStatus, LifecycleTimes } from '../keys/schedule.js';
+import { KeyAdminError, listKeys, retireKey, rotateKey, type KeyAdminOptions, type KeyListing } from '../keys/admin.js';
+import type { SigningAlgorithm } from '../keys/key-file.js';
+import type { LifecycleTimes } from '../keys/schedule.js';
 import { auditAdmin, type AdminActor } from './actor.js';
 import { chronological, pageOf, type Page, type PageRequest } from './pagination.js';
 
 /** A signing key as the admin API shows it: its state and dates (epoch seconds), never key material. */
 export interface AdminKeyView {
   kid: string;
+  alg: string;
   state: string;
   published: boolean;
   created_at: number;
@@ -17,9 +19,10 @@ export interface AdminKeyView {
   retired_at: number | null;
 }
 
-function keyView(key: KeyStatus): AdminKeyView {
+function keyView(key: KeyListing): AdminKeyView {
   return {
     kid: key.kid,
+    alg: key.alg,
     state: key.state,
     published: key.published,
     created_at: key.created_at,
@@ -32,6 +35,8 @@ function keyView(key: KeyStatus): AdminKeyView {
 export interface KeyAdminDependencies {
   dir: string;
   times: LifecycleTimes;
+  /** The algorithm of the keys `rotate` makes (SIGNING_ALG). */
+  signingAlg: SigningAlgorithm;
   audit: AuditLog;
   /** Epoch milliseconds. */
   clock: () => number;
@@ -51,7 +56,7 @@ export class KeyAdmin {
     return pageOf(keys, (key) => chronological(key.created_at, key.kid), page);
   }
 
-  /** Adds a key: published at once, signing after JWKS_MAX_AGE + KEYS_RELOAD_INTERVAL (at once when none signs). */
+  /** Adds a key of SIGNING_ALG: published at once, signing after JWKS_MAX_AGE + KEYS_RELOAD_INTERVAL (at once when none signs). */
   async rotate(actor: AdminActor): Promise<AdminKeyView> {
     await this.#writable();
     const key = await this.#run(() => rotateKey(this.#options()));
@@ -70,7 +75,7 @@ export class KeyAdmin {
   }
 
   #options(): KeyAdminOptions {
-    return { ...this.deps.times, dir: this.deps.dir, now: Math.floor(this.deps.clock() / 1000) };
+    return { ...this.deps.times, dir: this.deps.dir, signingAlg: this.deps.signingAlg, now: Math.floor(this.deps.clock() / 1000) };
   }
 
   /** A KEYS_DIR this process cannot write (a read-only mount, say) is a 409 that says how keys change there. */

@@ -53,6 +53,7 @@ export function keyAdmin(config: Config, log: Writable, clock: () => number): Ke
   return new KeyAdmin({
     dir: config.keysDir,
     times: config,
+    signingAlg: config.signingAlg,
     audit: new AuditLog(createLogger('info', log), config.auditLog),
     clock,
   });

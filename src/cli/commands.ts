@@ -96,7 +96,7 @@ function existingKeysDir(settings: Config): Config {
 }
 
 const keyLine = (key: AdminKeyView) =>
-  `${key.kid}  ${key.state.padEnd(8)}  created ${iso(key.created_at)}  signs from ${iso(key.activate_at)}  retired ${iso(key.retired_at)}`;
+  `${key.kid}  ${key.alg}  ${key.state.padEnd(8)}  created ${iso(key.created_at)}  signs from ${iso(key.activate_at)}  retired ${iso(key.retired_at)}`;
 
 const userLine = (user: { id: string; username: string; disabled: boolean; created_at: number }) =>
   `${user.id}  ${user.username}  ${user.disabled ? 'disabled' : 'enabled'}  created ${iso(user.created_at)}`;

@@ -2,7 +2,7 @@ import { open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BaseLogger } from 'pino';
 import { loadKeyFolder, type KeyFolder } from './folder.js';
-import { generateKeyFile } from './key-file.js';
+import { generateKeyFile, type SigningAlgorithm } from './key-file.js';
 import { writeManifest } from './manifest.js';
 import type { LifecycleTimes } from './schedule.js';
 
@@ -35,7 +35,10 @@ async function isStale(path: string, now: number): Promise<boolean> {
  * beside the keys): instances started together end up with the one key the first of them made, instead of each
  * making its own and refusing the others' tokens until their next reload. Answers the folder with its key.
  */
-export async function generateFirstKey(dir: string, times: LifecycleTimes & { logger: BaseLogger; clock?: () => number }): Promise<KeyFolder> {
+export async function generateFirstKey(
+  dir: string,
+  times: LifecycleTimes & { logger: BaseLogger; clock?: () => number; signingAlg?: SigningAlgorithm },
+): Promise<KeyFolder> {
   const lock = join(dir, LOCK_FILE);
   for (;;) {
     if (await takeLock(lock)) break;
@@ -48,10 +51,10 @@ export async function generateFirstKey(dir: string, times: LifecycleTimes & { lo
   try {
     const existing = await loadKeyFolder(dir, times);
     if (existing.files.size > 0) return existing;
-    const key = await generateKeyFile(dir);
+    const key = await generateKeyFile(dir, times.signingAlg);
     const now = Math.floor((times.clock ?? Date.now)() / 1000);
     await writeManifest(dir, { keys: { [key.kid]: { created_at: now, activate_at: now } } });
-    times.logger.info({ kid: key.kid, file: join(dir, key.file) }, 'generated a signing key because KEYS_DIR held none (never in production)');
+    times.logger.info({ kid: key.kid, alg: key.alg, file: join(dir, key.file) }, 'generated a signing key because KEYS_DIR held none (never in production)');
     return await loadKeyFolder(dir, times);
   } finally {
     await rm(lock, { force: true });

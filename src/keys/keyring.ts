@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import type { BaseLogger } from 'pino';
 import { ConfigError } from '../errors.js';
 import { folderFingerprint, loadKeyFolder, type KeyFolder } from './folder.js';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './key-file.js';
 import { generateFirstKey } from './first-key.js';
 import { keyStates, type KeyStatus, type LifecycleTimes } from './schedule.js';
 
@@ -11,6 +12,8 @@ export interface KeyRingOptions extends LifecycleTimes {
   dir: string;
   /** In production a missing key is an error; elsewhere one is generated. */
   production: boolean;
+  /** The algorithm of a key generated because KEYS_DIR held none (SIGNING_ALG). */
+  signingAlg?: SigningAlgorithm;
   logger: BaseLogger;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   clock?: () => number;
@@ -19,6 +22,7 @@ export interface KeyRingOptions extends LifecycleTimes {
 /** The key that signs new tokens now. */
 export interface SigningKey {
   kid: string;
+  alg: SigningAlgorithm;
   privateKey: KeyObject;
 }
 
@@ -88,7 +92,9 @@ export class KeyRing {
       throw new ConfigError('KEYS_DIR', `cannot load signing keys from ${dir}: ${(error as Error).message}`);
     }
     if (loaded.files.size === 0) {
-      if (production) throw new ConfigError('KEYS_DIR', `no RSA private key (*.pem, PKCS#8, at least 2048 bits) in ${dir}; production never generates one`);
+      if (production) {
+        throw new ConfigError('KEYS_DIR', `no private key (*.pem, PKCS#8: RSA of at least 2048 bits, or P-256) in ${dir}; production never generates one`);
+      }
       loaded = await generateFirstKey(dir, options);
     }
     return new KeyRing(options, loaded);
@@ -108,13 +114,27 @@ export class KeyRing {
   signingKey(): SigningKey | undefined {
     const signer = this.statuses().find((s) => s.state === 'signing');
     const file = signer && this.#loaded.files.get(signer.kid);
-    return file && { kid: file.kid, privateKey: file.privateKey };
+    return file ? { kid: file.kid, alg: file.alg, privateKey: file.privateKey } : undefined;
   }
 
-  /** The public key for a kid while that key is published; what the service's own verification trusts. */
-  publicKey(kid: string): KeyObject | undefined {
+  /**
+   * The public key for a kid while that key is published, and only for the algorithm it was made for (RFC 8725
+   * §3.1: an RS256 key never verifies an ES256 token, nor the reverse); what the service's own verification trusts.
+   */
+  publicKey(kid: string, alg: unknown): KeyObject | undefined {
     const status = this.statuses().find((s) => s.kid === kid);
-    return status?.published ? this.#loaded.files.get(kid)?.publicKey : undefined;
+    const file = status?.published ? this.#loaded.files.get(kid) : undefined;
+    return file !== undefined && file.alg === alg ? file.publicKey : undefined;
+  }
+
+  /** The algorithms of the published keys, in SIGNING_ALGORITHMS order: what the service accepts and discovery lists. */
+  algorithms(): SigningAlgorithm[] {
+    const published = new Set(
+      this.statuses()
+        .filter((s) => s.published)
+        .map((s) => this.#loaded.files.get(s.kid)?.alg),
+    );
+    return SIGNING_ALGORITHMS.filter((alg: SigningAlgorithm) => published.has(alg));
   }
 
   /** The JWKS body and ETag, serialized only when the published set changes. */

@@ -6,7 +6,7 @@ import { errorSchema } from '../routes/schemas.js';
 export const DOCUMENT_INFO = {
   title: 'tokensmith',
   version: '0.1.0',
-  description: 'A standalone token authorization service: RS256 JWT access tokens (RFC 9068), JWKS, RFC 8414 discovery.',
+  description: 'A standalone token authorization service: RS256 (or ES256) JWT access tokens (RFC 9068), JWKS, RFC 8414 discovery.',
   // The package is private and names no license; npm's word for that.
   license: { name: 'UNLICENSED' },
 };

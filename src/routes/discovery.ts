@@ -44,7 +44,9 @@ export function serverMetadata(services: Services): Record<string, unknown> {
     userinfo_endpoint: issuer + USERINFO_PATH,
     end_session_endpoint: issuer + END_SESSION_PATH,
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: ['RS256'],
+    // The algorithms of the published keys (RS256, ES256 or both while one replaces the other): ID tokens and access
+    // tokens are signed with one of them. OpenID Connect Discovery 1.0 §3 wants RS256 listed, as it is by default.
+    id_token_signing_alg_values_supported: services.keyring.algorithms(),
     claims_supported: [...new Set([...USERINFO_CLAIMS, ...ID_TOKEN_CLAIMS])],
   };
 }
@@ -90,7 +92,13 @@ const metadataSchema = {
 
 /** The metadata document at its RFC 8414 path and at the OpenID Connect discovery path. */
 export async function discoveryRoutes(app: FastifyInstance, services: Services): Promise<void> {
-  const body = JSON.stringify(serverMetadata(services));
+  // Serialized again only when the published keys' algorithms change (a key of another algorithm published or gone).
+  let cached = { algorithms: '', body: '' };
+  const document = (): string => {
+    const algorithms = services.keyring.algorithms().join(' ');
+    if (algorithms !== cached.algorithms) cached = { algorithms, body: JSON.stringify(serverMetadata(services)) };
+    return cached.body;
+  };
   for (const url of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
     app.get(
       url,
@@ -103,7 +111,7 @@ export async function discoveryRoutes(app: FastifyInstance, services: Services):
           response: { 200: metadataSchema },
         },
       },
-      async (_request, reply) => reply.header('cache-control', 'public, max-age=3600').type('application/json; charset=utf-8').send(body),
+      async (_request, reply) => reply.header('cache-control', 'public, max-age=3600').type('application/json; charset=utf-8').send(document()),
     );
   }
 }

@@ -1,6 +1,6 @@
 import { oauthError } from '../errors.js';
 import type { KeyRing } from '../keys/keyring.js';
-import { signRs256Jws } from '../perf/assembled-jws.js';
+import { signJws } from '../perf/assembled-jws.js';
 import { randomId } from './ids.js';
 
 /** The JWT `typ` of an access token (RFC 9068 §2.1). */
@@ -37,7 +37,8 @@ export interface AccessTokenIssuer {
 }
 
 /**
- * Signs an RFC 9068 access token: header typ at+jwt, RS256 and the signing key's kid;
+ * Signs an RFC 9068 access token: header typ at+jwt, the signing key's algorithm (RS256, or ES256 with
+ * SIGNING_ALG=ES256) and kid;
  * claims iss, sub, aud, exp, iat, jti, client_id, scope and (for user sessions) sid, with exp no later
  * than the session's end, so no token outlives the session it belongs to. The JWS is assembled by
  * src/perf/assembled-jws.ts (an optimisation; jose remains the verifier of record).
@@ -60,5 +61,5 @@ export async function issueAccessToken(issuer: AccessTokenIssuer, grant: AccessT
     scope: grant.scope,
   };
   if (grant.sessionId !== undefined) claims.sid = grant.sessionId;
-  return { token: await signRs256Jws(claims, key, ACCESS_TOKEN_TYP), jti, expiresIn: exp - iat, expiresAt: exp };
+  return { token: await signJws(claims, key, ACCESS_TOKEN_TYP), jti, expiresIn: exp - iat, expiresAt: exp };
 }

@@ -1,10 +1,11 @@
 import { hash } from 'node:crypto';
 import { decodeJwt, errors, jwtVerify } from 'jose';
-import { isWellFormedJws } from '@tokensmith/verifier/shared';
+import { isWellFormedJws, SIGNING_ALGORITHMS } from '@tokensmith/verifier/shared';
 import { oauthError } from '../errors.js';
 import type { KeyRing } from '../keys/keyring.js';
-import { signRs256Jws } from '../perf/assembled-jws.js';
+import { signJws } from '../perf/assembled-jws.js';
 import type { AccessTokenIssuer } from './access-token.js';
+import { publishedKey } from './verify.js';
 
 /** Who an ID token speaks of, to which client, and about which sign-in (OpenID Connect Core §2). */
 export interface IdTokenGrant {
@@ -19,12 +20,12 @@ export interface IdTokenGrant {
   accessToken: string;
 }
 
-/** at_hash: the left half of the SHA-256 of the access token, base64url (OpenID Connect Core §3.1.3.6, for RS256). */
+/** at_hash: the left half of the SHA-256 of the access token, base64url (OpenID Connect Core §3.1.3.6; SHA-256 for both RS256 and ES256). */
 export function accessTokenHash(accessToken: string): string {
   return hash('sha256', accessToken, 'buffer').subarray(0, 16).toString('base64url');
 }
 
-/** Signs an ID token (RS256, typ JWT): iss, sub, aud (the client), exp, iat, auth_time, sid, at_hash, and nonce when sent. */
+/** Signs an ID token (the signing key's algorithm, typ JWT): iss, sub, aud (the client), exp, iat, auth_time, sid, at_hash, and nonce when sent. */
 export async function issueIdToken(issuer: AccessTokenIssuer, grant: IdTokenGrant): Promise<string> {
   const key = issuer.keyring.signingKey();
   if (!key) throw oauthError('temporarily_unavailable', 'no signing key is available');
@@ -40,7 +41,7 @@ export async function issueIdToken(issuer: AccessTokenIssuer, grant: IdTokenGran
     at_hash: accessTokenHash(grant.accessToken),
   };
   if (grant.nonce !== undefined) claims.nonce = grant.nonce;
-  return signRs256Jws(claims, key, 'JWT');
+  return signJws(claims, key, 'JWT');
 }
 
 /** What a verified id_token_hint says: the client it was issued to, the person, and their sign-in. */
@@ -51,8 +52,8 @@ export interface IdTokenHint {
 }
 
 /**
- * Verifies an id_token_hint (OpenID Connect RP-Initiated Logout 1.0 §2): an ID token this service signed (RS256,
- * a published kid, typ JWT, this issuer). Its expiry does not matter there, so it is checked as of its own iat.
+ * Verifies an id_token_hint (OpenID Connect RP-Initiated Logout 1.0 §2): an ID token this service signed (a
+ * published key and its algorithm, typ JWT, this issuer). Its expiry does not matter there, so it is checked as of its own iat.
  * Undefined for anything else.
  */
 export async function verifyIdTokenHint(token: string, keyring: KeyRing, issuer: string): Promise<IdTokenHint | undefined> {
@@ -60,15 +61,13 @@ export async function verifyIdTokenHint(token: string, keyring: KeyRing, issuer:
   try {
     const { iat } = decodeJwt(token);
     if (typeof iat !== 'number') return undefined;
-    const { payload } = await jwtVerify(
-      token,
-      (header) => {
-        const key = typeof header.kid === 'string' ? keyring.publicKey(header.kid) : undefined;
-        if (!key) throw new errors.JWKSNoMatchingKey();
-        return key;
-      },
-      { algorithms: ['RS256'], typ: 'JWT', issuer, requiredClaims: ['sub', 'aud'], currentDate: new Date(iat * 1000) },
-    );
+    const { payload } = await jwtVerify(token, publishedKey(keyring), {
+      algorithms: [...SIGNING_ALGORITHMS],
+      typ: 'JWT',
+      issuer,
+      requiredClaims: ['sub', 'aud'],
+      currentDate: new Date(iat * 1000),
+    });
     if (typeof payload.aud !== 'string' || typeof payload.sub !== 'string') return undefined;
     return { clientId: payload.aud, subject: payload.sub, signInId: typeof payload.sid === 'string' ? payload.sid : undefined };
   } catch (error) {

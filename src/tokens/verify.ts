@@ -1,8 +1,9 @@
-import { errors, jwtVerify, type JWTPayload } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import { errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { oauthError } from '../errors.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { ACCESS_TOKEN_TYP } from './access-token.js';
-import { isWellFormedJws, VERIFY_CLOCK_TOLERANCE } from '@tokensmith/verifier/shared';
+import { isWellFormedJws, SIGNING_ALGORITHMS, VERIFY_CLOCK_TOLERANCE } from '@tokensmith/verifier/shared';
 
 /** The claims of an access token that passed verification. */
 export interface AccessTokenClaims extends JWTPayload {
@@ -25,7 +26,21 @@ export interface VerifyOptions {
 }
 
 /**
- * Verifies an access token strictly (RFC 8725 §3.1, RFC 9068 §4): RS256 only, a kid of one of the
+ * The key resolver of the service's own verifications: the published key the header's kid names, when the header's
+ * alg is that key's own (RFC 8725 §3.1, §2.1: no algorithm confusion between an RSA and an EC key, and no key from
+ * jku, x5u, x5c or an embedded jwk, since only the kid is read).
+ */
+export function publishedKey(keyring: KeyRing): (header: JWTHeaderParameters) => KeyObject {
+  return (header) => {
+    const key = typeof header.kid === 'string' ? keyring.publicKey(header.kid, header.alg) : undefined;
+    if (!key) throw new errors.JWKSNoMatchingKey();
+    return key;
+  };
+}
+
+/**
+ * Verifies an access token strictly (RFC 8725 §3.1, RFC 9068 §4): RS256 or ES256 with the published key made for
+ * that algorithm, a kid of one of the
  * service's published keys (no jku, x5u, x5c or embedded jwk is ever followed: the key comes from the
  * kid alone), typ at+jwt, issuer, expiry, nbf and the required claims; unknown `crit` headers are refused
  * (RFC 7515 §4.1.11), and so is any token that is not a well-formed compact JWS. Any failure is `invalid_token`, with no detail an attacker could use.
@@ -33,23 +48,15 @@ export interface VerifyOptions {
 export async function verifyAccessToken(token: string, options: VerifyOptions): Promise<AccessTokenClaims> {
   if (!isWellFormedJws(token)) throw oauthError('invalid_token', 'the access token is invalid or expired');
   try {
-    const { payload } = await jwtVerify(
-      token,
-      (header) => {
-        const key = typeof header.kid === 'string' ? options.keyring.publicKey(header.kid) : undefined;
-        if (!key) throw new errors.JWKSNoMatchingKey();
-        return key;
-      },
-      {
-        algorithms: ['RS256'],
-        typ: ACCESS_TOKEN_TYP,
-        issuer: options.issuer,
-        ...(options.audience === undefined ? {} : { audience: options.audience }),
-        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'],
-        clockTolerance: VERIFY_CLOCK_TOLERANCE,
-        currentDate: new Date(options.clock()),
-      },
-    );
+    const { payload } = await jwtVerify(token, publishedKey(options.keyring), {
+      algorithms: [...SIGNING_ALGORITHMS],
+      typ: ACCESS_TOKEN_TYP,
+      issuer: options.issuer,
+      ...(options.audience === undefined ? {} : { audience: options.audience }),
+      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'],
+      clockTolerance: VERIFY_CLOCK_TOLERANCE,
+      currentDate: new Date(options.clock()),
+    });
     if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || typeof payload.sub !== 'string') {
       throw new errors.JWTClaimValidationFailed('claim has the wrong type', payload);
     }

@@ -59,8 +59,8 @@ t.test('keys rotate, list and retire', async (t) => {
   t.ok(newKid);
   t.match(rotated.out, new RegExp(`signs from ${new Date((Math.floor(clock() / 1000) + 65) * 1000).toISOString()}`));
   const listed = await cli(['keys', 'list'], env, '', clock);
-  t.match(listed.out, new RegExp(`${kid}  signing`));
-  t.match(listed.out, new RegExp(`${newKid}  pending`));
+  t.match(listed.out, new RegExp(`${kid}  RS256  signing`));
+  t.match(listed.out, new RegExp(`${newKid}  RS256  pending`));
   const early = await cli(['keys', 'retire', '--', kid], env, '', clock);
   t.equal(early.code, 1);
   t.match(early.err, /no other key is active yet/);
@@ -68,8 +68,8 @@ t.test('keys rotate, list and retire', async (t) => {
   const retired = await cli(['keys', 'retire', kid], env, '', clock);
   t.equal(retired.code, 0, retired.err);
   const after = await cli(['keys', 'list'], env, '', clock);
-  t.match(after.out, new RegExp(`${kid}  retired`));
-  t.match(after.out, new RegExp(`${newKid}  signing`));
+  t.match(after.out, new RegExp(`${kid}  RS256  retired`));
+  t.match(after.out, new RegExp(`${newKid}  RS256  signing`));
 });
 
 t.test('a kid that begins with - is an argument, not an option (one kid in 64 does)', async (t) => {

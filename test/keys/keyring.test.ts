@@ -18,8 +18,13 @@ async function open(dir: string, clock = testClock(), production = false, logs =
   return ring;
 }
 
-function pkcs8(type: 'rsa' | 'ec', bits = 2048): string {
-  const { privateKey } = type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: bits }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+function pkcs8(type: 'rsa' | 'ec' | 'ed25519', size: number | string = 2048): string {
+  const { privateKey } =
+    type === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: Number(size) })
+      : type === 'ec'
+        ? generateKeyPairSync('ec', { namedCurve: String(size) })
+        : generateKeyPairSync('ed25519');
   return privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
 }
 
@@ -40,10 +45,11 @@ t.test('in production, an empty KEYS_DIR is a start-up error naming KEYS_DIR', a
   t.same((await readdir(dir)).length, 0, 'nothing was generated');
 });
 
-t.test('weak, non-RSA and unreadable keys are start-up errors naming the file', async (t) => {
+t.test('weak RSA keys, EC keys on another curve than P-256, other key types and unreadable keys are start-up errors naming the file', async (t) => {
   for (const [file, content, pattern] of [
     ['weak.pem', pkcs8('rsa', 1024), /weak\.pem: is a 1024-bit RSA key; at least 2048/],
-    ['ec.pem', pkcs8('ec'), /ec\.pem: is a ec key/],
+    ['p384.pem', pkcs8('ec', 'P-384'), /p384\.pem: is an EC key on secp384r1; ES256 needs P-256/],
+    ['ed.pem', pkcs8('ed25519'), /ed\.pem: is a ed25519 key; RS256 needs an RSA key and ES256 a P-256 EC key/],
     ['junk.pem', 'not a key', /junk\.pem: is not a readable PEM/],
   ] as const) {
     const dir = await tempDir(t);
@@ -81,7 +87,7 @@ t.test('rotation: a new key is published at once and signs only after one max-ag
   t.equal(ring.signingKey()?.kid, oldKid, 'one second early, still the old key');
   clock.advance(1);
   t.equal(ring.signingKey()?.kid, added.kid, 'the new key signs once its activation time comes');
-  t.ok(ring.publicKey(oldKid), 'tokens of the old key still verify');
+  t.ok(ring.publicKey(oldKid, 'RS256'), 'tokens of the old key still verify');
 });
 
 t.test('retirement: stops signing now, stays published until its tokens expire, then leaves the JWKS', async (t) => {
@@ -102,11 +108,11 @@ t.test('retirement: stops signing now, stays published until its tokens expire, 
   t.ok(ring.jwks().body.includes(oldKid), 'published while its tokens may be valid');
   clock.advance(times.accessTokenTtl + RETIRED_KEY_LEEWAY - 1);
   await ring.refresh();
-  t.ok(ring.publicKey(oldKid), 'still verifies one second before the end');
+  t.ok(ring.publicKey(oldKid, 'RS256'), 'still verifies one second before the end');
   clock.advance(1);
   await ring.refresh();
   t.notOk(ring.jwks().body.includes(oldKid), 'gone from the JWKS once every token it signed has expired');
-  t.equal(ring.publicKey(oldKid), undefined, 'and no longer verifies');
+  t.equal(ring.publicKey(oldKid, 'RS256'), undefined, 'and no longer verifies');
   t.not(ring.jwks().etag, etagWhileRetired, 'the ETag changes with the document');
   const states = await listKeys({ ...times, dir, now: now() });
   t.same(states.map((s) => [s.kid, s.state]).sort(), [[added.kid, 'signing'], [oldKid, 'expired']].sort());

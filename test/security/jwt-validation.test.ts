@@ -6,6 +6,7 @@
 import { createServer } from 'node:http';
 import { createPublicKey, createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { base64url, SignJWT } from 'jose';
+import type { FastifyInstance } from 'fastify';
 import t, { type Test } from 'tap';
 import { retireKey, rotateKey } from '../../src/keys/admin.js';
 import { activationDelay, RETIRED_KEY_LEEWAY } from '../../src/keys/schedule.js';
@@ -52,7 +53,8 @@ function signRaw(header: Record<string, unknown>, payload: Record<string, unknow
 }
 
 /** Every token-accepting route refuses the token, in its own way. */
-async function refusedEverywhere(t: Test, token: string, name: string) {
+async function refusedEverywhere(t: Test, token: string, name: string, target: FastifyInstance = app) {
+  const app = target;
   const forward = await app.inject({ url: '/forward-auth', headers: { authorization: `Bearer ${token}` } });
   // 400 invalid_request is RFC 6750 §3.1's answer when the Authorization header itself is malformed.
   t.ok(
@@ -100,6 +102,52 @@ t.test('other algorithms, even with the right key: RS384, PS256, ES256 (RFC 8725
   await refusedEverywhere(t, await sign({ alg: 'RS384' }), 'RS384');
   await refusedEverywhere(t, await sign({ alg: 'PS256' }), 'PS256');
   await refusedEverywhere(t, await sign({ alg: 'ES256' }, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey), 'ES256');
+});
+
+t.test('alg confusion between the RSA and the P-256 key of an RS256 → ES256 migration (RFC 8725 §2.1, §3.1)', async (t) => {
+  const mixed = await buildTestApp(t, { clients: SERVICE_CLIENTS });
+  const rsa = mixed.keyring.signingKey()!;
+  const now = () => Math.floor(mixed.clock() / 1000);
+  await rotateKey({ ...mixed.config, signingAlg: 'ES256', dir: mixed.keysDir, now: now() });
+  mixed.clock.advance(activationDelay(mixed.config));
+  await mixed.keyring.refresh();
+  const ec = mixed.keyring.signingKey()!;
+  t.equal(ec.alg, 'ES256', 'the EC key signs, the RSA key is still published');
+  const genuine = (await registerAndLogin(mixed.app, 'mixed-victim')).access_token!;
+  t.equal((await mixed.app.inject({ url: '/forward-auth', headers: { authorization: `Bearer ${genuine}` } })).statusCode, 200, 'control: ES256');
+
+  const token = (header: Record<string, unknown>, key: KeyObject | Uint8Array) =>
+    new SignJWT(claims())
+      .setProtectedHeader({ typ: 'at+jwt', ...header } as never)
+      .setIssuer(mixed.config.issuer)
+      .setSubject('victim-id')
+      .setAudience('api')
+      .setIssuedAt(now())
+      .setExpirationTime(now() + 300)
+      .setJti(`j-${Math.random()}`)
+      .sign(key);
+  const control = await token({ alg: 'RS256', kid: rsa.kid }, rsa.privateKey);
+  t.equal((await mixed.app.inject({ url: '/forward-auth', headers: { authorization: `Bearer ${control}` } })).statusCode, 200, 'control: RS256');
+
+  const attackerEc = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const ecJwk = JSON.stringify(createPublicKey(ec.privateKey).export({ format: 'jwk' }));
+  const ecPem = createPublicKey(ec.privateKey).export({ format: 'pem', type: 'spki' }) as string;
+  const cases: Array<[string, string]> = [
+    ['our RSA key signing RS256 under the EC kid', await token({ alg: 'RS256', kid: ec.kid }, rsa.privateKey)],
+    ['our EC key signing ES256 under the RSA kid', await token({ alg: 'ES256', kid: rsa.kid }, ec.privateKey)],
+    ['an attacker EC key signing ES256 under the RSA kid', await token({ alg: 'ES256', kid: rsa.kid }, attackerEc)],
+    ['an attacker EC key signing ES256 under the EC kid', await token({ alg: 'ES256', kid: ec.kid }, attackerEc)],
+    ['HS256 keyed with the EC public key as JWK', await token({ alg: 'HS256', kid: ec.kid }, new TextEncoder().encode(ecJwk))],
+    ['HS256 keyed with the EC public key as PEM', await token({ alg: 'HS256', kid: ec.kid }, new TextEncoder().encode(ecPem))],
+  ];
+  // Our own EC key, the right kid, but a DER signature: ES256 is the 64-byte R || S (RFC 7518 §3.4).
+  const input = `${encode({ alg: 'ES256', typ: 'at+jwt', kid: ec.kid })}.${encode({ ...claims(), iss: mixed.config.issuer, sub: 'victim-id', aud: 'api', iat: now(), exp: now() + 300, jti: 'der' })}`;
+  cases.push(['a DER-encoded ECDSA signature', `${input}.${createSign('SHA256').update(input).sign(ec.privateKey).toString('base64url')}`]);
+  cases.push([
+    'ES384 under the EC kid',
+    `${input.replace(/^[^.]+/, encode({ alg: 'ES384', typ: 'at+jwt', kid: ec.kid }))}.${createSign('SHA256').update(input).sign({ key: ec.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`,
+  ]);
+  for (const [name, forged] of cases) await refusedEverywhere(t, forged, name, mixed.app);
 });
 
 t.test('jku, x5u, jwk and x5c headers are ignored: no outbound request, no embedded key trusted (RFC 8725 §3.10, CVE-2018-0114)', async (t) => {

@@ -6,6 +6,7 @@
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { MAX_CLOCK_TOLERANCE, VERIFY_CLOCK_TOLERANCE } from './shared/clock-tolerance.js';
 import { isWellFormedJws } from './shared/jws-structure.js';
+import { SIGNING_ALGORITHMS } from './shared/signing-algorithms.js';
 import { VerifierError } from './errors.js';
 import { issuerKeys } from './issuer-keys.js';
 import type { VerifiedToken, Verifier, VerifierOptions } from './types.js';
@@ -17,7 +18,7 @@ export type { VerifiedToken, Verifier, VerifierOptions } from './types.js';
 const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'];
 
 /**
- * Creates a verifier: RS256 only, typ at+jwt (RFC 9068 §4), the exact issuer, one of the audiences,
+ * Creates a verifier: RS256 or ES256 with a published key of that alg, typ at+jwt (RFC 9068 §4), the exact issuer, one of the audiences,
  * expiry with a small leeway, and the claims this service always issues. Keys come from the JWKS,
  * cached, refetched on an unknown kid with a cooldown, so a flood of unknown kids causes no flood of fetches.
  * An unreachable issuer is `temporarily_unavailable`, never `invalid_token` (issuerKeys).
@@ -45,7 +46,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
       ({ payload } = await jwtVerify(token, keys, {
         issuer,
         audience: options.audience,
-        algorithms: ['RS256'],
+        // Every published key carries its alg, and a key verifies only tokens of its own alg (jose matches the
+        // header's alg against the JWK's), so what passes is exactly the algorithms of the published keys.
+        algorithms: [...SIGNING_ALGORITHMS],
         typ: 'at+jwt',
         clockTolerance,
         requiredClaims: REQUIRED_CLAIMS,

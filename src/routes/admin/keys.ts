@@ -5,9 +5,10 @@ import { adminActor } from '../../http/admin-auth.js';
 
 const keySchema = {
   type: 'object',
-  required: ['kid', 'state', 'published', 'created_at', 'activate_at', 'retired_at'],
+  required: ['kid', 'alg', 'state', 'published', 'created_at', 'activate_at', 'retired_at'],
   properties: {
     kid: { type: 'string' },
+    alg: { type: 'string', enum: ['RS256', 'ES256'], description: 'The one algorithm the key signs and verifies with.' },
     state: { type: 'string', enum: ['pending', 'signing', 'active', 'retired', 'expired'] },
     published: { type: 'boolean' },
     created_at: { type: 'integer' },

@@ -1,9 +1,11 @@
 /**
  * Building blocks the tokensmith server shares with the verifier, so that both check the same things the same
- * way: the compact-JWS shape, the clock tolerances, the Bearer syntax of RFC 6750 and the revocation lists.
+ * way: the compact-JWS shape, the clock tolerances, the Bearer syntax of RFC 6750, the revocation lists and the
+ * signing algorithms.
  * Not part of the verifier's API.
  */
 export { BEARER_CREDENTIALS, bearerChallenge, type BearerErrorCode } from './bearer-syntax.js';
 export { denylistTtl, MAX_CLOCK_TOLERANCE, VERIFY_CLOCK_TOLERANCE } from './clock-tolerance.js';
 export { isWellFormedJws, MAX_TOKEN_LENGTH } from './jws-structure.js';
 export { RevocationLists, type RevocationEntry } from './revocation-lists.js';
+export { SIGNING_ALGORITHMS, type SigningAlgorithm } from './signing-algorithms.js';
