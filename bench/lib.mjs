@@ -8,6 +8,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** The node flags of `npm start` (package.json), which the Dockerfile also runs with: the service is measured as it runs. */
+export const SERVICE_NODE_FLAGS = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  .scripts.start.split(' ')
+  .slice(1, -1);
 const children = [];
 
 /** A TCP port that was free on loopback a moment ago. */
@@ -145,7 +150,7 @@ export async function startTokensmith({ dist, work, nodeArgs = [], env = {} }) {
   );
   const [redisPort, port] = [await freePort(), await freePort()];
   start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-  const service = start(process.execPath, [...nodeArgs, join(dist, 'server.js')], {
+  const service = start(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, join(dist, 'server.js')], {
     PORT: String(port),
     HOST: '127.0.0.1',
     ISSUER: `http://127.0.0.1:${port}`,

@@ -1,35 +1,67 @@
 // The load generator: one long-lived process that takes load commands on stdin, one JSON object a line
 // ({ id, url, method, headers, body, connections, duration, overallRate, kind, pool }), and answers each on stdout
-// with one JSON line ({ id, ok, total, non2xx, errors, p99, rps, pool? }); commands may overlap. It stays warm across
-// slices: a new process per 1 s slice spends the slice's first part in cold code, and then its own speed, not the
-// service's, caps every fast scenario (README, Performance). Started and spoken to by lib.mjs's load().
+// with one JSON line ({ id, ok, total, non2xx, errors, p99, rps, seconds, pool? }); commands may overlap. Started and
+// spoken to by lib.mjs's load(). Requests are sent by wrk (Debian's package), one thread, 32 connections: a C event
+// loop that needs no warm-up and whose ceiling is several times the fastest scenario's rate (every run measures it
+// against bench/trivial.mjs); autocannon, a Node process, reached about the bare route's own rate (README).
 // `kind: "refresh"` chains a session per connection: each response's refresh token is that connection's next
-// request. autocannon resets its per-connection context after each pass over its request list, so that scenario
-// runs its own chains instead: one keep-alive socket each, requests written and responses framed by hand as
-// autocannon does (node:http or fetch would cost the shared CPU several times more per request than autocannon).
+// request, which no stock load generator does; this process runs those chains itself, warm across slices: one
+// keep-alive socket each, requests written and responses framed by hand (node:http or fetch would cost the shared
+// CPU several times more per request).
 import { connect } from 'node:net';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import autocannon from 'autocannon';
+import { promisify } from 'node:util';
 
-function run(options) {
-  return new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url: options.url,
-        method: options.method ?? 'GET',
-        headers: options.headers,
-        body: options.body,
-        connections: options.connections ?? 32,
-        overallRate: options.overallRate,
-        duration: options.duration,
-        timeout: 10,
-      },
-      (error, result) =>
-        error
-          ? reject(error)
-          : resolve({ ok: result['2xx'], total: result.requests.total, non2xx: result.non2xx, errors: result.errors, p99: result.latency.p99 }),
-    );
-  });
+const execFileAsync = promisify(execFile);
+
+/** A Lua string literal of any text (a long bracket whose level the text does not contain). */
+function luaString(text) {
+  let level = '';
+  while (text.includes(`]${level}]`)) level += '=';
+  return `[${level}[${text}]${level}]`;
+}
+
+/** The wrk script of a command: its method, headers and body, a pace, and a JSON line of results when done. */
+function wrkScript(options) {
+  const lines = [`wrk.method = ${luaString(options.method ?? 'GET')}`];
+  if (options.body !== undefined) lines.push(`wrk.body = ${luaString(options.body)}`);
+  for (const [name, value] of Object.entries(options.headers ?? {})) lines.push(`wrk.headers[ ${luaString(name)} ] = ${luaString(value)}`);
+  // An overall rate is a pause before each request on each connection (wrk paces per connection).
+  if (options.overallRate) lines.push(`function delay() return ${Math.round(((options.connections ?? 32) * 1000) / options.overallRate)} end`);
+  lines.push(
+    'function done(summary, latency, requests)',
+    '  local e = summary.errors',
+    '  io.write(string.format([[{"total":%d,"non2xx":%d,"errors":%d,"duration_us":%d,"p99_us":%d}]] .. "\\n",',
+    '    summary.requests, e.status, e.connect + e.read + e.write + e.timeout, summary.duration, latency:percentile(99)))',
+    'end',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * One slice of requests by wrk (one thread: a C event loop whose ceiling, measured against bench/trivial.mjs in every
+ * run, is several times the fastest scenario's rate; autocannon's was close to the bare route's, README).
+ */
+async function run(options) {
+  if (!Number.isInteger(options.duration) || options.duration < 1) throw new Error(`wrk measures whole seconds, not ${options.duration}`);
+  const dir = await mkdtemp(join(tmpdir(), 'tokensmith-load-'));
+  try {
+    const script = join(dir, 'load.lua');
+    await writeFile(script, wrkScript(options));
+    const args = ['-t1', `-c${options.connections ?? 32}`, `-d${options.duration}s`, '--timeout', '10s', '-s', script, options.url];
+    const { stdout, stderr } = await execFileAsync(process.env.WRK_PATH ?? 'wrk', args);
+    const line = stdout.split('\n').find((text) => text.startsWith('{"total"'));
+    if (!line) throw new Error(`wrk printed no results: ${stdout}${stderr}`);
+    const result = JSON.parse(line);
+    const ok = result.total - result.non2xx;
+    return { ok, total: result.total, non2xx: result.non2xx, errors: result.errors, p99: result.p99_us / 1000, seconds: result.duration_us / 1e6 };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** Reads framed HTTP/1.1 responses (Content-Length bodies, as the service sends) off one socket. */

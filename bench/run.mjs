@@ -42,23 +42,28 @@ const only = onlyArg > 0 ? process.argv[onlyArg + 1].split(',') : undefined;
 const outDir = process.env.BENCH_OUT ?? join(root, 'bench', 'results');
 
 const TARGETS = {
-  jwks_vs_bare: 0.8,
+  jwks_vs_bare: 1,
   client_credentials_vs_peer: 2,
-  client_credentials_vs_raw_sign: 0.6,
-  refresh_vs_raw_sign: 0.5,
-  introspection_vs_peer: 3,
-  forward_auth_vs_bare: 0.5,
-  password_vs_raw_argon2: 0.8,
+  client_credentials_vs_raw_sign: 0.8,
+  client_credentials_es256_vs_rs256: 5,
+  client_credentials_es256_vs_raw_sign: 0.6,
+  refresh_vs_raw_sign: 0.7,
+  introspection_vs_peer: 4,
+  forward_auth_vs_bare: 0.9,
+  password_vs_raw_argon2: 0.95,
 };
 
 /** The service's scenarios whose non-2xx answers the JSON counts (a non-2xx answer is not a measured request). */
-const NON2XX_COUNTED = ['jwks', 'client_credentials', 'refresh', 'introspection', 'forward_auth', 'password'];
+const NON2XX_COUNTED = ['jwks', 'client_credentials', 'client_credentials_es256', 'refresh', 'introspection', 'forward_auth', 'password'];
 
 /** Each target's scenario and its reference, as named in the scenario list. */
 const PAIRS = {
   jwks_vs_bare: ['jwks', 'bare'],
   client_credentials_vs_peer: ['client_credentials', 'peer_client_credentials'],
   client_credentials_vs_raw_sign: ['client_credentials', 'raw_rs256'],
+  // The same service with SIGNING_ALG=ES256 against itself with RS256, and against raw P-256 signing.
+  client_credentials_es256_vs_rs256: ['client_credentials_es256', 'client_credentials'],
+  client_credentials_es256_vs_raw_sign: ['client_credentials_es256', 'raw_es256'],
   refresh_vs_raw_sign: ['refresh', 'raw_rs256'],
   introspection_vs_peer: ['introspection', 'peer_introspection'],
   forward_auth_vs_bare: ['forward_auth', 'bare'],
@@ -75,14 +80,21 @@ const load = (options) => loadSlice({ duration: slice, ...options });
 
 async function main() {
   const work = mkdtempSync(join(tmpdir(), 'tokensmith-bench-'));
-  const [referencePort, peerPort] = [await freePort(), await freePort()];
+  const [referencePort, peerPort, trivialPort] = [await freePort(), await freePort(), await freePort()];
   // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the service (node --cpu-prof) there when it stops.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const tokensmith = await startTokensmith({ dist: join(root, 'dist'), work, nodeArgs: profile });
+  // A second instance whose keys are P-256 (SIGNING_ALG=ES256), for the ES256 scenario only.
+  const es256Work = join(work, 'es256');
+  mkdirSync(es256Work);
+  const es256 = await startTokensmith({ dist: join(root, 'dist'), work: es256Work, env: { SIGNING_ALG: 'ES256' } });
   const { base, login } = tokensmith;
   start(process.execPath, [join(root, 'bench', 'reference.mjs'), String(referencePort)]);
   start(process.execPath, [join(root, 'bench', 'peer-oidc-provider.mjs'), String(peerPort)]);
+  start(process.execPath, [join(root, 'bench', 'trivial.mjs'), String(trivialPort)]);
   const reference = `http://127.0.0.1:${referencePort}/ping`;
+  const trivial = `http://127.0.0.1:${trivialPort}/`;
+  await waitFor(async () => (await fetch(trivial)).ok, 'trivial responder');
   const peer = `http://127.0.0.1:${peerPort}`;
   await waitFor(async () => (await fetch(reference)).ok, 'reference');
   await waitFor(async () => (await fetch(`${peer}/.well-known/openid-configuration`)).ok, 'node-oidc-provider');
@@ -100,8 +112,10 @@ async function main() {
   const refreshLoad = await refreshChains(tokensmith);
   // Each scenario measures one slice and answers { count, seconds, non2xx, p99? }. Each is listed next to its
   // reference, so that the two slices of a round's ratio are measured moments apart.
-  const counted = (result) => ({ count: result.ok, seconds: slice, non2xx: result.non2xx, p99: result.p99 });
+  const counted = (result) => ({ count: result.ok, seconds: result.seconds ?? slice, non2xx: result.non2xx, p99: result.p99 });
   const scenarios = {
+    // The load generator's own ceiling: what it reaches against a server that does almost nothing.
+    loader_ceiling: async () => counted(await load({ url: trivial })),
     bare: async () => counted(await load({ url: reference })),
     jwks: async () => counted(await load(loads.jwks)),
     forward_auth: async () => counted(await load(loads.forward_auth)),
@@ -116,6 +130,8 @@ async function main() {
       ),
     client_credentials: async () => counted(await load(loads.client_credentials)),
     raw_rs256: async () => runNode('raw-rates.mjs', ['rs256', String(slice)]),
+    client_credentials_es256: async () => counted(await load(serviceLoads(es256, '').client_credentials)),
+    raw_es256: async () => runNode('raw-rates.mjs', ['es256', String(slice)]),
     refresh: async () => counted(await refreshLoad({ duration: slice })),
     peer_introspection: async () =>
       counted(
@@ -139,7 +155,7 @@ async function main() {
     },
   };
 
-  if (only) for (const name of Object.keys(scenarios)) if (!only.includes(name)) delete scenarios[name];
+  if (only) for (const name of Object.keys(scenarios)) if (!only.includes(name) && name !== 'loader_ceiling') delete scenarios[name];
   const pairs = Object.fromEntries(Object.entries(PAIRS).filter(([, names]) => names.every((name) => name in scenarios)));
   const results = [];
   for (let run = 1; run <= runs; run++) {
@@ -157,7 +173,7 @@ async function main() {
       }
     }
     const rate = Object.fromEntries(Object.entries(totals).map(([name, total]) => [name, total.count / total.seconds]));
-    const raw = { rs256: rate.raw_rs256, argon2: rate.raw_argon2 };
+    const raw = { rs256: rate.raw_rs256, es256: rate.raw_es256, argon2: rate.raw_argon2 };
     // A ratio is the median over the rounds of the round's ratio: a round that a burst of load from elsewhere
     // on the machine hit on one side only does not decide it.
     const roundRatios = Object.fromEntries(
@@ -171,6 +187,7 @@ async function main() {
         bare: rate.bare,
         jwks: rate.jwks,
         client_credentials: rate.client_credentials,
+        client_credentials_es256: rate.client_credentials_es256,
         peer_client_credentials: rate.peer_client_credentials,
         refresh: rate.refresh,
         introspection: rate.introspection,
@@ -195,6 +212,14 @@ async function main() {
     targets: TARGETS,
     // Every round of every run is one paired sample; the summary ratio is their median.
     ratios: Object.fromEntries(Object.keys(pairs).map((key) => [key, median(results.flatMap((result) => result.round_ratios[key]))])),
+    // The lowest and highest per-round ratio over every round of every run.
+    spread: Object.fromEntries(
+      Object.keys(pairs).map((key) => {
+        const all = results.flatMap((result) => result.round_ratios[key]);
+        return [key, [Math.min(...all), Math.max(...all)]];
+      }),
+    ),
+    loader: loaderShares(results),
     rps: last.rps,
     raw: last.raw,
     jwks_p99_ms_during_logins: last.jwks_p99_ms_during_logins,
@@ -213,6 +238,33 @@ async function main() {
   rmSync(work, { recursive: true, force: true });
 }
 
+/** Load-generated scenarios, whose rate the load generator's own ceiling could cap. */
+const LOADED = [
+  'bare',
+  'jwks',
+  'forward_auth',
+  'introspection',
+  'client_credentials',
+  'client_credentials_es256',
+  'peer_client_credentials',
+  'peer_introspection',
+];
+
+/**
+ * The load generator's ceiling (median of its slices against the trivial responder) and each loaded scenario's
+ * median rate as a share of it; a share above one half is a warning that the load generator, not the server, may
+ * have set that rate.
+ */
+function loaderShares(results) {
+  const rates = (name) => results.flatMap((result) => result.slices[name] ?? []);
+  const ceiling = median(rates('loader_ceiling'));
+  const share = Object.fromEntries(LOADED.filter((name) => rates(name).length > 0).map((name) => [name, median(rates(name)) / ceiling]));
+  const warnings = Object.entries(share)
+    .filter(([, fraction]) => fraction > 0.5)
+    .map(([name, fraction]) => `${name} reached ${(fraction * 100).toFixed(0)} % of the load generator's ceiling: the load generator may have capped it`);
+  return { ceiling_rps: ceiling, share, warnings };
+}
+
 function printTable(summary) {
   const rows = [
     ['JWKS vs bare Fastify route', 'jwks_vs_bare', `${summary.rps.jwks?.toFixed(0)} / ${summary.rps.bare?.toFixed(0)} req/s`],
@@ -226,6 +278,16 @@ function printTable(summary) {
       'client_credentials_vs_raw_sign',
       `${summary.rps.client_credentials?.toFixed(0)} / ${summary.raw.rs256?.toFixed(0)} per s`,
     ],
+    [
+      'client_credentials, ES256 vs RS256',
+      'client_credentials_es256_vs_rs256',
+      `${summary.rps.client_credentials_es256?.toFixed(0)} / ${summary.rps.client_credentials?.toFixed(0)} req/s`,
+    ],
+    [
+      'client_credentials, ES256 vs raw ES256 signing',
+      'client_credentials_es256_vs_raw_sign',
+      `${summary.rps.client_credentials_es256?.toFixed(0)} / ${summary.raw.es256?.toFixed(0)} per s`,
+    ],
     ['refresh_token vs raw RS256 signing', 'refresh_vs_raw_sign', `${summary.rps.refresh?.toFixed(0)} / ${summary.raw.rs256?.toFixed(0)} per s`],
     [
       'introspection vs node-oidc-provider',
@@ -236,19 +298,28 @@ function printTable(summary) {
     ['password grant vs raw argon2id', 'password_vs_raw_argon2', `${summary.rps.password?.toFixed(1)} / ${summary.raw.argon2?.toFixed(1)} per s`],
   ];
   const rounds = summary.settings.rounds * summary.settings.runs;
-  const lines = [`| scenario | measured (last run) | ratio (median of ${rounds} rounds) | target | met |`, `| --- | --- | --- | --- | --- |`];
+  const lines = [
+    `| scenario | measured (last run) | ratio (median of ${rounds} rounds) | rounds' range | target | met |`,
+    `| --- | --- | --- | --- | --- | --- |`,
+  ];
   for (const [name, key, measured] of rows) {
     if (!(key in summary.ratios)) continue;
     const ratio = summary.ratios[key];
     const target = summary.targets[key];
-    lines.push(`| ${name} | ${measured} | ${ratio.toFixed(3)} | ≥ ${target} | ${ratio >= target ? 'yes' : 'no'} |`);
+    const [low, high] = summary.spread[key];
+    lines.push(`| ${name} | ${measured} | ${ratio.toFixed(3)} | ${low.toFixed(2)}–${high.toFixed(2)} | ≥ ${target} | ${ratio >= target ? 'yes' : 'no'} |`);
   }
   if (summary.jwks_p99_ms_during_logins !== undefined)
     lines.push(
-      `| JWKS p99 while logins saturate the CPU | ${summary.jwks_p99_ms_during_logins} ms | | < 50 ms | ${summary.jwks_p99_ms_during_logins < 50 ? 'yes' : 'no'} |`,
+      `| JWKS p99 while logins saturate the CPU | ${summary.jwks_p99_ms_during_logins} ms | | | < 50 ms | ${summary.jwks_p99_ms_during_logins < 50 ? 'yes' : 'no'} |`,
     );
-  lines.push(`| peak RSS of the service | ${summary.peak_rss_mb.toFixed(0)} MB | | < 200 MB | ${summary.peak_rss_mb < 200 ? 'yes' : 'no'} |`);
-  lines.push(`| peak RSS growth, run 2 over run 1 | ${(summary.rss_growth * 100).toFixed(1)} % | | ≤ 10 % | ${summary.rss_growth <= 0.1 ? 'yes' : 'no'} |`);
+  lines.push(`| peak RSS of the service | ${summary.peak_rss_mb.toFixed(0)} MB | | | < 200 MB | ${summary.peak_rss_mb < 200 ? 'yes' : 'no'} |`);
+  lines.push(`| peak RSS growth, run 2 over run 1 | ${(summary.rss_growth * 100).toFixed(1)} % | | | ≤ 10 % | ${summary.rss_growth <= 0.1 ? 'yes' : 'no'} |`);
+  const shares = Object.entries(summary.loader.share)
+    .map(([name, fraction]) => `${name} ${(fraction * 100).toFixed(0)} %`)
+    .join(', ');
+  lines.push('', `Load generator ceiling (wrk against a trivial responder): ${summary.loader.ceiling_rps.toFixed(0)} req/s; share of it: ${shares}.`);
+  for (const warning of summary.loader.warnings) lines.push(`WARNING: ${warning}`);
   process.stdout.write(
     `${summary.machine.cpu}, ${summary.machine.cores} cores, Node ${summary.machine.node}; ${summary.settings.connections} connections, ${summary.settings.duration_s} s per scenario in ${summary.settings.rounds} interleaved slices\n\n${lines.join('\n')}\n`,
   );

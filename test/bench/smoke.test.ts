@@ -20,6 +20,8 @@ t.test('npm run bench keeps working: one quick pass (1 s per scenario) prints an
     'jwks_vs_bare',
     'client_credentials_vs_peer',
     'client_credentials_vs_raw_sign',
+    'client_credentials_es256_vs_rs256',
+    'client_credentials_es256_vs_raw_sign',
     'refresh_vs_raw_sign',
     'introspection_vs_peer',
     'forward_auth_vs_bare',
@@ -28,7 +30,9 @@ t.test('npm run bench keeps working: one quick pass (1 s per scenario) prints an
     t.ok(Number.isFinite(summary.ratios[key]) && summary.ratios[key] > 0, `${key} measured (${summary.ratios[key]})`);
     t.match(run.stdout, new RegExp(`\\| ${summary.ratios[key].toFixed(3)} \\|`), `${key} printed`);
   }
-  t.same(Object.values(summary.runs[0].non2xx), [0, 0, 0, 0, 0, 0], 'every measured request succeeded');
+  t.same(Object.values(summary.runs[0].non2xx), [0, 0, 0, 0, 0, 0, 0], 'every measured request succeeded');
+  t.ok(summary.loader.ceiling_rps > summary.rps.bare / 4, `the load generator's ceiling measured (${summary.loader.ceiling_rps} req/s)`);
+  t.match(run.stdout, /^Load generator ceiling \(wrk against a trivial responder\): \d+ req\/s; share of it: bare \d+ %/m, 'and printed');
   t.ok(summary.peak_rss_mb > 0);
   t.ok(Number.isFinite(summary.jwks_p99_ms_during_logins));
   t.match(readFileSync(join(out, 'quick.svg'), 'utf8'), /^<svg /);

@@ -119,6 +119,16 @@ t.test('the Kubernetes example: real variables, the service own probe paths and 
   t.match(dockerfile, /^USER node$/m, 'the image itself runs as node (uid 1000)');
 });
 
+t.test('the image runs the service with the V8 flags of npm start, which the benchmark also uses', async (t) => {
+  const dockerfile = await readFile(repoPath('Dockerfile'), 'utf8');
+  const { scripts } = JSON.parse(await readFile(repoPath('package.json'), 'utf8')) as { scripts: { start: string } };
+  const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+  t.equal(cmd.join(' '), scripts.start, 'CMD is npm start, word for word');
+  t.match(scripts.start, /^node --max-semi-space-size=\d+ dist\/server\.js$/, 'a capped young generation (README, Performance)');
+  const { SERVICE_NODE_FLAGS } = (await import(repoPath('bench/lib.mjs'))) as { SERVICE_NODE_FLAGS: string[] };
+  t.same(SERVICE_NODE_FLAGS, scripts.start.split(' ').slice(1, -1));
+});
+
 /** The four identity headers forward-auth answers, which every gateway example passes on and nothing else. */
 const IDENTITY_HEADERS = ['x-auth-subject', 'x-auth-client-id', 'x-auth-scope', 'x-auth-session'];
 
