@@ -92,11 +92,12 @@ const metadataSchema = {
 
 /** The metadata document at its RFC 8414 path and at the OpenID Connect discovery path. */
 export async function discoveryRoutes(app: FastifyInstance, services: Services): Promise<void> {
-  // Serialized again only when the published keys' algorithms change (a key of another algorithm published or gone).
-  let cached = { algorithms: '', body: '' };
+  // Serialized again only when what can change while the service runs does: the published keys' algorithms (a key
+  // of another algorithm published or gone) and the clients' scopes (a client registered through the admin API).
+  let cached = { version: '', body: '' };
   const document = (): string => {
-    const algorithms = services.keyring.algorithms().join(' ');
-    if (algorithms !== cached.algorithms) cached = { algorithms, body: JSON.stringify(serverMetadata(services)) };
+    const version = `${services.keyring.algorithms().join(' ')}|${services.clients.allScopes().join(' ')}`;
+    if (version !== cached.version) cached = { version, body: JSON.stringify(serverMetadata(services)) };
     return cached.body;
   };
   for (const url of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {

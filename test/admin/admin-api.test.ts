@@ -422,9 +422,19 @@ t.test('a disable that lands while a login runs ends the session that login star
   t.same((await adminCall(admin, token, 'GET', `/admin/users/${user.id}/sessions`)).json().items, [], 'no live session is left');
 });
 
-t.test('discovery never advertises the admin scope', async (t) => {
-  const { app } = await buildAdminTestApp(t, 'memory');
-  const metadata = (await app.inject({ url: '/.well-known/oauth-authorization-server' })).json();
-  t.notOk(metadata.scopes_supported.includes('admin'));
-  t.ok(metadata.scopes_supported.includes('orders:read'));
+t.test('discovery never advertises the admin scope, and follows the scopes of clients the admin API registers', async (t) => {
+  const { app, admin } = await buildAdminTestApp(t, 'memory');
+  const scopes = async () => ((await app.inject({ url: '/.well-known/oauth-authorization-server' })).json() as { scopes_supported: string[] }).scopes_supported;
+  t.notOk((await scopes()).includes('admin'));
+  t.ok((await scopes()).includes('orders:read'));
+  t.notOk((await scopes()).includes('ledger:read'));
+  const token = await clientToken(app);
+  const created = await adminCall(admin, token, 'POST', '/admin/clients', {
+    client_id: 'ledger',
+    type: 'confidential',
+    grant_types: ['client_credentials'],
+    scope: 'ledger:read',
+  });
+  t.equal(created.statusCode, 201);
+  t.ok((await scopes()).includes('ledger:read'), 'a scope of a client registered since the start is listed');
 });
