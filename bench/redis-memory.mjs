@@ -1,18 +1,20 @@
-// node bench/redis-memory.mjs [sessions]: what Redis holds per session, measured with MEMORY USAGE on a private
-// redis-server. Creates users with one session each through the built store (dist/), then rotates each session's
+// node bench/redis-memory.mjs [sessions] [--listpack-value N]: what Redis holds per session, measured with MEMORY
+// USAGE on a private redis-server (with --listpack-value, started with hash-max-listpack-value N). Creates users with one session each through the built store (dist/), then rotates each session's
 // refresh token ten times, and prints bytes and keys per session before and after (the README's Redis sizing).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { freePort, root, waitFor } from './lib.mjs';
 
-const count = Number(process.argv[2] ?? 2000);
+const listpackArg = process.argv.indexOf('--listpack-value');
+const listpack = listpackArg > 0 ? ['--hash-max-listpack-value', process.argv[listpackArg + 1]] : [];
+const count = Number(process.argv.slice(2).find((arg, i, args) => /^\d+$/.test(arg) && args[i - 1] !== '--listpack-value') ?? 2000);
 const { RedisStore } = await import(`${root}/dist/store/redis/redis-store.js`);
 const { connectRedis, storeConnection } = await import(`${root}/dist/store/redis/connection.js`);
 const { createLogger } = await import(`${root}/dist/logger.js`);
 
 const port = await freePort();
-const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...listpack], { stdio: 'ignore' });
 const url = `redis://127.0.0.1:${port}`;
 try {
   await waitFor(async () => {
