@@ -1,7 +1,7 @@
 import Fastify from 'fastify';
-import { decodeJwt, SignJWT } from 'jose';
-import t from 'tap';
-import { buildTestApp, form } from '../helpers/app.js';
+import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
+import t, { type Test } from 'tap';
+import { buildTestApp, form, tempDir, type TestAppOptions } from '../helpers/app.js';
 import { startApacheResourceServer } from '../helpers/apache.js';
 import { basicAuth, GATEWAY_CLIENTS, REPORTING_SECRET, SECRETS } from '../helpers/clients.js';
 import { listenOn } from '../helpers/listen.js';
@@ -12,15 +12,17 @@ import { freePort, startRedis } from '../helpers/redis-server.js';
 const redis = await startRedis();
 t.teardown(() => redis.close());
 
-t.test('real Apache httpd with mod_auth_openidc as a resource server (examples/apache): iss, aud and typ required', async (t) => {
-  // The JWKS URI mod_auth_openidc fetches must be https: the service runs behind a TLS front, as in production, and
-  // its ISSUER is that front's address.
+/**
+ * The service behind a TLS front (mod_auth_openidc fetches the JWKS only over https, so ISSUER is the front's address,
+ * as in production), an upstream that verifies nothing and echoes the headers it got (whatever is refused, Apache
+ * refused), and Apache with the example in front of it.
+ */
+async function apacheInFront(t: Test, options: Pick<TestAppOptions, 'config' | 'shared'> = {}) {
   const certificates = await testCertificates(t);
   const authPort = await freePort();
   const issuer = await tlsFront(t, certificates, `http://127.0.0.1:${authPort}`);
-  const auth = await buildTestApp(t, { store: 'redis', redis, clients: GATEWAY_CLIENTS, config: { issuer } });
+  const auth = await buildTestApp(t, { ...options, store: 'redis', redis, clients: GATEWAY_CLIENTS, config: { ...options.config, issuer } });
   await auth.app.listen({ port: authPort, host: '127.0.0.1' });
-  // An upstream that verifies nothing and echoes the headers it got: whatever is refused, Apache refused.
   const echo = Fastify();
   echo.get('/api/*', async (request) => ({ headers: request.headers }));
   const api = await listenOn(t, echo);
@@ -29,6 +31,11 @@ t.test('real Apache httpd with mod_auth_openidc as a resource server (examples/a
   const apache = await startApache();
   const get = (token?: string, headers: Record<string, string> = {}) =>
     fetch(`${apache}/api/orders`, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
+  return { auth, startApache, get };
+}
+
+t.test('real Apache httpd with mod_auth_openidc as a resource server (examples/apache): iss, aud and typ required', async (t) => {
+  const { auth, startApache, get } = await apacheInFront(t);
   const seen = async (response: Response) => ((await response.json()) as { headers: Record<string, string | undefined> }).headers;
   const serviceToken = async (clientId: string, secret: string) =>
     (await tokenRequest(auth.app, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret) })).body.access_token!;
@@ -83,4 +90,19 @@ t.test('real Apache httpd with mod_auth_openidc as a resource server (examples/a
   const coldAnswer = await fetch(`${cold}/api/orders`, { headers: { authorization: `Bearer ${login.access_token!}` } });
   t.equal(coldAnswer.status, 401, 'an Apache that has never fetched the keys, with the service stopped: 401');
   t.match(coldAnswer.headers.get('www-authenticate'), /error="invalid_token"/);
+});
+
+t.test('the Apache example verifies ES256 access tokens too (SIGNING_ALG=ES256), and still requires the access-token typ', async (t) => {
+  const { auth, get } = await apacheInFront(t, { config: { signingAlg: 'ES256' }, shared: { prefix: 'apache-es256:', keysDir: await tempDir(t) } });
+
+  const login = await registerAndLogin(auth.app, 'apache-ec-user');
+  t.equal(decodeProtectedHeader(login.access_token!).alg, 'ES256');
+  const allowed = await get(login.access_token!);
+  t.equal(allowed.status, 200, `an ES256 access token for this API: 200 (${allowed.status}, ${allowed.headers.get('www-authenticate')})`);
+  t.equal(((await allowed.json()) as { headers: Record<string, string> }).headers['x-auth-subject'], decodeJwt(login.access_token!).sub);
+  const key = auth.keyring.signingKey()!;
+  const notAnAccessToken = await new SignJWT({ ...decodeJwt(login.access_token!), jti: 'other' })
+    .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: key.kid })
+    .sign(key.privateKey);
+  t.not((await get(notAnAccessToken)).status, 200, 'an ES256 JWT of the same key that is no access token is refused');
 });
