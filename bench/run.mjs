@@ -204,21 +204,18 @@ async function main() {
       slices: Object.fromEntries(Object.entries(totals).map(([name, total]) => [name, total.rates.map(Math.round)])),
     });
   }
+  // Every round of every run, by target: each round is one paired sample.
+  const everyRound = Object.fromEntries(Object.keys(pairs).map((key) => [key, results.flatMap((result) => result.round_ratios[key])]));
   const first = results[0];
   const last = results.at(-1);
   const summary = {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version },
     settings: { duration_s: duration, warmup_s: warmup, rounds: ROUNDS, connections: 32, runs },
     targets: TARGETS,
-    // Every round of every run is one paired sample; the summary ratio is their median.
-    ratios: Object.fromEntries(Object.keys(pairs).map((key) => [key, median(results.flatMap((result) => result.round_ratios[key]))])),
+    // The summary ratio is the median over every round of every run.
+    ratios: Object.fromEntries(Object.entries(everyRound).map(([key, all]) => [key, median(all)])),
     // The lowest and highest per-round ratio over every round of every run.
-    spread: Object.fromEntries(
-      Object.keys(pairs).map((key) => {
-        const all = results.flatMap((result) => result.round_ratios[key]);
-        return [key, [Math.min(...all), Math.max(...all)]];
-      }),
-    ),
+    spread: Object.fromEntries(Object.entries(everyRound).map(([key, all]) => [key, [Math.min(...all), Math.max(...all)]])),
     loader: loaderShares(results),
     rps: last.rps,
     raw: last.raw,

@@ -64,8 +64,12 @@ export async function listKeyFiles(dir: string): Promise<string[]> {
 }
 
 /** The public JWK of a usable private key (RSA of at least 2048 bits for RS256, P-256 for ES256) without its kid. */
-function publicParameters(file: string, privateKey: KeyObject): { alg: SigningAlgorithm; bits: number; jwk: Omit<RsaPublicJwk, 'kid'> | Omit<EcPublicJwk, 'kid'> } {
-  const publicJwk = createPublicKey(privateKey).export({ format: 'jwk' });
+function publicParameters(
+  file: string,
+  privateKey: KeyObject,
+  publicKey: KeyObject,
+): { alg: SigningAlgorithm; bits: number; jwk: Omit<RsaPublicJwk, 'kid'> | Omit<EcPublicJwk, 'kid'> } {
+  const publicJwk = publicKey.export({ format: 'jwk' });
   if (privateKey.asymmetricKeyType === 'rsa') {
     const bits = privateKey.asymmetricKeyDetails?.modulusLength ?? 0;
     if (bits < MIN_RSA_BITS) throw new KeyFileError(file, `is a ${bits}-bit RSA key; at least ${MIN_RSA_BITS} bits are required`);
@@ -93,10 +97,11 @@ export async function readKeyFile(dir: string, file: string): Promise<KeyFile> {
   } catch {
     throw new KeyFileError(file, 'is not a readable PEM private key');
   }
-  const { alg, bits, jwk } = publicParameters(file, privateKey);
+  const publicKey = createPublicKey(privateKey);
+  const { alg, bits, jwk } = publicParameters(file, privateKey, publicKey);
   // RFC 7638 §3.2: the thumbprint covers only the required members (calculateJwkThumbprint picks them by kty).
   const kid = await calculateJwkThumbprint(jwk, 'sha256');
-  return { kid, alg, file, bits, mtimeMs: info.mtimeMs, privateKey, publicKey: createPublicKey(privateKey), jwk: { ...jwk, kid } as PublicJwk };
+  return { kid, alg, file, bits, mtimeMs: info.mtimeMs, privateKey, publicKey, jwk: { ...jwk, kid } as PublicJwk };
 }
 
 /** A new private key for an algorithm: RSA-2048 for RS256, P-256 for ES256. */
@@ -108,7 +113,7 @@ function newPrivateKey(alg: SigningAlgorithm): KeyObject {
 export async function generateKeyFile(dir: string, alg: SigningAlgorithm = 'RS256'): Promise<KeyFile> {
   const privateKey = newPrivateKey(alg);
   const pem = privateKey.export({ format: 'pem', type: 'pkcs8' });
-  const kid = await calculateJwkThumbprint(publicParameters('(new key)', privateKey).jwk, 'sha256');
+  const kid = await calculateJwkThumbprint(publicParameters('(new key)', privateKey, createPublicKey(privateKey)).jwk, 'sha256');
   const file = `${kid}.pem`;
   const handle = await open(join(dir, file), 'wx', 0o600);
   try {

@@ -1,8 +1,8 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { hashClientSecret } from '../../src/clients/secret.js';
 import { buildTestApp, type StoreKind, type Teardown, type TestApp, type TestAppOptions } from './app.js';
-import { basicAuth, SERVICE_CLIENTS } from './clients.js';
-import { tokenRequest } from './oauth.js';
+import { SERVICE_CLIENTS } from './clients.js';
+import { serviceToken } from './oauth.js';
 
 /** The secret of the admin client `ops` below. */
 export const OPS_SECRET = 'ops-secret-0123456789abcdefghijklmnopqrstuv';
@@ -29,10 +29,8 @@ export async function buildAdminTestApp(t: Teardown, store: StoreKind, options: 
 }
 
 /** A client_credentials access token of a client (by default `ops`, with the admin scope). */
-export async function clientToken(app: FastifyInstance, clientId = 'ops', secret = OPS_SECRET): Promise<string> {
-  const response = await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret) });
-  if (response.status !== 200) throw new Error(`client_credentials for ${clientId}: ${JSON.stringify(response.body)}`);
-  return response.body.access_token!;
+export function clientToken(app: FastifyInstance, clientId = 'ops', secret = OPS_SECRET): Promise<string> {
+  return serviceToken(app, clientId, secret);
 }
 
 /** Calls the admin API with a bearer token. */

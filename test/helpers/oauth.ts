@@ -16,6 +16,13 @@ export async function tokenRequest(app: FastifyInstance, params: Record<string, 
   return { status: response.statusCode, body: response.json(), headers: response.headers };
 }
 
+/** A client_credentials access token of a confidential test client (by default `orders-svc`); throws unless issued. */
+export async function serviceToken(app: FastifyInstance, clientId = 'orders-svc', secret: string = SECRETS.orders): Promise<string> {
+  const response = await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret) });
+  if (response.status !== 200) throw new Error(`client_credentials for ${clientId}: ${JSON.stringify(response.body)}`);
+  return response.body.access_token!;
+}
+
 /** A password-grant request for the `web` client from a given address, with extra headers (X-Forwarded-For…). */
 export function passwordLogin(app: FastifyInstance, username: string, password: string, remoteAddress = '127.0.0.1', headers: Record<string, string> = {}) {
   const request = form({ grant_type: 'password', client_id: 'web', username, password });

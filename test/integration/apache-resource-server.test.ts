@@ -3,10 +3,10 @@ import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import t, { type Test } from 'tap';
 import { buildTestApp, form, tempDir, type TestAppOptions } from '../helpers/app.js';
 import { startApacheResourceServer } from '../helpers/apache.js';
-import { basicAuth, GATEWAY_CLIENTS, REPORTING_SECRET, SECRETS } from '../helpers/clients.js';
+import { GATEWAY_CLIENTS, REPORTING_SECRET, SECRETS } from '../helpers/clients.js';
 import { listenOn } from '../helpers/listen.js';
 import { testCertificates, tlsFront } from '../helpers/tls.js';
-import { registerAndLogin, tokenRequest } from '../helpers/oauth.js';
+import { registerAndLogin, serviceToken } from '../helpers/oauth.js';
 import { freePort, startRedis } from '../helpers/redis-server.js';
 
 const redis = await startRedis();
@@ -37,8 +37,6 @@ async function apacheInFront(t: Test, options: Pick<TestAppOptions, 'config' | '
 t.test('real Apache httpd with mod_auth_openidc as a resource server (examples/apache): iss, aud and typ required', async (t) => {
   const { auth, startApache, get } = await apacheInFront(t);
   const seen = async (response: Response) => ((await response.json()) as { headers: Record<string, string | undefined> }).headers;
-  const serviceToken = async (clientId: string, secret: string) =>
-    (await tokenRequest(auth.app, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret) })).body.access_token!;
   const signed = (claims: Record<string, unknown>, typ: string) =>
     new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ, kid: auth.keyring.signingKey()!.kid }).sign(auth.keyring.signingKey()!.privateKey);
 
@@ -56,15 +54,15 @@ t.test('real Apache httpd with mod_auth_openidc as a resource server (examples/a
     "the token's caller, never the client's own headers",
   );
 
-  const reporting = await get(await serviceToken('reporting', REPORTING_SECRET), { 'x-auth-session': 'a-session-of-someone-else' });
+  const reporting = await get(await serviceToken(auth.app, 'reporting', REPORTING_SECRET), { 'x-auth-session': 'a-session-of-someone-else' });
   t.equal(reporting.status, 200, 'a service token for this API');
   t.match(await seen(reporting), { 'x-auth-subject': 'reporting' });
   t.notOk(
-    (await seen(await get(await serviceToken('reporting', REPORTING_SECRET), { 'x-auth-session': 'forged' })))['x-auth-session'],
+    (await seen(await get(await serviceToken(auth.app, 'reporting', REPORTING_SECRET), { 'x-auth-session': 'forged' })))['x-auth-session'],
     'no forged X-Auth-Session beside a token without a session',
   );
 
-  t.not((await get(await serviceToken('orders-svc', SECRETS.orders))).status, 200, 'a valid token for another API (aud=orders-api) is refused');
+  t.not((await get(await serviceToken(auth.app, 'orders-svc', SECRETS.orders))).status, 200, 'a valid token for another API (aud=orders-api) is refused');
   const accessClaims = { ...claims, jti: `${String(claims.jti)}-x` };
   t.equal((await get(await signed(accessClaims, 'at+jwt'))).status, 200, 'the control: the same claims, signed as an access token');
   t.not((await get(await signed(accessClaims, 'JWT'))).status, 200, 'a JWT of the same keys that is no access token (typ JWT) is refused');
@@ -80,7 +78,7 @@ t.test('real Apache httpd with mod_auth_openidc as a resource server (examples/a
 
   await auth.app.close();
   t.equal(
-    (await get(await serviceToken('reporting', REPORTING_SECRET).catch(() => login.access_token!))).status,
+    (await get(await serviceToken(auth.app, 'reporting', REPORTING_SECRET).catch(() => login.access_token!))).status,
     200,
     'with the service stopped, keys already fetched keep verifying',
   );

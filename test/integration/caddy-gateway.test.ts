@@ -3,9 +3,9 @@ import t from 'tap';
 import { buildResourceService } from '../../examples/resource-service/app.js';
 import { form } from '../helpers/app.js';
 import { startCaddy } from '../helpers/caddy.js';
-import { basicAuth, GATEWAY_CLIENTS, REPORTING_SECRET, SECRETS } from '../helpers/clients.js';
+import { GATEWAY_CLIENTS, REPORTING_SECRET, SECRETS } from '../helpers/clients.js';
 import { eventually, listenOn, listenTestApp } from '../helpers/listen.js';
-import { registerAndLogin, tokenRequest } from '../helpers/oauth.js';
+import { registerAndLogin, serviceToken } from '../helpers/oauth.js';
 import { freePort, startRedis } from '../helpers/redis-server.js';
 
 const redis = await startRedis();
@@ -18,8 +18,6 @@ t.test('real Caddy (forward_auth to /forward-auth, examples/caddy) in front of t
   const get = (path: string, token?: string, headers: Record<string, string> = {}) =>
     fetch(`${caddy}${path}`, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
   const login = await registerAndLogin(auth.app, 'caddy-user');
-  const serviceToken = async (clientId: string, secret: string) =>
-    (await tokenRequest(auth.app, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret) })).body.access_token!;
 
   const anonymous = await get('/api/orders');
   t.equal(anonymous.status, 401, 'no token: 401');
@@ -33,7 +31,7 @@ t.test('real Caddy (forward_auth to /forward-auth, examples/caddy) in front of t
     "the caller tokensmith vouched for, never the client's own X-Auth-* headers",
   );
 
-  const reporting = await serviceToken('reporting', REPORTING_SECRET);
+  const reporting = await serviceToken(auth.app, 'reporting', REPORTING_SECRET);
   const forged = await get('/api/orders', reporting, { 'x-auth-session': 'a-session-of-someone-else' });
   t.equal(forged.status, 200, 'a service token for this API');
   t.match(
@@ -42,7 +40,7 @@ t.test('real Caddy (forward_auth to /forward-auth, examples/caddy) in front of t
     'X-Auth-Session is the empty one tokensmith answered, not the forged one',
   );
 
-  const otherAudience = await get('/api/orders', await serviceToken('orders-svc', SECRETS.orders));
+  const otherAudience = await get('/api/orders', await serviceToken(auth.app, 'orders-svc', SECRETS.orders));
   t.equal(otherAudience.status, 401, 'a valid token for another API (aud=orders-api): 401');
   t.match(otherAudience.headers.get('www-authenticate'), /error="invalid_token"/);
 

@@ -2,12 +2,12 @@ import { decodeJwt } from 'jose';
 import t from 'tap';
 import { buildResourceService } from '../../examples/resource-service/app.js';
 import { form } from '../helpers/app.js';
-import { basicAuth, GATEWAY_CLIENTS, REPORTING_SECRET, SECRETS } from '../helpers/clients.js';
+import { GATEWAY_CLIENTS, REPORTING_SECRET, SECRETS } from '../helpers/clients.js';
 import { readFile } from 'node:fs/promises';
 import { repoPath } from '../helpers/spawn.js';
 import { eventually, listenOn, listenTestApp } from '../helpers/listen.js';
 import { NGINX_TEMPLATE_VARIABLES, renderNginxTemplate, startNginx } from '../helpers/nginx.js';
-import { registerAndLogin, tokenRequest } from '../helpers/oauth.js';
+import { registerAndLogin, serviceToken } from '../helpers/oauth.js';
 import { freePort, startRedis } from '../helpers/redis-server.js';
 
 const redis = await startRedis();
@@ -41,9 +41,7 @@ t.test('real nginx (auth_request to /forward-auth) in front of the example resou
   for (let i = 0; i < 20; i += 1) t.equal((await get('/api/orders', login.access_token)).status, 200);
   t.ok(connections <= 2, `20 checks opened ${connections} connection(s) to the auth service: nginx keeps them alive`);
 
-  const serviceToken = async (clientId: string, secret: string) =>
-    (await tokenRequest(auth.app, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret) })).body.access_token!;
-  const reporting = await serviceToken('reporting', REPORTING_SECRET);
+  const reporting = await serviceToken(auth.app, 'reporting', REPORTING_SECRET);
   const forgedSession = await fetch(`${nginx}/api/orders`, {
     headers: { authorization: `Bearer ${reporting}`, 'x-auth-session': 'a-session-of-someone-else', 'x-auth-subject': 'admin' },
   });
@@ -53,7 +51,7 @@ t.test('real nginx (auth_request to /forward-auth) in front of the example resou
     { gateway_subject: 'reporting', gateway_session: null },
     'a client-sent X-Auth-Session does not reach the API beside a token without a session',
   );
-  const otherAudience = await get('/api/orders', await serviceToken('orders-svc', SECRETS.orders));
+  const otherAudience = await get('/api/orders', await serviceToken(auth.app, 'orders-svc', SECRETS.orders));
   t.equal(otherAudience.status, 401, 'a valid token for another API (aud=orders-api): 401, though its scope would do');
   t.match(otherAudience.headers.get('www-authenticate'), /error="invalid_token"/);
 

@@ -10,9 +10,9 @@ import { createVerifier } from '@tokensmith/verifier';
 import { retireKey, rotateKey } from '../../src/keys/admin.js';
 import { activationDelay, RETIRED_KEY_LEEWAY } from '../../src/keys/schedule.js';
 import { buildTestApp, tempDir } from '../helpers/app.js';
-import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
+import { SERVICE_CLIENTS } from '../helpers/clients.js';
 import { listenTestApp } from '../helpers/listen.js';
-import { registerAndLogin, tokenRequest } from '../helpers/oauth.js';
+import { introspectedActive, registerAndLogin, serviceToken } from '../helpers/oauth.js';
 
 const jwksOf = async (app: Awaited<ReturnType<typeof buildTestApp>>['app']) =>
   (await app.inject({ url: '/.well-known/jwks.json' })).json() as { keys: Array<Record<string, string>> };
@@ -66,8 +66,7 @@ t.test('RS256 to ES256 and back out: publish before sign, both published meanwhi
   clock.advance(activationDelay(config));
   await keyring.refresh();
   t.equal(keyring.signingKey()?.kid, ec.kid, 'the EC key signs once its activation comes');
-  const ecToken = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: basicAuth('orders-svc', SECRETS.orders) })).body
-    .access_token!;
+  const ecToken = await serviceToken(app);
   t.match(decodeProtectedHeader(ecToken), { alg: 'ES256', kid: ec.kid });
   const userEcToken = (await registerAndLogin(app, 'migrant-2')).access_token!;
   for (const [name, token] of [
@@ -76,13 +75,7 @@ t.test('RS256 to ES256 and back out: publish before sign, both published meanwhi
   ] as const) {
     t.equal(await forwardAuth(app, token), 200, `forward-auth: ${name}`);
     await t.resolves(verifier.verify(token), `the verifier package: ${name}`);
-    const introspected = await app.inject({
-      method: 'POST',
-      url: '/oauth/introspect',
-      payload: `token=${token}`,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('gateway', SECRETS.gateway) },
-    });
-    t.equal(introspected.json().active, true, `introspection: ${name}`);
+    t.equal(await introspectedActive(app, token), true, `introspection: ${name}`);
   }
   t.equal((await app.inject({ url: '/forward-auth', headers: { authorization: `Bearer ${ecToken}` } })).statusCode, 200, 'a service token too');
 

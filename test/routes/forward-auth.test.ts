@@ -3,9 +3,9 @@ import t from 'tap';
 import { createLogger } from '../../src/logger.js';
 import { connectRedis } from '../../src/store/redis/connection.js';
 import { buildTestApp, form, type StoreKind } from '../helpers/app.js';
-import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
+import { SERVICE_CLIENTS } from '../helpers/clients.js';
 import { eventually } from '../helpers/listen.js';
-import { registerAndLogin, tokenRequest } from '../helpers/oauth.js';
+import { registerAndLogin, serviceToken } from '../helpers/oauth.js';
 import { startRedis } from '../helpers/redis-server.js';
 
 const redis = await startRedis();
@@ -56,8 +56,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
     });
 
     t.test('a service token: every identity header, X-Auth-Session empty (a gateway copying them overwrites a forged one)', async (t) => {
-      const token = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: basicAuth('orders-svc', SECRETS.orders) })).body
-        .access_token!;
+      const token = await serviceToken(app);
       const response = await check(token, '/forward-auth?aud=orders-api', { 'x-auth-session': 'forged' });
       t.equal(response.statusCode, 200);
       t.equal(response.headers['x-auth-subject'], 'orders-svc');
@@ -68,8 +67,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
 
     t.test('audience: ?aud=, its older name ?audience=, or X-Required-Audience; another audience is 401 invalid_token (RFC 6750 §3.1)', async (t) => {
       const user = await registerAndLogin(app, 'fa-aud');
-      const service = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: basicAuth('orders-svc', SECRETS.orders) })).body
-        .access_token!;
+      const service = await serviceToken(app);
       t.equal((await check(user.access_token, `/forward-auth?aud=${config.defaultAudience}`)).statusCode, 200, "the user token's audience");
       t.equal((await check(service, '/forward-auth?aud=audit-api')).statusCode, 200, 'one of the service token audiences');
       for (const [token, url, headers] of [

@@ -3,7 +3,7 @@ import { decodeJwt, SignJWT } from 'jose';
 import t from 'tap';
 import { buildTestApp, form, type StoreKind } from '../helpers/app.js';
 import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
-import { refresh, registerAndLogin, tokenRequest } from '../helpers/oauth.js';
+import { refresh, registerAndLogin, serviceToken } from '../helpers/oauth.js';
 import { startRedis } from '../helpers/redis-server.js';
 
 const redis = await startRedis();
@@ -41,8 +41,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
     });
 
     t.test('a service token: no sid, audience array', async (t) => {
-      const token = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: basicAuth('orders-svc', SECRETS.orders) })).body
-        .access_token!;
+      const token = await serviceToken(app);
       const body = (await introspect(token, gateway, { token_type_hint: 'access_token' })).json();
       t.match(body, { active: true, sub: 'orders-svc', client_id: 'orders-svc', aud: ['orders-api', 'audit-api'] });
       t.equal(body.sid, undefined);

@@ -3,7 +3,7 @@ import t from 'tap';
 import { MAX_CLOCK_TOLERANCE } from '@tokensmith/verifier/shared';
 import { buildTestApp, form, type StoreKind } from '../helpers/app.js';
 import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
-import { refresh, registerAndLogin, tokenRequest } from '../helpers/oauth.js';
+import { refresh, registerAndLogin, serviceToken } from '../helpers/oauth.js';
 import { startRedis } from '../helpers/redis-server.js';
 
 const redis = await startRedis();
@@ -17,8 +17,6 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       return app.inject({ method: 'POST', url: '/oauth/revoke', payload: request.payload, headers: { ...request.headers, ...headers } });
     };
     const me = (accessToken: string) => app.inject({ url: '/account/me', headers: { authorization: `Bearer ${accessToken}` } });
-    const serviceToken = async () =>
-      (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: basicAuth('orders-svc', SECRETS.orders) })).body.access_token!;
 
     t.test('a refresh token: its session ends, as in logout', async (t) => {
       const login = await registerAndLogin(app, 'rev-a');
@@ -47,7 +45,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
     });
 
     t.test('a confidential client revokes its own token with client_secret_basic', async (t) => {
-      const token = await serviceToken();
+      const token = await serviceToken(app);
       const response = await revoke({ token }, { authorization: basicAuth('orders-svc', SECRETS.orders) });
       t.equal(response.statusCode, 200);
       t.equal(await store.revocations.isRevoked({ jti: decodeJwt(token).jti! }), true);
@@ -63,7 +61,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
     });
 
     t.test("a public client cannot revoke a service's token", async (t) => {
-      const token = await serviceToken();
+      const token = await serviceToken(app);
       t.equal((await revoke({ token, client_id: 'web' })).statusCode, 200);
       t.equal(await store.revocations.isRevoked({ jti: decodeJwt(token).jti! }), false);
     });
