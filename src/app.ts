@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import proxyAddr from '@fastify/proxy-addr';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { ClientRegistry } from './clients/registry.js';
 import type { Config } from './config.js';
@@ -7,8 +9,8 @@ import { registerFormParser } from './http/form-body.js';
 import { registerRateLimits } from './http/rate-limits.js';
 import { registerRequestLog } from './http/request-log.js';
 import { requestLoggerFactory } from './perf/lazy-request-logger.js';
-import { registerResponseHeaders } from './http/security-headers.js';
-import { registerTurnBatching } from './perf/turn-batching.js';
+import { registerResponseHeaders, responseHeaders } from './http/security-headers.js';
+import { FastLane } from './perf/fast-lane.js';
 import type { KeyRing } from './keys/keyring.js';
 import { accountRoutes } from './routes/account.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
@@ -65,6 +67,8 @@ declare module 'fastify' {
     metrics: Metrics | undefined;
     /** The admin API (not listening: server.ts listens on ADMIN_PORT), when ADMIN_PORT is set; closed with the app. */
     admin: FastifyInstance | undefined;
+    /** The routes' fast lane (perf/fast-lane.ts), on the service's listener; none on the admin API's. */
+    fastLane: FastLane | undefined;
   }
 }
 
@@ -84,8 +88,9 @@ function schemaCompilerLogger(logger: FastifyBaseLogger) {
 }
 
 /** A Fastify instance with the settings every listener of the service shares: limits, logging, validation. */
-export function createFastify(config: Config, logger: FastifyBaseLogger): FastifyInstance {
+export function createFastify(config: Config, logger: FastifyBaseLogger, lane?: FastLane): FastifyInstance {
   return Fastify({
+    ...(lane === undefined ? {} : { serverFactory: lane.serverFactory, genReqId: lane.requestId }),
     loggerInstance: logger,
     // Fastify's two lines per request are replaced by the one of registerRequestLog.
     logController: new LogController({ disableRequestLogging: true }),
@@ -185,7 +190,9 @@ function registerShutdown(app: FastifyInstance, deps: AppDependencies, services:
  */
 export async function buildApp(config: Config, deps: AppDependencies): Promise<FastifyInstance> {
   const services = createServices(config, deps);
-  const app = createFastify(config, deps.logger);
+  const lane = new FastLane();
+  const app = createFastify(config, deps.logger, lane);
+  app.decorate('fastLane', lane);
   app.decorate('routeCatalog', [] as RouteOptions[]);
   app.decorate('metrics', services.metrics);
   if (services.metrics) registerRequestMetrics(app, services.metrics);
@@ -193,7 +200,6 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     app.routeCatalog.push(route);
   });
   const closing = registerShutdown(app, deps, services);
-  registerTurnBatching(app);
   registerFormParser(app);
   registerErrorHandlers(app);
   registerRequestLog(app);
@@ -222,5 +228,20 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(endSessionRoutes, services);
   await app.register(accountPageRoutes, services);
   app.decorate('admin', config.admin && (await buildAdminApp(config, services, { logger: deps.logger, rateLimits: deps.store.rateLimits }, closing)));
+  lane.configure({
+    logger: app.log,
+    metrics: services.metrics,
+    responseHeaders: responseHeaders(config.hstsMaxAge),
+    cors: config.allowedOrigins.length > 0,
+    closing,
+    clientAddress: clientAddress(config.trustProxy),
+  });
   return app;
+}
+
+/** The client's address as Fastify's `request.ip` reads it: the peer, or with TRUST_PROXY the nearest untrusted hop. */
+function clientAddress(trustProxy: Config['trustProxy']): (request: IncomingMessage) => string | undefined {
+  if (trustProxy === false) return (request) => request.socket.remoteAddress;
+  const trusted = proxyAddr.compile(trustProxy);
+  return (request) => proxyAddr(request, trusted);
 }

@@ -9,6 +9,11 @@ export const SECURITY_HEADERS = {
   'cross-origin-resource-policy': 'same-site',
 } as const;
 
+/** The headers of every response: the security headers, and Strict-Transport-Security when hstsMaxAge > 0. */
+export function responseHeaders(hstsMaxAge: number): Readonly<Record<string, string>> {
+  return hstsMaxAge > 0 ? { ...SECURITY_HEADERS, 'strict-transport-security': `max-age=${hstsMaxAge}; includeSubDomains` } : { ...SECURITY_HEADERS };
+}
+
 /**
  * Adds the security headers to every response, Strict-Transport-Security when serving behind TLS
  * (hstsMaxAge > 0), and `Connection: close` once `closing()` says the server is shutting down, so a
@@ -16,8 +21,7 @@ export const SECURITY_HEADERS = {
  * costs every request, and a promise per hook more so.
  */
 export function registerResponseHeaders(app: FastifyInstance, hstsMaxAge: number, closing: () => boolean): void {
-  const headers: Record<string, string> = { ...SECURITY_HEADERS };
-  if (hstsMaxAge > 0) headers['strict-transport-security'] = `max-age=${hstsMaxAge}; includeSubDomains`;
+  const headers = responseHeaders(hstsMaxAge);
   app.addHook('onSend', (_request, reply, payload, done) => {
     reply.headers(headers);
     if (closing()) reply.header('connection', 'close');

@@ -43,14 +43,20 @@ export class RevocationService {
    * token as not revoked.
    */
   async isRevokedFast(token: RevocableToken): Promise<boolean> {
-    if (!this.clientIsCurrent(token.client_id, token.iat)) return true;
-    if (this.cache.live) return this.cache.has(token);
+    const known = this.isRevokedHere(token);
+    if (known !== undefined) return known;
     try {
       return await this.store.isRevoked(token);
     } catch (error) {
       if (error instanceof StoreUnavailableError && this.settings.revocationUnavailable === 'accept') return false;
       throw error;
     }
+  }
+
+  /** Whether a token is revoked, from what this instance holds alone (its live copy of the lists); undefined when that cannot say. */
+  isRevokedHere(token: RevocableToken): boolean | undefined {
+    if (!this.clientIsCurrent(token.client_id, token.iat)) return true;
+    return this.cache.live ? this.cache.has(token) : undefined;
   }
 
   /** Lists an access token's jti as revoked (RFC 7009) until no verifier can accept it any more. */

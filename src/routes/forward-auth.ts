@@ -2,9 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { oauthError } from '../errors.js';
 import { scopeTokens } from '../tokens/scope.js';
 import { challenge, invalidToken, verifiedBearer } from '../http/bearer.js';
+import type { LaneAnswer, LaneRoute } from '../perf/fast-lane.js';
 import type { Services } from '../services.js';
 import type { AccessTokenClaims } from '../tokens/verify.js';
-import { errorResponses, noStore } from './schemas.js';
+import { errorResponses, NO_STORE_HEADERS, noStore } from './schemas.js';
 
 /** The methods a gateway may forward: the original request's method (Envoy) or GET (nginx, Traefik). */
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -48,8 +49,15 @@ const forwardAuthPathSchema = {
     "As /forward-auth, for gateways that append the original request path (Envoy ext_authz). The query string is the original request's, not the gateway's, so it is never read: a required scope comes from X-Required-Scope, a required audience from X-Required-Audience.",
 };
 
-function requiredScopes(request: FastifyRequest, query: Requirements): string[] {
-  const header = request.headers['x-required-scope'];
+/** The request headers the checks read. */
+type CheckHeaders = FastifyRequest['headers'];
+
+/** No scope required: most checks. */
+const NO_SCOPES: readonly string[] = [];
+
+function requiredScopes(headers: CheckHeaders, query: Requirements): readonly string[] {
+  const header = headers['x-required-scope'];
+  if (query.scope === undefined && header === undefined) return NO_SCOPES;
   const fromHeader = typeof header === 'string' ? header : '';
   const tokens = scopeTokens(`${query.scope ?? ''} ${fromHeader}`);
   if (!tokens) throw oauthError('invalid_request', 'the required scope is malformed');
@@ -57,9 +65,9 @@ function requiredScopes(request: FastifyRequest, query: Requirements): string[] 
 }
 
 /** The audience the gateway requires: `?aud=` (or its older name `?audience=`), or X-Required-Audience behind a path. */
-function requiredAudience(request: FastifyRequest, query: Requirements): string | undefined {
+function requiredAudience(headers: CheckHeaders, query: Requirements): string | undefined {
   if (query.aud !== undefined && query.audience !== undefined) throw oauthError('invalid_request', 'use aud or audience, not both');
-  const header = request.headers['x-required-audience'];
+  const header = headers['x-required-audience'];
   return query.aud ?? query.audience ?? (typeof header === 'string' ? header : undefined);
 }
 
@@ -68,13 +76,77 @@ function requiredAudience(request: FastifyRequest, query: Requirements): string 
  * the resource server must reject a token whose aud does not name it): 401, as for any invalid token. A missing
  * scope is 403 insufficient_scope.
  */
-function assertRequirements(claims: AccessTokenClaims, scopes: string[], audience: string | undefined): void {
+function assertRequirements(claims: AccessTokenClaims, scopes: readonly string[], audience: string | undefined): void {
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (audience !== undefined && !audiences.includes(audience)) throw invalidToken();
+  if (scopes.length === 0) return;
   const granted = new Set(claims.scope.split(' '));
   const missing = scopes.filter((scope) => !granted.has(scope));
   if (missing.length > 0)
     throw oauthError('insufficient_scope', `the token lacks scope: ${missing.join(' ')}`, challenge('insufficient_scope', scopes.join(' ')));
+}
+
+/**
+ * Every identity header, empty where it does not apply (a service token has no session): a gateway copies the
+ * headers of this answer over the client's, so one left out would let a client-sent X-Auth-Session through.
+ * Undefined when a claim could not travel in a header.
+ */
+function identityHeaders(claims: AccessTokenClaims): Record<string, string> | undefined {
+  const headers = { 'x-auth-subject': claims.sub, 'x-auth-client-id': claims.client_id, 'x-auth-scope': claims.scope, 'x-auth-session': claims.sid ?? '' };
+  return Object.values(headers).every((value) => HEADER_SAFE.test(value)) ? headers : undefined;
+}
+
+// A query the lane reads as the route's parser would: only unreserved characters, ':' and '+' (a space), no
+// percent-encoding; anything else goes to the route.
+const LANE_QUERY = /^[\w.~:+-]+=[\w.~:+-]*(&[\w.~:+-]+=[\w.~:+-]*)*$/;
+const { scope: SCOPE_RULE, aud: AUD_RULE } = forwardAuthSchema.querystring.properties;
+const LANE_BEARER = 'Bearer ';
+// An original request's path behind /forward-auth/ that Fastify's router takes as it is (no percent-decoding to fail).
+const LANE_PATH = /^\/forward-auth\/[\w.~/-]*$/;
+
+/** The gateway's requirements in a query the lane reads, as the route's schema takes them; undefined for the route to decide. */
+function laneRequirements(query: string): Requirements | undefined {
+  if (query === '') return {};
+  if (!LANE_QUERY.test(query)) return undefined;
+  const requirements: Requirements = {};
+  for (const pair of query.split('&')) {
+    const [name, value] = pair.split('=') as [string, string];
+    if ((name !== 'scope' && name !== 'aud') || requirements[name] !== undefined) return undefined;
+    requirements[name] = value.replaceAll('+', ' ');
+  }
+  if ((requirements.scope?.length ?? 0) > SCOPE_RULE.maxLength || (requirements.aud?.length ?? 0) > AUD_RULE.maxLength) return undefined;
+  return requirements;
+}
+
+/**
+ * The fast lane's forward-auth (perf/fast-lane.ts): a GET with a token this instance verified before and revocation
+ * lists it holds live, allowed by the same checks as the route's; every other check, and every refusal, is the route's.
+ */
+function forwardAuthLane(services: Services, route: string, readQuery: boolean): LaneRoute {
+  // The answer of each remembered verification, built once: the claims object lives as long as the memory of it.
+  const answers = new WeakMap<AccessTokenClaims, LaneAnswer | undefined>();
+  const answerFor = (claims: AccessTokenClaims): LaneAnswer | undefined => {
+    if (answers.has(claims)) return answers.get(claims);
+    const identity = identityHeaders(claims);
+    const answer = identity && { status: 200, headers: { ...identity, ...NO_STORE_HEADERS }, body: '' };
+    answers.set(claims, answer);
+    return answer;
+  };
+  return {
+    route,
+    matches: readQuery ? (path) => path === '/forward-auth' : (path) => LANE_PATH.test(path),
+    answer(query, headers) {
+      const requirements = readQuery ? laneRequirements(query) : {};
+      const authorization = headers.authorization;
+      // Only `Bearer <token>` exactly, and only a token remembered: its syntax passed bearerToken when it was verified.
+      if (requirements === undefined || authorization === undefined || !authorization.startsWith(LANE_BEARER)) return undefined;
+      const claims = services.verifiedTokens.remembered(authorization.slice(LANE_BEARER.length), services.accessTokens.clock);
+      if (claims === undefined || services.revocations.isRevokedHere(claims) !== false) return undefined;
+      const answer = answerFor(claims);
+      if (answer !== undefined) assertRequirements(claims, requiredScopes(headers, requirements), requiredAudience(headers, requirements));
+      return answer;
+    },
+  };
 }
 
 /** GET|POST|… /forward-auth[/*]: one verification from keys and revocation lists held in memory. */
@@ -86,13 +158,11 @@ export async function forwardAuthRoutes(app: FastifyInstance, services: Services
   /** The handler of one route: `readQuery` says whether the query string holds the gateway's requirements. */
   const handler = (readQuery: boolean) => async (request: FastifyRequest<{ Querystring: Requirements }>, reply: FastifyReply) => {
     const query = readQuery ? request.query : {};
-    const scopes = requiredScopes(request, query);
-    const audience = requiredAudience(request, query);
+    const scopes = requiredScopes(request.headers, query);
+    const audience = requiredAudience(request.headers, query);
     const claims = await verifiedBearer(request, services);
-    // Every identity header, empty where it does not apply (a service token has no session): a gateway copies the
-    // headers of this answer over the client's, so one left out would let a client-sent X-Auth-Session through.
-    const headers = { 'x-auth-subject': claims.sub, 'x-auth-client-id': claims.client_id, 'x-auth-scope': claims.scope, 'x-auth-session': claims.sid ?? '' };
-    if (!Object.values(headers).every((value) => HEADER_SAFE.test(value))) throw invalidToken();
+    const headers = identityHeaders(claims);
+    if (headers === undefined) throw invalidToken();
     if (await services.revocations.isRevokedFast(claims)) throw invalidToken();
     assertRequirements(claims, scopes, audience);
     return reply.code(200).headers(headers).send();
@@ -100,4 +170,6 @@ export async function forwardAuthRoutes(app: FastifyInstance, services: Services
 
   app.route({ method: [...METHODS], url: '/forward-auth', schema: forwardAuthSchema, onSend: noStore, handler: handler(true) });
   app.route({ method: [...METHODS], url: '/forward-auth/*', schema: forwardAuthPathSchema, onSend: noStore, handler: handler(false) });
+  app.fastLane?.add(forwardAuthLane(services, '/forward-auth', true));
+  app.fastLane?.add(forwardAuthLane(services, '/forward-auth/*', false));
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { LaneAnswer, LaneRoute } from '../perf/fast-lane.js';
 import type { Services } from '../services.js';
 import { PUBLIC } from './schemas.js';
 
@@ -36,11 +37,22 @@ export function matchesEtag(ifNoneMatch: string | undefined, etag: string): bool
   return ifNoneMatch.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag);
 }
 
+/** The JWKS's path (RFC 8414 §3 names it in the metadata as jwks_uri). */
+const JWKS_PATH = '/.well-known/jwks.json';
+
+/** The headers of a JWKS answer: cacheable for JWKS_MAX_AGE, with the entity tag of the current keys. */
+function jwksHeaders(cacheControl: string, etag: string): Record<string, string> {
+  return { 'cache-control': cacheControl, etag };
+}
+
+/** The JSON media type of the JWKS body. */
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 /** GET /.well-known/jwks.json: served from the body the keyring serialized when its keys last changed. */
 export async function jwksRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const cacheControl = `public, max-age=${services.config.jwksMaxAge}`;
   app.get(
-    '/.well-known/jwks.json',
+    JWKS_PATH,
     {
       schema: {
         summary: 'Public signing keys',
@@ -53,9 +65,29 @@ export async function jwksRoutes(app: FastifyInstance, services: Services): Prom
     // Synchronous: nothing here waits, and an async handler costs a promise and a microtask per request.
     (request, reply) => {
       const { body, etag } = services.keyring.jwks();
-      reply.header('cache-control', cacheControl).header('etag', etag);
+      reply.headers(jwksHeaders(cacheControl, etag));
       if (matchesEtag(request.headers['if-none-match'], etag)) reply.code(304).send();
-      else reply.type('application/json; charset=utf-8').send(body);
+      else reply.type(JSON_TYPE).send(body);
     },
   );
+  app.fastLane?.add(jwksLane(services.keyring, cacheControl));
+}
+
+/** The fast lane's JWKS (perf/fast-lane.ts): a verifier's plain GET, without If-None-Match, answered as the route does. */
+function jwksLane(keyring: Services['keyring'], cacheControl: string): LaneRoute {
+  let answer: LaneAnswer = { status: 200, headers: {}, body: '' };
+  let answered = '';
+  return {
+    route: JWKS_PATH,
+    matches: (path) => path === JWKS_PATH,
+    answer(_query, headers) {
+      if (headers['if-none-match'] !== undefined) return undefined;
+      const { body, etag } = keyring.jwks();
+      if (etag !== answered) {
+        answer = { status: 200, headers: { ...jwksHeaders(cacheControl, etag), 'content-type': JSON_TYPE }, body };
+        answered = etag;
+      }
+      return answer;
+    },
+  };
 }
