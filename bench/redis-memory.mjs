@@ -1,7 +1,7 @@
-// node bench/redis-memory.mjs [sessions] [--listpack-value N]: what Redis holds per session, measured with MEMORY
-// USAGE on a private redis-server (with --listpack-value, started with hash-max-listpack-value N). Creates users
-// with one session each through the built store (dist/), then rotates each session's refresh token ten times, and
-// prints bytes and keys per session before and after (the README's Redis sizing).
+// node bench/redis-memory.mjs [sessions] [--listpack-value N] [--per-user K]: what Redis holds per session, measured
+// with MEMORY USAGE on a private redis-server (with --listpack-value, started with hash-max-listpack-value N). Creates
+// users with K sessions each (1 unless --per-user) through the built store (dist/), then rotates each session's
+// refresh token ten times, and prints bytes and keys per session before and after (the README's Redis sizing).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
@@ -9,7 +9,9 @@ import { freePort, root, waitFor } from './lib.mjs';
 
 const listpackArg = process.argv.indexOf('--listpack-value');
 const listpack = listpackArg > 0 ? ['--hash-max-listpack-value', process.argv[listpackArg + 1]] : [];
-const count = Number(process.argv.slice(2).find((arg, i, args) => /^\d+$/.test(arg) && args[i - 1] !== '--listpack-value') ?? 2000);
+const perUserArg = process.argv.indexOf('--per-user');
+const perUser = perUserArg > 0 ? Number(process.argv[perUserArg + 1]) : 1;
+const count = Number(process.argv.slice(2).find((arg, i, args) => /^\d+$/.test(arg) && !args[i - 1]?.startsWith('--')) ?? 2000);
 const { RedisStore } = await import(`${root}/dist/store/redis/redis-store.js`);
 const { connectRedis, storeConnection } = await import(`${root}/dist/store/redis/connection.js`);
 const { createLogger } = await import(`${root}/dist/logger.js`);
@@ -42,16 +44,19 @@ try {
   };
   const now = Math.floor(Date.now() / 1000);
   const tokens = [];
+  const userCount = Math.ceil(count / perUser);
   for (let i = 0; i < count; i++) {
-    const id = randomUUID();
-    await store.users.create({
-      id,
-      username: `user-${i}`,
-      usernameKey: `user-${i}`,
-      passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$' + 'x'.repeat(22) + '$' + 'y'.repeat(43),
-      createdAt: now,
-      disabled: false,
-    });
+    const id = `00000000-0000-4000-8000-${String(i % userCount).padStart(12, '0')}`;
+    if (i < userCount) {
+      await store.users.create({
+        id,
+        username: `user-${i}`,
+        usernameKey: `user-${i}`,
+        passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$' + 'x'.repeat(22) + '$' + 'y'.repeat(43),
+        createdAt: now,
+        disabled: false,
+      });
+    }
     const sid = randomUUID().replaceAll('-', '').slice(0, 22);
     const hash = `h0-${sid}`.padEnd(43, 'x');
     const session = {
@@ -81,10 +86,10 @@ try {
     const r = await usage('tokensmith:refresh:*');
     const u = await usage('tokensmith:user-sessions:*');
     const each = (part) => Math.round(part.bytes / count);
-    console.log(`  session hash ${each(s)}, refresh token lookups ${each(r)}, user set ${each(u)} bytes per session`);
+    console.log(`  session hash ${each(s)}, refresh token lookups ${each(r)}, user's index ${each(u)} bytes per session (${perUser} per user)`);
     return { bytes: s.bytes + r.bytes + u.bytes, keys: s.keys + r.keys + u.keys };
   };
-  report('a new session (its hash, its refresh token lookup, its entry in the user set)', await sessionKeys());
+  report("a new session (its hash, its refresh token lookup, its share of the user's index)", await sessionKeys());
   for (let round = 1; round <= 10; round++) {
     for (const token of tokens) {
       const next = `h${round}-${token.sid}`.padEnd(43, 'x');
@@ -101,7 +106,7 @@ try {
     }
   }
   report('after 10 rotations (a spent token keeps its lookup until the session ends, for reuse detection)', await sessionKeys());
-  console.log(`per user (hash and username): ${Math.round((users.bytes - (await usage('tokensmith:user-sessions:*')).bytes + names.bytes) / count)} bytes`);
+  console.log(`per user (hash and username): ${Math.round((users.bytes - (await usage('tokensmith:user-sessions:*')).bytes + names.bytes) / userCount)} bytes`);
   await probe.close();
   await store.close();
 } finally {

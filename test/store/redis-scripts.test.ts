@@ -38,6 +38,8 @@ const KEY_ARGUMENTS: Record<string, (args: string[]) => string[]> = {
       'SADD',
       'SREM',
       'SMEMBERS',
+      'HKEYS',
+      'TYPE',
       'ZADD',
       'ZREMRANGEBYSCORE',
       'ZRANGEBYSCORE',

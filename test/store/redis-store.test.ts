@@ -42,6 +42,45 @@ t.test('every key the store writes starts with its prefix, and sessions carry an
   }
 });
 
+t.test("a user's index that an earlier build wrote as a set is read as it is and becomes a hash on its next change", async (t) => {
+  const { prefix, store, probe } = await storeWithSession(t);
+  const index = `${prefix}user-sessions:u1`;
+  t.equal(await probe.type(index), 'hash', 'this build writes a hash');
+  t.equal(await probe.objectEncoding(index), 'listpack', 'which Redis keeps small (a set of strings is a hash table on 7.0)');
+  const now = Math.floor(Date.now() / 1000);
+  const start = (sid: string) =>
+    store.sessions.create(
+      { sid, userId: 'u1', clientId: 'web', scope: '', createdAt: now, lastUsedAt: now, expiresAt: now + 1000, userAgent: '', ip: '' },
+      { idleTtl: 100 },
+    );
+  const asEarlierBuild = async (sids: string[]) => {
+    await probe.del(index);
+    await probe.sAdd(index, sids);
+    await probe.expire(index, 2000);
+  };
+  await start('s2');
+  await asEarlierBuild(['s1', 's2']);
+  t.same(
+    (await store.sessions.listForUser('u1')).map((session) => session.sid),
+    ['s1', 's2'],
+    'listed from the set',
+  );
+  t.equal(await probe.type(index), 'set', 'reading changes nothing');
+  await start('s3');
+  t.equal(await probe.type(index), 'hash', 'a new session turns it into a hash');
+  t.same((await probe.hKeys(index)).sort(), ['s1', 's2', 's3'], 'with every member');
+  const ttl = await probe.ttl(index);
+  t.ok(ttl > 1990 && ttl <= 2000, `and its expiry (${ttl})`);
+
+  await asEarlierBuild(['s1', 's2', 's3']);
+  await store.sessions.end('s2', 60);
+  t.equal(await probe.type(index), 'hash', 'ending a session turns it into a hash too');
+  t.same((await probe.hKeys(index)).sort(), ['s1', 's3'], 'without the ended one');
+  await asEarlierBuild(['s1', 's3']);
+  t.equal(await store.sessions.endAllForUser('u1', 60), 2, "ending all of a user's sessions reads the set");
+  t.equal(await probe.exists(index), 0, 'and leaves no index');
+});
+
 t.test('users an older build wrote (no username index) are listed: the first list adds them, once', async (t) => {
   const { prefix, store, probe } = await storeWithSession(t);
   for (const name of ['cid', 'bea']) {

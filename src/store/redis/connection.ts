@@ -47,21 +47,7 @@ type SentinelClient = ReturnType<typeof createStoreSentinel>;
 
 /** The commands the store sends, which a single client, a cluster client and a sentinel client all have. */
 type StoreCommand =
-  | 'get'
-  | 'set'
-  | 'del'
-  | 'exists'
-  | 'hGet'
-  | 'hGetAll'
-  | 'hSet'
-  | 'hDel'
-  | 'sMembers'
-  | 'sRem'
-  | 'pExpire'
-  | 'zAdd'
-  | 'zRem'
-  | 'zRange'
-  | keyof typeof STORE_SCRIPTS;
+  'get' | 'set' | 'del' | 'exists' | 'hGet' | 'hGetAll' | 'hSet' | 'hDel' | 'pExpire' | 'zAdd' | 'zRem' | 'zRange' | keyof typeof STORE_SCRIPTS;
 
 /** What the store's modules send commands through: every command routes by its first key, every script by KEYS. */
 export type StoreClient = Pick<RedisClient, StoreCommand>;

@@ -2,7 +2,7 @@ import { StoreUnavailableError } from '../../errors.js';
 import type { RotationRequest, RotationResult, SessionOptions, SessionRecord, SessionStore } from '../types.js';
 import type { Durable, Guard, StoreClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
-import { luaScript, pairsToObject } from './lua.js';
+import { indexMembers, luaScript, pairsToObject } from './lua.js';
 import type { RevocationLog } from './revocation-log.js';
 
 // One atomic step for rotation, the reuse grace and reuse detection (RFC 9700 §4.14.2), on the session's own keys
@@ -71,7 +71,7 @@ export const SESSION_SCRIPTS = {
   countPasswordFailure: COUNT_PASSWORD_FAILURE,
 };
 
-/** How often endAllForUser reads the session set again when sessions start while it ends them. */
+/** How often endAllForUser reads the user's index again when sessions start while it ends them. */
 const END_ALL_ATTEMPTS = 10;
 
 /**
@@ -122,9 +122,9 @@ function sessionFields(session: SessionRecord, refreshTokenHash: string | undefi
 }
 
 /**
- * Sessions in Redis: a hash per session, a lookup key per refresh token hash, a set of sids per user. On a cluster
+ * Sessions in Redis: a hash per session, a lookup key per refresh token hash, an index of sids per user. On a cluster
  * these live in three slots (keys.ts): what must be atomic, a rotation or an ending, runs on the session's keys
- * alone; the lookups and the user's set are written beside it, in an order that leaves nothing reachable half-done.
+ * alone; the lookups and the user's index are written beside it, in an order that leaves nothing reachable half-done.
  */
 export class RedisSessions implements SessionStore {
   constructor(
@@ -142,7 +142,7 @@ export class RedisSessions implements SessionStore {
     return this.guard(async () => {
       const left = Math.max(1, session.expiresAt * 1000 - this.clock());
       const ttl = Math.max(1, Math.min(left, options.idleTtl * 1000));
-      // The user's set first: a session it does not list would escape endAllForUser; a listed sid whose session
+      // The user's index first: a session it does not list would escape endAllForUser; a listed sid whose session
       // never got written is dropped by the next reader.
       const index = this.keys.userSessions(session.userId);
       await this.durable([index], () => this.client.addToIndex([index], [session.sid, String(left)]));
@@ -207,7 +207,7 @@ export class RedisSessions implements SessionStore {
     }
     if (result.outcome === 'reused') {
       const owner = userId ?? (reply[1] as string);
-      await Promise.all([this.log.record([`sid:${sid}`], rotation.revokedTtl), this.client.sRem(this.keys.userSessions(owner), sid)]);
+      await Promise.all([this.log.record([`sid:${sid}`], rotation.revokedTtl), this.#unlist(owner, [sid])]);
       return result;
     }
     if (result.outcome !== 'rotated' && result.outcome !== 'grace') return result;
@@ -231,20 +231,25 @@ export class RedisSessions implements SessionStore {
     return onlyIfMissing ? this.client.set(key, value, { PX: ttl, NX: true }) : this.client.set(key, value, { PX: ttl });
   }
 
+  /** Takes sids off a user's index. */
+  #unlist(userId: string, sids: string[]): Promise<unknown> {
+    return this.client.removeFromIndex([this.keys.userSessions(userId)], sids);
+  }
+
   async #userActive(userId: string): Promise<boolean> {
     return (await this.client.hGet(this.keys.user(userId), 'disabled')) === '0';
   }
 
   listForUser(userId: string): Promise<SessionRecord[]> {
     return this.guard(async () => {
-      const setKey = this.keys.userSessions(userId);
-      const sids = await this.client.sMembers(setKey);
+      const indexKey = this.keys.userSessions(userId);
+      const sids = await indexMembers(this.client, indexKey);
       if (sids.length === 0) return [];
       // One read per session (each in its own slot on a cluster), sent together.
       const hashes = await Promise.all(sids.map((sid) => this.client.hGetAll(this.keys.session(sid))));
       const gone = sids.filter((_sid, index) => !hashes[index]?.sid);
-      // Sessions that expired leave their sid in the set; drop them as they are found.
-      if (gone.length > 0) await this.client.sRem(setKey, gone);
+      // Sessions that expired leave their sid in the index; drop them as they are found.
+      if (gone.length > 0) await this.#unlist(userId, gone);
       return hashes
         .map(sessionFromHash)
         .filter((session): session is SessionRecord => session !== undefined && session.userId === userId)
@@ -256,7 +261,7 @@ export class RedisSessions implements SessionStore {
     return this.guard(async () => {
       const [flat] = await Promise.all([this.#endScript(sid, revokedTtl), this.log.record([`sid:${sid}`], revokedTtl)]);
       const session = sessionFromHash(pairsToObject(flat));
-      if (session) await this.client.sRem(this.keys.userSessions(session.userId), sid);
+      if (session) await this.#unlist(session.userId, [sid]);
       return session;
     });
   }
@@ -268,11 +273,11 @@ export class RedisSessions implements SessionStore {
 
   endAllForUser(userId: string, revokedTtl: number, keepSid?: string): Promise<number> {
     return this.guard(async () => {
-      const setKey = this.keys.userSessions(userId);
+      const indexKey = this.keys.userSessions(userId);
       let ended = 0;
-      // Sessions that start while these end are ended too: the set is read again until it lists no other.
+      // Sessions that start while these end are ended too: the index is read again until it lists no other.
       for (let attempt = 0; attempt < END_ALL_ATTEMPTS; attempt++) {
-        const sids = (await this.client.sMembers(setKey)).filter((sid) => sid !== keepSid);
+        const sids = (await indexMembers(this.client, indexKey)).filter((sid) => sid !== keepSid);
         if (sids.length === 0) return ended;
         const [hashes] = await Promise.all([
           Promise.all(sids.map((sid) => this.#endScript(sid, revokedTtl))),
@@ -282,7 +287,7 @@ export class RedisSessions implements SessionStore {
           ),
         ]);
         ended += hashes.filter((flat) => (flat as unknown[]).length > 0).length;
-        await this.client.sRem(setKey, sids);
+        await this.#unlist(userId, sids);
       }
       throw new Error(`the sessions of a user kept changing while they were ended (${END_ALL_ATTEMPTS} attempts)`);
     });

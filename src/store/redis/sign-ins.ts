@@ -2,7 +2,7 @@ import { StoreUnavailableError } from '../../errors.js';
 import type { AuthorizationCodeRecord, AuthorizationCodeStore, CodeRedemption, ConsentRecord, ConsentStore, SignInRecord, SignInStore } from '../types.js';
 import type { Durable, Guard, StoreClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
-import { luaScript, pairsToObject } from './lua.js';
+import { indexMembers, luaScript, pairsToObject } from './lua.js';
 
 // KEYS: sign-in. ARGV: idle TTL s, now s, now ms. Renews the idle time, never past the absolute end.
 const USE_SIGN_IN = luaScript(`
@@ -99,7 +99,7 @@ export class RedisSignIns implements SignInStore {
         user_agent: record.userAgent,
         ip: record.ip,
       };
-      // The user's set first, as for sessions: a sign-in it does not list would escape endAllForUser.
+      // The user's index first, as for sessions: a sign-in it does not list would escape endAllForUser.
       const index = this.keys.userSignIns(record.userId);
       await this.durable([index], () => this.client.addToIndex([index], [secretHash, String(record.expiresAt * 1000 - this.clock())]));
       await this.durable([key], () => this.client.putHash([key], [String(ttl), ...Object.entries(fields).flat()]));
@@ -112,12 +112,12 @@ export class RedisSignIns implements SignInStore {
 
   endAllForUser(userId: string, keepHash?: string): Promise<number> {
     return this.guard(async () => {
-      const setKey = this.keys.userSignIns(userId);
-      const hashes = (await this.client.sMembers(setKey)).filter((hash) => hash !== keepHash);
+      const indexKey = this.keys.userSignIns(userId);
+      const hashes = (await indexMembers(this.client, indexKey)).filter((hash) => hash !== keepHash);
       if (hashes.length === 0) return 0;
       // One DEL per sign-in: on a cluster each lives in its own slot.
       const deleted = await Promise.all(hashes.map((hash) => this.keys.signIn(hash)).map((key) => this.durable([key], () => this.client.del(key))));
-      await this.client.sRem(setKey, hashes);
+      await this.client.removeFromIndex([indexKey], hashes);
       return deleted.reduce((sum, count) => sum + count, 0);
     });
   }
