@@ -42,6 +42,20 @@ t.test('every key the store writes starts with its prefix, and sessions carry an
   }
 });
 
+t.test("a session's hash does not repeat its sid, and one that an earlier build wrote with it reads the same", async (t) => {
+  const { prefix, store, probe } = await storeWithSession(t);
+  const key = `${prefix}session:s1`;
+  t.notOk(await probe.hExists(key, 'sid'), 'the key names the session');
+  t.match(await store.sessions.get('s1'), { sid: 's1', userId: 'u1', clientId: 'web' });
+  await probe.hSet(key, 'sid', 's1');
+  t.match(await store.sessions.get('s1'), { sid: 's1', userId: 'u1', clientId: 'web' }, 'with the field an earlier build wrote');
+  t.same(
+    (await store.sessions.listForUser('u1')).map((session) => session.sid),
+    ['s1'],
+  );
+  t.equal(await store.sessions.get('s2'), undefined, 'no hash, no session');
+});
+
 t.test("a user's index that an earlier build wrote as a set is read as it is and becomes a hash on its next change", async (t) => {
   const { prefix, store, probe } = await storeWithSession(t);
   const index = `${prefix}user-sessions:u1`;

@@ -87,10 +87,14 @@ function parseRefreshLink(link: string): { sid: string; userId: string | undefin
   return space < 0 ? { sid: link, userId: undefined } : { sid: link.slice(0, space), userId: link.slice(space + 1) };
 }
 
-function sessionFromHash(hash: Record<string, string>): SessionRecord | undefined {
-  if (!hash.sid) return undefined;
+/**
+ * A session from its hash, undefined when there is none. The sid comes from the key: the hash does not repeat it (30
+ * bytes a session); hashes that earlier builds wrote still hold it, unread.
+ */
+function sessionFromHash(hash: Record<string, string>, sid: string): SessionRecord | undefined {
+  if (!hash.client_id) return undefined;
   return {
-    sid: hash.sid,
+    sid,
     userId: hash.user_id ?? '',
     clientId: hash.client_id ?? '',
     scope: hash.scope ?? '',
@@ -107,7 +111,6 @@ function sessionFields(session: SessionRecord, refreshTokenHash: string | undefi
   // One field name and its value per line.
   // prettier-ignore
   return [
-    'sid', session.sid,
     'user_id', session.userId,
     'client_id', session.clientId,
     'scope', session.scope,
@@ -155,15 +158,16 @@ export class RedisSessions implements SessionStore {
   }
 
   get(sid: string): Promise<SessionRecord | undefined> {
-    return this.guard(async () => sessionFromHash(await this.client.hGetAll(this.keys.session(sid))));
+    return this.guard(async () => sessionFromHash(await this.client.hGetAll(this.keys.session(sid)), sid));
   }
 
   findByRefreshToken(tokenHash: string): Promise<{ session: SessionRecord; current: boolean } | undefined> {
     return this.guard(async () => {
       const link = await this.client.get(this.keys.refresh(tokenHash));
       if (link === null) return undefined;
-      const hash = await this.client.hGetAll(this.keys.session(parseRefreshLink(link).sid));
-      const session = sessionFromHash(hash);
+      const { sid } = parseRefreshLink(link);
+      const hash = await this.client.hGetAll(this.keys.session(sid));
+      const session = sessionFromHash(hash, sid);
       return session && { session, current: hash.cur === tokenHash };
     });
   }
@@ -247,11 +251,11 @@ export class RedisSessions implements SessionStore {
       if (sids.length === 0) return [];
       // One read per session (each in its own slot on a cluster), sent together.
       const hashes = await Promise.all(sids.map((sid) => this.client.hGetAll(this.keys.session(sid))));
-      const gone = sids.filter((_sid, index) => !hashes[index]?.sid);
+      const sessions = hashes.map((hash, index) => sessionFromHash(hash, sids[index]!));
+      const gone = sids.filter((_sid, index) => sessions[index] === undefined);
       // Sessions that expired leave their sid in the index; drop them as they are found.
       if (gone.length > 0) await this.#unlist(userId, gone);
-      return hashes
-        .map(sessionFromHash)
+      return sessions
         .filter((session): session is SessionRecord => session !== undefined && session.userId === userId)
         .sort((a, b) => a.createdAt - b.createdAt || a.sid.localeCompare(b.sid));
     });
@@ -260,7 +264,7 @@ export class RedisSessions implements SessionStore {
   end(sid: string, revokedTtl: number): Promise<SessionRecord | undefined> {
     return this.guard(async () => {
       const [flat] = await Promise.all([this.#endScript(sid, revokedTtl), this.log.record([`sid:${sid}`], revokedTtl)]);
-      const session = sessionFromHash(pairsToObject(flat));
+      const session = sessionFromHash(pairsToObject(flat), sid);
       if (session) await this.#unlist(session.userId, [sid]);
       return session;
     });
@@ -317,10 +321,10 @@ interface SettleContext {
 
 function rotationResult(reply: unknown[], sid: string): RotationResult {
   const outcome = reply[0] as RotationResult['outcome'];
-  if (outcome === 'rotated') return { outcome, session: sessionFromHash(pairsToObject(reply[1]))! };
+  if (outcome === 'rotated') return { outcome, session: sessionFromHash(pairsToObject(reply[1]), sid)! };
   if (outcome === 'grace') {
     const hash = pairsToObject(reply[1]);
-    return { outcome, session: sessionFromHash(hash)!, sealedSuccessor: reply[2] as string, successorHash: hash.cur ?? '' };
+    return { outcome, session: sessionFromHash(hash, sid)!, sealedSuccessor: reply[2] as string, successorHash: hash.cur ?? '' };
   }
   if (outcome === 'reused') return { outcome, sid };
   return { outcome: 'invalid' };
