@@ -38,10 +38,12 @@ export class RedisRevocations implements RevocationStore {
   }
 
   isRevoked(token: { jti: string; sid?: string | undefined }): Promise<boolean> {
-    // One EXISTS per key: on a cluster the jti's and the sid's entries live in different slots.
     const keys = [this.keys.revokedJti(token.jti)];
     if (token.sid !== undefined) keys.push(this.keys.revokedSid(token.sid));
-    return this.guard(async () => (await Promise.all(keys.map((key) => this.connection.client.exists(key)))).some((found) => found > 0));
+    const client = this.connection.client;
+    // One EXISTS for both keys, except on a cluster, where the jti's and the sid's entries live in different slots.
+    if (this.connection.topology !== 'cluster') return this.guard(async () => (await client.exists(keys)) > 0);
+    return this.guard(async () => (await Promise.all(keys.map((key) => client.exists(key)))).some((found) => found > 0));
   }
 
   snapshot(): Promise<RevocationEntry[]> {
