@@ -91,11 +91,18 @@ export class FastLane {
       if (!this.#answer(request, response)) handler(request, response);
     };
     // Fastify fills these in before it calls the factory (its defaults where the app sets none).
-    const settings = options as { http?: ServerOptions; keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number };
+    const settings = options as {
+      http?: ServerOptions;
+      keepAliveTimeout: number;
+      requestTimeout: number;
+      connectionTimeout: number;
+      maxRequestsPerSocket?: number;
+    };
     const server: Server = createServer(settings.http ?? {}, batchTurns(dispatch));
     server.keepAliveTimeout = settings.keepAliveTimeout;
     server.requestTimeout = settings.requestTimeout;
     server.setTimeout(settings.connectionTimeout);
+    if ((settings.maxRequestsPerSocket ?? 0) > 0) server.maxRequestsPerSocket = settings.maxRequestsPerSocket!;
     return server;
   };
 

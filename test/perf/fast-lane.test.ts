@@ -47,7 +47,7 @@ t.test("the lane's answers are exactly the routes' answers: status, every header
   t.same(viaLane, { ...viaRoute, byLane: true }, 'the JWKS: same answer');
   t.equal(viaLane.headers['strict-transport-security'], 'max-age=3600; includeSubDomains');
 
-  for (const path of ['/forward-auth', '/forward-auth?aud=api', '/forward-auth?scope=profile&aud=api', '/forward-auth/orders/42']) {
+  for (const path of ['/forward-auth', '/forward-auth?aud=api', '/forward-auth?scope=profile+profile&aud=api', '/forward-auth/orders/42']) {
     const app = await laneApp(t);
     const first = await answered(app, path, app.bearer);
     const second = await answered(app, path, app.bearer);
