@@ -88,8 +88,9 @@ export async function endSessionRoutes(app: FastifyInstance, services: Services)
       const signIn = await services.signIns.current(secret);
       // The hint proves the application is one of this person's only when it names their current sign-in.
       if (!signIn || (endSession.hint !== undefined && endSession.hint.signInId === signIn.id)) return signOutTo(request, reply, endSession.next);
+      // Only the endpoint's own parameters, by own property: `in` would also let `constructor` or `toString` through.
       const hidden = Object.fromEntries(
-        Object.entries(request.query).filter(([name]) => name !== 'id_token_hint' && name in endSessionParameters.properties),
+        Object.entries(request.query).filter(([name]) => name !== 'id_token_hint' && Object.hasOwn(endSessionParameters.properties, name)),
       ) as Record<string, string>;
       if (endSession.hint) hidden.client_id = endSession.hint.clientId;
       const csrf = csrfToken(secret ?? browserBinding(request, reply, config));
