@@ -3,6 +3,7 @@ import { SESSION_VIEW_SCHEMA, sessionView } from '../sessions/session-view.js';
 import { auditedPasswordChange, requestContext } from '../audit/audit-log.js';
 import { oauthError } from '../errors.js';
 import { authenticateUser } from '../http/bearer.js';
+import { BROWSER_API } from '../http/cors.js';
 import { clearRefreshCookie, registerCookies } from '../http/refresh-cookie.js';
 import type { Services } from '../services.js';
 import type { SessionRecord } from '../store/types.js';
@@ -140,30 +141,34 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
   });
   const caller = (request: FastifyRequest) => request.caller!;
 
-  app.get('/account/me', { schema: profileSchema }, async (request) => profileOf(caller(request).user));
+  app.get('/account/me', { schema: profileSchema, config: BROWSER_API }, async (request) => profileOf(caller(request).user));
 
-  app.get('/account/sessions', { schema: sessionsSchema }, async (request) => {
+  app.get('/account/sessions', { schema: sessionsSchema, config: BROWSER_API }, async (request) => {
     const { user, claims } = caller(request);
     return { sessions: (await services.sessions.list(user.id)).map((session) => accountSessionView(session, claims.sid)) };
   });
 
-  app.delete('/account/sessions/:sid', { schema: endSessionSchema }, async (request: FastifyRequest<{ Params: { sid: string } }>, reply) => {
-    // Another user's session is answered exactly like one that does not exist.
-    const { user } = caller(request);
-    const ended = await services.sessions.endOwn(user.id, request.params.sid);
-    if (!ended) throw oauthError('not_found', 'no such session');
-    services.audit.emit({
-      event: 'session_ended',
-      reason: 'ended_by_user',
-      ...requestContext(request),
-      user_id: user.id,
-      client_id: ended.clientId,
-      sid: ended.sid,
-    });
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/account/sessions/:sid',
+    { schema: endSessionSchema, config: BROWSER_API },
+    async (request: FastifyRequest<{ Params: { sid: string } }>, reply) => {
+      // Another user's session is answered exactly like one that does not exist.
+      const { user } = caller(request);
+      const ended = await services.sessions.endOwn(user.id, request.params.sid);
+      if (!ended) throw oauthError('not_found', 'no such session');
+      services.audit.emit({
+        event: 'session_ended',
+        reason: 'ended_by_user',
+        ...requestContext(request),
+        user_id: user.id,
+        client_id: ended.clientId,
+        sid: ended.sid,
+      });
+      return reply.code(204).send();
+    },
+  );
 
-  app.post('/account/logout', { schema: logoutSchema }, async (request, reply) => {
+  app.post('/account/logout', { schema: logoutSchema, config: BROWSER_API }, async (request, reply) => {
     const { claims, user } = caller(request);
     const ended = await services.sessions.end(claims.sid);
     services.audit.emit({
@@ -179,7 +184,7 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
     return reply.code(204).send();
   });
 
-  app.post('/account/logout-all', { schema: logoutAllSchema }, async (request) => {
+  app.post('/account/logout-all', { schema: logoutAllSchema, config: BROWSER_API }, async (request) => {
     const { user } = caller(request);
     // Everywhere includes the browsers signed in at this service, which could otherwise get new codes.
     await services.signIns.endAllOf(user.id);
@@ -188,7 +193,7 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
     return { ended };
   });
 
-  app.post('/account/password', { schema: passwordSchema }, async (request: FastifyRequest<{ Body: PasswordBody }>, reply) => {
+  app.post('/account/password', { schema: passwordSchema, config: BROWSER_API }, async (request: FastifyRequest<{ Body: PasswordBody }>, reply) => {
     const { user, claims } = caller(request);
     // A check of the password, limited as a login of this account is (the same buckets and throttle).
     await services.limit('loginIp', request);
@@ -210,7 +215,7 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
 export async function accountRoutes(app: FastifyInstance, services: Services): Promise<void> {
   await registerCookies(app);
   app.addHook('onSend', noStore);
-  app.post('/account/register', { schema: registerSchema }, async (request: FastifyRequest<{ Body: RegisterBody }>, reply) => {
+  app.post('/account/register', { schema: registerSchema, config: BROWSER_API }, async (request: FastifyRequest<{ Body: RegisterBody }>, reply) => {
     if (services.config.registration === 'closed') throw oauthError('registration_closed', 'self-registration is closed');
     await services.limit('registerIp', request);
     await services.limit('registerUser', request);

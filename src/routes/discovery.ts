@@ -7,6 +7,7 @@ import { INTROSPECT_SCOPE } from './introspection.js';
 import { ADMIN_SCOPE } from '../http/admin-auth.js';
 import { PUBLIC } from './schemas.js';
 import { USERINFO_CLAIMS, USERINFO_PATH } from './userinfo.js';
+import { BROWSER_API } from '../http/cors.js';
 
 /** Where the service's endpoints live, relative to the issuer. */
 export const ENDPOINT_PATHS = {
@@ -111,6 +112,7 @@ export async function discoveryRoutes(app: FastifyInstance, services: Services):
           security: PUBLIC,
           response: { 200: metadataSchema },
         },
+        config: BROWSER_API,
       },
       async (_request, reply) => reply.header('cache-control', 'public, max-age=3600').type('application/json; charset=utf-8').send(document()),
     );

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { LaneAnswer, LaneRoute } from '../perf/fast-lane.js';
 import type { Services } from '../services.js';
 import { PUBLIC } from './schemas.js';
+import { BROWSER_API } from '../http/cors.js';
 
 const jwksSchema = {
   type: 'object',
@@ -61,6 +62,7 @@ export async function jwksRoutes(app: FastifyInstance, services: Services): Prom
         tags: ['discovery'],
         response: { 200: jwksSchema, 304: { description: 'Not modified', type: 'null' } },
       },
+      config: BROWSER_API,
     },
     // Synchronous: nothing here waits, and an async handler costs a promise and a microtask per request.
     (request, reply) => {

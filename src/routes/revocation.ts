@@ -4,6 +4,7 @@ import { requestClient, type ClientAuthParams } from '../http/client-auth.js';
 import type { Services } from '../services.js';
 import { inspectToken } from '../tokens/inspect.js';
 import { CLIENT_AUTHENTICATION, errorResponses, FORM_OR_JSON, noStore, presentedTokenBody } from './schemas.js';
+import { BROWSER_API } from '../http/cors.js';
 
 interface RevokeBody extends ClientAuthParams {
   token: string;
@@ -28,6 +29,7 @@ export async function revocationRoutes(app: FastifyInstance, services: Services)
     {
       schema: revokeSchema,
       onSend: noStore,
+      config: BROWSER_API,
     },
     async (request, reply) => {
       await services.limit('otherIp', request);

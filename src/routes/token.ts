@@ -9,6 +9,7 @@ import { assertBrowserOrigin, clearRefreshCookie, presentedRefreshToken, registe
 import type { Services } from '../services.js';
 import type { LimitName } from '../http/rate-limits.js';
 import { CLIENT_AUTHENTICATION, errorResponses, FORM_OR_JSON, noStore } from './schemas.js';
+import { BROWSER_API } from '../http/cors.js';
 
 const tokenBodySchema = {
   type: 'object',
@@ -105,6 +106,7 @@ export async function tokenRoutes(app: FastifyInstance, services: Services): Pro
     {
       schema: tokenSchema,
       onSend: noStore,
+      config: BROWSER_API,
     },
     async (request: FastifyRequest<{ Body: TokenParams }>, reply) => {
       const grant = GRANTS.get(request.body.grant_type!);
@@ -125,6 +127,7 @@ export async function tokenRoutes(app: FastifyInstance, services: Services): Pro
     {
       schema: logoutSchema,
       onSend: noStore,
+      config: BROWSER_API,
     },
     async (request: FastifyRequest<{ Body: TokenParams }>, reply) => {
       await services.limit('otherIp', request);

@@ -4,6 +4,7 @@ import { authenticateUser, challenge } from '../http/bearer.js';
 import type { Services } from '../services.js';
 import { scopeList } from '../tokens/scope.js';
 import { errorResponses, noStore } from './schemas.js';
+import { BROWSER_API } from '../http/cors.js';
 
 /** Where the UserInfo endpoint lives. */
 export const USERINFO_PATH = '/userinfo';
@@ -39,6 +40,6 @@ export async function userinfoRoutes(app: FastifyInstance, services: Services): 
       throw oauthError('insufficient_scope', 'the access token lacks the openid scope', challenge('insufficient_scope', 'openid'));
     return { sub: user.id, ...(scopes.includes('profile') ? { preferred_username: user.username } : {}) };
   };
-  app.get(USERINFO_PATH, { schema: userinfoSchema, onSend: noStore }, handler);
-  app.post(USERINFO_PATH, { schema: { ...userinfoSchema, summary: 'UserInfo (POST)' }, onSend: noStore }, handler);
+  app.get(USERINFO_PATH, { schema: userinfoSchema, onSend: noStore, config: BROWSER_API }, handler);
+  app.post(USERINFO_PATH, { schema: { ...userinfoSchema, summary: 'UserInfo (POST)' }, onSend: noStore, config: BROWSER_API }, handler);
 }

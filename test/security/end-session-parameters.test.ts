@@ -31,7 +31,12 @@ t.test('prototype names in the query never reach the confirmation form, which th
   t.same(Object.keys(fields).sort(), ['client_id', 'csrf', 'post_logout_redirect_uri', 'state'], 'only the endpoint’s parameters and the CSRF token');
 
   const confirm = form(fields);
-  const confirmed = await app.inject({ method: 'POST', url: '/oauth/end-session', payload: confirm.payload, headers: { ...confirm.headers, cookie: jar.header() } });
+  const confirmed = await app.inject({
+    method: 'POST',
+    url: '/oauth/end-session',
+    payload: confirm.payload,
+    headers: { ...confirm.headers, cookie: jar.header() },
+  });
   t.equal(confirmed.statusCode, 302, confirmed.body);
   t.equal(confirmed.headers.location, 'https://app.example/bye?state=st');
   jar.take(confirmed.headers['set-cookie']);
