@@ -17,7 +17,10 @@ export interface Client {
   redirectUris: readonly string[];
   /** Where RP-initiated logout may send the browser afterwards. */
   postLogoutRedirectUris: readonly string[];
-  /** The service owner's own app: sign-in asks no consent. */
+  /**
+   * The service owner's own app (`first_party: true`, and every client with the password grant): sign-in asks no
+   * consent, and its user tokens may call the account API.
+   */
   firstParty: boolean;
   /** A note for operators, shown by the admin API. */
   description: string | undefined;

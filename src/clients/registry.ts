@@ -73,6 +73,9 @@ export function parseClientEntry(entry: unknown, defaultAudience: string, source
   const redirects = redirectUris(e.redirect_uris, 'redirect_uris');
   if (grantTypes.includes('authorization_code') && redirects.length === 0) throw new EntryError('the authorization_code grant needs redirect_uris');
   if (e.first_party !== undefined && typeof e.first_party !== 'boolean') throw new EntryError('first_party must be true or false');
+  // RFC 9700 §2.4: the password grant hands the user's password to the client, so only the service's own apps have it.
+  if (e.first_party === false && grantTypes.includes('password'))
+    throw new EntryError('a client with the password grant is first-party: first_party cannot be false');
   if (e.description !== undefined && (typeof e.description !== 'string' || e.description.length > 1024))
     throw new EntryError('description must be a string of at most 1024 characters');
   const delivery = e.refresh_token_delivery ?? 'body';
@@ -87,7 +90,7 @@ export function parseClientEntry(entry: unknown, defaultAudience: string, source
     refreshTokenDelivery: delivery,
     redirectUris: redirects,
     postLogoutRedirectUris: redirectUris(e.post_logout_redirect_uris, 'post_logout_redirect_uris'),
-    firstParty: e.first_party === true,
+    firstParty: e.first_party === true || grantTypes.includes('password'),
     description: e.description as string | undefined,
     source,
     createdAt: undefined,

@@ -31,6 +31,11 @@ export function invalidToken(): ServiceError {
   return oauthError('invalid_token', 'the access token is invalid, expired or revoked', challenge('invalid_token'));
 }
 
+/** 403 insufficient_scope naming the scope the request needs (RFC 6750 §3.1). */
+export function insufficientScope(scope: string): ServiceError {
+  return oauthError('insufficient_scope', `the access token lacks the ${scope} scope`, challenge('insufficient_scope', scope));
+}
+
 /**
  * The claims of the request's bearer token, verified strictly (signature, keys, typ, issuer, expiry);
  * 401 with a bare challenge when there is no token, 401 invalid_token when it fails. Revocation is the caller's to check.

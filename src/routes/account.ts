@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SESSION_VIEW_SCHEMA, sessionView } from '../sessions/session-view.js';
 import { auditedPasswordChange, requestContext } from '../audit/audit-log.js';
 import { oauthError } from '../errors.js';
-import { authenticateUser } from '../http/bearer.js';
+import { authenticateUser, challenge, insufficientScope, type Caller } from '../http/bearer.js';
+import { scopeList } from '../tokens/scope.js';
 import { BROWSER_API } from '../http/cors.js';
 import { clearRefreshCookie, registerCookies } from '../http/refresh-cookie.js';
 import type { Services } from '../services.js';
@@ -53,7 +54,8 @@ const registerSchema = {
 
 const profileSchema = {
   summary: "The caller's profile",
-  description: 'The user the bearer access token speaks for.',
+  description:
+    'The user the bearer access token speaks for. Like every account route, it takes only the access tokens of first-party clients (401 invalid_token for another), and it needs the profile scope (403 insufficient_scope).',
   tags: ['account'],
   security: bearer,
   response: {
@@ -63,7 +65,7 @@ const profileSchema = {
       required: ['id', 'username', 'created_at'],
       properties: { id: { type: 'string' }, username: { type: 'string' }, created_at: { type: 'integer' } },
     },
-    ...authErrors,
+    ...errorResponses(400, 401, 403, 503),
   },
 };
 
@@ -134,14 +136,35 @@ function accountSessionView(session: SessionRecord, currentSid: string) {
   return { ...sessionView(session), current: session.sid === currentSid };
 }
 
-/** Routes of a signed-in user, behind a bearer access token (RFC 6750). */
+/**
+ * The account API answers the user's own apps only: it shows every session (with IP addresses and devices), ends them
+ * and changes the password. A token that a third-party client holds, whatever the person allowed it, is not meant for
+ * it (RFC 9068 §4: a token not meant for this resource is invalid_token, RFC 6750 §3.1).
+ */
+function assertAccountClient(claims: Caller['claims'], services: Services): void {
+  if (services.clients.get(claims.client_id)?.firstParty !== true) {
+    throw oauthError(
+      'invalid_token',
+      "the account API takes only the access tokens of the service's own (first-party) applications",
+      challenge('invalid_token'),
+    );
+  }
+}
+
+/** Routes of a signed-in user, behind a bearer access token (RFC 6750) of a first-party client. */
 async function authenticatedRoutes(app: FastifyInstance, services: Services): Promise<void> {
   app.addHook('preHandler', async (request) => {
-    request.caller = await authenticateUser(request, services);
+    const caller = await authenticateUser(request, services);
+    assertAccountClient(caller.claims, services);
+    request.caller = caller;
   });
   const caller = (request: FastifyRequest) => request.caller!;
 
-  app.get('/account/me', { schema: profileSchema, config: BROWSER_API }, async (request) => profileOf(caller(request).user));
+  // The profile is what /userinfo answers with the profile scope, so it needs that scope as /userinfo does.
+  app.get('/account/me', { schema: profileSchema, config: BROWSER_API }, async (request) => {
+    if (!scopeList(caller(request).claims.scope).includes('profile')) throw insufficientScope('profile');
+    return profileOf(caller(request).user);
+  });
 
   app.get('/account/sessions', { schema: sessionsSchema, config: BROWSER_API }, async (request) => {
     const { user, claims } = caller(request);

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { oauthError } from '../errors.js';
-import { authenticateUser, challenge } from '../http/bearer.js';
+import { authenticateUser, insufficientScope } from '../http/bearer.js';
 import type { Services } from '../services.js';
 import { scopeList } from '../tokens/scope.js';
 import { errorResponses, noStore } from './schemas.js';
@@ -36,8 +35,7 @@ export async function userinfoRoutes(app: FastifyInstance, services: Services): 
     const { claims, user } = await authenticateUser(request, services);
     const scopes = scopeList(typeof claims.scope === 'string' ? claims.scope : '');
     // OpenID Connect Core §5.3.3: a token without openid is insufficient_scope (RFC 6750 §3.1).
-    if (!scopes.includes('openid'))
-      throw oauthError('insufficient_scope', 'the access token lacks the openid scope', challenge('insufficient_scope', 'openid'));
+    if (!scopes.includes('openid')) throw insufficientScope('openid');
     return { sub: user.id, ...(scopes.includes('profile') ? { preferred_username: user.username } : {}) };
   };
   app.get(USERINFO_PATH, { schema: userinfoSchema, onSend: noStore, config: BROWSER_API }, handler);

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { form } from './app.js';
+import { tokenRequest, type Tokens } from './oauth.js';
 
 /** The redirect URI of the `spa` client of SIGN_IN_CLIENTS. */
 export const REDIRECT = 'https://app.example/callback';
@@ -70,4 +71,25 @@ export async function register(app: FastifyInstance, username: string) {
   const response = await app.inject({ method: 'POST', url: '/account/register', payload: { username, password: 'long enough' } });
   if (response.statusCode !== 201) throw new Error(response.body);
   return response.json() as { id: string };
+}
+
+/** Allows the consent page's request, as the person clicking Allow would; answers the redirect. */
+export async function allowConsent(app: FastifyInstance, jar: CookieJar, consentPage: string, request: string) {
+  const csrf = /name="csrf" value="([^"]+)"/.exec(consentPage)![1]!;
+  const body = form({ authorization_request: request.slice(request.indexOf('?') + 1), decision: 'allow', csrf });
+  return app.inject({ method: 'POST', url: '/oauth/authorize', payload: body.payload, headers: { ...body.headers, cookie: jar.header() } });
+}
+
+/**
+ * The authorization code flow in a signed-in browser: the request, Allow when the consent page shows, and the code
+ * redeemed; answers the token response (throws when no code comes back).
+ */
+export async function codeFlowTokens(app: FastifyInstance, jar: CookieJar, clientId: string, redirectUri: string, scope: string): Promise<Tokens> {
+  const { verifier, challenge } = pkce();
+  const request = authorizeUrl({ client_id: clientId, redirect_uri: redirectUri, code_challenge: challenge, scope });
+  let answer = await visit(app, jar, request);
+  if (answer.statusCode === 200) answer = await allowConsent(app, jar, answer.body, request);
+  const code = new URL(String(answer.headers.location)).searchParams.get('code');
+  if (code === null) throw new Error(`no code for ${clientId}: ${answer.statusCode} ${String(answer.headers.location)}`);
+  return tokenRequest(app, { grant_type: 'authorization_code', client_id: clientId, code, redirect_uri: redirectUri, code_verifier: verifier });
 }
