@@ -134,9 +134,7 @@ export class UserAdmin {
     return user;
   }
 
-  async #endEverything(userId: string): Promise<number> {
-    const ended = await this.deps.sessions.endAll(userId);
-    await this.deps.signIns.endAllOf(userId);
-    return ended;
+  #endEverything(userId: string): Promise<number> {
+    return this.deps.signIns.endEverythingOf(userId);
   }
 }

@@ -1,7 +1,14 @@
 import type { SignInRecord } from '../store/types.js';
+import { hashSecret } from '../tokens/refresh-token.js';
 import type { AuthorizationProblem, AuthorizationRequest } from './authorize-request.js';
 import type { CodeService } from './code-service.js';
 import type { ConsentService } from './consent-service.js';
+
+/** The browser's sign-in at this service, and the cookie secret it stands behind. */
+export interface CurrentSignIn {
+  signIn: SignInRecord;
+  secret: string;
+}
 
 /** What the authorization endpoint does next. */
 export type AuthorizationStep =
@@ -29,7 +36,8 @@ export class AuthorizationService {
    * max_age), consent unless first-party or already given (or consentGiven now), else a code. With prompt=none
    * the first two are errors instead (login_required, consent_required).
    */
-  async next(request: AuthorizationRequest, signIn: SignInRecord | undefined, consentGiven = false): Promise<AuthorizationStep> {
+  async next(request: AuthorizationRequest, current: CurrentSignIn | undefined, consentGiven = false): Promise<AuthorizationStep> {
+    const signIn = current?.signIn;
     const now = Math.floor(this.clock() / 1000);
     const recent = signIn !== undefined && !request.prompt.has('login') && (request.maxAge === undefined || now - signIn.authTime <= request.maxAge);
     if (!recent || signIn === undefined) return this.#unlessSilent(request, 'login_required', 'the person must sign in', { kind: 'sign-in' });
@@ -44,6 +52,7 @@ export class AuthorizationService {
       ...(request.nonce === undefined ? {} : { nonce: request.nonce }),
       userId: signIn.userId,
       signInId: signIn.id,
+      signInHash: hashSecret(current!.secret),
       authTime: signIn.authTime,
     });
     return { kind: 'redirect', location: this.#location(request.redirectUri, request.state, { code }) };

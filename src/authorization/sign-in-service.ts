@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { SignInRecord, SignInStore, UserRecord } from '../store/types.js';
+import type { AuthorizationCodeRecord, SignInRecord, SignInStore, UserRecord } from '../store/types.js';
 import { randomId } from '../tokens/ids.js';
 import { generateRefreshToken, hashSecret } from '../tokens/refresh-token.js';
 import { USER_AGENT_MAX, type LoginOrigin, type SessionService } from '../sessions/session-service.js';
@@ -60,6 +60,34 @@ export class SignInService {
   /** Ends every sign-in of a person but the one behind `keepSecret` (a password change, signing out everywhere else). */
   endAllOf(userId: string, keepSecret?: string): Promise<number> {
     return this.store.endAllForUser(userId, keepSecret === undefined ? undefined : hashSecret(keepSecret));
+  }
+
+  /**
+   * Ends every sign-in and every token session of a person, but the session `keep.sid` or the sign-in `keep.signIn`
+   * with the sessions it started; answers how many sessions ended. Sign-ins end first: a code redemption starts its
+   * session and then checks its sign-in (startUserSession), so either it sees the sign-in ended, or its session
+   * already exists when the sessions end.
+   */
+  async endEverythingOf(userId: string, keep: { sid?: string; signIn?: { secret: string; id: string } } = {}): Promise<number> {
+    await this.endAllOf(userId, keep.signIn?.secret);
+    return keep.signIn === undefined ? this.sessions.endAll(userId, keep.sid) : this.sessions.endAllBut(userId, keep.signIn.id);
+  }
+
+  /**
+   * Whether the sign-in an authorization code was issued under still lives behind the same cookie secret: not ended
+   * (sign-out, a password change, an operator), and not renewed since (a new secret after a password change).
+   */
+  isLive(code: Pick<AuthorizationCodeRecord, 'signInHash' | 'signInId'>): Promise<boolean> {
+    return this.store.isLive(code.signInHash, code.signInId);
+  }
+
+  /**
+   * A new secret and auth_time for a sign-in whose person just proved who they are again (a password change): the
+   * same public id, and the old secret, with any copy of the cookie, stops working.
+   */
+  async renew(user: UserRecord, origin: LoginOrigin, secret: string, signIn: SignInRecord): Promise<{ secret: string; signIn: SignInRecord }> {
+    await this.forget(secret);
+    return this.start(user, origin, signIn);
   }
 
   /**

@@ -26,7 +26,7 @@ export const authorizationCodeGrant: Grant<'authorization_code'> = {
     const { code, started } = await services.codes.redeem(params.code!, client, params.redirect_uri!, params.code_verifier!, originContext(origin));
     const user = await services.users.findActive(code.userId);
     if (!user) throw oauthError('invalid_grant', 'the user is disabled or gone');
-    const { session, refreshToken } = await startUserSession(services, user, client, code.scope, origin, code.signInId);
+    const { session, refreshToken } = await startUserSession(services, user, client, code.scope, origin, code);
     await started(session.sid);
     const result = await sessionTokenResponse(services, client, session, code.scope, refreshToken);
     if (!scopeList(code.scope).includes('openid')) return result;

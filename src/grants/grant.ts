@@ -3,9 +3,10 @@ import type { LimitName } from '../http/rate-limits.js';
 import type { Config } from '../config.js';
 import { oauthError } from '../errors.js';
 import type { SessionService, StartedSession } from '../sessions/session-service.js';
-import type { SessionRecord, UserRecord } from '../store/types.js';
+import type { AuthorizationCodeRecord, SessionRecord, UserRecord } from '../store/types.js';
 import type { AccessTokenIssuer } from '../tokens/access-token.js';
 import type { CodeService } from '../authorization/code-service.js';
+import type { SignInService } from '../authorization/sign-in-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { UserService } from '../users/user-service.js';
 
@@ -39,6 +40,7 @@ export interface GrantServices {
   sessions: SessionService;
   accessTokens: AccessTokenIssuer;
   codes: CodeService;
+  signIns: SignInService;
   /** Security-relevant events (login, refresh, reuse…), as log lines with a stable `event` field. */
   audit: AuditLog;
   clock: () => number;
@@ -79,9 +81,11 @@ export interface Grant<T extends string = string> {
 }
 
 /**
- * Starts a session for a signed-in user, then checks the user is still active: an operator's disable (which ends
- * every session of the user it can see) that lands while the login runs would otherwise miss the new session.
- * Either the disable comes first and this check ends the session, or the session comes first and the disable ends it.
+ * Starts a session for a signed-in user, then checks that the user is still active and, for a code, that the sign-in
+ * behind it still lives and authenticated since the last password change. An operator's disable, a sign-out or a
+ * password change (which end sign-ins before sessions: SignInService.endEverythingOf) that lands while the grant runs
+ * would otherwise miss the new session: either it comes first and this check ends the session, or the session comes
+ * first and it is ended with the others.
  */
 export async function startUserSession(
   services: GrantServices,
@@ -89,10 +93,23 @@ export async function startUserSession(
   client: Client,
   scope: string,
   origin: RequestOrigin,
-  signInId?: string,
+  code?: AuthorizationCodeRecord,
 ): Promise<StartedSession> {
-  const started = await services.sessions.start(user, client, scope, origin, signInId);
-  if (await services.users.findActive(user.id)) return started;
+  const started = await services.sessions.start(user, client, scope, origin, code?.signInId);
+  const refusal = await refusalAfterStart(services, user.id, code);
+  if (refusal === undefined) return started;
   await services.sessions.end(started.session.sid);
-  throw oauthError('invalid_grant', 'the user is disabled or gone');
+  throw oauthError('invalid_grant', refusal);
+}
+
+/** Why a session just started may not live on, or undefined when it may. */
+async function refusalAfterStart(services: GrantServices, userId: string, code: AuthorizationCodeRecord | undefined): Promise<string | undefined> {
+  const user = await services.users.findActive(userId);
+  if (!user) return 'the user is disabled or gone';
+  if (code === undefined) return undefined;
+  // A code stands for its sign-in: never past its end or renewal, nor past a password change after it authenticated.
+  if (code.authTime < (user.passwordChangedAt ?? 0) || !(await services.signIns.isLive(code))) {
+    return 'the sign-in that issued the authorization code has ended';
+  }
+  return undefined;
 }

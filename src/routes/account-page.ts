@@ -3,7 +3,7 @@ import { auditedPasswordChange, requestContext } from '../audit/audit-log.js';
 import { ServiceError } from '../errors.js';
 import { registerPageHeaders, sendPage } from '../http/page-reply.js';
 import { registerCookies } from '../http/refresh-cookie.js';
-import { clearSignInCookie, csrfMatches, csrfToken } from '../http/sign-in-cookie.js';
+import { clearSignInCookie, csrfMatches, csrfToken, setSignInCookie } from '../http/sign-in-cookie.js';
 import { signedInPerson, signOut, type SignedIn } from '../http/signed-in.js';
 import { accountPage, type AccountView } from '../pages/account-page.js';
 import { problemPage } from '../pages/sign-in-pages.js';
@@ -79,8 +79,7 @@ export async function accountPageRoutes(app: FastifyInstance, services: Services
   );
 
   form('/account/end-other-sessions', formSchema('End all other sessions', {}), async (person, _body, request, reply) => {
-    await services.signIns.endAllOf(person.user.id, person.secret);
-    const count = await services.sessions.endAllBut(person.user.id, person.signIn.id);
+    const count = await services.signIns.endEverythingOf(person.user.id, { signIn: { secret: person.secret, id: person.signIn.id } });
     services.audit.emit({ event: 'sessions_ended_all', reason: 'other_sessions', count, ...contextOf(request, person) });
     return reply.redirect('/account', 303);
   });
@@ -124,10 +123,19 @@ export async function accountPageRoutes(app: FastifyInstance, services: Services
           problem: true,
         });
       }
-      await services.signIns.endAllOf(person.user.id, person.secret);
-      const count = await services.sessions.endAllBut(person.user.id, person.signIn.id);
+      const count = await services.signIns.endEverythingOf(person.user.id, { signIn: { secret: person.secret, id: person.signIn.id } });
+      // The person just proved the password: a new cookie secret and auth_time, so that a copy of the old cookie, and
+      // any authorization code it minted before the change, stop working.
+      const renewed = await services.signIns.renew(
+        person.user,
+        { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' },
+        person.secret,
+        person.signIn,
+      );
+      setSignInCookie(reply, config, renewed.secret, services.signIns.cookieMaxAge);
       services.audit.emit({ event: 'sessions_ended_all', reason: 'password_changed', count, ...contextOf(request, person) });
-      return showAccount(reply, person, 200, { text: 'Your password is changed. Every other session has ended.', problem: false });
+      const changed = { text: 'Your password is changed. Every other session has ended.', problem: false };
+      return showAccount(reply, { ...person, ...renewed }, 200, changed);
     },
   );
 

@@ -210,8 +210,7 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
   app.post('/account/logout-all', { schema: logoutAllSchema, config: BROWSER_API }, async (request) => {
     const { user } = caller(request);
     // Everywhere includes the browsers signed in at this service, which could otherwise get new codes.
-    await services.signIns.endAllOf(user.id);
-    const ended = await services.sessions.endAll(user.id);
+    const ended = await services.signIns.endEverythingOf(user.id);
     services.audit.emit({ event: 'sessions_ended_all', reason: 'logout_all', count: ended, ...requestContext(request), user_id: user.id });
     return { ended };
   });
@@ -227,8 +226,7 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
       const ended = await services.sessions.passwordFailed(claims.sid, services.config.rateLimits.loginFreeFailures);
       throw oauthError('invalid_grant', ended ? 'the current password is wrong; this session has ended' : 'the current password is wrong');
     }
-    const ended = await services.sessions.endAll(user.id, claims.sid);
-    await services.signIns.endAllOf(user.id);
+    const ended = await services.signIns.endEverythingOf(user.id, { sid: claims.sid });
     services.audit.emit({ event: 'sessions_ended_all', reason: 'password_changed', count: ended, ...context });
     return reply.code(204).send();
   });

@@ -73,7 +73,7 @@ export async function authorizeRoutes(app: FastifyInstance, services: Services):
 
   /** Carries a valid request on: to the client, to the login page, or to the consent page. */
   async function proceed(reply: FastifyReply, request: AuthorizationRequest, search: string, current: SignedIn | undefined, consentGiven = false) {
-    const step = await services.authorization.next(request, current?.signIn, consentGiven);
+    const step = await services.authorization.next(request, current, consentGiven);
     if (step.kind === 'redirect') return reply.redirect(step.location, 302);
     if (step.kind === 'sign-in' || current === undefined) {
       // After signing in, the request goes on without prompt=login, or it would ask again forever.

@@ -260,6 +260,8 @@ export interface SignInStore {
   end(secretHash: string): Promise<SignInRecord | undefined>;
   /** Ends every sign-in of a user but the one with `keepHash`; returns how many ended. */
   endAllForUser(userId: string, keepHash?: string): Promise<number>;
+  /** Whether the sign-in stored under this secret hash lives and has this public id; reads only (no renewal). */
+  isLive(secretHash: string, id: string): Promise<boolean>;
   /** Counts a wrong password sent from a live sign-in; returns its count so far, 0 when there is no such sign-in. */
   countPasswordFailure(secretHash: string): Promise<number>;
 }
@@ -275,6 +277,8 @@ export interface AuthorizationCodeRecord {
   nonce?: string;
   userId: string;
   signInId: string;
+  /** The hash of the issuing sign-in's cookie secret (its store key): the code is good only while that cookie is. */
+  signInHash: string;
   authTime: number;
 }
 

@@ -93,3 +93,13 @@ export async function codeFlowTokens(app: FastifyInstance, jar: CookieJar, clien
   if (code === null) throw new Error(`no code for ${clientId}: ${answer.statusCode} ${String(answer.headers.location)}`);
   return tokenRequest(app, { grant_type: 'authorization_code', client_id: clientId, code, redirect_uri: redirectUri, code_verifier: verifier });
 }
+
+/** Sends one of the account page's forms with the page's own CSRF token, as the signed-in browser would. */
+export async function submitAccountForm(app: FastifyInstance, jar: CookieJar, action: string, fields: Record<string, string> = {}) {
+  const page = await visit(app, jar, '/account');
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)![1]!;
+  const body = form({ csrf, ...fields });
+  const response = await app.inject({ method: 'POST', url: action, payload: body.payload, headers: { ...body.headers, cookie: jar.header() } });
+  jar.take(response.headers['set-cookie']);
+  return response;
+}

@@ -3,7 +3,7 @@ import t from 'tap';
 import { buildTestApp, form, GENEROUS_LIMITS, type StoreKind } from '../helpers/app.js';
 import { refresh, tokenRequest } from '../helpers/oauth.js';
 import { startRedis } from '../helpers/redis-server.js';
-import { authorizeUrl, CookieJar, pkce, REDIRECT, register, SIGN_IN_CLIENTS, signIn, visit } from '../helpers/sign-in.js';
+import { authorizeUrl, CookieJar, pkce, REDIRECT, register, SIGN_IN_CLIENTS, signIn, submitAccountForm, visit } from '../helpers/sign-in.js';
 
 const redis = await startRedis();
 t.teardown(() => redis.close());
@@ -22,14 +22,7 @@ async function browserWithSession(app: FastifyInstance, username: string, passwo
 }
 
 /** Sends one of the account page's forms with the page's own CSRF token. */
-async function submit(app: FastifyInstance, jar: CookieJar, action: string, fields: Record<string, string> = {}) {
-  const page = await visit(app, jar, '/account');
-  const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)![1]!;
-  const body = form({ csrf, ...fields });
-  const response = await app.inject({ method: 'POST', url: action, payload: body.payload, headers: { ...body.headers, cookie: jar.header() } });
-  jar.take(response.headers['set-cookie']);
-  return response;
-}
+const submit = submitAccountForm;
 
 for (const kind of ['memory', 'redis'] as StoreKind[]) {
   t.test(`the account page lists sessions and consents and ends them; a password change signs other browsers out (${kind} store)`, async (t) => {

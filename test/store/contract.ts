@@ -396,6 +396,23 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.equal(await store.signIns.endAllForUser(randomUUID()), 0);
   });
 
+  t.test('isLive finds a live sign-in by its secret hash and public id, and not once it ends or expires', async (t) => {
+    const [first, second] = [signIn(), signIn()];
+    const [firstHash, secondHash] = [`sign-in-${randomUUID()}`, `sign-in-${randomUUID()}`];
+    await store.signIns.create(firstHash, first, 600);
+    await store.signIns.create(secondHash, second, 1);
+    t.equal(await store.signIns.isLive(firstHash, first.id), true);
+    t.equal(await store.signIns.isLive(secondHash, second.id), true);
+    t.equal(await store.signIns.isLive(firstHash, second.id), false, "another sign-in's id finds nothing");
+    t.equal(await store.signIns.isLive(`sign-in-${randomUUID()}`, first.id), false, 'an unknown hash');
+    await store.signIns.end(firstHash);
+    t.equal(await store.signIns.isLive(firstHash, first.id), false, 'ended');
+    await sleep(600);
+    t.equal(await store.signIns.isLive(secondHash, second.id), true, 'still within its idle time');
+    await sleep(600);
+    t.equal(await store.signIns.isLive(secondHash, second.id), false, 'expired after its idle time: the look before did not renew it');
+  });
+
   t.test('wrong passwords are counted per live sign-in', async (t) => {
     const hash = `sign-in-${randomUUID()}`;
     await store.signIns.create(hash, signIn(), 600);
@@ -431,6 +448,7 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
       nonce: 'n-0',
       userId: randomUUID(),
       signInId: randomUUID(),
+      signInHash: `sign-in-${randomUUID()}`,
       authTime: 1_700_000_000,
       ...overrides,
     };

@@ -159,7 +159,16 @@ t.test('a rotation or a code redemption that reaches Redis after its request gav
     { sid: 's1', userId: 'u1', clientId: 'web', scope: '', createdAt: now, lastUsedAt: now, expiresAt: now + 1000, userAgent: '', ip: '' },
     { idleTtl: 100, refreshTokenHash: 'h1' },
   );
-  const code = { clientId: 'web', redirectUri: 'https://app.example/cb', codeChallenge: 'c', scope: 'openid', userId: 'u1', signInId: 'si', authTime: now };
+  const code = {
+    clientId: 'web',
+    redirectUri: 'https://app.example/cb',
+    codeChallenge: 'c',
+    scope: 'openid',
+    userId: 'u1',
+    signInId: 'si',
+    signInHash: 'sh',
+    authTime: now,
+  };
   await store.codes.create('c1', code, 60_000);
   const rotation = { clientId: 'web', sealedSuccessor: 'sealed', graceMs: 0, idleTtl: 100, revokedTtl: 900 };
   // A stall: the commands are sent and queued, the store gives up after 300 ms, Redis runs them when it wakes.

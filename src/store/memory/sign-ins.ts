@@ -37,6 +37,10 @@ export class MemorySignIns implements SignInStore {
     return ended;
   }
 
+  async isLive(secretHash: string, id: string): Promise<boolean> {
+    return this.#signIns.get(secretHash)?.id === id;
+  }
+
   async countPasswordFailure(secretHash: string): Promise<number> {
     if (!this.#signIns.get(secretHash)) {
       this.#passwordFailures.delete(secretHash);

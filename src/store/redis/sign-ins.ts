@@ -71,6 +71,7 @@ function codeFromHash(hash: Record<string, string>): AuthorizationCodeRecord {
     ...(hash.nonce === undefined ? {} : { nonce: hash.nonce }),
     userId: hash.user_id ?? '',
     signInId: hash.sign_in_id ?? '',
+    signInHash: hash.sign_in_hash ?? '',
     authTime: Number(hash.auth_time),
   };
 }
@@ -122,6 +123,10 @@ export class RedisSignIns implements SignInStore {
     });
   }
 
+  isLive(secretHash: string, id: string): Promise<boolean> {
+    return this.guard(async () => (await this.client.hGet(this.keys.signIn(secretHash), 'id')) === id);
+  }
+
   use(secretHash: string, idleTtl: number, now: number): Promise<SignInRecord | undefined> {
     return this.guard(async () =>
       signInFromHash(pairsToObject(await this.client.useSignIn([this.keys.signIn(secretHash)], [String(idleTtl), String(now), String(this.clock())]))),
@@ -156,6 +161,7 @@ export class RedisCodes implements AuthorizationCodeStore {
         scope: record.scope,
         user_id: record.userId,
         sign_in_id: record.signInId,
+        sign_in_hash: record.signInHash,
         auth_time: String(record.authTime),
       };
       if (record.nonce !== undefined) fields.nonce = record.nonce;
