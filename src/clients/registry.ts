@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
-import { scopeTokens } from '../tokens/scope.js';
+import { narrowedScope, scopeTokens } from '../tokens/scope.js';
 import { supportedGrantTypes, type GrantType } from '../grants/registry.js';
 import { DEFAULT_CLIENT_ENTRY, predates, type Client } from './client.js';
 import { redirectUriProblem } from './redirect-uri.js';
@@ -162,6 +162,15 @@ export class ClientRegistry {
   issuedToCurrent(clientId: string, issuedAt: number): boolean {
     const client = this.get(clientId);
     return client !== undefined && !predates(client, issuedAt);
+  }
+
+  /**
+   * The scope of a token or session of `clientId` that holds now (narrowedScope): what it was granted and the client
+   * is still allowed; empty when the client is gone.
+   */
+  currentScope(clientId: string, granted: string): string {
+    const client = this.get(clientId);
+    return client === undefined ? '' : narrowedScope(granted, client.scopes).join(' ');
   }
 
   /** Every scope some client may ask for, for the discovery document. */

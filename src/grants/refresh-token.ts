@@ -1,12 +1,13 @@
 import type { Client } from '../clients/client.js';
 import { originContext } from '../audit/audit-log.js';
-import { grantScope, scopeList } from '../tokens/scope.js';
+import { grantScope, narrowedScope } from '../tokens/scope.js';
 import { SCOPE_PARAMETER, type Grant, type GrantResult, type GrantServices, type RequestOrigin, type TokenParams } from './grant.js';
 import { sessionTokenResponse } from './token-response.js';
 
 /**
  * The refresh_token grant (RFC 6749 §6) with rotation: every use returns a new refresh token and
- * spends the old one. The scope may narrow for the new access token; the session keeps its grant.
+ * spends the old one. The scope may narrow for the new access token; the session keeps its grant, less any scope
+ * the client has lost since.
  * For cookie clients the token route takes the refresh token from the cookie.
  */
 export const refreshTokenGrant: Grant<'refresh_token'> = {
@@ -25,7 +26,8 @@ export const refreshTokenGrant: Grant<'refresh_token'> = {
     if (params.scope !== undefined) await services.sessions.checkScope(params.refresh_token!, client, params.scope);
     const context = originContext(origin);
     const { session, refreshToken } = await services.sessions.refresh(params.refresh_token!, client, context);
-    const scope = grantScope(scopeList(session.scope), params.scope);
+    // The session's grant as the client holds it now: a scope removed from the client since is not granted again.
+    const scope = grantScope(narrowedScope(session.scope, client.scopes), params.scope);
     const result = await sessionTokenResponse(services, client, session, scope, refreshToken);
     services.sessions.delivered(session, refreshToken!);
     services.audit.emit({ event: 'token_refreshed', ...context, user_id: session.userId, client_id: client.clientId, sid: session.sid });

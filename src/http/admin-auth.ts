@@ -3,6 +3,7 @@ import type { AdminActor } from '../admin/actor.js';
 import { oauthError } from '../errors.js';
 import type { Services } from '../services.js';
 import { challenge, invalidToken, verifiedBearer } from './bearer.js';
+import { scopeList } from '../tokens/scope.js';
 
 /** The scope an access token needs for the admin API. */
 export const ADMIN_SCOPE = 'admin';
@@ -33,7 +34,6 @@ export async function authenticateAdmin(request: FastifyRequest, services: Servi
   const claims = await verifiedBearer(request, services);
   if (await services.revocations.isRevoked(claims)) throw invalidToken();
   if (claims.sid !== undefined) throw insufficient('the admin API takes a client_credentials token, not a user token');
-  const granted = claims.scope.split(' ').includes(ADMIN_SCOPE);
-  if (!granted || !services.clients.get(claims.client_id)?.scopes.includes(ADMIN_SCOPE)) throw insufficient('the token lacks the admin scope');
+  if (!scopeList(services.clients.currentScope(claims.client_id, claims.scope)).includes(ADMIN_SCOPE)) throw insufficient('the token lacks the admin scope');
   return { via: 'api', clientId: claims.client_id, ip: request.ip };
 }

@@ -4,6 +4,7 @@ import { BEARER_CREDENTIALS, bearerChallenge, type BearerErrorCode } from '@toke
 import type { Services } from '../services.js';
 import type { UserRecord } from '../store/types.js';
 import type { AccessTokenClaims } from '../tokens/verify.js';
+import { scopeList } from '../tokens/scope.js';
 
 /** The realm in WWW-Authenticate challenges (RFC 6750 §3). */
 export const REALM = 'tokensmith';
@@ -12,6 +13,8 @@ export const REALM = 'tokensmith';
 export interface Caller {
   claims: AccessTokenClaims & { sid: string };
   user: UserRecord;
+  /** The token's scopes that its client still holds (ClientRegistry.currentScope): what every scope check reads. */
+  scopes: string[];
 }
 
 declare module 'fastify' {
@@ -70,5 +73,5 @@ export async function authenticateUser(request: FastifyRequest, services: Servic
   if (typeof claims.sid !== 'string' || (await services.revocations.isRevoked(claims))) throw invalidToken();
   const user = await services.users.findActive(claims.sub);
   if (!user) throw invalidToken();
-  return { claims: claims as Caller['claims'], user };
+  return { claims: claims as Caller['claims'], user, scopes: scopeList(services.clients.currentScope(claims.client_id, claims.scope)) };
 }

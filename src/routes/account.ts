@@ -3,7 +3,6 @@ import { SESSION_VIEW_SCHEMA, sessionView } from '../sessions/session-view.js';
 import { auditedPasswordChange, requestContext } from '../audit/audit-log.js';
 import { oauthError } from '../errors.js';
 import { authenticateUser, challenge, insufficientScope, type Caller } from '../http/bearer.js';
-import { scopeList } from '../tokens/scope.js';
 import { BROWSER_API } from '../http/cors.js';
 import { clearRefreshCookie, registerCookies } from '../http/refresh-cookie.js';
 import type { Services } from '../services.js';
@@ -162,7 +161,7 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
 
   // The profile is what /userinfo answers with the profile scope, so it needs that scope as /userinfo does.
   app.get('/account/me', { schema: profileSchema, config: BROWSER_API }, async (request) => {
-    if (!scopeList(caller(request).claims.scope).includes('profile')) throw insufficientScope('profile');
+    if (!caller(request).scopes.includes('profile')) throw insufficientScope('profile');
     return profileOf(caller(request).user);
   });
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
 import { scopeTokens } from '../tokens/scope.js';
 import { challenge, invalidToken, verifiedBearer } from '../http/bearer.js';
@@ -74,13 +75,13 @@ function requiredAudience(headers: CheckHeaders, query: Requirements): string | 
 /**
  * A token of another audience is not a valid token here (RFC 6750 §3.1: invalid for other reasons; RFC 9068 §4:
  * the resource server must reject a token whose aud does not name it): 401, as for any invalid token. A missing
- * scope is 403 insufficient_scope.
+ * scope is 403 insufficient_scope. `scope` is the token's scope as its client holds it now (currentScope).
  */
-function assertRequirements(claims: AccessTokenClaims, scopes: readonly string[], audience: string | undefined): void {
+function assertRequirements(claims: AccessTokenClaims, scope: string, scopes: readonly string[], audience: string | undefined): void {
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (audience !== undefined && !audiences.includes(audience)) throw invalidToken();
   if (scopes.length === 0) return;
-  const granted = new Set(claims.scope.split(' '));
+  const granted = new Set(scope.split(' '));
   const missing = scopes.filter((scope) => !granted.has(scope));
   if (missing.length > 0)
     throw oauthError('insufficient_scope', `the token lacks scope: ${missing.join(' ')}`, challenge('insufficient_scope', scopes.join(' ')));
@@ -89,10 +90,10 @@ function assertRequirements(claims: AccessTokenClaims, scopes: readonly string[]
 /**
  * Every identity header, empty where it does not apply (a service token has no session): a gateway copies the
  * headers of this answer over the client's, so one left out would let a client-sent X-Auth-Session through.
- * Undefined when a claim could not travel in a header.
+ * Undefined when a claim could not travel in a header. X-Auth-Scope is the scope the token's client holds now.
  */
-function identityHeaders(claims: AccessTokenClaims): Record<string, string> | undefined {
-  const headers = { 'x-auth-subject': claims.sub, 'x-auth-client-id': claims.client_id, 'x-auth-scope': claims.scope, 'x-auth-session': claims.sid ?? '' };
+function identityHeaders(claims: AccessTokenClaims, scope: string): Record<string, string> | undefined {
+  const headers = { 'x-auth-subject': claims.sub, 'x-auth-client-id': claims.client_id, 'x-auth-scope': scope, 'x-auth-session': claims.sid ?? '' };
   return Object.values(headers).every((value) => HEADER_SAFE.test(value)) ? headers : undefined;
 }
 
@@ -123,14 +124,18 @@ function laneRequirements(query: string): Requirements | undefined {
  * lists it holds live, allowed by the same checks as the route's; every other check, and every refusal, is the route's.
  */
 function forwardAuthLane(services: Services, route: string, readQuery: boolean): LaneRoute {
-  // The answer of each remembered verification, built once: the claims object lives as long as the memory of it.
-  const answers = new WeakMap<AccessTokenClaims, LaneAnswer | undefined>();
-  const answerFor = (claims: AccessTokenClaims): LaneAnswer | undefined => {
-    if (answers.has(claims)) return answers.get(claims);
-    const identity = identityHeaders(claims);
-    const answer = identity && { status: 200, headers: { ...identity, ...NO_STORE_HEADERS }, body: '' };
-    answers.set(claims, answer);
-    return answer;
+  // The answer of each remembered verification, built once per registration of its client (the claims object lives as
+  // long as the memory of it; a client the admin API changes is a new object, whose scopes may be narrower).
+  const answers = new WeakMap<AccessTokenClaims, { client: Client | undefined; scope: string; answer: LaneAnswer | undefined }>();
+  const answerFor = (claims: AccessTokenClaims) => {
+    const client = services.clients.get(claims.client_id);
+    const known = answers.get(claims);
+    if (known !== undefined && known.client === client) return known;
+    const scope = services.clients.currentScope(claims.client_id, claims.scope);
+    const identity = identityHeaders(claims, scope);
+    const built = { client, scope, answer: identity && { status: 200, headers: { ...identity, ...NO_STORE_HEADERS }, body: '' } };
+    answers.set(claims, built);
+    return built;
   };
   return {
     route,
@@ -142,8 +147,8 @@ function forwardAuthLane(services: Services, route: string, readQuery: boolean):
       if (requirements === undefined || authorization === undefined || !authorization.startsWith(LANE_BEARER)) return undefined;
       const claims = services.verifiedTokens.remembered(authorization.slice(LANE_BEARER.length), services.accessTokens.clock);
       if (claims === undefined || services.revocations.isRevokedHere(claims) !== false) return undefined;
-      const answer = answerFor(claims);
-      if (answer !== undefined) assertRequirements(claims, requiredScopes(headers, requirements), requiredAudience(headers, requirements));
+      const { scope, answer } = answerFor(claims);
+      if (answer !== undefined) assertRequirements(claims, scope, requiredScopes(headers, requirements), requiredAudience(headers, requirements));
       return answer;
     },
   };
@@ -161,10 +166,11 @@ export async function forwardAuthRoutes(app: FastifyInstance, services: Services
     const scopes = requiredScopes(request.headers, query);
     const audience = requiredAudience(request.headers, query);
     const claims = await verifiedBearer(request, services);
-    const headers = identityHeaders(claims);
+    const scope = services.clients.currentScope(claims.client_id, claims.scope);
+    const headers = identityHeaders(claims, scope);
     if (headers === undefined) throw invalidToken();
     if (await services.revocations.isRevokedFast(claims)) throw invalidToken();
-    assertRequirements(claims, scopes, audience);
+    assertRequirements(claims, scope, scopes, audience);
     return reply.code(200).headers(headers).send();
   };
 

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticateUser, insufficientScope } from '../http/bearer.js';
 import type { Services } from '../services.js';
-import { scopeList } from '../tokens/scope.js';
 import { errorResponses, noStore } from './schemas.js';
 import { BROWSER_API } from '../http/cors.js';
 
@@ -32,8 +31,7 @@ const userinfoSchema = {
 export async function userinfoRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const handler = async (request: FastifyRequest) => {
     await services.limit('otherIp', request);
-    const { claims, user } = await authenticateUser(request, services);
-    const scopes = scopeList(typeof claims.scope === 'string' ? claims.scope : '');
+    const { scopes, user } = await authenticateUser(request, services);
     // OpenID Connect Core §5.3.3: a token without openid is insufficient_scope (RFC 6750 §3.1).
     if (!scopes.includes('openid')) throw insufficientScope('openid');
     return { sub: user.id, ...(scopes.includes('profile') ? { preferred_username: user.username } : {}) };

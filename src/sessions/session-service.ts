@@ -1,7 +1,7 @@
 import { predates, type Client } from '../clients/client.js';
 import type { Config } from '../config.js';
 import { oauthError, StoreUnavailableError } from '../errors.js';
-import { grantScope, scopeList } from '../tokens/scope.js';
+import { grantScope, narrowedScope } from '../tokens/scope.js';
 import type { SessionRecord, SessionStore, UserRecord } from '../store/types.js';
 import { denylistTtl } from '@tokensmith/verifier/shared';
 import type { AuditContext, AuditLog } from '../audit/audit-log.js';
@@ -110,13 +110,13 @@ export class SessionService {
 
   /**
    * invalid_scope when `requested` goes beyond the scope of the session the current refresh token belongs
-   * to; nothing changes. A spent token is not answered here: refresh() must see it first, so that reuse
+   * to, as its client is allowed now (narrowedScope); nothing changes. A spent token is not answered here: refresh() must see it first, so that reuse
    * detection (or the grace) applies whatever else the request carries (RFC 9700 §4.14.2).
    */
   async checkScope(refreshToken: string, client: Client, requested: string): Promise<void> {
     const found = await this.findByRefreshToken(refreshToken);
     if (!found || found.session.clientId !== client.clientId) throw invalidRefreshToken();
-    if (found.current) grantScope(scopeList(found.session.scope), requested);
+    if (found.current) grantScope(narrowedScope(found.session.scope, client.scopes), requested);
   }
 
   /** The live session a refresh token (current or spent) belongs to, and whether it is the current one; reads only. */

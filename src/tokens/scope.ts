@@ -23,6 +23,14 @@ export function grantScope(allowed: readonly string[], requested: string | undef
   return tokens.join(' ');
 }
 
+/**
+ * The part of a granted scope (a session's, an access token's) that the client is still allowed: an operator who
+ * removes a scope from a client takes it from the client's existing sessions and tokens too, not only from new logins.
+ */
+export function narrowedScope(granted: string, allowed: readonly string[]): string[] {
+  return scopeList(granted).filter((token) => allowed.includes(token));
+}
+
 /** The tokens of a stored, already valid scope string. */
 export function scopeList(scope: string): string[] {
   return scope.split(' ').filter(Boolean);
