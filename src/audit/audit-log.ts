@@ -30,6 +30,7 @@ export type AuditEvent = AuditContext &
     | { event: 'sessions_ended_all'; reason: 'logout_all' | 'password_changed' | 'other_sessions' | 'sign_out'; count: number }
     | { event: 'token_revoked'; token_type: 'access_token' | 'refresh_token' }
     | { event: 'password_changed' }
+    | { event: 'consent_withdrawn'; count: number }
     | { event: 'client_auth_failed'; client_id?: string }
     | { event: 'user_registered'; username: string }
     | { event: 'key_activated'; kid: string }

@@ -1,11 +1,13 @@
 import type { Client } from '../clients/client.js';
 import type { ConsentRecord, ConsentStore } from '../store/types.js';
+import type { SessionService } from '../sessions/session-service.js';
 import { scopeList } from '../tokens/scope.js';
 
 /** Consents: what a person let a third-party client have, remembered per user and client until revoked. */
 export class ConsentService {
   constructor(
     private readonly store: ConsentStore,
+    private readonly sessions: SessionService,
     private readonly clock: () => number,
   ) {}
 
@@ -30,8 +32,13 @@ export class ConsentService {
     return this.store.list(userId);
   }
 
-  /** Forgets a consent: the client asks again next time. */
-  revoke(userId: string, clientId: string): Promise<boolean> {
-    return this.store.revoke(userId, clientId);
+  /**
+   * Withdraws a consent: the client asks again next time, and its sessions of this person end now (refresh refused,
+   * access tokens refused wherever sids are checked), so what it was allowed stops with the consent. The consent goes
+   * first: a code redemption checks it after starting its session (startUserSession), so none can slip between.
+   */
+  async withdraw(userId: string, clientId: string): Promise<{ withdrawn: boolean; sessionsEnded: number }> {
+    const withdrawn = await this.store.revoke(userId, clientId);
+    return { withdrawn, sessionsEnded: await this.sessions.endForClient(userId, clientId) };
   }
 }

@@ -7,6 +7,7 @@ import type { AuthorizationCodeRecord, SessionRecord, UserRecord } from '../stor
 import type { AccessTokenIssuer } from '../tokens/access-token.js';
 import type { CodeService } from '../authorization/code-service.js';
 import type { SignInService } from '../authorization/sign-in-service.js';
+import type { ConsentService } from '../authorization/consent-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { UserService } from '../users/user-service.js';
 
@@ -41,6 +42,7 @@ export interface GrantServices {
   accessTokens: AccessTokenIssuer;
   codes: CodeService;
   signIns: SignInService;
+  consents: ConsentService;
   /** Security-relevant events (login, refresh, reuse…), as log lines with a stable `event` field. */
   audit: AuditLog;
   clock: () => number;
@@ -96,14 +98,19 @@ export async function startUserSession(
   code?: AuthorizationCodeRecord,
 ): Promise<StartedSession> {
   const started = await services.sessions.start(user, client, scope, origin, code?.signInId);
-  const refusal = await refusalAfterStart(services, user.id, code);
+  const refusal = await refusalAfterStart(services, user.id, client, code);
   if (refusal === undefined) return started;
   await services.sessions.end(started.session.sid);
   throw oauthError('invalid_grant', refusal);
 }
 
 /** Why a session just started may not live on, or undefined when it may. */
-async function refusalAfterStart(services: GrantServices, userId: string, code: AuthorizationCodeRecord | undefined): Promise<string | undefined> {
+async function refusalAfterStart(
+  services: GrantServices,
+  userId: string,
+  client: Client,
+  code: AuthorizationCodeRecord | undefined,
+): Promise<string | undefined> {
   const user = await services.users.findActive(userId);
   if (!user) return 'the user is disabled or gone';
   if (code === undefined) return undefined;
@@ -111,5 +118,7 @@ async function refusalAfterStart(services: GrantServices, userId: string, code: 
   if (code.authTime < (user.passwordChangedAt ?? 0) || !(await services.signIns.isLive(code))) {
     return 'the sign-in that issued the authorization code has ended';
   }
+  // A consent withdrawn since the code was issued (which ends the client's sessions) takes the code with it.
+  if (!(await services.consents.covers(userId, client, code.scope))) return 'the person withdrew the consent this code was issued under';
   return undefined;
 }

@@ -70,22 +70,23 @@ function sessionsTable(view: AccountView) {
 function consentsList(view: AccountView) {
   if (view.consents.length === 0) return html`<p class="note">You have not allowed any other application.</p>`;
   return html`<ul>
-    ${view.consents.map(
-      (consent) =>
-        html`<li>
-          <strong>${consent.clientId}</strong>: ${scopeList(consent.scope).join(', ')} (since ${when(consent.grantedAt)})
-          <form method="post" action="/account/withdraw-consent">
-            ${csrfField(view.csrf)}<input type="hidden" name="client_id" value="${consent.clientId}" /><button
-              type="submit"
-              class="secondary"
-              aria-label="Withdraw what you allowed ${consent.clientId}"
-            >
-              Withdraw
-            </button>
-          </form>
-        </li>`,
-    )}
-  </ul>`;
+      ${view.consents.map(
+        (consent) =>
+          html`<li>
+            <strong>${consent.clientId}</strong>: ${scopeList(consent.scope).join(', ')} (since ${when(consent.grantedAt)})
+            <form method="post" action="/account/withdraw-consent">
+              ${csrfField(view.csrf)}<input type="hidden" name="client_id" value="${consent.clientId}" /><button
+                type="submit"
+                class="secondary"
+                aria-label="Withdraw what you allowed ${consent.clientId} and end its sessions"
+              >
+                Withdraw
+              </button>
+            </form>
+          </li>`,
+      )}
+    </ul>
+    <p class="note">Withdrawing also signs that application out: its sessions end now, and it must ask you again.</p>`;
 }
 
 /** The signed-in person's account page: profile, sessions, the applications they allowed, password, sign-out. */

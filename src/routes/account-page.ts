@@ -86,9 +86,14 @@ export async function accountPageRoutes(app: FastifyInstance, services: Services
 
   form<{ csrf: string; client_id: string }>(
     '/account/withdraw-consent',
-    formSchema('Withdraw a consent', { client_id: { type: 'string', maxLength: 128 } }),
-    async (person, body, _request, reply) => {
-      await services.consents.revoke(person.user.id, body.client_id);
+    {
+      ...formSchema('Withdraw a consent', { client_id: { type: 'string', maxLength: 128 } }),
+      description: "Forgets the consent and ends the application's sessions of this person.",
+    },
+    async (person, body, request, reply) => {
+      const { withdrawn, sessionsEnded } = await services.consents.withdraw(person.user.id, body.client_id);
+      if (withdrawn || sessionsEnded > 0)
+        services.audit.emit({ event: 'consent_withdrawn', count: sessionsEnded, ...contextOf(request, person), client_id: body.client_id });
       return reply.redirect('/account', 303);
     },
   );

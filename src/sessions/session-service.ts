@@ -147,6 +147,11 @@ export class SessionService {
     return this.#endWhere(userId, (session) => session.signInId === signInId);
   }
 
+  /** Ends every session of a user with one client (a consent withdrawn); answers how many ended. */
+  endForClient(userId: string, clientId: string): Promise<number> {
+    return this.#endWhere(userId, (session) => session.clientId === clientId);
+  }
+
   /** Ends every session of a user but those the given sign-in started ("end all other sessions" on the account page). */
   endAllBut(userId: string, signInId: string): Promise<number> {
     return this.#endWhere(userId, (session) => session.signInId !== signInId);
