@@ -125,7 +125,7 @@ function createServices(config: Config, deps: AppDependencies): Services {
   const audit = new AuditLog(deps.logger, config.auditLog, metrics && ((event) => metrics.observeEvent(event)));
   const sessions = new SessionService(deps.store.sessions, config, clock, audit, (clientId, issuedAt) => deps.clients.issuedToCurrent(clientId, issuedAt));
   const codes = new CodeService(deps.store.codes, sessions, audit);
-  const consents = new ConsentService(deps.store.consents, sessions, clock);
+  const consents = new ConsentService(deps.store.consents, sessions, clock, (clientId, grantedAt) => deps.clients.issuedToCurrent(clientId, grantedAt));
   const users = createUserService(deps.store, config, clock, hashing);
   const signIns = new SignInService(deps.store.signIns, sessions, config, clock);
   const clientSync = new ClientSync(deps.store.clients, deps.clients, config.defaultAudience, deps.logger);

@@ -47,7 +47,15 @@ export function createAdminServices(parts: AdminParts): AdminServices {
       consents: store.consents,
       audit,
     }),
-    clients: new ClientAdmin({ store: store.clients, registry: parts.registry, sync: parts.clientSync, audit, defaultAudience: config.defaultAudience, clock }),
+    clients: new ClientAdmin({
+      store: store.clients,
+      consents: store.consents,
+      registry: parts.registry,
+      sync: parts.clientSync,
+      audit,
+      defaultAudience: config.defaultAudience,
+      clock,
+    }),
     keys: new KeyAdmin({
       dir: parts.keysDir,
       times: { jwksMaxAge: config.jwksMaxAge, keysReloadInterval: config.keysReloadInterval, accessTokenTtl: config.accessTokenTtl },

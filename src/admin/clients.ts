@@ -4,7 +4,7 @@ import { clientFromRecord, validClients, type ClientSync } from '../clients/clie
 import { EntryError, type ClientRegistry } from '../clients/registry.js';
 import { generateClientSecret, hashClientSecret } from '../clients/secret.js';
 import { oauthError } from '../errors.js';
-import { CLIENT_ID_HOLD_SECONDS, type ClientRecord, type ClientStore } from '../store/types.js';
+import { CLIENT_ID_HOLD_SECONDS, type ClientRecord, type ClientStore, type ConsentStore } from '../store/types.js';
 import { auditAdmin, type AdminActor } from './actor.js';
 import { pageOf, type Page, type PageRequest } from './pagination.js';
 
@@ -42,6 +42,8 @@ export interface ClientWithSecret {
 /** What ClientAdmin works with. */
 export interface ClientAdminDependencies {
   store: ClientStore;
+  /** The consents people gave clients, forgotten with a deleted client. */
+  consents: ConsentStore;
   registry: ClientRegistry;
   sync: ClientSync;
   audit: AuditLog;
@@ -134,11 +136,15 @@ export class ClientAdmin {
     return view(client, updated, this.#now());
   }
 
-  /** Deletes a stored client: its tokens and sessions are refused from now on, on every instance within a second. */
+  /**
+   * Deletes a stored client: its tokens and sessions are refused from now on, on every instance within a second, and
+   * the consents people gave it are forgotten (a client re-created with its id asks again).
+   */
   async delete(clientId: string, actor: AdminActor): Promise<void> {
     await this.#changeable(clientId);
     if (!(await this.deps.store.delete(clientId))) throw noSuchClient();
     await this.deps.sync.refresh();
+    await this.deps.consents.forgetClient(clientId);
     auditAdmin(this.deps.audit, actor, 'client_deleted', clientId);
   }
 

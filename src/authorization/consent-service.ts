@@ -3,33 +3,44 @@ import type { ConsentRecord, ConsentStore } from '../store/types.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { scopeList } from '../tokens/scope.js';
 
-/** Consents: what a person let a third-party client have, remembered per user and client until revoked. */
+/**
+ * Consents: what a person let a third-party client have, remembered per user and client until revoked. A consent
+ * counts only for the client it was given to: one given before the client's creation (an earlier client of the same
+ * id, deleted since) is void, the rule tokens and sessions follow (ClientRegistry.issuedToCurrent).
+ */
 export class ConsentService {
   constructor(
     private readonly store: ConsentStore,
     private readonly sessions: SessionService,
     private readonly clock: () => number,
+    /** Whether something given to a client at a time (epoch seconds) was given to the client registered now. */
+    private readonly clientIsCurrent: (clientId: string, at: number) => boolean = () => true,
   ) {}
 
   /** Whether the client may have the scope without asking: a first-party client, or a consent that covers every scope. */
   async covers(userId: string, client: Client, scope: string): Promise<boolean> {
     if (client.firstParty) return true;
-    const consent = await this.store.get(userId, client.clientId);
+    const consent = await this.#current(userId, client.clientId);
     if (!consent) return false;
     const granted = new Set(scopeList(consent.scope));
     return scopeList(scope).every((token) => granted.has(token));
   }
 
-  /** Remembers that the person allowed the client this scope (added to what they allowed before). */
+  /** Remembers that the person allowed the client this scope (added to what they allowed the same client before). */
   async grant(userId: string, client: Client, scope: string): Promise<void> {
-    const previous = await this.store.get(userId, client.clientId);
+    const previous = await this.#current(userId, client.clientId);
     const scopes = new Set([...scopeList(previous?.scope ?? ''), ...scopeList(scope)]);
     await this.store.grant(userId, { clientId: client.clientId, scope: [...scopes].join(' '), grantedAt: Math.floor(this.clock() / 1000) });
   }
 
-  /** Every consent of a person. */
-  list(userId: string): Promise<ConsentRecord[]> {
-    return this.store.list(userId);
+  /** Every consent of a person that still counts (its client registered, and not re-created since). */
+  async list(userId: string): Promise<ConsentRecord[]> {
+    return (await this.store.list(userId)).filter((consent) => this.clientIsCurrent(consent.clientId, consent.grantedAt));
+  }
+
+  async #current(userId: string, clientId: string): Promise<ConsentRecord | undefined> {
+    const consent = await this.store.get(userId, clientId);
+    return consent && this.clientIsCurrent(clientId, consent.grantedAt) ? consent : undefined;
   }
 
   /**

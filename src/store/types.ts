@@ -320,6 +320,8 @@ export interface ConsentStore {
   revoke(userId: string, clientId: string): Promise<boolean>;
   /** Forgets every consent of a user (a deleted account). */
   revokeAll(userId: string): Promise<void>;
+  /** Forgets every consent given to a client (a deleted client); answers how many. */
+  forgetClient(clientId: string): Promise<number>;
 }
 
 /** All of the service's state. */

@@ -487,6 +487,23 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.same(await store.codes.redeem(hash, 60_000), { outcome: 'invalid' }, 'still nothing');
   });
 
+  t.test("forgetClient forgets every user's consent to one client and no other", async (t) => {
+    const [clientId, other] = [`gone-${randomUUID()}`, `kept-${randomUUID()}`];
+    const [ann, ben, cid] = [randomUUID(), randomUUID(), randomUUID()];
+    for (const userId of [ann, ben]) await store.consents.grant(userId, { clientId, scope: 'openid', grantedAt: 1_700_000_000 });
+    await store.consents.grant(ann, { clientId: other, scope: 'openid', grantedAt: 1_700_000_000 });
+    await store.consents.grant(cid, { clientId, scope: 'openid', grantedAt: 1_700_000_000 });
+    await store.consents.revoke(cid, clientId);
+    t.equal(await store.consents.forgetClient(clientId), 2, "ann's and ben's (cid's was revoked before)");
+    t.equal(await store.consents.get(ann, clientId), undefined);
+    t.equal(await store.consents.get(ben, clientId), undefined);
+    t.ok(await store.consents.get(ann, other), "ann's consent to another client stays");
+    t.equal(await store.consents.forgetClient(clientId), 0, 'forgetting twice finds nothing');
+    await store.consents.grant(ben, { clientId: other, scope: 'openid', grantedAt: 1_700_000_000 });
+    await store.consents.revokeAll(ben);
+    t.equal(await store.consents.forgetClient(other), 1, "only ann's: ben's went with revokeAll");
+  });
+
   t.test('consents are kept per user and client until revoked', async (t) => {
     const userId = randomUUID();
     t.equal(await store.consents.get(userId, 'wiki'), undefined);

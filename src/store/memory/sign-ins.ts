@@ -138,4 +138,10 @@ export class MemoryConsents implements ConsentStore {
   async revokeAll(userId: string): Promise<void> {
     this.#consents.delete(userId);
   }
+
+  async forgetClient(clientId: string): Promise<number> {
+    let forgotten = 0;
+    for (const consents of this.#consents.values()) if (consents.delete(clientId)) forgotten += 1;
+    return forgotten;
+  }
 }

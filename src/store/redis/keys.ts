@@ -4,7 +4,7 @@
  *
  * On a Redis Cluster the keys carry hash tags (README, "Redis key space"): what one script touches shares a slot.
  * A session's keys are tagged with its sid (session, revoked-sid), a user's with the user id (user, the index
- * sets, consents), and the revocation log shares the `revocations` tag with the feed's shard channel. Refresh
+ * sets, consents), a client's consent index with the client id, and the revocation log shares the `revocations` tag with the feed's shard channel. Refresh
  * lookups, usernames, jtis, sign-ins, codes and counters are keyed by their own name and spread over every slot.
  * Outside a cluster the names carry no braces: the same names earlier builds wrote.
  */
@@ -27,6 +27,8 @@ export function redisKeys(prefix: string, clustered = false) {
     userSignIns: (userId: string) => `${prefix}user-sign-ins:${tag(userId)}`,
     code: (codeHash: string) => `${prefix}code:${codeHash}`,
     consents: (userId: string) => `${prefix}consents:${tag(userId)}`,
+    /** The users who gave a client a consent (a hash: user id → 1), so that deleting the client forgets them all. */
+    clientConsents: (clientId: string) => `${prefix}client-consents:${tag(clientId)}`,
     /** Every usernameKey, in one sorted set (all scores 0): the admin user list pages through it by lex range. */
     usernames: () => `${prefix}usernames`,
     /** Set once every username written before the index existed is in it (RedisUsers.list backfills). */
