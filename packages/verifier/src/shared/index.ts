@@ -6,6 +6,6 @@
  */
 export { BEARER_CREDENTIALS, bearerChallenge, type BearerErrorCode } from './bearer-syntax.js';
 export { denylistTtl, MAX_CLOCK_TOLERANCE, VERIFY_CLOCK_TOLERANCE } from './clock-tolerance.js';
-export { isWellFormedJws, MAX_TOKEN_LENGTH } from './jws-structure.js';
+export { isCanonicalBase64url, isWellFormedJws, MAX_TOKEN_LENGTH } from './jws-structure.js';
 export { RevocationLists, type RevocationEntry } from './revocation-lists.js';
 export { SIGNING_ALGORITHMS, type SigningAlgorithm } from './signing-algorithms.js';

@@ -1,7 +1,7 @@
 /**
  * Checks of a compact JWS that jose leaves to the caller (RFC 7515 §7.1, RFC 8725 §3.8): exactly three
  * non-empty base64url segments with no padding or foreign characters (Node's base64url decoder would
- * silently skip them), and a header and payload that are JSON objects without duplicate member names
+ * silently skip them), each spelled canonically (RFC 4648 §3.5), and a header and payload that are JSON objects without duplicate member names
  * (RFC 7515 §5.2 lets a parser reject them; two readings of one token are a classic confusion).
  */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -40,14 +40,34 @@ export function hasDuplicateKeys(json: string): boolean {
   return false;
 }
 
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Whether a base64url segment without padding is the one canonical spelling of its bytes (RFC 7515 §2, RFC 4648
+ * §3.5): a length that leaves one lone character encodes no whole byte, and a last character that carries fewer than 6
+ * bits must leave the unused low bits zero. Otherwise up to 16 strings decode to the same signature, and a cache or
+ * denylist keyed by the token's string would take them for different tokens.
+ */
+export function isCanonicalBase64url(segment: string): boolean {
+  const rest = segment.length % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  const last = BASE64URL_ALPHABET.indexOf(segment[segment.length - 1]!);
+  return (last & (rest === 2 ? 0b1111 : 0b11)) === 0;
+}
+
 function decodeSegment(segment: string): string {
   return Buffer.from(segment, 'base64url').toString('utf8');
 }
 
-/** Whether a token has the structure of a compact JWS whose header and payload are unambiguous JSON objects. */
+/**
+ * Whether a token has the structure of a compact JWS whose header and payload are unambiguous JSON objects, each of
+ * its three segments in its canonical base64url spelling.
+ */
 export function isWellFormedJws(token: string): boolean {
   if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) return false;
-  const [header, payload] = token.split('.') as [string, string, string];
+  const [header, payload, signature] = token.split('.') as [string, string, string];
+  if (!isCanonicalBase64url(header) || !isCanonicalBase64url(payload) || !isCanonicalBase64url(signature)) return false;
   for (const segment of [header, payload]) {
     const json = decodeSegment(segment);
     try {
