@@ -239,8 +239,9 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
     if (services.config.registration === 'closed') throw oauthError('registration_closed', 'self-registration is closed');
     await services.limit('registerIp', request);
     await services.limit('registerUser', request);
-    const user = await services.users.register(request.body.username, request.body.password);
-    services.audit.emit({ event: 'user_registered', username: user.username, ...requestContext(request), user_id: user.id });
+    const { user, retry } = await services.users.register(request.body.username, request.body.password);
+    // The retry of a registration that landed created nothing: its event was written then.
+    if (!retry) services.audit.emit({ event: 'user_registered', username: user.username, ...requestContext(request), user_id: user.id });
     return reply.code(201).send({ id: user.id, username: user.username });
   });
   await app.register(authenticatedRoutes, services);

@@ -38,7 +38,9 @@ export async function revocationRoutes(app: FastifyInstance, services: Services)
       const context = { ...requestContext(request), client_id: client.clientId };
       if (found?.kind === 'access_token' && found.claims.client_id === client.clientId) {
         await services.revocations.revokeAccessToken(found.claims);
-        services.audit.emit({ event: 'token_revoked', token_type: 'access_token', ...context, user_id: found.claims.sub, sid: found.claims.sid });
+        // A service's own token (no sid) has the client as its subject: no user to name.
+        const user = found.claims.sid === undefined ? {} : { user_id: found.claims.sub, sid: found.claims.sid };
+        services.audit.emit({ event: 'token_revoked', token_type: 'access_token', ...context, ...user });
       }
       if (found?.kind === 'refresh_token' && found.current && found.session.clientId === client.clientId) {
         await services.sessions.end(found.session.sid);

@@ -200,11 +200,11 @@ export async function signInRoutes(app: FastifyInstance, services: Services): Pr
         return showRegistration(request, reply, 403, returnTo, { username, message: 'This form expired or did not come from this service. Please try again.' });
       }
       if (config.registration === 'closed') return showRegistration(request, reply, 403, returnTo);
-      let user;
+      let registered;
       try {
         await services.limit('registerIp', request);
         await services.limit('registerUser', request);
-        user = await services.users.register(username, password);
+        registered = await services.users.register(username, password);
       } catch (error) {
         const answer = toServiceError(error);
         if (answer.status >= 500 || answer.code === 'too_many_requests') {
@@ -214,7 +214,8 @@ export async function signInRoutes(app: FastifyInstance, services: Services): Pr
         const message = answer.code === 'username_taken' ? 'That username is taken.' : answer.message;
         return showRegistration(request, reply, answer.status, returnTo, { username, message });
       }
-      services.audit.emit({ event: 'user_registered', username: user.username, ...requestContext(request), user_id: user.id });
+      const { user, retry } = registered;
+      if (!retry) services.audit.emit({ event: 'user_registered', username: user.username, ...requestContext(request), user_id: user.id });
       return signedIn(request, reply, user, returnTo, 'registration_page');
     },
   );

@@ -91,7 +91,9 @@ export class SessionService {
       const current = openSuccessor(refreshToken, result.sealedSuccessor, result.successorHash);
       if (current !== undefined) return { session: result.session, refreshToken: current };
     }
-    if (result.outcome === 'reused') this.audit?.emit({ event: 'refresh_reuse_detected', ...context, client_id: client.clientId, sid: result.sid });
+    if (result.outcome === 'reused') {
+      this.audit?.emit({ event: 'refresh_reuse_detected', ...context, user_id: result.userId, client_id: client.clientId, sid: result.sid });
+    }
     throw invalidRefreshToken();
   }
 

@@ -136,8 +136,8 @@ export type RotationResult =
    * current; its seal and its hash come back so the caller can recover it (openSuccessor).
    */
   | { outcome: 'grace'; session: SessionRecord; sealedSuccessor: string; successorHash: string }
-  /** A spent token outside the grace: the whole session was revoked. */
-  | { outcome: 'reused'; sid: string }
+  /** A spent token outside the grace: the whole session was revoked (its user named for the audit log). */
+  | { outcome: 'reused'; sid: string; userId: string }
   /** The user is disabled or gone: the session was revoked. */
   | { outcome: 'inactive_user'; sid: string }
   /** Unknown, expired, or another client's token: nothing changed. */

@@ -46,18 +46,19 @@ export class UserService {
   /**
    * Creates a user; invalid_request for a malformed username or weak password, username_taken for a taken one
    * (in any letter case). A retry of a registration whose write landed after its 503 is recognised: a user
-   * created within RETRY_WINDOW whose password this is (checked through the throttle) is answered as created.
+   * created within RETRY_WINDOW whose password this is (checked through the throttle) is answered as created, with
+   * `retry` true: nothing was created now.
    */
-  async register(usernameInput: string, password: string): Promise<UserRecord> {
+  async register(usernameInput: string, password: string): Promise<{ user: UserRecord; retry: boolean }> {
     const name = validUsername(usernameInput);
     assertPasswordPolicy(password);
     // A cheap check first, so a taken name costs no hash; create() below settles any race atomically.
     const existing = await this.users.findByUsernameKey(name.key);
     if (existing) {
-      if (existing.username === name.username && (await this.#isRetryOf(existing, password))) return existing;
+      if (existing.username === name.username && (await this.#isRetryOf(existing, password))) return { user: existing, retry: true };
       throw usernameTaken();
     }
-    return this.#store(name, password);
+    return { user: await this.#store(name, password), retry: false };
   }
 
   /**

@@ -106,7 +106,8 @@ t.test('refresh reuse, rate limits and the key lifecycle are audited', async (t)
   clock.advance(1);
   const reused = await during(logs, () => refresh(app, tokens.refresh_token!));
   t.equal(reused.result.status, 400);
-  t.match(reused.events, [{ event: 'refresh_reuse_detected', client_id: 'web', sid: decodeJwt(tokens.access_token!).sid }]);
+  const owner = decodeJwt(tokens.access_token!);
+  t.match(reused.events, [{ event: 'refresh_reuse_detected', user_id: owner.sub, client_id: 'web', sid: owner.sid }], 'the user whose session was compromised');
 
   const limited = await during(logs, () => app.inject({ method: 'POST', url: '/account/register', payload: { username: 'dora', password: 'long enough' } }));
   t.equal(limited.result.statusCode, 429);

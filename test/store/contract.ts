@@ -168,7 +168,7 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     await store.sessions.markDelivered(record.sid, 'rt-1');
     await sleep(120);
     const reused = await store.sessions.rotate(rotation(first, 'rt-x', { graceMs: 100 }));
-    t.same(reused, { outcome: 'reused', sid: record.sid });
+    t.same(reused, { outcome: 'reused', sid: record.sid, userId: record.userId }, 'the user is named, for the audit log');
     t.equal(await store.sessions.get(record.sid), undefined);
     t.equal(await store.revocations.isRevoked({ jti: 'none', sid: record.sid }), true);
     t.same(await store.sessions.rotate(rotation('rt-1', 'rt-2')), { outcome: 'invalid' }, 'the newest token died with it');
@@ -298,7 +298,7 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     await store.sessions.markDelivered(record.sid, 'rt-1');
     t.same(
       await store.sessions.rotate(rotation(first, 'rt-z', { graceMs: 100 })),
-      { outcome: 'reused', sid: record.sid },
+      { outcome: 'reused', sid: record.sid, userId: record.userId },
       'handed out: the predecessor again is reuse',
     );
   });

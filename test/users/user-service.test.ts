@@ -43,7 +43,7 @@ t.test('an unknown, malformed or disabled user still pays for one argon2 verific
   const store = new MemoryStore();
   const hasher = new CountingHasher(TEST_ARGON2);
   const users = userService(store, hasher);
-  const user = await users.register('known', 'right password');
+  const { user } = await users.register('known', 'right password');
   await store.users.create({ ...user, id: 'disabled-id', username: 'off', usernameKey: 'off', disabled: true });
   for (const [name, password] of [
     ['known', 'wrong password'],

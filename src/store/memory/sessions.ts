@@ -105,7 +105,7 @@ export class MemorySessions implements SessionStore {
       return { outcome: 'grace', session: publicRecord(stored), sealedSuccessor: stored.sealed, successorHash: stored.current };
     }
     this.#revoke(sid, stored.userId, request.revokedTtl);
-    return { outcome: 'reused', sid };
+    return { outcome: 'reused', sid, userId: stored.userId };
   }
 
   async listForUser(userId: string): Promise<SessionRecord[]> {

@@ -203,15 +203,14 @@ export class RedisSessions implements SessionStore {
 
   /** The rest of a rotation outside the session's slot: the successor's lookup, a revocation's log entry, the user. */
   async #settle(result: RotationResult, reply: unknown[], rotation: SettleContext): Promise<RotationResult> {
-    const { sid, userId } = rotation;
+    const { sid } = rotation;
     if (reply[0] === 'ended') {
       // Ended earlier, and maybe logged: a failover may have lost that log entry, so it is written again.
       await this.log.record([`sid:${sid}`], Number(reply[1]));
       return { outcome: 'invalid' };
     }
     if (result.outcome === 'reused') {
-      const owner = userId ?? (reply[1] as string);
-      await Promise.all([this.log.record([`sid:${sid}`], rotation.revokedTtl), this.#unlist(owner, [sid])]);
+      await Promise.all([this.log.record([`sid:${sid}`], rotation.revokedTtl), this.#unlist(result.userId, [sid])]);
       return result;
     }
     if (result.outcome !== 'rotated' && result.outcome !== 'grace') return result;
@@ -326,6 +325,6 @@ function rotationResult(reply: unknown[], sid: string): RotationResult {
     const hash = pairsToObject(reply[1]);
     return { outcome, session: sessionFromHash(hash, sid)!, sealedSuccessor: reply[2] as string, successorHash: hash.cur ?? '' };
   }
-  if (outcome === 'reused') return { outcome, sid };
+  if (outcome === 'reused') return { outcome, sid, userId: reply[1] as string };
   return { outcome: 'invalid' };
 }
