@@ -173,8 +173,12 @@ export class ClientRegistry {
     return client === undefined ? '' : narrowedScope(granted, client.scopes).join(' ');
   }
 
-  /** Every scope some client may ask for, for the discovery document. */
-  allScopes(): string[] {
-    return [...new Set([...this.#fileClients.values(), ...this.#storeClients.values()].flatMap((client) => client.scopes))].sort();
+  /**
+   * Every scope a client may ask for in a browser (an authorization_code client's), for the discovery document: the
+   * scopes of service-to-service and password-grant clients are theirs alone, and not advertised to the world.
+   */
+  browserScopes(): string[] {
+    const browserClients = [...this.#fileClients.values(), ...this.#storeClients.values()].filter((client) => client.grantTypes.has('authorization_code'));
+    return [...new Set(browserClients.flatMap((client) => client.scopes))].sort();
   }
 }

@@ -20,6 +20,17 @@ export const ENDPOINT_PATHS = {
 /** Scopes that only the service's operators grant (to a gateway), never something an app asks a person for. */
 const PRIVILEGED_SCOPES = new Set([INTROSPECT_SCOPE, ADMIN_SCOPE]);
 
+/** The OpenID Connect scopes the service answers (OpenID Connect Core §3.1.2.1, §5.4): UserInfo reads them. */
+const OPENID_SCOPES = ['openid', 'profile'];
+
+/**
+ * scopes_supported (RFC 8414 §2, OpenID Connect Discovery 1.0 §3): the OpenID scopes and those of the clients that
+ * ask in a browser (authorization_code); never a service-to-service client's internal scopes, nor a privileged one.
+ */
+function scopesSupported(services: Services): string[] {
+  return [...new Set([...OPENID_SCOPES, ...services.clients.browserScopes()])].filter((scope) => !PRIVILEGED_SCOPES.has(scope)).sort();
+}
+
 /** The claims an ID token carries (OpenID Connect Core §2), beside UserInfo's. */
 const ID_TOKEN_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'sid', 'at_hash'];
 
@@ -37,7 +48,7 @@ export function serverMetadata(services: Services): Record<string, unknown> {
     revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
     introspection_endpoint: issuer + ENDPOINT_PATHS.introspection,
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-    scopes_supported: services.clients.allScopes().filter((scope) => !PRIVILEGED_SCOPES.has(scope)),
+    scopes_supported: scopesSupported(services),
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     code_challenge_methods_supported: ['S256'],
@@ -94,10 +105,10 @@ const metadataSchema = {
 /** The metadata document at its RFC 8414 path and at the OpenID Connect discovery path. */
 export async function discoveryRoutes(app: FastifyInstance, services: Services): Promise<void> {
   // Serialized again only when what can change while the service runs does: the published keys' algorithms (a key
-  // of another algorithm published or gone) and the clients' scopes (a client registered through the admin API).
+  // of another algorithm published or gone) and the browser clients' scopes (a client registered through the admin API).
   let cached = { version: '', body: '' };
   const document = (): string => {
-    const version = `${services.keyring.algorithms().join(' ')}|${services.clients.allScopes().join(' ')}`;
+    const version = `${services.keyring.algorithms().join(' ')}|${services.clients.browserScopes().join(' ')}`;
     if (version !== cached.version) cached = { version, body: JSON.stringify(serverMetadata(services)) };
     return cached.body;
   };

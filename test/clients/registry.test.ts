@@ -38,7 +38,7 @@ t.test('a valid file', async (t) => {
   const registry = ClientRegistry.load(file, 'api');
   t.equal(registry.get('web')?.refreshTokenDelivery, 'cookie');
   t.same(registry.get('orders-svc')?.audience, ['orders-api']);
-  t.same(registry.allScopes(), ['orders:read', 'profile']);
+  t.same(registry.browserScopes(), [], 'no authorization_code client: no scope to advertise');
 });
 
 const badEntries: Array<[string, unknown, RegExp]> = [
