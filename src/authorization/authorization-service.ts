@@ -1,8 +1,11 @@
 import type { SignInRecord } from '../store/types.js';
 import { hashSecret } from '../tokens/refresh-token.js';
-import type { AuthorizationProblem, AuthorizationRequest } from './authorize-request.js';
+import { requestFingerprint, type AuthorizationProblem, type AuthorizationRequest } from './authorize-request.js';
 import type { CodeService } from './code-service.js';
 import type { ConsentService } from './consent-service.js';
+
+/** How long a sign-in made for an authorization request stands for it: time to read and answer a consent page. */
+const INTERACTION_SECONDS = 600;
 
 /** The browser's sign-in at this service, and the cookie secret it stands behind. */
 export interface CurrentSignIn {
@@ -39,7 +42,11 @@ export class AuthorizationService {
   async next(request: AuthorizationRequest, current: CurrentSignIn | undefined, consentGiven = false): Promise<AuthorizationStep> {
     const signIn = current?.signIn;
     const now = Math.floor(this.clock() / 1000);
-    const recent = signIn !== undefined && !request.prompt.has('login') && (request.maxAge === undefined || now - signIn.authTime <= request.maxAge);
+    // A sign-in made for this very request meets its max_age and prompt=login (OpenID Connect Core §3.1.2.1: the
+    // person authenticated in answer to it), while its interaction lasts; otherwise auth_time decides.
+    const madeForIt = signIn?.authenticatedFor === requestFingerprint(request) && now - signIn.authTime <= INTERACTION_SECONDS;
+    const recent =
+      signIn !== undefined && (madeForIt || (!request.prompt.has('login') && (request.maxAge === undefined || now - signIn.authTime <= request.maxAge)));
     if (!recent || signIn === undefined) return this.#unlessSilent(request, 'login_required', 'the person must sign in', { kind: 'sign-in' });
     if (!consentGiven && (request.prompt.has('consent') || !(await this.consents.covers(signIn.userId, request.client, request.scope)))) {
       return this.#unlessSilent(request, 'consent_required', 'the person must allow this application', { kind: 'consent' });

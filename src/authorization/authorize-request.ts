@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Client } from '../clients/client.js';
 import { matchesRedirectUri } from '../clients/redirect-uri.js';
 import type { ClientRegistry } from '../clients/registry.js';
@@ -100,4 +101,14 @@ export function parseAuthorizationRequest(query: AuthorizationQuery, clients: Cl
     if (error instanceof ServiceError) return { kind: 'redirect', redirectUri, state, error: error.code, description: error.message };
     throw error;
   }
+}
+
+/**
+ * What identifies one authorization request across the steps of its interaction (login, consent): its client,
+ * redirect URI, PKCE challenge, state, nonce and scope, hashed. The challenge is new for every request, so a sign-in
+ * made for this request (SignInRecord.authenticatedFor) answers no other.
+ */
+export function requestFingerprint(request: AuthorizationRequest): string {
+  const parts = [request.client.clientId, request.redirectUri, request.codeChallenge, request.state ?? null, request.nonce ?? null, request.scope];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
 }

@@ -21,9 +21,10 @@ export class SignInService {
 
   /**
    * Starts a sign-in for a person who just proved who they are; always a new secret (no session fixation).
-   * `continuing` keeps the public id of the sign-in the same person renews (prompt=login, max_age).
+   * `continuing` keeps the public id of the sign-in the same person renews (prompt=login, max_age);
+   * `authenticatedFor` names the authorization request they signed in for (requestFingerprint).
    */
-  async start(user: UserRecord, origin: LoginOrigin, continuing?: SignInRecord): Promise<{ secret: string; signIn: SignInRecord }> {
+  async start(user: UserRecord, origin: LoginOrigin, continuing?: SignInRecord, authenticatedFor?: string): Promise<{ secret: string; signIn: SignInRecord }> {
     const now = Math.floor(this.clock() / 1000);
     const signIn: SignInRecord = {
       id: continuing?.userId === user.id ? continuing.id : randomId(),
@@ -34,6 +35,7 @@ export class SignInService {
       expiresAt: now + this.settings.signInTtl,
       userAgent: origin.userAgent.slice(0, USER_AGENT_MAX),
       ip: origin.ip,
+      ...(authenticatedFor === undefined ? {} : { authenticatedFor }),
     };
     const secret = generateRefreshToken();
     await this.store.create(hashSecret(secret), signIn, this.settings.signInIdleTtl);

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseAuthorizationRequest } from '../authorization/authorize-request.js';
+import { parseAuthorizationRequest, requestFingerprint, type AuthorizationProblem, type AuthorizationRequest } from '../authorization/authorize-request.js';
 import { auditedAuthentication, requestContext } from '../audit/audit-log.js';
 import { toServiceError } from '../http/errors.js';
 import { registerPageHeaders, sendPage, UNAVAILABLE_TEXT, waitText } from '../http/page-reply.js';
@@ -39,11 +39,22 @@ function safeReturnTo(returnTo: string | undefined): string | undefined {
   return url.origin === 'http://service.invalid' && url.pathname === AUTHORIZE_PATH ? `${url.pathname}${url.search}` : undefined;
 }
 
-/** Where the login form may finally lead: the redirect URI's origin of the authorization request it continues. */
+/** The authorization request a sign-in continues to, parsed (a problem with it too), or undefined. */
+function continuedRequest(returnTo: string | undefined, services: Services): AuthorizationRequest | AuthorizationProblem | undefined {
+  if (returnTo === undefined) return undefined;
+  return parseAuthorizationRequest(Object.fromEntries(new URL(returnTo, 'http://service.invalid').searchParams), services.clients);
+}
+
+/** Where the login form may finally lead: the redirect URI's origin of the authorization request it continues (or of its refusal). */
 function formTargets(returnTo: string | undefined, services: Services): string[] {
-  if (returnTo === undefined) return [];
-  const parsed = parseAuthorizationRequest(Object.fromEntries(new URL(returnTo, 'http://service.invalid').searchParams), services.clients);
-  return 'redirectUri' in parsed ? [formTargetOf(parsed.redirectUri)] : [];
+  const continued = continuedRequest(returnTo, services);
+  return continued !== undefined && 'redirectUri' in continued ? [formTargetOf(continued.redirectUri)] : [];
+}
+
+/** The fingerprint of the valid authorization request a sign-in is made for, when it continues one. */
+function authorizationRequestOf(returnTo: string | undefined, services: Services): string | undefined {
+  const continued = continuedRequest(returnTo, services);
+  return continued === undefined || 'kind' in continued ? undefined : requestFingerprint(continued);
 }
 
 /** What a failed sign-in shows: the wait of a rate limit, an outage, or nothing special (rethrown). */
@@ -231,7 +242,8 @@ export async function signInRoutes(app: FastifyInstance, services: Services): Pr
     const previousSecret = signInSecretOf(request, config);
     const previous = await services.signIns.current(previousSecret);
     if (previousSecret !== undefined) await (previous?.userId === user.id ? services.signIns.forget(previousSecret) : services.signIns.end(previousSecret));
-    const { secret } = await services.signIns.start(user, { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' }, previous);
+    const origin = { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' };
+    const { secret } = await services.signIns.start(user, origin, previous, authorizationRequestOf(returnTo, services));
     setSignInCookie(reply, config, secret, services.signIns.cookieMaxAge);
     services.audit.emit({ event: 'login_succeeded', via, ...requestContext(request), user_id: user.id });
     return reply.redirect(returnTo ?? '/account', 303);

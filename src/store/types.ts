@@ -248,6 +248,11 @@ export interface SignInRecord {
   expiresAt: number;
   userAgent: string;
   ip: string;
+  /**
+   * The authorization request (requestFingerprint) the person signed in for, when they did: that request's max_age
+   * and prompt=login are met by this very sign-in, however many seconds its login and consent pages took.
+   */
+  authenticatedFor?: string;
 }
 
 /** Sign-ins, by the hash of their cookie secret. */

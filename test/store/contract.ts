@@ -371,7 +371,7 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
   }
 
   t.test('a sign-in is found by its secret hash field for field, renewed on use, and ended once', async (t) => {
-    const record = signIn();
+    const record = signIn({ authenticatedFor: 'the-request-fingerprint' });
     const hash = `sign-in-${randomUUID()}`;
     await store.signIns.create(hash, record, 600);
     t.same(await store.signIns.use(hash, 600, record.createdAt + 5), { ...record, lastUsedAt: record.createdAt + 5 });

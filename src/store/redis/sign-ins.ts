@@ -59,6 +59,7 @@ function signInFromHash(hash: Record<string, string>): SignInRecord | undefined 
     expiresAt: Number(hash.expires_at),
     userAgent: hash.user_agent ?? '',
     ip: hash.ip ?? '',
+    ...(hash.authenticated_for === undefined ? {} : { authenticatedFor: hash.authenticated_for }),
   };
 }
 
@@ -90,7 +91,7 @@ export class RedisSignIns implements SignInStore {
     return this.guard(async () => {
       const key = this.keys.signIn(secretHash);
       const ttl = Math.max(1, Math.min(record.expiresAt * 1000 - this.clock(), idleTtl * 1000));
-      const fields = {
+      const fields: Record<string, string> = {
         id: record.id,
         user_id: record.userId,
         auth_time: String(record.authTime),
@@ -100,6 +101,7 @@ export class RedisSignIns implements SignInStore {
         user_agent: record.userAgent,
         ip: record.ip,
       };
+      if (record.authenticatedFor !== undefined) fields.authenticated_for = record.authenticatedFor;
       // The user's index first, as for sessions: a sign-in it does not list would escape endAllForUser.
       const index = this.keys.userSignIns(record.userId);
       await this.durable([index], () => this.client.addToIndex([index], [secretHash, String(record.expiresAt * 1000 - this.clock())]));
