@@ -144,6 +144,21 @@ export class FailoverLoad {
   }
 }
 
+/** A topology switch under load: from when the test started it to when the topology settled, and the switch itself. */
+export interface SwitchWindow {
+  start: number;
+  end: number;
+  /** When the new master was named (epoch ms): what a 503's lateness is measured from. */
+  switchedAt: number;
+}
+
+/** For each switch, how long after it (ms) its last 503 came (within its window and `slackMs` after); 0 when none came after it. */
+export function unavailableAfterSwitches(report: LoadReport, windows: SwitchWindow[], slackMs: number): number[] {
+  return windows.map((window) =>
+    report.unavailableAt.filter((at) => at >= window.start && at <= window.end + slackMs).reduce((latest, at) => Math.max(latest, at - window.switchedAt), 0),
+  );
+}
+
 /** The 503s outside every [start, end + slackMs] window: each one a request the service failed without cause. */
 export function unavailableOutside(report: LoadReport, windows: Array<{ start: number; end: number }>, slackMs: number): number[] {
   return report.unavailableAt.filter((at) => !windows.some((window) => at >= window.start && at <= window.end + slackMs));

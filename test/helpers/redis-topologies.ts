@@ -276,35 +276,42 @@ function covers(range: string, slot: number): boolean {
   return slot >= low! && slot <= high!;
 }
 
-/** A master, its replica and three sentinels, as the sentinel test drives them. */
+/** A master, its replicas and three sentinels, as the sentinel tests drive them. */
 export interface TestSentinel extends TestTopology {
   /** The port of the current master, as the sentinels name it. */
   master(): Promise<number>;
-  /** SENTINEL FAILOVER; resolves once the sentinels name the former replica and it is master. */
-  failover(): Promise<{ from: number; to: number }>;
+  /**
+   * SENTINEL FAILOVER; resolves once the sentinels name a former replica master, it is one, and every other server
+   * (the former master among them) replicates it in sync. `switchedAt` is when the sentinels first named it (epoch ms).
+   */
+  failover(): Promise<{ from: number; to: number; switchedAt: number }>;
 }
 
 const MASTER_NAME = 'tokensmith';
 
 /**
- * Starts a master, a replica of it and three sentinels that monitor it (quorum 2, down after 1 s), and waits until
- * every sentinel knows the replica and the other two sentinels.
+ * Starts a master, `replicas` replicas of it (1 by default; the README recommends 2) and three sentinels that monitor
+ * it (quorum 2, down after 1 s), and waits until every sentinel knows every replica and the other two sentinels.
  */
-export async function startRedisSentinel(): Promise<TestSentinel> {
+export async function startRedisSentinel(replicas = 1): Promise<TestSentinel> {
   requireRedis();
   const processes = new Processes(await mkdtemp(join(tmpdir(), 'tokensmith-sentinel-')));
-  const [masterPort, replicaPort, ...sentinelPorts] = await freePorts(5);
+  const ports = await freePorts(1 + replicas + 3);
+  const [masterPort, servers, sentinelPorts] = [ports[0]!, ports.slice(0, 1 + replicas), ports.slice(1 + replicas)];
   const server = (port: number) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0'];
-  processes.start(masterPort!, server(masterPort!));
-  processes.start(replicaPort!, [...server(replicaPort!), '--replicaof', '127.0.0.1', String(masterPort)]);
+  processes.start(masterPort, server(masterPort));
+  for (const port of servers.slice(1)) processes.start(port, [...server(port), '--replicaof', '127.0.0.1', String(masterPort)]);
   const command = (port: number, args: string[]) => processes.command(port, args);
+  const linkUp = async (port: number) => String(await command(port, ['INFO', 'replication'])).includes('master_link_status:up');
   try {
+    const master = async () => Number(((await command(sentinelPorts[0]!, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME])) as string[])[1]);
+    /** Every server but the master the sentinels name replicates it, in sync. */
     const inSync = async () => {
-      const master = Number(((await command(sentinelPorts[0]!, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME])) as string[])[1]);
-      const replica = master === masterPort ? replicaPort! : masterPort!;
-      return String(await command(replica, ['INFO', 'replication'])).includes('master_link_status:up');
+      const current = await master();
+      for (const port of servers) if (port !== current && !(await linkUp(port))) return false;
+      return true;
     };
-    await until('the replica is in sync', async () => String(await command(replicaPort!, ['INFO', 'replication'])).includes('master_link_status:up'));
+    await until('the replicas are in sync', async () => (await Promise.all(servers.slice(1).map(linkUp))).every(Boolean));
     for (const port of sentinelPorts) {
       const file = join(processes.dir, `sentinel-${port}.conf`);
       await writeFile(
@@ -324,13 +331,12 @@ export async function startRedisSentinel(): Promise<TestSentinel> {
     }
     await until('every sentinel knows the replica and the other sentinels', async () => {
       for (const port of sentinelPorts) {
-        const replicas = (await command(port, ['SENTINEL', 'REPLICAS', MASTER_NAME])) as unknown[];
+        const known = (await command(port, ['SENTINEL', 'REPLICAS', MASTER_NAME])) as unknown[];
         const sentinels = (await command(port, ['SENTINEL', 'SENTINELS', MASTER_NAME])) as unknown[];
-        if (replicas.length !== 1 || sentinels.length !== 2) return false;
+        if (known.length !== replicas || sentinels.length !== 2) return false;
       }
       return true;
     });
-    const master = async () => Number(((await command(sentinelPorts[0]!, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME])) as string[])[1]);
     return {
       topology: { kind: 'sentinel', sentinels: sentinelPorts.map((port) => ({ host: '127.0.0.1', port })), name: MASTER_NAME },
       seed: `redis://127.0.0.1:${masterPort}`,
@@ -347,13 +353,20 @@ export async function startRedisSentinel(): Promise<TestSentinel> {
       master,
       async failover() {
         const from = await master();
-        const to = from === masterPort ? replicaPort! : masterPort!;
         await command(sentinelPorts[0]!, ['SENTINEL', 'FAILOVER', MASTER_NAME]);
-        await until(`the sentinels name ${to} master, it is one, and ${from} is its replica in sync`, async () => {
+        // Asked every 20 ms (until() asks every 100): the moment of the switch is what 503s are measured from.
+        let to = from;
+        const deadline = Date.now() + 30_000;
+        while ((to = await master()) === from) {
+          if (Date.now() > deadline) throw new Error(`the sentinels still name ${from} master 30 s after SENTINEL FAILOVER`);
+          await sleep(20);
+        }
+        const switchedAt = Date.now();
+        await until(`${to} is master, and every other server (${from} among them) its replica in sync`, async () => {
           const role = (await command(to, ['ROLE'])) as unknown[];
-          return (await master()) === to && role[0] === 'master' && (await inSync());
+          return role[0] === 'master' && (await inSync());
         });
-        return { from, to };
+        return { from, to, switchedAt };
       },
       close: () => processes.close(),
     };

@@ -1,20 +1,39 @@
-import t from 'tap';
-import { checkNothingLost, FailoverLoad, REVOCATION_REACH_MS, revokeAccessToken, startChains, twoInstances } from '../helpers/failover-load.js';
+import t, { type Test } from 'tap';
+import {
+  checkNothingLost,
+  FailoverLoad,
+  REVOCATION_REACH_MS,
+  revokeAccessToken,
+  startChains,
+  twoInstances,
+  unavailableAfterSwitches,
+  type SwitchWindow,
+} from '../helpers/failover-load.js';
 import { eventually } from '../helpers/listen.js';
 import { topologyHandle } from '../helpers/redis-server.js';
 import { startRedisSentinel } from '../helpers/redis-topologies.js';
 
-// Under steady refresh chains and forward-auth checks on two instances, the sentinels fail the master over to its
+// Under steady refresh chains and forward-auth checks on two instances, the sentinels fail the master over to a
 // replica (SENTINEL FAILOVER), and back. Nothing may be lost or misjudged: no chain ends by a false reuse, no revoked
-// token passes, 503 comes only while the master changes, and the service follows it without a restart.
-const sentinel = await startRedisSentinel();
-t.teardown(() => sentinel.close());
-t.setTimeout(180_000);
+// token passes, 503 comes only while the master changes, and the service follows it without a restart. How long
+// writes answer 503 after the switch (the moment the sentinels name the new master) is measured for one replica and
+// for two, the topology the README recommends, where it is bounded.
+t.setTimeout(360_000);
 
-/** How long after the sentinels name the new master a 503 may still come: the client finds it within a second or two. */
+/**
+ * How long after the switch a 503 may still come with two replicas. Measured: 1.0 to 3.7 s over eight failovers; the
+ * 503s come in bursts a command timeout (2 s here) apart, as requests caught in the client's switch time out, so a run
+ * that meets one more burst ends near 5.5 s. With one replica the last 503 comes 9.4 to 10.6 s after the switch.
+ */
+const TWO_REPLICAS_BOUND_MS = 7000;
+
+/** How long after its revocation was answered (during a switch) a token may still pass on the other instance, beyond the usual second. */
 const SWITCH_SLACK_MS = 3000;
 
-t.test('sentinel failovers under load lose nothing and misjudge nothing', async (t) => {
+/** Runs two failovers (there and back) under load on a sentinel setup with `replicas` replicas; answers the 503s' lateness. */
+async function failoversUnderLoad(t: Test, replicas: number): Promise<number[]> {
+  const sentinel = await startRedisSentinel(replicas);
+  t.teardown(() => sentinel.close());
   const { a, b } = await twoInstances(t, topologyHandle(sentinel));
   const chains = await startChains(a, 12, 'chain');
   const early = await startChains(b, 2, 'revoked-early');
@@ -22,13 +41,14 @@ t.test('sentinel failovers under load lose nothing and misjudge nothing', async 
   const unavailableAt: number[] = [];
   const load = new FailoverLoad(a, b, chains);
   for (const login of early) load.revoked.set(login.accessToken, (await revokeAccessToken(a, login.accessToken, unavailableAt), Date.now()));
-  const windows: Array<{ start: number; end: number }> = [];
+  const windows: SwitchWindow[] = [];
   for (const [round, login] of during.entries()) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const window = { start: Date.now(), end: Number.POSITIVE_INFINITY };
+    const window: SwitchWindow = { start: Date.now(), end: Number.POSITIVE_INFINITY, switchedAt: Number.POSITIVE_INFINITY };
     windows.push(window);
     const revoking = revokeAccessToken(a, login.accessToken, unavailableAt).then(() => load.revoked.set(login.accessToken, Date.now()));
-    const { from, to } = await sentinel.failover();
+    const { from, to, switchedAt } = await sentinel.failover();
+    window.switchedAt = switchedAt;
     await revoking;
     window.end = Date.now();
     t.not(from, to, `failover ${round + 1}: the sentinels made ${to} master instead of ${from}`);
@@ -38,5 +58,23 @@ t.test('sentinel failovers under load lose nothing and misjudge nothing', async 
   await new Promise((resolve) => setTimeout(resolve, 2000));
 
   load.report.unavailableAt.push(...unavailableAt);
-  await checkNothingLost(t, load, windows, SWITCH_SLACK_MS, b);
+  // 503s may come until the old master is a replica in sync again (window.end); the bound on them is the point below.
+  await checkNothingLost(t, load, windows, 1000, b);
+  const lateness = unavailableAfterSwitches(load.report, windows, 1000);
+  t.comment(`${replicas} replica(s): the last 503 came ${lateness.join(' ms and ')} ms after each switch`);
+  for (const window of windows) {
+    const offsets = load.report.unavailableAt.filter((at) => at >= window.start && at <= window.end + 1000).map((at) => at - window.switchedAt);
+    t.comment(`503s around the switch at ${window.switchedAt} (ms after it): ${offsets.join(' ')}`);
+  }
+  return lateness;
+}
+
+t.test('one replica: failovers lose nothing; writes wait for the old master to resynchronise', async (t) => {
+  const lateness = await failoversUnderLoad(t, 1);
+  t.equal(lateness.length, 2, 'both switches measured');
+});
+
+t.test(`two replicas (recommended): failovers lose nothing, and no 503 comes later than ${TWO_REPLICAS_BOUND_MS} ms after the switch`, async (t) => {
+  const lateness = await failoversUnderLoad(t, 2);
+  for (const [round, ms] of lateness.entries()) t.ok(ms <= TWO_REPLICAS_BOUND_MS, `failover ${round + 1}: the last 503 came ${ms} ms after the switch`);
 });

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { createClient, createCluster, createSentinel, ErrorReply } from 'redis';
+import { ReplicaWatch } from './replica-watch.js';
 import type { BaseLogger } from 'pino';
 import { StoreUnavailableError } from '../../errors.js';
 
@@ -35,7 +36,7 @@ function createStoreSentinel(topology: Extract<RedisTopology, { kind: 'sentinel'
     sentinelClientOptions: { socket: { connectTimeout: CONNECT_TIMEOUT_MS }, ...password(topology.sentinelPassword) },
     scripts: STORE_SCRIPTS,
     // Follow a failover within a second even when no command has failed yet.
-    scanInterval: 1000,
+    scanInterval: 250,
     passthroughClientErrorEvents: true,
   });
 }
@@ -80,6 +81,11 @@ export interface StoreConnection {
    * sent before it on the same connection.
    */
   replicasAcknowledging(keys: string[], replicas: number, timeoutMs: number): Promise<number>;
+  /**
+   * How many replicas a write must reach, given the configured minimum: on Sentinel every replica the master keeps
+   * online (ReplicaWatch); elsewhere the minimum.
+   */
+  requiredReplicas(minimum: number): number;
   /**
    * Which server takes writes to each key now, as a value that differs once another does: a WAIT that follows a
    * failover reaches the new master, which never saw the write it should vouch for.
@@ -161,6 +167,7 @@ function singleConnection(client: RedisClient): StoreConnection {
       return { close: async () => void (subscriber.isOpen && (await subscriber.close())) };
     },
     replicasAcknowledging: async (_keys, replicas, timeoutMs) => Number(await client.sendCommand(['WAIT', String(replicas), String(timeoutMs)])),
+    requiredReplicas: (minimum) => minimum,
     writers: (keys) => keys.map(() => client),
     scan: (pattern) => scanServer((args) => client.sendCommand(args), pattern),
     evictionPolicy: async () => ((await client.configGet('maxmemory-policy')) as Record<string, string>)['maxmemory-policy'],
@@ -191,6 +198,9 @@ function clusterConnection(cluster: ClusterClient): StoreConnection {
       const wait = (key: string) => cluster.sendCommand(key, false, ['WAIT', String(replicas), String(timeoutMs)]);
       return Math.min(...(await Promise.all([...new Set(keys)].map(wait))).map(Number));
     },
+    // A cluster failover of a live master is coordinated (CLUSTER FAILOVER: the master stops taking writes until its
+    // replica has caught up), so no demoted master goes on acknowledging writes: the minimum is enough.
+    requiredReplicas: (minimum) => minimum,
     writers: (keys) => keys.map((key) => cluster.slots[calculateSlot(key)]?.master),
     async *scan(pattern) {
       for (const master of cluster.masters) {
@@ -213,6 +223,10 @@ function sentinelConnection(sentinel: SentinelClient): StoreConnection {
   sentinel.on('topology-change', (event: { type?: string }) => {
     if (event.type === 'MASTER_CHANGE') masters += 1;
   });
+  const replicas = new ReplicaWatch(
+    () => masters,
+    async () => String(await sentinel.sendCommand(false, ['INFO', 'replication'])),
+  );
   return {
     topology: 'sentinel',
     client: sentinel,
@@ -228,10 +242,14 @@ function sentinelConnection(sentinel: SentinelClient): StoreConnection {
     },
     // One master, one connection to it (the pool's size is 1), which carried every write before this.
     replicasAcknowledging: async (_keys, replicas, timeoutMs) => Number(await sentinel.sendCommand(false, ['WAIT', String(replicas), String(timeoutMs)])),
+    requiredReplicas: (minimum) => replicas.required(minimum),
     writers: (keys) => keys.map(() => masters),
     scan: (pattern) => scanServer((args) => sentinel.sendCommand(false, args), pattern),
     evictionPolicy: async () => ((await sentinel.configGet('maxmemory-policy')) as Record<string, string>)['maxmemory-policy'],
-    close: async () => void (sentinel.isOpen && (await sentinel.close())),
+    close: async () => {
+      replicas.stop();
+      if (sentinel.isOpen) await sentinel.close();
+    },
   };
 }
 
@@ -263,16 +281,18 @@ export type Durable = <T>(keys: string[], write: () => Promise<T>) => Promise<T>
  * within timeoutMs, or the write counts as failed (503). Replication is asynchronous: a master that fails over loses
  * what its replica had not received, and a Sentinel failover lets the old master take writes until it learns it is
  * one no more. Those writes were never acknowledged to a client, so a retry makes them again on the new master.
+ * On Sentinel a write waits for every replica its master keeps online, at least `replicas` (ReplicaWatch says why).
  * With 0 replicas, nothing is waited for.
  */
 export function makeDurable(connection: StoreConnection, replicas: number, timeoutMs: number): Durable {
   if (replicas === 0) return (_keys, write) => write();
   return async (keys, write) => {
     const before = connection.writers(keys);
+    const needed = connection.requiredReplicas(replicas);
     const result = await write();
     // After the write's reply, so that a script that had to be loaded first (NOSCRIPT, on a new master) is covered.
-    const acknowledged = await connection.replicasAcknowledging(keys, replicas, timeoutMs);
-    if (acknowledged < replicas) throw new StoreUnavailableError(`a write reached ${acknowledged} of ${replicas} replicas within ${timeoutMs} ms`);
+    const acknowledged = await connection.replicasAcknowledging(keys, needed, timeoutMs);
+    if (acknowledged < needed) throw new StoreUnavailableError(`a write reached ${acknowledged} of ${needed} replicas within ${timeoutMs} ms`);
     const after = connection.writers(keys);
     if (before.some((writer, index) => writer !== after[index])) throw new StoreUnavailableError('the master changed while a write waited for its replicas');
     return result;
