@@ -1,9 +1,9 @@
-import { createServer, type Server } from 'node:http';
 import { decodeJwt } from 'jose';
 import type { Browser } from 'playwright-core';
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
 import { launchChromium } from '../helpers/chromium.js';
+import { servePage } from '../helpers/listen.js';
 import { freePort } from '../helpers/redis-server.js';
 
 /** What the page script defines, as the evaluated functions see it (they run in the browser, not here). */
@@ -31,13 +31,6 @@ window.refresh = () => token({ grant_type: 'refresh_token', client_id: 'spa' });
 </script>`;
 }
 
-function serve(port: number, html: string): Promise<Server> {
-  const server = createServer((_request, response) => {
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-  });
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
-}
-
 t.test('a browser app keeps its refresh token in an HttpOnly cookie and refreshes through it alone; a foreign page cannot', async (t) => {
   const [authPort, pagePort, foreignPort] = [await freePort(), await freePort(), await freePort()];
   const authBase = `http://localhost:${authPort}`;
@@ -48,10 +41,8 @@ t.test('a browser app keeps its refresh token in an HttpOnly cookie and refreshe
   });
   await app.listen({ port: authPort, host: '127.0.0.1' });
   await app.inject({ method: 'POST', url: '/account/register', payload: { username: 'browser-user', password: 'long enough' } });
-  const pageServer = await serve(pagePort, appPage(authBase));
-  const foreignServer = await serve(foreignPort, appPage(authBase));
-  t.teardown(() => new Promise<void>((resolve) => pageServer.close(() => resolve())));
-  t.teardown(() => new Promise<void>((resolve) => foreignServer.close(() => resolve())));
+  await servePage(t, pagePort, appPage(authBase));
+  await servePage(t, foreignPort, appPage(authBase));
 
   const browser: Browser = await launchChromium();
   t.teardown(() => browser.close());

@@ -1,8 +1,8 @@
-import { createServer, type Server } from 'node:http';
 import type { Browser } from 'playwright-core';
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
 import { launchChromium } from '../helpers/chromium.js';
+import { servePage } from '../helpers/listen.js';
 import { freePort } from '../helpers/redis-server.js';
 
 // In real Chromium: a page on an allowed, same-site origin (another port of localhost) runs a script in the browser of
@@ -28,13 +28,6 @@ window.read = async (path) => {
 </script>`;
 }
 
-function serve(port: number, html: string): Promise<Server> {
-  const server = createServer((_request, response) => {
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-  });
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
-}
-
 t.test('an allowed origin’s script cannot read the pages of a signed-in person, only the browser APIs', async (t) => {
   const [authPort, pagePort] = [await freePort(), await freePort()];
   const authBase = `http://localhost:${authPort}`;
@@ -42,8 +35,7 @@ t.test('an allowed origin’s script cannot read the pages of a signed-in person
   const { app } = await buildTestApp(t, { config: { issuer: authBase, allowedOrigins: [pageOrigin] } });
   await app.listen({ port: authPort, host: '127.0.0.1' });
   await app.inject({ method: 'POST', url: '/account/register', payload: { username: 'cors-page-user', password: 'long enough' } });
-  const pageServer = await serve(pagePort, pageScript(authBase));
-  t.teardown(() => new Promise<void>((resolve) => pageServer.close(() => resolve())));
+  await servePage(t, pagePort, pageScript(authBase));
 
   const browser: Browser = await launchChromium();
   t.teardown(() => browser.close());

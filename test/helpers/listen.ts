@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Teardown, TestApp, TestAppOptions } from './app.js';
 import { buildTestApp } from './app.js';
@@ -44,4 +45,13 @@ export async function eventually(condition: () => boolean | Promise<boolean>, ms
     await new Promise((resolve) => setTimeout(resolve, every));
   }
   return false;
+}
+
+/** Serves one HTML page at every path on a loopback port (a browser app's origin in the browser tests), closed at teardown. */
+export async function servePage(t: Teardown, port: number, html: string): Promise<void> {
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
 }

@@ -43,8 +43,8 @@ export function refresh(app: FastifyInstance, refreshToken: string, clientId = '
   return tokenRequest(app, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId, ...extra });
 }
 
-/** Whether introspection (RFC 7662), asked by the test clients' `gateway`, finds an access token active. */
-export async function introspectedActive(app: FastifyInstance, token: string): Promise<boolean> {
+/** What introspection (RFC 7662), asked by the test clients' `gateway`, says of a token. */
+export async function introspection(app: FastifyInstance, token: string): Promise<Record<string, unknown>> {
   const request = form({ token });
   const response = await app.inject({
     method: 'POST',
@@ -52,5 +52,10 @@ export async function introspectedActive(app: FastifyInstance, token: string): P
     payload: request.payload,
     headers: { ...request.headers, authorization: basicAuth('gateway', SECRETS.gateway) },
   });
-  return response.json().active as boolean;
+  return response.json() as Record<string, unknown>;
+}
+
+/** Whether introspection finds an access token active. */
+export async function introspectedActive(app: FastifyInstance, token: string): Promise<boolean> {
+  return (await introspection(app, token)).active as boolean;
 }

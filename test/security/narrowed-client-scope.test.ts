@@ -8,10 +8,10 @@ import type { FastifyInstance } from 'fastify';
 import { decodeJwt } from 'jose';
 import t from 'tap';
 import { adminCall, buildAdminTestApp, clientToken } from '../helpers/admin.js';
-import { buildTestApp, form, keysDirWithKey, type StoreKind } from '../helpers/app.js';
+import { buildTestApp, keysDirWithKey, type StoreKind } from '../helpers/app.js';
 import { listenOn } from '../helpers/listen.js';
-import { refresh, registerAndLogin } from '../helpers/oauth.js';
-import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
+import { introspection, refresh, registerAndLogin } from '../helpers/oauth.js';
+import { SERVICE_CLIENTS } from '../helpers/clients.js';
 import { startRedis } from '../helpers/redis-server.js';
 
 const redis = await startRedis();
@@ -22,14 +22,7 @@ const SHOP = { client_id: 'shop', type: 'public', grant_types: ['password', 'ref
 
 /** What introspection says of a token's scope, asked by the test clients' gateway. */
 async function introspectedScope(app: FastifyInstance, token: string): Promise<string> {
-  const request = form({ token });
-  const response = await app.inject({
-    method: 'POST',
-    url: '/oauth/introspect',
-    payload: request.payload,
-    headers: { ...request.headers, authorization: basicAuth('gateway', SECRETS.gateway) },
-  });
-  return response.json().scope as string;
+  return (await introspection(app, token)).scope as string;
 }
 
 for (const kind of KINDS) {
