@@ -21,11 +21,12 @@ import { startRedisSentinel } from '../helpers/redis-topologies.js';
 t.setTimeout(360_000);
 
 /**
- * How long after the switch a 503 may still come with two replicas. Measured: 1.0 to 3.7 s over eight failovers; the
- * 503s come in bursts a command timeout (2 s here) apart, as requests caught in the client's switch time out, so a run
- * that meets one more burst ends near 5.5 s. With one replica the last 503 comes 9.4 to 10.6 s after the switch.
+ * How long after the switch a 503 may still come with two replicas. Measured: 1.0 to 4.3 s over ten failovers (two of
+ * them under the whole suite's load in CI); the 503s come in bursts a command timeout (2 s here) apart, as requests
+ * caught in the client's switch time out, so a run that meets one more burst ends near 5.5 s, and the bound leaves
+ * room for one more. With one replica the last 503 came 9.4 to 10.6 s after the switch: the bound tells them apart.
  */
-const TWO_REPLICAS_BOUND_MS = 7000;
+const TWO_REPLICAS_BOUND_MS = 8000;
 
 /** How long after its revocation was answered (during a switch) a token may still pass on the other instance, beyond the usual second. */
 const SWITCH_SLACK_MS = 3000;
