@@ -17,17 +17,18 @@ import { startRedisSentinel } from '../helpers/redis-topologies.js';
 // replica (SENTINEL FAILOVER), and back. Nothing may be lost or misjudged: no chain ends by a false reuse, no revoked
 // token passes, 503 comes only while the master changes, and the service follows it without a restart. How long
 // writes answer 503 after the switch (the moment the sentinels name the new master) is measured for one replica and
-// for two, the topology the README recommends, where it is bounded.
+// for two, the topology the README recommends.
 t.setTimeout(360_000);
 
 /**
- * How long after the switch a 503 may still come with two replicas. Measured: 1.0 to 4.3 s over fourteen failovers
- * (two of them under the whole suite's load in CI); the 503s come in bursts a command timeout (2 s here) apart, as
- * requests caught in the client's switch time out, so a run that meets one more burst ends near 5.5 s, and the bound
- * leaves room for one more. With one replica the last 503 came 9.4 to 10.1 s after the switch (fourteen failovers):
- * the bound tells them apart.
+ * The last 503 after a switch, measured over sixteen failovers of each topology (four of them under the whole suite's
+ * load in CI): one replica 9.4 to 10.2 s, since the new master's only replica is the old one, which Sentinel converts
+ * about 8 s after the switch (fixed in Sentinel); two replicas 1.0 to 5.5 s, in bursts a command timeout (2 s here)
+ * apart as requests caught in the client's switch time out, more of them under load. So the test asserts what holds
+ * by mechanism rather than by load: nothing is lost in either, and with two replicas every switch recovers before the
+ * first one-replica switch did, because it does not wait for the old master.
  */
-const TWO_REPLICAS_BOUND_MS = 8000;
+let fastestOneReplica = Number.POSITIVE_INFINITY;
 
 /** How long after its revocation was answered (during a switch) a token may still pass on the other instance, beyond the usual second. */
 const SWITCH_SLACK_MS = 3000;
@@ -74,9 +75,13 @@ async function failoversUnderLoad(t: Test, replicas: number): Promise<number[]> 
 t.test('one replica: failovers lose nothing; writes wait for the old master to resynchronise', async (t) => {
   const lateness = await failoversUnderLoad(t, 1);
   t.equal(lateness.length, 2, 'both switches measured');
+  t.ok(Math.min(...lateness) >= 5000, 'the writes waited for the old master, which Sentinel converts about 8 s after the switch');
+  fastestOneReplica = Math.min(...lateness);
 });
 
-t.test(`two replicas (recommended): failovers lose nothing, and no 503 comes later than ${TWO_REPLICAS_BOUND_MS} ms after the switch`, async (t) => {
+t.test('two replicas (recommended): failovers lose nothing, and writes resume without waiting for the old master', async (t) => {
   const lateness = await failoversUnderLoad(t, 2);
-  for (const [round, ms] of lateness.entries()) t.ok(ms <= TWO_REPLICAS_BOUND_MS, `failover ${round + 1}: the last 503 came ${ms} ms after the switch`);
+  for (const [round, ms] of lateness.entries()) {
+    t.ok(ms < fastestOneReplica, `failover ${round + 1}: the last 503 came ${ms} ms after the switch, before one replica's first (${fastestOneReplica} ms)`);
+  }
 });
