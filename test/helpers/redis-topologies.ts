@@ -375,3 +375,37 @@ export async function startRedisSentinel(replicas = 1): Promise<TestSentinel> {
     throw error;
   }
 }
+
+/** A server and one sentinel of its own that monitors it under the name the sentinel tests use, for a sentinel that names another master. */
+export interface LoneSentinel {
+  sentinel: { host: string; port: number };
+  /** The port of the server it names master. */
+  masterPort: number;
+  command(port: number, args: string[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Starts a lone master and one sentinel that names it master under MASTER_NAME (quorum 1), as a decoy. */
+export async function startLoneSentinel(): Promise<LoneSentinel> {
+  requireRedis();
+  const processes = new Processes(await mkdtemp(join(tmpdir(), 'tokensmith-lone-sentinel-')));
+  const [masterPort, sentinelPort] = (await freePorts(2)) as [number, number];
+  processes.start(masterPort, ['--port', String(masterPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  const file = join(processes.dir, 'sentinel.conf');
+  await writeFile(
+    file,
+    [`port ${sentinelPort}`, 'bind 127.0.0.1', `dir ${processes.dir}`, `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${masterPort} 1`, ''].join('\n'),
+  );
+  processes.start(sentinelPort, [file, '--sentinel']);
+  const command = (port: number, args: string[]) => processes.command(port, args);
+  try {
+    await until('the lone sentinel names its master', async () => {
+      const named = (await command(sentinelPort, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME])) as string[] | null;
+      return Number(named?.[1]) === masterPort;
+    });
+  } catch (error) {
+    await processes.close();
+    throw error;
+  }
+  return { sentinel: { host: '127.0.0.1', port: sentinelPort }, masterPort, command, close: () => processes.close() };
+}

@@ -192,13 +192,7 @@ t.test('killing the Redis connection between and during refreshes never makes a 
       t.ok(await eventually(async () => (await app.inject({ url: '/readyz' })).statusCode === 200), 'the store is back');
     }
   }
-  if (redis.topology.kind === 'sentinel') {
-    // The sentinel client sends a command again on the connection it opens after the kill, so the fault shows as a
-    // delay, not always as a 503: what must hold is that connections were killed under the refreshes.
-    t.ok(killed > 0, `the refreshes' connections were killed (${killed} kills, ${failures} refreshes answered 503)`);
-  } else {
-    t.ok(failures > 0, `some refreshes met a killed connection (${failures})`);
-  }
+  t.ok(failures > 0, `some refreshes met a killed connection (${failures} of ${killed} kills)`);
   for (const [from, successors] of successorOf) t.equal(successors.size, 1, `token ${from.slice(0, 6)}… has exactly one successor`);
   // In a cluster /readyz asks one node, while the node that holds the session may still be reconnecting: a 503 there
   // asks the client to try again, as it would. Any other answer is final.

@@ -21,14 +21,12 @@ import { startRedisSentinel } from '../helpers/redis-topologies.js';
 t.setTimeout(360_000);
 
 /**
- * The last 503 after a switch, measured over sixteen failovers of each topology (four of them under the whole suite's
- * load in CI): one replica 9.4 to 10.2 s, since the new master's only replica is the old one, which Sentinel converts
- * about 8 s after the switch (fixed in Sentinel); two replicas 1.0 to 5.5 s, in bursts a command timeout (2 s here)
- * apart as requests caught in the client's switch time out, more of them under load. So the test asserts what holds
- * by mechanism rather than by load: nothing is lost in either, and with two replicas every switch recovers before the
- * first one-replica switch did, because it does not wait for the old master.
+ * How late after a switch a 503 may come with two replicas, the topology the README recommends. Measured over twelve
+ * failovers: the last 503 came 0.2 to 0.4 s after the switch (requests that waited on the old master when the client
+ * moved, and writes before the other replica follows the new master). With one replica it came 9.7 to 10.2 s after,
+ * since the new master's only replica is the old one, which Sentinel converts about 8 s after the switch.
  */
-let fastestOneReplica = Number.POSITIVE_INFINITY;
+const TWO_REPLICAS_BOUND_MS = 3000;
 
 /** How long after its revocation was answered (during a switch) a token may still pass on the other instance, beyond the usual second. */
 const SWITCH_SLACK_MS = 3000;
@@ -76,12 +74,12 @@ t.test('one replica: failovers lose nothing; writes wait for the old master to r
   const lateness = await failoversUnderLoad(t, 1);
   t.equal(lateness.length, 2, 'both switches measured');
   t.ok(Math.min(...lateness) >= 5000, 'the writes waited for the old master, which Sentinel converts about 8 s after the switch');
-  fastestOneReplica = Math.min(...lateness);
 });
 
 t.test('two replicas (recommended): failovers lose nothing, and writes resume without waiting for the old master', async (t) => {
   const lateness = await failoversUnderLoad(t, 2);
+  t.equal(lateness.length, 2, 'both switches measured');
   for (const [round, ms] of lateness.entries()) {
-    t.ok(ms < fastestOneReplica, `failover ${round + 1}: the last 503 came ${ms} ms after the switch, before one replica's first (${fastestOneReplica} ms)`);
+    t.ok(ms <= TWO_REPLICAS_BOUND_MS, `failover ${round + 1}: the last 503 came ${ms} ms after the switch (at most ${TWO_REPLICAS_BOUND_MS} ms)`);
   }
 });

@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
-import { createClient, createCluster, createSentinel, ErrorReply } from 'redis';
-import { ReplicaWatch } from './replica-watch.js';
+import { createClient, createCluster, ErrorReply } from 'redis';
 import type { BaseLogger } from 'pino';
 import { StoreUnavailableError } from '../../errors.js';
 
+import { ReplicaWatch } from './replica-watch.js';
 import { STORE_SCRIPTS } from './scripts.js';
+import { SentinelMaster, type NodeClient } from './sentinel-master.js';
 import type { RedisTopology } from './topology.js';
 
 /** Redis Cluster's slot of a key (CRC16 of its hash tag, or of the whole key), as node-redis computes it. */
@@ -27,28 +28,11 @@ function createStoreCluster(nodes: string[]) {
   return createCluster({ rootNodes: nodes.map((url) => ({ url })), defaults: NODE_OPTIONS, scripts: STORE_SCRIPTS, maxCommandRedirections: 32 });
 }
 
-function createStoreSentinel(topology: Extract<RedisTopology, { kind: 'sentinel' }>) {
-  const password = (secret: string | undefined) => (secret === undefined ? {} : { password: secret });
-  return createSentinel({
-    name: topology.name,
-    sentinelRootNodes: topology.sentinels,
-    nodeClientOptions: { ...NODE_OPTIONS, ...password(topology.password) },
-    sentinelClientOptions: { socket: { connectTimeout: CONNECT_TIMEOUT_MS }, ...password(topology.sentinelPassword) },
-    scripts: STORE_SCRIPTS,
-    // Ask the sentinels for the master every 250 ms (a short connection to one sentinel each time), not only when a
-    // command fails: until the client follows a failover, its writes reach the old master and answer 503 (README,
-    // "Scaling out"), so the sooner it follows, the shorter a failover's 503s.
-    scanInterval: 250,
-    passthroughClientErrorEvents: true,
-  });
-}
-
 /** The node-redis client of one Redis server, with the store's Lua scripts as commands. */
 export type RedisClient = ReturnType<typeof createStoreClient>;
 type ClusterClient = ReturnType<typeof createStoreCluster>;
-type SentinelClient = ReturnType<typeof createStoreSentinel>;
 
-/** The commands the store sends, which a single client, a cluster client and a sentinel client all have. */
+/** The commands the store sends, which a single client and a cluster client both have. */
 type StoreCommand =
   'get' | 'set' | 'del' | 'exists' | 'hGet' | 'hGetAll' | 'hSet' | 'hDel' | 'pExpire' | 'zAdd' | 'zRem' | 'zRange' | keyof typeof STORE_SCRIPTS;
 
@@ -220,37 +204,68 @@ function clusterConnection(cluster: ClusterClient): StoreConnection {
   };
 }
 
-function sentinelConnection(sentinel: SentinelClient): StoreConnection {
-  let masters = 0;
-  sentinel.on('topology-change', (event: { type?: string }) => {
-    if (event.type === 'MASTER_CHANGE') masters += 1;
+/** A StoreClient whose every command goes to `current()` at the moment it is sent. */
+function following(current: () => NodeClient): StoreClient {
+  return new Proxy({} as StoreClient, {
+    get(_target, name) {
+      const client = current();
+      const member: unknown = Reflect.get(client, name);
+      return typeof member === 'function' ? (member as (...args: unknown[]) => unknown).bind(client) : member;
+    },
   });
+}
+
+/** A subscription to `channel` on the current master that moves to each new one. */
+async function followingSubscription(sentinel: SentinelMaster, channel: string, listener: ChannelListener): Promise<ChannelSubscription> {
+  const open = async (master: NodeClient) => {
+    const subscriber = master.duplicate();
+    subscriber.on('error', () => {});
+    await subscriber.connect();
+    await subscriber.subscribe(channel, (message: string) => listener.message(message));
+    return subscriber;
+  };
+  let subscriber = await open(sentinel.client);
+  // What is published while the subscription moves, the feed's sequence counter finds (revocations.ts); the mirror
+  // stays up meanwhile, so forward-auth and introspection go on answering from it through a failover.
+  const stopFollowing = sentinel.onSwitch((master) => {
+    const previous = subscriber;
+    void open(master).then(
+      (next) => {
+        subscriber = next;
+        previous.destroy();
+      },
+      () => undefined,
+    );
+  });
+  return {
+    close: async () => {
+      stopFollowing();
+      if (subscriber.isOpen) await subscriber.close().catch(() => undefined);
+    },
+  };
+}
+
+function sentinelConnection(sentinel: SentinelMaster): StoreConnection {
   const replicas = new ReplicaWatch(
-    () => masters,
-    async () => String(await sentinel.sendCommand(false, ['INFO', 'replication'])),
+    () => sentinel.epoch,
+    async () => String(await sentinel.client.sendCommand(['INFO', 'replication'])),
   );
   return {
     topology: 'sentinel',
-    client: sentinel,
+    client: following(() => sentinel.client),
     ping: async () => {
-      await sentinel.ping();
+      await sentinel.client.ping();
     },
-    async subscribe(channel, listener) {
-      // The sentinel client's subscriber follows the master; what it misses during a failover the feed's sequence
-      // counter finds (revocations.ts).
-      await sentinel.subscribe(channel, (message: string) => listener.message(message));
-      // Unsubscribing reaches the master; while it is down there is nothing to leave, and closing ends it anyway.
-      return { close: () => sentinel.unsubscribe(channel).catch(() => undefined) };
-    },
-    // One master, one connection to it (the pool's size is 1), which carried every write before this.
-    replicasAcknowledging: async (_keys, replicas, timeoutMs) => Number(await sentinel.sendCommand(false, ['WAIT', String(replicas), String(timeoutMs)])),
+    subscribe: (channel, listener) => followingSubscription(sentinel, channel, listener),
+    // One connection to the master, which carried every write before this.
+    replicasAcknowledging: async (_keys, replicas, timeoutMs) => Number(await sentinel.client.sendCommand(['WAIT', String(replicas), String(timeoutMs)])),
     requiredReplicas: (minimum) => replicas.required(minimum),
-    writers: (keys) => keys.map(() => masters),
-    scan: (pattern) => scanServer((args) => sentinel.sendCommand(false, args), pattern),
-    evictionPolicy: async () => ((await sentinel.configGet('maxmemory-policy')) as Record<string, string>)['maxmemory-policy'],
+    writers: (keys) => keys.map(() => sentinel.epoch),
+    scan: (pattern) => scanServer((args) => sentinel.client.sendCommand(args), pattern),
+    evictionPolicy: async () => ((await sentinel.client.configGet('maxmemory-policy')) as Record<string, string>)['maxmemory-policy'],
     close: async () => {
       replicas.stop();
-      if (sentinel.isOpen) await sentinel.close();
+      await sentinel.close();
     },
   };
 }
@@ -264,9 +279,9 @@ export async function connectStore(topology: RedisTopology, logger: BaseLogger):
     await cluster.connect();
     return clusterConnection(cluster);
   }
-  const sentinel = createStoreSentinel(topology);
-  logOutages(sentinel, logger, 'redis sentinel');
-  await sentinel.connect();
+  const sentinel = await SentinelMaster.connect(topology, NODE_OPTIONS, logger, CONNECT_TIMEOUT_MS);
+  logOutages(sentinel.client, logger, 'redis master');
+  sentinel.onSwitch((master) => logOutages(master, logger, 'redis master'));
   return sentinelConnection(sentinel);
 }
 

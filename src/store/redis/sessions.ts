@@ -11,8 +11,9 @@ import type { RevocationLog } from './revocation-log.js';
 // where it shares the session's server: outside a cluster]. ARGV: sid, user id ('' when unknown), token hash, client
 // id, new hash, sealed successor, clock offset ms, grace ms, idle TTL s, revoked TTL s, the lookup's value, the
 // moment (ms) the caller stops waiting for the answer. A rotation that runs after that changes nothing: the client
-// was told 503 and retries, and a store that queued the command through an outage (the sentinel client does) must
-// not spend the token behind its back, or the retry that got the successor would make this late one look like reuse.
+// was told 503 and retries, and a command that reached Redis late (a stalled server runs what was queued when it
+// wakes) must not spend the token behind its back, or the retry that got the successor would make this late one
+// look like reuse.
 // The caller read the token's lookup first (it names the session) and logs a revocation the script reports.
 // Every time it compares is Redis's own (TIME) when the script runs, so a rotation that runs late after a stall is
 // stamped late too; the offset is 0 unless the service runs on a moved clock (tests).
