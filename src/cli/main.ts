@@ -16,11 +16,25 @@ function synopsis(command: Command): string {
 /** Every option that takes a value, of any command. */
 const VALUE_OPTIONS: ReadonlySet<string> = new Set(COMMANDS.flatMap((command) => command.options ?? []));
 
-const USAGE = `usage: npm run cli -- <command> [--json] [--help]   (--json: the answer as one JSON line)\n${COMMANDS.map((command) => `  ${synopsis(command).padEnd(58)} ${command.help}`).join('\n')}`;
+/** The usage of these commands, one line each. */
+function usage(commands: readonly Command[]): string {
+  return `usage: npm run cli -- <command> [--json] [--help]   (--json: the answer as one JSON line)\n${commands.map((command) => `  ${synopsis(command).padEnd(58)} ${command.help}`).join('\n')}`;
+}
+
+const USAGE = usage(COMMANDS);
+
+/** The commands of the group the positionals name (`keys`, `users`, `users sessions`…), when they name one. */
+function group(positionals: string[]): Command[] {
+  if (positionals.length === 0) return [];
+  return COMMANDS.filter((command) => command.words.length > positionals.length && positionals.every((word, i) => command.words[i] === word));
+}
 
 /** The command the first positionals name. */
 function findCommand(positionals: string[]): Command {
   const command = COMMANDS.find((candidate) => candidate.words.every((word, i) => positionals[i] === word));
+  const members = group(positionals);
+  if (!command && members.length > 0)
+    throw new UsageError(`${positionals.join(' ')} needs a command: ${members.map((member) => member.words.join(' ')).join(', ')}`);
   if (!command) throw new UsageError(positionals.length === 0 ? 'a command is needed' : `unknown command: ${positionals.join(' ')}`);
   return command;
 }
@@ -73,6 +87,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const { help, positionals, options } = parse(argv);
     if (help && positionals.length === 0) {
       io.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const members = group(positionals);
+    if (help && members.length > 0) {
+      io.stdout.write(`${usage(members)}\n`);
       return 0;
     }
     const command = findCommand(positionals);

@@ -145,6 +145,32 @@ t.test('--help for the CLI and every command; extra arguments and unknown option
   t.equal(missing.err, 'configuration error: KEYS_DIR: no such folder: /nonexistent/keys\n', 'one line, no stack trace');
 });
 
+t.test('a command group answers --help with its own commands; without a command it says which it takes', async (t) => {
+  for (const [group, commands] of [
+    ['keys', ['keys list', 'keys rotate', 'keys retire KID']],
+    ['users', ['users list', 'users add NAME', 'users disable USER', 'users enable USER', 'users delete USER', 'users passwd USER']],
+    ['sessions', ['sessions list USER', 'sessions end SID', 'sessions end-all USER']],
+    ['clients', ['clients list', 'clients add', 'clients update CLIENT_ID', 'clients delete CLIENT_ID', 'clients secret']],
+  ] as const) {
+    const help = await cli([group, '--help']);
+    t.equal(help.code, 0, `${group} --help exits 0`);
+    t.equal(help.err, '');
+    const lines = help.out.trim().split('\n').slice(1);
+    t.equal(lines.length, commands.length, `${group} --help lists its ${commands.length} commands, no others`);
+    for (const command of commands)
+      t.ok(
+        lines.some((line) => line.trimStart().startsWith(command)),
+        `${group} --help lists ${command}`,
+      );
+    const bare = await cli([group]);
+    t.equal(bare.code, 2, `${group} alone is a usage error`);
+    t.match(bare.err, new RegExp(`^${group} needs a command: ${group} list`), 'naming the commands it takes');
+  }
+  const unknown = await cli(['widgets', '--help']);
+  t.equal(unknown.code, 2, 'an unknown group is still a usage error');
+  t.match(unknown.err, /^unknown command: widgets/);
+});
+
 t.test('the built CLI runs as `npm run cli` runs it', async (t) => {
   const run = runBuilt('dist/cli/main.js', ['clients', 'secret'], {});
   t.equal(await run.exited, 0);
