@@ -40,5 +40,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The V8 flags of `npm start` (package.json), the same in every way the service is run: a young generation of at most
 # 8 MB a half keeps the RSS under 200 MB under load (left to V8, 293 MB peak in the bench), at no
-# measurable CPU cost (README, Performance).
+# measurable CPU cost (docs/performance.md).
 CMD ["node", "--max-semi-space-size=8", "dist/server.js"]

@@ -3,7 +3,7 @@
 // with one JSON line ({ id, ok, total, non2xx, errors, p99, rps, seconds, pool? }); commands may overlap. Started and
 // spoken to by lib.mjs's load(). Requests are sent by wrk (Debian's package), one thread, 32 connections: a C event
 // loop that needs no warm-up and whose ceiling is several times the fastest scenario's rate (every run measures it
-// against bench/trivial.mjs); autocannon, a Node process, reached about the bare route's own rate (README).
+// against bench/trivial.mjs); autocannon, a Node process, reached about the bare route's own rate (docs/performance.md).
 // `kind: "refresh"` chains a session per connection: each response's refresh token is that connection's next
 // request, which no stock load generator does; this process runs those chains itself, warm across slices: one
 // keep-alive socket each, requests written and responses framed by hand (node:http or fetch would cost the shared
@@ -44,7 +44,7 @@ function wrkScript(options) {
 
 /**
  * One slice of requests by wrk (one thread: a C event loop whose ceiling, measured against bench/trivial.mjs in every
- * run, is several times the fastest scenario's rate; autocannon's was close to the bare route's, README).
+ * run, is several times the fastest scenario's rate; autocannon's was close to the bare route's, docs/performance.md).
  */
 async function run(options) {
   if (!Number.isInteger(options.duration) || options.duration < 1) throw new Error(`wrk measures whole seconds, not ${options.duration}`);

@@ -1,7 +1,7 @@
 // node bench/redis-memory.mjs [sessions] [--listpack-value N] [--per-user K]: what Redis holds per session, measured
 // with MEMORY USAGE on a private redis-server (with --listpack-value, started with hash-max-listpack-value N). Creates
 // users with K sessions each (1 unless --per-user) through the built store (dist/), then rotates each session's
-// refresh token ten times, and prints bytes and keys per session before and after (the README's Redis sizing).
+// refresh token ten times, and prints bytes and keys per session before and after (the Redis sizing in docs/operations/production.md).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';

@@ -313,7 +313,7 @@ function printTable(summary) {
 }
 
 if (process.argv.includes('--table')) {
-  // Prints the table of the latest full run again (for the README) without measuring anything.
+  // Prints the table of the latest full run again (for docs/performance.md) without measuring anything.
   printTable(JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')));
   process.exit(0);
 }

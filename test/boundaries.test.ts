@@ -1,6 +1,6 @@
 /**
  * Boundaries that hold by structure: each test reads the import lines of src/ and fails when a module reaches
- * past the layer it belongs to. The README's layout table says what lives where.
+ * past the layer it belongs to. The layout table of docs/architecture.md says what lives where.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';

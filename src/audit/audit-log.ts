@@ -55,7 +55,7 @@ export type AdminAction =
   | 'key_rotated'
   | 'key_retired';
 
-/** Every event name, for the README and its test. */
+/** Every audit event's name (docs/operations/production.md lists them with their fields). */
 export type AuditEventName = AuditEvent['event'];
 
 /** Events too frequent for the default level: written at debug. */

@@ -10,7 +10,7 @@ export type RequestListener = (request: IncomingMessage, response: ServerRespons
  * fewer, fuller turns (fewer epoll waits and wake-ups per request). At light load it costs one hop of the loop.
  * It buys requests per second on the cheap routes (JWKS, forward-auth, introspection); removing it changes no
  * behaviour. It wraps the server's listener rather than being a Fastify hook: a hook costs every request.
- * Measure it with `node bench/ab.mjs DIST_A DIST_B` (README › Performance has the last figures).
+ * Measure it with `node bench/ab.mjs DIST_A DIST_B` (docs/performance.md has the last figures).
  */
 export function batchTurns(listener: RequestListener): RequestListener {
   return (request, response) => setImmediate(listener, request, response);

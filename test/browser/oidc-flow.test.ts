@@ -20,10 +20,10 @@ function serveRelyingParty(port: number): Promise<Server> {
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
-/** Where `UPDATE_SCREENSHOTS=1` writes the pages' pictures for the README. */
+/** Where `UPDATE_SCREENSHOTS=1` writes the pages' pictures for docs/guides/browser-sign-in.md. */
 const SCREENSHOTS = new URL('./screenshots/', import.meta.url);
 
-/** Saves a picture of the page when asked to (UPDATE_SCREENSHOTS=1); the README shows them. */
+/** Saves a picture of the page when asked to (UPDATE_SCREENSHOTS=1); docs/guides/browser-sign-in.md shows them. */
 async function screenshot(page: Page, name: string): Promise<void> {
   if (process.env.UPDATE_SCREENSHOTS !== '1') return;
   mkdirSync(SCREENSHOTS, { recursive: true });

@@ -10,9 +10,9 @@ async function configurationVariables(): Promise<Set<string>> {
   return new Set([...source.matchAll(/'([A-Z][A-Z0-9_]+)'|env\.([A-Z][A-Z0-9_]+)/g)].map((match) => (match[1] ?? match[2])!));
 }
 
-/** The variables the README's Configuration table documents. */
+/** The variables the configuration reference documents. */
 async function documentedVariables(): Promise<Set<string>> {
-  const readme = await readFile(repoPath('README.md'), 'utf8');
+  const readme = await readFile(repoPath('docs/reference/configuration.md'), 'utf8');
   return new Set([...readme.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((match) => match[1]!));
 }
 
@@ -26,14 +26,14 @@ t.test('the compose example sets only real variables, keeps Redis from evicting,
   for (const [name, service] of instances) {
     for (const variable of Object.keys(service.environment!)) {
       t.ok(known.has(variable), `${name}: ${variable} is read by the configuration`);
-      t.ok(documented.has(variable), `${name}: ${variable} is in the README's table`);
+      t.ok(documented.has(variable), `${name}: ${variable} is in the configuration reference`);
     }
     t.equal(service.user, '1000:1000', `${name} runs as the image's non-root user`);
     t.equal(service.read_only, true);
   }
   const redisFlag = (name: string) => compose.services.redis!.command![compose.services.redis!.command!.indexOf(name) + 1];
   t.equal(redisFlag('--maxmemory-policy'), 'noeviction');
-  t.equal(redisFlag('--hash-max-listpack-value'), '256', 'session hashes stay compact listpacks (README, Running in production)');
+  t.equal(redisFlag('--hash-max-listpack-value'), '256', 'session hashes stay compact listpacks (docs/operations/production.md)');
   t.ok(compose.services.redis!.command!.includes('--appendonly'));
   const metricsPort = instances[0]![1].environment!.METRICS_PORT;
   const prometheus = parse(await readFile(repoPath('examples/compose/prometheus.yml'), 'utf8')) as {
@@ -96,7 +96,7 @@ t.test('the Kubernetes example: real variables, the service own probe paths and 
   const [known, documented] = [await configurationVariables(), await documentedVariables()];
   for (const variable of Object.keys(env)) {
     t.ok(known.has(variable), `${variable} is read by the configuration`);
-    t.ok(documented.has(variable), `${variable} is in the README's table`);
+    t.ok(documented.has(variable), `${variable} is in the configuration reference`);
   }
   const ports = Object.fromEntries(container.ports.map((port) => [port.name, port.containerPort]));
   t.equal(ports.http, Number(env.PORT), 'the http port is PORT');
@@ -126,7 +126,7 @@ t.test('the image runs the service with the V8 flags of npm start, which the ben
   const { scripts } = JSON.parse(await readFile(repoPath('package.json'), 'utf8')) as { scripts: { start: string } };
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
   t.equal(cmd.join(' '), scripts.start, 'CMD is npm start, word for word');
-  t.match(scripts.start, /^node --max-semi-space-size=\d+ dist\/server\.js$/, 'a capped young generation (README, Performance)');
+  t.match(scripts.start, /^node --max-semi-space-size=\d+ dist\/server\.js$/, 'a capped young generation (docs/performance.md)');
   const { SERVICE_NODE_FLAGS } = (await import(repoPath('bench/lib.mjs'))) as { SERVICE_NODE_FLAGS: string[] };
   t.same(SERVICE_NODE_FLAGS, scripts.start.split(' ').slice(1, -1));
 });

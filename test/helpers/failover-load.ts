@@ -125,7 +125,7 @@ export class FailoverLoad {
     while (this.#running) {
       for (const [token, revokedAt] of this.revoked) {
         const status = await this.#forwardAuth(token);
-        // Revocations reach every instance within a second (README); past that, an acceptance is a lost revocation.
+        // Revocations reach every instance within a second (docs/operations/scaling.md); past that, an acceptance is a lost revocation.
         if (status === 200 && Date.now() - revokedAt > REVOCATION_REACH_MS) this.report.acceptedRevoked.push(`${token.slice(-12)} at ${Date.now()}`);
       }
       for (const chain of this.chains) {

@@ -290,7 +290,7 @@ export interface TestSentinel extends TestTopology {
 const MASTER_NAME = 'tokensmith';
 
 /**
- * Starts a master, `replicas` replicas of it (1 by default; the README recommends 2) and three sentinels that monitor
+ * Starts a master, `replicas` replicas of it (1 by default; docs/operations/scaling.md recommends 2) and three sentinels that monitor
  * it (quorum 2, down after 1 s), and waits until every sentinel knows every replica and the other two sentinels.
  */
 export async function startRedisSentinel(replicas = 1): Promise<TestSentinel> {

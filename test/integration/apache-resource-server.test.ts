@@ -73,7 +73,7 @@ t.test('real Apache httpd with mod_auth_openidc as a resource server (examples/a
   t.equal(
     (await get(login.access_token)).status,
     200,
-    'a revoked token still passes: verifying from the JWKS alone cannot see revocation (the README says so)',
+    'a revoked token still passes: verifying from the JWKS alone cannot see revocation (docs/guides/verifying-tokens.md says so)',
   );
 
   await auth.app.close();
@@ -83,7 +83,7 @@ t.test('real Apache httpd with mod_auth_openidc as a resource server (examples/a
     'with the service stopped, keys already fetched keep verifying',
   );
   // mod_auth_openidc 2.4.12 answers keys it cannot fetch as it answers a bad signature (src/metadata.c,
-  // oidc_metadata_jwks_get): an Apache that starts during the outage refuses with 401, not 503 (the README says so).
+  // oidc_metadata_jwks_get): an Apache that starts during the outage refuses with 401, not 503 (docs/guides/verifying-tokens.md says so).
   const cold = await startApache();
   const coldAnswer = await fetch(`${cold}/api/orders`, { headers: { authorization: `Bearer ${login.access_token!}` } });
   t.equal(coldAnswer.status, 401, 'an Apache that has never fetched the keys, with the service stopped: 401');

@@ -11,7 +11,7 @@ import { authorizeUrl, CookieJar, pkce, REDIRECT, register, SIGN_IN_CLIENTS, sig
 const APP_ORIGIN = 'https://app.example';
 const CLIENTS = [...SIGN_IN_CLIENTS, { client_id: 'web', type: 'public', grant_types: ['password', 'refresh_token'], scope: 'profile' }];
 
-/** The routes that answer CORS: the README's list, route by route. */
+/** The routes that answer CORS: the list in docs/security.md, route by route. */
 const BROWSER_APIS = [
   'DELETE /account/sessions/:sid',
   'GET /.well-known/jwks.json',

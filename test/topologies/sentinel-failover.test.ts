@@ -17,11 +17,11 @@ import { startRedisSentinel } from '../helpers/redis-topologies.js';
 // replica (SENTINEL FAILOVER), and back. Nothing may be lost or misjudged: no chain ends by a false reuse, no revoked
 // token passes, 503 comes only while the master changes, and the service follows it without a restart. How long
 // writes answer 503 after the switch (the moment the sentinels name the new master) is measured for one replica and
-// for two, the topology the README recommends.
+// for two, the topology docs/operations/scaling.md recommends.
 t.setTimeout(360_000);
 
 /**
- * How late after a switch a 503 may come with two replicas, the topology the README recommends. Measured over twelve
+ * How late after a switch a 503 may come with two replicas, the topology docs/operations/scaling.md recommends. Measured over twelve
  * failovers: the last 503 came 0.2 to 0.4 s after the switch (requests that waited on the old master when the client
  * moved, and writes before the other replica follows the new master). With one replica it came 9.7 to 10.2 s after,
  * since the new master's only replica is the old one, which Sentinel converts about 8 s after the switch.

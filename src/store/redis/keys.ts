@@ -2,7 +2,7 @@
  * Every Redis key name the store uses, in one place. The Lua scripts build none: each is given every key it
  * touches (test/store/redis-scripts.test.ts checks that against a real Redis).
  *
- * On a Redis Cluster the keys carry hash tags (README, "Redis key space"): what one script touches shares a slot.
+ * On a Redis Cluster the keys carry hash tags (docs/operations/scaling.md, "The Redis key space"): what one script touches shares a slot.
  * A session's keys are tagged with its sid (session, revoked-sid), a user's with the user id (user, the index
  * sets, consents), a client's consent index with the client id, and the revocation log shares the `revocations` tag with the feed's shard channel. Refresh
  * lookups, usernames, jtis, sign-ins, codes and counters are keyed by their own name and spread over every slot.
