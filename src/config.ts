@@ -31,21 +31,24 @@ export const ARGON2_MINIMUM: Argon2Params = { memoryCost: 19456, timeCost: 2, pa
 /** Request limits, each per fixed window; `enabled: false` (RATE_LIMIT=off) is for benchmarks only. */
 export interface RateLimitConfig {
   enabled: boolean;
-  /** Password-grant requests per client IP per minute. */
+  /** Password checks per client IP per minute: the password grant, the login form, and password changes (API and account page). */
   loginPerIp: number;
-  /** Password-grant requests per normalized username per minute. */
+  /** The same password checks per normalized username per minute. */
   loginPerUser: number;
   /** Failed logins per account per hour (ASVS 2.2.1: at most 100). */
   loginFailuresPerHour: number;
   /** Failed logins in a row before attempts must be spaced out. */
   loginFreeFailures: number;
-  /** Registrations per client IP per hour. */
+  /** Registrations (the API and the registration form) per client IP per hour. */
   registerPerIp: number;
   /** Registration attempts per normalized username per hour. */
   registerPerUser: number;
-  /** refresh_token and client_credentials requests per client IP per minute. */
+  /** Token requests of every other grant (authorization_code, refresh_token, client_credentials, unknown ones) per client IP per minute. */
   tokenPerIp: number;
-  /** Revocation, introspection and feed requests per client IP per minute. */
+  /**
+   * Every other limited request per client IP per minute: authorization, the hosted pages and their forms, end-session,
+   * UserInfo, logout, revocation, introspection and the revocation feed.
+   */
   otherPerIp: number;
   /** Admin API requests per client IP per minute. */
   adminPerIp: number;

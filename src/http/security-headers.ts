@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 
-/** Headers on every response: the service serves JSON only, so nothing may be sniffed, framed, referred or scripted. */
+/**
+ * Headers on every response. They suit the JSON API, where nothing may be sniffed, framed, referred or scripted; the
+ * hosted pages replace the Content-Security-Policy with one that allows their style and forms (page-reply.ts).
+ */
 export const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',

@@ -23,7 +23,8 @@ const tokenBodySchema = {
 
 const tokenResponseSchema = {
   type: 'object',
-  description: 'An access token (RFC 6749 §5.1), an RS256 JWT (RFC 9068). Cookie clients get the refresh token as an HttpOnly cookie instead of in the body.',
+  description:
+    'An access token (RFC 6749 §5.1), a JWT (RFC 9068) signed with the active key (RS256 or ES256). Cookie clients get the refresh token as an HttpOnly cookie instead of in the body.',
   required: ['access_token', 'token_type', 'expires_in', 'scope'],
   properties: {
     access_token: { type: 'string' },
