@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
-import { createFastify } from './app.js';
 import type { Config } from './config.js';
 import { authenticateAdmin } from './http/admin-auth.js';
+import { createFastify } from './http/fastify.js';
 import { registerErrorHandlers } from './http/errors.js';
 import { registerRateLimits } from './http/rate-limits.js';
 import { registerRequestLog } from './http/request-log.js';

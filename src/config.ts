@@ -1,4 +1,3 @@
-import type { AuditSetting } from './audit/audit-log.js';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tokensmith/verifier/shared';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
@@ -27,6 +26,9 @@ export const DEFAULT_HASHING_CONCURRENCY = Math.min(4, availableParallelism());
 
 /** OWASP's minimum for argon2id (Password Storage Cheat Sheet): the floor in production. */
 export const ARGON2_MINIMUM: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+
+/** AUDIT_LOG: `stdout` (at info), `off`, or the lowest level written. */
+export type AuditSetting = 'stdout' | 'off' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 /** Request limits, each per fixed window; `enabled: false` (RATE_LIMIT=off) is for benchmarks only. */
 export interface RateLimitConfig {

@@ -90,3 +90,47 @@ t.test('the CLI and the admin API do the same things one way: both reach state o
     t.same(reached, [], `${file} changes nothing but through the admin services`);
   }
 });
+
+/** The cycles of a graph, one path per cycle found (depth-first; each edge followed once). */
+function cyclesOf(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const cycles: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (node: string): void => {
+    state.set(node, 'open');
+    path.push(node);
+    for (const next of graph.get(node) ?? []) {
+      if (state.get(next) === 'open') cycles.push([...path.slice(path.indexOf(next)), next]);
+      else if (!state.has(next)) visit(next);
+    }
+    path.pop();
+    state.set(node, 'done');
+  };
+  for (const node of graph.keys()) if (!state.has(node)) visit(node);
+  return cycles;
+}
+
+t.test('no import cycles in src/, type-only imports included: every module can be read before the ones that use it', async (t) => {
+  const graph = new Map<string, string[]>();
+  for (const file of sources) {
+    const imports = (await importsOf(file)).filter((entry) => entry.from.startsWith('.')).map((entry) => resolved(file, entry.from).replace(/\.js$/, '.ts'));
+    graph.set(file, imports);
+  }
+  t.ok(graph.size > 100, `${graph.size} modules read`);
+  t.same(
+    cyclesOf(graph).map((cycle) => cycle.join(' → ')),
+    [],
+    'no module imports, through others, itself',
+  );
+  t.same(
+    cyclesOf(
+      new Map([
+        ['a', ['b']],
+        ['b', ['c']],
+        ['c', ['a']],
+      ]),
+    ),
+    [['a', 'b', 'c', 'a']],
+    'the check finds a cycle where there is one',
+  );
+});

@@ -1,5 +1,6 @@
+import type { AuditSetting } from '../config.js';
 import { ServiceError } from '../errors.js';
-import { USER_AGENT_MAX } from '../sessions/session-service.js';
+import { keptUserAgent, type RequestOrigin } from '../request-origin.js';
 
 /** What the audit log writes with: the service's logger (pino), of which it takes a child with a level of its own. */
 export interface AuditLogger {
@@ -61,9 +62,6 @@ export type AuditEventName = AuditEvent['event'];
 /** Events too frequent for the default level: written at debug. */
 const DEBUG_EVENTS: ReadonlySet<AuditEventName> = new Set(['token_refreshed']);
 
-/** AUDIT_LOG: `stdout` (at info), `off`, or the lowest level written. */
-export type AuditSetting = 'stdout' | 'off' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
-
 /**
  * The audit log: one JSON line per security-relevant event, with a stable `event` field and `audit: true`, on
  * the service's log stream but with a level of its own (AUDIT_LOG), so it can stay on when request logs are off.
@@ -87,9 +85,9 @@ export class AuditLog {
   }
 }
 
-/** The context of a grant's request (RequestOrigin) for audit events. */
-export function originContext(origin: { ip: string; userAgent: string }): AuditContext {
-  return { ip: origin.ip, user_agent: origin.userAgent.slice(0, USER_AGENT_MAX) };
+/** The context of a request's origin for audit events. */
+export function originContext(origin: RequestOrigin): AuditContext {
+  return { ip: origin.ip, user_agent: keptUserAgent(origin.userAgent) };
 }
 
 /** The context of an HTTP request for audit events: its client address and User-Agent (cut as sessions cut it). */

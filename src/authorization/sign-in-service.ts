@@ -2,7 +2,8 @@ import type { Config } from '../config.js';
 import type { AuthorizationCodeRecord, SignInRecord, SignInStore, UserRecord } from '../store/types.js';
 import { randomId } from '../tokens/ids.js';
 import { generateRefreshToken, hashSecret } from '../tokens/refresh-token.js';
-import { USER_AGENT_MAX, type LoginOrigin, type SessionService } from '../sessions/session-service.js';
+import { keptUserAgent, type RequestOrigin } from '../request-origin.js';
+import type { SessionService } from '../sessions/session-service.js';
 
 /** The settings SignInService reads. */
 export type SignInSettings = Pick<Config, 'signInTtl' | 'signInIdleTtl'>;
@@ -24,7 +25,12 @@ export class SignInService {
    * `continuing` keeps the public id of the sign-in the same person renews (prompt=login, max_age);
    * `authenticatedFor` names the authorization request they signed in for (requestFingerprint).
    */
-  async start(user: UserRecord, origin: LoginOrigin, continuing?: SignInRecord, authenticatedFor?: string): Promise<{ secret: string; signIn: SignInRecord }> {
+  async start(
+    user: UserRecord,
+    origin: RequestOrigin,
+    continuing?: SignInRecord,
+    authenticatedFor?: string,
+  ): Promise<{ secret: string; signIn: SignInRecord }> {
     const now = Math.floor(this.clock() / 1000);
     const signIn: SignInRecord = {
       id: continuing?.userId === user.id ? continuing.id : randomId(),
@@ -33,7 +39,7 @@ export class SignInService {
       createdAt: now,
       lastUsedAt: now,
       expiresAt: now + this.settings.signInTtl,
-      userAgent: origin.userAgent.slice(0, USER_AGENT_MAX),
+      userAgent: keptUserAgent(origin.userAgent),
       ip: origin.ip,
       ...(authenticatedFor === undefined ? {} : { authenticatedFor }),
     };
@@ -87,7 +93,7 @@ export class SignInService {
    * A new secret and auth_time for a sign-in whose person just proved who they are again (a password change): the
    * same public id, and the old secret, with any copy of the cookie, stops working.
    */
-  async renew(user: UserRecord, origin: LoginOrigin, secret: string, signIn: SignInRecord): Promise<{ secret: string; signIn: SignInRecord }> {
+  async renew(user: UserRecord, origin: RequestOrigin, secret: string, signIn: SignInRecord): Promise<{ secret: string; signIn: SignInRecord }> {
     await this.forget(secret);
     return this.start(user, origin, signIn);
   }

@@ -1,5 +1,5 @@
 import { VERIFY_CLOCK_TOLERANCE } from '@tokensmith/verifier/shared';
-import type { GrantType } from '../grants/registry.js';
+import type { GrantType } from '../grants/grant-type.js';
 
 /** A registered OAuth client. */
 export interface Client {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { narrowedScope, scopeTokens } from '../tokens/scope.js';
-import { supportedGrantTypes, type GrantType } from '../grants/registry.js';
+import type { GrantType } from '../grants/grant-type.js';
+import { supportedGrantTypes } from '../grants/registry.js';
 import { DEFAULT_CLIENT_ENTRY, predates, type Client } from './client.js';
 import { redirectUriProblem } from './redirect-uri.js';
 import { SECRET_HASH_PREFIX } from './secret.js';

@@ -3,7 +3,8 @@ import { originContext } from '../audit/audit-log.js';
 import { oauthError } from '../errors.js';
 import { issueIdToken } from '../tokens/id-token.js';
 import { scopeList } from '../tokens/scope.js';
-import { startUserSession, type Grant, type GrantResult, type GrantServices, type RequestOrigin, type TokenParams } from './grant.js';
+import { startUserSession, type Grant, type GrantResult, type GrantServices, type TokenParams } from './grant.js';
+import type { RequestOrigin } from '../request-origin.js';
 import { sessionTokenResponse } from './token-response.js';
 
 /**

@@ -2,7 +2,8 @@ import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
 import { issueAccessToken } from '../tokens/access-token.js';
 import { grantScope } from '../tokens/scope.js';
-import { SCOPE_PARAMETER, type Grant, type GrantResult, type GrantServices, type RequestOrigin, type TokenParams } from './grant.js';
+import { SCOPE_PARAMETER, type Grant, type GrantResult, type GrantServices, type TokenParams } from './grant.js';
+import type { RequestOrigin } from '../request-origin.js';
 import { audienceOf } from './token-response.js';
 
 /**

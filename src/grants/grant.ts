@@ -1,6 +1,7 @@
 import type { Client } from '../clients/client.js';
 import type { LimitName } from '../http/rate-limits.js';
 import type { Config } from '../config.js';
+import type { RequestOrigin } from '../request-origin.js';
 import { oauthError } from '../errors.js';
 import type { SessionService, StartedSession } from '../sessions/session-service.js';
 import type { AuthorizationCodeRecord, SessionRecord, UserRecord } from '../store/types.js';
@@ -27,12 +28,6 @@ export const SCOPE_PARAMETER: ParameterSchema = {
 
 /** The token request's parameters, after schema validation. */
 export type TokenParams = Readonly<Record<string, string | undefined>>;
-
-/** Who is asking, besides the client. */
-export interface RequestOrigin {
-  ip: string;
-  userAgent: string;
-}
 
 /** What grants need from the rest of the service. */
 export interface GrantServices {

@@ -3,7 +3,8 @@ import { oauthError } from '../errors.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
 import { auditedAuthentication, originContext } from '../audit/audit-log.js';
 import { grantScope } from '../tokens/scope.js';
-import { SCOPE_PARAMETER, startUserSession, type Grant, type GrantResult, type GrantServices, type RequestOrigin, type TokenParams } from './grant.js';
+import { SCOPE_PARAMETER, startUserSession, type Grant, type GrantResult, type GrantServices, type TokenParams } from './grant.js';
+import type { RequestOrigin } from '../request-origin.js';
 import { sessionTokenResponse } from './token-response.js';
 
 /**

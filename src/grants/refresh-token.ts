@@ -1,7 +1,8 @@
 import type { Client } from '../clients/client.js';
 import { originContext } from '../audit/audit-log.js';
 import { grantScope, narrowedScope } from '../tokens/scope.js';
-import { SCOPE_PARAMETER, type Grant, type GrantResult, type GrantServices, type RequestOrigin, type TokenParams } from './grant.js';
+import { SCOPE_PARAMETER, type Grant, type GrantResult, type GrantServices, type TokenParams } from './grant.js';
+import type { RequestOrigin } from '../request-origin.js';
 import { sessionTokenResponse } from './token-response.js';
 
 /**

@@ -1,21 +1,27 @@
 import type { Grant, ParameterSchema } from './grant.js';
+import { GRANT_TYPES, type GrantType } from './grant-type.js';
 import { authorizationCodeGrant } from './authorization-code.js';
 import { clientCredentialsGrant } from './client-credentials.js';
 import { passwordGrant } from './password.js';
 import { refreshTokenGrant } from './refresh-token.js';
 
-/** The one place a grant is declared: adding one here serves it, lists it in discovery and lets clients name it. */
-const ALL_GRANTS = [authorizationCodeGrant, passwordGrant, refreshTokenGrant, clientCredentialsGrant] as const;
-
-/** A grant type the token endpoint serves. */
-export type GrantType = (typeof ALL_GRANTS)[number]['type'];
+/**
+ * The one place a grant is served: a grant here (its type named in grant-type.ts) is served, listed in discovery and
+ * may be named by clients.
+ */
+const GRANTS_BY_TYPE: { readonly [T in GrantType]: Grant<T> } = {
+  authorization_code: authorizationCodeGrant,
+  password: passwordGrant,
+  refresh_token: refreshTokenGrant,
+  client_credentials: clientCredentialsGrant,
+};
 
 /** Every grant the token endpoint serves, by grant_type. */
-export const GRANTS: ReadonlyMap<string, Grant<GrantType>> = new Map<string, Grant<GrantType>>(ALL_GRANTS.map((grant) => [grant.type, grant]));
+export const GRANTS: ReadonlyMap<string, Grant<GrantType>> = new Map<string, Grant<GrantType>>(GRANT_TYPES.map((type) => [type, GRANTS_BY_TYPE[type]]));
 
 /** The grant types the token endpoint serves: for the discovery document and the client registry. */
 export function supportedGrantTypes(): GrantType[] {
-  return ALL_GRANTS.map((grant) => grant.type);
+  return [...GRANT_TYPES];
 }
 
 /** The union of every grant's parameters: one schema for the token request body. */

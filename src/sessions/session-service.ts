@@ -5,17 +5,9 @@ import { grantScope, narrowedScope } from '../tokens/scope.js';
 import type { SessionRecord, SessionStore, UserRecord } from '../store/types.js';
 import { denylistTtl } from '@tokensmith/verifier/shared';
 import type { AuditContext, AuditLog } from '../audit/audit-log.js';
+import { keptUserAgent, type RequestOrigin } from '../request-origin.js';
 import { randomId } from '../tokens/ids.js';
 import { generateRefreshToken, hashRefreshToken, openSuccessor, sealSuccessor } from '../tokens/refresh-token.js';
-
-/** How much of a User-Agent header a session, a sign-in or an audit line keeps. */
-export const USER_AGENT_MAX = 256;
-
-/** Where a login came from. */
-export interface LoginOrigin {
-  ip: string;
-  userAgent: string;
-}
 
 /** A session and, for clients allowed the refresh_token grant, the refresh token that continues it. */
 export interface StartedSession {
@@ -41,7 +33,7 @@ export class SessionService {
    * Starts a session for a login. With the refresh_token grant it lives REFRESH_TOKEN_TTL at most and
    * ends after REFRESH_IDLE_TTL unused; without, it lives as long as its one access token.
    */
-  async start(user: UserRecord, client: Client, scope: string, origin: LoginOrigin, signInId?: string): Promise<StartedSession> {
+  async start(user: UserRecord, client: Client, scope: string, origin: RequestOrigin, signInId?: string): Promise<StartedSession> {
     const now = Math.floor(this.clock() / 1000);
     const refreshable = client.grantTypes.has('refresh_token');
     const lifetime = refreshable ? this.config.refreshTokenTtl : this.config.accessTokenTtl;
@@ -53,7 +45,7 @@ export class SessionService {
       createdAt: now,
       lastUsedAt: now,
       expiresAt: now + lifetime,
-      userAgent: origin.userAgent.slice(0, USER_AGENT_MAX),
+      userAgent: keptUserAgent(origin.userAgent),
       ip: origin.ip,
       ...(signInId === undefined ? {} : { signInId }),
     };

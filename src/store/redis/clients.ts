@@ -1,6 +1,7 @@
 import { CLIENT_ID_HOLD_SECONDS, type ClientRecord, type ClientStore } from '../types.js';
-import type { Durable, Guard, StoreClient } from './connection.js';
+import type { Durable, Guard, ScriptClient } from './commands.js';
 import type { RedisKeys } from './keys.js';
+import type { RECORD_SCRIPTS } from './lua.js';
 import { luaScript } from './lua.js';
 
 // KEYS: clients hash, version counter, the id's hold. ARGV: client_id, JSON, mode ('create' | 'replace'). One step: the
@@ -24,11 +25,14 @@ return 1`);
 /** The client scripts, by the name the Redis client gives each. */
 export const CLIENT_SCRIPTS = { putClient: PUT_CLIENT, deleteClient: DELETE_CLIENT };
 
+/** What this module sends: the plain commands, the record scripts and its own. */
+type Client = ScriptClient<typeof CLIENT_SCRIPTS & typeof RECORD_SCRIPTS>;
+
 /** Runtime clients in Redis: one hash of JSON records and a version counter, in one slot on a cluster. */
 export class RedisClients implements ClientStore {
   constructor(
     private readonly guard: Guard,
-    private readonly client: StoreClient,
+    private readonly client: Client,
     private readonly keys: RedisKeys,
     private readonly durable: Durable,
   ) {}

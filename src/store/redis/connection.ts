@@ -3,6 +3,7 @@ import { createClient, createCluster, ErrorReply } from 'redis';
 import type { BaseLogger } from 'pino';
 import { StoreUnavailableError } from '../../errors.js';
 
+import type { Durable, Guard, ScriptClient } from './commands.js';
 import { ReplicaWatch } from './replica-watch.js';
 import { STORE_SCRIPTS } from './scripts.js';
 import { SentinelMaster, type NodeClient } from './sentinel-master.js';
@@ -32,12 +33,8 @@ function createStoreCluster(nodes: string[]) {
 export type RedisClient = ReturnType<typeof createStoreClient>;
 type ClusterClient = ReturnType<typeof createStoreCluster>;
 
-/** The commands the store sends, which a single client and a cluster client both have. */
-type StoreCommand =
-  'get' | 'set' | 'del' | 'exists' | 'hGet' | 'hGetAll' | 'hSet' | 'hDel' | 'pExpire' | 'zAdd' | 'zRem' | 'zRange' | keyof typeof STORE_SCRIPTS;
-
-/** What the store's modules send commands through: every command routes by its first key, every script by KEYS. */
-export type StoreClient = Pick<RedisClient, StoreCommand>;
+/** What the store's modules send commands through, on every topology: the plain commands and every script. */
+export type StoreClient = ScriptClient<typeof STORE_SCRIPTS>;
 
 /** A subscription to one channel: `close` ends it. */
 export interface ChannelSubscription {
@@ -290,9 +287,6 @@ export function storeConnection(client: RedisClient): StoreConnection {
   return singleConnection(client);
 }
 
-/** Makes a write to these keys and answers it once the configured number of replicas have it, or fails (makeDurable). */
-export type Durable = <T>(keys: string[], write: () => Promise<T>) => Promise<T>;
-
 /**
  * What a write waits for before the store answers (REDIS_WAIT_REPLICAS): that many replicas acknowledged it (WAIT),
  * within timeoutMs, or the write counts as failed (503). Replication is asynchronous: a master that fails over loses
@@ -315,9 +309,6 @@ export function makeDurable(connection: StoreConnection, replicas: number, timeo
     return result;
   };
 }
-
-/** Runs a store operation against Redis with the failure rules of makeGuard. */
-export type Guard = <T>(operation: () => Promise<T>) => Promise<T>;
 
 /**
  * Wraps Redis calls: a connection problem, or no answer within timeoutMs (a Redis that is slow,

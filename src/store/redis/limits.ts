@@ -1,6 +1,7 @@
 import type { AttemptRecord, LoginFailureStore, RateLimitStore, Reservation } from '../types.js';
-import type { Guard, StoreClient } from './connection.js';
+import type { Guard, ScriptClient } from './commands.js';
 import type { RedisKeys } from './keys.js';
+import type { RECORD_SCRIPTS } from './lua.js';
 import { luaScript } from './lua.js';
 
 // KEYS: counter. ARGV: window ms. The window starts with the first hit; a key that lost its TTL gets it back.
@@ -30,11 +31,14 @@ return {counted, count, redis.call('HGET', KEYS[1], 'last_at'), redis.call('PTTL
 /** The rate-limit and login-attempt scripts, by the name the Redis client gives each. */
 export const LIMIT_SCRIPTS = { hitRateLimit: HIT, reserveAttempt: RESERVE };
 
+/** What this module sends: the plain commands, the record scripts and its own. */
+type Client = ScriptClient<typeof LIMIT_SCRIPTS & typeof RECORD_SCRIPTS>;
+
 /** Rate-limit counters in Redis: one atomic round trip per hit, shared by every instance. */
 export class RedisRateLimits implements RateLimitStore {
   constructor(
     private readonly guard: Guard,
-    private readonly client: StoreClient,
+    private readonly client: Client,
     private readonly keys: RedisKeys,
   ) {}
 
@@ -50,7 +54,7 @@ export class RedisRateLimits implements RateLimitStore {
 export class RedisLoginFailures implements LoginFailureStore {
   constructor(
     private readonly guard: Guard,
-    private readonly client: StoreClient,
+    private readonly client: Client,
     private readonly keys: RedisKeys,
   ) {}
 

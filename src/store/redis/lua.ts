@@ -1,5 +1,5 @@
 import { defineScript, type CommandParser } from 'redis';
-import type { StoreClient } from './connection.js';
+import type { ScriptClient } from './commands.js';
 
 /**
  * A Lua script for node-redis's `scripts` option: the client runs it by EVALSHA and loads it on NOSCRIPT
@@ -74,7 +74,7 @@ redis.call('DEL', KEYS[1])
 return h`);
 
 /** The members of an index: a user's sids or sign-ins (INDEX_AS_HASH). */
-export async function indexMembers(client: Pick<StoreClient, 'indexMembers'>, key: string): Promise<string[]> {
+export async function indexMembers(client: Pick<ScriptClient<typeof RECORD_SCRIPTS>, 'indexMembers'>, key: string): Promise<string[]> {
   return (await client.indexMembers([key], [])) as string[];
 }
 

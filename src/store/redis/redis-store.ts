@@ -12,7 +12,8 @@ import type {
   UserStore,
 } from '../types.js';
 import { RedisLoginFailures, RedisRateLimits } from './limits.js';
-import { makeDurable, makeGuard, type Guard, type StoreConnection } from './connection.js';
+import type { Guard } from './commands.js';
+import { makeDurable, makeGuard, type StoreConnection } from './connection.js';
 import { redisKeys } from './keys.js';
 import { RevocationLog } from './revocation-log.js';
 import { RedisRevocations } from './revocations.js';

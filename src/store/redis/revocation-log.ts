@@ -1,6 +1,7 @@
 import type { RevocationEntry } from '../types.js';
-import type { Durable, StoreClient } from './connection.js';
+import type { Durable, ScriptClient } from './commands.js';
 import type { RedisKeys } from './keys.js';
+import type { RECORD_SCRIPTS } from './lua.js';
 import { luaScript, pairsToObject } from './lua.js';
 
 // KEYS: the revocation log, the sequence counter. ARGV: channel, publish command (PUBLISH, or SPUBLISH on a
@@ -32,6 +33,9 @@ return {redis.call('GET', KEYS[2]) or '0', redis.call('ZRANGEBYSCORE', KEYS[1], 
 /** The revocation log's scripts, by the name the Redis client gives each. */
 export const REVOCATION_LOG_SCRIPTS = { logRevocations: LOG_REVOCATIONS, readRevocations: READ_REVOCATIONS };
 
+/** What this module sends: the plain commands, the record scripts and its own. */
+type Client = ScriptClient<typeof REVOCATION_LOG_SCRIPTS & typeof RECORD_SCRIPTS>;
+
 /** Parses `kind:id:exp`, the form of a log member with its score and of a published message. */
 export function parseRevocation(kindAndId: string, exp: number): RevocationEntry | undefined {
   const colon = kindAndId.indexOf(':');
@@ -52,7 +56,7 @@ export function parseRevocationMessage(message: string): RevocationEntry | undef
  */
 export class RevocationLog {
   constructor(
-    private readonly client: StoreClient,
+    private readonly client: Client,
     private readonly keys: RedisKeys,
     private readonly sharded: boolean,
     private readonly durable: Durable,

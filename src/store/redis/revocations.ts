@@ -1,6 +1,7 @@
 import type { BaseLogger } from 'pino';
 import type { RevocationEntry, RevocationListener, RevocationStore } from '../types.js';
-import type { Durable, Guard, StoreConnection } from './connection.js';
+import type { Durable, Guard } from './commands.js';
+import type { StoreConnection } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { parseRevocationMessage, type RevocationLog } from './revocation-log.js';
 

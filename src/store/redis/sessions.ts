@@ -1,7 +1,8 @@
 import { StoreUnavailableError } from '../../errors.js';
 import type { RotationRequest, RotationResult, SessionOptions, SessionRecord, SessionStore } from '../types.js';
-import type { Durable, Guard, StoreClient } from './connection.js';
+import type { Durable, Guard, ScriptClient } from './commands.js';
 import type { RedisKeys } from './keys.js';
+import type { RECORD_SCRIPTS } from './lua.js';
 import { indexMembers, luaScript, pairsToObject } from './lua.js';
 import type { RevocationLog } from './revocation-log.js';
 
@@ -72,6 +73,9 @@ export const SESSION_SCRIPTS = {
   countPasswordFailure: COUNT_PASSWORD_FAILURE,
 };
 
+/** What this module sends: the plain commands, the record scripts and its own. */
+type Client = ScriptClient<typeof SESSION_SCRIPTS & typeof RECORD_SCRIPTS>;
+
 /** How often endAllForUser reads the user's index again when sessions start while it ends them. */
 const END_ALL_ATTEMPTS = 10;
 
@@ -133,7 +137,7 @@ function sessionFields(session: SessionRecord, refreshTokenHash: string | undefi
 export class RedisSessions implements SessionStore {
   constructor(
     private readonly guard: Guard,
-    private readonly client: StoreClient,
+    private readonly client: Client,
     private readonly keys: RedisKeys,
     private readonly log: RevocationLog,
     private readonly clock: () => number,

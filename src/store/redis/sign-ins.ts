@@ -1,7 +1,8 @@
 import { StoreUnavailableError } from '../../errors.js';
 import type { AuthorizationCodeRecord, AuthorizationCodeStore, CodeRedemption, ConsentRecord, ConsentStore, SignInRecord, SignInStore } from '../types.js';
-import type { Durable, Guard, StoreClient } from './connection.js';
+import type { Durable, Guard, ScriptClient } from './commands.js';
 import type { RedisKeys } from './keys.js';
+import type { RECORD_SCRIPTS } from './lua.js';
 import { indexMembers, luaScript, pairsToObject } from './lua.js';
 
 // KEYS: sign-in. ARGV: idle TTL s, now s, now ms. Renews the idle time, never past the absolute end.
@@ -48,6 +49,9 @@ export const SIGN_IN_SCRIPTS = {
   linkCodeSession: LINK_CODE_SESSION,
 };
 
+/** What this module sends: the plain commands, the record scripts and its own. */
+type Client = ScriptClient<typeof SIGN_IN_SCRIPTS & typeof RECORD_SCRIPTS>;
+
 function signInFromHash(hash: Record<string, string>): SignInRecord | undefined {
   if (!hash.id) return undefined;
   return {
@@ -81,7 +85,7 @@ function codeFromHash(hash: Record<string, string>): AuthorizationCodeRecord {
 export class RedisSignIns implements SignInStore {
   constructor(
     private readonly guard: Guard,
-    private readonly client: StoreClient,
+    private readonly client: Client,
     private readonly keys: RedisKeys,
     private readonly clock: () => number,
     private readonly durable: Durable,
@@ -147,7 +151,7 @@ export class RedisSignIns implements SignInStore {
 export class RedisCodes implements AuthorizationCodeStore {
   constructor(
     private readonly guard: Guard,
-    private readonly client: StoreClient,
+    private readonly client: Client,
     private readonly keys: RedisKeys,
     private readonly durable: Durable,
     private readonly commandTimeoutMs: number,
@@ -200,7 +204,7 @@ export class RedisCodes implements AuthorizationCodeStore {
 export class RedisConsents implements ConsentStore {
   constructor(
     private readonly guard: Guard,
-    private readonly client: StoreClient,
+    private readonly client: Client,
     private readonly keys: RedisKeys,
     private readonly durable: Durable,
   ) {}

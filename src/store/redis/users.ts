@@ -1,6 +1,7 @@
 import type { UserQuery, UserRecord, UserStore } from '../types.js';
-import type { Durable, Guard, StoreClient } from './connection.js';
+import type { Durable, Guard, ScriptClient } from './commands.js';
 import type { RedisKeys } from './keys.js';
+import type { RECORD_SCRIPTS } from './lua.js';
 import { luaScript, pairsToObject } from './lua.js';
 
 // Updates fields of an existing user only: HSET alone would create a stray record for a deleted one.
@@ -20,6 +21,9 @@ return 0`);
 
 /** The user scripts, by the name the Redis client gives each. */
 export const USER_SCRIPTS = { setUserFields: SET_USER_FIELDS, deleteIfEquals: DELETE_IF_EQUALS };
+
+/** What this module sends: the plain commands, the record scripts and its own. */
+type Client = ScriptClient<typeof USER_SCRIPTS & typeof RECORD_SCRIPTS>;
 
 /** The byte above every byte of UTF-8 text: the end of a lex range of keys that start with a prefix. */
 const HIGHEST_BYTE = Buffer.from([0xff]);
@@ -54,7 +58,7 @@ function userFromHash(hash: Record<string, string>): UserRecord | undefined {
 export class RedisUsers implements UserStore {
   constructor(
     private readonly guard: Guard,
-    private readonly client: StoreClient,
+    private readonly client: Client,
     private readonly keys: RedisKeys,
     private readonly durable: Durable,
     /** Every key matching a pattern (StoreConnection.scan), for the one-time backfill of the username index. */
