@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
 import type { Config } from './config.js';
-import { authenticateAdmin } from './http/admin-auth.js';
+import { authenticateAdmin, type AdminAuthServices } from './http/admin-auth.js';
 import { createFastify } from './http/fastify.js';
 import { registerErrorHandlers } from './http/errors.js';
 import { registerRateLimits } from './http/rate-limits.js';
@@ -17,6 +17,9 @@ import { requestContext } from './audit/audit-log.js';
 /** Where the admin API's operations say they are served, in openapi.yaml. */
 export const ADMIN_SERVER = { url: 'http://127.0.0.1:9000', description: 'The admin listener: ADMIN_HOST and ADMIN_PORT (never the public port).' };
 
+/** What the admin API uses of the services: the admin services, the audit log and what authenticates a call. */
+export type AdminAppServices = Pick<Services, 'admin' | 'audit'> & AdminAuthServices;
+
 /**
  * Builds the admin API: /admin/* on a Fastify instance of its own, which server.ts listens with on ADMIN_PORT, so
  * the admin surface is never on the public port. JSON only; every call is limited per IP (RATE_LIMIT_ADMIN_IP) and
@@ -24,7 +27,7 @@ export const ADMIN_SERVER = { url: 'http://127.0.0.1:9000', description: 'The ad
  */
 export async function buildAdminApp(
   config: Config,
-  services: Services,
+  services: AdminAppServices,
   deps: { logger: FastifyBaseLogger; rateLimits: RateLimitStore },
   closing: () => boolean,
 ): Promise<FastifyInstance> {

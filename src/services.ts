@@ -1,22 +1,35 @@
-import type { AdminServices } from './admin/admin-services.js';
-import type { ClientSync } from './clients/client-sync.js';
-import type { AuthorizationService } from './authorization/authorization-service.js';
-import type { ConsentService } from './authorization/consent-service.js';
-import type { SignInService } from './authorization/sign-in-service.js';
+import type { FastifyBaseLogger } from 'fastify';
+import { AccountService } from './accounts/account-service.js';
+import { createAdminServices, type AdminServices } from './admin/admin-services.js';
+import { AuditLog } from './audit/audit-log.js';
+import { AuthorizationService } from './authorization/authorization-service.js';
+import { CodeService } from './authorization/code-service.js';
+import { ConsentService } from './authorization/consent-service.js';
+import { SignInService } from './authorization/sign-in-service.js';
+import { ClientAuthenticator } from './clients/client-authenticator.js';
+import { ClientSync } from './clients/client-sync.js';
 import type { ClientRegistry } from './clients/registry.js';
-import type { Metrics } from './metrics/metrics.js';
+import { Metrics } from './metrics/metrics.js';
 import type { Config } from './config.js';
 import type { GrantServices } from './grants/grant.js';
 import type { KeyRing } from './keys/keyring.js';
 import type { Limiter } from './http/rate-limits.js';
-import type { RevocationService } from './revocation/revocation-service.js';
-import type { VerifiedTokenCache } from './tokens/verified-cache.js';
+import { RevocationCache } from './revocation/cache.js';
+import { RevocationService } from './revocation/revocation-service.js';
+import { TokenRevocation } from './revocation/token-revocation.js';
+import { SessionService } from './sessions/session-service.js';
+import type { Store } from './store/types.js';
+import { VerifiedTokenCache } from './tokens/verified-cache.js';
+import { ConcurrencyLimit } from './users/concurrency-limit.js';
+import { createUserService } from './users/user-service.js';
 
-/** Everything route handlers use, built once by buildApp. */
+/** Everything the service's routes and its admin API use, built once per app by createServices. */
 export interface Services extends GrantServices {
   config: Config;
   keyring: KeyRing;
   clients: ClientRegistry;
+  /** Authenticates the client of a token, revocation, introspection or feed request. */
+  clientAuthenticator: ClientAuthenticator;
   /** Keeps the registry's runtime clients (the admin API's) current on this instance. */
   clientSync: ClientSync;
   /** What operators do through the admin API (and the CLI): users, sessions, clients, keys. */
@@ -25,8 +38,12 @@ export interface Services extends GrantServices {
   revocations: RevocationService;
   /** Resolves while the store answers (readiness); never the store itself: routes reach state through services. */
   pingStore: () => Promise<void>;
+  /** RFC 7009 revocation of a presented token by its client, with its audit events. */
+  tokenRevocation: TokenRevocation;
   /** Remembered verifications of hot-path tokens (forward-auth, introspection). */
   verifiedTokens: VerifiedTokenCache;
+  /** The account's use cases (register, sign in, change the password, end sessions, disable, delete), with their audit events. */
+  accounts: AccountService;
   /** Sign-ins: the browser sessions at this service behind the sign-in cookie. */
   signIns: SignInService;
   /** What people let third-party clients have. */
@@ -35,6 +52,108 @@ export interface Services extends GrantServices {
   authorization: AuthorizationService;
   /** The Prometheus metrics, when METRICS_PORT is set. */
   metrics: Metrics | undefined;
+}
+
+/** What the route plugins of the public app take: the services, and the request limits registered on that app. */
+export interface RouteServices extends Services {
   /** Applies a named request limit (a no-op with RATE_LIMIT=off). */
   limit: Limiter;
+}
+
+/** The state, configuration and clock the services work over. */
+export interface ServiceParts {
+  store: Store;
+  clients: ClientRegistry;
+  logger: FastifyBaseLogger;
+  /** Milliseconds since the epoch; tests move it. */
+  clock: () => number;
+}
+
+/** The services that need no signing keys and no HTTP: what the CLI uses, and what the app builds on. */
+export type DomainServices = Pick<
+  Services,
+  'config' | 'clock' | 'users' | 'accounts' | 'sessions' | 'codes' | 'audit' | 'consents' | 'signIns' | 'clientSync' | 'admin'
+>;
+
+/**
+ * The one wiring of the domain services (the app's and the CLI's): users, token sessions, sign-ins, consents, codes,
+ * the runtime clients' sync and the admin services, over one store and one audit log.
+ */
+export function createDomainServices(
+  config: Config,
+  parts: ServiceParts & {
+    audit: AuditLog;
+    /** KEYS_DIR as the admin key commands see it, and how this instance re-reads it (none in the CLI). */
+    keys: { dir: string; reload?: () => Promise<void> };
+    /** Bounds concurrent password hashing on a serving instance (the CLI hashes one at a time). */
+    hashing?: ConcurrencyLimit;
+  },
+): DomainServices {
+  const { store, clients, clock, audit } = parts;
+  const current = (clientId: string, at: number) => clients.issuedToCurrent(clientId, at);
+  const sessions = new SessionService(store.sessions, config, clock, audit, current);
+  const users = createUserService(store, config, clock, parts.hashing);
+  const signIns = new SignInService(store.signIns, sessions, config, clock);
+  const consents = new ConsentService(store.consents, sessions, clock, current);
+  const accounts = new AccountService({ users, sessions, signIns, consents, audit, config });
+  const clientSync = new ClientSync(store.clients, clients, config.defaultAudience, parts.logger);
+  const admin = createAdminServices({
+    store,
+    registry: clients,
+    clientSync,
+    userService: users,
+    accounts,
+    sessions,
+    audit,
+    config,
+    clock,
+    keysDir: parts.keys.dir,
+    ...(parts.keys.reload === undefined ? {} : { reloadKeys: parts.keys.reload }),
+  });
+  return {
+    config,
+    clock,
+    users,
+    sessions,
+    codes: new CodeService(store.codes, sessions, audit),
+    audit,
+    consents,
+    accounts,
+    signIns,
+    clientSync,
+    admin,
+  };
+}
+
+/** Builds every service of a serving instance, once: the domain services, and those that sign and check tokens. */
+export function createServices(config: Config, parts: ServiceParts & { keyring: KeyRing }): Services {
+  const { store, clients, keyring, clock } = parts;
+  const hashing = new ConcurrencyLimit(config.hashing.maxConcurrent, config.hashing.queueTimeoutMs);
+  const revocations = new RevocationService(
+    store.revocations,
+    new RevocationCache(store.revocations, parts.logger, clock),
+    config,
+    clock,
+    (clientId, issuedAt) => clients.issuedToCurrent(clientId, issuedAt),
+  );
+  const metrics =
+    config.metrics &&
+    new Metrics({ argon2Queued: () => hashing.queued, revocationFeedLive: () => revocations.cache.live, signingKid: () => keyring.signingKey()?.kid });
+  const audit = new AuditLog(parts.logger, config.auditLog, metrics && ((event) => metrics.observeEvent(event)));
+  const verifiedTokens = new VerifiedTokenCache(keyring);
+  const accessTokens = { keyring, issuer: config.issuer, ttl: config.accessTokenTtl, clock };
+  const domain = createDomainServices(config, { ...parts, audit, hashing, keys: { dir: keyring.dir, reload: () => keyring.refresh() } });
+  return {
+    ...domain,
+    pingStore: () => store.ping(),
+    keyring,
+    clients,
+    authorization: new AuthorizationService(domain.codes, domain.consents, config.issuer, clock),
+    revocations,
+    metrics,
+    verifiedTokens,
+    accessTokens,
+    clientAuthenticator: new ClientAuthenticator({ clients, clientSync: domain.clientSync, audit, clock }),
+    tokenRevocation: new TokenRevocation({ sessions: domain.sessions, revocations, verifiedTokens, accessTokens, audit }),
+  };
 }

@@ -134,3 +134,26 @@ t.test('no import cycles in src/, type-only imports included: every module can b
     'the check finds a cycle where there is one',
   );
 });
+
+t.test('one composition root: route plugins take a narrow type of what they use, and no service is replaced after it is built', async (t) => {
+  const plugins = [...under('routes'), 'admin-app.ts', ...under('http')];
+  for (const file of plugins) {
+    t.notMatch(await readFile(join('src', file), 'utf8'), /:\s*Services\b(?![\w[])/, `${file} takes no whole Services`);
+  }
+  for (const file of sources) {
+    t.notMatch(await readFile(join('src', file), 'utf8'), /\bservices\.\w+\s*=[^=]/, `${file} assigns no member of the services`);
+  }
+  const wiring = (
+    await Promise.all(sources.map(async (file) => ((await readFile(join('src', file), 'utf8')).includes('new SessionService(') ? file : undefined)))
+  ).filter(Boolean);
+  t.same(wiring, ['services.ts'], 'the services are wired in services.ts alone (the app and the CLI call it)');
+});
+
+t.test('use cases in services: routes, HTTP helpers and pages write no audit event (the services they call do)', async (t) => {
+  const adapters = [...under('routes'), ...under('http'), ...under('pages')];
+  t.ok(adapters.length > 20, 'the scan finds the routes, HTTP helpers and pages');
+  for (const file of adapters) {
+    const source = await readFile(join('src', file), 'utf8');
+    t.notMatch(source, /\.audit\b|\bauditAdmin\(/, `${file} writes no audit event`);
+  }
+});

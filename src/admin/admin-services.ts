@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.js';
-import type { SignInService } from '../authorization/sign-in-service.js';
+import type { AccountService } from '../accounts/account-service.js';
 import type { ClientSync } from '../clients/client-sync.js';
 import type { ClientRegistry } from '../clients/registry.js';
 import type { Config } from '../config.js';
@@ -23,8 +23,8 @@ export interface AdminParts {
   registry: ClientRegistry;
   clientSync: ClientSync;
   userService: UserService;
+  accounts: AccountService;
   sessions: SessionService;
-  signIns: SignInService;
   audit: AuditLog;
   config: Pick<Config, 'jwksMaxAge' | 'keysReloadInterval' | 'accessTokenTtl' | 'defaultAudience' | 'signingAlg'>;
   /** KEYS_DIR: the running service's keyring's folder, or the configured one for the CLI. */
@@ -42,9 +42,8 @@ export function createAdminServices(parts: AdminParts): AdminServices {
     users: new UserAdmin({
       users: store.users,
       userService: parts.userService,
+      accounts: parts.accounts,
       sessions: parts.sessions,
-      signIns: parts.signIns,
-      consents: store.consents,
       audit,
     }),
     clients: new ClientAdmin({

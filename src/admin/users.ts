@@ -1,9 +1,9 @@
 import type { AuditLog } from '../audit/audit-log.js';
-import type { SignInService } from '../authorization/sign-in-service.js';
+import type { AccountService } from '../accounts/account-service.js';
 import { oauthError } from '../errors.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { sessionView } from '../sessions/session-view.js';
-import type { ConsentStore, UserRecord, UserStore } from '../store/types.js';
+import type { UserRecord, UserStore } from '../store/types.js';
 import { foldUsername } from '../users/credentials.js';
 import { NO_PASSWORD, type UserService } from '../users/user-service.js';
 import { auditAdmin, type AdminActor } from './actor.js';
@@ -26,9 +26,8 @@ export type AdminSessionView = ReturnType<typeof sessionView>;
 export interface UserAdminDependencies {
   users: UserStore;
   userService: UserService;
+  accounts: AccountService;
   sessions: SessionService;
-  signIns: SignInService;
-  consents: ConsentStore;
   audit: AuditLog;
 }
 
@@ -81,8 +80,7 @@ export class UserAdmin {
 
   /** Disables (ending every session and sign-in) or re-enables a user. */
   async setDisabled(id: string, disabled: boolean, actor: AdminActor): Promise<AdminUserView> {
-    if (!(await this.deps.users.setDisabled(id, disabled))) throw noSuchUser();
-    if (disabled) await this.#endEverything(id);
+    if (!(await this.deps.accounts.setDisabled(id, disabled))) throw noSuchUser();
     auditAdmin(this.deps.audit, actor, disabled ? 'user_disabled' : 'user_enabled', id);
     return this.get(id);
   }
@@ -93,17 +91,13 @@ export class UserAdmin {
    * so nothing of the old one (sessions, consents, tokens' `sub`) can become the new one's.
    */
   async delete(id: string, actor: AdminActor): Promise<void> {
-    if (!(await this.deps.users.setDisabled(id, true))) throw noSuchUser();
-    await this.#endEverything(id);
-    await this.deps.consents.revokeAll(id);
-    await this.deps.users.delete(id);
+    if (!(await this.deps.accounts.delete(id))) throw noSuchUser();
     auditAdmin(this.deps.audit, actor, 'user_deleted', id);
   }
 
   /** Sets a user's password (the policy of registration) and ends every session and sign-in: the owner signs in again. */
   async setPassword(id: string, password: string, actor: AdminActor): Promise<void> {
-    if (!(await this.deps.userService.setPassword(id, password))) throw noSuchUser();
-    await this.#endEverything(id);
+    if (!(await this.deps.accounts.setPassword(id, password))) throw noSuchUser();
     auditAdmin(this.deps.audit, actor, 'user_password_set', id);
   }
 
@@ -135,6 +129,6 @@ export class UserAdmin {
   }
 
   #endEverything(userId: string): Promise<number> {
-    return this.deps.signIns.endEverythingOf(userId);
+    return this.deps.accounts.endEverythingOf(userId);
   }
 }

@@ -1,5 +1,4 @@
 import type { AuditSetting } from '../config.js';
-import { ServiceError } from '../errors.js';
 import { keptUserAgent, type RequestOrigin } from '../request-origin.js';
 
 /** What the audit log writes with: the service's logger (pino), of which it takes a child with a level of its own. */
@@ -93,45 +92,4 @@ export function originContext(origin: RequestOrigin): AuditContext {
 /** The context of an HTTP request for audit events: its client address and User-Agent (cut as sessions cut it). */
 export function requestContext(request: { ip: string; headers: { 'user-agent'?: string | undefined } }): AuditContext {
   return originContext({ ip: request.ip, userAgent: request.headers['user-agent'] ?? '' });
-}
-
-/** Runs a password check, writing `throttled` when it answers 429 because the account must wait (the 429 goes on). */
-async function auditingThrottle<T>(audit: AuditLog, throttled: AuditEvent, check: () => Promise<T>): Promise<T> {
-  try {
-    return await check();
-  } catch (error) {
-    if (error instanceof ServiceError && error.code === 'too_many_requests') audit.emit(throttled);
-    throw error;
-  }
-}
-
-/**
- * A password check with its audit events: login_failed for a wrong name or password, login_throttled when the
- * account must wait (the 429 goes on); success is the caller's to record, once it has started what the login starts.
- */
-export async function auditedAuthentication<User extends { id: string }>(
-  services: { users: { authenticate(username: string, password: string): Promise<User | undefined> }; audit: AuditLog },
-  username: string,
-  password: string,
-  context: AuditContext,
-  via: 'password_grant' | 'login_page',
-): Promise<User | undefined> {
-  const named = { via, username: username.slice(0, 256), ...context };
-  const user = await auditingThrottle(services.audit, { event: 'login_throttled', ...named }, () => services.users.authenticate(username, password));
-  if (!user) services.audit.emit({ event: 'login_failed', ...named });
-  return user;
-}
-
-/** A password change with its audit events: password_changed on success, login_throttled when the account must wait. */
-export async function auditedPasswordChange<User>(
-  services: { users: { changePassword(user: User, current: string, next: string): Promise<boolean> }; audit: AuditLog },
-  user: User,
-  current: string,
-  next: string,
-  context: AuditContext,
-): Promise<boolean> {
-  const throttled = { event: 'login_throttled', via: 'password_change', ...context } as const;
-  const changed = await auditingThrottle(services.audit, throttled, () => services.users.changePassword(user, current, next));
-  if (changed) services.audit.emit({ event: 'password_changed', ...context });
-  return changed;
 }

@@ -52,4 +52,9 @@ export class ConsentService {
     const withdrawn = await this.store.revoke(userId, clientId);
     return { withdrawn, sessionsEnded: await this.sessions.endForClient(userId, clientId) };
   }
+
+  /** Forgets every consent of a person (an account being deleted, whose sessions have ended already). */
+  async forgetAll(userId: string): Promise<void> {
+    await this.store.revokeAll(userId);
+  }
 }

@@ -1,5 +1,6 @@
 import type { Client } from '../clients/client.js';
 import type { LimitName } from '../http/rate-limits.js';
+import type { AccountService } from '../accounts/account-service.js';
 import type { Config } from '../config.js';
 import type { RequestOrigin } from '../request-origin.js';
 import { oauthError } from '../errors.js';
@@ -33,6 +34,8 @@ export type TokenParams = Readonly<Record<string, string | undefined>>;
 export interface GrantServices {
   config: Config;
   users: UserService;
+  /** The account's use cases: the password grant checks a password through them. */
+  accounts: AccountService;
   sessions: SessionService;
   accessTokens: AccessTokenIssuer;
   codes: CodeService;

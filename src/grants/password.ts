@@ -1,7 +1,7 @@
 import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
-import { auditedAuthentication, originContext } from '../audit/audit-log.js';
+import { originContext } from '../audit/audit-log.js';
 import { grantScope } from '../tokens/scope.js';
 import { SCOPE_PARAMETER, startUserSession, type Grant, type GrantResult, type GrantServices, type TokenParams } from './grant.js';
 import type { RequestOrigin } from '../request-origin.js';
@@ -27,11 +27,11 @@ export const passwordGrant: Grant<'password'> = {
     const scope = grantScope(client.scopes, params.scope);
     const context = { ...originContext(origin), client_id: client.clientId };
     // Throttled per account inside authenticate (429 when the account must wait).
-    const user = await auditedAuthentication(services, params.username!, params.password!, context, 'password_grant');
+    const user = await services.accounts.authenticate(params.username!, params.password!, context, 'password_grant');
     // RFC 6749 §5.2: unknown user and wrong password are one answer, invalid_grant.
     if (!user) throw oauthError('invalid_grant', 'the username or password is wrong');
     const { session, refreshToken } = await startUserSession(services, user, client, scope, origin);
-    services.audit.emit({ event: 'login_succeeded', via: 'password_grant', ...context, user_id: user.id, sid: session.sid });
+    services.accounts.loggedIn(user, 'password_grant', { ...context, sid: session.sid });
     return sessionTokenResponse(services, client, session, scope, refreshToken);
   },
 };

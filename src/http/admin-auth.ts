@@ -24,13 +24,16 @@ function insufficient(description: string) {
   return oauthError('insufficient_scope', description, challenge('insufficient_scope', ADMIN_SCOPE));
 }
 
+/** What authenticating an admin API call uses of the services. */
+export type AdminAuthServices = Pick<Services, 'verifiedTokens' | 'accessTokens' | 'revocations' | 'clients'>;
+
 /**
  * Authenticates an admin API call (RFC 6750): an access token of this service, verified strictly, not revoked, of a
  * client that is still registered (a deleted client's tokens fail here at once), issued by client_credentials (a
  * client's own token: no user session), carrying the `admin` scope that the client is still allowed. 401
  * invalid_token for a token that fails; 403 insufficient_scope for a valid token without that right.
  */
-export async function authenticateAdmin(request: FastifyRequest, services: Services): Promise<AdminActor> {
+export async function authenticateAdmin(request: FastifyRequest, services: AdminAuthServices): Promise<AdminActor> {
   const claims = await verifiedBearer(request, services);
   if (await services.revocations.isRevoked(claims)) throw invalidToken();
   if (claims.sid !== undefined) throw insufficient('the admin API takes a client_credentials token, not a user token');

@@ -39,11 +39,14 @@ export function insufficientScope(scope: string): ServiceError {
   return oauthError('insufficient_scope', `the access token lacks the ${scope} scope`, challenge('insufficient_scope', scope));
 }
 
+/** What authenticating a user's bearer token uses of the services. */
+export type BearerServices = Pick<Services, 'verifiedTokens' | 'accessTokens' | 'revocations' | 'users' | 'clients'>;
+
 /**
  * The claims of the request's bearer token, verified strictly (signature, keys, typ, issuer, expiry);
  * 401 with a bare challenge when there is no token, 401 invalid_token when it fails. Revocation is the caller's to check.
  */
-export async function verifiedBearer(request: FastifyRequest, services: Services): Promise<AccessTokenClaims> {
+export async function verifiedBearer(request: FastifyRequest, services: Pick<Services, 'verifiedTokens' | 'accessTokens'>): Promise<AccessTokenClaims> {
   const token = bearerToken(request.headers.authorization);
   if (token === undefined) throw oauthError('invalid_token', 'a bearer access token is required', challenge());
   try {
@@ -67,7 +70,7 @@ export function bearerToken(authorization: string | undefined): string | undefin
  * session that has not been ended, for a user who still exists and is enabled. Failures are
  * 401 invalid_token with an RFC 6750 §3 challenge.
  */
-export async function authenticateUser(request: FastifyRequest, services: Services): Promise<Caller> {
+export async function authenticateUser(request: FastifyRequest, services: BearerServices): Promise<Caller> {
   const claims = await verifiedBearer(request, services);
   // Only user sessions carry a sid; a client_credentials token has no account.
   if (typeof claims.sid !== 'string' || (await services.revocations.isRevoked(claims))) throw invalidToken();

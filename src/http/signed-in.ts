@@ -11,7 +11,8 @@ export interface SignedIn {
   secret: string;
 }
 
-type SignInServices = Pick<Services, 'config' | 'signIns' | 'users' | 'audit'>;
+/** What reading and ending the sign-in of a request use of the services. */
+export type SignInServices = Pick<Services, 'config' | 'signIns' | 'users' | 'accounts'>;
 
 /**
  * The person signed in through the request's cookie, on every page that needs one. A sign-in whose account is
@@ -30,10 +31,6 @@ export async function signedInPerson(request: FastifyRequest, services: SignInSe
 /** Signs the request's browser out: ends its sign-in and the sessions it started, audits it, and clears the cookie. */
 export async function signOut(request: FastifyRequest, reply: FastifyReply, services: SignInServices): Promise<void> {
   const secret = signInSecretOf(request, services.config);
-  const ended = secret === undefined ? undefined : await services.signIns.end(secret);
-  if (ended) {
-    const context = { ...requestContext(request), user_id: ended.signIn.userId };
-    services.audit.emit({ event: 'sessions_ended_all', reason: 'sign_out', count: ended.sessionsEnded, ...context });
-  }
+  if (secret !== undefined) await services.accounts.signOut(secret, requestContext(request));
   clearSignInCookie(reply, services.config);
 }

@@ -1,15 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { auditedPasswordChange, requestContext } from '../audit/audit-log.js';
+import type { PasswordChangeAtPages } from '../accounts/account-service.js';
+import { requestContext } from '../audit/audit-log.js';
 import { ServiceError } from '../errors.js';
 import { registerPageHeaders, sendPage } from '../http/page-reply.js';
 import { registerCookies } from '../http/refresh-cookie.js';
 import { clearSignInCookie, csrfMatches, csrfToken, setSignInCookie } from '../http/sign-in-cookie.js';
-import { signedInPerson, signOut, type SignedIn } from '../http/signed-in.js';
+import { type SignedIn, signedInPerson, type SignInServices, signOut } from '../http/signed-in.js';
 import { accountPage, type AccountView } from '../pages/account-page.js';
 import { problemPage } from '../pages/sign-in-pages.js';
-import type { Services } from '../services.js';
+import type { RouteServices } from '../services.js';
 import { PASSWORD_MAX_BYTES } from '../users/credentials.js';
 import { HTML_RESPONSE, PUBLIC } from './schemas.js';
+
+/** What these routes use of the services. */
+export type AccountPageServices = Pick<RouteServices, 'accounts' | 'config' | 'consents' | 'limit' | 'sessions' | 'signIns'> & SignInServices;
 
 const SEE_ACCOUNT = { description: 'Done: back to the account page (or to the login page when not signed in).', type: 'null' } as const;
 
@@ -26,7 +30,7 @@ function formSchema(summary: string, fields: Record<string, { type: 'string'; ma
 }
 
 /** The account page over the sign-in cookie, and its forms: end sessions, withdraw consents, change the password, sign out. */
-export async function accountPageRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function accountPageRoutes(app: FastifyInstance, services: AccountPageServices): Promise<void> {
   await registerCookies(app);
   registerPageHeaders(app);
   const { config } = services;
@@ -71,16 +75,13 @@ export async function accountPageRoutes(app: FastifyInstance, services: Services
     '/account/end-session',
     formSchema('End one session', { sid: { type: 'string', maxLength: 64 } }),
     async (person, body, request, reply) => {
-      const ended = await services.sessions.endOwn(person.user.id, body.sid);
-      if (ended)
-        services.audit.emit({ event: 'session_ended', reason: 'ended_by_user', ...contextOf(request, person), client_id: ended.clientId, sid: ended.sid });
+      await services.accounts.endOwnSession(person.user.id, body.sid, contextOf(request, person));
       return reply.redirect('/account', 303);
     },
   );
 
   form('/account/end-other-sessions', formSchema('End all other sessions', {}), async (person, _body, request, reply) => {
-    const count = await services.signIns.endEverythingOf(person.user.id, { signIn: { secret: person.secret, id: person.signIn.id } });
-    services.audit.emit({ event: 'sessions_ended_all', reason: 'other_sessions', count, ...contextOf(request, person) });
+    await services.accounts.endEverything(person.user.id, 'other_sessions', contextOf(request, person), { secret: person.secret, id: person.signIn.id });
     return reply.redirect('/account', 303);
   });
 
@@ -91,9 +92,7 @@ export async function accountPageRoutes(app: FastifyInstance, services: Services
       description: "Forgets the consent and ends the application's sessions of this person.",
     },
     async (person, body, request, reply) => {
-      const { withdrawn, sessionsEnded } = await services.consents.withdraw(person.user.id, body.client_id);
-      if (withdrawn || sessionsEnded > 0)
-        services.audit.emit({ event: 'consent_withdrawn', count: sessionsEnded, ...contextOf(request, person), client_id: body.client_id });
+      await services.accounts.withdrawConsent(person.user.id, body.client_id, contextOf(request, person));
       return reply.redirect('/account', 303);
     },
   );
@@ -107,11 +106,20 @@ export async function accountPageRoutes(app: FastifyInstance, services: Services
     async (person, body, request, reply) => {
       // A check of the password, limited and throttled as a login of this account is.
       request.pageUser = person.user;
+      const origin = { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' };
+      let change: PasswordChangeAtPages;
       try {
         await services.limit('loginIp', request);
         await services.limit('loginUser', request);
-        if (!(await auditedPasswordChange(services, person.user, body.current_password, body.new_password, contextOf(request, person)))) {
-          if (await services.signIns.passwordFailed(person.secret, config.rateLimits.loginFreeFailures)) {
+        change = await services.accounts.changePasswordAtPages(
+          person.user,
+          body.current_password,
+          body.new_password,
+          { secret: person.secret, signIn: person.signIn, origin },
+          contextOf(request, person),
+        );
+        if (!change.changed) {
+          if (change.signedOut) {
             clearSignInCookie(reply, config);
             return sendPage(
               reply,
@@ -128,17 +136,8 @@ export async function accountPageRoutes(app: FastifyInstance, services: Services
           problem: true,
         });
       }
-      const count = await services.signIns.endEverythingOf(person.user.id, { signIn: { secret: person.secret, id: person.signIn.id } });
-      // The person just proved the password: a new cookie secret and auth_time, so that a copy of the old cookie, and
-      // any authorization code it minted before the change, stop working.
-      const renewed = await services.signIns.renew(
-        person.user,
-        { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' },
-        person.secret,
-        person.signIn,
-      );
+      const { renewed } = change;
       setSignInCookie(reply, config, renewed.secret, services.signIns.cookieMaxAge);
-      services.audit.emit({ event: 'sessions_ended_all', reason: 'password_changed', count, ...contextOf(request, person) });
       const changed = { text: 'Your password is changed. Every other session has ended.', problem: false };
       return showAccount(reply, { ...person, ...renewed }, 200, changed);
     },

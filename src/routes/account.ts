@@ -1,15 +1,18 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SESSION_VIEW_SCHEMA, sessionView } from '../sessions/session-view.js';
-import { auditedPasswordChange, requestContext } from '../audit/audit-log.js';
+import { requestContext } from '../audit/audit-log.js';
 import { oauthError } from '../errors.js';
-import { authenticateUser, challenge, insufficientScope, type Caller } from '../http/bearer.js';
+import { authenticateUser, type BearerServices, type Caller, challenge, insufficientScope } from '../http/bearer.js';
 import { BROWSER_API } from '../http/cors.js';
 import { clearRefreshCookie, registerCookies } from '../http/refresh-cookie.js';
-import type { Services } from '../services.js';
+import type { RouteServices } from '../services.js';
 import type { SessionRecord } from '../store/types.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
 import { profileOf } from '../users/user-service.js';
 import { errorResponses, noStore, PUBLIC } from './schemas.js';
+
+/** What these routes use of the services. */
+export type AccountApiServices = Pick<RouteServices, 'accounts' | 'clients' | 'config' | 'limit' | 'sessions'> & BearerServices;
 
 interface RegisterBody {
   username: string;
@@ -140,7 +143,7 @@ function accountSessionView(session: SessionRecord, currentSid: string) {
  * and changes the password. A token that a third-party client holds, whatever the person allowed it, is not meant for
  * it (RFC 9068 §4: a token not meant for this resource is invalid_token, RFC 6750 §3.1).
  */
-function assertAccountClient(claims: Caller['claims'], services: Services): void {
+function assertAccountClient(claims: Caller['claims'], services: AccountApiServices): void {
   if (services.clients.get(claims.client_id)?.firstParty !== true) {
     throw oauthError(
       'invalid_token',
@@ -151,7 +154,7 @@ function assertAccountClient(claims: Caller['claims'], services: Services): void
 }
 
 /** Routes of a signed-in user, behind a bearer access token (RFC 6750) of a first-party client. */
-async function authenticatedRoutes(app: FastifyInstance, services: Services): Promise<void> {
+async function authenticatedRoutes(app: FastifyInstance, services: AccountApiServices): Promise<void> {
   app.addHook('preHandler', async (request) => {
     const caller = await authenticateUser(request, services);
     assertAccountClient(caller.claims, services);
@@ -176,31 +179,14 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
     async (request: FastifyRequest<{ Params: { sid: string } }>, reply) => {
       // Another user's session is answered exactly like one that does not exist.
       const { user } = caller(request);
-      const ended = await services.sessions.endOwn(user.id, request.params.sid);
-      if (!ended) throw oauthError('not_found', 'no such session');
-      services.audit.emit({
-        event: 'session_ended',
-        reason: 'ended_by_user',
-        ...requestContext(request),
-        user_id: user.id,
-        client_id: ended.clientId,
-        sid: ended.sid,
-      });
+      if (!(await services.accounts.endOwnSession(user.id, request.params.sid, requestContext(request)))) throw oauthError('not_found', 'no such session');
       return reply.code(204).send();
     },
   );
 
   app.post('/account/logout', { schema: logoutSchema, config: BROWSER_API }, async (request, reply) => {
     const { claims, user } = caller(request);
-    const ended = await services.sessions.end(claims.sid);
-    services.audit.emit({
-      event: 'session_ended',
-      reason: 'logout',
-      ...requestContext(request),
-      user_id: user.id,
-      client_id: claims.client_id,
-      sid: claims.sid,
-    });
+    const ended = await services.accounts.logOut(user.id, claims.sid, claims.client_id, requestContext(request));
     const client = ended && services.clients.get(ended.clientId);
     if (client?.refreshTokenDelivery === 'cookie') clearRefreshCookie(reply, services.config);
     return reply.code(204).send();
@@ -208,10 +194,7 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
 
   app.post('/account/logout-all', { schema: logoutAllSchema, config: BROWSER_API }, async (request) => {
     const { user } = caller(request);
-    // Everywhere includes the browsers signed in at this service, which could otherwise get new codes.
-    const ended = await services.signIns.endEverythingOf(user.id);
-    services.audit.emit({ event: 'sessions_ended_all', reason: 'logout_all', count: ended, ...requestContext(request), user_id: user.id });
-    return { ended };
+    return { ended: await services.accounts.endEverything(user.id, 'logout_all', requestContext(request)) };
   });
 
   app.post('/account/password', { schema: passwordSchema, config: BROWSER_API }, async (request: FastifyRequest<{ Body: PasswordBody }>, reply) => {
@@ -220,28 +203,22 @@ async function authenticatedRoutes(app: FastifyInstance, services: Services): Pr
     await services.limit('loginIp', request);
     await services.limit('loginUser', request);
     const context = { ...requestContext(request), user_id: user.id, client_id: claims.client_id, sid: claims.sid };
-    if (!(await auditedPasswordChange(services, user, request.body.current_password, request.body.new_password, context))) {
-      // A stolen access token must not become a password oracle: the session that keeps guessing ends.
-      const ended = await services.sessions.passwordFailed(claims.sid, services.config.rateLimits.loginFreeFailures);
-      throw oauthError('invalid_grant', ended ? 'the current password is wrong; this session has ended' : 'the current password is wrong');
-    }
-    const ended = await services.signIns.endEverythingOf(user.id, { sid: claims.sid });
-    services.audit.emit({ event: 'sessions_ended_all', reason: 'password_changed', count: ended, ...context });
+    const change = await services.accounts.changePasswordInSession(user, request.body.current_password, request.body.new_password, claims.sid, context);
+    if (!change.changed)
+      throw oauthError('invalid_grant', change.sessionEnded ? 'the current password is wrong; this session has ended' : 'the current password is wrong');
     return reply.code(204).send();
   });
 }
 
 /** The account routes: registration, and the signed-in user's profile, sessions, logout and password. */
-export async function accountRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function accountRoutes(app: FastifyInstance, services: AccountApiServices): Promise<void> {
   await registerCookies(app);
   app.addHook('onSend', noStore);
   app.post('/account/register', { schema: registerSchema, config: BROWSER_API }, async (request: FastifyRequest<{ Body: RegisterBody }>, reply) => {
     if (services.config.registration === 'closed') throw oauthError('registration_closed', 'self-registration is closed');
     await services.limit('registerIp', request);
     await services.limit('registerUser', request);
-    const { user, retry } = await services.users.register(request.body.username, request.body.password);
-    // The retry of a registration that landed created nothing: its event was written then.
-    if (!retry) services.audit.emit({ event: 'user_registered', username: user.username, ...requestContext(request), user_id: user.id });
+    const { user } = await services.accounts.register(request.body.username, request.body.password, requestContext(request));
     return reply.code(201).send({ id: user.id, username: user.username });
   });
   await app.register(authenticatedRoutes, services);

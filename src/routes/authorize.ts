@@ -3,12 +3,15 @@ import { parseAuthorizationRequest, type AuthorizationQuery, type AuthorizationR
 import { registerPageHeaders, sendPage } from '../http/page-reply.js';
 import { registerCookies } from '../http/refresh-cookie.js';
 import { csrfMatches, csrfToken } from '../http/sign-in-cookie.js';
-import { signedInPerson, type SignedIn } from '../http/signed-in.js';
+import { type SignedIn, signedInPerson, type SignInServices } from '../http/signed-in.js';
 import { formTargetOf } from '../pages/layout.js';
 import { consentPage, problemPage } from '../pages/sign-in-pages.js';
-import type { Services } from '../services.js';
+import type { RouteServices } from '../services.js';
 import { scopeList } from '../tokens/scope.js';
 import { HTML_RESPONSE, PUBLIC } from './schemas.js';
+
+/** What these routes use of the services. */
+export type AuthorizeServices = Pick<RouteServices, 'authorization' | 'clients' | 'consents' | 'limit'> & SignInServices;
 
 /** The authorization endpoint's path; a sign-in may only continue to it (no open redirect through /login). */
 export const AUTHORIZE_PATH = '/oauth/authorize';
@@ -67,7 +70,7 @@ function searchOf(url: string): string {
 }
 
 /** Routes for the authorization code flow: GET /oauth/authorize, and the consent form's POST to it. */
-export async function authorizeRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function authorizeRoutes(app: FastifyInstance, services: AuthorizeServices): Promise<void> {
   await registerCookies(app);
   registerPageHeaders(app);
 

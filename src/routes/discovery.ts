@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { supportedGrantTypes } from '../grants/registry.js';
-import type { Services } from '../services.js';
+import type { RouteServices } from '../services.js';
 import { AUTHORIZE_PATH } from './authorize.js';
 import { END_SESSION_PATH } from './end-session.js';
 import { INTROSPECT_SCOPE } from './introspection.js';
@@ -8,6 +8,9 @@ import { ADMIN_SCOPE } from '../http/admin-auth.js';
 import { PUBLIC } from './schemas.js';
 import { USERINFO_CLAIMS, USERINFO_PATH } from './userinfo.js';
 import { BROWSER_API } from '../http/cors.js';
+
+/** What these routes use of the services. */
+export type DiscoveryServices = Pick<RouteServices, 'clients' | 'config' | 'keyring'>;
 
 /** Where the service's endpoints live, relative to the issuer. */
 export const ENDPOINT_PATHS = {
@@ -27,7 +30,7 @@ const OPENID_SCOPES = ['openid', 'profile'];
  * scopes_supported (RFC 8414 §2, OpenID Connect Discovery 1.0 §3): the OpenID scopes and those of the clients that
  * ask in a browser (authorization_code); never a service-to-service client's internal scopes, nor a privileged one.
  */
-function scopesSupported(services: Services): string[] {
+function scopesSupported(services: DiscoveryServices): string[] {
   return [...new Set([...OPENID_SCOPES, ...services.clients.browserScopes()])].filter((scope) => !PRIVILEGED_SCOPES.has(scope)).sort();
 }
 
@@ -35,7 +38,7 @@ function scopesSupported(services: Services): string[] {
 const ID_TOKEN_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'sid', 'at_hash'];
 
 /** The RFC 8414 authorization server metadata of this service, which is also its OpenID Connect Discovery 1.0 metadata. */
-export function serverMetadata(services: Services): Record<string, unknown> {
+export function serverMetadata(services: DiscoveryServices): Record<string, unknown> {
   const { issuer } = services.config;
   return {
     issuer,
@@ -103,7 +106,7 @@ const metadataSchema = {
 } as const;
 
 /** The metadata document at its RFC 8414 path and at the OpenID Connect discovery path. */
-export async function discoveryRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function discoveryRoutes(app: FastifyInstance, services: DiscoveryServices): Promise<void> {
   // Serialized again only when what can change while the service runs does: the published keys' algorithms (a key
   // of another algorithm published or gone) and the browser clients' scopes (a client registered through the admin API).
   let cached = { version: '', body: '' };

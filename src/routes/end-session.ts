@@ -3,12 +3,15 @@ import type { Client } from '../clients/client.js';
 import { registerPageHeaders, sendPage } from '../http/page-reply.js';
 import { registerCookies } from '../http/refresh-cookie.js';
 import { browserBinding, csrfMatches, csrfToken, presentedBrowserBinding, signInSecretOf } from '../http/sign-in-cookie.js';
-import { signOut } from '../http/signed-in.js';
+import { type SignInServices, signOut } from '../http/signed-in.js';
 import { formTargetOf } from '../pages/layout.js';
 import { confirmSignOutPage, problemPage, signedOutPage } from '../pages/sign-in-pages.js';
-import type { Services } from '../services.js';
+import type { RouteServices } from '../services.js';
 import { verifyIdTokenHint, type IdTokenHint } from '../tokens/id-token.js';
 import { HTML_RESPONSE, PUBLIC } from './schemas.js';
+
+/** What these routes use of the services. */
+export type EndSessionServices = Pick<RouteServices, 'clients' | 'config' | 'keyring' | 'limit' | 'signIns'> & SignInServices;
 
 /** Where RP-initiated logout lives (the end_session_endpoint). */
 export const END_SESSION_PATH = '/oauth/end-session';
@@ -37,7 +40,7 @@ interface EndSessionRequest {
 }
 
 /** Checks the request (OpenID Connect RP-Initiated Logout 1.0 §2, §3); a string is the reason to refuse it. */
-async function checked(params: EndSessionParams, services: Services): Promise<EndSessionRequest | string> {
+async function checked(params: EndSessionParams, services: EndSessionServices): Promise<EndSessionRequest | string> {
   const hint = params.id_token_hint === undefined ? undefined : await verifyIdTokenHint(params.id_token_hint, services.keyring, services.config.issuer);
   if (params.id_token_hint !== undefined && !hint) return 'The sign-out request carries an ID token this service did not issue.';
   if (hint && params.client_id !== undefined && params.client_id !== hint.clientId) return 'The sign-out request names two different applications.';
@@ -53,7 +56,7 @@ async function checked(params: EndSessionParams, services: Services): Promise<En
 }
 
 /** RP-initiated logout: ends the sign-in and the token sessions it started, then returns to the application. */
-export async function endSessionRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function endSessionRoutes(app: FastifyInstance, services: EndSessionServices): Promise<void> {
   await registerCookies(app);
   registerPageHeaders(app);
   const { config } = services;

@@ -4,9 +4,12 @@ import { oauthError } from '../errors.js';
 import { scopeTokens } from '../tokens/scope.js';
 import { challenge, invalidToken, verifiedBearer } from '../http/bearer.js';
 import type { LaneAnswer, LaneRoute } from '../perf/fast-lane.js';
-import type { Services } from '../services.js';
+import type { RouteServices } from '../services.js';
 import type { AccessTokenClaims } from '../tokens/verify.js';
 import { errorResponses, NO_STORE_HEADERS, noStore } from './schemas.js';
+
+/** What these routes use of the services. */
+export type ForwardAuthServices = Pick<RouteServices, 'accessTokens' | 'clients' | 'revocations' | 'verifiedTokens'>;
 
 /** The methods a gateway may forward: the original request's method (Envoy) or GET (nginx, Traefik). */
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -123,7 +126,7 @@ function laneRequirements(query: string): Requirements | undefined {
  * The fast lane's forward-auth (perf/fast-lane.ts): a GET with a token this instance verified before and revocation
  * lists it holds live, allowed by the same checks as the route's; every other check, and every refusal, is the route's.
  */
-function forwardAuthLane(services: Services, route: string, readQuery: boolean): LaneRoute {
+function forwardAuthLane(services: ForwardAuthServices, route: string, readQuery: boolean): LaneRoute {
   // The answer of each remembered verification, built once per registration of its client (the claims object lives as
   // long as the memory of it; a client the admin API changes is a new object, whose scopes may be narrower).
   const answers = new WeakMap<AccessTokenClaims, { client: Client | undefined; scope: string; answer: LaneAnswer | undefined }>();
@@ -155,7 +158,7 @@ function forwardAuthLane(services: Services, route: string, readQuery: boolean):
 }
 
 /** GET|POST|… /forward-auth[/*]: one verification from keys and revocation lists held in memory. */
-export async function forwardAuthRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function forwardAuthRoutes(app: FastifyInstance, services: ForwardAuthServices): Promise<void> {
   // Gateways may forward a body of any type; it is never read, so no parser can fail on it.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../services.js';
+import type { RouteServices } from '../services.js';
 import { PUBLIC } from './schemas.js';
+
+/** What these routes use of the services. */
+export type HealthServices = Pick<RouteServices, 'keyring' | 'pingStore'>;
 
 /** How long /readyz waits for the store before calling it unavailable. */
 export const READY_TIMEOUT_MS = 1000;
@@ -11,7 +14,7 @@ const statusSchema = {
   properties: { status: { type: 'string' }, store: { type: 'string' }, signing_key: { type: 'string' } },
 } as const;
 
-async function storeAnswers(services: Services): Promise<boolean> {
+async function storeAnswers(services: HealthServices): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS);
@@ -26,7 +29,7 @@ async function storeAnswers(services: Services): Promise<boolean> {
 }
 
 /** GET /healthz (liveness) and GET /readyz (the store answers and a key can sign). */
-export async function healthRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function healthRoutes(app: FastifyInstance, services: HealthServices): Promise<void> {
   app.get(
     '/healthz',
     {

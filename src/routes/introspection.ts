@@ -1,10 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
-import { requestClient, type ClientAuthParams } from '../http/client-auth.js';
-import type { Services } from '../services.js';
+import { type ClientAuthParams, type ClientAuthServices, requestClient } from '../http/client-auth.js';
+import type { RouteServices } from '../services.js';
 import { inspectToken } from '../tokens/inspect.js';
 import { CLIENT_AUTHENTICATION, errorResponses, FORM_OR_JSON, noStore, presentedTokenBody } from './schemas.js';
+
+/** What these routes use of the services. */
+export type IntrospectionServices = Pick<RouteServices, 'accessTokens' | 'clients' | 'config' | 'limit' | 'revocations' | 'sessions' | 'verifiedTokens'> &
+  ClientAuthServices;
 
 /** The scope a client needs among its allowed scopes to call the introspection endpoint. */
 export const INTROSPECT_SCOPE = 'introspect';
@@ -56,7 +60,7 @@ const introspectSchema = {
 };
 
 /** POST /oauth/introspect (RFC 7662). */
-export async function introspectionRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function introspectionRoutes(app: FastifyInstance, services: IntrospectionServices): Promise<void> {
   app.post<{ Body: IntrospectBody }>(
     '/oauth/introspect',
     {

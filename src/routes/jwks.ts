@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { LaneAnswer, LaneRoute } from '../perf/fast-lane.js';
-import type { Services } from '../services.js';
+import type { RouteServices } from '../services.js';
 import { PUBLIC } from './schemas.js';
 import { BROWSER_API } from '../http/cors.js';
+
+/** What these routes use of the services. */
+export type JwksServices = Pick<RouteServices, 'config' | 'keyring'>;
 
 const jwksSchema = {
   type: 'object',
@@ -50,7 +53,7 @@ function jwksHeaders(cacheControl: string, etag: string): Record<string, string>
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** GET /.well-known/jwks.json: served from the body the keyring serialized when its keys last changed. */
-export async function jwksRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function jwksRoutes(app: FastifyInstance, services: JwksServices): Promise<void> {
   const cacheControl = `public, max-age=${services.config.jwksMaxAge}`;
   app.get(
     JWKS_PATH,
@@ -76,7 +79,7 @@ export async function jwksRoutes(app: FastifyInstance, services: Services): Prom
 }
 
 /** The fast lane's JWKS (perf/fast-lane.ts): a verifier's plain GET, without If-None-Match, answered as the route does. */
-function jwksLane(keyring: Services['keyring'], cacheControl: string): LaneRoute {
+function jwksLane(keyring: JwksServices['keyring'], cacheControl: string): LaneRoute {
   let answer: LaneAnswer = { status: 200, headers: {}, body: '' };
   let answered = '';
   return {

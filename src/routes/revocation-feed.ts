@@ -1,11 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { oauthError } from '../errors.js';
-import { requestClient } from '../http/client-auth.js';
-import type { Services } from '../services.js';
+import { type ClientAuthServices, requestClient } from '../http/client-auth.js';
+import type { RouteServices } from '../services.js';
 import type { RevocationEntry } from '../store/types.js';
 import { assertIntrospector } from './introspection.js';
 import { SECURITY_HEADERS } from '../http/security-headers.js';
 import { errorResponses } from './schemas.js';
+
+/** What these routes use of the services. */
+export type RevocationFeedServices = Pick<RouteServices, 'limit' | 'revocations'> & ClientAuthServices;
 
 /** Seconds between keep-alive comments, so idle proxies do not cut the stream. */
 const KEEP_ALIVE_MS = 15_000;
@@ -32,7 +35,7 @@ function event(name: string, data: object): string {
 }
 
 /** GET /oauth/revocations: the revocation lists as a server-sent event stream. */
-export async function revocationFeedRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function revocationFeedRoutes(app: FastifyInstance, services: RevocationFeedServices): Promise<void> {
   const streams = new Set<FastifyReply>();
   // Open streams would hold a graceful shutdown for its whole grace period.
   app.addHook('preClose', async () => {

@@ -1,10 +1,12 @@
 import { requestContext } from '../audit/audit-log.js';
 import type { FastifyInstance } from 'fastify';
-import { requestClient, type ClientAuthParams } from '../http/client-auth.js';
-import type { Services } from '../services.js';
-import { inspectToken } from '../tokens/inspect.js';
+import { type ClientAuthParams, type ClientAuthServices, requestClient } from '../http/client-auth.js';
+import type { RouteServices } from '../services.js';
 import { CLIENT_AUTHENTICATION, errorResponses, FORM_OR_JSON, noStore, presentedTokenBody } from './schemas.js';
 import { BROWSER_API } from '../http/cors.js';
+
+/** What these routes use of the services. */
+export type RevocationServices = Pick<RouteServices, 'limit' | 'tokenRevocation'> & ClientAuthServices;
 
 interface RevokeBody extends ClientAuthParams {
   token: string;
@@ -23,7 +25,7 @@ const revokeSchema = {
 };
 
 /** POST /oauth/revoke (RFC 7009). */
-export async function revocationRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function revocationRoutes(app: FastifyInstance, services: RevocationServices): Promise<void> {
   app.post<{ Body: RevokeBody }>(
     '/oauth/revoke',
     {
@@ -34,18 +36,7 @@ export async function revocationRoutes(app: FastifyInstance, services: Services)
     async (request, reply) => {
       await services.limit('otherIp', request);
       const client = await requestClient(services, request, request.body);
-      const found = await inspectToken(request.body.token, services.sessions, services.verifiedTokens, services.accessTokens);
-      const context = { ...requestContext(request), client_id: client.clientId };
-      if (found?.kind === 'access_token' && found.claims.client_id === client.clientId) {
-        await services.revocations.revokeAccessToken(found.claims);
-        // A service's own token (no sid) has the client as its subject: no user to name.
-        const user = found.claims.sid === undefined ? {} : { user_id: found.claims.sub, sid: found.claims.sid };
-        services.audit.emit({ event: 'token_revoked', token_type: 'access_token', ...context, ...user });
-      }
-      if (found?.kind === 'refresh_token' && found.current && found.session.clientId === client.clientId) {
-        await services.sessions.end(found.session.sid);
-        services.audit.emit({ event: 'token_revoked', token_type: 'refresh_token', ...context, user_id: found.session.userId, sid: found.session.sid });
-      }
+      await services.tokenRevocation.revoke(request.body.token, client, requestContext(request));
       return reply.code(200).send();
     },
   );

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseAuthorizationRequest, requestFingerprint, type AuthorizationProblem, type AuthorizationRequest } from '../authorization/authorize-request.js';
-import { auditedAuthentication, requestContext } from '../audit/audit-log.js';
+import { requestContext } from '../audit/audit-log.js';
 import { toServiceError } from '../http/errors.js';
 import { registerPageHeaders, sendPage, UNAVAILABLE_TEXT, waitText } from '../http/page-reply.js';
 import { registerCookies } from '../http/refresh-cookie.js';
@@ -8,10 +8,14 @@ import { browserBinding, csrfMatches, csrfToken, presentedBrowserBinding, setSig
 import { formTargetOf, STYLESHEET, STYLESHEET_PATH } from '../pages/layout.js';
 import { loginPage, problemPage, registrationPage } from '../pages/sign-in-pages.js';
 import type { UserRecord } from '../store/types.js';
-import type { Services } from '../services.js';
+import type { RouteServices } from '../services.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
 import { AUTHORIZE_PATH } from './authorize.js';
 import { HTML_RESPONSE, PUBLIC } from './schemas.js';
+import type { SignInServices } from '../http/signed-in.js';
+
+/** What these routes use of the services. */
+export type SignInPageServices = Pick<RouteServices, 'accounts' | 'clients' | 'config' | 'limit' | 'signIns'> & SignInServices;
 
 const loginQuerySchema = {
   type: 'object',
@@ -40,19 +44,19 @@ function safeReturnTo(returnTo: string | undefined): string | undefined {
 }
 
 /** The authorization request a sign-in continues to, parsed (a problem with it too), or undefined. */
-function continuedRequest(returnTo: string | undefined, services: Services): AuthorizationRequest | AuthorizationProblem | undefined {
+function continuedRequest(returnTo: string | undefined, services: SignInPageServices): AuthorizationRequest | AuthorizationProblem | undefined {
   if (returnTo === undefined) return undefined;
   return parseAuthorizationRequest(Object.fromEntries(new URL(returnTo, 'http://service.invalid').searchParams), services.clients);
 }
 
 /** Where the login form may finally lead: the redirect URI's origin of the authorization request it continues (or of its refusal). */
-function formTargets(returnTo: string | undefined, services: Services): string[] {
+function formTargets(returnTo: string | undefined, services: SignInPageServices): string[] {
   const continued = continuedRequest(returnTo, services);
   return continued !== undefined && 'redirectUri' in continued ? [formTargetOf(continued.redirectUri)] : [];
 }
 
 /** The fingerprint of the valid authorization request a sign-in is made for, when it continues one. */
-function authorizationRequestOf(returnTo: string | undefined, services: Services): string | undefined {
+function authorizationRequestOf(returnTo: string | undefined, services: SignInPageServices): string | undefined {
   const continued = continuedRequest(returnTo, services);
   return continued === undefined || 'kind' in continued ? undefined : requestFingerprint(continued);
 }
@@ -66,7 +70,7 @@ function failureOf(error: unknown): { status: number; message: string } {
 }
 
 /** The hosted login and registration pages, and the pages' stylesheet. */
-export async function signInRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function signInRoutes(app: FastifyInstance, services: SignInPageServices): Promise<void> {
   await registerCookies(app);
   registerPageHeaders(app);
   const { config } = services;
@@ -157,7 +161,7 @@ export async function signInRoutes(app: FastifyInstance, services: Services): Pr
       try {
         await services.limit('loginIp', request);
         await services.limit('loginUser', request);
-        user = await auditedAuthentication(services, username, password, requestContext(request), 'login_page');
+        user = await services.accounts.authenticate(username, password, requestContext(request), 'login_page');
       } catch (error) {
         const failure = failureOf(error);
         return showLogin(request, reply, failure.status, returnTo, { username, message: failure.message });
@@ -215,7 +219,7 @@ export async function signInRoutes(app: FastifyInstance, services: Services): Pr
       try {
         await services.limit('registerIp', request);
         await services.limit('registerUser', request);
-        registered = await services.users.register(username, password);
+        registered = await services.accounts.register(username, password, requestContext(request));
       } catch (error) {
         const answer = toServiceError(error);
         if (answer.status >= 500 || answer.code === 'too_many_requests') {
@@ -225,9 +229,7 @@ export async function signInRoutes(app: FastifyInstance, services: Services): Pr
         const message = answer.code === 'username_taken' ? 'That username is taken.' : answer.message;
         return showRegistration(request, reply, answer.status, returnTo, { username, message });
       }
-      const { user, retry } = registered;
-      if (!retry) services.audit.emit({ event: 'user_registered', username: user.username, ...requestContext(request), user_id: user.id });
-      return signedIn(request, reply, user, returnTo, 'registration_page');
+      return signedIn(request, reply, registered.user, returnTo, 'registration_page');
     },
   );
 
@@ -245,7 +247,7 @@ export async function signInRoutes(app: FastifyInstance, services: Services): Pr
     const origin = { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' };
     const { secret } = await services.signIns.start(user, origin, previous, authorizationRequestOf(returnTo, services));
     setSignInCookie(reply, config, secret, services.signIns.cookieMaxAge);
-    services.audit.emit({ event: 'login_succeeded', via, ...requestContext(request), user_id: user.id });
+    services.accounts.loggedIn(user, via, requestContext(request));
     return reply.redirect(returnTo ?? '/account', 303);
   }
 }

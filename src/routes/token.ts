@@ -2,14 +2,17 @@ import { requestContext } from '../audit/audit-log.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
-import type { GrantResult, TokenParams } from '../grants/grant.js';
+import type { GrantResult, GrantServices, TokenParams } from '../grants/grant.js';
 import { grantParameters, GRANTS } from '../grants/registry.js';
-import { CLIENT_AUTH_PROPERTIES, requestClient } from '../http/client-auth.js';
+import { CLIENT_AUTH_PROPERTIES, type ClientAuthServices, requestClient } from '../http/client-auth.js';
 import { assertBrowserOrigin, clearRefreshCookie, presentedRefreshToken, registerCookies, setRefreshCookie } from '../http/refresh-cookie.js';
-import type { Services } from '../services.js';
+import type { RouteServices } from '../services.js';
 import type { LimitName } from '../http/rate-limits.js';
 import { CLIENT_AUTHENTICATION, errorResponses, FORM_OR_JSON, noStore } from './schemas.js';
 import { BROWSER_API } from '../http/cors.js';
+
+/** What these routes use of the services. */
+export type TokenServices = Pick<RouteServices, 'clock' | 'config' | 'limit' | 'metrics' | 'sessions'> & ClientAuthServices & GrantServices;
 
 const tokenBodySchema = {
   type: 'object',
@@ -79,7 +82,7 @@ const UNKNOWN_GRANT_LIMITS: readonly LimitName[] = ['tokenIp'];
  * For cookie clients, the refresh token a request presents comes from the cookie (after the Origin checks);
  * requests that do not read it still pass the Origin checks.
  */
-function withCookieToken(request: FastifyRequest, services: Services, client: Client, params: TokenParams, readsRefreshCookie: boolean): TokenParams {
+function withCookieToken(request: FastifyRequest, services: TokenServices, client: Client, params: TokenParams, readsRefreshCookie: boolean): TokenParams {
   if (client.refreshTokenDelivery !== 'cookie') return params;
   if (!readsRefreshCookie) {
     assertBrowserOrigin(request, services.config, false);
@@ -89,7 +92,7 @@ function withCookieToken(request: FastifyRequest, services: Services, client: Cl
 }
 
 /** Moves the refresh token of a cookie client's response from the body into the cookie. */
-function deliver(reply: FastifyReply, services: Services, client: Client, result: GrantResult) {
+function deliver(reply: FastifyReply, services: TokenServices, client: Client, result: GrantResult) {
   const { refresh_token: refreshToken, ...body } = result.response;
   if (client.refreshTokenDelivery !== 'cookie' || refreshToken === undefined || !result.session) return result.response;
   const maxAge = result.session.expiresAt - Math.floor(services.clock() / 1000);
@@ -98,7 +101,7 @@ function deliver(reply: FastifyReply, services: Services, client: Client, result
 }
 
 /** POST /oauth/token (RFC 6749 §3.2), dispatching to the grant registry; POST /oauth/logout for refresh-token holders. */
-export async function tokenRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function tokenRoutes(app: FastifyInstance, services: TokenServices): Promise<void> {
   await registerCookies(app);
   const clientOf = (request: FastifyRequest, params: TokenParams) => requestClient(services, request, params);
 
@@ -134,16 +137,7 @@ export async function tokenRoutes(app: FastifyInstance, services: Services): Pro
       await services.limit('otherIp', request);
       const client = await clientOf(request, request.body);
       const token = withCookieToken(request, services, client, request.body, true).refresh_token;
-      const ended = token === undefined ? undefined : await services.sessions.endByRefreshToken(token, client);
-      if (ended)
-        services.audit.emit({
-          event: 'session_ended',
-          reason: 'logout',
-          ...requestContext(request),
-          user_id: ended.userId,
-          client_id: client.clientId,
-          sid: ended.sid,
-        });
+      if (token !== undefined) await services.sessions.logOut(token, client, requestContext(request));
       if (client.refreshTokenDelivery === 'cookie') clearRefreshCookie(reply, services.config);
       return reply.code(204).send();
     },

@@ -1,8 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticateUser, insufficientScope } from '../http/bearer.js';
-import type { Services } from '../services.js';
+import { authenticateUser, insufficientScope, type BearerServices } from '../http/bearer.js';
+import type { RouteServices } from '../services.js';
 import { errorResponses, noStore } from './schemas.js';
 import { BROWSER_API } from '../http/cors.js';
+
+/** What these routes use of the services. */
+export type UserinfoServices = Pick<RouteServices, 'limit'> & BearerServices;
 
 /** Where the UserInfo endpoint lives. */
 export const USERINFO_PATH = '/userinfo';
@@ -28,7 +31,7 @@ const userinfoSchema = {
 };
 
 /** GET and POST /userinfo (OpenID Connect Core §5.3), behind a bearer access token carrying the openid scope. */
-export async function userinfoRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function userinfoRoutes(app: FastifyInstance, services: UserinfoServices): Promise<void> {
   const handler = async (request: FastifyRequest) => {
     await services.limit('otherIp', request);
     const { scopes, user } = await authenticateUser(request, services);

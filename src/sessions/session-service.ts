@@ -125,6 +125,13 @@ export class SessionService {
     return undefined;
   }
 
+  /** Ends the session of a refresh token at its holder's request (RFC 6749 has no logout; this is the service's own), writing session_ended. */
+  async logOut(refreshToken: string, client: Client, context: AuditContext): Promise<SessionRecord | undefined> {
+    const ended = await this.endByRefreshToken(refreshToken, client);
+    if (ended) this.audit?.emit({ event: 'session_ended', reason: 'logout', ...context, user_id: ended.userId, client_id: client.clientId, sid: ended.sid });
+    return ended;
+  }
+
   /** Ends one session; its access tokens are refused from now on. */
   end(sid: string): Promise<SessionRecord | undefined> {
     return this.store.end(sid, this.#revokedTtl());

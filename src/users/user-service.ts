@@ -72,6 +72,16 @@ export class UserService {
     return this.#store(name, password);
   }
 
+  /** Disables or re-enables an account (the caller ends what a disabled account had started); false when there is no such user. */
+  setDisabled(userId: string, disabled: boolean): Promise<boolean> {
+    return this.users.setDisabled(userId, disabled);
+  }
+
+  /** Removes an account's record and frees its username (the caller has ended everything it had). */
+  async delete(userId: string): Promise<void> {
+    await this.users.delete(userId);
+  }
+
   /** Sets a user's password for an operator (no current password asked); false when there is no such user. */
   async setPassword(userId: string, password: string): Promise<boolean> {
     assertPasswordPolicy(password);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SECRET_GRACE_MAX } from '../../admin/clients.js';
 import { supportedGrantTypes } from '../../grants/registry.js';
-import type { Services } from '../../services.js';
+import type { AdminRouteServices } from './schemas.js';
 import { ADMIN_SECURITY, adminErrors, NO_CONTENT, pageQuery, pageRequest, pageResponse, pathParam } from './schemas.js';
 import { adminActor } from '../../http/admin-auth.js';
 
@@ -67,7 +67,7 @@ const clientId = pathParam('client_id', 128);
 const common = { tags: ['admin'], security: ADMIN_SECURITY };
 
 /** The admin API's clients: /admin/clients…. */
-export async function adminClientRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function adminClientRoutes(app: FastifyInstance, services: AdminRouteServices): Promise<void> {
   const clients = services.admin.clients;
 
   app.get<{ Querystring: { cursor?: string; limit?: string } }>(

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../../services.js';
+import type { AdminRouteServices } from './schemas.js';
 import { ADMIN_SECURITY, adminErrors, pageQuery, pageRequest, pageResponse, pathParam } from './schemas.js';
 import { adminActor } from '../../http/admin-auth.js';
 
@@ -20,7 +20,7 @@ const keySchema = {
 const common = { tags: ['admin'], security: ADMIN_SECURITY };
 
 /** The admin API's signing keys: /admin/keys…, with the CLI's lifecycle rules. */
-export async function adminKeyRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function adminKeyRoutes(app: FastifyInstance, services: AdminRouteServices): Promise<void> {
   const keys = services.admin.keys;
 
   app.get<{ Querystring: { cursor?: string; limit?: string } }>(

@@ -1,6 +1,10 @@
 import { PAGE_LIMIT_MAX, type PageRequest } from '../../admin/pagination.js';
 import { ADMIN_SCOPE } from '../../http/admin-auth.js';
 import { errorResponses } from '../schemas.js';
+import type { Services } from '../../services.js';
+
+/** What the admin routes use of the services: the admin services alone. */
+export type AdminRouteServices = Pick<Services, 'admin'>;
 
 /** OpenAPI security of every admin operation: a bearer token with the admin scope. */
 export const ADMIN_SECURITY = [{ bearerAuth: [ADMIN_SCOPE] }];

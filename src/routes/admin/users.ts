@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { adminActor } from '../../http/admin-auth.js';
 import { SESSION_VIEW_SCHEMA } from '../../sessions/session-view.js';
-import type { Services } from '../../services.js';
+import type { AdminRouteServices } from './schemas.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../../users/credentials.js';
 import { ADMIN_SECURITY, adminErrors, NO_CONTENT, pageQuery, pageRequest, pageResponse, pathParam } from './schemas.js';
 
@@ -25,7 +25,7 @@ const common = { tags: ['admin'], security: ADMIN_SECURITY };
 type PageQuery = { cursor?: string; limit?: string };
 
 /** The admin API's users and sessions: /admin/users…, /admin/sessions/{sid}. */
-export async function adminUserRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function adminUserRoutes(app: FastifyInstance, services: AdminRouteServices): Promise<void> {
   const users = services.admin.users;
 
   app.get<{ Querystring: PageQuery & { query?: string } }>(

@@ -1,0 +1,190 @@
+import type { AuditContext, AuditEvent, AuditLog } from '../audit/audit-log.js';
+import type { ConsentService } from '../authorization/consent-service.js';
+import type { SignInService } from '../authorization/sign-in-service.js';
+import type { Config } from '../config.js';
+import { ServiceError } from '../errors.js';
+import type { RequestOrigin } from '../request-origin.js';
+import type { SessionService } from '../sessions/session-service.js';
+import type { SignInRecord, UserRecord } from '../store/types.js';
+import type { UserService } from '../users/user-service.js';
+
+/** What the account use cases work with. */
+export interface AccountDependencies {
+  users: UserService;
+  sessions: SessionService;
+  signIns: SignInService;
+  consents: ConsentService;
+  audit: AuditLog;
+  config: Pick<Config, 'rateLimits'>;
+}
+
+/** The sign-in a person acts from at this service's pages: its cookie secret and its record. */
+export interface ActingSignIn {
+  secret: string;
+  signIn: SignInRecord;
+  origin: RequestOrigin;
+}
+
+/** What came of a password change at the service's pages: the renewed sign-in, or whether the browser was signed out. */
+export type PasswordChangeAtPages = { changed: true; renewed: { secret: string; signIn: SignInRecord } } | { changed: false; signedOut: boolean };
+
+/** Why every session and sign-in of a person ends, as the sessions_ended_all event names it. */
+type EndAllReason = Extract<AuditEvent, { event: 'sessions_ended_all' }>['reason'];
+
+/**
+ * The use cases of a person's account, each with its audit events: register, sign in, change the password, end
+ * sessions, withdraw a consent, and the operator's disable, enable, delete and set-password. The account API, the
+ * account pages, the admin API and the CLI are adapters over these, so each rule (what a password change keeps, what
+ * taking an account away ends) is written once.
+ */
+export class AccountService {
+  constructor(private readonly deps: AccountDependencies) {}
+
+  /** Registers a person; the retry of a registration that landed creates nothing, and its event was written then. */
+  async register(username: string, password: string, context: AuditContext): Promise<{ user: UserRecord; retry: boolean }> {
+    const registered = await this.deps.users.register(username, password);
+    if (!registered.retry) this.deps.audit.emit({ event: 'user_registered', username: registered.user.username, ...context, user_id: registered.user.id });
+    return registered;
+  }
+
+  /**
+   * Checks a password at login: login_failed for a wrong name or password, login_throttled when the account must wait
+   * (the 429 goes on). Success is the caller's to record with `loggedIn`, once it has started what the login starts.
+   */
+  async authenticate(username: string, password: string, context: AuditContext, via: 'password_grant' | 'login_page'): Promise<UserRecord | undefined> {
+    const named = { via, username: username.slice(0, 256), ...context };
+    const user = await this.#throttled({ event: 'login_throttled', ...named }, () => this.deps.users.authenticate(username, password));
+    if (!user) this.deps.audit.emit({ event: 'login_failed', ...named });
+    return user;
+  }
+
+  /** Records a login that started its session or sign-in. */
+  loggedIn(user: UserRecord, via: 'password_grant' | 'login_page' | 'registration_page', context: AuditContext): void {
+    this.deps.audit.emit({ event: 'login_succeeded', via, ...context, user_id: user.id });
+  }
+
+  /**
+   * Changes the password of the person behind an access token (the account API) and ends every other session and
+   * sign-in of the account; the token's session goes on. A wrong current password counts against that session: too
+   * many end it, so a stolen access token cannot become a password oracle.
+   */
+  async changePasswordInSession(
+    user: UserRecord,
+    current: string,
+    next: string,
+    sid: string,
+    context: AuditContext,
+  ): Promise<{ changed: true } | { changed: false; sessionEnded: boolean }> {
+    if (!(await this.#changePassword(user, current, next, context))) {
+      return { changed: false, sessionEnded: await this.deps.sessions.passwordFailed(sid, this.deps.config.rateLimits.loginFreeFailures) };
+    }
+    const count = await this.deps.signIns.endEverythingOf(user.id, { sid });
+    this.deps.audit.emit({ event: 'sessions_ended_all', reason: 'password_changed', count, ...context });
+    return { changed: true };
+  }
+
+  /**
+   * Changes the password of the person signed in at the service's pages and ends every other session and sign-in of
+   * the account. Their sign-in goes on with a new cookie secret and auth_time, so a copy of the old cookie, and any
+   * authorization code it minted, stop working. A wrong current password counts against the sign-in: too many sign
+   * the browser out, so a stolen cookie cannot become a password oracle.
+   */
+  async changePasswordAtPages(user: UserRecord, current: string, next: string, acting: ActingSignIn, context: AuditContext): Promise<PasswordChangeAtPages> {
+    if (!(await this.#changePassword(user, current, next, context))) {
+      return { changed: false, signedOut: await this.deps.signIns.passwordFailed(acting.secret, this.deps.config.rateLimits.loginFreeFailures) };
+    }
+    const count = await this.deps.signIns.endEverythingOf(user.id, { signIn: { secret: acting.secret, id: acting.signIn.id } });
+    const renewed = await this.deps.signIns.renew(user, acting.origin, acting.secret, acting.signIn);
+    this.deps.audit.emit({ event: 'sessions_ended_all', reason: 'password_changed', count, ...context });
+    return { changed: true, renewed };
+  }
+
+  /** Ends one of the person's own sessions; undefined when it is no live session of theirs. */
+  async endOwnSession(userId: string, sid: string, context: AuditContext): Promise<{ clientId: string; sid: string } | undefined> {
+    const ended = await this.deps.sessions.endOwn(userId, sid);
+    if (ended)
+      this.deps.audit.emit({ event: 'session_ended', reason: 'ended_by_user', ...context, user_id: userId, client_id: ended.clientId, sid: ended.sid });
+    return ended;
+  }
+
+  /** Ends the session an access token belongs to (its holder logs out); answers the session that ended, if any. */
+  async logOut(userId: string, sid: string, clientId: string, context: AuditContext): Promise<{ clientId: string } | undefined> {
+    const ended = await this.deps.sessions.end(sid);
+    this.deps.audit.emit({ event: 'session_ended', reason: 'logout', ...context, user_id: userId, client_id: clientId, sid });
+    return ended;
+  }
+
+  /**
+   * Ends every session and every sign-in of a person (everywhere includes the browsers signed in at this service,
+   * which could otherwise get new codes), but the sign-in `keep` when given; answers how many sessions ended.
+   */
+  async endEverything(userId: string, reason: EndAllReason, context: AuditContext, keep?: { secret: string; id: string }): Promise<number> {
+    const count = await this.deps.signIns.endEverythingOf(userId, keep === undefined ? {} : { signIn: keep });
+    this.deps.audit.emit({ event: 'sessions_ended_all', reason, count, ...context, user_id: userId });
+    return count;
+  }
+
+  /** Signs a browser out: ends its sign-in and the token sessions that sign-in started. */
+  async signOut(secret: string, context: AuditContext): Promise<boolean> {
+    const ended = await this.deps.signIns.end(secret);
+    if (!ended) return false;
+    this.deps.audit.emit({ event: 'sessions_ended_all', reason: 'sign_out', count: ended.sessionsEnded, ...context, user_id: ended.signIn.userId });
+    return true;
+  }
+
+  /** Withdraws a person's consent to a client, which ends that client's sessions of the person. */
+  async withdrawConsent(userId: string, clientId: string, context: AuditContext): Promise<void> {
+    const { withdrawn, sessionsEnded } = await this.deps.consents.withdraw(userId, clientId);
+    if (withdrawn || sessionsEnded > 0)
+      this.deps.audit.emit({ event: 'consent_withdrawn', count: sessionsEnded, ...context, user_id: userId, client_id: clientId });
+  }
+
+  /** Ends every session and sign-in of an account for an operator (whose admin_action event records it). */
+  endEverythingOf(userId: string): Promise<number> {
+    return this.deps.signIns.endEverythingOf(userId);
+  }
+
+  /** Disables (ending every session and sign-in) or re-enables an account; false when there is no such user. */
+  async setDisabled(userId: string, disabled: boolean): Promise<boolean> {
+    if (!(await this.deps.users.setDisabled(userId, disabled))) return false;
+    if (disabled) await this.endEverythingOf(userId);
+    return true;
+  }
+
+  /**
+   * Deletes an account: disabled first (no login can start a session meanwhile), every session and sign-in ended,
+   * its consents forgotten, then the record removed and the username freed. A new account of that name gets a new
+   * id, so nothing of the old one (sessions, consents, tokens' `sub`) can become the new one's.
+   */
+  async delete(userId: string): Promise<boolean> {
+    if (!(await this.setDisabled(userId, true))) return false;
+    await this.deps.consents.forgetAll(userId);
+    await this.deps.users.delete(userId);
+    return true;
+  }
+
+  /** Sets a password for an operator and ends every session and sign-in: the owner signs in again. */
+  async setPassword(userId: string, password: string): Promise<boolean> {
+    if (!(await this.deps.users.setPassword(userId, password))) return false;
+    await this.endEverythingOf(userId);
+    return true;
+  }
+
+  /** Checks the current password and sets the next (password_changed), or answers false (login_throttled on a 429). */
+  async #changePassword(user: UserRecord, current: string, next: string, context: AuditContext): Promise<boolean> {
+    const throttled = { event: 'login_throttled', via: 'password_change', ...context } as const;
+    const changed = await this.#throttled(throttled, () => this.deps.users.changePassword(user, current, next));
+    if (changed) this.deps.audit.emit({ event: 'password_changed', ...context });
+    return changed;
+  }
+
+  /** Runs a password check, writing `throttled` when it answers 429 because the account must wait (the 429 goes on). */
+  async #throttled<T>(throttled: AuditEvent, check: () => Promise<T>): Promise<T> {
+    try {
+      return await check();
+    } catch (error) {
+      if (error instanceof ServiceError && error.code === 'too_many_requests') this.deps.audit.emit(throttled);
+      throw error;
+    }
+  }
+}

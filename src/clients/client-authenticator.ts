@@ -1,0 +1,37 @@
+import type { AuditContext, AuditLog } from '../audit/audit-log.js';
+import { authenticateClient, claimedClientId, type ClientCredentials } from './authenticate.js';
+import type { Client } from './client.js';
+import type { ClientSync } from './client-sync.js';
+import type { ClientRegistry } from './registry.js';
+
+/** What authenticating a client works with: the registry, the sync that keeps its runtime clients current, the audit log and the clock. */
+export interface ClientAuthenticatorDependencies {
+  clients: ClientRegistry;
+  clientSync: ClientSync;
+  audit: AuditLog;
+  clock: () => number;
+}
+
+/**
+ * Authenticates the client of a request (RFC 6749 §2.3); a failure writes client_auth_failed. Before a failure is
+ * final, this instance checks the store for newer runtime clients: a client created, or a secret rotated, a moment
+ * ago on another instance works at once. Only failures pay for that check (one read of a counter, shared by
+ * concurrent failures).
+ */
+export class ClientAuthenticator {
+  constructor(private readonly deps: ClientAuthenticatorDependencies) {}
+
+  /** The client these credentials authenticate; invalid_client (401) otherwise. */
+  async authenticate(credentials: ClientCredentials, context: AuditContext): Promise<Client> {
+    const { clients, clientSync, audit, clock } = this.deps;
+    const now = clock() / 1000;
+    try {
+      return authenticateClient(clients, credentials, undefined, now);
+    } catch {
+      if (claimedClientId(credentials) !== undefined) await clientSync.refresh();
+      const failed = (claimedId: string | undefined) =>
+        audit.emit({ event: 'client_auth_failed', ...context, ...(claimedId === undefined ? {} : { client_id: claimedId.slice(0, 128) }) });
+      return authenticateClient(clients, credentials, failed, now);
+    }
+  }
+}
