@@ -21,8 +21,11 @@ export interface ClientAuthenticatorDependencies {
 export class ClientAuthenticator {
   constructor(private readonly deps: ClientAuthenticatorDependencies) {}
 
-  /** The client these credentials authenticate; invalid_client (401) otherwise. */
-  async authenticate(credentials: ClientCredentials, context: AuditContext): Promise<Client> {
+  /**
+   * The client these credentials authenticate; invalid_client (401) otherwise. `context` is asked only for a failure's
+   * event: every introspection and token request authenticates its client, and most succeed.
+   */
+  async authenticate(credentials: ClientCredentials, context: () => AuditContext): Promise<Client> {
     const { clients, clientSync, audit, clock } = this.deps;
     const now = clock() / 1000;
     try {
@@ -30,7 +33,7 @@ export class ClientAuthenticator {
     } catch {
       if (claimedClientId(credentials) !== undefined) await clientSync.refresh();
       const failed = (claimedId: string | undefined) =>
-        audit.emit({ event: 'client_auth_failed', ...context, ...(claimedId === undefined ? {} : { client_id: claimedId.slice(0, 128) }) });
+        audit.emit({ event: 'client_auth_failed', ...context(), ...(claimedId === undefined ? {} : { client_id: claimedId.slice(0, 128) }) });
       return authenticateClient(clients, credentials, failed, now);
     }
   }

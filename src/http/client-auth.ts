@@ -17,7 +17,7 @@ export interface ClientAuthServices {
 /** Authenticates the client of a request: HTTP Basic or body parameters (RFC 6749 §2.3), through ClientAuthenticator. */
 export function requestClient(services: ClientAuthServices, request: FastifyRequest, body: ClientAuthParams): Promise<Client> {
   const credentials = { authorization: request.headers.authorization, clientId: body.client_id, clientSecret: body.client_secret };
-  return services.clientAuthenticator.authenticate(credentials, requestContext(request));
+  return services.clientAuthenticator.authenticate(credentials, () => requestContext(request));
 }
 
 /** The client-authentication members of an endpoint's body schema. */
