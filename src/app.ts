@@ -10,7 +10,7 @@ import { registerFormParser } from './http/form-body.js';
 import { registerRateLimits } from './http/rate-limits.js';
 import { registerRequestLog } from './http/request-log.js';
 import { registerResponseHeaders, responseHeaders } from './http/security-headers.js';
-import { FastLane } from './perf/fast-lane.js';
+import { FastLane } from './http/fast-lane.js';
 import type { KeyRing } from './keys/keyring.js';
 import { accountRoutes } from './routes/account.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
@@ -76,6 +76,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   if (services.metrics) registerRequestMetrics(app, services.metrics);
   app.addHook('onRoute', (route) => {
     app.routeCatalog.push(route);
+    // A route declares what the lane may answer for it in its configuration; it never reaches the lane itself.
+    if (route.config?.lane !== undefined) lane.add(route.config.lane);
   });
   const closing = registerShutdown(app, deps, services);
   registerFormParser(app);

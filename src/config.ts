@@ -30,6 +30,9 @@ export const ARGON2_MINIMUM: Argon2Params = { memoryCost: 19456, timeCost: 2, pa
 /** AUDIT_LOG: `stdout` (at info), `off`, or the lowest level written. */
 export type AuditSetting = 'stdout' | 'off' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
+/** A named request limit (RateLimitConfig gives each its size): the buckets a route or grant counts a request in. */
+export type LimitName = 'loginIp' | 'loginUser' | 'registerIp' | 'registerUser' | 'tokenIp' | 'otherIp' | 'adminIp';
+
 /** Request limits, each per fixed window; `enabled: false` (RATE_LIMIT=off) is for benchmarks only. */
 export interface RateLimitConfig {
   enabled: boolean;

@@ -157,3 +157,25 @@ t.test('use cases in services: routes, HTTP helpers and pages write no audit eve
     t.notMatch(source, /\.audit\b|\bauditAdmin\(/, `${file} writes no audit event`);
   }
 });
+
+t.test('performance code inside its owners: only the HTTP layer reaches the fast lane; routes declare their lane answers', async (t) => {
+  for (const file of sources) {
+    const reachesLane = (await importsOf(file)).some((entry) => resolved(file, entry.from) === 'http/fast-lane.js');
+    if (reachesLane) t.ok(file.startsWith('http/') || file === 'app.ts', `${file} may reach the lane (the HTTP layer)`);
+  }
+  for (const file of under('routes')) {
+    t.notMatch(await readFile(join('src', file), 'utf8'), /\bfastLane\b/, `${file} declares its lane answers in its route configuration`);
+  }
+});
+
+t.test('domain folders import nothing from the HTTP layer: no route, HTTP helper or Fastify type', async (t) => {
+  const domain = ['accounts', 'admin', 'audit', 'authorization', 'clients', 'grants', 'keys', 'revocation', 'sessions', 'store', 'tokens', 'users'];
+  const files = domain.flatMap(under);
+  t.ok(files.length > 60, `${files.length} domain modules`);
+  for (const file of files) {
+    const reached = (await importsOf(file))
+      .map((entry) => resolved(file, entry.from))
+      .filter((path) => /^(http|routes|pages)\/|^fastify$|^@fastify\//.test(path));
+    t.same(reached, [], `${file} imports no HTTP module`);
+  }
+});

@@ -1,5 +1,5 @@
 import { oauthError, type ServiceError } from '../errors.js';
-import { decodeFormComponent } from '../http/form-body.js';
+import { decodeFormComponent } from '../form-encoding.js';
 import type { Client } from './client.js';
 import type { ClientRegistry } from './registry.js';
 import { secretMatches } from './secret.js';

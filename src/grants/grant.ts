@@ -1,7 +1,6 @@
 import type { Client } from '../clients/client.js';
-import type { LimitName } from '../http/rate-limits.js';
 import type { AccountService } from '../accounts/account-service.js';
-import type { Config } from '../config.js';
+import type { Config, LimitName } from '../config.js';
 import type { RequestOrigin } from '../request-origin.js';
 import { oauthError } from '../errors.js';
 import type { SessionService, StartedSession } from '../sessions/session-service.js';

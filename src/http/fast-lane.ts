@@ -4,27 +4,8 @@ import type { FastifyBaseLogger, FastifyServerFactory } from 'fastify';
 import { levelEnabled } from './lazy-request-logger.js';
 import { batchTurns } from './turn-batching.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { requestLogLine } from '../http/request-log.js';
-
-/** An answer the lane writes as it is: a route's own headers and body, before the service's response headers. */
-export interface LaneAnswer {
-  status: number;
-  headers: Readonly<Record<string, string>>;
-  body: string;
-}
-
-/** A route the lane may answer: a GET of a path it matches, when the answer needs no waiting and no failure. */
-export interface LaneRoute {
-  /** The route's pattern as Fastify names it: the metrics label. */
-  readonly route: string;
-  /** Whether a path (without its query) is this route's. */
-  matches(path: string): boolean;
-  /**
-   * The answer the route itself would give, or undefined when only the route can decide (a token not verified
-   * before, a failure, an input the lane does not read); throwing means the same.
-   */
-  answer(query: string, headers: IncomingHttpHeaders): LaneAnswer | undefined;
-}
+import type { LaneAnswer, LaneRoute } from './lane-route.js';
+import { requestLogLine } from './request-log.js';
 
 /** What the lane shares with the Fastify app it stands before: what every route's answer gets and records. */
 export interface LaneSettings {
@@ -43,7 +24,7 @@ export interface LaneSettings {
 /**
  * An optimisation: answers the hottest requests, a plain GET of the JWKS and a forward-auth check of a token this
  * instance has verified before, straight on Node's response before Fastify routes them. It answers only what a
- * route says it would answer exactly so, with the same headers, log line and metrics (test/perf/fast-lane.test.ts
+ * route says it would answer exactly so, with the same headers, log line and metrics (test/http/fast-lane.test.ts
  * compares both ways of answering); anything else (another method, a body, an Origin under CORS, a closing app, a
  * query it does not read, a token not remembered, any error) goes to Fastify untouched. Removing it changes no
  * answer. Fastify's routing, hooks and reply cost these requests a fifth of their CPU; measure it with
@@ -77,14 +58,14 @@ export class FastLane {
     this.#timed = this.#logRequests || settings.metrics !== undefined;
   }
 
-  /** Lets the lane answer a route's requests. */
+  /** Lets the lane answer a route's requests (a route Fastify registers for GET and HEAD is added once). */
   add(route: LaneRoute): void {
-    this.#routes.push(route);
+    if (!this.#routes.includes(route)) this.#routes.push(route);
   }
 
   /**
    * Fastify's serverFactory: the HTTP server of the app, with the lane before the app's handler, every request
-   * handled in a batch of its loop turn (perf/turn-batching.ts), and the timeouts Fastify sets on a server of its own.
+   * handled in a batch of its loop turn (http/turn-batching.ts), and the timeouts Fastify sets on a server of its own.
    */
   readonly serverFactory: FastifyServerFactory = (handler, options) => {
     const dispatch = (request: IncomingMessage, response: ServerResponse) => {

@@ -1,8 +1,8 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Config } from '../config.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { FastLane } from '../perf/fast-lane.js';
-import { requestLoggerFactory } from '../perf/lazy-request-logger.js';
+import type { FastLane } from './fast-lane.js';
+import { requestLoggerFactory } from './lazy-request-logger.js';
 
 /** The body limit of every route (the token, account and discovery routes need far less). */
 export const BODY_LIMIT = 16 * 1024;
@@ -15,7 +15,7 @@ declare module 'fastify' {
     metrics: Metrics | undefined;
     /** The admin API (not listening: server.ts listens on ADMIN_PORT), when ADMIN_PORT is set; closed with the app. */
     admin: FastifyInstance | undefined;
-    /** The routes' fast lane (perf/fast-lane.ts), on the service's listener; none on the admin API's. */
+    /** The fast lane (http/fast-lane.ts) on the service's listener, none on the admin API's; tests count its answers. */
     fastLane: FastLane | undefined;
   }
 }

@@ -1,24 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { oauthError } from '../errors.js';
+import { decodeFormComponent } from '../form-encoding.js';
 
 // Also in the bracket and dot forms that qs-style parsers expand into nested objects.
 const POLLUTING_KEY = /^(__proto__|constructor|prototype)($|[[.])/;
-const NEEDS_DECODING = /[%+]/;
-
-/**
- * Decodes one form-urlencoded name or value: `+` is a space, then percent-decoding as UTF-8 (WHATWG URL §5.1).
- * Undefined when the percent-encoding is malformed.
- */
-export function decodeFormComponent(encoded: string): string | undefined {
-  // Most parameters (tokens, grant types, ids, secrets) need no decoding: skip the copies.
-  if (!NEEDS_DECODING.test(encoded)) return encoded;
-  try {
-    return decodeURIComponent(encoded.replaceAll('+', ' '));
-  } catch {
-    return undefined;
-  }
-}
-
 function decodeParameter(encoded: string): string {
   const decoded = decodeFormComponent(encoded);
   if (decoded === undefined) throw oauthError('invalid_request', 'the form body has a malformed percent-encoding');

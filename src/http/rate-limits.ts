@@ -1,6 +1,6 @@
 import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { RateLimitConfig } from '../config.js';
+import type { LimitName, RateLimitConfig } from '../config.js';
 import { oauthError } from '../errors.js';
 import { addressBucket } from './address-bucket.js';
 import type { RateLimitStore } from '../store/types.js';
@@ -8,9 +8,6 @@ import { usernameBucket } from '../users/credentials.js';
 
 const MINUTE = 60_000;
 const HOUR = 3600_000;
-
-/** The limits a route can apply to a request. */
-export type LimitName = 'loginIp' | 'loginUser' | 'registerIp' | 'registerUser' | 'tokenIp' | 'otherIp' | 'adminIp';
 
 /** Applies one named limit to a request; throws too_many_requests (429, Retry-After) when it is exceeded. */
 export type Limiter = (name: LimitName, request: FastifyRequest) => Promise<void>;

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { levelEnabled } from '../perf/lazy-request-logger.js';
+import { levelEnabled } from './lazy-request-logger.js';
 
 /** The fields of a request's log line: the path without its query string (which may carry a token), never headers or bodies. */
 export function requestLogLine(method: string, path: string, status: number, ms: number, ip: string | undefined) {
@@ -9,7 +9,7 @@ export function requestLogLine(method: string, path: string, status: number, ms:
 /**
  * One log line per request, written when the response is done: method, path, status, time and client address.
  * Below `info` the hook is not registered at all: a hook that writes nothing still costs every request. The fast
- * lane (perf/fast-lane.ts) writes the same line for the requests it answers.
+ * lane (http/fast-lane.ts) writes the same line for the requests it answers.
  */
 export function registerRequestLog(app: FastifyInstance): void {
   if (!levelEnabled(app.log, 'info')) return;

@@ -3,7 +3,7 @@ import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
 import { scopeTokens } from '../tokens/scope.js';
 import { challenge, invalidToken, verifiedBearer } from '../http/bearer.js';
-import type { LaneAnswer, LaneRoute } from '../perf/fast-lane.js';
+import type { LaneAnswer, LaneRoute } from '../http/lane-route.js';
 import type { RouteServices } from '../services.js';
 import type { AccessTokenClaims } from '../tokens/verify.js';
 import { errorResponses, NO_STORE_HEADERS, noStore } from './schemas.js';
@@ -123,7 +123,7 @@ function laneRequirements(query: string): Requirements | undefined {
 }
 
 /**
- * The fast lane's forward-auth (perf/fast-lane.ts): a GET with a token this instance verified before and revocation
+ * The fast lane's forward-auth (http/fast-lane.ts): a GET with a token this instance verified before and revocation
  * lists it holds live, allowed by the same checks as the route's; every other check, and every refusal, is the route's.
  */
 function forwardAuthLane(services: ForwardAuthServices, route: string, readQuery: boolean): LaneRoute {
@@ -177,8 +177,8 @@ export async function forwardAuthRoutes(app: FastifyInstance, services: ForwardA
     return reply.code(200).headers(headers).send();
   };
 
-  app.route({ method: [...METHODS], url: '/forward-auth', schema: forwardAuthSchema, onSend: noStore, handler: handler(true) });
-  app.route({ method: [...METHODS], url: '/forward-auth/*', schema: forwardAuthPathSchema, onSend: noStore, handler: handler(false) });
-  app.fastLane?.add(forwardAuthLane(services, '/forward-auth', true));
-  app.fastLane?.add(forwardAuthLane(services, '/forward-auth/*', false));
+  const route = (url: string, schema: typeof forwardAuthSchema | typeof forwardAuthPathSchema, readQuery: boolean) =>
+    app.route({ method: [...METHODS], url, schema, onSend: noStore, config: { lane: forwardAuthLane(services, url, readQuery) }, handler: handler(readQuery) });
+  route('/forward-auth', forwardAuthSchema, true);
+  route('/forward-auth/*', forwardAuthPathSchema, false);
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { LaneAnswer, LaneRoute } from '../perf/fast-lane.js';
+import type { LaneAnswer, LaneRoute } from '../http/lane-route.js';
 import type { RouteServices } from '../services.js';
 import { PUBLIC } from './schemas.js';
 import { BROWSER_API } from '../http/cors.js';
@@ -65,7 +65,7 @@ export async function jwksRoutes(app: FastifyInstance, services: JwksServices): 
         tags: ['discovery'],
         response: { 200: jwksSchema, 304: { description: 'Not modified', type: 'null' } },
       },
-      config: BROWSER_API,
+      config: { ...BROWSER_API, lane: jwksLane(services.keyring, cacheControl) },
     },
     // Synchronous: nothing here waits, and an async handler costs a promise and a microtask per request.
     (request, reply) => {
@@ -75,10 +75,9 @@ export async function jwksRoutes(app: FastifyInstance, services: JwksServices): 
       else reply.type(JSON_TYPE).send(body);
     },
   );
-  app.fastLane?.add(jwksLane(services.keyring, cacheControl));
 }
 
-/** The fast lane's JWKS (perf/fast-lane.ts): a verifier's plain GET, without If-None-Match, answered as the route does. */
+/** The fast lane's JWKS (http/fast-lane.ts): a verifier's plain GET, without If-None-Match, answered as the route does. */
 function jwksLane(keyring: JwksServices['keyring'], cacheControl: string): LaneRoute {
   let answer: LaneAnswer = { status: 200, headers: {}, body: '' };
   let answered = '';

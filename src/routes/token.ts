@@ -7,7 +7,7 @@ import { grantParameters, GRANTS } from '../grants/registry.js';
 import { CLIENT_AUTH_PROPERTIES, type ClientAuthServices, requestClient } from '../http/client-auth.js';
 import { assertBrowserOrigin, clearRefreshCookie, presentedRefreshToken, registerCookies, setRefreshCookie } from '../http/refresh-cookie.js';
 import type { RouteServices } from '../services.js';
-import type { LimitName } from '../http/rate-limits.js';
+import type { LimitName } from '../config.js';
 import { CLIENT_AUTHENTICATION, errorResponses, FORM_OR_JSON, noStore } from './schemas.js';
 import { BROWSER_API } from '../http/cors.js';
 

@@ -1,6 +1,6 @@
 import { oauthError } from '../errors.js';
 import type { KeyRing } from '../keys/keyring.js';
-import { signJws } from '../perf/assembled-jws.js';
+import { signJws } from './assembled-jws.js';
 import { randomId } from './ids.js';
 
 /** The JWT `typ` of an access token (RFC 9068 §2.1). */
@@ -41,7 +41,7 @@ export interface AccessTokenIssuer {
  * SIGNING_ALG=ES256) and kid;
  * claims iss, sub, aud, exp, iat, jti, client_id, scope and (for user sessions) sid, with exp no later
  * than the session's end, so no token outlives the session it belongs to. The JWS is assembled by
- * src/perf/assembled-jws.ts (an optimisation; jose remains the verifier of record).
+ * src/tokens/assembled-jws.ts (an optimisation; jose remains the verifier of record).
  */
 export async function issueAccessToken(issuer: AccessTokenIssuer, grant: AccessTokenGrant): Promise<IssuedAccessToken> {
   const key = issuer.keyring.signingKey();

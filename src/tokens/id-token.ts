@@ -3,7 +3,7 @@ import { decodeJwt, errors, jwtVerify } from 'jose';
 import { isWellFormedJws, SIGNING_ALGORITHMS } from '@tokensmith/verifier/shared';
 import { oauthError } from '../errors.js';
 import type { KeyRing } from '../keys/keyring.js';
-import { signJws } from '../perf/assembled-jws.js';
+import { signJws } from './assembled-jws.js';
 import type { AccessTokenIssuer } from './access-token.js';
 import { publishedKey } from './verify.js';
 

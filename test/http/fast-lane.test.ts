@@ -1,13 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import t, { type Test } from 'tap';
-import { FastLane } from '../../src/perf/fast-lane.js';
+import { FastLane } from '../../src/http/fast-lane.js';
 import { createLogger } from '../../src/logger.js';
 import type { TestAppOptions } from '../helpers/app.js';
 import { listenTestApp, type ListeningApp } from '../helpers/listen.js';
 import { registerAndLogin } from '../helpers/oauth.js';
 
-// The fast lane (src/perf/fast-lane.ts) answers the JWKS and remembered forward-auth checks before Fastify does. It
+// The fast lane (src/http/fast-lane.ts) answers the JWKS and remembered forward-auth checks before Fastify does. It
 // must be invisible: each of its answers is compared here with the route's own answer to the same request, over
 // real sockets (app.inject never reaches the lane), and everything it does not handle must reach the routes.
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { levelEnabled } from '../../src/perf/lazy-request-logger.js';
+import { levelEnabled } from '../../src/http/lazy-request-logger.js';
 import { buildTestApp } from '../helpers/app.js';
 
 t.test('levelEnabled follows pino levels, and silent enables nothing', async (t) => {

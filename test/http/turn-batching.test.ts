@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { createServer } from 'node:http';
 import Fastify from 'fastify';
 import t, { type Test } from 'tap';
-import { batchTurns } from '../../src/perf/turn-batching.js';
+import { batchTurns } from '../../src/http/turn-batching.js';
 
 /** Sends one keep-alive GET on a connected socket and resolves with the response's status line. */
 function get(socket: Socket, path: string): Promise<string> {
@@ -20,7 +20,7 @@ function get(socket: Socket, path: string): Promise<string> {
 async function orderOfTwoReadyRequests(t: Test, batching: boolean): Promise<string[]> {
   const events: string[] = [];
   const app = Fastify({
-    // The server as the service's (perf/fast-lane.ts) builds it: the app's handler behind batchTurns, or not.
+    // The server as the service's (http/fast-lane.ts) builds it: the app's handler behind batchTurns, or not.
     serverFactory: (handler) =>
       createServer((request, response) => {
         events.push(`read ${request.url}`);
