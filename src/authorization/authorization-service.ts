@@ -1,5 +1,5 @@
 import type { SignInRecord } from '../store/types.js';
-import { hashSecret } from '../tokens/refresh-token.js';
+import { hashSecret } from '../tokens/secret.js';
 import { requestFingerprint, type AuthorizationProblem, type AuthorizationRequest } from './authorize-request.js';
 import type { CodeService } from './code-service.js';
 import type { ConsentService } from './consent-service.js';

@@ -3,7 +3,7 @@ import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { AuthorizationCodeRecord, AuthorizationCodeStore } from '../store/types.js';
-import { generateRefreshToken, hashSecret } from '../tokens/refresh-token.js';
+import { generateSecret, hashSecret } from '../tokens/secret.js';
 import { verifierMatches } from './pkce.js';
 
 /** An authorization code lives a minute at most (RFC 6749 §4.1.2 says ten minutes at most; a browser needs seconds). */
@@ -28,7 +28,7 @@ export class CodeService {
 
   /** Issues a code for an approved authorization request. */
   async issue(record: AuthorizationCodeRecord): Promise<string> {
-    const code = generateRefreshToken();
+    const code = generateSecret();
     await this.store.create(hashSecret(code), record, CODE_TTL_MS);
     return code;
   }

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { AuthorizationCodeRecord, SignInRecord, SignInStore, UserRecord } from '../store/types.js';
 import { randomId } from '../tokens/ids.js';
-import { generateRefreshToken, hashSecret } from '../tokens/refresh-token.js';
+import { generateSecret, hashSecret } from '../tokens/secret.js';
 import { keptUserAgent, type RequestOrigin } from '../request-origin.js';
 import type { SessionService } from '../sessions/session-service.js';
 
@@ -43,7 +43,7 @@ export class SignInService {
       ip: origin.ip,
       ...(authenticatedFor === undefined ? {} : { authenticatedFor }),
     };
-    const secret = generateRefreshToken();
+    const secret = generateSecret();
     await this.store.create(hashSecret(secret), signIn, this.settings.signInIdleTtl);
     return { secret, signIn };
   }

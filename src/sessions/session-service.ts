@@ -7,7 +7,8 @@ import { denylistTtl } from '@tokensmith/verifier/shared';
 import type { AuditContext, AuditLog } from '../audit/audit-log.js';
 import { keptUserAgent, type RequestOrigin } from '../request-origin.js';
 import { randomId } from '../tokens/ids.js';
-import { generateRefreshToken, hashRefreshToken, openSuccessor, sealSuccessor } from '../tokens/refresh-token.js';
+import { hashRefreshToken, openSuccessor, sealSuccessor } from '../tokens/refresh-token.js';
+import { generateSecret } from '../tokens/secret.js';
 
 /** A session and, for clients allowed the refresh_token grant, the refresh token that continues it. */
 export interface StartedSession {
@@ -49,7 +50,7 @@ export class SessionService {
       ip: origin.ip,
       ...(signInId === undefined ? {} : { signInId }),
     };
-    const refreshToken = refreshable ? generateRefreshToken() : undefined;
+    const refreshToken = refreshable ? generateSecret() : undefined;
     await this.store.create(session, {
       idleTtl: refreshable ? this.config.refreshIdleTtl : lifetime,
       ...(refreshToken === undefined ? {} : { refreshTokenHash: hashRefreshToken(refreshToken) }),
@@ -63,7 +64,7 @@ export class SessionService {
    * REFRESH_REUSE_GRACE, which gets the same successor back.
    */
   async refresh(refreshToken: string, client: Client, context: AuditContext = {}): Promise<StartedSession> {
-    const successor = generateRefreshToken();
+    const successor = generateSecret();
     const result = await this.store.rotate({
       tokenHash: hashRefreshToken(refreshToken),
       clientId: client.clientId,

@@ -1,23 +1,8 @@
-import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
-
-/** Bytes of CSPRNG output in a refresh token. */
-const REFRESH_TOKEN_BYTES = 32;
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { hashSecret, SECRET_BYTES } from './secret.js';
 
 /** Domain separation: the sealing pad of a token must never equal, or follow from, the hash the store keeps of it. */
 const SEAL_PAD_LABEL = Buffer.from('tokensmith refresh-token successor pad v2\0');
-
-/** A new opaque refresh token: 32 bytes from the CSPRNG, base64url (RFC 6749 §10.10). */
-export function generateRefreshToken(): string {
-  return randomBytes(REFRESH_TOKEN_BYTES).toString('base64url');
-}
-
-/**
- * What the store keeps instead of a secret of 256 random bits (a refresh token, an authorization code, a sign-in
- * cookie): its SHA-256, base64url. The secret's entropy makes a fast hash enough.
- */
-export function hashSecret(secret: string): string {
-  return hash('sha256', secret, 'base64url');
-}
 
 /** What the store keeps instead of a refresh token (hashSecret). */
 export const hashRefreshToken = hashSecret;
@@ -42,7 +27,7 @@ function xorInto(target: Buffer, pad: Buffer): Buffer {
  */
 export function sealSuccessor(predecessor: string, successor: string): string {
   const bytes = Buffer.from(successor, 'base64url');
-  if (bytes.length !== REFRESH_TOKEN_BYTES) throw new Error('a successor is a generated refresh token');
+  if (bytes.length !== SECRET_BYTES) throw new Error('a successor is a generated refresh token');
   return xorInto(bytes, sealingPad(predecessor)).toString('base64url');
 }
 
@@ -53,7 +38,7 @@ export function sealSuccessor(predecessor: string, successor: string): string {
  */
 export function openSuccessor(predecessor: string, sealed: string, successorHash: string): string | undefined {
   const bytes = Buffer.from(sealed, 'base64url');
-  if (bytes.length !== REFRESH_TOKEN_BYTES) return undefined;
+  if (bytes.length !== SECRET_BYTES) return undefined;
   const successor = xorInto(bytes, sealingPad(predecessor)).toString('base64url');
   const expected = Buffer.from(successorHash);
   const actual = Buffer.from(hashRefreshToken(successor));

@@ -3,7 +3,9 @@ import { MemoryClients } from './clients.js';
 import { MemoryLoginFailures, MemoryRateLimits } from './limits.js';
 import { MemoryRevocations } from './revocations.js';
 import { MemorySessions } from './sessions.js';
-import { MemoryCodes, MemoryConsents, MemorySignIns } from './sign-ins.js';
+import { MemoryCodes } from './codes.js';
+import { MemoryConsents } from './consents.js';
+import { MemorySignIns } from './sign-ins.js';
 import { MemoryUsers } from './users.js';
 
 const SWEEP_INTERVAL_MS = 60_000;

@@ -1,4 +1,4 @@
-import type { AuthorizationCodeRecord, AuthorizationCodeStore, CodeRedemption, ConsentRecord, ConsentStore, SignInRecord, SignInStore } from '../types.js';
+import type { SignInRecord, SignInStore } from '../types.js';
 import { ExpiringMap } from './expiring-map.js';
 
 /** Milliseconds a record may live: its idle time, never past its absolute end. */
@@ -72,76 +72,5 @@ export class MemorySignIns implements SignInStore {
 
   sweep(): void {
     this.#signIns.sweep();
-  }
-}
-
-interface StoredCode {
-  record: AuthorizationCodeRecord;
-  redeemed: boolean;
-  sid: string | undefined;
-}
-
-/** Authorization codes in process memory: each method runs without an await, so each is atomic. */
-export class MemoryCodes implements AuthorizationCodeStore {
-  readonly #codes: ExpiringMap<StoredCode>;
-
-  constructor(clock: () => number) {
-    this.#codes = new ExpiringMap(clock);
-  }
-
-  async create(codeHash: string, record: AuthorizationCodeRecord, ttlMs: number): Promise<void> {
-    this.#codes.set(codeHash, { record: { ...record }, redeemed: false, sid: undefined }, ttlMs);
-  }
-
-  async redeem(codeHash: string, keepMs: number): Promise<CodeRedemption> {
-    const stored = this.#codes.get(codeHash);
-    if (!stored) return { outcome: 'invalid' };
-    if (stored.redeemed) return { outcome: 'replayed', code: { ...stored.record }, sid: stored.sid };
-    this.#codes.set(codeHash, { ...stored, redeemed: true }, keepMs);
-    return { outcome: 'redeemed', code: { ...stored.record } };
-  }
-
-  async linkSession(codeHash: string, sid: string): Promise<void> {
-    const stored = this.#codes.get(codeHash);
-    const ttl = this.#codes.ttl(codeHash);
-    if (stored && ttl !== undefined) this.#codes.set(codeHash, { ...stored, sid }, ttl);
-  }
-
-  sweep(): void {
-    this.#codes.sweep();
-  }
-}
-
-/** Consents in process memory: per user, a map by client id. */
-export class MemoryConsents implements ConsentStore {
-  readonly #consents = new Map<string, Map<string, ConsentRecord>>();
-
-  async get(userId: string, clientId: string): Promise<ConsentRecord | undefined> {
-    const consent = this.#consents.get(userId)?.get(clientId);
-    return consent && { ...consent };
-  }
-
-  async grant(userId: string, consent: ConsentRecord): Promise<void> {
-    const consents = this.#consents.get(userId) ?? new Map<string, ConsentRecord>();
-    consents.set(consent.clientId, { ...consent });
-    this.#consents.set(userId, consents);
-  }
-
-  async list(userId: string): Promise<ConsentRecord[]> {
-    return [...(this.#consents.get(userId)?.values() ?? [])].map((consent) => ({ ...consent })).sort((a, b) => a.clientId.localeCompare(b.clientId));
-  }
-
-  async revoke(userId: string, clientId: string): Promise<boolean> {
-    return this.#consents.get(userId)?.delete(clientId) ?? false;
-  }
-
-  async revokeAll(userId: string): Promise<void> {
-    this.#consents.delete(userId);
-  }
-
-  async forgetClient(clientId: string): Promise<number> {
-    let forgotten = 0;
-    for (const consents of this.#consents.values()) if (consents.delete(clientId)) forgotten += 1;
-    return forgotten;
   }
 }

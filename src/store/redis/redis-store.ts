@@ -18,7 +18,9 @@ import { redisKeys } from './keys.js';
 import { RevocationLog } from './revocation-log.js';
 import { RedisRevocations } from './revocations.js';
 import { RedisSessions } from './sessions.js';
-import { RedisCodes, RedisConsents, RedisSignIns } from './sign-ins.js';
+import { RedisCodes } from './codes.js';
+import { RedisConsents } from './consents.js';
+import { RedisSignIns } from './sign-ins.js';
 import { RedisUsers } from './users.js';
 import { RedisClients } from './clients.js';
 

@@ -1,4 +1,5 @@
 import { CLIENT_SCRIPTS } from './clients.js';
+import { CODE_SCRIPTS } from './codes.js';
 import { LIMIT_SCRIPTS } from './limits.js';
 import { RECORD_SCRIPTS } from './lua.js';
 import { REVOCATION_LOG_SCRIPTS } from './revocation-log.js';
@@ -14,5 +15,6 @@ export const STORE_SCRIPTS = {
   ...LIMIT_SCRIPTS,
   ...REVOCATION_LOG_SCRIPTS,
   ...SIGN_IN_SCRIPTS,
+  ...CODE_SCRIPTS,
   ...CLIENT_SCRIPTS,
 };
