@@ -2,19 +2,8 @@ import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { parse, parseAllDocuments } from 'yaml';
 import { buildTestApp } from '../helpers/app.js';
+import { configurationVariables, documentedVariables } from '../helpers/configuration.js';
 import { repoPath } from '../helpers/spawn.js';
-
-/** Every environment variable the configuration reads: the names src/config.ts quotes or reads as `env.NAME`. */
-async function configurationVariables(): Promise<Set<string>> {
-  const source = await readFile(repoPath('src/config.ts'), 'utf8');
-  return new Set([...source.matchAll(/'([A-Z][A-Z0-9_]+)'|env\.([A-Z][A-Z0-9_]+)/g)].map((match) => (match[1] ?? match[2])!));
-}
-
-/** The variables the configuration reference documents. */
-async function documentedVariables(): Promise<Set<string>> {
-  const readme = await readFile(repoPath('docs/reference/configuration.md'), 'utf8');
-  return new Set([...readme.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((match) => match[1]!));
-}
 
 t.test('the compose example sets only real variables, keeps Redis from evicting, runs as non-root, and scrapes the metrics port', async (t) => {
   const compose = parse(await readFile(repoPath('examples/compose/compose.yaml'), 'utf8'), { merge: true }) as {
