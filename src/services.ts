@@ -19,6 +19,7 @@ import { RevocationService } from './revocation/revocation-service.js';
 import { TokenRevocation } from './revocation/token-revocation.js';
 import { SessionService } from './sessions/session-service.js';
 import type { Store } from './store/types.js';
+import { TokenAcceptance } from './tokens/token-acceptance.js';
 import { VerifiedTokenCache } from './tokens/verified-cache.js';
 import { ConcurrencyLimit } from './users/concurrency-limit.js';
 import { createUserService } from './users/user-service.js';
@@ -38,6 +39,8 @@ export interface Services extends GrantServices {
   revocations: RevocationService;
   /** Resolves while the store answers (readiness); never the store itself: routes reach state through services. */
   pingStore: () => Promise<void>;
+  /** Whether a verified access token is acceptable for a use: revocation, holder, audience, scopes. */
+  tokenAcceptance: TokenAcceptance;
   /** RFC 7009 revocation of a presented token by its client, with its audit events. */
   tokenRevocation: TokenRevocation;
   /** Remembered verifications of hot-path tokens (forward-auth, introspection). */
@@ -154,6 +157,7 @@ export function createServices(config: Config, parts: ServiceParts & { keyring: 
     verifiedTokens,
     accessTokens,
     clientAuthenticator: new ClientAuthenticator({ clients, clientSync: domain.clientSync, audit, clock }),
+    tokenAcceptance: new TokenAcceptance(revocations, clients),
     tokenRevocation: new TokenRevocation({ sessions: domain.sessions, revocations, verifiedTokens, accessTokens, audit }),
   };
 }

@@ -179,3 +179,15 @@ t.test('domain folders import nothing from the HTTP layer: no route, HTTP helper
     t.same(reached, [], `${file} imports no HTTP module`);
   }
 });
+
+t.test('one token acceptance: only tokens/token-acceptance.ts asks whether an access token is revoked', async (t) => {
+  const askers: string[] = [];
+  for (const file of sources) {
+    if (/\.isRevoked(Fast|Here)?\(/.test(await readFile(join('src', file), 'utf8'))) askers.push(file);
+  }
+  t.same(
+    askers.filter((file) => !file.startsWith('store/') && file !== 'revocation/revocation-service.ts'),
+    ['tokens/token-acceptance.ts'],
+    'forward-auth (route and lane), introspection, the account API and the admin API all judge through TokenAcceptance',
+  );
+});

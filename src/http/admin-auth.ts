@@ -3,7 +3,6 @@ import type { AdminActor } from '../admin/actor.js';
 import { oauthError } from '../errors.js';
 import type { Services } from '../services.js';
 import { challenge, invalidToken, verifiedBearer } from './bearer.js';
-import { scopeList } from '../tokens/scope.js';
 
 /** The scope an access token needs for the admin API. */
 export const ADMIN_SCOPE = 'admin';
@@ -25,7 +24,7 @@ function insufficient(description: string) {
 }
 
 /** What authenticating an admin API call uses of the services. */
-export type AdminAuthServices = Pick<Services, 'verifiedTokens' | 'accessTokens' | 'revocations' | 'clients'>;
+export type AdminAuthServices = Pick<Services, 'verifiedTokens' | 'accessTokens' | 'tokenAcceptance'>;
 
 /**
  * Authenticates an admin API call (RFC 6750): an access token of this service, verified strictly, not revoked, of a
@@ -35,8 +34,9 @@ export type AdminAuthServices = Pick<Services, 'verifiedTokens' | 'accessTokens'
  */
 export async function authenticateAdmin(request: FastifyRequest, services: AdminAuthServices): Promise<AdminActor> {
   const claims = await verifiedBearer(request, services);
-  if (await services.revocations.isRevoked(claims)) throw invalidToken();
-  if (claims.sid !== undefined) throw insufficient('the admin API takes a client_credentials token, not a user token');
-  if (!scopeList(services.clients.currentScope(claims.client_id, claims.scope)).includes(ADMIN_SCOPE)) throw insufficient('the token lacks the admin scope');
+  const verdict = await services.tokenAcceptance.judge(claims, { revocation: 'store', holder: 'client', scopes: [ADMIN_SCOPE] });
+  if (!verdict.accepted && verdict.refusal === 'not_a_client_token') throw insufficient('the admin API takes a client_credentials token, not a user token');
+  if (!verdict.accepted && verdict.refusal === 'insufficient_scope') throw insufficient('the token lacks the admin scope');
+  if (!verdict.accepted) throw invalidToken();
   return { via: 'api', clientId: claims.client_id, ip: request.ip };
 }

@@ -40,7 +40,7 @@ export function insufficientScope(scope: string): ServiceError {
 }
 
 /** What authenticating a user's bearer token uses of the services. */
-export type BearerServices = Pick<Services, 'verifiedTokens' | 'accessTokens' | 'revocations' | 'users' | 'clients'>;
+export type BearerServices = Pick<Services, 'verifiedTokens' | 'accessTokens' | 'tokenAcceptance' | 'users'>;
 
 /**
  * The claims of the request's bearer token, verified strictly (signature, keys, typ, issuer, expiry);
@@ -73,8 +73,9 @@ export function bearerToken(authorization: string | undefined): string | undefin
 export async function authenticateUser(request: FastifyRequest, services: BearerServices): Promise<Caller> {
   const claims = await verifiedBearer(request, services);
   // Only user sessions carry a sid; a client_credentials token has no account.
-  if (typeof claims.sid !== 'string' || (await services.revocations.isRevoked(claims))) throw invalidToken();
+  const verdict = await services.tokenAcceptance.judge(claims, { revocation: 'store', holder: 'user' });
+  if (!verdict.accepted) throw invalidToken();
   const user = await services.users.findActive(claims.sub);
   if (!user) throw invalidToken();
-  return { claims: claims as Caller['claims'], user, scopes: scopeList(services.clients.currentScope(claims.client_id, claims.scope)) };
+  return { claims: claims as Caller['claims'], user, scopes: scopeList(verdict.scope) };
 }

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
 import { scopeTokens } from '../tokens/scope.js';
 import { challenge, invalidToken, verifiedBearer } from '../http/bearer.js';
@@ -7,9 +6,10 @@ import type { LaneAnswer, LaneRoute } from '../http/lane-route.js';
 import type { RouteServices } from '../services.js';
 import type { AccessTokenClaims } from '../tokens/verify.js';
 import { errorResponses, NO_STORE_HEADERS, noStore } from './schemas.js';
+import type { Verdict } from '../tokens/token-acceptance.js';
 
 /** What these routes use of the services. */
-export type ForwardAuthServices = Pick<RouteServices, 'accessTokens' | 'clients' | 'revocations' | 'verifiedTokens'>;
+export type ForwardAuthServices = Pick<RouteServices, 'accessTokens' | 'tokenAcceptance' | 'verifiedTokens'>;
 
 /** The methods a gateway may forward: the original request's method (Envoy) or GET (nginx, Traefik). */
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -76,18 +76,13 @@ function requiredAudience(headers: CheckHeaders, query: Requirements): string | 
 }
 
 /**
- * A token of another audience is not a valid token here (RFC 6750 §3.1: invalid for other reasons; RFC 9068 §4:
- * the resource server must reject a token whose aud does not name it): 401, as for any invalid token. A missing
- * scope is 403 insufficient_scope. `scope` is the token's scope as its client holds it now (currentScope).
+ * The answer to a refused token. A token of another audience is not a valid token here (RFC 6750 §3.1: invalid for
+ * other reasons; RFC 9068 §4: the resource server must reject a token whose aud does not name it): 401, as for any
+ * invalid token. A missing scope is 403 insufficient_scope, naming what the gateway required.
  */
-function assertRequirements(claims: AccessTokenClaims, scope: string, scopes: readonly string[], audience: string | undefined): void {
-  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  if (audience !== undefined && !audiences.includes(audience)) throw invalidToken();
-  if (scopes.length === 0) return;
-  const granted = new Set(scope.split(' '));
-  const missing = scopes.filter((scope) => !granted.has(scope));
-  if (missing.length > 0)
-    throw oauthError('insufficient_scope', `the token lacks scope: ${missing.join(' ')}`, challenge('insufficient_scope', scopes.join(' ')));
+function refusalError(verdict: Extract<Verdict, { accepted: false }>, scopes: readonly string[]): Error {
+  if (verdict.refusal !== 'insufficient_scope') return invalidToken();
+  return oauthError('insufficient_scope', `the token lacks scope: ${(verdict.missing ?? []).join(' ')}`, challenge('insufficient_scope', scopes.join(' ')));
 }
 
 /**
@@ -127,18 +122,16 @@ function laneRequirements(query: string): Requirements | undefined {
  * lists it holds live, allowed by the same checks as the route's; every other check, and every refusal, is the route's.
  */
 function forwardAuthLane(services: ForwardAuthServices, route: string, readQuery: boolean): LaneRoute {
-  // The answer of each remembered verification, built once per registration of its client (the claims object lives as
-  // long as the memory of it; a client the admin API changes is a new object, whose scopes may be narrower).
-  const answers = new WeakMap<AccessTokenClaims, { client: Client | undefined; scope: string; answer: LaneAnswer | undefined }>();
-  const answerFor = (claims: AccessTokenClaims) => {
-    const client = services.clients.get(claims.client_id);
+  // The answer of each remembered verification, built once per scope its client holds (the claims object lives as
+  // long as the memory of it; a client the admin API narrows holds a narrower scope).
+  const answers = new WeakMap<AccessTokenClaims, { scope: string; answer: LaneAnswer | undefined }>();
+  const answerFor = (claims: AccessTokenClaims, scope: string) => {
     const known = answers.get(claims);
-    if (known !== undefined && known.client === client) return known;
-    const scope = services.clients.currentScope(claims.client_id, claims.scope);
+    if (known !== undefined && known.scope === scope) return known.answer;
     const identity = identityHeaders(claims, scope);
-    const built = { client, scope, answer: identity && { status: 200, headers: { ...identity, ...NO_STORE_HEADERS }, body: '' } };
-    answers.set(claims, built);
-    return built;
+    const answer = identity && { status: 200, headers: { ...identity, ...NO_STORE_HEADERS }, body: '' };
+    answers.set(claims, { scope, answer });
+    return answer;
   };
   return {
     route,
@@ -149,10 +142,11 @@ function forwardAuthLane(services: ForwardAuthServices, route: string, readQuery
       // Only `Bearer <token>` exactly, and only a token remembered: its syntax passed bearerToken when it was verified.
       if (requirements === undefined || authorization === undefined || !authorization.startsWith(LANE_BEARER)) return undefined;
       const claims = services.verifiedTokens.remembered(authorization.slice(LANE_BEARER.length), services.accessTokens.clock);
-      if (claims === undefined || services.revocations.isRevokedHere(claims) !== false) return undefined;
-      const { scope, answer } = answerFor(claims);
-      if (answer !== undefined) assertRequirements(claims, scope, requiredScopes(headers, requirements), requiredAudience(headers, requirements));
-      return answer;
+      if (claims === undefined) return undefined;
+      const use = { revocation: 'held', scopes: requiredScopes(headers, requirements), audience: requiredAudience(headers, requirements) } as const;
+      const verdict = services.tokenAcceptance.judgeHere(claims, use);
+      // A refusal, or a judgement this instance cannot make alone, is the route's.
+      return verdict?.accepted ? answerFor(claims, verdict.scope) : undefined;
     },
   };
 }
@@ -169,11 +163,10 @@ export async function forwardAuthRoutes(app: FastifyInstance, services: ForwardA
     const scopes = requiredScopes(request.headers, query);
     const audience = requiredAudience(request.headers, query);
     const claims = await verifiedBearer(request, services);
-    const scope = services.clients.currentScope(claims.client_id, claims.scope);
-    const headers = identityHeaders(claims, scope);
+    const verdict = await services.tokenAcceptance.judge(claims, { revocation: 'mirror', audience, scopes });
+    if (!verdict.accepted) throw refusalError(verdict, scopes);
+    const headers = identityHeaders(claims, verdict.scope);
     if (headers === undefined) throw invalidToken();
-    if (await services.revocations.isRevokedFast(claims)) throw invalidToken();
-    assertRequirements(claims, scope, scopes, audience);
     return reply.code(200).headers(headers).send();
   };
 

@@ -7,7 +7,7 @@ import { inspectToken } from '../tokens/inspect.js';
 import { CLIENT_AUTHENTICATION, errorResponses, FORM_OR_JSON, noStore, presentedTokenBody } from './schemas.js';
 
 /** What these routes use of the services. */
-export type IntrospectionServices = Pick<RouteServices, 'accessTokens' | 'clients' | 'config' | 'limit' | 'revocations' | 'sessions' | 'verifiedTokens'> &
+export type IntrospectionServices = Pick<RouteServices, 'accessTokens' | 'clients' | 'config' | 'limit' | 'sessions' | 'tokenAcceptance' | 'verifiedTokens'> &
   ClientAuthServices;
 
 /** The scope a client needs among its allowed scopes to call the introspection endpoint. */
@@ -74,13 +74,14 @@ export async function introspectionRoutes(app: FastifyInstance, services: Intros
       const found = await inspectToken(request.body.token, services.sessions, services.verifiedTokens, services.accessTokens);
       if (found?.kind === 'access_token') {
         const { claims } = found;
-        if (await services.revocations.isRevoked(claims)) return INACTIVE;
+        const verdict = await services.tokenAcceptance.judge(claims, { revocation: 'store' });
+        if (!verdict.accepted) return INACTIVE;
         return {
           active: true,
           token_type: 'Bearer',
           sub: claims.sub,
           client_id: claims.client_id,
-          scope: services.clients.currentScope(claims.client_id, claims.scope),
+          scope: verdict.scope,
           aud: claims.aud,
           iss: claims.iss,
           exp: claims.exp,
