@@ -7,8 +7,8 @@ export const DOCUMENT_INFO = {
   title: 'tokensmith',
   version: '0.1.0',
   description: 'A standalone token authorization service: RS256 (or ES256) JWT access tokens (RFC 9068), JWKS, RFC 8414 discovery.',
-  // The package is private and names no license; npm's word for that.
-  license: { name: 'UNLICENSED' },
+  // The LICENSE file at the repository's root.
+  license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
 };
 
 const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
