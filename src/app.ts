@@ -12,10 +12,10 @@ import { registerRequestLog } from './http/request-log.js';
 import { registerResponseHeaders, responseHeaders } from './http/security-headers.js';
 import { FastLane } from './http/fast-lane.js';
 import type { KeyRing } from './keys/keyring.js';
-import { accountRoutes } from './routes/account.js';
+import { accountRoutes } from './accounts/routes/account-api.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { revocationFeedRoutes } from './routes/revocation-feed.js';
-import { discoveryRoutes } from './routes/discovery.js';
+import { discoveryRoutes } from './oidc/routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
 import { introspectionRoutes } from './routes/introspection.js';
 import { jwksRoutes } from './routes/jwks.js';
@@ -26,12 +26,12 @@ import type { Store } from './store/types.js';
 import { registerOpenApi } from './openapi/document.js';
 import { requestContext } from './audit/audit-log.js';
 import { registerRequestMetrics } from './metrics/request-metrics.js';
-import { authorizeRoutes } from './routes/authorize.js';
-import { signInRoutes } from './routes/sign-in.js';
-import { userinfoRoutes } from './routes/userinfo.js';
-import { endSessionRoutes } from './routes/end-session.js';
-import { accountPageRoutes } from './routes/account-page.js';
-import { buildAdminApp } from './admin-app.js';
+import { authorizeRoutes } from './oidc/routes/authorize.js';
+import { signInRoutes } from './oidc/routes/sign-in.js';
+import { userinfoRoutes } from './oidc/routes/userinfo.js';
+import { endSessionRoutes } from './oidc/routes/end-session.js';
+import { accountPageRoutes } from './accounts/routes/account-page.js';
+import { buildAdminApp } from './admin/http/admin-app.js';
 
 /** What buildApp is given rather than creating: state, keys, clients, logger and clock. */
 export interface AppDependencies {

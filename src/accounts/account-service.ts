@@ -1,6 +1,6 @@
 import type { AuditContext, AuditEvent, AuditLog } from '../audit/audit-log.js';
-import type { ConsentService } from '../authorization/consent-service.js';
-import type { SignInService } from '../authorization/sign-in-service.js';
+import type { ConsentService } from '../oidc/consent-service.js';
+import type { SignInService } from '../oidc/sign-in-service.js';
 import type { Config } from '../config.js';
 import { ServiceError } from '../errors.js';
 import type { RequestOrigin } from '../request-origin.js';

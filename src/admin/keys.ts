@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { AuditLog } from '../audit/audit-log.js';
 import { oauthError } from '../errors.js';
-import { KeyAdminError, listKeys, retireKey, rotateKey, type KeyAdminOptions, type KeyListing } from '../keys/admin.js';
+import { KeyAdminError, listKeys, retireKey, rotateKey, type KeyAdminOptions, type KeyListing } from '../keys/rotation.js';
 import type { SigningAlgorithm } from '../keys/key-file.js';
 import type { LifecycleTimes } from '../keys/schedule.js';
 import { auditAdmin, type AdminActor } from './actor.js';
@@ -45,7 +45,7 @@ export interface KeyAdminDependencies {
 }
 
 /**
- * The signing keys, for operators: the CLI's key commands with the same lifecycle rules (keys/admin.ts), and a 409
+ * The signing keys, for operators: the CLI's key commands with the same lifecycle rules (keys/rotation.ts), and a 409
  * that says what to do where KEYS_DIR is read-only (a mounted secret).
  */
 export class KeyAdmin {

@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, ServiceError } from '../errors.js';
-import { KeyAdminError } from '../keys/admin.js';
+import { KeyAdminError } from '../keys/rotation.js';
 import { COMMANDS, type CliIo, type CliOptions, type Command } from './commands.js';
 
 export type { CliIo } from './commands.js';

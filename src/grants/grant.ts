@@ -6,9 +6,9 @@ import { oauthError } from '../errors.js';
 import type { SessionService, StartedSession } from '../sessions/session-service.js';
 import type { AuthorizationCodeRecord, SessionRecord, UserRecord } from '../store/types.js';
 import type { AccessTokenIssuer } from '../tokens/access-token.js';
-import type { CodeService } from '../authorization/code-service.js';
-import type { SignInService } from '../authorization/sign-in-service.js';
-import type { ConsentService } from '../authorization/consent-service.js';
+import type { CodeService } from '../oidc/code-service.js';
+import type { SignInService } from '../oidc/sign-in-service.js';
+import type { ConsentService } from '../oidc/consent-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { UserService } from '../users/user-service.js';
 

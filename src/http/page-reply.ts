@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { StoreUnavailableError, type ServiceError } from '../errors.js';
-import { pageCsp, renderPage, type Page } from '../pages/layout.js';
-import { problemPage } from '../pages/sign-in-pages.js';
+import { pageCsp, problemPage, renderPage, type Page } from './page-layout.js';
 import { toServiceError } from './errors.js';
 
 /** Each page reply's Content-Security-Policy, until the plugin's onSend hook sets it. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { stringify } from 'yaml';
-import { ADMIN_SERVER } from '../admin-app.js';
+import { ADMIN_SERVER } from '../admin/http/admin-app.js';
 import { buildApp } from '../app.js';
 import { ClientRegistry } from '../clients/registry.js';
 import { loadConfig } from '../config.js';

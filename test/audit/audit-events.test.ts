@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import t from 'tap';
-import { retireKey, rotateKey } from '../../src/keys/admin.js';
+import { retireKey, rotateKey } from '../../src/keys/rotation.js';
 import { activationDelay } from '../../src/keys/schedule.js';
 import { buildTestApp, form, GENEROUS_LIMITS, type LogCapture, type TestApp } from '../helpers/app.js';
 import { basicAuth } from '../helpers/clients.js';

@@ -1,7 +1,7 @@
 import { decodeProtectedHeader } from 'jose';
 import t from 'tap';
 import { buildResourceService } from '../../examples/resource-service/app.js';
-import { retireKey, rotateKey } from '../../src/keys/admin.js';
+import { retireKey, rotateKey } from '../../src/keys/rotation.js';
 import { activationDelay, RETIRED_KEY_LEEWAY } from '../../src/keys/schedule.js';
 import { eventually, listenOn, listenTestApp } from '../helpers/listen.js';
 import { registerAndLogin } from '../helpers/oauth.js';

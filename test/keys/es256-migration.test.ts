@@ -7,7 +7,7 @@
 import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import t from 'tap';
 import { createVerifier } from '@tokensmith/verifier';
-import { retireKey, rotateKey } from '../../src/keys/admin.js';
+import { retireKey, rotateKey } from '../../src/keys/rotation.js';
 import { activationDelay, RETIRED_KEY_LEEWAY } from '../../src/keys/schedule.js';
 import { buildTestApp, tempDir } from '../helpers/app.js';
 import { SERVICE_CLIENTS } from '../helpers/clients.js';

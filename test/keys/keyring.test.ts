@@ -3,7 +3,7 @@ import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calculateJwkThumbprint } from 'jose';
 import t from 'tap';
-import { listKeys, retireKey, rotateKey, KeyAdminError } from '../../src/keys/admin.js';
+import { listKeys, retireKey, rotateKey, KeyAdminError } from '../../src/keys/rotation.js';
 import { KeyRing } from '../../src/keys/keyring.js';
 import { readManifest } from '../../src/keys/manifest.js';
 import { activationDelay, RETIRED_KEY_LEEWAY } from '../../src/keys/schedule.js';

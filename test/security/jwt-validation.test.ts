@@ -8,7 +8,7 @@ import { createPublicKey, createSign, generateKeyPairSync, type KeyObject } from
 import { base64url, SignJWT } from 'jose';
 import type { FastifyInstance } from 'fastify';
 import t, { type Test } from 'tap';
-import { retireKey, rotateKey } from '../../src/keys/admin.js';
+import { retireKey, rotateKey } from '../../src/keys/rotation.js';
 import { activationDelay, RETIRED_KEY_LEEWAY } from '../../src/keys/schedule.js';
 import { buildTestApp, form } from '../helpers/app.js';
 import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';

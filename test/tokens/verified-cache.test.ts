@@ -1,5 +1,5 @@
 import t from 'tap';
-import { rotateKey } from '../../src/keys/admin.js';
+import { rotateKey } from '../../src/keys/rotation.js';
 import { issueAccessToken } from '../../src/tokens/access-token.js';
 import { VerifiedTokenCache } from '../../src/tokens/verified-cache.js';
 import { buildTestApp } from '../helpers/app.js';

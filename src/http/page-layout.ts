@@ -68,3 +68,8 @@ export function renderPage(page: Page): string {
       </body>
     </html> `.value;
 }
+
+/** A refused request the service cannot send back to the application (RFC 6749 §4.1.2.1), or a failure. */
+export function problemPage(title: string, description: string): Page {
+  return { title, body: html`<p class="message" role="alert">${description}</p>` };
+}

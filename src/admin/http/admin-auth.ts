@@ -1,11 +1,9 @@
 import type { FastifyRequest } from 'fastify';
-import type { AdminActor } from '../admin/actor.js';
-import { oauthError } from '../errors.js';
-import type { Services } from '../services.js';
-import { challenge, invalidToken, verifiedBearer } from './bearer.js';
-
-/** The scope an access token needs for the admin API. */
-export const ADMIN_SCOPE = 'admin';
+import type { AdminActor } from '../actor.js';
+import { ADMIN_SCOPE } from '../admin-scope.js';
+import { oauthError } from '../../errors.js';
+import type { Services } from '../../services.js';
+import { challenge, invalidToken, verifiedBearer } from '../../http/bearer.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,6 +1,6 @@
-import { PAGE_LIMIT_MAX, type PageRequest } from '../../admin/pagination.js';
-import { ADMIN_SCOPE } from '../../http/admin-auth.js';
-import { errorResponses } from '../schemas.js';
+import { PAGE_LIMIT_MAX, type PageRequest } from '../pagination.js';
+import { ADMIN_SCOPE } from '../admin-scope.js';
+import { errorResponses } from '../../routes/schemas.js';
 import type { Services } from '../../services.js';
 
 /** What the admin routes use of the services: the admin services alone. */

@@ -1,18 +1,18 @@
 import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
-import type { Config } from './config.js';
-import { authenticateAdmin, type AdminAuthServices } from './http/admin-auth.js';
-import { createFastify } from './http/fastify.js';
-import { registerErrorHandlers } from './http/errors.js';
-import { registerRateLimits } from './http/rate-limits.js';
-import { registerRequestLog } from './http/request-log.js';
-import { registerResponseHeaders } from './http/security-headers.js';
-import { registerOpenApi } from './openapi/document.js';
-import { adminClientRoutes } from './routes/admin/clients.js';
-import { adminKeyRoutes } from './routes/admin/keys.js';
-import { adminUserRoutes } from './routes/admin/users.js';
-import type { Services } from './services.js';
-import type { RateLimitStore } from './store/types.js';
-import { requestContext } from './audit/audit-log.js';
+import type { Config } from '../../config.js';
+import { authenticateAdmin, type AdminAuthServices } from './admin-auth.js';
+import { createFastify } from '../../http/fastify.js';
+import { registerErrorHandlers } from '../../http/errors.js';
+import { registerRateLimits } from '../../http/rate-limits.js';
+import { registerRequestLog } from '../../http/request-log.js';
+import { registerResponseHeaders } from '../../http/security-headers.js';
+import { registerOpenApi } from '../../openapi/document.js';
+import { adminClientRoutes } from '../routes/clients.js';
+import { adminKeyRoutes } from '../routes/keys.js';
+import { adminUserRoutes } from '../routes/users.js';
+import type { Services } from '../../services.js';
+import type { RateLimitStore } from '../../store/types.js';
+import { requestContext } from '../../audit/audit-log.js';
 
 /** Where the admin API's operations say they are served, in openapi.yaml. */
 export const ADMIN_SERVER = { url: 'http://127.0.0.1:9000', description: 'The admin listener: ADMIN_HOST and ADMIN_PORT (never the public port).' };

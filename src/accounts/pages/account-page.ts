@@ -1,7 +1,7 @@
-import type { ConsentRecord, SessionRecord } from '../store/types.js';
-import { scopeList } from '../tokens/scope.js';
-import { html } from './html.js';
-import type { Page } from './layout.js';
+import type { ConsentRecord, SessionRecord } from '../../store/types.js';
+import { scopeList } from '../../tokens/scope.js';
+import { html } from '../../http/html.js';
+import type { Page } from '../../http/page-layout.js';
 
 /** What the account page shows. */
 export interface AccountView {

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { requestContext } from '../audit/audit-log.js';
-import type { Services } from '../services.js';
-import type { SignInRecord, UserRecord } from '../store/types.js';
+import { requestContext } from '../../audit/audit-log.js';
+import type { Services } from '../../services.js';
+import type { SignInRecord, UserRecord } from '../../store/types.js';
 import { clearSignInCookie, signInSecretOf } from './sign-in-cookie.js';
 
 /** The person behind a request's sign-in cookie: their account, the sign-in and its secret. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminRouteServices } from './schemas.js';
 import { ADMIN_SECURITY, adminErrors, pageQuery, pageRequest, pageResponse, pathParam } from './schemas.js';
-import { adminActor } from '../../http/admin-auth.js';
+import { adminActor } from '../http/admin-auth.js';
 
 const keySchema = {
   type: 'object',

@@ -1,17 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseAuthorizationRequest, requestFingerprint, type AuthorizationProblem, type AuthorizationRequest } from '../authorization/authorize-request.js';
-import { requestContext } from '../audit/audit-log.js';
-import { toServiceError } from '../http/errors.js';
-import { registerPageHeaders, sendPage, UNAVAILABLE_TEXT, waitText } from '../http/page-reply.js';
-import { registerCookies } from '../http/refresh-cookie.js';
+import { parseAuthorizationRequest, requestFingerprint, type AuthorizationProblem, type AuthorizationRequest } from '../authorize-request.js';
+import { requestContext } from '../../audit/audit-log.js';
+import { toServiceError } from '../../http/errors.js';
+import { registerPageHeaders, sendPage, UNAVAILABLE_TEXT, waitText } from '../../http/page-reply.js';
+import { registerCookies } from '../../http/refresh-cookie.js';
 import { browserBinding, csrfMatches, csrfToken, presentedBrowserBinding, setSignInCookie, signInSecretOf } from '../http/sign-in-cookie.js';
-import { formTargetOf, STYLESHEET, STYLESHEET_PATH } from '../pages/layout.js';
-import { loginPage, problemPage, registrationPage } from '../pages/sign-in-pages.js';
-import type { UserRecord } from '../store/types.js';
-import type { RouteServices } from '../services.js';
-import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
+import { formTargetOf, STYLESHEET, STYLESHEET_PATH } from '../../http/page-layout.js';
+import { loginPage, registrationPage } from '../pages/sign-in-pages.js';
+import { problemPage } from '../../http/page-layout.js';
+import type { UserRecord } from '../../store/types.js';
+import type { RouteServices } from '../../services.js';
+import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../../users/credentials.js';
 import { AUTHORIZE_PATH } from './authorize.js';
-import { HTML_RESPONSE, PUBLIC } from './schemas.js';
+import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 import type { SignInServices } from '../http/signed-in.js';
 
 /** What these routes use of the services. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { adminActor } from '../../http/admin-auth.js';
+import { adminActor } from '../http/admin-auth.js';
 import { SESSION_VIEW_SCHEMA } from '../../sessions/session-view.js';
 import type { AdminRouteServices } from './schemas.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../../users/credentials.js';

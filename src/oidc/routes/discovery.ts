@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { supportedGrantTypes } from '../grants/registry.js';
-import type { RouteServices } from '../services.js';
+import { supportedGrantTypes } from '../../grants/registry.js';
+import type { RouteServices } from '../../services.js';
 import { AUTHORIZE_PATH } from './authorize.js';
 import { END_SESSION_PATH } from './end-session.js';
-import { INTROSPECT_SCOPE } from './introspection.js';
-import { ADMIN_SCOPE } from '../http/admin-auth.js';
-import { PUBLIC } from './schemas.js';
+import { INTROSPECT_SCOPE } from '../../routes/introspection.js';
+import { ADMIN_SCOPE } from '../../admin/admin-scope.js';
+import { PUBLIC } from '../../routes/schemas.js';
 import { USERINFO_CLAIMS, USERINFO_PATH } from './userinfo.js';
-import { BROWSER_API } from '../http/cors.js';
+import { BROWSER_API } from '../../http/cors.js';
 
 /** What these routes use of the services. */
 export type DiscoveryServices = Pick<RouteServices, 'clients' | 'config' | 'keyring'>;

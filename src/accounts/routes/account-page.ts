@@ -1,16 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { PasswordChangeAtPages } from '../accounts/account-service.js';
-import { requestContext } from '../audit/audit-log.js';
-import { ServiceError } from '../errors.js';
-import { registerPageHeaders, sendPage } from '../http/page-reply.js';
-import { registerCookies } from '../http/refresh-cookie.js';
-import { clearSignInCookie, csrfMatches, csrfToken, setSignInCookie } from '../http/sign-in-cookie.js';
-import { type SignedIn, signedInPerson, type SignInServices, signOut } from '../http/signed-in.js';
+import type { PasswordChangeAtPages } from '../account-service.js';
+import { requestContext } from '../../audit/audit-log.js';
+import { ServiceError } from '../../errors.js';
+import { registerPageHeaders, sendPage } from '../../http/page-reply.js';
+import { registerCookies } from '../../http/refresh-cookie.js';
+import { clearSignInCookie, csrfMatches, csrfToken, setSignInCookie } from '../../oidc/http/sign-in-cookie.js';
+import { type SignedIn, signedInPerson, type SignInServices, signOut } from '../../oidc/http/signed-in.js';
 import { accountPage, type AccountView } from '../pages/account-page.js';
-import { problemPage } from '../pages/sign-in-pages.js';
-import type { RouteServices } from '../services.js';
-import { PASSWORD_MAX_BYTES } from '../users/credentials.js';
-import { HTML_RESPONSE, PUBLIC } from './schemas.js';
+import { problemPage } from '../../http/page-layout.js';
+import type { RouteServices } from '../../services.js';
+import { PASSWORD_MAX_BYTES } from '../../users/credentials.js';
+import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 
 /** What these routes use of the services. */
 export type AccountPageServices = Pick<RouteServices, 'accounts' | 'config' | 'consents' | 'limit' | 'sessions' | 'signIns'> & SignInServices;

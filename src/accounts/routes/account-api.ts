@@ -1,15 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { SESSION_VIEW_SCHEMA, sessionView } from '../sessions/session-view.js';
-import { requestContext } from '../audit/audit-log.js';
-import { oauthError } from '../errors.js';
-import { authenticateUser, type BearerServices, type Caller, challenge, insufficientScope } from '../http/bearer.js';
-import { BROWSER_API } from '../http/cors.js';
-import { clearRefreshCookie, registerCookies } from '../http/refresh-cookie.js';
-import type { RouteServices } from '../services.js';
-import type { SessionRecord } from '../store/types.js';
-import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
-import { profileOf } from '../users/user-service.js';
-import { errorResponses, noStore, PUBLIC } from './schemas.js';
+import { SESSION_VIEW_SCHEMA, sessionView } from '../../sessions/session-view.js';
+import { requestContext } from '../../audit/audit-log.js';
+import { oauthError } from '../../errors.js';
+import { authenticateUser, type BearerServices, type Caller, challenge, insufficientScope } from '../../http/bearer.js';
+import { BROWSER_API } from '../../http/cors.js';
+import { clearRefreshCookie, registerCookies } from '../../http/refresh-cookie.js';
+import type { RouteServices } from '../../services.js';
+import type { SessionRecord } from '../../store/types.js';
+import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../../users/credentials.js';
+import { profileOf } from '../../users/user-service.js';
+import { errorResponses, noStore, PUBLIC } from '../../routes/schemas.js';
 
 /** What these routes use of the services. */
 export type AccountApiServices = Pick<RouteServices, 'accounts' | 'clients' | 'config' | 'limit' | 'sessions'> & BearerServices;

@@ -1,7 +1,7 @@
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Config } from '../config.js';
-import type { UserRecord } from '../store/types.js';
+import type { Config } from '../../config.js';
+import type { UserRecord } from '../../store/types.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

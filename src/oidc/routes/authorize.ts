@@ -1,14 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseAuthorizationRequest, type AuthorizationQuery, type AuthorizationRequest } from '../authorization/authorize-request.js';
-import { registerPageHeaders, sendPage } from '../http/page-reply.js';
-import { registerCookies } from '../http/refresh-cookie.js';
+import { parseAuthorizationRequest, type AuthorizationQuery, type AuthorizationRequest } from '../authorize-request.js';
+import { registerPageHeaders, sendPage } from '../../http/page-reply.js';
+import { registerCookies } from '../../http/refresh-cookie.js';
 import { csrfMatches, csrfToken } from '../http/sign-in-cookie.js';
 import { type SignedIn, signedInPerson, type SignInServices } from '../http/signed-in.js';
-import { formTargetOf } from '../pages/layout.js';
-import { consentPage, problemPage } from '../pages/sign-in-pages.js';
-import type { RouteServices } from '../services.js';
-import { scopeList } from '../tokens/scope.js';
-import { HTML_RESPONSE, PUBLIC } from './schemas.js';
+import { formTargetOf } from '../../http/page-layout.js';
+import { consentPage } from '../pages/sign-in-pages.js';
+import { problemPage } from '../../http/page-layout.js';
+import type { RouteServices } from '../../services.js';
+import { scopeList } from '../../tokens/scope.js';
+import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 
 /** What these routes use of the services. */
 export type AuthorizeServices = Pick<RouteServices, 'authorization' | 'clients' | 'consents' | 'limit'> & SignInServices;

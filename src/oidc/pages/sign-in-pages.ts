@@ -1,5 +1,5 @@
-import { html } from './html.js';
-import type { Page } from './layout.js';
+import { html } from '../../http/html.js';
+import type { Page } from '../../http/page-layout.js';
 
 /** What the login and registration pages show. */
 export interface LoginView {
@@ -92,11 +92,6 @@ export function consentPage(view: ConsentView): Page {
       </form>
       <p class="note">You can withdraw this later from your account page.</p>`,
   };
-}
-
-/** A refused request the service cannot send back to the application (RFC 6749 §4.1.2.1), or a failure. */
-export function problemPage(title: string, description: string): Page {
-  return { title, body: html`<p class="message" role="alert">${description}</p>` };
 }
 
 /** What the sign-out confirmation shows. */

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { SECRET_GRACE_MAX } from '../../admin/clients.js';
+import { SECRET_GRACE_MAX } from '../clients.js';
 import { supportedGrantTypes } from '../../grants/registry.js';
 import type { AdminRouteServices } from './schemas.js';
 import { ADMIN_SECURITY, adminErrors, NO_CONTENT, pageQuery, pageRequest, pageResponse, pathParam } from './schemas.js';
-import { adminActor } from '../../http/admin-auth.js';
+import { adminActor } from '../http/admin-auth.js';
 
 const strings = (maxItems: number, maxLength: number) => ({ type: 'array', maxItems, items: { type: 'string', minLength: 1, maxLength } }) as const;
 

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticateUser, insufficientScope, type BearerServices } from '../http/bearer.js';
-import type { RouteServices } from '../services.js';
-import { errorResponses, noStore } from './schemas.js';
-import { BROWSER_API } from '../http/cors.js';
+import { authenticateUser, insufficientScope, type BearerServices } from '../../http/bearer.js';
+import type { RouteServices } from '../../services.js';
+import { errorResponses, noStore } from '../../routes/schemas.js';
+import { BROWSER_API } from '../../http/cors.js';
 
 /** What these routes use of the services. */
 export type UserinfoServices = Pick<RouteServices, 'limit'> & BearerServices;

@@ -1,14 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Client } from '../clients/client.js';
-import { registerPageHeaders, sendPage } from '../http/page-reply.js';
-import { registerCookies } from '../http/refresh-cookie.js';
+import type { Client } from '../../clients/client.js';
+import { registerPageHeaders, sendPage } from '../../http/page-reply.js';
+import { registerCookies } from '../../http/refresh-cookie.js';
 import { browserBinding, csrfMatches, csrfToken, presentedBrowserBinding, signInSecretOf } from '../http/sign-in-cookie.js';
 import { type SignInServices, signOut } from '../http/signed-in.js';
-import { formTargetOf } from '../pages/layout.js';
-import { confirmSignOutPage, problemPage, signedOutPage } from '../pages/sign-in-pages.js';
-import type { RouteServices } from '../services.js';
-import { verifyIdTokenHint, type IdTokenHint } from '../tokens/id-token.js';
-import { HTML_RESPONSE, PUBLIC } from './schemas.js';
+import { formTargetOf } from '../../http/page-layout.js';
+import { confirmSignOutPage, signedOutPage } from '../pages/sign-in-pages.js';
+import { problemPage } from '../../http/page-layout.js';
+import type { RouteServices } from '../../services.js';
+import { verifyIdTokenHint, type IdTokenHint } from '../../tokens/id-token.js';
+import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 
 /** What these routes use of the services. */
 export type EndSessionServices = Pick<RouteServices, 'clients' | 'config' | 'keyring' | 'limit' | 'signIns'> & SignInServices;
