@@ -210,3 +210,20 @@ t.test('the shared HTTP layer serves every feature and belongs to none: src/http
     t.same(reached, [], `${file} imports no feature's HTTP module`);
   }
 });
+
+t.test('the server and the verifier library check an access token the same way: its type, algorithms and claims live in the shared module alone', async (t) => {
+  const verifierDir = 'packages/verifier/src';
+  const verifierFiles = (await readdir(verifierDir, { recursive: true })).filter((file) => file.endsWith('.ts') && !file.startsWith('shared/'));
+  const files = [...sources.map((file) => join('src', file)), ...verifierFiles.map((file) => join(verifierDir, file))];
+  const checkers: string[] = [];
+  for (const file of files) {
+    const source = await readFile(file, 'utf8');
+    if (/'at\+jwt'|\[\s*'iss',\s*'sub',\s*'aud'/.test(source)) checkers.push(file);
+  }
+  t.same(checkers, [], 'no verification spells out the access token checks; both call accessTokenVerifyOptions and hasAccessTokenClaimTypes');
+  for (const file of ['src/tokens/verify.ts', join(verifierDir, 'index.ts')]) {
+    const source = await readFile(file, 'utf8');
+    t.match(source, /accessTokenVerifyOptions\(/, `${file} verifies with the shared options`);
+    t.match(source, /hasAccessTokenClaimTypes\(/, `${file} checks the claims' types with the shared check`);
+  }
+});

@@ -2,9 +2,7 @@ import { oauthError } from '../errors.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { signJws } from './assembled-jws.js';
 import { randomId } from './ids.js';
-
-/** The JWT `typ` of an access token (RFC 9068 §2.1). */
-export const ACCESS_TOKEN_TYP = 'at+jwt';
+import { ACCESS_TOKEN_TYP } from '@tokensmith/verifier/shared';
 
 /** Who and what an access token is for. */
 export interface AccessTokenGrant {

@@ -2,8 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { oauthError } from '../errors.js';
 import type { KeyRing } from '../keys/keyring.js';
-import { ACCESS_TOKEN_TYP } from './access-token.js';
-import { isWellFormedJws, SIGNING_ALGORITHMS, VERIFY_CLOCK_TOLERANCE } from '@tokensmith/verifier/shared';
+import { accessTokenVerifyOptions, hasAccessTokenClaimTypes, isWellFormedJws, VERIFY_CLOCK_TOLERANCE } from '@tokensmith/verifier/shared';
 
 /** The claims of an access token that passed verification. */
 export interface AccessTokenClaims extends JWTPayload {
@@ -48,19 +47,17 @@ export function publishedKey(keyring: KeyRing): (header: JWTHeaderParameters) =>
 export async function verifyAccessToken(token: string, options: VerifyOptions): Promise<AccessTokenClaims> {
   if (!isWellFormedJws(token)) throw oauthError('invalid_token', 'the access token is invalid or expired');
   try {
-    const { payload } = await jwtVerify(token, publishedKey(options.keyring), {
-      algorithms: [...SIGNING_ALGORITHMS],
-      typ: ACCESS_TOKEN_TYP,
-      issuer: options.issuer,
-      ...(options.audience === undefined ? {} : { audience: options.audience }),
-      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'],
-      clockTolerance: VERIFY_CLOCK_TOLERANCE,
-      currentDate: new Date(options.clock()),
-    });
-    if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || typeof payload.sub !== 'string') {
-      throw new errors.JWTClaimValidationFailed('claim has the wrong type', payload);
-    }
-    if (payload.scope !== undefined && typeof payload.scope !== 'string') throw new errors.JWTClaimValidationFailed('scope', payload);
+    const { payload } = await jwtVerify(
+      token,
+      publishedKey(options.keyring),
+      accessTokenVerifyOptions({
+        issuer: options.issuer,
+        audience: options.audience,
+        clockTolerance: VERIFY_CLOCK_TOLERANCE,
+        currentDate: new Date(options.clock()),
+      }),
+    );
+    if (!hasAccessTokenClaimTypes(payload)) throw new errors.JWTClaimValidationFailed('claim has the wrong type', payload);
     return { scope: '', ...payload } as AccessTokenClaims;
   } catch (error) {
     if (error instanceof errors.JOSEError) throw oauthError('invalid_token', 'the access token is invalid or expired');

@@ -4,9 +4,9 @@
  * plugin is `@tokensmith/verifier/fastify`.
  */
 import { errors, jwtVerify, type JWTPayload } from 'jose';
+import { accessTokenVerifyOptions, hasAccessTokenClaimTypes } from './shared/access-token-claims.js';
 import { MAX_CLOCK_TOLERANCE, VERIFY_CLOCK_TOLERANCE } from './shared/clock-tolerance.js';
 import { isWellFormedJws } from './shared/jws-structure.js';
-import { SIGNING_ALGORITHMS } from './shared/signing-algorithms.js';
 import { VerifierError } from './errors.js';
 import { issuerKeys } from './issuer-keys.js';
 import type { VerifiedToken, Verifier, VerifierOptions } from './types.js';
@@ -14,8 +14,6 @@ import { RevocationFeed } from './revocation-feed.js';
 
 export { VerifierError, type VerifierErrorCode } from './errors.js';
 export type { VerifiedToken, Verifier, VerifierOptions } from './types.js';
-
-const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'];
 
 /**
  * Creates a verifier: RS256 or ES256 with a published key of that alg, typ at+jwt (RFC 9068 §4), the exact issuer, one of the audiences,
@@ -43,31 +41,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (!isWellFormedJws(token)) throw new VerifierError('invalid_token', 'the access token is malformed');
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, keys, {
-        issuer,
-        audience: options.audience,
-        // Every published key carries its alg, and a key verifies only tokens of its own alg (jose matches the
-        // header's alg against the JWK's), so what passes is exactly the algorithms of the published keys.
-        algorithms: [...SIGNING_ALGORITHMS],
-        typ: 'at+jwt',
-        clockTolerance,
-        requiredClaims: REQUIRED_CLAIMS,
-      }));
+      // Every published key carries its alg, and a key verifies only tokens of its own alg (jose matches the
+      // header's alg against the JWK's), so what passes is exactly the algorithms of the published keys.
+      ({ payload } = await jwtVerify(token, keys, accessTokenVerifyOptions({ issuer, audience: options.audience, clockTolerance })));
     } catch (error) {
       if (error instanceof VerifierError) throw error;
       if (error instanceof errors.JOSEError || error instanceof TypeError) throw new VerifierError('invalid_token', 'the access token is invalid or expired');
       throw error;
     }
-    const { sub, jti, client_id: clientId, scope, sid } = payload as JWTPayload & Record<string, unknown>;
-    if (
-      typeof sub !== 'string' ||
-      typeof jti !== 'string' ||
-      typeof clientId !== 'string' ||
-      (scope !== undefined && typeof scope !== 'string') ||
-      (sid !== undefined && typeof sid !== 'string')
-    ) {
-      throw new VerifierError('invalid_token', 'the access token has malformed claims');
-    }
+    if (!hasAccessTokenClaimTypes(payload)) throw new VerifierError('invalid_token', 'the access token has malformed claims');
+    const { sub, jti, client_id: clientId, scope, sid } = payload;
     if (feed) {
       if (!feed.ready && whenUnavailable === 'reject') throw new VerifierError('temporarily_unavailable', 'the revocation feed is unavailable');
       if (feed.ready && feed.has(jti, sid)) throw new VerifierError('invalid_token', 'the access token is revoked');

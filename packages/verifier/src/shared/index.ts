@@ -1,9 +1,16 @@
 /**
  * Building blocks the tokensmith server shares with the verifier, so that both check the same things the same
- * way: the compact-JWS shape, the clock tolerances, the Bearer syntax of RFC 6750, the revocation lists and the
+ * way: what makes a JWT an access token (typ, algorithms, required claims and their types), the compact-JWS shape, the clock tolerances, the Bearer syntax of RFC 6750, the revocation lists and the
  * signing algorithms.
  * Not part of the verifier's API.
  */
+export {
+  ACCESS_TOKEN_TYP,
+  accessTokenVerifyOptions,
+  hasAccessTokenClaimTypes,
+  REQUIRED_ACCESS_TOKEN_CLAIMS,
+  type AccessTokenPayload,
+} from './access-token-claims.js';
 export { BEARER_CREDENTIALS, bearerChallenge, type BearerErrorCode } from './bearer-syntax.js';
 export { denylistTtl, MAX_CLOCK_TOLERANCE, VERIFY_CLOCK_TOLERANCE } from './clock-tolerance.js';
 export { isCanonicalBase64url, isWellFormedJws, MAX_TOKEN_LENGTH } from './jws-structure.js';

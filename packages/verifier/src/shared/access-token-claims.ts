@@ -1,0 +1,49 @@
+/**
+ * What makes a JWT an access token of this service, checked the same way by the server's own verification and by
+ * the verifier library: the JWT type, the signing algorithms, the claims always issued and their types.
+ */
+import type { JWTPayload, JWTVerifyOptions } from 'jose';
+import { SIGNING_ALGORITHMS } from './signing-algorithms.js';
+
+/** The `typ` header of an access token (RFC 9068 §2.1), refused when absent or different (§4). */
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+
+/** The claims every access token of this service carries (RFC 9068 §2.2, with `client_id`), so both verifiers require them. */
+export const REQUIRED_ACCESS_TOKEN_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'] as const;
+
+/** An access token's claims once their types are checked: the strings this service issues. */
+export type AccessTokenPayload = JWTPayload & { sub: string; jti: string; client_id: string; scope?: string; sid?: string };
+
+/**
+ * jose's `jwtVerify` options for an access token (RFC 8725 §3.1, RFC 9068 §4): the signing algorithms of the
+ * published keys, typ at+jwt, the exact issuer, the audience when one is asked for, the required claims, and the
+ * caller's clock tolerance (and clock, when it has its own).
+ */
+export function accessTokenVerifyOptions(options: {
+  issuer: string;
+  audience?: string | string[] | undefined;
+  clockTolerance: number;
+  currentDate?: Date;
+}): JWTVerifyOptions {
+  return {
+    algorithms: [...SIGNING_ALGORITHMS],
+    typ: ACCESS_TOKEN_TYP,
+    issuer: options.issuer,
+    ...(options.audience === undefined ? {} : { audience: options.audience }),
+    requiredClaims: [...REQUIRED_ACCESS_TOKEN_CLAIMS],
+    clockTolerance: options.clockTolerance,
+    ...(options.currentDate === undefined ? {} : { currentDate: options.currentDate }),
+  };
+}
+
+/** Whether a verified payload's claims have the types this service issues: `sub`, `jti`, `client_id` strings; `scope` and `sid` strings when present. */
+export function hasAccessTokenClaimTypes(payload: JWTPayload): payload is AccessTokenPayload {
+  const { sub, jti, client_id: clientId, scope, sid } = payload as Record<string, unknown>;
+  return (
+    typeof sub === 'string' &&
+    typeof jti === 'string' &&
+    typeof clientId === 'string' &&
+    (scope === undefined || typeof scope === 'string') &&
+    (sid === undefined || typeof sid === 'string')
+  );
+}
