@@ -8,8 +8,7 @@ import { createFastify } from './http/fastify.js';
 import { registerErrorHandlers } from './http/errors.js';
 import { registerFormParser } from './http/form-body.js';
 import { registerRateLimits } from './http/rate-limits.js';
-import { registerRequestLog } from './http/request-log.js';
-import { registerResponseHeaders, responseHeaders } from './http/security-headers.js';
+import { ResponseFinish } from './http/response-finish.js';
 import { FastLane } from './http/fast-lane.js';
 import type { KeyRing } from './keys/keyring.js';
 import { accountRoutes } from './accounts/routes/account-api.js';
@@ -25,7 +24,6 @@ import { createServices, type RouteServices, type Services } from './services.js
 import type { Store } from './store/types.js';
 import { registerOpenApi } from './openapi/document.js';
 import { requestContext } from './audit/audit-log.js';
-import { registerRequestMetrics } from './metrics/request-metrics.js';
 import { authorizeRoutes } from './oidc/routes/authorize.js';
 import { signInRoutes } from './oidc/routes/sign-in.js';
 import { userinfoRoutes } from './oidc/routes/userinfo.js';
@@ -45,7 +43,7 @@ export interface AppDependencies {
 
 /**
  * Shutdown: once closed, the keyring stops reloading, the revocation feed stops and the store closes.
- * Returns whether the app is closing (responses then close their connection: registerResponseHeaders).
+ * Returns whether the app is closing (responses then close their connection: ResponseFinish).
  */
 function registerShutdown(app: FastifyInstance, deps: AppDependencies, services: Services): () => boolean {
   let closing = false;
@@ -73,7 +71,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   app.decorate('fastLane', lane);
   app.decorate('routeCatalog', [] as RouteOptions[]);
   app.decorate('metrics', services.metrics);
-  if (services.metrics) registerRequestMetrics(app, services.metrics);
+  const finish = new ResponseFinish({ logger: app.log, metrics: services.metrics, hstsMaxAge: config.hstsMaxAge });
   app.addHook('onRoute', (route) => {
     app.routeCatalog.push(route);
     // A route declares what the lane may answer for it in its configuration; it never reaches the lane itself.
@@ -82,8 +80,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   const closing = registerShutdown(app, deps, services);
   registerFormParser(app);
   registerErrorHandlers(app);
-  registerRequestLog(app);
-  registerResponseHeaders(app, config.hstsMaxAge, closing);
+  finish.register(app, closing);
   registerCors(app, config.allowedOrigins);
   await registerOpenApi(app, config.issuer);
   await services.revocations.cache.start();
@@ -111,8 +108,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   app.decorate('admin', config.admin && (await buildAdminApp(config, services, { logger: deps.logger, rateLimits: deps.store.rateLimits }, closing)));
   lane.configure({
     logger: app.log,
-    metrics: services.metrics,
-    responseHeaders: responseHeaders(config.hstsMaxAge),
+    finish,
     cors: config.allowedOrigins.length > 0,
     closing,
     clientAddress: clientAddress(config.trustProxy),

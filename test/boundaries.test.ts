@@ -227,3 +227,11 @@ t.test('the server and the verifier library check an access token the same way: 
     t.match(source, /hasAccessTokenClaimTypes\(/, `${file} checks the claims' types with the shared check`);
   }
 });
+
+t.test('one finish for every response: only http/response-finish.ts writes the request log line or records request metrics', async (t) => {
+  const finishers: string[] = [];
+  for (const file of sources) {
+    if (/addHook\('onResponse'|\.observeRequest\(|\.info\([^;]*'request'\)/.test(await readFile(join('src', file), 'utf8'))) finishers.push(file);
+  }
+  t.same(finishers, ['http/response-finish.ts'], 'Fastify (the app and the admin API) and the fast lane finish through ResponseFinish');
+});

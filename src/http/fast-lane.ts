@@ -1,18 +1,16 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { FastifyBaseLogger, FastifyServerFactory } from 'fastify';
-import { levelEnabled } from './lazy-request-logger.js';
 import { batchTurns } from './turn-batching.js';
-import type { Metrics } from '../metrics/metrics.js';
 import type { LaneAnswer, LaneRoute } from './lane-route.js';
-import { requestLogLine } from './request-log.js';
+import type { ResponseFinish } from './response-finish.js';
 
 /** What the lane shares with the Fastify app it stands before: what every route's answer gets and records. */
 export interface LaneSettings {
+  /** The app's logger, for the lane's request log lines. */
   logger: FastifyBaseLogger;
-  metrics: Metrics | undefined;
-  /** The headers of every response (security-headers.ts). */
-  responseHeaders: Readonly<Record<string, string>>;
+  /** How the app finishes every response (its headers, log line and metrics): the lane finishes its answers the same way. */
+  finish: ResponseFinish;
   /** Whether CORS is configured: then a request with an Origin goes to the app, whose hook answers it. */
   cors: boolean;
   /** True once the app is closing: the app then answers, with `Connection: close` (or 503). */
@@ -24,7 +22,7 @@ export interface LaneSettings {
 /**
  * An optimisation: answers the hottest requests, a plain GET of the JWKS and a forward-auth check of a token this
  * instance has verified before, straight on Node's response before Fastify routes them. It answers only what a
- * route says it would answer exactly so, with the same headers, log line and metrics (test/http/fast-lane.test.ts
+ * route says it would answer exactly so, finished as the app finishes its responses (response-finish.ts: the same headers, log line and metrics; test/http/fast-lane.test.ts
  * compares both ways of answering); anything else (another method, a body, an Origin under CORS, a closing app, a
  * query it does not read, a token not remembered, any error) goes to Fastify untouched. Removing it changes no
  * answer. Fastify's routing, hooks and reply cost these requests a fifth of their CPU; measure it with
@@ -34,7 +32,6 @@ export class FastLane {
   readonly #routes: LaneRoute[] = [];
   readonly #heads = new WeakMap<LaneAnswer, Record<string, string>>();
   #settings: LaneSettings | undefined;
-  #logRequests = false;
   /** Whether an answer is logged or measured, and so timed. */
   #timed = false;
   #answered = 0;
@@ -54,8 +51,7 @@ export class FastLane {
   /** Starts answering, with what every answer of the app gets; until then every request goes to the app. */
   configure(settings: LaneSettings): void {
     this.#settings = settings;
-    this.#logRequests = levelEnabled(settings.logger, 'info');
-    this.#timed = this.#logRequests || settings.metrics !== undefined;
+    this.#timed = settings.finish.records;
   }
 
   /** Lets the lane answer a route's requests (a route Fastify registers for GET and HEAD is added once). */
@@ -104,9 +100,12 @@ export class FastLane {
       return false;
     }
     if (answer === undefined) return false;
-    this.#write(response, answer, settings.responseHeaders);
+    this.#write(response, answer, settings.finish.headers);
     this.#answered += 1;
-    if (this.#timed) this.#record(request, path, route.route, answer.status, performance.now() - started, settings);
+    if (this.#timed) {
+      const answered = { method: 'GET', path, route: route.route, status: answer.status, ms: performance.now() - started, ip: settings.clientAddress(request) };
+      settings.finish.answered(settings.logger, answered, this.requestId);
+    }
     return true;
   }
 
@@ -129,13 +128,5 @@ export class FastLane {
     }
     response.writeHead(answer.status, head);
     response.end(answer.body);
-  }
-
-  /** The app's request log line and request metrics, as its onResponse hooks write them. */
-  #record(request: IncomingMessage, path: string, route: string, status: number, ms: number, settings: LaneSettings): void {
-    if (this.#logRequests) {
-      settings.logger.info({ reqId: this.requestId(), ...requestLogLine(request.method!, path, status, ms, settings.clientAddress(request)) }, 'request');
-    }
-    settings.metrics?.observeRequest(request.method!, route, status, ms / 1000);
   }
 }

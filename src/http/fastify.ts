@@ -40,7 +40,7 @@ export function createFastify(config: Config, logger: FastifyBaseLogger, lane?: 
   return Fastify({
     ...(lane === undefined ? {} : { serverFactory: lane.serverFactory, genReqId: lane.requestId }),
     loggerInstance: logger,
-    // Fastify's two lines per request are replaced by the one of registerRequestLog.
+    // Fastify's two lines per request are replaced by the one of ResponseFinish.
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: requestLoggerFactory,
     bodyLimit: BODY_LIMIT,

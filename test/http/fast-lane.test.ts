@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import t, { type Test } from 'tap';
 import { FastLane } from '../../src/http/fast-lane.js';
+import { ResponseFinish } from '../../src/http/response-finish.js';
 import { createLogger } from '../../src/logger.js';
 import type { TestAppOptions } from '../helpers/app.js';
 import { listenTestApp, type ListeningApp } from '../helpers/listen.js';
@@ -128,8 +129,7 @@ t.test('the lane stands aside for a request with a body, another method or path,
   lane.add({ route: '/x', matches: (path) => path === '/x', answer: () => ({ status: 200, headers: { 'x-by': 'lane' }, body: 'lane' }) });
   lane.configure({
     logger: createLogger('silent'),
-    metrics: undefined,
-    responseHeaders: {},
+    finish: new ResponseFinish({ logger: createLogger('silent'), metrics: undefined, hstsMaxAge: 0 }),
     cors: false,
     closing: () => closing,
     clientAddress: () => undefined,

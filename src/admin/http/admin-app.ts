@@ -4,8 +4,7 @@ import { authenticateAdmin, type AdminAuthServices } from './admin-auth.js';
 import { createFastify } from '../../http/fastify.js';
 import { registerErrorHandlers } from '../../http/errors.js';
 import { registerRateLimits } from '../../http/rate-limits.js';
-import { registerRequestLog } from '../../http/request-log.js';
-import { registerResponseHeaders } from '../../http/security-headers.js';
+import { ResponseFinish } from '../../http/response-finish.js';
 import { registerOpenApi } from '../../openapi/document.js';
 import { adminClientRoutes } from '../routes/clients.js';
 import { adminKeyRoutes } from '../routes/keys.js';
@@ -39,8 +38,7 @@ export async function buildAdminApp(
     app.routeCatalog.push(route);
   });
   registerErrorHandlers(app);
-  registerRequestLog(app);
-  registerResponseHeaders(app, config.hstsMaxAge, closing);
+  new ResponseFinish({ logger: app.log, metrics: undefined, hstsMaxAge: config.hstsMaxAge }).register(app, closing);
   await registerOpenApi(app, ADMIN_SERVER.url);
   const limit = await registerRateLimits(app, config.rateLimits, deps.rateLimits, (bucket, request) =>
     services.audit.emit({ event: 'rate_limited', bucket, ...requestContext(request) }),
