@@ -195,7 +195,7 @@ t.test('domain folders import nothing from the HTTP layer: no route, HTTP helper
 t.test('one token acceptance: only tokens/token-acceptance.ts asks whether an access token is revoked', async (t) => {
   const askers: string[] = [];
   for (const file of sources) {
-    if (/\.isRevoked(Fast|Here)?\(/.test(await readFile(join('src', file), 'utf8'))) askers.push(file);
+    if (/\.isRevoked(AsHeld)?\(/.test(await readFile(join('src', file), 'utf8'))) askers.push(file);
   }
   t.same(
     askers.filter((file) => !file.startsWith('store/') && file !== 'revocation/revocation-service.ts'),

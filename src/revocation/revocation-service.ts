@@ -13,6 +13,14 @@ export interface RevocableToken {
   iat: number;
 }
 
+/**
+ * Where a check reads revocation, by what the answer must be: `store` (an answer that must be current: the account
+ * API, the admin API, introspection), `mirror` (forward-auth: this instance's live copy of the lists, current within
+ * the feed's delay, else the store, REVOCATION_UNAVAILABLE deciding when neither answers), or `held` (the fast lane:
+ * only what this instance holds, no answer otherwise).
+ */
+export type RevocationReading = 'store' | 'mirror' | 'held';
+
 /** Whether a token's client is registered now, as it was when it issued the token (ClientRegistry.issuedToCurrent). */
 export type ClientCheck = (clientId: string, issuedAt: number) => boolean;
 
@@ -31,19 +39,15 @@ export class RevocationService {
     private readonly clientIsCurrent: ClientCheck,
   ) {}
 
-  /** Whether a token's jti or sid is revoked, or its client gone, read from the store: for the account API and introspection. */
-  async isRevoked(token: RevocableToken): Promise<boolean> {
-    return !this.clientIsCurrent(token.client_id, token.iat) || this.store.isRevoked(token);
-  }
-
   /**
-   * Whether a token is revoked, for the hot path (forward-auth): from this instance's live copy of the lists
-   * when it has one, else from the store. When neither can answer, REVOCATION_UNAVAILABLE decides: `reject`
-   * (the default) lets the store error through, so the caller answers 503 and never 200; `accept` treats the
-   * token as not revoked.
+   * Whether a token's jti or sid is revoked, or its client gone, read as `reading` says. `store` asks the store.
+   * `mirror` reads this instance's live copy of the lists when it has one, else the store; when neither can answer,
+   * REVOCATION_UNAVAILABLE decides: `reject` (the default) lets the store error through, so the caller answers 503
+   * and never 200; `accept` treats the token as not revoked.
    */
-  async isRevokedFast(token: RevocableToken): Promise<boolean> {
-    const known = this.isRevokedHere(token);
+  async isRevoked(token: RevocableToken, reading: 'store' | 'mirror'): Promise<boolean> {
+    if (reading === 'store') return !this.clientIsCurrent(token.client_id, token.iat) || this.store.isRevoked(token);
+    const known = this.isRevokedAsHeld(token);
     if (known !== undefined) return known;
     try {
       return await this.store.isRevoked(token);
@@ -53,8 +57,8 @@ export class RevocationService {
     }
   }
 
-  /** Whether a token is revoked, from what this instance holds alone (its live copy of the lists); undefined when that cannot say. */
-  isRevokedHere(token: RevocableToken): boolean | undefined {
+  /** Whether a token is revoked, read as `held`: from what this instance holds alone (its live copy of the lists); undefined when that cannot say. */
+  isRevokedAsHeld(token: RevocableToken): boolean | undefined {
     if (!this.clientIsCurrent(token.client_id, token.iat)) return true;
     return this.cache.live ? this.cache.has(token) : undefined;
   }

@@ -1,13 +1,6 @@
 import type { Client } from '../clients/client.js';
-import type { RevocationService } from '../revocation/revocation-service.js';
+import type { RevocationReading, RevocationService } from '../revocation/revocation-service.js';
 import type { AccessTokenClaims } from './verify.js';
-
-/**
- * Where a use reads revocation: `store` (the account API, the admin API, introspection: an answer that must be
- * current), `mirror` (forward-auth: this instance's live copy of the lists, else the store, REVOCATION_UNAVAILABLE
- * deciding when neither answers), or `held` (the fast lane: only what this instance holds, no answer otherwise).
- */
-export type RevocationReading = 'store' | 'mirror' | 'held';
 
 /** A use of a verified access token: how it is judged. */
 export interface TokenUse {
@@ -54,13 +47,14 @@ export class TokenAcceptance {
   async judge(claims: AccessTokenClaims, use: TokenUse): Promise<Verdict> {
     // A person's use refuses a client's token before any read: no store answer can make it acceptable.
     if (use.holder === 'user' && typeof claims.sid !== 'string') return refused('not_a_user_token');
-    const revoked = use.revocation === 'store' ? await this.revocations.isRevoked(claims) : await this.revocations.isRevokedFast(claims);
+    // A judgement that may wait never stops at what is held: `held` reads as `mirror`, falling back to the store.
+    const revoked = await this.revocations.isRevoked(claims, use.revocation === 'store' ? 'store' : 'mirror');
     return revoked ? refused('revoked') : this.#rules(claims, use);
   }
 
   /** Judges a token from what this instance holds alone (the fast lane); undefined when that cannot say. */
   judgeHere(claims: AccessTokenClaims, use: TokenUse): Verdict | undefined {
-    const revoked = this.revocations.isRevokedHere(claims);
+    const revoked = this.revocations.isRevokedAsHeld(claims);
     if (revoked === undefined) return undefined;
     return revoked ? refused('revoked') : this.#rules(claims, use);
   }
