@@ -1,8 +1,7 @@
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tokensmith/verifier/shared';
 import { isIP } from 'node:net';
-import { availableParallelism } from 'node:os';
 import { ConfigError } from './errors.js';
-import { DEFAULT_IPV6_PREFIX } from './http/address-bucket.js';
+import { ARGON2_MINIMUM, DEFAULT_HASHING_CONCURRENCY, settingOf, type SettingName } from './settings.js';
 import type { RedisTopology, SentinelAddress } from './store/redis/topology.js';
 
 /** argon2id cost parameters. */
@@ -18,14 +17,7 @@ export interface HashingLimits {
   queueTimeoutMs: number;
 }
 
-/**
- * argon2 computations at once by default: one per core, and no more than libuv's default thread pool of
- * 4 runs anyway. More at once would only hold more memory (ARGON2_MEMORY_KIB each) for the same throughput.
- */
-export const DEFAULT_HASHING_CONCURRENCY = Math.min(4, availableParallelism());
-
-/** OWASP's minimum for argon2id (Password Storage Cheat Sheet): the floor in production. */
-export const ARGON2_MINIMUM: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+export { ARGON2_MINIMUM, DEFAULT_HASHING_CONCURRENCY } from './settings.js';
 
 /** AUDIT_LOG: `stdout` (at info), `off`, or the lowest level written. */
 export type AuditSetting = 'stdout' | 'off' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -126,23 +118,25 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+/** A whole number in the schema's range; its default is the schema's, or `fallback` where it depends on other settings. */
+function integer(env: Env, name: SettingName, fallback?: number): number {
+  const { min, max, fallback: fixed } = settingOf(name).integer!;
   const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
+  if (raw === undefined || raw === '') return (fallback ?? fixed)!;
   if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${raw}"`);
   const value = Number(raw.trim());
   if (value < min || value > max) throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got ${value}`);
   return value;
 }
 
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+function oneOf<T extends string>(env: Env, name: SettingName, allowed: readonly T[], fallback: T): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${raw}"`);
   return raw as T;
 }
 
-function text(env: Env, name: string, fallback?: string): string | undefined {
+function text(env: Env, name: SettingName, fallback?: string): string | undefined {
   const raw = env[name];
   return raw === undefined || raw === '' ? fallback : raw;
 }
@@ -208,7 +202,7 @@ function redisTopology(env: Env, prefix: string): RedisTopology | undefined {
   const sentinelPassword = text(env, 'REDIS_SENTINEL_PASSWORD');
   const password = text(env, 'REDIS_PASSWORD');
   if (sentinels === undefined) {
-    for (const name of ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_PASSWORD']) {
+    for (const name of ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_PASSWORD'] as const) {
       if (text(env, name) !== undefined) throw new ConfigError(name, 'only applies with REDIS_SENTINELS');
     }
     return undefined;
@@ -228,9 +222,9 @@ function redisTopology(env: Env, prefix: string): RedisTopology | undefined {
 
 function argon2Params(env: Env, production: boolean): Argon2Params {
   const params: Argon2Params = {
-    memoryCost: integer(env, 'ARGON2_MEMORY_KIB', ARGON2_MINIMUM.memoryCost, 8, 4_194_304),
-    timeCost: integer(env, 'ARGON2_TIME_COST', ARGON2_MINIMUM.timeCost, 1, 100),
-    parallelism: integer(env, 'ARGON2_PARALLELISM', ARGON2_MINIMUM.parallelism, 1, 16),
+    memoryCost: integer(env, 'ARGON2_MEMORY_KIB'),
+    timeCost: integer(env, 'ARGON2_TIME_COST'),
+    parallelism: integer(env, 'ARGON2_PARALLELISM'),
   };
   if (production) {
     if (params.memoryCost < ARGON2_MINIMUM.memoryCost)
@@ -240,7 +234,7 @@ function argon2Params(env: Env, production: boolean): Argon2Params {
   return params;
 }
 
-function origins(env: Env, name: string): string[] {
+function origins(env: Env, name: SettingName): string[] {
   const raw = text(env, name, '')!;
   return raw
     .split(',')
@@ -260,7 +254,7 @@ function origins(env: Env, name: string): string[] {
     });
 }
 
-function proxies(env: Env, name: string): string[] | false {
+function proxies(env: Env, name: SettingName): string[] | false {
   const entries = (text(env, name, '') ?? '')
     .split(',')
     .map((entry) => entry.trim())
@@ -276,7 +270,7 @@ function proxies(env: Env, name: string): string[] | false {
   return entries.length > 0 ? entries : false;
 }
 
-function boolean(env: Env, name: string, fallback: boolean): boolean {
+function boolean(env: Env, name: SettingName, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (raw === 'true') return true;
@@ -322,9 +316,9 @@ function storeKind(env: Env, serving: boolean, redis: RedisTopology | undefined)
  * (keys need neither; `users add` checks the store itself).
  */
 export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' = 'serve'): Config {
-  const production = env.NODE_ENV === 'production';
+  const production = text(env, 'NODE_ENV') === 'production';
   const serving = production && purpose === 'serve';
-  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const port = integer(env, 'PORT');
   const issuer = issuerUrl(env, serving, port);
   const redisKeyPrefix = text(env, 'REDIS_KEY_PREFIX', 'tokensmith:')!;
   const redis = redisTopology(env, redisKeyPrefix);
@@ -337,48 +331,47 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     store: storeKind(env, serving, redis),
     redis,
     redisKeyPrefix,
-    redisWaitReplicas: integer(env, 'REDIS_WAIT_REPLICAS', redis === undefined || redis.kind === 'single' ? 0 : 1, 0, 5),
-    redisWaitTimeout: integer(env, 'REDIS_WAIT_TIMEOUT', 500, 10, 10_000),
+    redisWaitReplicas: integer(env, 'REDIS_WAIT_REPLICAS', redis === undefined || redis.kind === 'single' ? 0 : 1),
+    redisWaitTimeout: integer(env, 'REDIS_WAIT_TIMEOUT'),
     keysDir: text(env, 'KEYS_DIR', './keys')!,
     signingAlg: oneOf(env, 'SIGNING_ALG', SIGNING_ALGORITHMS, 'RS256'),
-    jwksMaxAge: integer(env, 'JWKS_MAX_AGE', 300, 0, 86_400),
-    keysReloadInterval: integer(env, 'KEYS_RELOAD_INTERVAL', 10, 1, 3600),
-    accessTokenTtl: integer(env, 'ACCESS_TOKEN_TTL', 900, 30, 86_400),
+    jwksMaxAge: integer(env, 'JWKS_MAX_AGE'),
+    keysReloadInterval: integer(env, 'KEYS_RELOAD_INTERVAL'),
+    accessTokenTtl: integer(env, 'ACCESS_TOKEN_TTL'),
     defaultAudience: text(env, 'DEFAULT_AUDIENCE', 'api')!,
     clientsFile: text(env, 'CLIENTS_FILE'),
     registration: oneOf(env, 'REGISTRATION', ['open', 'closed'] as const, 'open'),
     argon2: argon2Params(env, production),
     rateLimits: {
       enabled: oneOf(env, 'RATE_LIMIT', ['on', 'off'] as const, 'on') === 'on',
-      loginPerIp: integer(env, 'RATE_LIMIT_LOGIN_IP', 30, 1, 1_000_000),
-      loginPerUser: integer(env, 'RATE_LIMIT_LOGIN_USER', 10, 1, 1_000_000),
-      loginFailuresPerHour: integer(env, 'LOGIN_MAX_FAILURES', 100, 1, 100),
-      loginFreeFailures: integer(env, 'LOGIN_FREE_FAILURES', 5, 1, 100),
-      registerPerIp: integer(env, 'RATE_LIMIT_REGISTER_IP', 20, 1, 1_000_000),
-      registerPerUser: integer(env, 'RATE_LIMIT_REGISTER_USER', 5, 1, 1_000_000),
-      tokenPerIp: integer(env, 'RATE_LIMIT_TOKEN_IP', 600, 1, 1_000_000),
-      otherPerIp: integer(env, 'RATE_LIMIT_OTHER_IP', 3000, 1, 1_000_000),
-      adminPerIp: integer(env, 'RATE_LIMIT_ADMIN_IP', 600, 1, 1_000_000),
-      ipv6Prefix: integer(env, 'RATE_LIMIT_IPV6_PREFIX', DEFAULT_IPV6_PREFIX, 32, 128),
+      loginPerIp: integer(env, 'RATE_LIMIT_LOGIN_IP'),
+      loginPerUser: integer(env, 'RATE_LIMIT_LOGIN_USER'),
+      loginFailuresPerHour: integer(env, 'LOGIN_MAX_FAILURES'),
+      loginFreeFailures: integer(env, 'LOGIN_FREE_FAILURES'),
+      registerPerIp: integer(env, 'RATE_LIMIT_REGISTER_IP'),
+      registerPerUser: integer(env, 'RATE_LIMIT_REGISTER_USER'),
+      tokenPerIp: integer(env, 'RATE_LIMIT_TOKEN_IP'),
+      otherPerIp: integer(env, 'RATE_LIMIT_OTHER_IP'),
+      adminPerIp: integer(env, 'RATE_LIMIT_ADMIN_IP'),
+      ipv6Prefix: integer(env, 'RATE_LIMIT_IPV6_PREFIX'),
     },
     trustProxy: proxies(env, 'TRUST_PROXY'),
     hashing: {
-      maxConcurrent: integer(env, 'ARGON2_MAX_CONCURRENT', DEFAULT_HASHING_CONCURRENCY, 1, 256),
-      queueTimeoutMs: integer(env, 'ARGON2_QUEUE_TIMEOUT', 2000, 0, 60_000),
+      maxConcurrent: integer(env, 'ARGON2_MAX_CONCURRENT', DEFAULT_HASHING_CONCURRENCY),
+      queueTimeoutMs: integer(env, 'ARGON2_QUEUE_TIMEOUT'),
     },
-    refreshTokenTtl: integer(env, 'REFRESH_TOKEN_TTL', 30 * 86_400, 60, 366 * 86_400),
-    refreshIdleTtl: integer(env, 'REFRESH_IDLE_TTL', 7 * 86_400, 60, 366 * 86_400),
-    refreshReuseGrace: integer(env, 'REFRESH_REUSE_GRACE', 10, 0, 300),
+    refreshTokenTtl: integer(env, 'REFRESH_TOKEN_TTL'),
+    refreshIdleTtl: integer(env, 'REFRESH_IDLE_TTL'),
+    refreshReuseGrace: integer(env, 'REFRESH_REUSE_GRACE'),
     allowedOrigins: origins(env, 'ALLOWED_ORIGINS'),
     cookieSecure: boolean(env, 'COOKIE_SECURE', true),
-    signInTtl: integer(env, 'SIGN_IN_TTL', 86_400, 60, 30 * 86_400),
-    signInIdleTtl: integer(env, 'SIGN_IN_IDLE_TTL', 8 * 3600, 60, 30 * 86_400),
-    metrics:
-      text(env, 'METRICS_PORT') === undefined ? undefined : { port: integer(env, 'METRICS_PORT', 0, 0, 65_535), host: text(env, 'METRICS_HOST', '127.0.0.1')! },
-    admin: text(env, 'ADMIN_PORT') === undefined ? undefined : { port: integer(env, 'ADMIN_PORT', 0, 0, 65_535), host: text(env, 'ADMIN_HOST', '127.0.0.1')! },
+    signInTtl: integer(env, 'SIGN_IN_TTL'),
+    signInIdleTtl: integer(env, 'SIGN_IN_IDLE_TTL'),
+    metrics: text(env, 'METRICS_PORT') === undefined ? undefined : { port: integer(env, 'METRICS_PORT', 0), host: text(env, 'METRICS_HOST', '127.0.0.1')! },
+    admin: text(env, 'ADMIN_PORT') === undefined ? undefined : { port: integer(env, 'ADMIN_PORT', 0), host: text(env, 'ADMIN_HOST', '127.0.0.1')! },
     auditLog: oneOf(env, 'AUDIT_LOG', ['stdout', 'off', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, 'stdout'),
-    hstsMaxAge: integer(env, 'HSTS_MAX_AGE', issuer.startsWith('https:') ? 31_536_000 : 0, 0, 63_072_000),
-    redisCommandTimeout: integer(env, 'REDIS_COMMAND_TIMEOUT', 2000, 50, 60_000),
+    hstsMaxAge: integer(env, 'HSTS_MAX_AGE', issuer.startsWith('https:') ? 31_536_000 : 0),
+    redisCommandTimeout: integer(env, 'REDIS_COMMAND_TIMEOUT'),
     revocationUnavailable: oneOf(env, 'REVOCATION_UNAVAILABLE', ['reject', 'accept'] as const, 'reject'),
   };
 }

@@ -6,6 +6,7 @@ import { generateClientSecret, hashClientSecret } from '../clients/secret.js';
 import { loadConfig, type Config } from '../config.js';
 import { ConfigError, oauthError } from '../errors.js';
 import { renderOpenApi } from '../openapi/render.js';
+import { renderConfigurationReference } from '../settings.js';
 import { existsSync } from 'node:fs';
 import { keyAdmin, withAdmin } from './admin-context.js';
 
@@ -289,6 +290,14 @@ export const COMMANDS: readonly Command[] = [
     help: 'print openapi.yaml as built from the route schemas',
     async run(_args, _options, io) {
       io.stdout.write(await renderOpenApi());
+    },
+  },
+  {
+    words: ['config-reference'],
+    args: [],
+    help: 'print docs/reference/configuration.md as rendered from the configuration schema',
+    async run(_args, _options, io) {
+      io.stdout.write(renderConfigurationReference());
     },
   },
 ];

@@ -1,0 +1,248 @@
+import { availableParallelism } from 'node:os';
+import { DEFAULT_IPV6_PREFIX } from './http/address-bucket.js';
+
+// The configuration schema: every environment variable the service reads, in the order the reference lists them,
+// with what the reference says of it. loadConfig (config.ts) takes each whole number's range and fixed default from
+// here; docs/reference/configuration.md is rendered from here (`npm run docs:config`), and
+// test/docs/configuration-reference.test.ts fails when the code, this schema and the reference differ.
+
+/** One environment variable: its name, its default as the reference states it, and what it means. */
+export interface Setting {
+  readonly name: string;
+  /** The default in the reference's words; for a whole number with a fixed default, rendered from `integer.fallback`. */
+  readonly default?: string;
+  /** A whole number's range, enforced by loadConfig, and its default when that does not depend on other settings. */
+  readonly integer?: { readonly min: number; readonly max: number; readonly fallback?: number };
+  readonly meaning: string;
+}
+
+/** OWASP's minimum for argon2id (Password Storage Cheat Sheet): the default, and the floor in production. */
+export const ARGON2_MINIMUM = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+
+/**
+ * argon2 computations at once by default: one per core, and no more than libuv's default thread pool of
+ * 4 runs anyway. More at once would only hold more memory (ARGON2_MEMORY_KIB each) for the same throughput.
+ */
+export const DEFAULT_HASHING_CONCURRENCY = Math.min(4, availableParallelism());
+
+/** Every environment variable of the configuration. */
+export const SETTINGS = [
+  { name: 'PORT', integer: { min: 0, max: 65535, fallback: 3000 }, meaning: 'Listening port.' },
+  { name: 'HOST', default: '`0.0.0.0`', meaning: 'Listening address.' },
+  {
+    name: 'ISSUER',
+    default: '`http://localhost:$PORT`',
+    meaning:
+      'The `iss` of every token and the base of every URL in the metadata. An http(s) URL without query or fragment. Required in production; plain http on a non-loopback host logs a warning.',
+  },
+  {
+    name: 'LOG_LEVEL',
+    default: '`info`',
+    meaning:
+      '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. At `info` and below, one line per request; above it, the request log costs nothing.',
+  },
+  {
+    name: 'NODE_ENV',
+    default: 'unset',
+    meaning:
+      "`production` refuses to start without `ISSUER`, without a Redis (`REDIS_URL`, `REDIS_CLUSTER_NODES` or `REDIS_SENTINELS`; unless `STORE=memory`) or without keys, and refuses argon2 parameters below OWASP's minimum.",
+  },
+  {
+    name: 'REDIS_URL',
+    default: 'unset',
+    meaning:
+      'One Redis: `redis://` or `rediss://`. With none of the three Redis settings: the embedded in-memory store (state lost on restart, not shared; logged as a warning), which production takes only with `STORE=memory`. Setting more than one of `REDIS_URL`, `REDIS_CLUSTER_NODES` and `REDIS_SENTINELS` is a configuration error.',
+  },
+  {
+    name: 'REDIS_CLUSTER_NODES',
+    default: 'unset',
+    meaning:
+      'A Redis Cluster: comma-separated `redis://` or `rediss://` URLs of seed nodes (the client finds the rest and follows failovers and slot moves). `REDIS_KEY_PREFIX` may not contain `{` or `}` then.',
+  },
+  {
+    name: 'REDIS_SENTINELS',
+    default: 'unset',
+    meaning: 'Redis Sentinel: comma-separated `host:port` of the sentinels; needs `REDIS_SENTINEL_NAME`, the name they monitor the master by.',
+  },
+  { name: 'REDIS_SENTINEL_NAME', default: 'unset', meaning: "The master's name in the sentinels' configuration (with `REDIS_SENTINELS` only)." },
+  { name: 'REDIS_SENTINEL_PASSWORD', default: 'unset', meaning: 'Password of the sentinels themselves (with `REDIS_SENTINELS` only).' },
+  {
+    name: 'REDIS_PASSWORD',
+    default: 'unset',
+    meaning: 'Password of the master and replicas the sentinels name (with `REDIS_SENTINELS` only; a URL carries its own).',
+  },
+  {
+    name: 'REDIS_WAIT_REPLICAS',
+    default: '`1` with a cluster or sentinels, else `0`',
+    integer: { min: 0, max: 5 },
+    meaning:
+      'Replicas that must acknowledge a write (`WAIT`) before the store answers; 0 waits for none. On Sentinel (above 0) a write waits for every replica the master keeps in sync, at least this many. See [Scaling out](../operations/scaling.md).',
+  },
+  {
+    name: 'REDIS_WAIT_TIMEOUT',
+    integer: { min: 10, max: 10000, fallback: 500 },
+    meaning: 'Milliseconds a write waits for those replicas before it fails (503, nothing acknowledged).',
+  },
+  {
+    name: 'STORE',
+    default: 'from the Redis settings',
+    meaning: '`redis` (needs one of them) or `memory` (the embedded store: one process only, state lost on restart; contradicts a Redis setting).',
+  },
+  { name: 'REDIS_KEY_PREFIX', default: '`tokensmith:`', meaning: 'Prefix of every Redis key, so one Redis can serve several deployments.' },
+  { name: 'KEYS_DIR', default: '`./keys`', meaning: 'Folder of the signing keys (PKCS#8 PEM: RSA for RS256, P-256 for ES256) and their schedule `keys.json`.' },
+  { name: 'SIGNING_ALG', default: '`RS256`', meaning: 'The algorithm of new keys: `RS256` (RSA-2048) or `ES256` (P-256); see Signing keys.' },
+  { name: 'JWKS_MAX_AGE', integer: { min: 0, max: 86400, fallback: 300 }, meaning: 'Seconds verifiers may cache the JWKS (its `Cache-Control: max-age`).' },
+  { name: 'KEYS_RELOAD_INTERVAL', integer: { min: 1, max: 3600, fallback: 10 }, meaning: 'Seconds between checks of `KEYS_DIR` for rotated or retired keys.' },
+  { name: 'ACCESS_TOKEN_TTL', integer: { min: 30, max: 86400, fallback: 900 }, meaning: 'Access token lifetime in seconds (30 to 86400).' },
+  { name: 'DEFAULT_AUDIENCE', default: '`api`', meaning: 'The `aud` of tokens for clients without an `audience`.' },
+  { name: 'CLIENTS_FILE', default: 'unset', meaning: 'Path of the clients JSON file; unset: the single public client `web`.' },
+  { name: 'REGISTRATION', default: '`open`', meaning: '`closed` answers `POST /account/register` with 403.' },
+  {
+    name: 'REFRESH_TOKEN_TTL',
+    integer: { min: 60, max: 31622400, fallback: 2592000 },
+    meaning: 'Absolute session lifetime in seconds (30 days); rotation never extends it.',
+  },
+  {
+    name: 'REFRESH_IDLE_TTL',
+    integer: { min: 60, max: 31622400, fallback: 604800 },
+    meaning: 'Seconds a session may go unused (7 days); each refresh renews it.',
+  },
+  {
+    name: 'REFRESH_REUSE_GRACE',
+    integer: { min: 0, max: 300, fallback: 10 },
+    meaning: 'Seconds after a rotation in which the spent token still refreshes (0 to 300; 0 turns it off).',
+  },
+  {
+    name: 'ALLOWED_ORIGINS',
+    default: 'empty',
+    meaning:
+      'Comma-separated browser origins (`https://app.example.com`) allowed CORS with credentials (on the JSON endpoints for browser apps only) and the refresh cookie.',
+  },
+  { name: 'COOKIE_SECURE', default: '`true`', meaning: '`false` only for plain-http development: no `Secure`, no `__Secure-` or `__Host-` prefix.' },
+  {
+    name: 'SIGN_IN_TTL',
+    integer: { min: 60, max: 2592000, fallback: 86400 },
+    meaning: 'Seconds a sign-in (the browser session at this service) lives at most.',
+  },
+  { name: 'SIGN_IN_IDLE_TTL', integer: { min: 60, max: 2592000, fallback: 28800 }, meaning: 'Seconds a sign-in may go unused before it ends.' },
+  {
+    name: 'METRICS_PORT',
+    default: 'unset',
+    integer: { min: 0, max: 65535 },
+    meaning: 'The port of the Prometheus metrics listener (`GET /metrics`); unset: no metrics.',
+  },
+  { name: 'METRICS_HOST', default: '`127.0.0.1`', meaning: 'Where the metrics listener binds.' },
+  { name: 'ADMIN_PORT', default: 'unset', integer: { min: 0, max: 65535 }, meaning: "The port of the admin API's listener (`/admin/*`); unset: no admin API." },
+  { name: 'ADMIN_HOST', default: '`127.0.0.1`', meaning: 'Where the admin listener binds. Keep it off the public network.' },
+  { name: 'RATE_LIMIT_ADMIN_IP', integer: { min: 1, max: 1000000, fallback: 600 }, meaning: 'Admin API requests per client IP per minute.' },
+  {
+    name: 'AUDIT_LOG',
+    default: '`stdout`',
+    meaning: 'The audit log (see Operations): `stdout` at info, `off`, or the lowest level written (`debug` adds `token_refreshed`).',
+  },
+  {
+    name: 'REVOCATION_UNAVAILABLE',
+    default: '`reject`',
+    meaning: 'What forward-auth does when it cannot check the revocation lists: `reject` (503, fail closed) or `accept`.',
+  },
+  {
+    name: 'ARGON2_MEMORY_KIB',
+    integer: { min: 8, max: 4194304, fallback: ARGON2_MINIMUM.memoryCost },
+    meaning: 'argon2id memory (KiB); at least 19456 in production.',
+  },
+  { name: 'ARGON2_TIME_COST', integer: { min: 1, max: 100, fallback: ARGON2_MINIMUM.timeCost }, meaning: 'argon2id iterations; at least 2 in production.' },
+  { name: 'ARGON2_PARALLELISM', integer: { min: 1, max: 16, fallback: ARGON2_MINIMUM.parallelism }, meaning: 'argon2id lanes.' },
+  {
+    name: 'ARGON2_MAX_CONCURRENT',
+    default: 'cores, at most 4',
+    integer: { min: 1, max: 256 },
+    meaning:
+      "argon2 computations at once (each holds `ARGON2_MEMORY_KIB`); more wait in line. One per core is the most that adds throughput; 4 is libuv's thread pool.",
+  },
+  {
+    name: 'ARGON2_QUEUE_TIMEOUT',
+    integer: { min: 0, max: 60000, fallback: 2000 },
+    meaning: 'Milliseconds a login may wait for a hashing slot before 503 with `Retry-After`.',
+  },
+  { name: 'RATE_LIMIT', default: '`on`', meaning: '`off` turns every request limit off (benchmarks only).' },
+  {
+    name: 'RATE_LIMIT_LOGIN_IP',
+    integer: { min: 1, max: 1000000, fallback: 30 },
+    meaning: 'Password checks per client IP per minute: the password grant, the login form, and password changes (API and account page).',
+  },
+  { name: 'RATE_LIMIT_LOGIN_USER', integer: { min: 1, max: 1000000, fallback: 10 }, meaning: 'The same password checks per username (normalized) per minute.' },
+  {
+    name: 'LOGIN_FREE_FAILURES',
+    integer: { min: 1, max: 100, fallback: 5 },
+    meaning: 'Failed logins per account before attempts must be spaced (2, 4, 8 … 60 s).',
+  },
+  { name: 'LOGIN_MAX_FAILURES', integer: { min: 1, max: 100, fallback: 100 }, meaning: 'Failed logins per account per hour (ASVS 2.2.1; at most 100).' },
+  { name: 'RATE_LIMIT_REGISTER_IP', integer: { min: 1, max: 1000000, fallback: 20 }, meaning: 'Registrations per client IP per hour.' },
+  { name: 'RATE_LIMIT_REGISTER_USER', integer: { min: 1, max: 1000000, fallback: 5 }, meaning: 'Registration attempts per username per hour.' },
+  {
+    name: 'RATE_LIMIT_TOKEN_IP',
+    integer: { min: 1, max: 1000000, fallback: 600 },
+    meaning: 'Token requests of every other grant (`authorization_code`, `refresh_token`, `client_credentials`, and unknown ones) per client IP per minute.',
+  },
+  {
+    name: 'RATE_LIMIT_OTHER_IP',
+    integer: { min: 1, max: 1000000, fallback: 3000 },
+    meaning:
+      'Every other limited request per client IP per minute: authorization, the hosted pages and their forms, end-session, UserInfo, logout, revocation, introspection and the revocation feed.',
+  },
+  {
+    name: 'RATE_LIMIT_IPV6_PREFIX',
+    integer: { min: 32, max: 128, fallback: DEFAULT_IPV6_PREFIX },
+    meaning: 'Prefix length (32 to 128) an IPv6 client is counted under by every per-IP limit; IPv4 and IPv4-mapped addresses count per address.',
+  },
+  {
+    name: 'TRUST_PROXY',
+    default: 'empty',
+    meaning: 'Comma-separated addresses or CIDRs of proxies whose `X-Forwarded-For` is believed; empty: the socket address is the client.',
+  },
+  {
+    name: 'REDIS_COMMAND_TIMEOUT',
+    integer: { min: 50, max: 60000, fallback: 2000 },
+    meaning: 'Milliseconds a Redis call may take before the request answers 503.',
+  },
+  {
+    name: 'HSTS_MAX_AGE',
+    default: 'a year when `ISSUER` is https, else 0',
+    integer: { min: 0, max: 63072000 },
+    meaning: '`Strict-Transport-Security` max-age; 0 sends none.',
+  },
+] as const satisfies readonly Setting[];
+
+/** The name of a variable of the configuration. */
+export type SettingName = (typeof SETTINGS)[number]['name'];
+
+const BY_NAME: ReadonlyMap<string, Setting> = new Map(SETTINGS.map((setting) => [setting.name, setting]));
+
+/** The schema of one variable. */
+export function settingOf(name: SettingName): Setting {
+  return BY_NAME.get(name)!;
+}
+
+/** The reference's Default column of a setting. */
+function documentedDefault(setting: Setting): string {
+  if (setting.default !== undefined) return setting.default;
+  return setting.integer?.fallback === undefined ? '' : `\`${setting.integer.fallback}\``;
+}
+
+/** docs/reference/configuration.md, rendered from the schema (`npm run docs:config` writes it). */
+export function renderConfigurationReference(): string {
+  const rows = SETTINGS.map((setting: Setting) => `| \`${setting.name}\` | ${documentedDefault(setting)} | ${setting.meaning} |`);
+  return `# Configuration
+
+Every setting the service reads from its environment. This page is generated from the configuration schema,
+\`src/settings.ts\`, by \`npm run docs:config\`; \`test/docs/configuration-reference.test.ts\` fails when the page, the
+schema and \`src/config.ts\` differ.
+
+Environment variables, validated at start: a bad value stops the start with one line naming the variable
+(\`configuration error: PORT: expected a whole number from 0 to 65535, got "abc"\`) and exit code 1.
+
+| Variable | Default | Meaning |
+| --- | --- | --- |
+${rows.join('\n')}
+`;
+}
