@@ -93,11 +93,10 @@ export function createDomainServices(
   },
 ): DomainServices {
   const { store, clients, clock, audit } = parts;
-  const current = (clientId: string, at: number) => clients.issuedToCurrent(clientId, at);
-  const sessions = new SessionService(store.sessions, config, clock, audit, current);
+  const sessions = new SessionService(store.sessions, config, clock, audit, clients.issuedToCurrent);
   const users = createUserService(store, config, clock, parts.hashing);
   const signIns = new SignInService(store.signIns, sessions, config, clock);
-  const consents = new ConsentService(store.consents, sessions, clock, current);
+  const consents = new ConsentService(store.consents, sessions, clock, clients.issuedToCurrent);
   const accounts = new AccountService({ users, sessions, signIns, consents, audit, config });
   const clientSync = new ClientSync(store.clients, clients, config.defaultAudience, parts.logger);
   const admin = createAdminServices({
@@ -137,7 +136,7 @@ export function createServices(config: Config, parts: ServiceParts & { keyring: 
     new RevocationCache(store.revocations, parts.logger, clock),
     config,
     clock,
-    (clientId, issuedAt) => clients.issuedToCurrent(clientId, issuedAt),
+    clients.issuedToCurrent,
   );
   const metrics =
     config.metrics &&

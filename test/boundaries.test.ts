@@ -235,3 +235,9 @@ t.test('one finish for every response: only http/response-finish.ts writes the r
   }
   t.same(finishers, ['http/response-finish.ts'], 'Fastify (the app and the admin API) and the fast lane finish through ResponseFinish');
 });
+
+t.test("a deleted client's tokens are dead by one rule: no HTTP module applies ClientRegistry.issuedToCurrent itself", async (t) => {
+  for (const file of httpLayer) {
+    t.notMatch(await readFile(join('src', file), 'utf8'), /issuedToCurrent/, `${file} asks the services (TokenAcceptance, sessions, consents)`);
+  }
+});

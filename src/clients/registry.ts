@@ -158,12 +158,13 @@ export class ClientRegistry {
 
   /**
    * Whether a token or session of `clientId` issued at `issuedAt` (epoch seconds) belongs to a client registered now:
-   * false once its client is deleted, and for what an earlier client of a re-created id issued.
+   * false once its client is deleted, and for what an earlier client of a re-created id issued. Bound, so the
+   * services that enforce it (sessions, consents, revocation) take this one function.
    */
-  issuedToCurrent(clientId: string, issuedAt: number): boolean {
+  readonly issuedToCurrent = (clientId: string, issuedAt: number): boolean => {
     const client = this.get(clientId);
     return client !== undefined && !predates(client, issuedAt);
-  }
+  };
 
   /**
    * The scope of a token or session of `clientId` that holds now (narrowedScope): what it was granted and the client

@@ -7,7 +7,7 @@ import { inspectToken } from '../tokens/inspect.js';
 import { CLIENT_AUTHENTICATION, errorResponses, FORM_OR_JSON, noStore, presentedTokenBody } from './schemas.js';
 
 /** What these routes use of the services. */
-export type IntrospectionServices = Pick<RouteServices, 'accessTokens' | 'clients' | 'config' | 'limit' | 'sessions' | 'tokenAcceptance' | 'verifiedTokens'> &
+export type IntrospectionServices = Pick<RouteServices, 'accessTokens' | 'config' | 'limit' | 'sessions' | 'tokenAcceptance' | 'verifiedTokens'> &
   ClientAuthServices;
 
 /** The scope a client needs among its allowed scopes to call the introspection endpoint. */
@@ -90,14 +90,15 @@ export async function introspectionRoutes(app: FastifyInstance, services: Intros
           sid: claims.sid,
         };
       }
-      if (found?.kind === 'refresh_token' && found.current && services.clients.issuedToCurrent(found.session.clientId, found.session.createdAt)) {
+      const verdict = found?.kind === 'refresh_token' ? services.tokenAcceptance.judgeRefreshToken(found) : undefined;
+      if (found?.kind === 'refresh_token' && verdict?.accepted) {
         const { session } = found;
         return {
           active: true,
           token_type: 'refresh_token',
           sub: session.userId,
           client_id: session.clientId,
-          scope: services.clients.currentScope(session.clientId, session.scope),
+          scope: verdict.scope,
           iss: services.config.issuer,
           exp: session.expiresAt,
           iat: session.createdAt,

@@ -3,12 +3,12 @@ import type { SessionRecord } from '../store/types.js';
 import type { VerifiedTokenCache } from './verified-cache.js';
 import type { AccessTokenClaims, VerifyOptions } from './verify.js';
 
-/** What a presented token turned out to be. */
 /** Finds the live session a refresh token (current or spent) belongs to; SessionService is one. */
 export interface RefreshTokenLookup {
   findByRefreshToken(refreshToken: string): Promise<{ session: SessionRecord; current: boolean } | undefined>;
 }
 
+/** What a presented token turned out to be. */
 export type InspectedToken = { kind: 'access_token'; claims: AccessTokenClaims } | { kind: 'refresh_token'; session: SessionRecord; current: boolean };
 
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;

@@ -1,5 +1,6 @@
 import type { Client } from '../clients/client.js';
 import type { RevocationReading, RevocationService } from '../revocation/revocation-service.js';
+import type { SessionRecord } from '../store/types.js';
 import type { AccessTokenClaims } from './verify.js';
 
 /** A use of a verified access token: how it is judged. */
@@ -23,6 +24,7 @@ export type Verdict = { accepted: true; scope: string } | { accepted: false; ref
 export interface ClientScopes {
   get(clientId: string): Client | undefined;
   currentScope(clientId: string, granted: string): string;
+  issuedToCurrent(clientId: string, issuedAt: number): boolean;
 }
 
 const refused = (refusal: Refusal): Verdict => ({ accepted: false, refusal });
@@ -31,7 +33,7 @@ const refused = (refusal: Refusal): Verdict => ({ accepted: false, refusal });
  * The one place that decides whether a verified access token is acceptable for a use: not revoked (its jti, its
  * session, or its client deleted since it was issued), held by the kind of holder the use takes, naming the audience
  * and carrying the scopes the use requires, where the token's scope counts only as far as its client is still
- * allowed it. Forward-auth (its route and the fast lane), introspection, the account API and the admin API all ask
+ * allowed it. Forward-auth (its route and the fast lane), introspection (refresh tokens too: judgeRefreshToken), the account API and the admin API all ask
  * here; the signature and claim checks come before, in verify.ts.
  */
 export class TokenAcceptance {
@@ -70,6 +72,17 @@ export class TokenAcceptance {
       if (missing.length > 0) return { accepted: false, refusal: 'insufficient_scope', missing };
     }
     return { accepted: true, scope };
+  }
+
+  /**
+   * Judges a refresh token for introspection (RFC 7662 §2.2): active while it is its session's current token and
+   * the session's client is registered as it was when the session began; its scope as far as the client is allowed
+   * it now. A spent token of a live session is refused as revoked: it refreshes only within the reuse grace.
+   */
+  judgeRefreshToken(found: { session: Pick<SessionRecord, 'clientId' | 'createdAt' | 'scope'>; current: boolean }): Verdict {
+    const { session } = found;
+    if (!found.current || !this.clients.issuedToCurrent(session.clientId, session.createdAt)) return refused('revoked');
+    return { accepted: true, scope: this.clients.currentScope(session.clientId, session.scope) };
   }
 
   /** The token's scope as far as its client is allowed it now (a client the admin API changes is a new object). */
