@@ -8,6 +8,7 @@ import { ReplicaWatch } from './replica-watch.js';
 import { STORE_SCRIPTS } from './scripts.js';
 import { SentinelMaster, type NodeClient } from './sentinel-master.js';
 import type { RedisTopology } from './topology.js';
+import { within } from './within.js';
 
 /** Redis Cluster's slot of a key (CRC16 of its hash tag, or of the whole key), as node-redis computes it. */
 const calculateSlot = createRequire(import.meta.url)('cluster-key-slot') as (key: string) => number;
@@ -318,18 +319,12 @@ export function makeDurable(connection: StoreConnection, replicas: number, timeo
  */
 export function makeGuard(timeoutMs: number): Guard {
   return async <T>(operation: () => Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new StoreUnavailableError(`the store did not answer within ${timeoutMs} ms`)), timeoutMs);
-    });
     try {
-      return await Promise.race([operation(), timeout]);
+      return await within(operation(), timeoutMs, 'the store');
     } catch (error) {
       if (error instanceof ErrorReply && isTopologyChange(error)) throw new StoreUnavailableError('the store is changing topology', { cause: error });
       if (error instanceof ErrorReply || error instanceof StoreUnavailableError) throw error;
       throw new StoreUnavailableError('the store is unavailable', { cause: error });
-    } finally {
-      clearTimeout(timer);
     }
   };
 }

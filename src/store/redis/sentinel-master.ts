@@ -3,6 +3,7 @@ import type { BaseLogger } from 'pino';
 import { StoreUnavailableError } from '../../errors.js';
 import { STORE_SCRIPTS } from './scripts.js';
 import type { SentinelAddress } from './topology.js';
+import { within } from './within.js';
 
 /** How often the sentinels are asked which server is master. */
 export const ASK_INTERVAL_MS = 250;
@@ -37,15 +38,6 @@ function createNode(address: SentinelAddress, options: NodeOptions, password: st
 
 /** A node-redis client of one server, with the store's scripts as commands. */
 export type NodeClient = ReturnType<typeof createNode>;
-
-/** Resolves as `promise` does, or rejects once `ms` have passed. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new StoreUnavailableError(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
 
 const key = (address: SentinelAddress) => `${address.host}:${address.port}`;
 
