@@ -102,6 +102,8 @@ export interface Config {
   hstsMaxAge: number;
   /** Milliseconds a Redis call may take before the request answers 503. */
   redisCommandTimeout: number;
+  /** Seconds to wait for Redis at start before giving up (REDIS_CONNECT_TIMEOUT); 0 waits as long as it takes. */
+  redisConnectTimeout: number;
   /** Whether the refresh-token cookie is Secure (and `__Secure-` prefixed); false only for plain-http development. */
   cookieSecure: boolean;
   /** Absolute lifetime of a sign-in (the browser session at this service) in seconds. */
@@ -372,6 +374,7 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     auditLog: oneOf(env, 'AUDIT_LOG', ['stdout', 'off', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, 'stdout'),
     hstsMaxAge: integer(env, 'HSTS_MAX_AGE', issuer.startsWith('https:') ? 31_536_000 : 0),
     redisCommandTimeout: integer(env, 'REDIS_COMMAND_TIMEOUT'),
+    redisConnectTimeout: integer(env, 'REDIS_CONNECT_TIMEOUT'),
     revocationUnavailable: oneOf(env, 'REVOCATION_UNAVAILABLE', ['reject', 'accept'] as const, 'reject'),
   };
 }

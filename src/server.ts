@@ -9,6 +9,9 @@ import { KeyRing } from './keys/keyring.js';
 import { listenMetrics } from './metrics/metrics-server.js';
 import { createLogger } from './logger.js';
 import { openStore } from './store/open.js';
+import { listenWhileStarting } from './http/starting-listener.js';
+import { redisAddress } from './store/redis/topology.js';
+import type { Store } from './store/types.js';
 
 /** How long shutdown may wait for in-flight requests before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -28,7 +31,24 @@ export async function startServer(env: Record<string, string | undefined> = proc
   const config = loadConfig(env);
   const logger = createLogger(config.logLevel);
   warnOnPlainIssuer(config.issuer, logger);
-  const store = await openStore(config, logger);
+  // With Redis, the port answers from the start (health probes, 503 elsewhere), however long Redis takes to answer.
+  const starting =
+    config.redis === undefined
+      ? undefined
+      : await listenWhileStarting({
+          port: config.port,
+          host: config.host,
+          hstsMaxAge: config.hstsMaxAge,
+          waitingFor: `Redis at ${redisAddress(config.redis)}`,
+        });
+  let store: Store;
+  try {
+    store = await openStore(config, logger);
+  } catch (error) {
+    await starting?.close();
+    throw error;
+  }
+  starting?.waitingFor('the service to finish starting');
   try {
     const keyring = await KeyRing.open({ ...config, dir: config.keysDir, production: config.production, logger });
     const clients = ClientRegistry.load(config.clientsFile, config.defaultAudience);
@@ -47,9 +67,11 @@ export async function startServer(env: Record<string, string | undefined> = proc
       await app.admin.listen({ port: config.admin.port, host: config.admin.host });
       logger.info({ host: config.admin.host, port: (app.admin.server.address() as { port: number }).port }, 'admin API listening');
     }
+    await starting?.close();
     await app.listen({ port: config.port, host: config.host });
     return app;
   } catch (error) {
+    await starting?.close();
     await store.close();
     throw error;
   }

@@ -206,6 +206,12 @@ export const SETTINGS = [
     meaning: 'Milliseconds a Redis call may take before the request answers 503.',
   },
   {
+    name: 'REDIS_CONNECT_TIMEOUT',
+    integer: { min: 0, max: 86_400, fallback: 0 },
+    meaning:
+      'Seconds the service waits at start for Redis to answer before it exits with one line naming the Redis variable (exit code 1); 0 waits as long as it takes. Meanwhile it listens: `/healthz` answers 200, `/readyz` 503 with what it waits for, every other request 503 `temporarily_unavailable`, and `waiting for Redis at …` is logged after a second and every 10 s.',
+  },
+  {
     name: 'HSTS_MAX_AGE',
     default: 'a year when `ISSUER` is https, else 0',
     integer: { min: 0, max: 63072000 },

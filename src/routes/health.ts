@@ -11,7 +11,12 @@ export const READY_TIMEOUT_MS = 1000;
 const statusSchema = {
   type: 'object',
   required: ['status'],
-  properties: { status: { type: 'string' }, store: { type: 'string' }, signing_key: { type: 'string' } },
+  properties: {
+    status: { type: 'string' },
+    store: { type: 'string' },
+    signing_key: { type: 'string' },
+    reason: { type: 'string', description: 'While the service starts: what it waits for (`waiting for Redis at 127.0.0.1:6379`).' },
+  },
 } as const;
 
 async function storeAnswers(services: HealthServices): Promise<boolean> {
@@ -53,7 +58,11 @@ export async function healthRoutes(app: FastifyInstance, services: HealthService
         tags: ['operations'],
         response: {
           200: { ...statusSchema, description: 'Ready: the store answers and a signing key is loaded.' },
-          503: { ...statusSchema, description: 'Not ready: the store does not answer, or no signing key is loaded.' },
+          503: {
+            ...statusSchema,
+            description:
+              'Not ready: the store does not answer, or no signing key is loaded; while the service starts (Redis not answering yet), `reason` says what it waits for.',
+          },
         },
       },
     },

@@ -94,7 +94,7 @@ t.test('the server serves the admin API on ADMIN_PORT, on loopback by default, a
   t.teardown(() => run.child.kill('SIGKILL'));
   t.ok(await eventually(() => /"msg":"admin API listening"/.test(run.stdout()), 20_000, 100), run.stderr());
   t.match(run.stdout(), /"host":"127\.0\.0\.1","port":\d+,"msg":"admin API listening"/);
-  t.ok(await eventually(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status === 200, 20_000, 100));
+  t.ok(await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 20_000, 100));
   const token = (
     (await (
       await fetch(`http://127.0.0.1:${port}/oauth/token`, {

@@ -109,11 +109,28 @@ function logOutages(emitter: { on(event: string, listener: (error: Error | strin
   emitter.on('topology-change', restored);
 }
 
-/** Opens one node-redis connection to a single Redis server (tests use it directly). */
-export async function connectRedis(url: string, logger: BaseLogger): Promise<RedisClient> {
+/**
+ * Opens one node-redis connection to a single Redis server (tests use it directly). While the server is unreachable
+ * the client keeps trying (reconnectStrategy), so this waits until it answers, or until `signal` gives up.
+ */
+export async function connectRedis(url: string, logger: BaseLogger, signal?: AbortSignal): Promise<RedisClient> {
   const client = createStoreClient(url);
   logOutages(client, logger, 'redis connection');
-  await client.connect();
+  if (signal === undefined) {
+    await client.connect();
+    return client;
+  }
+  const givenUp = new Promise<never>((_resolve, reject) => {
+    const giveUp = () => reject(new StoreUnavailableError('gave up waiting for Redis'));
+    if (signal.aborted) giveUp();
+    else signal.addEventListener('abort', giveUp, { once: true });
+  });
+  try {
+    await Promise.race([client.connect(), givenUp]);
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
   return client;
 }
 
@@ -269,12 +286,17 @@ function sentinelConnection(sentinel: SentinelMaster): StoreConnection {
 }
 
 /** Connects to the configured Redis: one server, a cluster through its seed nodes, or the master sentinels name. */
-export async function connectStore(topology: RedisTopology, logger: BaseLogger): Promise<StoreConnection> {
-  if (topology.kind === 'single') return singleConnection(await connectRedis(topology.url, logger));
+export async function connectStore(topology: RedisTopology, logger: BaseLogger, signal?: AbortSignal): Promise<StoreConnection> {
+  if (topology.kind === 'single') return singleConnection(await connectRedis(topology.url, logger, signal));
   if (topology.kind === 'cluster') {
     const cluster = createStoreCluster(topology.nodes);
     logOutages(cluster, logger, 'redis cluster');
-    await cluster.connect();
+    try {
+      await cluster.connect();
+    } catch (error) {
+      cluster.destroy();
+      throw error;
+    }
     return clusterConnection(cluster);
   }
   const sentinel = await SentinelMaster.connect(topology, NODE_OPTIONS, logger, CONNECT_TIMEOUT_MS);

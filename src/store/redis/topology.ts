@@ -18,3 +18,20 @@ export type RedisTopology =
 export function isClustered(topology: RedisTopology): boolean {
   return topology.kind === 'cluster';
 }
+
+/**
+ * Where the store's Redis is, for a log line or an error message: hosts and ports only, never a URL (its user and
+ * password stay out). `127.0.0.1:6379`; a cluster's seed nodes; the sentinels and the name they monitor the master by.
+ */
+export function redisAddress(topology: RedisTopology): string {
+  const hostOf = (url: string) => {
+    try {
+      return new URL(url).host;
+    } catch {
+      return 'an unreadable URL';
+    }
+  };
+  if (topology.kind === 'single') return hostOf(topology.url);
+  if (topology.kind === 'cluster') return topology.nodes.map(hostOf).join(',');
+  return `${topology.sentinels.map(({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`).join(',')} (master ${topology.name})`;
+}
