@@ -1,5 +1,7 @@
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tokensmith/verifier/shared';
 import { isIP } from 'node:net';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.js';
 import { ARGON2_MINIMUM, DEFAULT_HASHING_CONCURRENCY, settingOf, type SettingName } from './settings.js';
 import type { RedisTopology, SentinelAddress } from './store/redis/topology.js';
@@ -119,6 +121,18 @@ export interface Config {
 }
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * The folder relative paths in settings (KEYS_DIR, CLIENTS_FILE) are read against: the service's own folder, the one
+ * that holds package.json (and `dist/`), whichever folder the service or the CLI is started from.
+ */
+export const SETTINGS_BASE = fileURLToPath(new URL('..', import.meta.url));
+
+/** A path setting, absolute: as given when absolute, else under SETTINGS_BASE. */
+function path(env: Env, name: SettingName, fallback?: string): string | undefined {
+  const raw = text(env, name, fallback);
+  return raw === undefined || isAbsolute(raw) ? raw : resolve(SETTINGS_BASE, raw);
+}
 
 /** A whole number in the schema's range; its default is the schema's, or `fallback` where it depends on other settings. */
 function integer(env: Env, name: SettingName, fallback?: number): number {
@@ -335,13 +349,13 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     redisKeyPrefix,
     redisWaitReplicas: integer(env, 'REDIS_WAIT_REPLICAS', redis === undefined || redis.kind === 'single' ? 0 : 1),
     redisWaitTimeout: integer(env, 'REDIS_WAIT_TIMEOUT'),
-    keysDir: text(env, 'KEYS_DIR', './keys')!,
+    keysDir: path(env, 'KEYS_DIR', './keys')!,
     signingAlg: oneOf(env, 'SIGNING_ALG', SIGNING_ALGORITHMS, 'RS256'),
     jwksMaxAge: integer(env, 'JWKS_MAX_AGE'),
     keysReloadInterval: integer(env, 'KEYS_RELOAD_INTERVAL'),
     accessTokenTtl: integer(env, 'ACCESS_TOKEN_TTL'),
     defaultAudience: text(env, 'DEFAULT_AUDIENCE', 'api')!,
-    clientsFile: text(env, 'CLIENTS_FILE'),
+    clientsFile: path(env, 'CLIENTS_FILE'),
     registration: oneOf(env, 'REGISTRATION', ['open', 'closed'] as const, 'open'),
     argon2: argon2Params(env, production),
     rateLimits: {

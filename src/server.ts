@@ -3,11 +3,13 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { ClientRegistry } from './clients/registry.js';
-import { loadConfig } from './config.js';
+import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { KeyRing } from './keys/keyring.js';
 import { listenMetrics } from './metrics/metrics-server.js';
+import type { Logger } from 'pino';
 import { createLogger } from './logger.js';
+import { unknownSettings } from './settings.js';
 import { openStore } from './store/open.js';
 import { listenWhileStarting } from './http/starting-listener.js';
 import { redisAddress } from './store/redis/topology.js';
@@ -20,16 +22,50 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * Warns when the issuer is plain http on a host other than loopback: tokens, passwords and the refresh cookie
  * would then cross the network in clear (RFC 6749 §10.9, RFC 8414 §2 wants https).
  */
-function warnOnPlainIssuer(issuer: string, logger: ReturnType<typeof createLogger>): void {
+function warnOnPlainIssuer(issuer: string, logger: Logger): void {
   const { protocol, hostname } = new URL(issuer);
   const loopback = hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.');
   if (protocol === 'http:' && !loopback) logger.warn({ issuer }, 'ISSUER is plain http on a non-loopback host: serve it over https behind a TLS proxy');
+}
+
+/** Warns about each variable that looks like a setting but is none (a misspelling would otherwise be ignored); never its value. */
+function warnOnUnknownSettings(env: Record<string, string | undefined>, logger: Logger): void {
+  for (const { name, meant } of unknownSettings(env)) {
+    const line =
+      meant === undefined
+        ? `${name} is not a setting of this service and is ignored (docs/reference/configuration.md lists them)`
+        : `${name} is not a setting of this service and is ignored: did you mean ${meant}?`;
+    logger.warn({ variable: name, ...(meant === undefined ? {} : { meant }) }, line);
+  }
+}
+
+/**
+ * Warns, once each at start, about what production should not have by accident: open registration (anyone can make
+ * an account) and clients allowed the password grant (RFC 9700 §2.4: only for the service's own first-party apps).
+ */
+function warnOnProductionPosture(config: Config, clients: ClientRegistry, logger: Logger): void {
+  if (!config.production) return;
+  if (config.registration === 'open') {
+    logger.warn({ setting: 'REGISTRATION' }, 'REGISTRATION is open in production: anyone can create an account; set REGISTRATION=closed unless that is meant');
+  }
+  const password = clients
+    .fileClients()
+    .filter((client) => client.grantTypes.has('password'))
+    .map((client) => client.clientId);
+  if (password.length > 0) {
+    const where = config.clientsFile === undefined ? 'the default client web (set CLIENTS_FILE)' : 'CLIENTS_FILE';
+    logger.warn(
+      { setting: 'CLIENTS_FILE', clients: password },
+      `clients allowed the password grant in production: ${password.join(', ')}; it suits only your own first-party apps (RFC 9700 §2.4), change ${where} unless that is meant`,
+    );
+  }
 }
 
 /** Reads the configuration, opens store and keys, builds the app and listens. */
 export async function startServer(env: Record<string, string | undefined> = process.env): Promise<FastifyInstance> {
   const config = loadConfig(env);
   const logger = createLogger(config.logLevel);
+  warnOnUnknownSettings(env, logger);
   warnOnPlainIssuer(config.issuer, logger);
   // With Redis, the port answers from the start (health probes, 503 elsewhere), however long Redis takes to answer.
   const starting =
@@ -52,6 +88,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
   try {
     const keyring = await KeyRing.open({ ...config, dir: config.keysDir, production: config.production, logger });
     const clients = ClientRegistry.load(config.clientsFile, config.defaultAudience);
+    warnOnProductionPosture(config, clients, logger);
     const app = await buildApp(config, { store, keyring, clients, logger });
     keyring.watch();
     if (app.metrics && config.metrics) {

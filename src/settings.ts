@@ -89,14 +89,27 @@ export const SETTINGS = [
     meaning: '`redis` (needs one of them) or `memory` (the embedded store: one process only, state lost on restart; contradicts a Redis setting).',
   },
   { name: 'REDIS_KEY_PREFIX', default: '`tokensmith:`', meaning: 'Prefix of every Redis key, so one Redis can serve several deployments.' },
-  { name: 'KEYS_DIR', default: '`./keys`', meaning: 'Folder of the signing keys (PKCS#8 PEM: RSA for RS256, P-256 for ES256) and their schedule `keys.json`.' },
+  {
+    name: 'KEYS_DIR',
+    default: '`./keys`',
+    meaning:
+      "Folder of the signing keys (PKCS#8 PEM: RSA for RS256, P-256 for ES256) and their schedule `keys.json`. A relative path is read against the service's folder (the one holding `package.json`), from wherever the service or the CLI is started.",
+  },
   { name: 'SIGNING_ALG', default: '`RS256`', meaning: 'The algorithm of new keys: `RS256` (RSA-2048) or `ES256` (P-256); see Signing keys.' },
   { name: 'JWKS_MAX_AGE', integer: { min: 0, max: 86400, fallback: 300 }, meaning: 'Seconds verifiers may cache the JWKS (its `Cache-Control: max-age`).' },
   { name: 'KEYS_RELOAD_INTERVAL', integer: { min: 1, max: 3600, fallback: 10 }, meaning: 'Seconds between checks of `KEYS_DIR` for rotated or retired keys.' },
   { name: 'ACCESS_TOKEN_TTL', integer: { min: 30, max: 86400, fallback: 900 }, meaning: 'Access token lifetime in seconds (30 to 86400).' },
   { name: 'DEFAULT_AUDIENCE', default: '`api`', meaning: 'The `aud` of tokens for clients without an `audience`.' },
-  { name: 'CLIENTS_FILE', default: 'unset', meaning: 'Path of the clients JSON file; unset: the single public client `web`.' },
-  { name: 'REGISTRATION', default: '`open`', meaning: '`closed` answers `POST /account/register` with 403.' },
+  {
+    name: 'CLIENTS_FILE',
+    default: 'unset',
+    meaning: "Path of the clients JSON file (a relative path is read against the service's folder, as `KEYS_DIR`); unset: the single public client `web`.",
+  },
+  {
+    name: 'REGISTRATION',
+    default: '`open`',
+    meaning: '`closed` answers `POST /account/register` (and the registration page) with 403. Production warns at start while it is `open`.',
+  },
   {
     name: 'REFRESH_TOKEN_TTL',
     integer: { min: 60, max: 31622400, fallback: 2592000 },
@@ -245,10 +258,59 @@ Every setting the service reads from its environment. This page is generated fro
 schema and \`src/config.ts\` differ.
 
 Environment variables, validated at start: a bad value stops the start with one line naming the variable
-(\`configuration error: PORT: expected a whole number from 0 to 65535, got "abc"\`) and exit code 1.
+(\`configuration error: PORT: expected a whole number from 0 to 65535, got "abc"\`) and exit code 1. A variable that
+looks like one of these but is none (\`ACCES_TOKEN_TTL\`, \`REDIS_HOST\`) is ignored with a warning at start, naming
+the setting it most likely means; its value is never logged. Relative paths (\`KEYS_DIR\`, \`CLIENTS_FILE\`) are read
+against the service's folder, the one that holds \`package.json\`.
 
 | Variable | Default | Meaning |
 | --- | --- | --- |
 ${rows.join('\n')}
 `;
+}
+
+/** The word that begins at least two settings' names (`REDIS_`, `RATE_`, `ARGON2_`…): a family a new variable of it most likely means to join. */
+const FAMILIES: readonly string[] = (() => {
+  const counts = new Map<string, number>();
+  for (const { name } of SETTINGS) {
+    const family = /^[A-Z0-9]+_/.exec(name)?.[0];
+    if (family !== undefined) counts.set(family, (counts.get(family) ?? 0) + 1);
+  }
+  return [...counts].filter(([, count]) => count >= 2).map(([family]) => family);
+})();
+
+/** What a platform puts into the environment for a service named like ours (Kubernetes, Docker links): never a setting. */
+const PLATFORM_VARIABLES = /_(SERVICE_HOST|SERVICE_PORT(_\w+)?|PORT(_\d+_(TCP|UDP)(_\w+)?)?)$/;
+
+/** Levenshtein distance, for names of a few dozen characters. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * The variables of an environment that look like settings of this service but are none: a name within two edits of
+ * a setting's (underscores aside), with the setting it most likely means, or a name of one of the settings' families
+ * (`REDIS_HOST`). A misspelled setting is otherwise silently ignored, and its default used.
+ */
+export function unknownSettings(env: Readonly<Record<string, string | undefined>>): Array<{ name: string; meant?: string }> {
+  const found: Array<{ name: string; meant?: string }> = [];
+  for (const name of Object.keys(env)) {
+    if (BY_NAME.has(name) || PLATFORM_VARIABLES.test(name) || !/^[A-Z][A-Z0-9_]*$/.test(name)) continue;
+    const bare = name.replaceAll('_', '');
+    let meant: string | undefined;
+    let nearest = Infinity;
+    for (const setting of SETTINGS) {
+      const distance = editDistance(bare, setting.name.replaceAll('_', ''));
+      if (distance < nearest) [nearest, meant] = [distance, setting.name];
+    }
+    if (bare.length >= 5 && nearest <= 2) found.push({ name, meant: meant! });
+    else if (FAMILIES.some((family) => name.startsWith(family))) found.push({ name });
+  }
+  return found;
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import t from 'tap';
 import { ARGON2_MINIMUM, loadConfig } from '../src/config.js';
+import { repoPath } from './helpers/spawn.js';
 
 t.test('defaults', async (t) => {
   const config = loadConfig({});
@@ -8,7 +9,7 @@ t.test('defaults', async (t) => {
   t.equal(config.host, '0.0.0.0');
   t.equal(config.issuer, 'http://localhost:3000');
   t.equal(config.accessTokenTtl, 900);
-  t.equal(config.keysDir, './keys');
+  t.equal(config.keysDir, repoPath('keys'), 'relative paths are read against the service folder, not the current one');
   t.equal(config.registration, 'open');
   t.equal(config.redis, undefined);
   t.equal(config.clientsFile, undefined);
@@ -156,4 +157,37 @@ t.test('a bad REDIS_URL error never echoes the URL, which may hold a password', 
   } catch (error) {
     t.notMatch((error as Error).message, /hunter2secret/);
   }
+});
+
+t.test('unknownSettings: what looks like a setting but is none, and what it likely means', async (t) => {
+  const { unknownSettings } = await import('../src/settings.js');
+  t.same(
+    unknownSettings({
+      RATELIMIT_LOGIN_IP: '1',
+      REFRESH_TOKEN_TTLS: '1',
+      SIGNING_ALGO: 'ES256',
+      ARGON2_MEMORY: '1',
+      REDIS_HOST: 'x',
+      // Known settings, and what every shell, image or platform sets.
+      PORT: '1',
+      REDIS_URL: 'redis://x',
+      HOSTNAME: 'x',
+      HOME: '/root',
+      PATH: '/bin',
+      NODE_VERSION: '24',
+      NODE_OPTIONS: '',
+      LOGNAME: 'root',
+      REDIS_SERVICE_HOST: '10.0.0.1',
+      REDIS_PORT_6379_TCP_ADDR: '10.0.0.1',
+      TOKENSMITH_SERVICE_PORT_HTTP: '80',
+      npm_config_cache: 'x',
+    }),
+    [
+      { name: 'RATELIMIT_LOGIN_IP', meant: 'RATE_LIMIT_LOGIN_IP' },
+      { name: 'REFRESH_TOKEN_TTLS', meant: 'REFRESH_TOKEN_TTL' },
+      { name: 'SIGNING_ALGO', meant: 'SIGNING_ALG' },
+      { name: 'ARGON2_MEMORY' },
+      { name: 'REDIS_HOST' },
+    ],
+  );
 });

@@ -156,3 +156,76 @@ t.test('two instances started at once on an empty development KEYS_DIR publish t
   t.equal(jwks[0]!.length, 1);
   t.same(jwks[1], jwks[0], "one key between them: each accepts the other's tokens at once");
 });
+
+t.test('a KEYS_DIR that cannot be a folder stops the start with one line naming the variable and the path', async (t) => {
+  const dir = await tempDir(t);
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(`${dir}/a-file`, 'not a folder');
+  for (const keysDir of [`${dir}/a-file`, `${dir}/a-file/keys`]) {
+    const run = runBuilt('dist/server.js', [], { KEYS_DIR: keysDir, PORT: String(await freePort()), HOST: '127.0.0.1' });
+    t.equal(await run.exited, 1);
+    t.equal(run.stderr(), `configuration error: KEYS_DIR: cannot create ${keysDir}: a file stands where a folder should be\n`);
+  }
+});
+
+/** The warnings (level 40) a server wrote before it answered /healthz. */
+async function startWarnings(t: { teardown(fn: () => unknown): void }, env: Record<string, string>) {
+  const port = await freePort();
+  const run = runBuilt('dist/server.js', [], { PORT: String(port), HOST: '127.0.0.1', ...env });
+  t.teardown(() => run.child.kill('SIGKILL'));
+  await waitFor(`http://127.0.0.1:${port}/healthz`);
+  const records = run
+    .stdout()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown> & { level: number; msg: string });
+  return { warnings: records.filter((record) => record.level === 40), stdout: run.stdout() };
+}
+
+t.test('a variable that looks like a setting but is none is warned about, with the setting it likely means; never its value', async (t) => {
+  const { warnings, stdout } = await startWarnings(t, {
+    KEYS_DIR: await tempDir(t),
+    ACCES_TOKEN_TTL: '60',
+    REDIS_HOST: 'secret-looking-value',
+    // What Kubernetes puts into every pod for a service named redis: not ours, not warned about.
+    REDIS_SERVICE_HOST: '10.0.0.1',
+    REDIS_PORT: 'tcp://10.0.0.1:6379',
+    UNRELATED_THING: 'x',
+  });
+  const about = (name: string) => warnings.filter((warning) => warning.variable === name);
+  t.match(about('ACCES_TOKEN_TTL'), [
+    { meant: 'ACCESS_TOKEN_TTL', msg: 'ACCES_TOKEN_TTL is not a setting of this service and is ignored: did you mean ACCESS_TOKEN_TTL?' },
+  ]);
+  t.match(about('REDIS_HOST'), [{ msg: /^REDIS_HOST is not a setting of this service and is ignored \(docs\/reference\/configuration\.md lists them\)$/ }]);
+  t.same(about('REDIS_SERVICE_HOST'), []);
+  t.same(about('REDIS_PORT'), []);
+  t.same(about('UNRELATED_THING'), []);
+  t.notMatch(stdout, /secret-looking-value/);
+});
+
+t.test('production warns once about open registration and about clients with the password grant, naming the setting', async (t) => {
+  const { dir } = await keysDirWithKey(t);
+  const production = { NODE_ENV: 'production', ISSUER: 'https://auth.example.com', STORE: 'memory', KEYS_DIR: dir };
+  const { warnings } = await startWarnings(t, production);
+  t.match(
+    warnings.filter((warning) => warning.setting === 'REGISTRATION'),
+    [{ msg: /^REGISTRATION is open in production/ }],
+  );
+  t.match(
+    warnings.filter((warning) => warning.setting === 'CLIENTS_FILE'),
+    [{ clients: ['web'], msg: /password grant in production: web; .*RFC 9700/ }],
+  );
+
+  const { writeFile } = await import('node:fs/promises');
+  const clientsFile = `${await tempDir(t)}/clients.json`;
+  await writeFile(
+    clientsFile,
+    JSON.stringify([{ client_id: 'app', type: 'public', grant_types: ['authorization_code'], redirect_uris: ['https://app.example.com/cb'] }]),
+  );
+  const quiet = await startWarnings(t, { ...production, REGISTRATION: 'closed', CLIENTS_FILE: clientsFile });
+  t.same(
+    quiet.warnings.filter((warning) => warning.setting !== undefined),
+    [],
+    'closed registration and no password grant: nothing to warn about',
+  );
+});

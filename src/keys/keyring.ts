@@ -39,6 +39,22 @@ export interface KeyChange {
 }
 
 /**
+ * A KEYS_DIR that cannot be made or written, as one line naming the variable, the folder and what is wrong with it
+ * (a raw EACCES or EEXIST names neither).
+ */
+function keysDirError(dir: string, action: string, error: unknown): never {
+  if (error instanceof ConfigError) throw error;
+  const code = (error as NodeJS.ErrnoException).code;
+  const why =
+    code === 'EEXIST' || code === 'ENOTDIR'
+      ? 'a file stands where a folder should be'
+      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+        ? `this user (uid ${process.getuid?.() ?? '?'}) may not write there; make the folder writable by it, or put a key into it`
+        : (code ?? (error as Error).message);
+  throw new ConfigError('KEYS_DIR', `${action} ${dir}: ${why}`);
+}
+
+/**
  * The signing keys of the service: which one signs, which are published, and the JWKS body.
  * It re-reads KEYS_DIR on an interval so that `keys rotate` and `keys retire` reach a running service.
  */
@@ -84,7 +100,7 @@ export class KeyRing {
   /** Loads KEYS_DIR, generating a first key outside production when it holds none. */
   static async open(options: KeyRingOptions): Promise<KeyRing> {
     const { dir, production } = options;
-    if (!production) await mkdir(dir, { recursive: true, mode: 0o700 });
+    if (!production) await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => keysDirError(dir, 'cannot create', error));
     let loaded: KeyFolder;
     try {
       loaded = await loadKeyFolder(dir, options);
@@ -95,7 +111,7 @@ export class KeyRing {
       if (production) {
         throw new ConfigError('KEYS_DIR', `no private key (*.pem, PKCS#8: RSA of at least 2048 bits, or P-256) in ${dir}; production never generates one`);
       }
-      loaded = await generateFirstKey(dir, options);
+      loaded = await generateFirstKey(dir, options).catch((error: unknown) => keysDirError(dir, 'cannot write the first signing key into', error));
     }
     return new KeyRing(options, loaded);
   }

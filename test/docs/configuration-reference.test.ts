@@ -50,9 +50,10 @@ t.test('each whole number is refused outside the range the schema documents, and
 t.test("each word default in the code is the reference's", async (t) => {
   const source = await readFile(repoPath('src/config.ts'), 'utf8');
   const documented = await documentedSettings();
-  const defaults = [...source.matchAll(/text\(env, '([A-Z0-9_]+)', '([^']*)'\)/g), ...source.matchAll(/oneOf\(env, '([A-Z0-9_]+)', [^;]*?, '([^']*)'\)/g)].map(
-    (match) => [match[1]!, match[2]!] as const,
-  );
+  const defaults = [
+    ...source.matchAll(/(?:text|path)\(env, '([A-Z0-9_]+)', '([^']*)'\)/g),
+    ...source.matchAll(/oneOf\(env, '([A-Z0-9_]+)', [^;]*?, '([^']*)'\)/g),
+  ].map((match) => [match[1]!, match[2]!] as const);
   t.ok(defaults.length > 8, `${defaults.length} word settings`);
   for (const [name, value] of defaults) {
     // STORE is read only when set (storeKind): its default is the Redis settings', as the reference says.
