@@ -10,6 +10,7 @@ import { listenMetrics } from './metrics/metrics-server.js';
 import type { Logger } from 'pino';
 import { createLogger } from './logger.js';
 import { unknownSettings } from './settings.js';
+import { unsupportedNode } from './node-version.js';
 import { openStore } from './store/open.js';
 import { listenWhileStarting } from './http/starting-listener.js';
 import { redisAddress } from './store/redis/topology.js';
@@ -138,6 +139,11 @@ export function closeOnSignals(app: FastifyInstance): void {
 }
 
 async function main(): Promise<void> {
+  const unsupported = unsupportedNode();
+  if (unsupported !== undefined) {
+    process.stderr.write(`start-up failed: ${unsupported}\n`);
+    process.exit(1);
+  }
   let app: FastifyInstance;
   try {
     app = await startServer();

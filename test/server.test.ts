@@ -229,3 +229,28 @@ t.test('production warns once about open registration and about clients with the
     'closed registration and no password grant: nothing to warn about',
   );
 });
+
+t.test('Node.js before 22 is refused: one line naming the version and the supported ones', async (t) => {
+  const { unsupportedNode } = await import('../src/node-version.js');
+  t.equal(unsupportedNode('24.1.0'), undefined);
+  t.equal(unsupportedNode('22.12.0'), undefined);
+  t.equal(
+    unsupportedNode('20.20.2'),
+    'Node.js 20.20.2 is not supported: tokensmith runs on Node.js 22 or 24 (the version in .nvmrc; CONTRIBUTING.md says how to get it)',
+  );
+  const { readFile } = await import('node:fs/promises');
+  const { repoPath } = await import('./helpers/spawn.js');
+  t.equal((await readFile(repoPath('.nvmrc'), 'utf8')).trim(), '24', '.nvmrc names the line CI runs');
+  const engines = (JSON.parse(await readFile(repoPath('package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+  t.equal(engines, '^22.12.0 || ^24.0.0', 'package.json engines says the same lines');
+  // These machines carry Debian's Node 20 beside the Node 24 the suite runs on: the built server refuses it.
+  const { spawnSync } = await import('node:child_process');
+  const old = spawnSync('/usr/bin/node', ['-p', 'process.versions.node'], { encoding: 'utf8' });
+  t.match(old.stdout, /^20\./, "Debian's Node 20 is at /usr/bin/node");
+  const run = spawnSync('/usr/bin/node', [repoPath('dist/server.js')], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', PORT: '0' }, timeout: 20_000 });
+  t.equal(run.status, 1);
+  t.equal(
+    run.stderr,
+    `start-up failed: Node.js ${old.stdout.trim()} is not supported: tokensmith runs on Node.js 22 or 24 (the version in .nvmrc; CONTRIBUTING.md says how to get it)\n`,
+  );
+});
