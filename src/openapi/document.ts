@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { errorSchema } from '../routes/schemas.js';
@@ -5,7 +6,8 @@ import { errorSchema } from '../routes/schemas.js';
 /** The document head of openapi.yaml. */
 export const DOCUMENT_INFO = {
   title: 'tokensmith',
-  version: '0.1.0',
+  // The release's version, from package.json (two folders up, from src/openapi/ and dist/openapi/ alike).
+  version: (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
   description: 'A standalone token authorization service: RS256 (or ES256) JWT access tokens (RFC 9068), JWKS, RFC 8414 discovery.',
   // The LICENSE file at the repository's root.
   license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },

@@ -33,7 +33,8 @@ podman image exists "docker.io/library/node:${full}-bookworm-slim" || podman tag
 export CONTAINERS_CONF
 CONTAINERS_CONF=$(bash "$tools/container-base.sh" --conf)
 
-image=localhost/tokensmith:ci
+# The name a release builds (npm run release -- --image): tokensmith:<version>.
+image=localhost/$(node .ci/release.mjs --image-name)
 # The docker format keeps the Dockerfile's HEALTHCHECK (OCI images have none).
 podman build --pull=never --isolation=chroot --network=host --format docker -q -t "$image" . >/dev/null
 size=$(podman image inspect "$image" --format '{{.Size}}')

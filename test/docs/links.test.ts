@@ -10,7 +10,7 @@ const README_LIMIT_BYTES = 10 * 1024;
 
 /** Every Markdown file of the documentation: the README, CONTRIBUTING.md, docs/, and the READMEs of the packages, examples and keys folders. */
 async function documents(): Promise<string[]> {
-  const found = ['README.md', 'CONTRIBUTING.md', 'packages/verifier/README.md', 'keys/README.md'];
+  const found = ['README.md', 'CONTRIBUTING.md', 'CHANGELOG.md', 'SECURITY.md', 'packages/verifier/README.md', 'keys/README.md'];
   const walk = async (folder: string): Promise<void> => {
     for (const entry of await readdir(repoPath(folder), { withFileTypes: true })) {
       const path = join(folder, entry.name);
