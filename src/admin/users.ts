@@ -42,6 +42,9 @@ function view(user: UserRecord): AdminUserView {
   };
 }
 
+/** The shape of a user id (randomUUID, user-service.ts). */
+const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function noSuchUser() {
   return oauthError('not_found', 'no such user');
 }
@@ -60,15 +63,9 @@ export class UserAdmin {
     return { items: users.map(view), next_cursor: cursorAfter(last) };
   }
 
-  async get(id: string): Promise<AdminUserView> {
-    return view(await this.#user(id));
-  }
-
-  /** The user a reference names: its id, or else its username (in any letter case); for the CLI. */
-  async find(reference: string): Promise<AdminUserView> {
-    const user = (await this.deps.users.findById(reference)) ?? (await this.deps.users.findByUsernameKey(foldUsername(reference)));
-    if (!user) throw noSuchUser();
-    return view(user);
+  /** The user a reference names (`resolve`). */
+  async get(reference: string): Promise<AdminUserView> {
+    return view(await this.#resolve(reference));
   }
 
   /** Creates a user; without a password it cannot log in until one is set. username_taken (409) when the name is. */
@@ -79,7 +76,8 @@ export class UserAdmin {
   }
 
   /** Disables (ending every session and sign-in) or re-enables a user. */
-  async setDisabled(id: string, disabled: boolean, actor: AdminActor): Promise<AdminUserView> {
+  async setDisabled(reference: string, disabled: boolean, actor: AdminActor): Promise<AdminUserView> {
+    const { id } = await this.#resolve(reference);
     if (!(await this.deps.accounts.setDisabled(id, disabled))) throw noSuchUser();
     auditAdmin(this.deps.audit, actor, disabled ? 'user_disabled' : 'user_enabled', id);
     return this.get(id);
@@ -90,27 +88,31 @@ export class UserAdmin {
    * consents forgotten, then the record removed and the username freed. A new account of that name gets a new id,
    * so nothing of the old one (sessions, consents, tokens' `sub`) can become the new one's.
    */
-  async delete(id: string, actor: AdminActor): Promise<void> {
-    if (!(await this.deps.accounts.delete(id))) throw noSuchUser();
-    auditAdmin(this.deps.audit, actor, 'user_deleted', id);
+  async delete(reference: string, actor: AdminActor): Promise<AdminUserView> {
+    const user = await this.#resolve(reference);
+    if (!(await this.deps.accounts.delete(user.id))) throw noSuchUser();
+    auditAdmin(this.deps.audit, actor, 'user_deleted', user.id);
+    return view(user);
   }
 
   /** Sets a user's password (the policy of registration) and ends every session and sign-in: the owner signs in again. */
-  async setPassword(id: string, password: string, actor: AdminActor): Promise<void> {
-    if (!(await this.deps.accounts.setPassword(id, password))) throw noSuchUser();
-    auditAdmin(this.deps.audit, actor, 'user_password_set', id);
+  async setPassword(reference: string, password: string, actor: AdminActor): Promise<AdminUserView> {
+    const user = await this.#resolve(reference);
+    if (!(await this.deps.accounts.setPassword(user.id, password))) throw noSuchUser();
+    auditAdmin(this.deps.audit, actor, 'user_password_set', user.id);
+    return view(user);
   }
 
   /** The user's live sessions, oldest first. */
-  async sessions(id: string, page: PageRequest): Promise<Page<AdminSessionView>> {
-    await this.#user(id);
+  async sessions(reference: string, page: PageRequest): Promise<Page<AdminSessionView>> {
+    const { id } = await this.#resolve(reference);
     const sessions = (await this.deps.sessions.list(id)).map(sessionView);
     return pageOf(sessions, (session) => chronological(session.created_at, session.sid), page);
   }
 
   /** Ends every session and sign-in of a user; answers how many sessions ended. */
-  async endSessions(id: string, actor: AdminActor): Promise<{ ended: number }> {
-    await this.#user(id);
+  async endSessions(reference: string, actor: AdminActor): Promise<{ ended: number }> {
+    const { id } = await this.#resolve(reference);
     const ended = await this.#endEverything(id);
     auditAdmin(this.deps.audit, actor, 'user_sessions_ended', id);
     return { ended };
@@ -122,8 +124,15 @@ export class UserAdmin {
     auditAdmin(this.deps.audit, actor, 'session_ended', sid);
   }
 
-  async #user(id: string): Promise<UserRecord> {
-    const user = await this.deps.users.findById(id);
+  /**
+   * The user a reference names, as the admin API and the CLI take it: a reference shaped as a user id (a UUID) is an
+   * id and nothing else; any other is a username (compared as usernames are: NFKC, any letter case). Never both ways:
+   * an account registered under the name of another's id must not draw an operator's action onto that other account.
+   */
+  async #resolve(reference: string): Promise<UserRecord> {
+    const user = USER_ID.test(reference)
+      ? await this.deps.users.findById(reference.toLowerCase())
+      : await this.deps.users.findByUsernameKey(foldUsername(reference));
     if (!user) throw noSuchUser();
     return user;
   }

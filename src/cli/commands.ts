@@ -156,7 +156,7 @@ export const COMMANDS: readonly Command[] = [
     args: ['USER'],
     help: verb === 'disable' ? 'disable a user (id or username) and end every session of it' : 'enable a disabled user again',
     async run([reference], options, io) {
-      const user = await admin(io, async (services) => services.users.setDisabled((await services.users.find(reference!)).id, verb === 'disable', CLI_ACTOR));
+      const user = await admin(io, async (services) => services.users.setDisabled(reference!, verb === 'disable', CLI_ACTOR));
       answer(io, options, user, () => [`${verb}d user ${user.username} (id ${user.id})`]);
     },
   })),
@@ -165,11 +165,7 @@ export const COMMANDS: readonly Command[] = [
     args: ['USER'],
     help: 'delete a user (id or username), ending every session; the username becomes free',
     async run([reference], options, io) {
-      const user = await admin(io, async (services) => {
-        const found = await services.users.find(reference!);
-        await services.users.delete(found.id, CLI_ACTOR);
-        return found;
-      });
+      const user = await admin(io, (services) => services.users.delete(reference!, CLI_ACTOR));
       answer(io, options, { deleted: user.id }, () => [`deleted user ${user.username} (id ${user.id})`]);
     },
   },
@@ -180,11 +176,7 @@ export const COMMANDS: readonly Command[] = [
     async run([reference], options, io) {
       const password = await passwordFromStdin(io);
       if (password === undefined) throw oauthError('invalid_request', 'the new password is read from standard input, and it was empty');
-      const user = await admin(io, async (services) => {
-        const found = await services.users.find(reference!);
-        await services.users.setPassword(found.id, password, CLI_ACTOR);
-        return found;
-      });
+      const user = await admin(io, (services) => services.users.setPassword(reference!, password, CLI_ACTOR));
       answer(io, options, { password_set: user.id }, () => [`set the password of ${user.username} (id ${user.id}); every session of it ended`]);
     },
   },
@@ -194,7 +186,7 @@ export const COMMANDS: readonly Command[] = [
     options: ['cursor', 'limit'],
     help: "list a user's live sessions (id or username)",
     async run([reference], options, io) {
-      const page = await admin(io, async (services) => services.users.sessions((await services.users.find(reference!)).id, pageOptions(options)));
+      const page = await admin(io, async (services) => services.users.sessions(reference!, pageOptions(options)));
       answer(io, options, page, (result) =>
         pageLines(
           result,
@@ -218,7 +210,7 @@ export const COMMANDS: readonly Command[] = [
     args: ['USER'],
     help: 'end every session of a user (id or username)',
     async run([reference], options, io) {
-      const result = await admin(io, async (services) => services.users.endSessions((await services.users.find(reference!)).id, CLI_ACTOR));
+      const result = await admin(io, async (services) => services.users.endSessions(reference!, CLI_ACTOR));
       answer(io, options, result, () => [`ended ${result.ended} session(s)`]);
     },
   },

@@ -77,6 +77,27 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.equal(after.json().error, 'invalid_token');
     });
 
+    t.test('a user is named by its id or by its username, and a name shaped as an id is only ever an id', async (t) => {
+      const victim = (await call('POST', '/admin/users', { username: `Named-${kind}`, password: 'long enough' })).json() as { id: string; username: string };
+      t.equal((await call('GET', `/admin/users/named-${kind}`)).json().id, victim.id, 'the username, in any letter case');
+      t.equal((await call('GET', `/admin/users/${victim.id.toUpperCase()}`)).json().id, victim.id, 'the id');
+      const disabled = await call('PATCH', `/admin/users/NAMED-${kind}`, { disabled: true });
+      t.equal(disabled.statusCode, 200);
+      t.same([disabled.json().id, disabled.json().disabled], [victim.id, true], 'a change by username reaches the user');
+      t.equal((await call('PATCH', `/admin/users/${encodeURIComponent(`named-${kind}`)}`, { disabled: false })).json().disabled, false);
+      t.equal((await call('GET', `/admin/users/${victim.id}/sessions`)).statusCode, 200);
+      t.equal((await call('GET', `/admin/users/no-such-name-${kind}`)).statusCode, 404);
+      // Someone registers under the name of another account's id: an operator who names it cannot reach that account.
+      const impostor = await app.inject({ method: 'POST', url: '/account/register', payload: { username: victim.id, password: 'long enough' } });
+      t.equal(impostor.statusCode, 201);
+      const named = await call('PATCH', `/admin/users/${victim.id}`, { disabled: true });
+      t.equal(named.json().id, victim.id, 'a reference shaped as an id is the id');
+      const impostorId = (impostor.json() as { id: string }).id;
+      t.equal((await call('GET', `/admin/users/${impostorId}`)).json().username, victim.id, 'the other account is reached by its own id');
+      t.equal((await call('PATCH', `/admin/users/${victim.id}`, { disabled: false })).json().id, victim.id);
+      t.equal((await call('DELETE', `/admin/users/${impostorId}`)).statusCode, 204);
+    });
+
     t.test('users: create, read, search by prefix a page at a time, bad input changes nothing', async (t) => {
       const names = ['Ann-a', 'ann-b', 'ANN-C', 'bob-a'].map((name) => `${name}-${kind}`);
       for (const username of names) t.equal((await call('POST', '/admin/users', { username, password: 'long enough' })).statusCode, 201, username);

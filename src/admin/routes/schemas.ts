@@ -43,8 +43,12 @@ export function pageResponse(description: string, item: object) {
 }
 
 /** A path parameter that names something. */
-export function pathParam(name: string, maxLength: number) {
-  return { type: 'object', required: [name], properties: { [name]: { type: 'string', minLength: 1, maxLength } } } as const;
+export function pathParam(name: string, maxLength: number, description?: string) {
+  return {
+    type: 'object',
+    required: [name],
+    properties: { [name]: { type: 'string', minLength: 1, maxLength, ...(description === undefined ? {} : { description }) } },
+  } as const;
 }
 
 /** A 204 answer. */

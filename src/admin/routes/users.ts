@@ -19,7 +19,11 @@ const userSchema = {
 } as const;
 
 const password = { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_BYTES, description: '8 characters to 1024 bytes.' } as const;
-const userId = pathParam('id', 64);
+const userId = pathParam(
+  'id',
+  USERNAME_MAX_LENGTH,
+  "The user's id, or its username (any letter case): a value shaped as a user id (a UUID) is only ever an id, as in the CLI.",
+);
 const common = { tags: ['admin'], security: ADMIN_SECURITY };
 
 type PageQuery = { cursor?: string; limit?: string };
