@@ -9,6 +9,8 @@ import { registerErrorHandlers } from './http/errors.js';
 import { registerFormParser } from './http/form-body.js';
 import { registerRateLimits } from './http/rate-limits.js';
 import { ResponseFinish } from './http/response-finish.js';
+import { loadPageBranding } from './http/page-branding.js';
+import { pageAssetRoutes } from './routes/page-assets.js';
 import { FastLane } from './http/fast-lane.js';
 import type { KeyRing } from './keys/keyring.js';
 import { accountRoutes } from './accounts/routes/account-api.js';
@@ -71,6 +73,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   app.decorate('fastLane', lane);
   app.decorate('routeCatalog', [] as RouteOptions[]);
   app.decorate('metrics', services.metrics);
+  app.decorate('pageBranding', await loadPageBranding(config.pages));
   const finish = new ResponseFinish({ logger: app.log, metrics: services.metrics, hstsMaxAge: config.hstsMaxAge });
   app.addHook('onRoute', (route) => {
     app.routeCatalog.push(route);
@@ -105,6 +108,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(userinfoRoutes, routes);
   await app.register(endSessionRoutes, routes);
   await app.register(accountPageRoutes, routes);
+  await app.register(pageAssetRoutes);
   app.decorate('admin', config.admin && (await buildAdminApp(config, services, { logger: deps.logger, rateLimits: deps.store.rateLimits }, closing)));
   lane.configure({
     logger: app.log,

@@ -225,6 +225,22 @@ export const SETTINGS = [
       'Seconds the service waits at start for Redis to answer before it exits with one line naming the Redis variable (exit code 1); 0 waits as long as it takes. Meanwhile it listens: `/healthz` answers 200, `/readyz` 503 with what it waits for, every other request 503 `temporarily_unavailable`, and `waiting for Redis at …` is logged after a second and every 10 s.',
   },
   {
+    name: 'PAGES_PRODUCT_NAME',
+    default: 'unset',
+    meaning: 'The product name shown above every hosted page (sign-in, registration, consent, account) and in its title; unset: none.',
+  },
+  {
+    name: 'PAGES_LOGO_FILE',
+    default: 'unset',
+    meaning: 'A logo (`.png`, `.svg`, `.jpg`, `.webp`, at most 256 KiB) shown beside the product name, served by the service itself at `/assets/logo`.',
+  },
+  {
+    name: 'PAGES_STYLESHEET_FILE',
+    default: 'unset',
+    meaning:
+      "A stylesheet of your own (at most 256 KiB), served at `/assets/operator.css` and linked after the service's, so its rules win; the pages' CSP allows it (`style-src 'self'`). See [Branding the pages](../guides/browser-sign-in.md#branding-the-pages).",
+  },
+  {
     name: 'HSTS_MAX_AGE',
     default: 'a year when `ISSUER` is https, else 0',
     integer: { min: 0, max: 63072000 },

@@ -26,6 +26,11 @@ export interface AdminClientView {
   post_logout_redirect_uris: string[];
   first_party: boolean;
   description: string | null;
+  client_name: string | null;
+  logo_uri: string | null;
+  client_uri: string | null;
+  policy_uri: string | null;
+  tos_uri: string | null;
   source: Client['source'];
   created_at: number | null;
   updated_at: number | null;
@@ -65,6 +70,11 @@ function view(client: Client, record: ClientRecord | undefined, now: number): Ad
     post_logout_redirect_uris: [...client.postLogoutRedirectUris],
     first_party: client.firstParty,
     description: client.description ?? null,
+    client_name: client.display.name ?? null,
+    logo_uri: client.display.logoUri ?? null,
+    client_uri: client.display.clientUri ?? null,
+    policy_uri: client.display.policyUri ?? null,
+    tos_uri: client.display.tosUri ?? null,
     source: client.source,
     created_at: record?.createdAt ?? null,
     updated_at: record?.updatedAt ?? null,

@@ -1,5 +1,6 @@
 import { VERIFY_CLOCK_TOLERANCE } from '@tokensmith/verifier/shared';
 import type { GrantType } from '../grants/grant-type.js';
+import type { ClientDisplay } from './client-display.js';
 
 /** A registered OAuth client. */
 export interface Client {
@@ -24,6 +25,8 @@ export interface Client {
   firstParty: boolean;
   /** A note for operators, shown by the admin API. */
   description: string | undefined;
+  /** How the client presents itself on the consent page (RFC 7591 client_name, logo_uri, client_uri, policy_uri, tos_uri). */
+  display: ClientDisplay;
   /** Where it is registered: CLIENTS_FILE (read-only at runtime) or the store (the admin API). */
   source: 'file' | 'store';
   /**

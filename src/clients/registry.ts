@@ -4,6 +4,7 @@ import { narrowedScope, scopeTokens } from '../tokens/scope.js';
 import type { GrantType } from '../grants/grant-type.js';
 import { supportedGrantTypes } from '../grants/registry.js';
 import { DEFAULT_CLIENT_ENTRY, predates, type Client } from './client.js';
+import { DISPLAY_FIELDS, parseClientDisplay } from './client-display.js';
 import { redirectUriProblem } from './redirect-uri.js';
 import { SECRET_HASH_PREFIX } from './secret.js';
 
@@ -19,6 +20,7 @@ const KNOWN_FIELDS = new Set([
   'redirect_uris',
   'post_logout_redirect_uris',
   'first_party',
+  ...Object.keys(DISPLAY_FIELDS),
 ]);
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~:-]{1,128}$/;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -79,6 +81,8 @@ export function parseClientEntry(entry: unknown, defaultAudience: string, source
     throw new EntryError('a client with the password grant is first-party: first_party cannot be false');
   if (e.description !== undefined && (typeof e.description !== 'string' || e.description.length > 1024))
     throw new EntryError('description must be a string of at most 1024 characters');
+  const display = parseClientDisplay(e);
+  if (typeof display === 'string') throw new EntryError(display);
   const delivery = e.refresh_token_delivery ?? 'body';
   if (delivery !== 'body' && delivery !== 'cookie') throw new EntryError('refresh_token_delivery must be "body" or "cookie"');
   return {
@@ -93,6 +97,7 @@ export function parseClientEntry(entry: unknown, defaultAudience: string, source
     postLogoutRedirectUris: redirectUris(e.post_logout_redirect_uris, 'post_logout_redirect_uris'),
     firstParty: e.first_party === true || grantTypes.includes('password'),
     description: e.description as string | undefined,
+    display,
     source,
     createdAt: undefined,
     previousSecret: undefined,

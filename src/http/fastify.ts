@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Config } from '../config.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { FastLane } from './fast-lane.js';
+import type { PageBranding } from './page-branding.js';
 import { requestLoggerFactory } from './lazy-request-logger.js';
 
 /** The body limit of every route (the token, account and discovery routes need far less). */
@@ -17,6 +18,8 @@ declare module 'fastify' {
     admin: FastifyInstance | undefined;
     /** The fast lane (http/fast-lane.ts) on the service's listener, none on the admin API's; tests count its answers. */
     fastLane: FastLane | undefined;
+    /** How the hosted pages are branded (page-branding.ts); sendPage reads it. */
+    pageBranding: PageBranding;
   }
 }
 

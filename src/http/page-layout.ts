@@ -1,4 +1,5 @@
 import { html, type SafeHtml } from './html.js';
+import { LOGO_PATH, NO_BRANDING, OPERATOR_STYLESHEET_PATH, type PageBranding } from './page-branding.js';
 
 /** The pages' stylesheet, served at STYLESHEET_PATH: no inline style, so the CSP needs no 'unsafe-inline'. */
 export const STYLESHEET = `
@@ -19,6 +20,13 @@ button:focus-visible, input:focus-visible, a:focus-visible { outline: 3px solid 
 table { width: 100%; border-collapse: collapse; }
 th, td { text-align: left; padding: .4rem; border-bottom: 1px solid #dadce0; vertical-align: top; }
 ul.scopes { padding-left: 1.25rem; }
+.table-scroll { overflow-x: auto; }
+.brand { display: flex; align-items: center; gap: .6rem; margin: 0 0 1.25rem; font-weight: 600; font-size: 1.1rem; }
+.brand img { max-height: 2.5rem; max-width: 10rem; }
+.client { display: flex; align-items: center; gap: .75rem; }
+.client img { width: 3rem; height: 3rem; object-fit: contain; }
+.links { display: flex; gap: 1rem; flex-wrap: wrap; font-size: .95rem; }
+@media (max-width: 30rem) { main, main.wide { margin: 0; border: 0; border-radius: 0; padding: 1.25rem; } }
 `;
 
 /** Where the stylesheet is served. */
@@ -30,6 +38,8 @@ export interface Page {
   body: SafeHtml;
   /** Origins (or schemes) a form submission may end up at after redirects, beside this service. */
   formTargets?: readonly string[];
+  /** Origins images may come from, beside this service (a client's logo on the consent page). */
+  imageSources?: readonly string[];
   wide?: boolean;
 }
 
@@ -38,9 +48,9 @@ export interface Page {
  * Chromium applies form-action to the redirects that follow a form POST too, so the origin a sign-in finally
  * redirects to (the client's redirect URI) is listed beside 'self'.
  */
-export function pageCsp(formTargets: readonly string[] = []): string {
+export function pageCsp(formTargets: readonly string[] = [], imageSources: readonly string[] = []): string {
   const targets = ["'self'", ...formTargets].join(' ');
-  return `default-src 'none'; style-src 'self'; img-src 'self'; form-action ${targets}; frame-ancestors 'none'; base-uri 'none'`;
+  return `default-src 'none'; style-src 'self'; img-src ${["'self'", ...imageSources].join(' ')}; form-action ${targets}; frame-ancestors 'none'; base-uri 'none'`;
 }
 
 /** The CSP source that lets a form's redirect reach a redirect URI: its origin, or its scheme for a native app's private-use scheme. */
@@ -49,19 +59,28 @@ export function formTargetOf(redirectUri: string): string {
   return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : url.protocol;
 }
 
-/** The whole HTML document of a page. */
-export function renderPage(page: Page): string {
+/** The whole HTML document of a page, with the operator's branding: product name and logo above it, their stylesheet after ours. */
+export function renderPage(page: Page, branding: PageBranding = NO_BRANDING): string {
+  const brand =
+    branding.productName === undefined && branding.logo === undefined
+      ? ''
+      : html`<header class="brand">
+          ${branding.logo === undefined ? '' : html`<img src="${LOGO_PATH}" alt="${branding.productName === undefined ? 'Logo' : ''}" />`}
+          ${branding.productName === undefined ? '' : html`<span>${branding.productName}</span>`}
+        </header>`;
   return html`<!doctype html>
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
-        <title>${page.title}</title>
+        <title>${branding.productName === undefined ? page.title : `${page.title} · ${branding.productName}`}</title>
         <link rel="stylesheet" href="${STYLESHEET_PATH}" />
+        ${branding.stylesheet === undefined ? '' : html`<link rel="stylesheet" href="${OPERATOR_STYLESHEET_PATH}" />`}
       </head>
       <body>
         <main class="${page.wide ? 'wide' : ''}">
+          ${brand}
           <h1>${page.title}</h1>
           ${page.body}
         </main>

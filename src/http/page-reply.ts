@@ -21,8 +21,12 @@ export function registerPageHeaders(app: FastifyInstance): void {
 
 /** Sends a server-rendered page, never cached (it may carry a CSRF token). */
 export function sendPage(reply: FastifyReply, status: number, page: Page): FastifyReply {
-  PAGE_CSP.set(reply, pageCsp(page.formTargets));
-  return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(renderPage(page));
+  PAGE_CSP.set(reply, pageCsp(page.formTargets, page.imageSources));
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(renderPage(page, reply.server.pageBranding));
 }
 
 /** What a page says while the store (or the password hashing) cannot answer. */

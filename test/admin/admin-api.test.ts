@@ -220,6 +220,33 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       t.equal((await call('DELETE', '/admin/users/00000000-0000-4000-8000-000000000000/sessions')).statusCode, 404);
     });
 
+    t.test('clients: how a client presents itself is read and changed like any field, and checked the same way', async (t) => {
+      const id = `shown-${kind}`;
+      const created = await call('POST', '/admin/clients', {
+        client_id: id,
+        type: 'public',
+        grant_types: ['authorization_code'],
+        redirect_uris: ['https://shown.example/cb'],
+        client_name: 'Shown App',
+        logo_uri: 'https://shown.example/logo.png',
+      });
+      t.equal(created.statusCode, 201, created.body);
+      t.match(created.json().client, {
+        client_name: 'Shown App',
+        logo_uri: 'https://shown.example/logo.png',
+        client_uri: null,
+        policy_uri: null,
+        tos_uri: null,
+      });
+      const changed = await call('PATCH', `/admin/clients/${id}`, { policy_uri: 'https://shown.example/privacy', client_name: 'Shown' });
+      t.match(changed.json(), { client_name: 'Shown', policy_uri: 'https://shown.example/privacy', logo_uri: 'https://shown.example/logo.png' });
+      const refused = await call('PATCH', `/admin/clients/${id}`, { logo_uri: 'javascript:alert(1)' });
+      t.equal(refused.statusCode, 400);
+      t.match(refused.json().error_description, /logo_uri must be an https URL/);
+      t.equal((await call('GET', `/admin/clients/${id}`)).json().logo_uri, 'https://shown.example/logo.png', 'a refused change changes nothing');
+      t.equal((await call('DELETE', `/admin/clients/${id}`)).statusCode, 204);
+    });
+
     t.test('clients: CLIENTS_FILE ones are listed and read-only; runtime ones are created, used, changed and deleted', async (t) => {
       const listed = (await call('GET', '/admin/clients?limit=100')).json();
       t.match(

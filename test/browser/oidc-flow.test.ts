@@ -1,14 +1,10 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { createVerifier } from '@tokensmith/verifier';
 import * as oidc from 'openid-client';
-import type { Page } from 'playwright-core';
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
-import { launchChromium } from '../helpers/chromium.js';
+import { accessibilityProblems, launchChromium, screenshot } from '../helpers/chromium.js';
 import { freePort } from '../helpers/redis-server.js';
 
 const WIKI_SECRET = 'wiki-secret-of-the-test';
@@ -18,30 +14,6 @@ const sha = (secret: string) => `sha256:${createHash('sha256').update(secret).di
 function serveRelyingParty(port: number): Promise<Server> {
   const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('relying party'));
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
-}
-
-/** Where `UPDATE_SCREENSHOTS=1` writes the pages' pictures for docs/guides/browser-sign-in.md. */
-const SCREENSHOTS = new URL('./screenshots/', import.meta.url);
-
-/** Saves a picture of the page when asked to (UPDATE_SCREENSHOTS=1); docs/guides/browser-sign-in.md shows them. */
-async function screenshot(page: Page, name: string): Promise<void> {
-  if (process.env.UPDATE_SCREENSHOTS !== '1') return;
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.setViewportSize({ width: 900, height: 640 });
-  await page.screenshot({ path: fileURLToPath(new URL(`${name}.png`, SCREENSHOTS)), fullPage: true });
-}
-
-/** axe-core's serious and critical findings on the page now showing (WCAG 2 A/AA rules). */
-async function accessibilityProblems(page: Page): Promise<string[]> {
-  const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    const result = await (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; help: string }> }> } }).axe.run();
-    return result.violations;
-  });
-  return violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help}`);
 }
 
 /** An authorization URL of a client with a fresh PKCE pair (RFC 7636), and its verifier. */
@@ -96,7 +68,7 @@ t.test('openid-client signs a person in through Chromium, single sign-on to a se
   const first = await authorization(spa, { redirect_uri: `${rp}/callback`, scope: 'openid profile', nonce, state });
   await page.goto(first.url);
   t.match(page.url(), `${issuer}/login?`, 'the browser is sent to the hosted login page');
-  await screenshot(page, 'login');
+  await screenshot(page, 'login', { width: 900, height: 640 });
   await page.getByLabel('Username').fill('grace');
   await page.getByLabel('Password').fill('long enough');
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -124,7 +96,7 @@ t.test('openid-client signs a person in through Chromium, single sign-on to a se
   await page.goto(wikiRequest.url);
   t.equal(await page.getByRole('heading', { name: 'Allow access?' }).count(), 1, 'single sign-on: the second client asks for consent, not a password');
   t.same(await accessibilityProblems(page), [], 'the consent page: no serious or critical axe-core findings');
-  await screenshot(page, 'consent');
+  await screenshot(page, 'consent', { width: 900, height: 640 });
   await page.getByRole('button', { name: 'Allow' }).click();
   await page.waitForURL(`${rp}/wiki?**`);
   const wikiTokens = await oidc.authorizationCodeGrant(wiki, new URL(page.url()), { pkceCodeVerifier: wikiRequest.verifier, expectedState: 'wiki-state' });
@@ -148,7 +120,7 @@ t.test('openid-client signs a person in through Chromium, single sign-on to a se
   await page.goto(`${issuer}/account`);
   t.equal(await page.getByRole('heading', { name: 'Your account' }).count(), 1);
   t.same(await accessibilityProblems(page), [], 'the account page: no serious or critical axe-core findings');
-  await screenshot(page, 'account');
+  await screenshot(page, 'account', { width: 900, height: 640 });
   await page.keyboard.press('Tab');
   t.equal(
     await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent),

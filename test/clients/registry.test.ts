@@ -186,3 +186,37 @@ t.test('authenticateClient', async (t) => {
     'a confidential client without its secret',
   );
 });
+
+t.test('how a client presents itself (RFC 7591 client_name, logo_uri, client_uri, policy_uri, tos_uri)', async (t) => {
+  const base = { client_id: 'app', type: 'public', grant_types: ['authorization_code'], redirect_uris: ['https://app.example/cb'] };
+  const display = {
+    client_name: 'The App',
+    logo_uri: 'https://cdn.example/logo.png',
+    client_uri: 'https://app.example/',
+    policy_uri: 'https://app.example/privacy',
+    tos_uri: 'http://127.0.0.1:8080/terms',
+  };
+  t.same(ClientRegistry.fromEntries([{ ...base, ...display }], 'api').get('app')!.display, {
+    name: 'The App',
+    logoUri: 'https://cdn.example/logo.png',
+    clientUri: 'https://app.example/',
+    policyUri: 'https://app.example/privacy',
+    tosUri: 'http://127.0.0.1:8080/terms',
+  });
+  t.same(ClientRegistry.fromEntries([base], 'api').get('app')!.display, {}, 'all optional');
+  const refused: Array<[Record<string, unknown>, RegExp]> = [
+    [{ logo_uri: 'javascript:alert(1)' }, /logo_uri must be an https URL/],
+    [{ policy_uri: 'http://app.example/privacy' }, /policy_uri must be an https URL/],
+    [{ client_uri: 'data:text/html,<script>alert(1)</script>' }, /client_uri must be an https URL/],
+    [{ tos_uri: 'https://user:pw@app.example/terms' }, /tos_uri carries credentials/],
+    [{ logo_uri: 'https://cdn.example/logo.png#x' }, /logo_uri has a fragment/],
+    [{ logo_uri: 'logo.png' }, /logo_uri is not an absolute URL/],
+    [{ client_name: 'Bank\u202e' + 'x'.repeat(100) }, /client_name must be at most 100 characters/],
+    [{ client_name: 'Line\nbreak' }, /none of them control characters/],
+    [{ client_name: '   ' }, /client_name must be a non-empty string/],
+    [{ client_name: 42 }, /client_name must be a non-empty string/],
+  ];
+  for (const [fields, message] of refused) {
+    t.throws(() => ClientRegistry.fromEntries([{ ...base, ...fields }], 'api'), { message }, JSON.stringify(fields));
+  }
+});

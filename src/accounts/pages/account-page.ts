@@ -27,44 +27,47 @@ function csrfField(csrf: string) {
 
 function sessionsTable(view: AccountView) {
   if (view.sessions.length === 0) return html`<p class="note">No application holds a session of yours.</p>`;
-  return html`<table>
-    <caption class="note">
-      Applications that hold tokens of yours
-    </caption>
-    <thead>
-      <tr>
-        <th scope="col">Application</th>
-        <th scope="col">Device</th>
-        <th scope="col">IP</th>
-        <th scope="col">Started</th>
-        <th scope="col">Last used</th>
-        <th scope="col"><span class="note">Action</span></th>
-      </tr>
-    </thead>
-    <tbody>
-      ${view.sessions.map(
-        (session) =>
-          html`<tr>
-            <td>${session.clientId}${session.signInId === view.signInId ? html` <strong>(this browser)</strong>` : ''}</td>
-            <td>${session.userAgent || 'unknown'}</td>
-            <td>${session.ip}</td>
-            <td>${when(session.createdAt)}</td>
-            <td>${when(session.lastUsedAt)}</td>
-            <td>
-              <form method="post" action="/account/end-session">
-                ${csrfField(view.csrf)}<input type="hidden" name="sid" value="${session.sid}" /><button
-                  type="submit"
-                  class="secondary"
-                  aria-label="End the session of ${session.clientId} started ${when(session.createdAt)}"
-                >
-                  End
-                </button>
-              </form>
-            </td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  // At 375 px the table scrolls inside its own region (focusable, so a keyboard can scroll it), never the page.
+  return html`<div class="table-scroll" role="region" aria-label="Your sessions" tabindex="0">
+    <table>
+      <caption class="note">
+        Applications that hold tokens of yours
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Application</th>
+          <th scope="col">Device</th>
+          <th scope="col">IP</th>
+          <th scope="col">Started</th>
+          <th scope="col">Last used</th>
+          <th scope="col"><span class="note">Action</span></th>
+        </tr>
+      </thead>
+      <tbody>
+        ${view.sessions.map(
+          (session) =>
+            html`<tr>
+              <td>${session.clientId}${session.signInId === view.signInId ? html` <strong>(this browser)</strong>` : ''}</td>
+              <td>${session.userAgent || 'unknown'}</td>
+              <td>${session.ip}</td>
+              <td>${when(session.createdAt)}</td>
+              <td>${when(session.lastUsedAt)}</td>
+              <td>
+                <form method="post" action="/account/end-session">
+                  ${csrfField(view.csrf)}<input type="hidden" name="sid" value="${session.sid}" /><button
+                    type="submit"
+                    class="secondary"
+                    aria-label="End the session of ${session.clientId} started ${when(session.createdAt)}"
+                  >
+                    End
+                  </button>
+                </form>
+              </td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
 }
 
 function consentsList(view: AccountView) {

@@ -5,6 +5,7 @@ import { createFastify } from '../../http/fastify.js';
 import { registerErrorHandlers } from '../../http/errors.js';
 import { registerRateLimits } from '../../http/rate-limits.js';
 import { ResponseFinish } from '../../http/response-finish.js';
+import { NO_BRANDING } from '../../http/page-branding.js';
 import { registerOpenApi } from '../../openapi/document.js';
 import { adminClientRoutes } from '../routes/clients.js';
 import { adminKeyRoutes } from '../routes/keys.js';
@@ -34,6 +35,7 @@ export async function buildAdminApp(
   app.decorate('routeCatalog', [] as RouteOptions[]);
   app.decorate('metrics', undefined);
   app.decorate('admin', undefined);
+  app.decorate('pageBranding', NO_BRANDING);
   app.addHook('onRoute', (route) => {
     app.routeCatalog.push(route);
   });

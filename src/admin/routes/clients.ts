@@ -4,6 +4,7 @@ import { supportedGrantTypes } from '../../grants/registry.js';
 import type { AdminRouteServices } from './schemas.js';
 import { ADMIN_SECURITY, adminErrors, NO_CONTENT, pageQuery, pageRequest, pageResponse, pathParam } from './schemas.js';
 import { adminActor } from '../http/admin-auth.js';
+import { CLIENT_NAME_MAX_LENGTH, DISPLAY_URI_MAX_LENGTH } from '../../clients/client-display.js';
 
 const strings = (maxItems: number, maxLength: number) => ({ type: 'array', maxItems, items: { type: 'string', minLength: 1, maxLength } }) as const;
 
@@ -17,6 +18,11 @@ const CHANGEABLE = {
   post_logout_redirect_uris: strings(32, 2048),
   first_party: { type: 'boolean' },
   description: { type: 'string', maxLength: 1024 },
+  client_name: { type: 'string', minLength: 1, maxLength: CLIENT_NAME_MAX_LENGTH, description: 'The name people see on the consent page (RFC 7591).' },
+  logo_uri: { type: 'string', maxLength: DISPLAY_URI_MAX_LENGTH, description: 'An https URL of the logo shown on the consent page.' },
+  client_uri: { type: 'string', maxLength: DISPLAY_URI_MAX_LENGTH, description: "The application's home page (https)." },
+  policy_uri: { type: 'string', maxLength: DISPLAY_URI_MAX_LENGTH, description: 'Its privacy policy (https).' },
+  tos_uri: { type: 'string', maxLength: DISPLAY_URI_MAX_LENGTH, description: 'Its terms of service (https).' },
 } as const;
 
 const clientSchema = {
@@ -32,6 +38,11 @@ const clientSchema = {
     'post_logout_redirect_uris',
     'first_party',
     'description',
+    'client_name',
+    'logo_uri',
+    'client_uri',
+    'policy_uri',
+    'tos_uri',
     'source',
     'created_at',
     'updated_at',
@@ -48,6 +59,11 @@ const clientSchema = {
     post_logout_redirect_uris: { type: 'array', items: { type: 'string' } },
     first_party: { type: 'boolean' },
     description: { type: ['string', 'null'] },
+    client_name: { type: ['string', 'null'] },
+    logo_uri: { type: ['string', 'null'] },
+    client_uri: { type: ['string', 'null'] },
+    policy_uri: { type: ['string', 'null'] },
+    tos_uri: { type: ['string', 'null'] },
     source: { type: 'string', enum: ['file', 'store'], description: 'file: CLIENTS_FILE, read-only here; store: created through this API.' },
     created_at: { type: ['integer', 'null'] },
     updated_at: { type: ['integer', 'null'] },

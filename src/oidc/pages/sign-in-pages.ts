@@ -1,5 +1,6 @@
 import { html } from '../../http/html.js';
 import type { Page } from '../../http/page-layout.js';
+import type { ClientDisplay } from '../../clients/client-display.js';
 
 /** What the login and registration pages show. */
 export interface LoginView {
@@ -66,6 +67,10 @@ const SCOPE_WORDS: Record<string, string> = {
 /** What the consent page shows. */
 export interface ConsentView {
   clientId: string;
+  /** How the client presents itself (RFC 7591 metadata); its name falls back to the client_id. */
+  display: ClientDisplay;
+  /** Where the browser goes back to: the redirect URI's host (or its scheme, for a native app). */
+  returnsTo: string;
   scopes: readonly string[];
   csrf: string;
   /** The authorization request's query string, sent back with the decision. */
@@ -73,12 +78,30 @@ export interface ConsentView {
   formTargets: readonly string[];
 }
 
-/** The consent page: the client and each scope by name, with Allow and Deny. */
+/** The client's links a person may want to read before allowing it: its home page, privacy policy and terms. */
+function clientLinks(display: ClientDisplay) {
+  const links = [
+    display.clientUri && html`<a href="${display.clientUri}" rel="noopener noreferrer">About the application</a>`,
+    display.policyUri && html`<a href="${display.policyUri}" rel="noopener noreferrer">Privacy policy</a>`,
+    display.tosUri && html`<a href="${display.tosUri}" rel="noopener noreferrer">Terms of service</a>`,
+  ].filter(Boolean);
+  return links.length === 0 ? '' : html`<p class="links">${links}</p>`;
+}
+
+/**
+ * The consent page: the client as it presents itself (its name, else its client_id; its logo; where the browser will
+ * return, so a look-alike name cannot hide another destination), each scope by name, with Allow and Deny.
+ */
 export function consentPage(view: ConsentView): Page {
+  const name = view.display.name ?? view.clientId;
   return {
     title: 'Allow access?',
     formTargets: view.formTargets,
-    body: html`<p>The application <strong>${view.clientId}</strong> asks to:</p>
+    imageSources: view.display.logoUri === undefined ? [] : [new URL(view.display.logoUri).origin],
+    body: html`<div class="client">
+        ${view.display.logoUri === undefined ? '' : html`<img src="${view.display.logoUri}" alt="" referrerpolicy="no-referrer" />`}
+        <p>The application <strong>${name}</strong>${view.display.name === undefined ? '' : html` <span class="note">(${view.clientId})</span>`} asks to:</p>
+      </div>
       <ul class="scopes">
         ${view.scopes.map((scope) => html`<li>${SCOPE_WORDS[scope] ?? html`Use the API with the permission <code>${scope}</code>`}</li>`)}
       </ul>
@@ -90,7 +113,8 @@ export function consentPage(view: ConsentView): Page {
           <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
         </div>
       </form>
-      <p class="note">You can withdraw this later from your account page.</p>`,
+      <p class="note">If you allow it, you return to <strong>${view.returnsTo}</strong>. You can withdraw this later from your account page.</p>
+      ${clientLinks(view.display)}`,
   };
 }
 

@@ -70,6 +70,12 @@ function searchOf(url: string): string {
   return question < 0 ? '' : url.slice(question + 1);
 }
 
+/** Where a redirect URI takes the browser back to, as the consent page names it: its host, or a native app's scheme. */
+function returnsTo(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  return url.protocol === 'https:' || url.protocol === 'http:' ? url.host : url.protocol.slice(0, -1);
+}
+
 /** Routes for the authorization code flow: GET /oauth/authorize, and the consent form's POST to it. */
 export async function authorizeRoutes(app: FastifyInstance, services: AuthorizeServices): Promise<void> {
   await registerCookies(app);
@@ -87,7 +93,14 @@ export async function authorizeRoutes(app: FastifyInstance, services: AuthorizeS
       else params.delete('prompt');
       return reply.redirect(`/login?${new URLSearchParams({ return_to: `${AUTHORIZE_PATH}?${params}` })}`, 302);
     }
-    const view = { clientId: request.client.clientId, scopes: scopeList(request.scope), csrf: csrfToken(current.secret), request: search };
+    const view = {
+      clientId: request.client.clientId,
+      display: request.client.display,
+      returnsTo: returnsTo(request.redirectUri),
+      scopes: scopeList(request.scope),
+      csrf: csrfToken(current.secret),
+      request: search,
+    };
     return sendPage(reply, 200, consentPage({ ...view, formTargets: [formTargetOf(request.redirectUri)] }));
   }
 

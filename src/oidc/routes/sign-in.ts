@@ -5,7 +5,7 @@ import { toServiceError } from '../../http/errors.js';
 import { registerPageHeaders, sendPage, UNAVAILABLE_TEXT, waitText } from '../../http/page-reply.js';
 import { registerCookies } from '../../http/refresh-cookie.js';
 import { browserBinding, csrfMatches, csrfToken, presentedBrowserBinding, setSignInCookie, signInSecretOf } from '../http/sign-in-cookie.js';
-import { formTargetOf, STYLESHEET, STYLESHEET_PATH } from '../../http/page-layout.js';
+import { formTargetOf } from '../../http/page-layout.js';
 import { loginPage, registrationPage } from '../pages/sign-in-pages.js';
 import { problemPage } from '../../http/page-layout.js';
 import type { UserRecord } from '../../store/types.js';
@@ -100,19 +100,6 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
     const csrf = csrfToken(browserBinding(request, reply, config));
     return sendPage(reply, status, registrationPage({ csrf, returnTo, formTargets: formTargets(returnTo, services), ...extra }));
   }
-
-  app.get(
-    STYLESHEET_PATH,
-    {
-      schema: {
-        summary: 'The pages\u2019 stylesheet',
-        tags: ['sign-in'],
-        security: PUBLIC,
-        response: { 200: { description: 'CSS', content: { 'text/css': { schema: { type: 'string' } } } } },
-      },
-    },
-    async (_request, reply) => reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
-  );
 
   app.get(
     '/login',
