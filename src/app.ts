@@ -10,6 +10,7 @@ import { registerFormParser } from './http/form-body.js';
 import { registerRateLimits } from './http/rate-limits.js';
 import { ResponseFinish } from './http/response-finish.js';
 import { loadPageBranding } from './http/page-branding.js';
+import { loadPageLocales } from './http/page-text.js';
 import { pageAssetRoutes } from './routes/page-assets.js';
 import { FastLane } from './http/fast-lane.js';
 import type { KeyRing } from './keys/keyring.js';
@@ -74,6 +75,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   app.decorate('routeCatalog', [] as RouteOptions[]);
   app.decorate('metrics', services.metrics);
   app.decorate('pageBranding', await loadPageBranding(config.pages));
+  app.decorate('pageLocales', await loadPageLocales(config.pages.localesDir));
   const finish = new ResponseFinish({ logger: app.log, metrics: services.metrics, hstsMaxAge: config.hstsMaxAge });
   app.addHook('onRoute', (route) => {
     app.routeCatalog.push(route);

@@ -107,7 +107,7 @@ export interface Config {
   /** Seconds to wait for Redis at start before giving up (REDIS_CONNECT_TIMEOUT); 0 waits as long as it takes. */
   redisConnectTimeout: number;
   /** How the hosted pages are branded: PAGES_PRODUCT_NAME, PAGES_LOGO_FILE, PAGES_STYLESHEET_FILE (paths absolute). */
-  pages: { productName: string | undefined; logoFile: string | undefined; stylesheetFile: string | undefined };
+  pages: { productName: string | undefined; logoFile: string | undefined; stylesheetFile: string | undefined; localesDir: string | undefined };
   /** Whether the refresh-token cookie is Secure (and `__Secure-` prefixed); false only for plain-http development. */
   cookieSecure: boolean;
   /** Absolute lifetime of a sign-in (the browser session at this service) in seconds. */
@@ -391,7 +391,12 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     hstsMaxAge: integer(env, 'HSTS_MAX_AGE', issuer.startsWith('https:') ? 31_536_000 : 0),
     redisCommandTimeout: integer(env, 'REDIS_COMMAND_TIMEOUT'),
     redisConnectTimeout: integer(env, 'REDIS_CONNECT_TIMEOUT'),
-    pages: { productName: text(env, 'PAGES_PRODUCT_NAME'), logoFile: path(env, 'PAGES_LOGO_FILE'), stylesheetFile: path(env, 'PAGES_STYLESHEET_FILE') },
+    pages: {
+      productName: text(env, 'PAGES_PRODUCT_NAME'),
+      logoFile: path(env, 'PAGES_LOGO_FILE'),
+      stylesheetFile: path(env, 'PAGES_STYLESHEET_FILE'),
+      localesDir: path(env, 'PAGES_LOCALES_DIR'),
+    },
     revocationUnavailable: oneOf(env, 'REVOCATION_UNAVAILABLE', ['reject', 'accept'] as const, 'reject'),
   };
 }

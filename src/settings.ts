@@ -241,6 +241,12 @@ export const SETTINGS = [
       "A stylesheet of your own (at most 256 KiB), served at `/assets/operator.css` and linked after the service's, so its rules win; the pages' CSP allows it (`style-src 'self'`). See [Branding the pages](../guides/browser-sign-in.md#branding-the-pages).",
   },
   {
+    name: 'PAGES_LOCALES_DIR',
+    default: 'unset',
+    meaning:
+      "A folder of translations of the hosted pages, one `<language tag>.json` each (`de.json`, `pt-BR.json`) with the keys of the English shipped (`npm run cli -- messages` prints it); a page speaks the first language of the request's `ui_locales`, else of its `Accept-Language`, that a file serves, else English. A file with an unknown key or a lost placeholder stops the start. See [Branding the pages](../guides/browser-sign-in.md#branding-the-pages).",
+  },
+  {
     name: 'HSTS_MAX_AGE',
     default: 'a year when `ISSUER` is https, else 0',
     integer: { min: 0, max: 63072000 },

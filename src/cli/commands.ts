@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../config.js';
 import { ConfigError, oauthError } from '../errors.js';
 import { renderOpenApi } from '../openapi/render.js';
 import { renderConfigurationReference } from '../settings.js';
+import english from '../http/locales/en.js';
 import { existsSync } from 'node:fs';
 import { keyAdmin, withAdmin } from './admin-context.js';
 
@@ -282,6 +283,14 @@ export const COMMANDS: readonly Command[] = [
     help: 'print openapi.yaml as built from the route schemas',
     async run(_args, _options, io) {
       io.stdout.write(await renderOpenApi());
+    },
+  },
+  {
+    words: ['messages'],
+    args: [],
+    help: "print the hosted pages' English messages as JSON: the file a translation starts from (PAGES_LOCALES_DIR)",
+    async run(_args, _options, io) {
+      io.stdout.write(`${JSON.stringify(english, null, 2)}\n`);
     },
   },
   {

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { FastLane } from './fast-lane.js';
 import type { PageBranding } from './page-branding.js';
+import type { PageLocales } from './page-text.js';
 import { requestLoggerFactory } from './lazy-request-logger.js';
 
 /** The body limit of every route (the token, account and discovery routes need far less). */
@@ -20,6 +21,8 @@ declare module 'fastify' {
     fastLane: FastLane | undefined;
     /** How the hosted pages are branded (page-branding.ts); sendPage reads it. */
     pageBranding: PageBranding;
+    /** The languages the hosted pages speak (page-text.ts); pageText picks one per request. */
+    pageLocales: PageLocales;
   }
 }
 

@@ -38,6 +38,8 @@ export interface Page {
   body: SafeHtml;
   /** Origins (or schemes) a form submission may end up at after redirects, beside this service. */
   formTargets?: readonly string[];
+  /** The language the page speaks (`<html lang>`); English when unset. */
+  lang?: string;
   /** Origins images may come from, beside this service (a client's logo on the consent page). */
   imageSources?: readonly string[];
   wide?: boolean;
@@ -69,7 +71,7 @@ export function renderPage(page: Page, branding: PageBranding = NO_BRANDING): st
           ${branding.productName === undefined ? '' : html`<span>${branding.productName}</span>`}
         </header>`;
   return html`<!doctype html>
-    <html lang="en">
+    <html lang="${page.lang ?? 'en'}">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -89,6 +91,6 @@ export function renderPage(page: Page, branding: PageBranding = NO_BRANDING): st
 }
 
 /** A refused request the service cannot send back to the application (RFC 6749 §4.1.2.1), or a failure. */
-export function problemPage(title: string, description: string): Page {
-  return { title, body: html`<p class="message" role="alert">${description}</p>` };
+export function problemPage(title: string, description: string, lang?: string): Page {
+  return { title, ...(lang === undefined ? {} : { lang }), body: html`<p class="message" role="alert">${description}</p>` };
 }

@@ -1,6 +1,8 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StoreUnavailableError, type ServiceError } from '../errors.js';
 import { pageCsp, problemPage, renderPage, type Page } from './page-layout.js';
+import type { PageText } from './page-text.js';
+import type { MessageKey } from './locales/en.js';
 import { toServiceError } from './errors.js';
 
 /** Each page reply's Content-Security-Policy, until the plugin's onSend hook sets it. */
@@ -29,19 +31,57 @@ export function sendPage(reply: FastifyReply, status: number, page: Page): Fasti
     .send(renderPage(page, reply.server.pageBranding));
 }
 
-/** What a page says while the store (or the password hashing) cannot answer. */
-export const UNAVAILABLE_TEXT = 'The sign-in service is unavailable for a moment. Please try again shortly.';
+/** A field of a query or a form body, when it is one string. */
+function field(source: unknown, name: string): string | undefined {
+  const value = typeof source === 'object' && source !== null ? (source as Record<string, unknown>)[name] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * The `ui_locales` of the authorization request a page serves (OpenID Connect Core §3.1.2.1): on the request itself
+ * (GET /oauth/authorize), inside the `return_to` it continues (the login and registration pages), or inside the
+ * `authorization_request` a consent form sends back.
+ */
+function uiLocalesOf(request: FastifyRequest): string | undefined {
+  for (const source of [request.query, request.body]) {
+    const direct = field(source, 'ui_locales');
+    if (direct !== undefined) return direct;
+    const returnTo = field(source, 'return_to');
+    const continued = returnTo === undefined ? field(source, 'authorization_request') : returnTo.split('?')[1];
+    const nested = continued === undefined ? undefined : (new URLSearchParams(continued).get('ui_locales') ?? undefined);
+    if (nested !== undefined) return nested;
+  }
+  return undefined;
+}
+
+/** The words of the pages for this request: the language of its ui_locales, else of its Accept-Language (page-text.ts). */
+export function pageText(request: FastifyRequest): PageText {
+  return request.server.pageLocales.pick(uiLocalesOf(request), request.headers['accept-language']);
+}
+
+/**
+ * A problem page in the request's language: its title and its text by message, or a description that stays as
+ * written (a malformed request's, meant for the application's developers).
+ */
+export function problemPageFor(request: FastifyRequest, title: MessageKey, description: MessageKey | { asWritten: string }): Page {
+  const text = pageText(request);
+  return problemPage(text.text(title), typeof description === 'string' ? text.text(description) : description.asWritten, text.lang);
+}
 
 /** What a page says about a 429: how long to wait, from its Retry-After. */
-export function waitText(error: ServiceError): string {
-  return `Please wait ${error.headers['retry-after'] ?? 'a while'} seconds and try again.`;
+export function waitText(text: PageText, error: ServiceError): string {
+  const seconds = error.headers['retry-after'];
+  return seconds === undefined ? text.text('wait.while') : text.text('wait.seconds', { seconds });
 }
 
 /** What a person reads on an error page, by the error's code; other codes show their own description. */
-const PAGE_PROBLEMS: Partial<Record<string, { title: string; text: (error: ServiceError) => string }>> = {
-  temporarily_unavailable: { title: 'Service unavailable', text: () => UNAVAILABLE_TEXT },
-  too_many_requests: { title: 'Too many requests', text: (error) => `Too many requests. ${waitText(error)}` },
-  server_error: { title: 'Something went wrong', text: () => 'Something went wrong on our side. Please try again.' },
+const PAGE_PROBLEMS: Partial<Record<string, (text: PageText, error: ServiceError) => { title: string; text: string }>> = {
+  temporarily_unavailable: (text) => ({ title: text.text('problem.unavailable_title'), text: text.text('problem.unavailable_text') }),
+  too_many_requests: (text, error) => ({
+    title: text.text('problem.too_many_title'),
+    text: text.text('problem.too_many_text', { wait: waitText(text, error) }),
+  }),
+  server_error: (text) => ({ title: text.text('problem.server_title'), text: text.text('problem.server_text') }),
 };
 
 /**
@@ -53,8 +93,9 @@ export function registerPageErrors(app: FastifyInstance): void {
     if (error instanceof StoreUnavailableError) request.server.metrics?.storeUnavailable();
     const answer = toServiceError(error);
     if (answer.status >= 500) request.log.error({ err: error }, 'request failed');
-    const problem = PAGE_PROBLEMS[answer.code];
-    const page = problemPage(problem?.title ?? 'Request refused', problem?.text(answer) ?? answer.message);
+    const text = pageText(request);
+    const problem = PAGE_PROBLEMS[answer.code]?.(text, answer);
+    const page = problemPage(problem?.title ?? text.text('problem.refused_title'), problem?.text ?? answer.message, text.lang);
     return sendPage(reply.headers(answer.headers), answer.status, page);
   });
 }

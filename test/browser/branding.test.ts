@@ -32,7 +32,10 @@ t.test('branded pages: product name, logo and stylesheet; the client as it prese
   t.teardown(() => new Promise<void>((resolve) => relyingParty.close(() => resolve())));
   const codeClient = { type: 'public', grant_types: ['authorization_code'], scope: 'openid profile', redirect_uris: [`${rp}/callback`] };
   const { app } = await buildTestApp(t, {
-    config: { issuer, pages: { productName: 'Acme Accounts', logoFile: join(files, 'logo.svg'), stylesheetFile: join(files, 'operator.css') } },
+    config: {
+      issuer,
+      pages: { productName: 'Acme Accounts', logoFile: join(files, 'logo.svg'), stylesheetFile: join(files, 'operator.css'), localesDir: undefined },
+    },
     clients: [
       {
         ...codeClient,

@@ -2,9 +2,12 @@ import type { ConsentRecord, SessionRecord } from '../../store/types.js';
 import { scopeList } from '../../tokens/scope.js';
 import { html } from '../../http/html.js';
 import type { Page } from '../../http/page-layout.js';
+import type { PageText } from '../../http/page-text.js';
 
 /** What the account page shows. */
 export interface AccountView {
+  /** The words of the page, in the person's language. */
+  text: PageText;
   username: string;
   csrf: string;
   /** The person's token sessions, oldest first. */
@@ -26,29 +29,30 @@ function csrfField(csrf: string) {
 }
 
 function sessionsTable(view: AccountView) {
-  if (view.sessions.length === 0) return html`<p class="note">No application holds a session of yours.</p>`;
+  const { text } = view;
+  if (view.sessions.length === 0) return html`<p class="note">${text.text('account.sessions_none')}</p>`;
   // At 375 px the table scrolls inside its own region (focusable, so a keyboard can scroll it), never the page.
-  return html`<div class="table-scroll" role="region" aria-label="Your sessions" tabindex="0">
+  return html`<div class="table-scroll" role="region" aria-label="${text.text('account.sessions_region')}" tabindex="0">
     <table>
       <caption class="note">
-        Applications that hold tokens of yours
+        ${text.text('account.sessions_caption')}
       </caption>
       <thead>
         <tr>
-          <th scope="col">Application</th>
-          <th scope="col">Device</th>
-          <th scope="col">IP</th>
-          <th scope="col">Started</th>
-          <th scope="col">Last used</th>
-          <th scope="col"><span class="note">Action</span></th>
+          <th scope="col">${text.text('account.column_application')}</th>
+          <th scope="col">${text.text('account.column_device')}</th>
+          <th scope="col">${text.text('account.column_ip')}</th>
+          <th scope="col">${text.text('account.column_started')}</th>
+          <th scope="col">${text.text('account.column_last_used')}</th>
+          <th scope="col"><span class="note">${text.text('account.column_action')}</span></th>
         </tr>
       </thead>
       <tbody>
         ${view.sessions.map(
           (session) =>
             html`<tr>
-              <td>${session.clientId}${session.signInId === view.signInId ? html` <strong>(this browser)</strong>` : ''}</td>
-              <td>${session.userAgent || 'unknown'}</td>
+              <td>${session.clientId}${session.signInId === view.signInId ? html` <strong>${text.text('account.this_browser')}</strong>` : ''}</td>
+              <td>${session.userAgent || text.text('account.unknown_device')}</td>
               <td>${session.ip}</td>
               <td>${when(session.createdAt)}</td>
               <td>${when(session.lastUsedAt)}</td>
@@ -57,9 +61,9 @@ function sessionsTable(view: AccountView) {
                   ${csrfField(view.csrf)}<input type="hidden" name="sid" value="${session.sid}" /><button
                     type="submit"
                     class="secondary"
-                    aria-label="End the session of ${session.clientId} started ${when(session.createdAt)}"
+                    aria-label="${text.text('account.end_label', { client: session.clientId, started: when(session.createdAt) })}"
                   >
-                    End
+                    ${text.text('account.end')}
                   </button>
                 </form>
               </td>
@@ -71,51 +75,54 @@ function sessionsTable(view: AccountView) {
 }
 
 function consentsList(view: AccountView) {
-  if (view.consents.length === 0) return html`<p class="note">You have not allowed any other application.</p>`;
+  const { text } = view;
+  if (view.consents.length === 0) return html`<p class="note">${text.text('account.allowed_none')}</p>`;
   return html`<ul>
       ${view.consents.map(
         (consent) =>
           html`<li>
-            <strong>${consent.clientId}</strong>: ${scopeList(consent.scope).join(', ')} (since ${when(consent.grantedAt)})
+            ${text.html('account.allowed_since', { client: html`<strong>${consent.clientId}</strong>`, scopes: scopeList(consent.scope).join(', '), since: when(consent.grantedAt) })}
             <form method="post" action="/account/withdraw-consent">
               ${csrfField(view.csrf)}<input type="hidden" name="client_id" value="${consent.clientId}" /><button
                 type="submit"
                 class="secondary"
-                aria-label="Withdraw what you allowed ${consent.clientId} and end its sessions"
+                aria-label="${text.text('account.withdraw_label', { client: consent.clientId })}"
               >
-                Withdraw
+                ${text.text('account.withdraw')}
               </button>
             </form>
           </li>`,
       )}
     </ul>
-    <p class="note">Withdrawing also signs that application out: its sessions end now, and it must ask you again.</p>`;
+    <p class="note">${text.text('account.withdraw_note')}</p>`;
 }
 
 /** The signed-in person's account page: profile, sessions, the applications they allowed, password, sign-out. */
 export function accountPage(view: AccountView): Page {
+  const { text } = view;
   return {
-    title: 'Your account',
+    title: text.text('account.title'),
+    lang: text.lang,
     wide: true,
     body: html`${view.message ? html`<p class="${view.message.problem ? 'message' : 'note'}" role="${view.message.problem ? 'alert' : 'status'}">${view.message.text}</p>` : ''}
-      <p>You are signed in as <strong>${view.username}</strong>.</p>
-      <form method="post" action="/logout">${csrfField(view.csrf)}<button type="submit" class="secondary">Sign out</button></form>
-      <h2>Sessions</h2>
+      <p>${text.html('account.signed_in_as', { username: html`<strong>${view.username}</strong>` })}</p>
+      <form method="post" action="/logout">${csrfField(view.csrf)}<button type="submit" class="secondary">${text.text('account.sign_out')}</button></form>
+      <h2>${text.text('account.sessions')}</h2>
       ${sessionsTable(view)}
       <form method="post" action="/account/end-other-sessions">
-        ${csrfField(view.csrf)}<button type="submit" class="secondary">End all other sessions</button>
+        ${csrfField(view.csrf)}<button type="submit" class="secondary">${text.text('account.end_others')}</button>
       </form>
-      <h2>Applications you allowed</h2>
+      <h2>${text.text('account.allowed')}</h2>
       ${consentsList(view)}
-      <h2>Change password</h2>
+      <h2>${text.text('account.change_password')}</h2>
       <form method="post" action="/account/change-password">
         ${csrfField(view.csrf)}
-        <label for="current_password">Current password</label>
+        <label for="current_password">${text.text('account.current_password')}</label>
         <input type="password" id="current_password" name="current_password" autocomplete="current-password" required maxlength="1024" />
-        <label for="new_password">New password</label>
+        <label for="new_password">${text.text('account.new_password')}</label>
         <input type="password" id="new_password" name="new_password" autocomplete="new-password" required minlength="8" maxlength="1024" />
-        <button type="submit">Change password</button>
+        <button type="submit">${text.text('account.change_password')}</button>
       </form>
-      <p class="note">Changing the password ends every other session and signs every other browser out.</p>`,
+      <p class="note">${text.text('account.change_password_note')}</p>`,
   };
 }

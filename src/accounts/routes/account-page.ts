@@ -2,12 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PasswordChangeAtPages } from '../account-service.js';
 import { requestContext } from '../../audit/audit-log.js';
 import { ServiceError } from '../../errors.js';
-import { registerPageHeaders, sendPage } from '../../http/page-reply.js';
+import { pageText, problemPageFor, registerPageHeaders, sendPage } from '../../http/page-reply.js';
 import { registerCookies } from '../../http/refresh-cookie.js';
 import { clearSignInCookie, csrfMatches, csrfToken, setSignInCookie } from '../../oidc/http/sign-in-cookie.js';
 import { type SignedIn, signedInPerson, type SignInServices, signOut } from '../../oidc/http/signed-in.js';
 import { accountPage, type AccountView } from '../pages/account-page.js';
-import { problemPage } from '../../http/page-layout.js';
 import type { RouteServices } from '../../services.js';
 import { PASSWORD_MAX_BYTES } from '../../users/credentials.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
@@ -41,7 +40,14 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
 
   async function showAccount(reply: FastifyReply, person: SignedIn, status = 200, message?: AccountView['message']) {
     const [sessions, consents] = await Promise.all([services.sessions.list(person.user.id), services.consents.list(person.user.id)]);
-    const view = { username: person.user.username, csrf: csrfToken(person.secret), sessions, consents, signInId: person.signIn.id };
+    const view = {
+      text: pageText(reply.request),
+      username: person.user.username,
+      csrf: csrfToken(person.secret),
+      sessions,
+      consents,
+      signInId: person.signIn.id,
+    };
     return sendPage(reply, status, accountPage(message ? { ...view, message } : view));
   }
 
@@ -56,7 +62,7 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
       const person = await signedInPerson(request, services);
       const body = request.body as Body;
       if (!person) return reply.redirect('/login', 303);
-      if (!csrfMatches(body.csrf, person.secret)) return sendPage(reply, 403, problemPage('Request refused', 'This form did not come from this service.'));
+      if (!csrfMatches(body.csrf, person.secret)) return sendPage(reply, 403, problemPageFor(request, 'problem.refused_title', 'problem.foreign_form'));
       return act(person, body, request, reply);
     });
   }
@@ -121,24 +127,20 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
         if (!change.changed) {
           if (change.signedOut) {
             clearSignInCookie(reply, config);
-            return sendPage(
-              reply,
-              400,
-              problemPage('Signed out', 'The current password was wrong too many times, so this browser is signed out. Sign in again.'),
-            );
+            return sendPage(reply, 400, problemPageFor(request, 'account.locked_out_title', 'account.locked_out_text'));
           }
-          return showAccount(reply, person, 400, { text: 'The current password is wrong.', problem: true });
+          return showAccount(reply, person, 400, { text: pageText(request).text('account.password_wrong'), problem: true });
         }
       } catch (error) {
         if (!(error instanceof ServiceError) || error.status >= 500) throw error;
         return showAccount(reply, person, error.status, {
-          text: error.code === 'too_many_requests' ? 'Too many attempts. Please wait and try again.' : error.message,
+          text: error.code === 'too_many_requests' ? pageText(request).text('account.too_many') : error.message,
           problem: true,
         });
       }
       const { renewed } = change;
       setSignInCookie(reply, config, renewed.secret, services.signIns.cookieMaxAge);
-      const changed = { text: 'Your password is changed. Every other session has ended.', problem: false };
+      const changed = { text: pageText(request).text('account.password_changed'), problem: false };
       return showAccount(reply, { ...person, ...renewed }, 200, changed);
     },
   );

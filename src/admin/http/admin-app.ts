@@ -6,6 +6,7 @@ import { registerErrorHandlers } from '../../http/errors.js';
 import { registerRateLimits } from '../../http/rate-limits.js';
 import { ResponseFinish } from '../../http/response-finish.js';
 import { NO_BRANDING } from '../../http/page-branding.js';
+import { ENGLISH_ONLY } from '../../http/page-text.js';
 import { registerOpenApi } from '../../openapi/document.js';
 import { adminClientRoutes } from '../routes/clients.js';
 import { adminKeyRoutes } from '../routes/keys.js';
@@ -36,6 +37,7 @@ export async function buildAdminApp(
   app.decorate('metrics', undefined);
   app.decorate('admin', undefined);
   app.decorate('pageBranding', NO_BRANDING);
+  app.decorate('pageLocales', ENGLISH_ONLY);
   app.addHook('onRoute', (route) => {
     app.routeCatalog.push(route);
   });

@@ -1,9 +1,12 @@
 import { html } from '../../http/html.js';
 import type { Page } from '../../http/page-layout.js';
+import type { PageText } from '../../http/page-text.js';
 import type { ClientDisplay } from '../../clients/client-display.js';
 
 /** What the login and registration pages show. */
 export interface LoginView {
+  /** The words of the pages, in the person's language. */
+  text: PageText;
   csrf: string;
   /** Where a successful sign-in continues (an authorization request), or undefined for the account page. */
   returnTo: string | undefined;
@@ -17,27 +20,40 @@ export interface LoginView {
 
 /** The login page: labelled Username and Password fields and a Sign in button; works without JavaScript. */
 export function loginPage(view: LoginView): Page {
+  const { text } = view;
   const register = `/register${view.returnTo === undefined ? '' : `?${new URLSearchParams({ return_to: view.returnTo })}`}`;
-  const footer = view.registration ? html`<p class="note">No account yet? <a href="${register}">Create one</a>.</p>` : '';
-  return credentialsPage(view, { title: 'Sign in', action: '/login', button: 'Sign in', passwordAutocomplete: 'current-password' }, footer);
+  const footer = view.registration
+    ? html`<p class="note">${text.html('login.no_account', { link: html`<a href="${register}">${text.text('login.create_link')}</a>` })}</p>`
+    : '';
+  return credentialsPage(
+    view,
+    { title: text.text('login.title'), action: '/login', button: text.text('login.button'), passwordAutocomplete: 'current-password' },
+    footer,
+  );
 }
 
 /** The registration page: the same two fields, and a Create account button. */
 export function registrationPage(view: LoginView): Page {
-  const footer = html`<p class="note">Passwords need at least 8 characters.</p>`;
-  return credentialsPage(view, { title: 'Create an account', action: '/register', button: 'Create account', passwordAutocomplete: 'new-password' }, footer);
+  const { text } = view;
+  const footer = html`<p class="note">${text.text('register.password_rule')}</p>`;
+  return credentialsPage(
+    view,
+    { title: text.text('register.title'), action: '/register', button: text.text('register.button'), passwordAutocomplete: 'new-password' },
+    footer,
+  );
 }
 
 /** A form of a username and a password, posted to `action`. */
 function credentialsPage(view: LoginView, form: { title: string; action: string; button: string; passwordAutocomplete: string }, footer: unknown): Page {
   return {
     title: form.title,
+    lang: view.text.lang,
     formTargets: view.formTargets ?? [],
     body: html`${view.message ? html`<p class="message" role="alert">${view.message}</p>` : ''}
       <form method="post" action="${form.action}">
         <input type="hidden" name="csrf" value="${view.csrf}" />
         ${view.returnTo === undefined ? '' : html`<input type="hidden" name="return_to" value="${view.returnTo}" />`}
-        <label for="username">Username</label>
+        <label for="username">${view.text.text('field.username')}</label>
         <input
           type="text"
           id="username"
@@ -49,7 +65,7 @@ function credentialsPage(view: LoginView, form: { title: string; action: string;
           maxlength="64"
           value="${view.username ?? ''}"
         />
-        <label for="password">Password</label>
+        <label for="password">${view.text.text('field.password')}</label>
         <input type="password" id="password" name="password" autocomplete="${form.passwordAutocomplete}" required maxlength="1024" />
         <button type="submit">${form.button}</button>
       </form>
@@ -57,15 +73,16 @@ function credentialsPage(view: LoginView, form: { title: string; action: string;
   };
 }
 
-/** What a person is asked to allow, in words. */
-const SCOPE_WORDS: Record<string, string> = {
-  openid: 'Know which account you signed in with',
-  profile: 'See your username',
-  email: 'See your email address',
+/** What a person is asked to allow, in words: the scopes the pages name, each by its message. */
+const SCOPE_WORDS: Readonly<Record<string, 'scope.openid' | 'scope.profile' | 'scope.email'>> = {
+  openid: 'scope.openid',
+  profile: 'scope.profile',
+  email: 'scope.email',
 };
 
 /** What the consent page shows. */
 export interface ConsentView {
+  text: PageText;
   clientId: string;
   /** How the client presents itself (RFC 7591 metadata); its name falls back to the client_id. */
   display: ClientDisplay;
@@ -79,11 +96,11 @@ export interface ConsentView {
 }
 
 /** The client's links a person may want to read before allowing it: its home page, privacy policy and terms. */
-function clientLinks(display: ClientDisplay) {
+function clientLinks(display: ClientDisplay, text: PageText) {
   const links = [
-    display.clientUri && html`<a href="${display.clientUri}" rel="noopener noreferrer">About the application</a>`,
-    display.policyUri && html`<a href="${display.policyUri}" rel="noopener noreferrer">Privacy policy</a>`,
-    display.tosUri && html`<a href="${display.tosUri}" rel="noopener noreferrer">Terms of service</a>`,
+    display.clientUri && html`<a href="${display.clientUri}" rel="noopener noreferrer">${text.text('consent.about')}</a>`,
+    display.policyUri && html`<a href="${display.policyUri}" rel="noopener noreferrer">${text.text('consent.privacy')}</a>`,
+    display.tosUri && html`<a href="${display.tosUri}" rel="noopener noreferrer">${text.text('consent.terms')}</a>`,
   ].filter(Boolean);
   return links.length === 0 ? '' : html`<p class="links">${links}</p>`;
 }
@@ -93,33 +110,40 @@ function clientLinks(display: ClientDisplay) {
  * return, so a look-alike name cannot hide another destination), each scope by name, with Allow and Deny.
  */
 export function consentPage(view: ConsentView): Page {
+  const { text } = view;
   const name = view.display.name ?? view.clientId;
+  const named = html`<strong>${name}</strong>${view.display.name === undefined ? '' : html` <span class="note">(${view.clientId})</span>`}`;
   return {
-    title: 'Allow access?',
+    title: text.text('consent.title'),
+    lang: text.lang,
     formTargets: view.formTargets,
     imageSources: view.display.logoUri === undefined ? [] : [new URL(view.display.logoUri).origin],
     body: html`<div class="client">
         ${view.display.logoUri === undefined ? '' : html`<img src="${view.display.logoUri}" alt="" referrerpolicy="no-referrer" />`}
-        <p>The application <strong>${name}</strong>${view.display.name === undefined ? '' : html` <span class="note">(${view.clientId})</span>`} asks to:</p>
+        <p>${text.html('consent.asks', { name: named })}</p>
       </div>
       <ul class="scopes">
-        ${view.scopes.map((scope) => html`<li>${SCOPE_WORDS[scope] ?? html`Use the API with the permission <code>${scope}</code>`}</li>`)}
+        ${view.scopes.map((scope) => {
+          const words = SCOPE_WORDS[scope];
+          return html`<li>${words === undefined ? text.html('scope.other', { scope: html`<code>${scope}</code>` }) : text.text(words)}</li>`;
+        })}
       </ul>
       <form method="post" action="/oauth/authorize">
         <input type="hidden" name="csrf" value="${view.csrf}" />
         <input type="hidden" name="authorization_request" value="${view.request}" />
         <div class="actions">
-          <button type="submit" name="decision" value="allow">Allow</button>
-          <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+          <button type="submit" name="decision" value="allow">${text.text('consent.allow')}</button>
+          <button type="submit" name="decision" value="deny" class="secondary">${text.text('consent.deny')}</button>
         </div>
       </form>
-      <p class="note">If you allow it, you return to <strong>${view.returnsTo}</strong>. You can withdraw this later from your account page.</p>
-      ${clientLinks(view.display)}`,
+      <p class="note">${text.html('consent.returns_to', { host: html`<strong>${view.returnsTo}</strong>` })}</p>
+      ${clientLinks(view.display, text)}`,
   };
 }
 
 /** What the sign-out confirmation shows. */
 export interface SignOutView {
+  text: PageText;
   csrf: string;
   /** The end-session request's parameters, sent back with the confirmation. */
   hidden: Readonly<Record<string, string>>;
@@ -128,25 +152,28 @@ export interface SignOutView {
 
 /** Asks before signing out when the request cannot prove it comes from an application of this person (no id_token_hint). */
 export function confirmSignOutPage(view: SignOutView): Page {
+  const { text } = view;
   return {
-    title: 'Sign out?',
+    title: text.text('sign_out.title'),
+    lang: text.lang,
     formTargets: view.formTargets,
-    body: html`<p>An application asks to sign you out of this service and of the applications you signed in to through it.</p>
+    body: html`<p>${text.text('sign_out.text')}</p>
       <form method="post" action="/oauth/end-session">
         <input type="hidden" name="csrf" value="${view.csrf}" />
         ${Object.entries(view.hidden).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`)}
         <div class="actions">
-          <button type="submit">Sign out</button>
+          <button type="submit">${text.text('sign_out.button')}</button>
         </div>
       </form>`,
   };
 }
 
 /** Shown after signing out when no application named where to go next. */
-export function signedOutPage(): Page {
+export function signedOutPage(text: PageText): Page {
   return {
-    title: 'Signed out',
-    body: html`<p>You are signed out.</p>
-      <p><a href="/login">Sign in again</a></p>`,
+    title: text.text('signed_out.title'),
+    lang: text.lang,
+    body: html`<p>${text.text('signed_out.text')}</p>
+      <p><a href="/login">${text.text('signed_out.again')}</a></p>`,
   };
 }

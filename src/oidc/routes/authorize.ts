@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseAuthorizationRequest, type AuthorizationQuery, type AuthorizationRequest } from '../authorize-request.js';
-import { registerPageHeaders, sendPage } from '../../http/page-reply.js';
+import { pageText, problemPageFor, registerPageHeaders, sendPage } from '../../http/page-reply.js';
 import { registerCookies } from '../../http/refresh-cookie.js';
 import { csrfMatches, csrfToken } from '../http/sign-in-cookie.js';
 import { type SignedIn, signedInPerson, type SignInServices } from '../http/signed-in.js';
 import { formTargetOf } from '../../http/page-layout.js';
 import { consentPage } from '../pages/sign-in-pages.js';
-import { problemPage } from '../../http/page-layout.js';
 import type { RouteServices } from '../../services.js';
 import { scopeList } from '../../tokens/scope.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
@@ -94,6 +93,7 @@ export async function authorizeRoutes(app: FastifyInstance, services: AuthorizeS
       return reply.redirect(`/login?${new URLSearchParams({ return_to: `${AUTHORIZE_PATH}?${params}` })}`, 302);
     }
     const view = {
+      text: pageText(reply.request),
       clientId: request.client.clientId,
       display: request.client.display,
       returnsTo: returnsTo(request.redirectUri),
@@ -107,7 +107,9 @@ export async function authorizeRoutes(app: FastifyInstance, services: AuthorizeS
   /** Parses the request and answers the ones that cannot go on: a page, or a redirect with the error. */
   async function handle(reply: FastifyReply, search: string, decide: (request: AuthorizationRequest) => Promise<FastifyReply>) {
     const parsed = parseAuthorizationRequest(queryOf(search), services.clients);
-    if ('kind' in parsed && parsed.kind === 'page') return sendPage(reply, 400, problemPage('This sign-in request cannot be served', parsed.description));
+    if ('kind' in parsed && parsed.kind === 'page') {
+      return sendPage(reply, 400, problemPageFor(reply.request, 'problem.bad_sign_in_request', { asWritten: parsed.description }));
+    }
     if ('kind' in parsed) return reply.redirect(services.authorization.refusal(parsed), 302);
     return decide(parsed);
   }
@@ -127,8 +129,7 @@ export async function authorizeRoutes(app: FastifyInstance, services: AuthorizeS
       return handle(reply, search, async (parsed) => {
         const current = await signedInPerson(request, services);
         if (!current) return proceed(reply, parsed, search, undefined);
-        if (!csrfMatches(csrf, current.secret))
-          return sendPage(reply, 403, problemPage('Request refused', 'This form did not come from this service. Go back to the application and try again.'));
+        if (!csrfMatches(csrf, current.secret)) return sendPage(reply, 403, problemPageFor(request, 'problem.refused_title', 'problem.foreign_form_back'));
         if (decision === 'deny') {
           return reply.redirect(
             services.authorization.refusal({

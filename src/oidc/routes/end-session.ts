@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Client } from '../../clients/client.js';
-import { registerPageHeaders, sendPage } from '../../http/page-reply.js';
+import { pageText, problemPageFor, registerPageHeaders, sendPage } from '../../http/page-reply.js';
 import { registerCookies } from '../../http/refresh-cookie.js';
 import { browserBinding, csrfMatches, csrfToken, presentedBrowserBinding, signInSecretOf } from '../http/sign-in-cookie.js';
 import { type SignInServices, signOut } from '../http/signed-in.js';
 import { formTargetOf } from '../../http/page-layout.js';
 import { confirmSignOutPage, signedOutPage } from '../pages/sign-in-pages.js';
-import { problemPage } from '../../http/page-layout.js';
 import type { RouteServices } from '../../services.js';
 import { verifyIdTokenHint, type IdTokenHint } from '../../tokens/id-token.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
@@ -64,7 +63,7 @@ export async function endSessionRoutes(app: FastifyInstance, services: EndSessio
 
   async function signOutTo(request: FastifyRequest, reply: FastifyReply, next: string | undefined) {
     await signOut(request, reply, services);
-    return next === undefined ? sendPage(reply, 200, signedOutPage()) : reply.redirect(next, 302);
+    return next === undefined ? sendPage(reply, 200, signedOutPage(pageText(request))) : reply.redirect(next, 302);
   }
 
   app.get(
@@ -87,7 +86,7 @@ export async function endSessionRoutes(app: FastifyInstance, services: EndSessio
     async (request: FastifyRequest<{ Querystring: EndSessionParams }>, reply) => {
       await services.limit('otherIp', request);
       const endSession = await checked(request.query, services);
-      if (typeof endSession === 'string') return sendPage(reply, 400, problemPage('This sign-out request cannot be served', endSession));
+      if (typeof endSession === 'string') return sendPage(reply, 400, problemPageFor(request, 'problem.bad_sign_out_request', { asWritten: endSession }));
       const secret = signInSecretOf(request, config);
       const signIn = await services.signIns.current(secret);
       // The hint proves the application is one of this person's only when it names their current sign-in.
@@ -98,7 +97,11 @@ export async function endSessionRoutes(app: FastifyInstance, services: EndSessio
       ) as Record<string, string>;
       if (endSession.hint) hidden.client_id = endSession.hint.clientId;
       const csrf = csrfToken(secret ?? browserBinding(request, reply, config));
-      return sendPage(reply, 200, confirmSignOutPage({ csrf, hidden, formTargets: endSession.next === undefined ? [] : [formTargetOf(endSession.next)] }));
+      return sendPage(
+        reply,
+        200,
+        confirmSignOutPage({ text: pageText(request), csrf, hidden, formTargets: endSession.next === undefined ? [] : [formTargetOf(endSession.next)] }),
+      );
     },
   );
 
@@ -123,10 +126,10 @@ export async function endSessionRoutes(app: FastifyInstance, services: EndSessio
     async (request: FastifyRequest<{ Body: EndSessionParams & { csrf: string } }>, reply) => {
       await services.limit('otherIp', request);
       const binding = signInSecretOf(request, config) ?? presentedBrowserBinding(request, config);
-      if (!csrfMatches(request.body.csrf, binding)) return sendPage(reply, 403, problemPage('Request refused', 'This form did not come from this service.'));
+      if (!csrfMatches(request.body.csrf, binding)) return sendPage(reply, 403, problemPageFor(request, 'problem.refused_title', 'problem.foreign_form'));
       const { id_token_hint: _ignored, ...params } = request.body;
       const endSession = await checked(params, services);
-      if (typeof endSession === 'string') return sendPage(reply, 400, problemPage('This sign-out request cannot be served', endSession));
+      if (typeof endSession === 'string') return sendPage(reply, 400, problemPageFor(request, 'problem.bad_sign_out_request', { asWritten: endSession }));
       return signOutTo(request, reply, endSession.next);
     },
   );

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseAuthorizationRequest, requestFingerprint, type AuthorizationProblem, type AuthorizationRequest } from '../authorize-request.js';
 import { requestContext } from '../../audit/audit-log.js';
 import { toServiceError } from '../../http/errors.js';
-import { registerPageHeaders, sendPage, UNAVAILABLE_TEXT, waitText } from '../../http/page-reply.js';
+import { pageText, registerPageHeaders, sendPage, waitText } from '../../http/page-reply.js';
+import type { PageText } from '../../http/page-text.js';
 import { registerCookies } from '../../http/refresh-cookie.js';
 import { browserBinding, csrfMatches, csrfToken, presentedBrowserBinding, setSignInCookie, signInSecretOf } from '../http/sign-in-cookie.js';
 import { formTargetOf } from '../../http/page-layout.js';
@@ -63,10 +64,10 @@ function authorizationRequestOf(returnTo: string | undefined, services: SignInPa
 }
 
 /** What a failed sign-in shows: the wait of a rate limit, an outage, or nothing special (rethrown). */
-function failureOf(error: unknown): { status: number; message: string } {
+function failureOf(error: unknown, text: PageText): { status: number; message: string } {
   const answer = toServiceError(error);
-  if (answer.code === 'too_many_requests') return { status: 429, message: `Too many sign-in attempts. ${waitText(answer)}` };
-  if (answer.code === 'temporarily_unavailable') return { status: 503, message: UNAVAILABLE_TEXT };
+  if (answer.code === 'too_many_requests') return { status: 429, message: text.text('login.too_many', { wait: waitText(text, answer) }) };
+  if (answer.code === 'temporarily_unavailable') return { status: 503, message: text.text('problem.unavailable_text') };
   throw error;
 }
 
@@ -85,7 +86,11 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
   ) {
     const csrf = csrfToken(browserBinding(request, reply, config));
     const registration = config.registration === 'open';
-    return sendPage(reply, status, loginPage({ csrf, returnTo, registration, formTargets: formTargets(returnTo, services), ...extra }));
+    return sendPage(
+      reply,
+      status,
+      loginPage({ text: pageText(request), csrf, returnTo, registration, formTargets: formTargets(returnTo, services), ...extra }),
+    );
   }
 
   function showRegistration(
@@ -95,10 +100,11 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
     returnTo: string | undefined,
     extra: { username?: string; message?: string } = {},
   ) {
+    const text = pageText(request);
     if (config.registration === 'closed')
-      return sendPage(reply, 403, problemPage('Registration is closed', 'Accounts are created by the operators of this service.'));
+      return sendPage(reply, 403, problemPage(text.text('register.closed_title'), text.text('register.closed_text'), text.lang));
     const csrf = csrfToken(browserBinding(request, reply, config));
-    return sendPage(reply, status, registrationPage({ csrf, returnTo, formTargets: formTargets(returnTo, services), ...extra }));
+    return sendPage(reply, status, registrationPage({ text, csrf, returnTo, formTargets: formTargets(returnTo, services), ...extra }));
   }
 
   app.get(
@@ -143,7 +149,7 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
       const returnTo = safeReturnTo(request.body.return_to);
       // Login CSRF: the form must come from this browser's own page (RFC 6749 §10.12).
       if (!csrfMatches(csrf, presentedBrowserBinding(request, config))) {
-        return showLogin(request, reply, 403, returnTo, { username, message: 'This form expired or did not come from this service. Please sign in again.' });
+        return showLogin(request, reply, 403, returnTo, { username, message: pageText(request).text('login.form_expired') });
       }
       let user;
       try {
@@ -151,10 +157,10 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
         await services.limit('loginUser', request);
         user = await services.accounts.authenticate(username, password, requestContext(request), 'login_page');
       } catch (error) {
-        const failure = failureOf(error);
+        const failure = failureOf(error, pageText(request));
         return showLogin(request, reply, failure.status, returnTo, { username, message: failure.message });
       }
-      if (!user) return showLogin(request, reply, 401, returnTo, { username, message: 'The username or password is wrong.' });
+      if (!user) return showLogin(request, reply, 401, returnTo, { username, message: pageText(request).text('login.wrong_credentials') });
       return signedIn(request, reply, user, returnTo, 'login_page');
     },
   );
@@ -200,7 +206,7 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
       const { username, password, csrf } = request.body;
       const returnTo = safeReturnTo(request.body.return_to);
       if (!csrfMatches(csrf, presentedBrowserBinding(request, config))) {
-        return showRegistration(request, reply, 403, returnTo, { username, message: 'This form expired or did not come from this service. Please try again.' });
+        return showRegistration(request, reply, 403, returnTo, { username, message: pageText(request).text('register.form_expired') });
       }
       if (config.registration === 'closed') return showRegistration(request, reply, 403, returnTo);
       let registered;
@@ -211,10 +217,10 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
       } catch (error) {
         const answer = toServiceError(error);
         if (answer.status >= 500 || answer.code === 'too_many_requests') {
-          const failure = failureOf(error);
+          const failure = failureOf(error, pageText(request));
           return showRegistration(request, reply, failure.status, returnTo, { username, message: failure.message });
         }
-        const message = answer.code === 'username_taken' ? 'That username is taken.' : answer.message;
+        const message = answer.code === 'username_taken' ? pageText(request).text('register.username_taken') : answer.message;
         return showRegistration(request, reply, answer.status, returnTo, { username, message });
       }
       return signedIn(request, reply, registered.user, returnTo, 'registration_page');
