@@ -20,6 +20,8 @@ t.test('the compose example sets only real variables, keeps Redis from evicting,
     t.equal(service.user, '1000:1000', `${name} runs as the image's non-root user`);
     t.equal(service.read_only, true);
   }
+  const recipe = await readFile(repoPath('examples/compose/compose.yaml'), 'utf8');
+  t.match(recipe, /chown -R 1000:1000 examples\/compose\/keys/, 'the key recipe hands the keys to the uid the image reads them as');
   const redisFlag = (name: string) => compose.services.redis!.command![compose.services.redis!.command!.indexOf(name) + 1];
   t.equal(redisFlag('--maxmemory-policy'), 'noeviction');
   t.equal(redisFlag('--hash-max-listpack-value'), '256', 'session hashes stay compact listpacks (docs/operations/production.md)');
