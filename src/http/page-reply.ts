@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StoreUnavailableError, type ServiceError } from '../errors.js';
 import { pageCsp, problemPage, renderPage, type Page } from './page-layout.js';
-import type { PageText } from './page-text.js';
+import { ENGLISH_ONLY, type PageText } from './page-text.js';
+import { NO_BRANDING } from './page-branding.js';
 import type { MessageKey } from './locales/en.js';
 import { toServiceError } from './errors.js';
 
@@ -13,6 +14,9 @@ const PAGE_CSP = new WeakMap<FastifyReply, string>();
  * the JSON API's, which forbids forms and styles; this plugin-level hook runs after it and replaces it.
  */
 export function registerPageHeaders(app: FastifyInstance): void {
+  // A plugin of pages serves them in any Fastify instance: without the app's branding and translations, plain English.
+  if (!app.hasDecorator('pageBranding')) app.decorate('pageBranding', NO_BRANDING);
+  if (!app.hasDecorator('pageLocales')) app.decorate('pageLocales', ENGLISH_ONLY);
   registerPageErrors(app);
   app.addHook('onSend', (_request, reply, payload, done) => {
     const csp = PAGE_CSP.get(reply);
