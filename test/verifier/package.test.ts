@@ -23,12 +23,16 @@ t.test('the packed verifier installs alone and verifies a token from ESM, Common
     files: Array<{ path: string }>;
   }>;
   t.ok(
-    packed!.files.every((file) => file.path === 'package.json' || file.path === 'README.md' || file.path.startsWith('dist/')),
-    'the tarball holds dist/, package.json and the README only',
+    packed!.files.every((file) => ['package.json', 'README.md', 'LICENSE'].includes(file.path) || file.path.startsWith('dist/')),
+    'the tarball holds dist/, package.json, the README and the license only',
   );
   t.ok(
     packed!.files.some((file) => file.path === 'dist/index.js'),
     'with the built entry point',
+  );
+  t.ok(
+    packed!.files.some((file) => file.path === 'LICENSE'),
+    'with its license (Apache-2.0)',
   );
 
   const scratch = await tempDir(t, 'tokensmith-consumer-');
