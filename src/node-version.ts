@@ -10,3 +10,11 @@ export function unsupportedNode(version: string = process.versions.node): string
   if (major >= SUPPORTED_NODE_MAJORS[0]!) return undefined;
   return `Node.js ${version} is not supported: tokensmith runs on Node.js ${SUPPORTED_NODE_MAJORS.join(' or ')} (the version in .nvmrc; CONTRIBUTING.md says how to get it)`;
 }
+
+/** Exits with one line (`prefix` and why) when this Node.js cannot run the service; the entry points call it first. */
+export function exitOnUnsupportedNode(prefix: string): void {
+  const unsupported = unsupportedNode();
+  if (unsupported === undefined) return;
+  process.stderr.write(`${prefix}${unsupported}\n`);
+  process.exit(1);
+}

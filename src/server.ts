@@ -10,7 +10,7 @@ import { listenMetrics } from './metrics/metrics-server.js';
 import type { Logger } from 'pino';
 import { createLogger } from './logger.js';
 import { unknownSettings } from './settings.js';
-import { unsupportedNode } from './node-version.js';
+import { exitOnUnsupportedNode } from './node-version.js';
 import { openStore } from './store/open.js';
 import { listenWhileStarting } from './http/starting-listener.js';
 import { redisAddress } from './store/redis/topology.js';
@@ -138,20 +138,20 @@ export function closeOnSignals(app: FastifyInstance): void {
   process.on('SIGINT', stop);
 }
 
+/** Ends a start that failed: one clear line (a bad setting, or what went wrong) and exit code 1, never a stack trace. */
+export function exitOnStartFailure(error: unknown): never {
+  const line = error instanceof ConfigError ? `configuration error: ${error.message}` : `start-up failed: ${(error as Error).message}`;
+  process.stderr.write(`${line}\n`);
+  process.exit(1);
+}
+
 async function main(): Promise<void> {
-  const unsupported = unsupportedNode();
-  if (unsupported !== undefined) {
-    process.stderr.write(`start-up failed: ${unsupported}\n`);
-    process.exit(1);
-  }
+  exitOnUnsupportedNode('start-up failed: ');
   let app: FastifyInstance;
   try {
     app = await startServer();
   } catch (error) {
-    // One clear line and a non-zero exit for any start-up problem.
-    const line = error instanceof ConfigError ? `configuration error: ${error.message}` : `start-up failed: ${(error as Error).message}`;
-    process.stderr.write(`${line}\n`);
-    process.exit(1);
+    exitOnStartFailure(error);
   }
   process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled rejection'));
   closeOnSignals(app);

@@ -8,6 +8,7 @@ import { foldUsername } from '../users/credentials.js';
 import { NO_PASSWORD, type UserService } from '../users/user-service.js';
 import { auditAdmin, type AdminActor } from './actor.js';
 import { chronological, cursorAfter, keyOfCursor, pageLimit, pageOf, type Page, type PageRequest } from './pagination.js';
+import { USER_ID_PATTERN } from '../users/user-id.js';
 
 /** A user as the admin API shows it: never the password hash. */
 export interface AdminUserView {
@@ -41,9 +42,6 @@ function view(user: UserRecord): AdminUserView {
     password_changed_at: user.passwordChangedAt ?? null,
   };
 }
-
-/** The shape of a user id (randomUUID, user-service.ts). */
-const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function noSuchUser() {
   return oauthError('not_found', 'no such user');
@@ -130,7 +128,7 @@ export class UserAdmin {
    * an account registered under the name of another's id must not draw an operator's action onto that other account.
    */
   async #resolve(reference: string): Promise<UserRecord> {
-    const user = USER_ID.test(reference)
+    const user = USER_ID_PATTERN.test(reference)
       ? await this.deps.users.findById(reference.toLowerCase())
       : await this.deps.users.findByUsernameKey(foldUsername(reference));
     if (!user) throw noSuchUser();

@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, ServiceError } from '../errors.js';
 import { KeyAdminError } from '../keys/rotation.js';
-import { unsupportedNode } from '../node-version.js';
+import { exitOnUnsupportedNode } from '../node-version.js';
 import { COMMANDS, type CliIo, type CliOptions, type Command } from './commands.js';
 
 export type { CliIo } from './commands.js';
@@ -116,10 +116,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 }
 
 if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const unsupported = unsupportedNode();
-  if (unsupported !== undefined) {
-    process.stderr.write(`failed: ${unsupported}\n`);
-    process.exit(1);
-  }
+  exitOnUnsupportedNode('failed: ');
   process.exitCode = await runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env });
 }

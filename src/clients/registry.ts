@@ -7,6 +7,7 @@ import { DEFAULT_CLIENT_ENTRY, predates, type Client } from './client.js';
 import { DISPLAY_FIELDS, parseClientDisplay } from './client-display.js';
 import { redirectUriProblem } from './redirect-uri.js';
 import { SECRET_HASH_PREFIX } from './secret.js';
+import { USER_ID_PATTERN } from '../users/user-id.js';
 
 const KNOWN_FIELDS = new Set([
   'client_id',
@@ -23,7 +24,6 @@ const KNOWN_FIELDS = new Set([
   ...Object.keys(DISPLAY_FIELDS),
 ]);
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~:-]{1,128}$/;
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What is wrong with a client entry (of CLIENTS_FILE or of the admin API): the message says it. */
 export class EntryError extends Error {}
@@ -62,8 +62,8 @@ export function parseClientEntry(entry: unknown, defaultAudience: string, source
   const unknown = Object.keys(e).filter((key) => !KNOWN_FIELDS.has(key));
   if (unknown.length > 0) throw new EntryError(`has unknown field(s): ${unknown.join(', ')}`);
   if (typeof e.client_id !== 'string' || !CLIENT_ID_PATTERN.test(e.client_id)) throw new EntryError('client_id must be 1 to 128 of A-Z a-z 0-9 . _ ~ : -');
-  // User ids are UUIDs; a client id of that shape could make a client's `sub` equal a user's.
-  if (UUID_PATTERN.test(e.client_id)) throw new EntryError('client_id must not have the shape of a UUID (user ids do)');
+  // A client id of a user id's shape could make a client's `sub` equal a user's.
+  if (USER_ID_PATTERN.test(e.client_id)) throw new EntryError('client_id must not have the shape of a UUID (user ids do)');
   if (e.type !== 'public' && e.type !== 'confidential') throw new EntryError('type must be "public" or "confidential"');
   const grantTypes = stringList(e.grant_types, 'grant_types');
   const known: readonly string[] = supportedGrantTypes();

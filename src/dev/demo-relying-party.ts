@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { html, type SafeHtml } from '../http/html.js';
+import { s256Challenge } from '../oidc/pkce.js';
 
 /** The endpoints the demo reads from the issuer's discovery document (OpenID Connect Discovery 1.0 §3). */
 interface ProviderMetadata {
@@ -89,7 +90,7 @@ export async function startDemoRelyingParty(settings: {
       scope: 'openid profile',
       state,
       nonce: started.nonce,
-      code_challenge: createHash('sha256').update(started.verifier).digest('base64url'),
+      code_challenge: s256Challenge(started.verifier),
       code_challenge_method: 'S256',
     }).toString();
     response.writeHead(302, { location: authorize.href, 'cache-control': 'no-store' });

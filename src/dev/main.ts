@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_CLIENT_ENTRY } from '../clients/client.js';
 import { generateClientSecret, hashClientSecret } from '../clients/secret.js';
 import { ConfigError } from '../errors.js';
-import { unsupportedNode } from '../node-version.js';
-import { startServer } from '../server.js';
+import { exitOnUnsupportedNode } from '../node-version.js';
+import { exitOnStartFailure, startServer } from '../server.js';
 import { startDemoRelyingParty } from './demo-relying-party.js';
 
 /** The settings `npm run dev` starts from; the environment may change any of them but the store. */
@@ -100,11 +100,7 @@ export async function startDev(argv: string[], environment: NodeJS.ProcessEnv): 
 }
 
 async function main(): Promise<void> {
-  const unsupported = unsupportedNode();
-  if (unsupported !== undefined) {
-    process.stderr.write(`start-up failed: ${unsupported}\n`);
-    process.exit(1);
-  }
+  exitOnUnsupportedNode('start-up failed: ');
   try {
     const dev = await startDev(process.argv.slice(2), process.env);
     process.stdout.write(`${dev.lines.join('\n')}\n`);
@@ -112,9 +108,7 @@ async function main(): Promise<void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   } catch (error) {
-    const line = error instanceof ConfigError ? `configuration error: ${error.message}` : `start-up failed: ${(error as Error).message}`;
-    process.stderr.write(`${line}\n`);
-    process.exit(1);
+    exitOnStartFailure(error);
   }
 }
 

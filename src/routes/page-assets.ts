@@ -3,6 +3,9 @@ import { LOGO_PATH, OPERATOR_STYLESHEET_PATH, type PageAsset } from '../http/pag
 import { STYLESHEET, STYLESHEET_PATH } from '../http/page-layout.js';
 import { PUBLIC } from './schemas.js';
 
+/** The service's own stylesheet, as served. */
+const SERVICE_STYLESHEET: PageAsset = { body: Buffer.from(STYLESHEET), contentType: 'text/css; charset=utf-8' };
+
 /** Sends a page asset from memory, cacheable for an hour. */
 function send(reply: FastifyReply, asset: PageAsset): FastifyReply {
   return reply.header('content-type', asset.contentType).header('cache-control', 'public, max-age=3600').send(asset.body);
@@ -23,7 +26,7 @@ export async function pageAssetRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: { description: 'CSS', content: { 'text/css': { schema: { type: 'string' } } } } },
       },
     },
-    async (_request, reply) => send(reply, { body: Buffer.from(STYLESHEET), contentType: 'text/css; charset=utf-8' }),
+    async (_request, reply) => send(reply, SERVICE_STYLESHEET),
   );
   const { logo, stylesheet } = app.pageBranding;
   if (logo !== undefined) {

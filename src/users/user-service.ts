@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import { oauthError } from '../errors.js';
 import type { Store, UserRecord, UserStore } from '../store/types.js';
@@ -14,6 +13,7 @@ import {
 } from './credentials.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
+import { newUserId } from './user-id.js';
 
 /**
  * Seconds after a registration or a password change during which the same request again is recognised as
@@ -91,7 +91,7 @@ export class UserService {
   /** Stores a new user; username_taken when another took the name first (create() settles the race atomically). */
   async #store(name: { username: string; key: string }, password: string | undefined): Promise<UserRecord> {
     const user: UserRecord = {
-      id: randomUUID(),
+      id: newUserId(),
       username: name.username,
       usernameKey: name.key,
       passwordHash: password === undefined ? NO_PASSWORD : await this.hasher.hash(normalizePassword(password)),
