@@ -32,6 +32,7 @@ import { signInRoutes } from './oidc/routes/sign-in.js';
 import { userinfoRoutes } from './oidc/routes/userinfo.js';
 import { endSessionRoutes } from './oidc/routes/end-session.js';
 import { accountPageRoutes } from './accounts/routes/account-page.js';
+import { emailPageRoutes } from './accounts/routes/email-pages.js';
 import { buildAdminApp } from './admin/http/admin-app.js';
 
 /** What buildApp is given rather than creating: state, keys, clients, logger and clock. */
@@ -56,6 +57,7 @@ function registerShutdown(app: FastifyInstance, deps: AppDependencies, services:
   app.addHook('onClose', async () => {
     deps.keyring.close();
     services.clientSync.stop();
+    await services.outboxWorker?.stop();
     await app.admin?.close();
     await services.revocations.cache.stop();
     await deps.store.close();
@@ -90,6 +92,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await registerOpenApi(app, config.issuer);
   await services.revocations.cache.start();
   await services.clientSync.start();
+  services.outboxWorker?.start();
   const limit = await registerRateLimits(app, config.rateLimits, deps.store.rateLimits, (bucket, request) =>
     services.audit.emit({ event: 'rate_limited', bucket, ...requestContext(request) }),
   );
@@ -110,6 +113,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(userinfoRoutes, routes);
   await app.register(endSessionRoutes, routes);
   await app.register(accountPageRoutes, routes);
+  await app.register(emailPageRoutes, routes);
   await app.register(pageAssetRoutes);
   app.decorate('admin', config.admin && (await buildAdminApp(config, services, { logger: deps.logger, rateLimits: deps.store.rateLimits }, closing)));
   lane.configure({

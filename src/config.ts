@@ -25,7 +25,7 @@ export { ARGON2_MINIMUM, DEFAULT_HASHING_CONCURRENCY } from './settings.js';
 export type AuditSetting = 'stdout' | 'off' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 /** A named request limit (RateLimitConfig gives each its size): the buckets a route or grant counts a request in. */
-export type LimitName = 'loginIp' | 'loginUser' | 'registerIp' | 'registerUser' | 'tokenIp' | 'otherIp' | 'adminIp';
+export type LimitName = 'loginIp' | 'loginUser' | 'registerIp' | 'registerUser' | 'resetIp' | 'resetLogin' | 'tokenIp' | 'otherIp' | 'adminIp';
 
 /** Request limits, each per fixed window; `enabled: false` (RATE_LIMIT=off) is for benchmarks only. */
 export interface RateLimitConfig {
@@ -42,6 +42,10 @@ export interface RateLimitConfig {
   registerPerIp: number;
   /** Registration attempts per normalized username per hour. */
   registerPerUser: number;
+  /** Password reset requests per client IP per hour. */
+  resetPerIp: number;
+  /** Reset mails per account per hour, and reset requests per name or address typed (answered alike past it). */
+  resetPerAccount: number;
   /** Token requests of every other grant (authorization_code, refresh_token, client_credentials, unknown ones) per client IP per minute. */
   tokenPerIp: number;
   /**
@@ -53,6 +57,29 @@ export interface RateLimitConfig {
   adminPerIp: number;
   /** The prefix length IPv6 clients are counted under by every per-IP limit (IPv4 counts per address). */
   ipv6Prefix: number;
+}
+
+/** How mail leaves: an SMTP server, a folder (development), or not at all. */
+export type MailTransportConfig =
+  { kind: 'smtp'; url: string; user: string | undefined; password: string | undefined } | { kind: 'folder'; dir: string } | { kind: 'off' };
+
+/** Mail: how it leaves, from whom, its templates, and how a mail the server did not take is tried again. */
+export interface MailConfig {
+  transport: MailTransportConfig;
+  from: string;
+  templatesDir: string | undefined;
+  /** Milliseconds before the first retry; each later one waits twice as long, at most MAIL_RETRY_CAP_MS. */
+  retryDelayMs: number;
+  maxAttempts: number;
+}
+
+/** Email addresses on accounts: whether registration asks for one, and how long the links mailed to them work. */
+export interface EmailConfig {
+  registration: 'optional' | 'required' | 'off';
+  /** Seconds a verification link works. */
+  verificationTtl: number;
+  /** Seconds a password reset link works. */
+  resetTtl: number;
 }
 
 /** The service's whole configuration, validated. */
@@ -85,6 +112,8 @@ export interface Config {
   defaultAudience: string;
   clientsFile: string | undefined;
   registration: 'open' | 'closed';
+  email: EmailConfig;
+  mail: MailConfig;
   argon2: Argon2Params;
   hashing: HashingLimits;
   rateLimits: RateLimitConfig;
@@ -329,6 +358,36 @@ function storeKind(env: Env, serving: boolean, redis: RedisTopology | undefined)
 }
 
 /**
+ * How mail leaves. Outside production it needs nothing: mails go to a folder and their links to the log, so `npm start`
+ * works alone. Production never takes the folder, and without a transport it refuses what cannot work without mail.
+ */
+function mailConfig(env: Env, production: boolean, issuer: string, email: EmailConfig): MailConfig {
+  const kind = oneOf(env, 'MAIL_TRANSPORT', ['smtp', 'folder', 'off'] as const, production ? 'off' : 'folder');
+  if (production && kind === 'folder') throw new ConfigError('MAIL_TRANSPORT', 'folder is for development; set smtp (with SMTP_URL) or off in production');
+  if (production && kind === 'off' && email.registration === 'required') {
+    throw new ConfigError('MAIL_TRANSPORT', 'required with REGISTRATION_EMAIL=required: set smtp and SMTP_URL, so that addresses can be verified');
+  }
+  const url = text(env, 'SMTP_URL');
+  if (kind === 'smtp' && url === undefined) throw new ConfigError('SMTP_URL', 'required with MAIL_TRANSPORT=smtp: smtp://host:587 or smtps://host:465');
+  if (url !== undefined && !/^smtps?:\/\/[^\s]+$/.test(url)) throw new ConfigError('SMTP_URL', 'expected an smtp:// or smtps:// URL');
+  const from = text(env, 'MAIL_FROM');
+  if (kind === 'smtp' && production && from === undefined) throw new ConfigError('MAIL_FROM', 'required with MAIL_TRANSPORT=smtp in production');
+  const transport: MailTransportConfig =
+    kind === 'smtp'
+      ? { kind, url: url!, user: text(env, 'SMTP_USER'), password: text(env, 'SMTP_PASSWORD') }
+      : kind === 'folder'
+        ? { kind, dir: path(env, 'MAIL_FOLDER', './mail')! }
+        : { kind };
+  return {
+    transport,
+    from: from ?? `no-reply@${new URL(issuer).hostname}`,
+    templatesDir: path(env, 'MAIL_TEMPLATES_DIR'),
+    retryDelayMs: integer(env, 'MAIL_RETRY_DELAY') * 1000,
+    maxAttempts: integer(env, 'MAIL_MAX_ATTEMPTS'),
+  };
+}
+
+/**
  * Reads and validates the configuration from environment variables; throws a ConfigError naming the first bad one.
  * `purpose` is what it is for: serving (production then needs ISSUER and a shared store) or a CLI command
  * (keys need neither; `users add` checks the store itself).
@@ -340,6 +399,11 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
   const issuer = issuerUrl(env, serving, port);
   const redisKeyPrefix = text(env, 'REDIS_KEY_PREFIX', 'tokensmith:')!;
   const redis = redisTopology(env, redisKeyPrefix);
+  const email: EmailConfig = {
+    registration: oneOf(env, 'REGISTRATION_EMAIL', ['optional', 'required', 'off'] as const, 'optional'),
+    verificationTtl: integer(env, 'EMAIL_VERIFICATION_TTL'),
+    resetTtl: integer(env, 'PASSWORD_RESET_TTL'),
+  };
   return {
     production,
     port,
@@ -359,6 +423,8 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     defaultAudience: text(env, 'DEFAULT_AUDIENCE', 'api')!,
     clientsFile: path(env, 'CLIENTS_FILE'),
     registration: oneOf(env, 'REGISTRATION', ['open', 'closed'] as const, 'open'),
+    email,
+    mail: mailConfig(env, production, issuer, email),
     argon2: argon2Params(env, production),
     rateLimits: {
       enabled: oneOf(env, 'RATE_LIMIT', ['on', 'off'] as const, 'on') === 'on',
@@ -368,6 +434,8 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
       loginFreeFailures: integer(env, 'LOGIN_FREE_FAILURES'),
       registerPerIp: integer(env, 'RATE_LIMIT_REGISTER_IP'),
       registerPerUser: integer(env, 'RATE_LIMIT_REGISTER_USER'),
+      resetPerIp: integer(env, 'RATE_LIMIT_RESET_IP'),
+      resetPerAccount: integer(env, 'RATE_LIMIT_RESET_ACCOUNT'),
       tokenPerIp: integer(env, 'RATE_LIMIT_TOKEN_IP'),
       otherPerIp: integer(env, 'RATE_LIMIT_OTHER_IP'),
       adminPerIp: integer(env, 'RATE_LIMIT_ADMIN_IP'),

@@ -27,6 +27,7 @@ export const ERROR_STATUS = {
   access_denied: 403,
   registration_closed: 403,
   username_taken: 409,
+  email_taken: 409,
   // The admin API: a change the target's state does not allow (a CLIENTS_FILE client, a read-only KEYS_DIR, a taken id).
   conflict: 409,
   not_found: 404,

@@ -1,5 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { AccountMail } from './accounts/account-mail.js';
 import { AccountService } from './accounts/account-service.js';
+import { Mailer } from './mail/mailer.js';
+import { OutboxWorker } from './mail/outbox-worker.js';
+import { openMailTransport } from './mail/transport.js';
+import { MailTemplates } from './mail/templates.js';
 import { createAdminServices, type AdminServices } from './admin/admin-services.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuthorizationService } from './oidc/authorization-service.js';
@@ -47,6 +52,10 @@ export interface Services extends GrantServices {
   verifiedTokens: VerifiedTokenCache;
   /** The account's use cases (register, sign in, change the password, end sessions, disable, delete), with their audit events. */
   accounts: AccountService;
+  /** The account's mails and the links in them: verification, password reset, security notices. */
+  accountMail: AccountMail;
+  /** Queues mails into the outbox (this instance's OutboxWorker, if it serves, sends them). */
+  mailer: Mailer;
   /** Sign-ins: the browser sessions at this service behind the sign-in cookie. */
   signIns: SignInService;
   /** What people let third-party clients have. */
@@ -55,6 +64,8 @@ export interface Services extends GrantServices {
   authorization: AuthorizationService;
   /** The Prometheus metrics, when METRICS_PORT is set. */
   metrics: Metrics | undefined;
+  /** Sends the outbox's mails from this instance (every serving instance runs one); undefined with MAIL_TRANSPORT=off. */
+  outboxWorker: OutboxWorker | undefined;
 }
 
 /** What the route plugins of the public app take: the services, and the request limits registered on that app. */
@@ -75,7 +86,7 @@ export interface ServiceParts {
 /** The services that need no signing keys and no HTTP: what the CLI uses, and what the app builds on. */
 export type DomainServices = Pick<
   Services,
-  'config' | 'clock' | 'users' | 'accounts' | 'sessions' | 'codes' | 'audit' | 'consents' | 'signIns' | 'clientSync' | 'admin'
+  'config' | 'clock' | 'users' | 'accounts' | 'sessions' | 'codes' | 'audit' | 'consents' | 'signIns' | 'clientSync' | 'admin' | 'accountMail' | 'mailer'
 >;
 
 /**
@@ -97,7 +108,18 @@ export function createDomainServices(
   const users = createUserService(store, config, clock, parts.hashing);
   const signIns = new SignInService(store.signIns, sessions, config, clock);
   const consents = new ConsentService(store.consents, sessions, clock, clients.issuedToCurrent);
-  const accounts = new AccountService({ users, sessions, signIns, consents, audit, config });
+  const mailer = new Mailer(store.outbox, new MailTemplates(config.mail.templatesDir), config.mail.transport.kind !== 'off', clock);
+  const accountMail = new AccountMail({
+    users,
+    links: store.emailLinks,
+    mailer,
+    counters: store.rateLimits,
+    audit,
+    config,
+    clock,
+    onBackgroundError: (error) => parts.logger.error({ err: { message: (error as Error).message } }, 'a reset request failed after its answer'),
+  });
+  const accounts = new AccountService({ users, sessions, signIns, consents, audit, mail: accountMail, config });
   const clientSync = new ClientSync(store.clients, clients, config.defaultAudience, parts.logger);
   const admin = createAdminServices({
     store,
@@ -105,6 +127,7 @@ export function createDomainServices(
     clientSync,
     userService: users,
     accounts,
+    accountMail,
     sessions,
     audit,
     config,
@@ -121,6 +144,8 @@ export function createDomainServices(
     audit,
     consents,
     accounts,
+    accountMail,
+    mailer,
     signIns,
     clientSync,
     admin,
@@ -145,6 +170,9 @@ export function createServices(config: Config, parts: ServiceParts & { keyring: 
   const verifiedTokens = new VerifiedTokenCache(keyring);
   const accessTokens = { keyring, issuer: config.issuer, ttl: config.accessTokenTtl, clock };
   const domain = createDomainServices(config, { ...parts, audit, hashing, keys: { dir: keyring.dir, reload: () => keyring.refresh() } });
+  const transport = openMailTransport(config.mail, parts.logger);
+  const outboxWorker = transport && new OutboxWorker(store.outbox, transport, config.mail, audit, parts.logger, clock);
+  if (outboxWorker) domain.mailer.onQueued = () => outboxWorker.kick();
   return {
     ...domain,
     pingStore: () => store.ping(),
@@ -153,6 +181,7 @@ export function createServices(config: Config, parts: ServiceParts & { keyring: 
     authorization: new AuthorizationService(domain.codes, domain.consents, config.issuer, clock),
     revocations,
     metrics,
+    outboxWorker,
     verifiedTokens,
     accessTokens,
     clientAuthenticator: new ClientAuthenticator({ clients, clientSync: domain.clientSync, audit, clock }),

@@ -111,6 +111,57 @@ export const SETTINGS = [
     meaning: '`closed` answers `POST /account/register` (and the registration page) with 403. Production warns at start while it is `open`.',
   },
   {
+    name: 'REGISTRATION_EMAIL',
+    default: '`optional`',
+    meaning: 'Whether registration asks for an email address: `optional`, `required`, or `off` (no field). See [Email](../guides/email.md).',
+  },
+  {
+    name: 'EMAIL_VERIFICATION_TTL',
+    integer: { min: 300, max: 2592000, fallback: 86400 },
+    meaning: 'Seconds an email verification link works (a day).',
+  },
+  {
+    name: 'PASSWORD_RESET_TTL',
+    integer: { min: 300, max: 86400, fallback: 1800 },
+    meaning: 'Seconds a password reset link works (30 minutes); a password change by any route voids it sooner.',
+  },
+  {
+    name: 'MAIL_TRANSPORT',
+    default: '`folder` outside production, else `off`',
+    meaning:
+      '`smtp` sends through `SMTP_URL`; `folder` (development only) writes each mail to `MAIL_FOLDER` and logs its links; `off` sends nothing (no reset links, no verification). Production refuses `folder`, and refuses `off` while `REGISTRATION_EMAIL=required`.',
+  },
+  {
+    name: 'SMTP_URL',
+    default: 'unset',
+    meaning:
+      'The SMTP server, with `MAIL_TRANSPORT=smtp`: `smtp://host:587` (STARTTLS when the server offers it) or `smtps://host:465` (TLS from the start); credentials in the URL or in `SMTP_USER` and `SMTP_PASSWORD`. Never logged.',
+  },
+  { name: 'SMTP_USER', default: 'unset', meaning: 'The SMTP user, when not in `SMTP_URL`.' },
+  { name: 'SMTP_PASSWORD', default: 'unset', meaning: 'The SMTP password, when not in `SMTP_URL`. Never logged.' },
+  {
+    name: 'MAIL_FROM',
+    default: "`no-reply@` the issuer's host, outside production",
+    meaning: 'The sender of every mail (`Example <no-reply@example.com>`); required with `MAIL_TRANSPORT=smtp` in production.',
+  },
+  { name: 'MAIL_FOLDER', default: '`./mail`', meaning: 'Where `MAIL_TRANSPORT=folder` writes mails (`.eml` files), read as `KEYS_DIR` is.' },
+  {
+    name: 'MAIL_TEMPLATES_DIR',
+    default: 'unset',
+    meaning:
+      'A folder of mail templates that replace the shipped ones, by name (`verify_email.subject`, `verify_email.txt`, `verify_email.html`…); see [Email](../guides/email.md#templates). A template with an unknown placeholder stops the start.',
+  },
+  {
+    name: 'MAIL_RETRY_DELAY',
+    integer: { min: 1, max: 3600, fallback: 5 },
+    meaning: 'Seconds before a mail the server refused or could not take is tried again; each later try waits twice as long, at most 10 minutes.',
+  },
+  {
+    name: 'MAIL_MAX_ATTEMPTS',
+    integer: { min: 1, max: 100, fallback: 15 },
+    meaning: 'Tries of one mail before it is given up as failed (15: about an hour and a half of retries).',
+  },
+  {
     name: 'REFRESH_TOKEN_TTL',
     integer: { min: 60, max: 31622400, fallback: 2592000 },
     meaning: 'Absolute session lifetime in seconds (30 days); rotation never extends it.',
@@ -192,6 +243,17 @@ export const SETTINGS = [
   { name: 'LOGIN_MAX_FAILURES', integer: { min: 1, max: 100, fallback: 100 }, meaning: 'Failed logins per account per hour (ASVS 2.2.1; at most 100).' },
   { name: 'RATE_LIMIT_REGISTER_IP', integer: { min: 1, max: 1000000, fallback: 20 }, meaning: 'Registrations per client IP per hour.' },
   { name: 'RATE_LIMIT_REGISTER_USER', integer: { min: 1, max: 1000000, fallback: 5 }, meaning: 'Registration attempts per username per hour.' },
+  {
+    name: 'RATE_LIMIT_RESET_IP',
+    integer: { min: 1, max: 1000000, fallback: 20 },
+    meaning: 'Password reset requests (the "Forgot password?" form) per client IP per hour.',
+  },
+  {
+    name: 'RATE_LIMIT_RESET_ACCOUNT',
+    integer: { min: 1, max: 1000000, fallback: 3 },
+    meaning:
+      'Reset mails per account per hour, and reset requests per name or address typed; past it the form answers the same and sends nothing, so it tells nobody whether the account exists.',
+  },
   {
     name: 'RATE_LIMIT_TOKEN_IP',
     integer: { min: 1, max: 1000000, fallback: 600 },

@@ -191,3 +191,31 @@ t.test('unknownSettings: what looks like a setting but is none, and what it like
     ],
   );
 });
+
+t.test('mail: a folder outside production, off in production unless SMTP is set; what cannot work is refused, naming the variable', async (t) => {
+  t.same(loadConfig({}).mail.transport.kind, 'folder', 'npm start needs nothing');
+  t.same(loadConfig(PRODUCTION).mail.transport, { kind: 'off' });
+  t.same(loadConfig(PRODUCTION).email.registration, 'optional');
+  const smtp = loadConfig({ ...PRODUCTION, MAIL_TRANSPORT: 'smtp', SMTP_URL: 'smtps://user:pa%40ss@mail.example.com', MAIL_FROM: 'Auth <auth@example.com>' });
+  t.same(smtp.mail.transport, { kind: 'smtp', url: 'smtps://user:pa%40ss@mail.example.com', user: undefined, password: undefined });
+  t.equal(smtp.mail.from, 'Auth <auth@example.com>');
+  for (const [variable, env] of [
+    ['MAIL_TRANSPORT', { ...PRODUCTION, MAIL_TRANSPORT: 'folder' }],
+    ['MAIL_TRANSPORT', { ...PRODUCTION, REGISTRATION_EMAIL: 'required' }],
+    ['SMTP_URL', { ...PRODUCTION, MAIL_TRANSPORT: 'smtp' }],
+    ['SMTP_URL', { MAIL_TRANSPORT: 'smtp', SMTP_URL: 'http://mail.example.com' }],
+    ['MAIL_FROM', { ...PRODUCTION, MAIL_TRANSPORT: 'smtp', SMTP_URL: 'smtp://mail.example.com:587' }],
+    ['REGISTRATION_EMAIL', { REGISTRATION_EMAIL: 'sometimes' }],
+    ['PASSWORD_RESET_TTL', { PASSWORD_RESET_TTL: '60' }],
+  ] as const) {
+    t.throws(() => loadConfig(env), { name: 'ConfigError', variable }, `${variable}: ${JSON.stringify(env)}`);
+  }
+  const error = (() => {
+    try {
+      loadConfig({ MAIL_TRANSPORT: 'smtp', SMTP_URL: 'ftp://user:secret-password@mail.example.com' });
+    } catch (caught) {
+      return caught as Error;
+    }
+  })();
+  t.notMatch(error?.message, /secret-password/, 'the URL (and its password) is never in the error');
+});

@@ -7,6 +7,9 @@ import type { RequestOrigin } from '../request-origin.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { SignInRecord, UserRecord } from '../store/types.js';
 import type { UserService } from '../users/user-service.js';
+import { assertPasswordPolicy } from '../users/credentials.js';
+import { emailKeyOf } from '../users/email-address.js';
+import type { AccountMail, LinkCheck } from './account-mail.js';
 
 /** What the account use cases work with. */
 export interface AccountDependencies {
@@ -15,6 +18,8 @@ export interface AccountDependencies {
   signIns: SignInService;
   consents: ConsentService;
   audit: AuditLog;
+  /** The account's mails: verification links, reset links, security notices. */
+  mail: AccountMail;
   config: Pick<Config, 'rateLimits'>;
 }
 
@@ -40,11 +45,37 @@ type EndAllReason = Extract<AuditEvent, { event: 'sessions_ended_all' }>['reason
 export class AccountService {
   constructor(private readonly deps: AccountDependencies) {}
 
-  /** Registers a person; the retry of a registration that landed creates nothing, and its event was written then. */
-  async register(username: string, password: string, context: AuditContext): Promise<{ user: UserRecord; retry: boolean }> {
-    const registered = await this.deps.users.register(username, password);
-    if (!registered.retry) this.deps.audit.emit({ event: 'user_registered', username: registered.user.username, ...context, user_id: registered.user.id });
+  /**
+   * Registers a person, with an address when given, and mails it a verification link; the retry of a registration that
+   * landed creates nothing, and its event and mail were written then.
+   */
+  async register(username: string, password: string, context: AuditContext, email?: string): Promise<{ user: UserRecord; retry: boolean }> {
+    const registered = await this.deps.users.register(username, password, email);
+    if (registered.retry) return registered;
+    this.deps.audit.emit({ event: 'user_registered', username: registered.user.username, ...context, user_id: registered.user.id });
+    await this.deps.mail.sendVerification(registered.user);
     return registered;
+  }
+
+  /**
+   * Sets a new password through a reset link, once: the link is spent, the address it was mailed to counts as verified
+   * (following it proved the person reads mail there), and every session, sign-in and unredeemed code of the account
+   * ends, as after any password change. The person is not signed in: they sign in with the new password, so that a link
+   * alone (a forwarded mail, a scanner) never amounts to a sign-in. The owner is told by mail.
+   */
+  async resetPassword(secret: string, password: string, context: AuditContext): Promise<LinkCheck> {
+    assertPasswordPolicy(password);
+    const taken = await this.deps.mail.take(secret, 'reset_password');
+    if (!taken.ok) return taken;
+    const { user, link } = taken;
+    await this.deps.users.setPassword(user.id, password);
+    if (user.email?.key === emailKeyOf(link.address)) await this.deps.users.markEmailVerified(user.id, user.email.key);
+    const count = await this.deps.signIns.endEverythingOf(user.id);
+    const known = { ...context, user_id: user.id };
+    this.deps.audit.emit({ event: 'password_reset', ...known });
+    this.deps.audit.emit({ event: 'sessions_ended_all', reason: 'password_reset', count, ...known });
+    await this.deps.mail.passwordChanged(user, 'by_reset');
+    return taken;
   }
 
   /**
@@ -80,6 +111,7 @@ export class AccountService {
     }
     const count = await this.deps.signIns.endEverythingOf(user.id, { sid });
     this.deps.audit.emit({ event: 'sessions_ended_all', reason: 'password_changed', count, ...context });
+    await this.deps.mail.passwordChanged(user, 'by_owner');
     return { changed: true };
   }
 
@@ -96,6 +128,7 @@ export class AccountService {
     const count = await this.deps.signIns.endEverythingOf(user.id, { signIn: { secret: acting.secret, id: acting.signIn.id } });
     const renewed = await this.deps.signIns.renew(user, acting.origin, acting.secret, acting.signIn);
     this.deps.audit.emit({ event: 'sessions_ended_all', reason: 'password_changed', count, ...context });
+    await this.deps.mail.passwordChanged(user, 'by_owner');
     return { changed: true, renewed };
   }
 
@@ -167,6 +200,8 @@ export class AccountService {
   async setPassword(userId: string, password: string): Promise<boolean> {
     if (!(await this.deps.users.setPassword(userId, password))) return false;
     await this.endEverythingOf(userId);
+    const user = await this.deps.users.findActive(userId);
+    if (user) await this.deps.mail.passwordChanged(user, 'by_operator');
     return true;
   }
 

@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AccountService } from '../accounts/account-service.js';
+import type { AccountMail } from '../accounts/account-mail.js';
 import type { ClientSync } from '../clients/client-sync.js';
 import type { ClientRegistry } from '../clients/registry.js';
 import type { Config } from '../config.js';
@@ -24,6 +25,7 @@ export interface AdminParts {
   clientSync: ClientSync;
   userService: UserService;
   accounts: AccountService;
+  accountMail: AccountMail;
   sessions: SessionService;
   audit: AuditLog;
   config: Pick<Config, 'jwksMaxAge' | 'keysReloadInterval' | 'accessTokenTtl' | 'defaultAudience' | 'signingAlg'>;
@@ -43,6 +45,7 @@ export function createAdminServices(parts: AdminParts): AdminServices {
       users: store.users,
       userService: parts.userService,
       accounts: parts.accounts,
+      accountMail: parts.accountMail,
       sessions: parts.sessions,
       audit,
     }),

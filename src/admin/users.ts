@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AccountService } from '../accounts/account-service.js';
+import type { AccountMail } from '../accounts/account-mail.js';
 import { oauthError } from '../errors.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { sessionView } from '../sessions/session-view.js';
@@ -18,6 +19,20 @@ export interface AdminUserView {
   disabled: boolean;
   has_password: boolean;
   password_changed_at: number | null;
+  email: string | null;
+  email_verified: boolean;
+}
+
+/** A mail of a user as the admin API lists it: its state, never its body. */
+export interface AdminMailView {
+  id: string;
+  kind: string;
+  to: string;
+  state: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  created_at: number;
+  updated_at: number;
+  last_error: string | null;
 }
 
 /** A session as the admin API shows it. */
@@ -28,6 +43,7 @@ export interface UserAdminDependencies {
   users: UserStore;
   userService: UserService;
   accounts: AccountService;
+  accountMail: AccountMail;
   sessions: SessionService;
   audit: AuditLog;
 }
@@ -40,6 +56,8 @@ function view(user: UserRecord): AdminUserView {
     disabled: user.disabled,
     has_password: user.passwordHash !== NO_PASSWORD,
     password_changed_at: user.passwordChangedAt ?? null,
+    email: user.email?.address ?? null,
+    email_verified: user.email?.verified ?? false,
   };
 }
 
@@ -66,9 +84,9 @@ export class UserAdmin {
     return view(await this.#resolve(reference));
   }
 
-  /** Creates a user; without a password it cannot log in until one is set. username_taken (409) when the name is. */
-  async create(username: string, password: string | undefined, actor: AdminActor): Promise<AdminUserView> {
-    const user = await this.deps.userService.create(username, password);
+  /** Creates a user; without a password it cannot log in until one is set. username_taken or email_taken (409) when taken. */
+  async create(username: string, password: string | undefined, actor: AdminActor, email?: string): Promise<AdminUserView> {
+    const user = await this.deps.userService.create(username, password, email);
     auditAdmin(this.deps.audit, actor, 'user_created', user.id);
     return view(user);
   }
@@ -99,6 +117,47 @@ export class UserAdmin {
     if (!(await this.deps.accounts.setPassword(user.id, password))) throw noSuchUser();
     auditAdmin(this.deps.audit, actor, 'user_password_set', user.id);
     return view(user);
+  }
+
+  /**
+   * Sets a user's address (`verified` marks it verified at once: the operator vouches for it; the same address again
+   * keeps its verification), or clears it with undefined. email_taken (409) when it is another account's.
+   */
+  async setEmail(reference: string, email: string | undefined, verified: boolean, actor: AdminActor): Promise<AdminUserView> {
+    const { id } = await this.#resolve(reference);
+    const user = await this.deps.userService.setEmail(id, email, verified);
+    if (!user) throw noSuchUser();
+    auditAdmin(this.deps.audit, actor, email === undefined ? 'user_email_cleared' : verified ? 'user_email_verified' : 'user_email_set', id);
+    return view(user);
+  }
+
+  /** Mails the user a verification link (or a reset link); conflict (409) when mail is off or the user has no address. */
+  async sendLink(reference: string, kind: 'verification' | 'reset', actor: AdminActor): Promise<void> {
+    const user = await this.#resolve(reference);
+    if (!this.deps.accountMail.enabled) throw oauthError('conflict', 'mail is off (MAIL_TRANSPORT=off)');
+    if (!user.email) throw oauthError('conflict', 'the user has no email address');
+    if (kind === 'verification' && user.email.verified) throw oauthError('conflict', 'the address is verified already');
+    const sent = kind === 'verification' ? await this.deps.accountMail.sendVerification(user) : await this.deps.accountMail.sendReset(user);
+    if (!sent) throw oauthError('too_many_requests', 'the user had this hour’s share of these mails (RATE_LIMIT_RESET_ACCOUNT)');
+    auditAdmin(this.deps.audit, actor, kind === 'verification' ? 'user_verification_sent' : 'user_reset_sent', user.id);
+  }
+
+  /** The user's latest mails (newest first) and their state: pending, sent or failed, with tries and the last error. */
+  async mails(reference: string): Promise<{ items: AdminMailView[] }> {
+    const { id } = await this.#resolve(reference);
+    const mails = await this.deps.accountMail.mailsOf(id);
+    return {
+      items: mails.map((mail) => ({
+        id: mail.id,
+        kind: mail.kind,
+        to: mail.to,
+        state: mail.state,
+        attempts: mail.attempts,
+        created_at: Math.floor(mail.createdAt / 1000),
+        updated_at: Math.floor(mail.updatedAt / 1000),
+        last_error: mail.lastError ?? null,
+      })),
+    };
   }
 
   /** The user's live sessions, oldest first. */

@@ -27,7 +27,7 @@ export type AuditEvent = AuditContext &
     | { event: 'token_refreshed' }
     | { event: 'refresh_reuse_detected' }
     | { event: 'session_ended'; reason: 'logout' | 'ended_by_user' | 'code_replayed' }
-    | { event: 'sessions_ended_all'; reason: 'logout_all' | 'password_changed' | 'other_sessions' | 'sign_out'; count: number }
+    | { event: 'sessions_ended_all'; reason: 'logout_all' | 'password_changed' | 'password_reset' | 'other_sessions' | 'sign_out'; count: number }
     | { event: 'token_revoked'; token_type: 'access_token' | 'refresh_token' }
     | { event: 'password_changed' }
     | { event: 'consent_withdrawn'; count: number }
@@ -37,6 +37,10 @@ export type AuditEvent = AuditContext &
     | { event: 'key_retired'; kid: string }
     | { event: 'rate_limited'; bucket: string }
     | { event: 'admin_action'; action: AdminAction; target: string; via: 'api' | 'cli' }
+    | { event: 'mail_sent' | 'mail_retried' | 'mail_failed'; message_id: string; kind: string; attempts: number }
+    | { event: 'email_verified'; address: string }
+    | { event: 'password_reset_requested'; sent: boolean }
+    | { event: 'password_reset' }
   );
 
 /** What an operator did through the admin API or the CLI (an admin_action event). */
@@ -46,6 +50,11 @@ export type AdminAction =
   | 'user_enabled'
   | 'user_deleted'
   | 'user_password_set'
+  | 'user_email_set'
+  | 'user_email_cleared'
+  | 'user_email_verified'
+  | 'user_verification_sent'
+  | 'user_reset_sent'
   | 'user_sessions_ended'
   | 'session_ended'
   | 'client_created'

@@ -100,8 +100,8 @@ function existingKeysDir(settings: Config): Config {
 const keyLine = (key: AdminKeyView) =>
   `${key.kid}  ${key.alg}  ${key.state.padEnd(8)}  created ${iso(key.created_at)}  signs from ${iso(key.activate_at)}  retired ${iso(key.retired_at)}`;
 
-const userLine = (user: { id: string; username: string; disabled: boolean; created_at: number }) =>
-  `${user.id}  ${user.username}  ${user.disabled ? 'disabled' : 'enabled'}  created ${iso(user.created_at)}`;
+const userLine = (user: { id: string; username: string; disabled: boolean; created_at: number; email: string | null; email_verified: boolean }) =>
+  `${user.id}  ${user.username}  ${user.disabled ? 'disabled' : 'enabled'}  created ${iso(user.created_at)}${user.email === null ? '' : `  ${user.email}${user.email_verified ? ' (verified)' : ''}`}`;
 
 /** Every command of the CLI. */
 export const COMMANDS: readonly Command[] = [
@@ -179,6 +179,67 @@ export const COMMANDS: readonly Command[] = [
       if (password === undefined) throw oauthError('invalid_request', 'the new password is read from standard input, and it was empty');
       const user = await admin(io, (services) => services.users.setPassword(reference!, password, CLI_ACTOR));
       answer(io, options, { password_set: user.id }, () => [`set the password of ${user.username} (id ${user.id}); every session of it ended`]);
+    },
+  },
+  {
+    words: ['users', 'email'],
+    args: ['USER', 'ADDRESS'],
+    help: "set a user's email address (unverified; `users verify-email` vouches for it)",
+    async run([reference, address], options, io) {
+      const user = await admin(io, (services) => services.users.setEmail(reference!, address!, false, CLI_ACTOR));
+      answer(io, options, user, () => [`set the address of ${user.username} (id ${user.id}) to ${user.email}, unverified`]);
+    },
+  },
+  {
+    words: ['users', 'verify-email'],
+    args: ['USER'],
+    help: "mark a user's current email address verified",
+    async run([reference], options, io) {
+      const user = await admin(io, async (services) => {
+        const current = await services.users.get(reference!);
+        if (current.email === null) throw oauthError('conflict', 'the user has no email address');
+        return services.users.setEmail(reference!, current.email, true, CLI_ACTOR);
+      });
+      answer(io, options, user, () => [`marked ${user.email} verified for ${user.username} (id ${user.id})`]);
+    },
+  },
+  {
+    words: ['users', 'clear-email'],
+    args: ['USER'],
+    help: "remove a user's email address (it becomes free for other accounts)",
+    async run([reference], options, io) {
+      const user = await admin(io, (services) => services.users.setEmail(reference!, undefined, false, CLI_ACTOR));
+      answer(io, options, user, () => [`removed the address of ${user.username} (id ${user.id})`]);
+    },
+  },
+  ...(
+    [
+      ['send-verification', 'verification', 'mail a user a link that verifies their address'],
+      ['send-reset', 'reset', 'mail a user a password reset link'],
+    ] as const
+  ).map(([verb, kind, help]): Command => ({
+    words: ['users', verb],
+    args: ['USER'],
+    help: `${help} (the serving instances send it)`,
+    async run([reference], options, io) {
+      await admin(io, (services) => services.users.sendLink(reference!, kind, CLI_ACTOR));
+      answer(io, options, { queued: kind }, () => [`queued a ${kind} mail for ${reference}; \`users mails\` shows its state`]);
+    },
+  })),
+  {
+    words: ['users', 'mails'],
+    args: ['USER'],
+    help: "list a user's latest mails and their state (pending, sent, failed)",
+    async run([reference], options, io) {
+      const mails = await admin(io, (services) => services.users.mails(reference!));
+      answer(io, options, mails, (result) =>
+        result.items.length === 0
+          ? ['no mails']
+          : result.items.map(
+              (mail) =>
+                `${mail.id}  ${mail.kind}  ${mail.to}  ${mail.state}  tries ${mail.attempts}  queued ${iso(mail.created_at)}${mail.last_error === null ? '' : `  last error: ${mail.last_error}`}`,
+            ),
+      );
     },
   },
   {

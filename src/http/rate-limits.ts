@@ -40,6 +40,12 @@ function usernameKey(request: FastifyRequest): string | undefined {
   return typeof username === 'string' ? usernameBucket(username) : undefined;
 }
 
+/** The name or address a password reset request names, in the form its account would be found by. */
+function loginKey(request: FastifyRequest): string | undefined {
+  const login = (request.body as { login?: unknown } | undefined)?.login;
+  return typeof login === 'string' ? usernameBucket(login.trim()) : undefined;
+}
+
 /**
  * Registers @fastify/rate-limit (not globally: each route applies the limits it needs) and returns the
  * limiter. Store errors are not skipped: with Redis down, limited routes answer 503 (fail closed).
@@ -60,6 +66,8 @@ export async function registerRateLimits(
     loginUser: [config.loginPerUser, MINUTE, usernameKey],
     registerIp: [config.registerPerIp, HOUR, client],
     registerUser: [config.registerPerUser, HOUR, usernameKey],
+    resetIp: [config.resetPerIp, HOUR, client],
+    resetLogin: [config.resetPerAccount, HOUR, loginKey],
     tokenIp: [config.tokenPerIp, MINUTE, client],
     otherIp: [config.otherPerIp, MINUTE, client],
     adminIp: [config.adminPerIp, MINUTE, client],

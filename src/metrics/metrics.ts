@@ -48,6 +48,12 @@ export class Metrics {
     labelNames: ['bucket'] as const,
     registers: [this.registry],
   });
+  readonly #mails = new Counter({
+    name: 'tokensmith_mail_messages_total',
+    help: 'Tries of mails from the outbox, by outcome: sent, retried (to be tried again), failed (given up).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly #storeErrors = new Counter({
     name: 'tokensmith_redis_errors_total',
     help: 'Requests answered 503 because the store did not answer.',
@@ -111,5 +117,8 @@ export class Metrics {
     else if (event.event === 'session_ended') this.#revocations.inc({ kind: 'session' });
     else if (event.event === 'sessions_ended_all' && event.count > 0) this.#revocations.inc({ kind: 'session' }, event.count);
     else if (event.event === 'rate_limited') this.#rateLimited.inc({ bucket: event.bucket });
+    else if (event.event === 'mail_sent') this.#mails.inc({ outcome: 'sent' });
+    else if (event.event === 'mail_retried') this.#mails.inc({ outcome: 'retried' });
+    else if (event.event === 'mail_failed') this.#mails.inc({ outcome: 'failed' });
   }
 }

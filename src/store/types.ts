@@ -20,14 +20,38 @@ export interface UserRecord {
   /** When the owner last changed the password (epoch seconds); absent when never changed. */
   passwordChangedAt?: number;
   disabled: boolean;
+  /** The account's email address, when it has one. */
+  email?: UserEmail;
 }
 
-/** Users, unique by usernameKey. */
+/** An email address on an account. */
+export interface UserEmail {
+  /** As the owner wrote it (trimmed, NFC); mail goes here. */
+  address: string;
+  /** The form that makes addresses unique: the whole address NFKC-normalized and lower-cased (users/email-address.ts). */
+  key: string;
+  /** Whether its owner proved they read mail there (followed a verification link). */
+  verified: boolean;
+}
+
+/** What storing a new user did. */
+export type UserCreation = 'created' | 'username_taken' | 'email_taken';
+
+/** Users, unique by usernameKey and by email key. */
 export interface UserStore {
-  /** Stores a new user; false (and nothing stored) when the usernameKey is taken. */
-  create(user: UserRecord): Promise<boolean>;
+  /** Stores a new user; `username_taken` or `email_taken` (and nothing stored) when its username key or email key is another's. */
+  create(user: UserRecord): Promise<UserCreation>;
   findById(id: string): Promise<UserRecord | undefined>;
   findByUsernameKey(usernameKey: string): Promise<UserRecord | undefined>;
+  /** The user whose address has this key (only while the address is that user's). */
+  findByEmailKey(emailKey: string): Promise<UserRecord | undefined>;
+  /**
+   * Replaces a user's address (undefined: removes it), freeing the previous one: `set`; `taken` when another user's
+   * address has the key, `missing` when there is no such user (nothing changed either way).
+   */
+  setEmail(id: string, email: UserEmail | undefined): Promise<'set' | 'taken' | 'missing'>;
+  /** Marks the user's address verified, only while the address is still the one with this key; false otherwise. */
+  markEmailVerified(id: string, emailKey: string): Promise<boolean>;
   /** Replaces a user's password hash, with when the owner changed it (absent for a rehash); false when there is no such user. */
   setPasswordHash(id: string, passwordHash: string, changedAt?: number): Promise<boolean>;
   /** Disables or re-enables a user; false when there is no such user. */
@@ -37,7 +61,7 @@ export interface UserStore {
    * `limit`. `last` is where the next page starts, or undefined when there is none.
    */
   list(query: UserQuery): Promise<{ users: UserRecord[]; last: string | undefined }>;
-  /** Removes a user and frees its username; returns the record, or undefined when there was none. */
+  /** Removes a user and frees its username and address; returns the record, or undefined when there was none. */
   delete(id: string): Promise<UserRecord | undefined>;
 }
 
@@ -329,6 +353,83 @@ export interface ConsentStore {
   forgetClient(clientId: string): Promise<number>;
 }
 
+/** What an emailed link is for. */
+export type EmailLinkPurpose = 'verify_email' | 'reset_password';
+
+/** What an emailed link's secret stands for (the store keys it by the secret's hash; the secret itself is never stored). */
+export interface EmailLinkRecord {
+  purpose: EmailLinkPurpose;
+  userId: string;
+  /** The address it was mailed to, as written: a verification link proves that one, and only while it is the account's. */
+  address: string;
+  /** A fingerprint of the password hash when the link was made: a reset link is void once the password changed by any route. */
+  passwordStamp: string;
+  /** Epoch seconds. */
+  createdAt: number;
+}
+
+/** Single-use links mailed to people (verification, password reset), by the hash of their secret, expiring. */
+export interface EmailLinkStore {
+  create(secretHash: string, record: EmailLinkRecord, ttlMs: number): Promise<void>;
+  /** The live link, without spending it (its page shows a form first: a mail scanner's GET must not spend it). */
+  peek(secretHash: string): Promise<EmailLinkRecord | undefined>;
+  /** Spends a link in one atomic step: of two concurrent takers, one gets it. */
+  take(secretHash: string): Promise<EmailLinkRecord | undefined>;
+}
+
+/** A mail waiting in the outbox: where it goes and what it says, rendered when it was queued. */
+export interface OutboxMessage {
+  id: string;
+  /** The user it concerns ('' for none): the admin API lists a user's mails. */
+  userId: string;
+  /** What it is (the template's name: verify_email, reset_password, password_changed…). */
+  kind: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+}
+
+/** A claimed message: the caller holds it until `lease` is taken over by another claim. */
+export interface ClaimedMessage {
+  message: OutboxMessage;
+  /** Tries before this one. */
+  attempts: number;
+  /** The claim's token: only its holder may settle the message. */
+  lease: string;
+}
+
+/** A mail's state, as the admin API lists it: never its body, which may hold a link's secret. */
+export interface OutboxEntry {
+  id: string;
+  kind: string;
+  to: string;
+  state: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  createdAt: number;
+  updatedAt: number;
+  lastError?: string;
+}
+
+/**
+ * The mail outbox, shared by every instance: a queued mail is sent once by whichever instance claims it; an instance
+ * that dies holding a claim leaves it to another when the claim's lease ends. A mail's body is dropped once it is
+ * sent or given up (it may hold a link's secret); its state is kept for `keepMs` from when it was queued.
+ */
+export interface MailOutboxStore {
+  enqueue(message: OutboxMessage, keepMs: number): Promise<void>;
+  /** Claims at most `limit` mails due at `now` (epoch ms), each until `now + leaseMs`. */
+  claim(now: number, leaseMs: number, limit: number): Promise<ClaimedMessage[]>;
+  /** The mail was sent; false when the lease was lost (another instance holds it now). */
+  sent(id: string, lease: string, now: number): Promise<boolean>;
+  /** A try failed: due again at `retryAt`, or failed for good when it is undefined. False when the lease was lost. */
+  failed(id: string, lease: string, now: number, error: string, retryAt: number | undefined): Promise<boolean>;
+  /** A user's latest mails, newest first. */
+  listForUser(userId: string, limit: number): Promise<OutboxEntry[]>;
+}
+
 /** All of the service's state. */
 export interface Store {
   readonly kind: 'redis' | 'memory';
@@ -341,6 +442,8 @@ export interface Store {
   readonly codes: AuthorizationCodeStore;
   readonly consents: ConsentStore;
   readonly clients: ClientStore;
+  readonly emailLinks: EmailLinkStore;
+  readonly outbox: MailOutboxStore;
   /** Resolves while the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -18,6 +18,17 @@ export interface IdTokenGrant {
   nonce: string | undefined;
   /** The access token issued beside it, for at_hash. */
   accessToken: string;
+  /** Claims of the person the granted scopes release (email, email_verified). */
+  claims?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * `email` and `email_verified` (OpenID Connect Core §5.1) when the scopes include `email` (§5.4) and the account has an
+ * address: in UserInfo, and in the ID token too, so a client has them without a second request.
+ */
+export function emailClaims(user: { email?: { address: string; verified: boolean } }, scopes: readonly string[]): Record<string, unknown> {
+  if (!user.email || !scopes.includes('email')) return {};
+  return { email: user.email.address, email_verified: user.email.verified };
 }
 
 /** at_hash: the left half of the SHA-256 of the access token, base64url (OpenID Connect Core §3.1.3.6; SHA-256 for both RS256 and ES256). */
@@ -39,6 +50,7 @@ export async function issueIdToken(issuer: AccessTokenIssuer, grant: IdTokenGran
     auth_time: grant.authTime,
     sid: grant.signInId,
     at_hash: accessTokenHash(grant.accessToken),
+    ...grant.claims,
   };
   if (grant.nonce !== undefined) claims.nonce = grant.nonce;
   return signJws(claims, key, 'JWT');

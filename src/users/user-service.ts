@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { oauthError } from '../errors.js';
-import type { Store, UserRecord, UserStore } from '../store/types.js';
+import type { Store, UserCreation, UserEmail, UserRecord, UserStore } from '../store/types.js';
 import type { ConcurrencyLimit } from './concurrency-limit.js';
 import {
   assertPasswordPolicy,
@@ -11,6 +11,7 @@ import {
   USERNAME_MIN_LENGTH,
   usernameBucket,
 } from './credentials.js';
+import { emailKeyOf, looksLikeEmail, validEmail } from './email-address.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
 import { newUserId } from './user-id.js';
@@ -49,8 +50,9 @@ export class UserService {
    * created within RETRY_WINDOW whose password this is (checked through the throttle) is answered as created, with
    * `retry` true: nothing was created now.
    */
-  async register(usernameInput: string, password: string): Promise<{ user: UserRecord; retry: boolean }> {
+  async register(usernameInput: string, password: string, emailInput?: string): Promise<{ user: UserRecord; retry: boolean }> {
     const name = validUsername(usernameInput);
+    const email = emailInput === undefined ? undefined : validEmail(emailInput);
     assertPasswordPolicy(password);
     // A cheap check first, so a taken name costs no hash; create() below settles any race atomically.
     const existing = await this.users.findByUsernameKey(name.key);
@@ -58,18 +60,60 @@ export class UserService {
       if (existing.username === name.username && (await this.#isRetryOf(existing, password))) return { user: existing, retry: true };
       throw usernameTaken();
     }
-    return { user: await this.#store(name, password), retry: false };
+    return { user: await this.#store(name, password, email), retry: false };
   }
 
   /**
    * Creates a user for an operator (the admin API, the CLI): the username rules and password policy of registration,
    * no retry recognition. Without a password the user cannot log in until an operator sets one.
    */
-  async create(usernameInput: string, password: string | undefined): Promise<UserRecord> {
+  async create(usernameInput: string, password: string | undefined, emailInput?: string): Promise<UserRecord> {
     const name = validUsername(usernameInput);
+    const email = emailInput === undefined ? undefined : validEmail(emailInput);
     if (password !== undefined) assertPasswordPolicy(password);
     if (await this.users.findByUsernameKey(name.key)) throw usernameTaken();
-    return this.#store(name, password);
+    return this.#store(name, password, email);
+  }
+
+  /**
+   * Gives a user a new address (unverified unless `verified`), or none; email_taken (409) when it is another's.
+   * The same address again keeps its verification. Answers the user as changed, or undefined when there is none.
+   */
+  async setEmail(userId: string, emailInput: string | undefined, verified = false): Promise<UserRecord | undefined> {
+    const user = await this.users.findById(userId);
+    if (!user) return undefined;
+    const next = emailInput === undefined ? undefined : validEmail(emailInput);
+    const email: UserEmail | undefined = next && { ...next, verified: verified || (user.email?.key === next.key && user.email.verified) };
+    const outcome = await this.users.setEmail(userId, email);
+    if (outcome === 'taken') throw emailTaken();
+    if (outcome === 'missing') return undefined;
+    const { email: _previous, ...rest } = user;
+    return email ? { ...rest, email } : rest;
+  }
+
+  /** Marks a user's address verified, only while it is still the one with this key; false otherwise. */
+  markEmailVerified(userId: string, emailKey: string): Promise<boolean> {
+    return this.users.markEmailVerified(userId, emailKey);
+  }
+
+  /**
+   * The accounts a person may mean by what they typed where a username or an address goes: the one with that username,
+   * and the one with that address (two accounts when a username looks like another's address). Disabled ones are left out.
+   */
+  async findByLogin(input: string): Promise<UserRecord[]> {
+    const name = normalizeUsername(input);
+    const [byName, byEmail] = await Promise.all([
+      name ? this.users.findByUsernameKey(name.key) : undefined,
+      looksLikeEmail(input) ? this.users.findByEmailKey(emailKeyOf(input)) : undefined,
+    ]);
+    const found = [byName, byEmail].filter((user): user is UserRecord => user !== undefined && !user.disabled);
+    return found.filter((user, index) => found.findIndex((other) => other.id === user.id) === index);
+  }
+
+  /** The user whose address has this key, when it is live (not disabled). */
+  async findByEmailKey(emailKey: string): Promise<UserRecord | undefined> {
+    const user = await this.users.findByEmailKey(emailKey);
+    return user && !user.disabled ? user : undefined;
   }
 
   /** Disables or re-enables an account (the caller ends what a disabled account had started); false when there is no such user. */
@@ -88,8 +132,8 @@ export class UserService {
     return this.users.setPasswordHash(userId, await this.hasher.hash(normalizePassword(password)), Math.floor(this.clock() / 1000));
   }
 
-  /** Stores a new user; username_taken when another took the name first (create() settles the race atomically). */
-  async #store(name: { username: string; key: string }, password: string | undefined): Promise<UserRecord> {
+  /** Stores a new user; username_taken or email_taken when another took the name or address first (create() settles the race atomically). */
+  async #store(name: { username: string; key: string }, password: string | undefined, email: UserEmail | undefined): Promise<UserRecord> {
     const user: UserRecord = {
       id: newUserId(),
       username: name.username,
@@ -97,8 +141,11 @@ export class UserService {
       passwordHash: password === undefined ? NO_PASSWORD : await this.hasher.hash(normalizePassword(password)),
       createdAt: Math.floor(this.clock() / 1000),
       disabled: false,
+      ...(email === undefined ? {} : { email }),
     };
-    if (!(await this.users.create(user))) throw usernameTaken();
+    const created: UserCreation = await this.users.create(user);
+    if (created === 'username_taken') throw usernameTaken();
+    if (created === 'email_taken') throw emailTaken();
     return user;
   }
 
@@ -194,4 +241,8 @@ function validUsername(input: string): { username: string; key: string } {
 
 function usernameTaken() {
   return oauthError('username_taken', 'that username is taken');
+}
+
+function emailTaken() {
+  return oauthError('email_taken', 'that email address belongs to another account');
 }

@@ -148,7 +148,23 @@ t.test('--help for the CLI and every command; extra arguments and unknown option
 t.test('a command group answers --help with its own commands; without a command it says which it takes', async (t) => {
   for (const [group, commands] of [
     ['keys', ['keys list', 'keys rotate', 'keys retire KID']],
-    ['users', ['users list', 'users add NAME', 'users disable USER', 'users enable USER', 'users delete USER', 'users passwd USER']],
+    [
+      'users',
+      [
+        'users list',
+        'users add NAME',
+        'users disable USER',
+        'users enable USER',
+        'users delete USER',
+        'users passwd USER',
+        'users email USER ADDRESS',
+        'users verify-email USER',
+        'users clear-email USER',
+        'users send-verification USER',
+        'users send-reset USER',
+        'users mails USER',
+      ],
+    ],
     ['sessions', ['sessions list USER', 'sessions end SID', 'sessions end-all USER']],
     ['clients', ['clients list', 'clients add', 'clients update CLIENT_ID', 'clients delete CLIENT_ID', 'clients secret']],
   ] as const) {

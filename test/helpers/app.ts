@@ -86,16 +86,18 @@ export const GENEROUS_LIMITS = {
   loginFreeFailures: 100,
   registerPerIp: 100_000,
   registerPerUser: 100_000,
+  resetPerIp: 100_000,
+  resetPerAccount: 100_000,
   tokenPerIp: 100_000,
   otherPerIp: 100_000,
   adminPerIp: 100_000,
   ipv6Prefix: 64,
 };
 
-/** The configuration tests run with: loopback issuer, cheap hashing, generous limits, overrides on top. */
+/** The configuration tests run with: loopback issuer, cheap hashing, generous limits, no mail unless a test sends some, overrides on top. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
-    ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info' }),
+    ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', MAIL_TRANSPORT: 'off' }),
     issuer: 'http://127.0.0.1:3000',
     argon2: TEST_ARGON2,
     rateLimits: GENEROUS_LIMITS,

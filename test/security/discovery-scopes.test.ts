@@ -26,7 +26,7 @@ const NOTES = {
 t.test('scopes_supported: the OpenID scopes and those of browser clients, never a service client’s', async (t) => {
   const { app } = await buildTestApp(t, { clients: [...SERVICE_CLIENTS, ...SIGN_IN_CLIENTS, PAYMENTS, NOTES] });
   const { scopes_supported: scopes } = (await app.inject({ url: '/.well-known/openid-configuration' })).json() as { scopes_supported: string[] };
-  t.same(scopes, ['notes:read', 'openid', 'profile']);
+  t.same(scopes, ['email', 'notes:read', 'openid', 'profile']);
   for (const internal of ['payments:refund', 'ledger:write', 'orders:write', 'orders:read', 'billing', 'introspect'])
     t.notOk(scopes.includes(internal), internal);
 });

@@ -74,7 +74,7 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
 
   t.test('a created user is found by id and by username key, field for field', async (t) => {
     const record = user({ username: 'Zoë.Ünïcode', usernameKey: 'zoë.ünïcode', disabled: true });
-    t.equal(await store.users.create(record), true);
+    t.equal(await store.users.create(record), 'created');
     t.same(await store.users.findById(record.id), record);
     t.same(await store.users.findByUsernameKey('zoë.ünïcode'), record);
   });
@@ -82,8 +82,8 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
   t.test('a taken username key is refused and stores nothing', async (t) => {
     const first = user();
     const second = user({ usernameKey: first.usernameKey, username: first.username.toUpperCase() });
-    t.equal(await store.users.create(first), true);
-    t.equal(await store.users.create(second), false);
+    t.equal(await store.users.create(first), 'created');
+    t.equal(await store.users.create(second), 'username_taken');
     t.equal(await store.users.findById(second.id), undefined, 'the loser is not stored');
     t.equal((await store.users.findByUsernameKey(first.usernameKey))?.id, first.id);
   });
@@ -91,7 +91,146 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
   t.test('concurrent creates of one username: exactly one wins', async (t) => {
     const key = `race-${randomUUID()}`;
     const results = await Promise.all(Array.from({ length: 20 }, () => store.users.create(user({ usernameKey: key }))));
-    t.equal(results.filter(Boolean).length, 1);
+    t.equal(results.filter((result) => result === 'created').length, 1);
+  });
+
+  t.test('an address is stored with the user, found by its key, and unique across users', async (t) => {
+    const key = `zoë.${randomUUID()}@example.com`;
+    const owner = user({ email: { address: key.replace('zoë', 'Zoë'), key, verified: false } });
+    t.equal(await store.users.create(owner), 'created');
+    t.same(await store.users.findById(owner.id), owner, 'field for field');
+    t.same(await store.users.findByEmailKey(key), owner);
+    const rival = user({ email: { address: key, key, verified: true } });
+    t.equal(await store.users.create(rival), 'email_taken');
+    t.equal(await store.users.findById(rival.id), undefined, 'the loser is not stored');
+    t.equal(await store.users.findByUsernameKey(rival.usernameKey), undefined, 'nor its name claimed');
+    t.equal(await store.users.create(user({ usernameKey: rival.usernameKey })), 'created', 'its name is free');
+    t.equal(await store.users.findByEmailKey(`nobody-${randomUUID()}@example.com`), undefined);
+  });
+
+  t.test('concurrent creates with one address: exactly one wins', async (t) => {
+    const key = `race-${randomUUID()}@example.com`;
+    const results = await Promise.all(Array.from({ length: 20 }, () => store.users.create(user({ email: { address: key, key, verified: false } }))));
+    t.equal(results.filter((result) => result === 'created').length, 1);
+    t.equal(results.filter((result) => result === 'email_taken').length, 19);
+  });
+
+  t.test('setEmail replaces, frees and refuses addresses; markEmailVerified needs the current one', async (t) => {
+    const first = `first-${randomUUID()}@example.com`;
+    const second = `second-${randomUUID()}@example.com`;
+    const owner = user({ email: { address: first, key: first, verified: true } });
+    const other = user();
+    await store.users.create(owner);
+    await store.users.create(other);
+    t.equal(await store.users.setEmail(other.id, { address: first, key: first, verified: false }), 'taken');
+    t.equal((await store.users.findById(other.id))?.email, undefined, 'the refused address is not written');
+    t.equal(await store.users.setEmail(owner.id, { address: second, key: second, verified: false }), 'set');
+    t.same((await store.users.findById(owner.id))?.email, { address: second, key: second, verified: false });
+    t.equal(await store.users.findByEmailKey(first), undefined, 'the old address is freed');
+    t.equal((await store.users.findByEmailKey(second))?.id, owner.id);
+    t.equal(await store.users.markEmailVerified(owner.id, first), false, 'not the current address');
+    t.equal(await store.users.markEmailVerified(owner.id, second), true);
+    t.equal((await store.users.findById(owner.id))?.email?.verified, true);
+    t.equal(await store.users.setEmail(other.id, { address: first, key: first, verified: false }), 'set', 'the freed address is free');
+    t.equal(await store.users.setEmail(owner.id, undefined), 'set');
+    t.equal((await store.users.findById(owner.id))?.email, undefined, 'removed');
+    t.equal(await store.users.findByEmailKey(second), undefined);
+    t.equal(await store.users.markEmailVerified(owner.id, second), false, 'no address to verify');
+    const ghost = randomUUID();
+    t.equal(await store.users.setEmail(ghost, { address: second, key: second, verified: false }), 'missing');
+    t.equal(await store.users.findByEmailKey(second), undefined, 'a missing user claims nothing');
+    t.equal(await store.users.markEmailVerified(ghost, second), false);
+    t.equal(await store.users.findById(ghost), undefined, 'no stray record is created');
+    t.equal((await store.users.delete(other.id))?.email?.key, first, 'delete answers the address');
+    t.equal(await store.users.findByEmailKey(first), undefined, 'a deleted user frees its address');
+    t.equal(await store.users.create(user({ email: { address: first, key: first, verified: false } })), 'created');
+  });
+
+  t.test('an emailed link is read without spending it, taken once, and expires', async (t) => {
+    const record = { purpose: 'reset_password' as const, userId: randomUUID(), address: 'Ann@example.com', passwordStamp: 'stamp', createdAt: nowSeconds() };
+    const hash = `link-${randomUUID()}`;
+    await store.emailLinks.create(hash, record, 60_000);
+    t.same(await store.emailLinks.peek(hash), record, 'field for field');
+    t.same(await store.emailLinks.peek(hash), record, 'peeking spends nothing');
+    const takes = await Promise.all(Array.from({ length: 10 }, () => store.emailLinks.take(hash)));
+    t.equal(takes.filter(Boolean).length, 1, 'of ten concurrent takers, one gets it');
+    t.same(takes.find(Boolean), record);
+    t.equal(await store.emailLinks.peek(hash), undefined, 'spent');
+    const short = `link-${randomUUID()}`;
+    await store.emailLinks.create(short, record, 100);
+    await sleep(250);
+    t.equal(await store.emailLinks.take(short), undefined, 'expired');
+  });
+
+  t.test('the outbox: a queued mail is claimed once, leased, settled only by its lease holder, and listed per user', async (t) => {
+    const userId = randomUUID();
+    const base = Date.now();
+    const mail = (n: number) => ({
+      id: randomUUID(),
+      userId,
+      kind: 'verify_email',
+      to: `ann${n}@example.com`,
+      subject: `Subject ${n} «ü»`,
+      text: `text ${n}`,
+      html: `<p>html ${n}</p>`,
+      createdAt: base + n,
+    });
+    const first = mail(1);
+    const second = mail(2);
+    await store.outbox.enqueue(first, 60_000);
+    await store.outbox.enqueue(second, 60_000);
+    const claims = await Promise.all(Array.from({ length: 5 }, () => store.outbox.claim(base + 10, 1000, 10)));
+    const claimed = claims.flat().filter((claim) => claim.message.userId === userId);
+    t.same(claimed.map((claim) => claim.message.id).sort(), [first.id, second.id].sort(), 'five concurrent claimers get each mail once');
+    t.same(claimed.find((claim) => claim.message.id === first.id)?.message, first, 'field for field');
+    t.equal(claimed[0]!.attempts, 0, 'no try before this one');
+    t.same(
+      (await store.outbox.claim(base + 500, 1000, 10)).filter((claim) => claim.message.userId === userId),
+      [],
+      'not due again while leased',
+    );
+    const firstClaim = claimed.find((claim) => claim.message.id === first.id)!;
+    const secondClaim = claimed.find((claim) => claim.message.id === second.id)!;
+    t.equal(await store.outbox.sent(first.id, 'another-lease', base + 20), false, 'only the lease holder settles');
+    t.equal(await store.outbox.sent(first.id, firstClaim.lease, base + 20), true);
+    t.equal(await store.outbox.failed(second.id, secondClaim.lease, base + 20, '421 try later', base + 100), true);
+    const again = (await store.outbox.claim(base + 2000, 1000, 10)).filter((claim) => claim.message.userId === userId);
+    t.same(
+      again.map((claim) => [claim.message.id, claim.attempts]),
+      [[second.id, 1]],
+      'the failed one is due again, with its try counted; the sent one never',
+    );
+    t.equal(await store.outbox.failed(second.id, secondClaim.lease, base + 2000, 'stale', base + 3000), false, 'the old lease is void');
+    t.equal(await store.outbox.failed(second.id, again[0]!.lease, base + 2010, '550 no such mailbox', undefined), true);
+    t.same(
+      (await store.outbox.claim(base + 100_000, 1000, 10)).filter((claim) => claim.message.userId === userId),
+      [],
+      'given up: never due again',
+    );
+    const listed = await store.outbox.listForUser(userId, 10);
+    t.same(
+      listed.map((entry) => [entry.id, entry.state, entry.attempts]),
+      [
+        [second.id, 'failed', 2],
+        [first.id, 'sent', 1],
+      ],
+      'newest first, with state and tries',
+    );
+    t.equal(listed[0]!.lastError, '550 no such mailbox');
+    t.notOk('subject' in listed[0]! || 'text' in listed[0]!, 'never the body');
+    t.same(await store.outbox.listForUser(randomUUID(), 10), []);
+  });
+
+  t.test('an outbox claim whose holder died is taken over when its lease ends', async (t) => {
+    const message = { id: randomUUID(), userId: '', kind: 'reset_password', to: 'bo@example.com', subject: 's', text: 't', html: 'h', createdAt: Date.now() };
+    await store.outbox.enqueue(message, 60_000);
+    const now = message.createdAt + 10;
+    const [held] = (await store.outbox.claim(now, 1000, 100)).filter((claim) => claim.message.id === message.id);
+    t.ok(held, 'claimed');
+    const [taken] = (await store.outbox.claim(now + 1001, 1000, 100)).filter((claim) => claim.message.id === message.id);
+    t.equal(taken?.attempts, 1, 'another claimer takes it over after the lease');
+    t.equal(await store.outbox.sent(message.id, held!.lease, now + 1100), false, 'the dead holder cannot settle it');
+    t.equal(await store.outbox.sent(message.id, taken!.lease, now + 1100), true);
   });
 
   t.test('unknown ids and names are undefined', async (t) => {
@@ -565,7 +704,7 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
       ['alice.b', 'alicia'],
     );
     const again = user({ username: 'alice', usernameKey: 'alice' });
-    t.equal(await store.users.create(again), true, 'the name is free again, for a new id');
+    t.equal(await store.users.create(again), 'created', 'the name is free again, for a new id');
     t.equal((await store.users.findByUsernameKey('alice'))?.id, again.id);
     t.equal(await store.users.setDisabled(alice.id, true), false, 'the deleted record is not written back');
   });

@@ -43,6 +43,8 @@ const KEY_ARGUMENTS: Record<string, (args: string[]) => string[]> = {
       'ZADD',
       'ZREMRANGEBYSCORE',
       'ZRANGEBYSCORE',
+      'ZREMRANGEBYRANK',
+      'ZREM',
     ].map((command) => [command, (args: string[]) => args.slice(0, 1)]),
   ),
 };
@@ -94,6 +96,29 @@ t.test('every key a Lua script touches is one the store passed to it (what Redis
       t,
       async () => new RedisStore(storeConnection(await connectRedis(redis.url, createLogger('silent'))), redis.prefix(), createLogger('silent')),
     );
+  });
+  await t.test('a stale address claim (a change that stopped half way) is taken over; a live one is not', async (t) => {
+    const prefix = redis.prefix();
+    const store = new RedisStore(storeConnection(await connectRedis(redis.url, createLogger('silent'))), prefix, createLogger('silent'));
+    t.teardown(() => store.close());
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    t.teardown(() => raw.close());
+    const address = 'stale@example.com';
+    const user = (id: string, email?: string) => ({
+      id,
+      username: id,
+      usernameKey: id,
+      passwordHash: 'h',
+      createdAt: 1,
+      disabled: false,
+      ...(email === undefined ? {} : { email: { address: email, key: email, verified: false } }),
+    });
+    await store.users.create(user('holder', 'other@example.com'));
+    await raw.set(`${prefix}email:${address}`, 'holder');
+    t.equal(await store.users.create(user('claimant', address)), 'created', 'the holder no longer has the address: the claim was stale');
+    t.equal((await store.users.findByEmailKey(address))?.id, 'claimant');
+    t.equal(await store.users.create(user('late', address)), 'email_taken', 'a live claim holds');
   });
   const marker = `end-of-contract-${Date.now()}`;
   const probe = createClient({ url: redis.url });

@@ -143,7 +143,7 @@ t.test('a stopped Redis makes calls fail fast with StoreUnavailableError, and th
   t.ok(await eventually(pings, 6000, 100), 'ping answers again after the restart');
   t.equal(
     await store.users.create({ id: 'u2', username: 'bob', usernameKey: 'bob', passwordHash: 'h', createdAt: 1, disabled: false }),
-    true,
+    'created',
     'scripts load again (NOSCRIPT) after a restart',
   );
 });

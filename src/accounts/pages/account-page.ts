@@ -9,6 +9,9 @@ export interface AccountView {
   /** The words of the page, in the person's language. */
   text: PageText;
   username: string;
+  /** The account's address, and whether a confirmation link can be sent (mail is on). */
+  email: { address: string; verified: boolean } | undefined;
+  mailEnabled: boolean;
   csrf: string;
   /** The person's token sessions, oldest first. */
   sessions: readonly SessionRecord[];
@@ -97,6 +100,19 @@ function consentsList(view: AccountView) {
     <p class="note">${text.text('account.withdraw_note')}</p>`;
 }
 
+function emailSection(view: AccountView) {
+  const { text, email } = view;
+  if (!email) return html`<p class="note">${text.text('account.email_none')}</p>`;
+  const shown = html`<p>
+    ${text.html(email.verified ? 'account.email_verified' : 'account.email_unverified', { address: html`<strong>${email.address}</strong>` })}
+  </p>`;
+  if (email.verified || !view.mailEnabled) return shown;
+  return html`${shown}
+    <form method="post" action="/account/send-verification">
+      ${csrfField(view.csrf)}<button type="submit" class="secondary">${text.text('account.send_verification')}</button>
+    </form>`;
+}
+
 /** The signed-in person's account page: profile, sessions, the applications they allowed, password, sign-out. */
 export function accountPage(view: AccountView): Page {
   const { text } = view;
@@ -107,6 +123,8 @@ export function accountPage(view: AccountView): Page {
     body: html`${view.message ? html`<p class="${view.message.problem ? 'message' : 'note'}" role="${view.message.problem ? 'alert' : 'status'}">${view.message.text}</p>` : ''}
       <p>${text.html('account.signed_in_as', { username: html`<strong>${view.username}</strong>` })}</p>
       <form method="post" action="/logout">${csrfField(view.csrf)}<button type="submit" class="secondary">${text.text('account.sign_out')}</button></form>
+      <h2>${text.text('account.email')}</h2>
+      ${emailSection(view)}
       <h2>${text.text('account.sessions')}</h2>
       ${sessionsTable(view)}
       <form method="post" action="/account/end-other-sessions">

@@ -9,6 +9,7 @@ import type { RouteServices } from '../../services.js';
 import type { SessionRecord } from '../../store/types.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../../users/credentials.js';
 import { profileOf } from '../../users/user-service.js';
+import { EMAIL_MAX_LENGTH, registrationEmail } from '../../users/email-address.js';
 import { errorResponses, noStore, PUBLIC } from '../../routes/schemas.js';
 
 /** What these routes use of the services. */
@@ -17,6 +18,7 @@ export type AccountApiServices = Pick<RouteServices, 'accounts' | 'clients' | 'c
 interface RegisterBody {
   username: string;
   password: string;
+  email?: string;
 }
 
 interface PasswordBody {
@@ -32,7 +34,7 @@ const registerSchema = {
   summary: 'Register a user',
   security: PUBLIC,
   description:
-    'Self-registration; answers 403 when REGISTRATION=closed. The same username and password again within 10 minutes (the retry of a 503) answer 201 with the same user.',
+    'Self-registration; answers 403 when REGISTRATION=closed, 409 username_taken or email_taken when another account has the name or the address. The same username and password again within 10 minutes (the retry of a 503) answer 201 with the same user.',
   tags: ['account'],
   body: {
     type: 'object',
@@ -46,10 +48,21 @@ const registerSchema = {
         description: '3 to 254 letters, digits or . _ @ + -; NFKC-normalized, unique in any letter case.',
       },
       password: { ...passwordProperty, description: '8 characters to 1024 bytes.' },
+      email: {
+        type: 'string',
+        maxLength: EMAIL_MAX_LENGTH + 64,
+        description:
+          'An email address, unique in any letter case: optional, required or refused as REGISTRATION_EMAIL says. A confirmation link is mailed to it.',
+      },
     },
   },
   response: {
-    201: { type: 'object', description: 'The new user.', required: ['id', 'username'], properties: { id: { type: 'string' }, username: { type: 'string' } } },
+    201: {
+      type: 'object',
+      description: 'The new user.',
+      required: ['id', 'username'],
+      properties: { id: { type: 'string' }, username: { type: 'string' }, email: { type: 'string' }, email_verified: { type: 'boolean' } },
+    },
     ...errorResponses(400, 403, 409, 413, 415, 503),
   },
 };
@@ -218,8 +231,10 @@ export async function accountRoutes(app: FastifyInstance, services: AccountApiSe
     if (services.config.registration === 'closed') throw oauthError('registration_closed', 'self-registration is closed');
     await services.limit('registerIp', request);
     await services.limit('registerUser', request);
-    const { user } = await services.accounts.register(request.body.username, request.body.password, requestContext(request));
-    return reply.code(201).send({ id: user.id, username: user.username });
+    const email = registrationEmail(request.body.email, services.config.email.registration);
+    const { user } = await services.accounts.register(request.body.username, request.body.password, requestContext(request), email);
+    const address = user.email === undefined ? {} : { email: user.email.address, email_verified: user.email.verified };
+    return reply.code(201).send({ id: user.id, username: user.username, ...address });
   });
   await app.register(authenticatedRoutes, services);
 }

@@ -12,7 +12,7 @@ import { PASSWORD_MAX_BYTES } from '../../users/credentials.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 
 /** What these routes use of the services. */
-export type AccountPageServices = Pick<RouteServices, 'accounts' | 'config' | 'consents' | 'limit' | 'sessions' | 'signIns'> & SignInServices;
+export type AccountPageServices = Pick<RouteServices, 'accounts' | 'accountMail' | 'config' | 'consents' | 'limit' | 'sessions' | 'signIns'> & SignInServices;
 
 const SEE_ACCOUNT = { description: 'Done: back to the account page (or to the login page when not signed in).', type: 'null' } as const;
 
@@ -43,6 +43,8 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
     const view = {
       text: pageText(reply.request),
       username: person.user.username,
+      email: person.user.email && { address: person.user.email.address, verified: person.user.email.verified },
+      mailEnabled: services.accountMail.enabled,
       csrf: csrfToken(person.secret),
       sessions,
       consents,
@@ -54,7 +56,7 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
   /** Registers one of the page's forms: signed in (else to the login page), its CSRF token checked, then `act`. */
   function form<Body extends { csrf: string }>(
     url: string,
-    schema: ReturnType<typeof formSchema> & { description?: string },
+    schema: Omit<ReturnType<typeof formSchema>, 'response'> & { description?: string; response: Record<number, unknown> },
     act: (person: SignedIn, body: Body, request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>,
   ) {
     app.post(url, { schema }, async (request, reply) => {
@@ -142,6 +144,19 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
       setSignInCookie(reply, config, renewed.secret, services.signIns.cookieMaxAge);
       const changed = { text: pageText(request).text('account.password_changed'), problem: false };
       return showAccount(reply, { ...person, ...renewed }, 200, changed);
+    },
+  );
+
+  form(
+    '/account/send-verification',
+    {
+      ...formSchema('Send a confirmation link', {}),
+      description: "Mails a confirmation link to the account's unverified address (RATE_LIMIT_RESET_ACCOUNT per hour).",
+      response: { ...formSchema('', {}).response, 200: HTML_RESPONSE('The account page, saying the link is on its way.') },
+    },
+    async (person, _body, _request, reply) => {
+      await services.accountMail.sendVerification(person.user);
+      return showAccount(reply, person, 200, { text: pageText(reply.request).text('account.verification_sent'), problem: false });
     },
   );
 

@@ -3,11 +3,12 @@ import { adminActor } from '../http/admin-auth.js';
 import { SESSION_VIEW_SCHEMA } from '../../sessions/session-view.js';
 import type { AdminRouteServices } from './schemas.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../../users/credentials.js';
+import { EMAIL_MAX_LENGTH } from '../../users/email-address.js';
 import { ADMIN_SECURITY, adminErrors, NO_CONTENT, pageQuery, pageRequest, pageResponse, pathParam } from './schemas.js';
 
 const userSchema = {
   type: 'object',
-  required: ['id', 'username', 'created_at', 'disabled', 'has_password', 'password_changed_at'],
+  required: ['id', 'username', 'created_at', 'disabled', 'has_password', 'password_changed_at', 'email', 'email_verified'],
   properties: {
     id: { type: 'string' },
     username: { type: 'string' },
@@ -15,8 +16,27 @@ const userSchema = {
     disabled: { type: 'boolean' },
     has_password: { type: 'boolean', description: 'False for a user created without a password: it cannot log in until one is set.' },
     password_changed_at: { type: ['integer', 'null'] },
+    email: { type: ['string', 'null'], description: 'The email address, as written; null for none.' },
+    email_verified: { type: 'boolean', description: 'Whether its owner confirmed it (or an operator vouched for it).' },
   },
 } as const;
+
+const mailSchema = {
+  type: 'object',
+  required: ['id', 'kind', 'to', 'state', 'attempts', 'created_at', 'updated_at', 'last_error'],
+  properties: {
+    id: { type: 'string' },
+    kind: { type: 'string', description: 'verify_email, reset_password, password_changed…' },
+    to: { type: 'string' },
+    state: { type: 'string', enum: ['pending', 'sent', 'failed'] },
+    attempts: { type: 'integer', description: 'Tries so far.' },
+    created_at: { type: 'integer' },
+    updated_at: { type: 'integer' },
+    last_error: { type: ['string', 'null'], description: "The mail server's last refusal, if any." },
+  },
+} as const;
+
+const email = { type: 'string', minLength: 1, maxLength: EMAIL_MAX_LENGTH + 64, description: 'An email address, unique in any letter case.' } as const;
 
 const password = { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_BYTES, description: '8 characters to 1024 bytes.' } as const;
 const userId = pathParam(
@@ -46,24 +66,24 @@ export async function adminUserRoutes(app: FastifyInstance, services: AdminRoute
     async (request) => users.list(request.query.query ?? '', pageRequest(request.query)),
   );
 
-  app.post<{ Body: { username: string; password?: string } }>(
+  app.post<{ Body: { username: string; password?: string; email?: string } }>(
     '/admin/users',
     {
       schema: {
         ...common,
         summary: 'Create a user',
         description:
-          'Without a password the user cannot log in until one is set (PUT …/password). 409 username_taken when the name is taken in any letter case.',
+          'Without a password the user cannot log in until one is set (PUT …/password). An address given is unverified (POST …/verification-link mails a link). 409 username_taken or email_taken when the name or the address is taken in any letter case.',
         body: {
           type: 'object',
           required: ['username'],
           additionalProperties: false,
-          properties: { username: { type: 'string', minLength: 1, maxLength: USERNAME_MAX_LENGTH }, password },
+          properties: { username: { type: 'string', minLength: 1, maxLength: USERNAME_MAX_LENGTH }, password, email },
         },
         response: { 201: { ...userSchema, description: 'Created.' }, ...adminErrors(409, 413, 415) },
       },
     },
-    async (request, reply) => reply.code(201).send(await users.create(request.body.username, request.body.password, adminActor(request))),
+    async (request, reply) => reply.code(201).send(await users.create(request.body.username, request.body.password, adminActor(request), request.body.email)),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -122,6 +142,81 @@ export async function adminUserRoutes(app: FastifyInstance, services: AdminRoute
       await users.setPassword(request.params.id, request.body.password, adminActor(request));
       return reply.code(204).send();
     },
+  );
+
+  app.put<{ Params: { id: string }; Body: { email: string; verified?: boolean } }>(
+    '/admin/users/:id/email',
+    {
+      schema: {
+        ...common,
+        summary: "Set a user's email address",
+        description:
+          'Replaces the address. It is unverified unless `verified` is true (the operator vouches for it); the same address again keeps its verification, so `{ "email": <the current one>, "verified": true }` marks it verified. 409 email_taken when another account has it.',
+        params: userId,
+        body: {
+          type: 'object',
+          required: ['email'],
+          additionalProperties: false,
+          properties: { email, verified: { type: 'boolean', default: false } },
+        },
+        response: { 200: { ...userSchema, description: 'The user.' }, ...adminErrors(404, 409, 413, 415) },
+      },
+    },
+    async (request) => users.setEmail(request.params.id, request.body.email, request.body.verified ?? false, adminActor(request)),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/admin/users/:id/email',
+    {
+      schema: {
+        ...common,
+        summary: "Clear a user's email address",
+        description: 'The address is freed for other accounts; the user gets no more mail.',
+        params: userId,
+        response: { 200: { ...userSchema, description: 'The user.' }, ...adminErrors(404) },
+      },
+    },
+    async (request) => users.setEmail(request.params.id, undefined, false, adminActor(request)),
+  );
+
+  for (const [path, kind, summary] of [
+    ['verification-link', 'verification', 'Mail a user a verification link'],
+    ['reset-link', 'reset', 'Mail a user a password reset link'],
+  ] as const) {
+    app.post<{ Params: { id: string } }>(
+      `/admin/users/:id/${path}`,
+      {
+        schema: {
+          ...common,
+          summary,
+          description:
+            'Queues the mail (the outbox sends it; GET …/mails shows its state). 409 conflict when mail is off or the user has no address (or, for verification, a verified one); 429 past RATE_LIMIT_RESET_ACCOUNT per hour.',
+          params: userId,
+          response: { 202: { description: 'Queued', type: 'null' }, ...adminErrors(404, 409) },
+        },
+      },
+      async (request, reply) => {
+        await users.sendLink(request.params.id, kind, adminActor(request));
+        return reply.code(202).send();
+      },
+    );
+  }
+
+  app.get<{ Params: { id: string } }>(
+    '/admin/users/:id/mails',
+    {
+      schema: {
+        ...common,
+        summary: "A user's mails",
+        description: "The user's latest mails, newest first, and their state (never their content, which may hold a link's secret). Kept 7 days.",
+        params: userId,
+        response: {
+          200: { type: 'object', description: 'The mails.', required: ['items'], properties: { items: { type: 'array', items: mailSchema } } },
+          ...adminErrors(404),
+        },
+      },
+    },
+    async (request) => users.mails(request.params.id),
   );
 
   app.get<{ Params: { id: string }; Querystring: PageQuery }>(

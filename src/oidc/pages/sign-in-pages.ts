@@ -16,15 +16,18 @@ export interface LoginView {
   formTargets?: readonly string[];
   /** Whether the login page offers registration (REGISTRATION=open). */
   registration?: boolean;
+  /** Whether the login page offers a password reset (mail is on). */
+  passwordReset?: boolean;
+  /** Whether the registration page asks for an address (REGISTRATION_EMAIL), and what was typed. */
+  email?: { ask: 'optional' | 'required' | 'off'; value?: string };
 }
 
 /** The login page: labelled Username and Password fields and a Sign in button; works without JavaScript. */
 export function loginPage(view: LoginView): Page {
   const { text } = view;
   const register = `/register${view.returnTo === undefined ? '' : `?${new URLSearchParams({ return_to: view.returnTo })}`}`;
-  const footer = view.registration
-    ? html`<p class="note">${text.html('login.no_account', { link: html`<a href="${register}">${text.text('login.create_link')}</a>` })}</p>`
-    : '';
+  const footer = html`${view.passwordReset ? html`<p class="note"><a href="/forgot-password">${text.text('login.forgot_link')}</a></p>` : ''}
+  ${view.registration ? html`<p class="note">${text.html('login.no_account', { link: html`<a href="${register}">${text.text('login.create_link')}</a>` })}</p>` : ''}`;
   return credentialsPage(
     view,
     { title: text.text('login.title'), action: '/login', button: text.text('login.button'), passwordAutocomplete: 'current-password' },
@@ -41,6 +44,27 @@ export function registrationPage(view: LoginView): Page {
     { title: text.text('register.title'), action: '/register', button: text.text('register.button'), passwordAutocomplete: 'new-password' },
     footer,
   );
+}
+
+/** The registration page's address field, unless REGISTRATION_EMAIL=off. */
+function emailField(view: LoginView) {
+  const email = view.email;
+  if (!email || email.ask === 'off') return '';
+  const note = view.text.text(email.ask === 'required' ? 'register.email_note' : 'register.email_optional');
+  return html`<label for="email">${view.text.text('field.email')}</label>
+    <input
+      type="email"
+      id="email"
+      name="email"
+      autocomplete="email"
+      autocapitalize="none"
+      spellcheck="false"
+      maxlength="254"
+      aria-describedby="email-note"
+      ${email.ask === 'required' ? 'required' : ''}
+      value="${email.value ?? ''}"
+    />
+    <p class="note" id="email-note">${note}</p>`;
 }
 
 /** A form of a username and a password, posted to `action`. */
@@ -65,6 +89,7 @@ function credentialsPage(view: LoginView, form: { title: string; action: string;
           maxlength="64"
           value="${view.username ?? ''}"
         />
+        ${form.action === '/register' ? emailField(view) : ''}
         <label for="password">${view.text.text('field.password')}</label>
         <input type="password" id="password" name="password" autocomplete="${form.passwordAutocomplete}" required maxlength="1024" />
         <button type="submit">${form.button}</button>

@@ -24,7 +24,7 @@ export const ENDPOINT_PATHS = {
 const PRIVILEGED_SCOPES = new Set([INTROSPECT_SCOPE, ADMIN_SCOPE]);
 
 /** The OpenID Connect scopes the service answers (OpenID Connect Core §3.1.2.1, §5.4): UserInfo reads them. */
-const OPENID_SCOPES = ['openid', 'profile'];
+const OPENID_SCOPES = ['openid', 'profile', 'email'];
 
 /**
  * scopes_supported (RFC 8414 §2, OpenID Connect Discovery 1.0 §3): the OpenID scopes and those of the clients that

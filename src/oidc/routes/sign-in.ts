@@ -12,12 +12,13 @@ import { problemPage } from '../../http/page-layout.js';
 import type { UserRecord } from '../../store/types.js';
 import type { RouteServices } from '../../services.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../../users/credentials.js';
+import { EMAIL_MAX_LENGTH, registrationEmail } from '../../users/email-address.js';
 import { AUTHORIZE_PATH } from './authorize.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 import type { SignInServices } from '../http/signed-in.js';
 
 /** What these routes use of the services. */
-export type SignInPageServices = Pick<RouteServices, 'accounts' | 'clients' | 'config' | 'limit' | 'signIns'> & SignInServices;
+export type SignInPageServices = Pick<RouteServices, 'accounts' | 'accountMail' | 'clients' | 'config' | 'limit' | 'signIns'> & SignInServices;
 
 const loginQuerySchema = {
   type: 'object',
@@ -32,6 +33,14 @@ const loginBodySchema = {
     password: { type: 'string', maxLength: PASSWORD_MAX_BYTES },
     csrf: { type: 'string', maxLength: 128 },
     return_to: loginQuerySchema.properties.return_to,
+  },
+} as const;
+
+const registrationBodySchema = {
+  ...loginBodySchema,
+  properties: {
+    ...loginBodySchema.properties,
+    email: { type: 'string', maxLength: EMAIL_MAX_LENGTH + 64, description: 'The email address (REGISTRATION_EMAIL: optional, required or off).' },
   },
 } as const;
 
@@ -86,10 +95,11 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
   ) {
     const csrf = csrfToken(browserBinding(request, reply, config));
     const registration = config.registration === 'open';
+    const passwordReset = services.accountMail.enabled;
     return sendPage(
       reply,
       status,
-      loginPage({ text: pageText(request), csrf, returnTo, registration, formTargets: formTargets(returnTo, services), ...extra }),
+      loginPage({ text: pageText(request), csrf, returnTo, registration, passwordReset, formTargets: formTargets(returnTo, services), ...extra }),
     );
   }
 
@@ -98,13 +108,15 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
     reply: FastifyReply,
     status: number,
     returnTo: string | undefined,
-    extra: { username?: string; message?: string } = {},
+    extra: { username?: string; message?: string; emailValue?: string } = {},
   ) {
     const text = pageText(request);
     if (config.registration === 'closed')
       return sendPage(reply, 403, problemPage(text.text('register.closed_title'), text.text('register.closed_text'), text.lang));
     const csrf = csrfToken(browserBinding(request, reply, config));
-    return sendPage(reply, status, registrationPage({ text, csrf, returnTo, formTargets: formTargets(returnTo, services), ...extra }));
+    const { emailValue, ...shown } = extra;
+    const email = { ask: config.email.registration, ...(emailValue === undefined ? {} : { value: emailValue }) };
+    return sendPage(reply, status, registrationPage({ text, csrf, returnTo, email, formTargets: formTargets(returnTo, services), ...shown }));
   }
 
   app.get(
@@ -192,36 +204,40 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
         tags: ['sign-in'],
         security: PUBLIC,
         consumes: ['application/x-www-form-urlencoded'],
-        body: loginBodySchema,
+        body: registrationBodySchema,
         response: {
           303: { description: 'Registered and signed in.', type: 'null' },
-          400: HTML_RESPONSE('A name or password the service does not take.'),
+          400: HTML_RESPONSE('A name, address or password the service does not take.'),
           403: HTML_RESPONSE('Registration is closed, or the form did not come from this service (CSRF).'),
-          409: HTML_RESPONSE('The username is taken.'),
+          409: HTML_RESPONSE('The username or the email address is taken.'),
           429: HTML_RESPONSE('Too many attempts.'),
         },
       },
     },
-    async (request: FastifyRequest<{ Body: { username: string; password: string; csrf: string; return_to?: string } }>, reply) => {
+    async (request: FastifyRequest<{ Body: { username: string; password: string; csrf: string; return_to?: string; email?: string } }>, reply) => {
       const { username, password, csrf } = request.body;
       const returnTo = safeReturnTo(request.body.return_to);
+      const typed = { username, ...(request.body.email === undefined ? {} : { emailValue: request.body.email }) };
       if (!csrfMatches(csrf, presentedBrowserBinding(request, config))) {
-        return showRegistration(request, reply, 403, returnTo, { username, message: pageText(request).text('register.form_expired') });
+        return showRegistration(request, reply, 403, returnTo, { ...typed, message: pageText(request).text('register.form_expired') });
       }
       if (config.registration === 'closed') return showRegistration(request, reply, 403, returnTo);
       let registered;
       try {
         await services.limit('registerIp', request);
         await services.limit('registerUser', request);
-        registered = await services.accounts.register(username, password, requestContext(request));
+        const email = registrationEmail(request.body.email, config.email.registration);
+        registered = await services.accounts.register(username, password, requestContext(request), email);
       } catch (error) {
         const answer = toServiceError(error);
         if (answer.status >= 500 || answer.code === 'too_many_requests') {
           const failure = failureOf(error, pageText(request));
-          return showRegistration(request, reply, failure.status, returnTo, { username, message: failure.message });
+          return showRegistration(request, reply, failure.status, returnTo, { ...typed, message: failure.message });
         }
-        const message = answer.code === 'username_taken' ? pageText(request).text('register.username_taken') : answer.message;
-        return showRegistration(request, reply, answer.status, returnTo, { username, message });
+        const known = { username_taken: 'register.username_taken', email_taken: 'register.email_taken' } as const;
+        const key = known[answer.code as keyof typeof known];
+        const message = key === undefined ? answer.message : pageText(request).text(key);
+        return showRegistration(request, reply, answer.status, returnTo, { ...typed, message });
       }
       return signedIn(request, reply, registered.user, returnTo, 'registration_page');
     },

@@ -7,6 +7,8 @@ import { MemoryCodes } from './codes.js';
 import { MemoryConsents } from './consents.js';
 import { MemorySignIns } from './sign-ins.js';
 import { MemoryUsers } from './users.js';
+import { MemoryEmailLinks } from './email-links.js';
+import { MemoryOutbox } from './outbox.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -22,6 +24,8 @@ export class MemoryStore implements Store {
   readonly codes: MemoryCodes;
   readonly consents: MemoryConsents;
   readonly clients: MemoryClients;
+  readonly emailLinks: MemoryEmailLinks;
+  readonly outbox: MemoryOutbox;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(clock: () => number = Date.now) {
@@ -34,6 +38,8 @@ export class MemoryStore implements Store {
     this.codes = new MemoryCodes(clock);
     this.consents = new MemoryConsents();
     this.clients = new MemoryClients(clock);
+    this.emailLinks = new MemoryEmailLinks(clock);
+    this.outbox = new MemoryOutbox(clock);
     this.#sweeper = setInterval(() => {
       this.sessions.sweep();
       this.revocations.sweep();
@@ -41,6 +47,8 @@ export class MemoryStore implements Store {
       this.loginFailures.sweep();
       this.signIns.sweep();
       this.codes.sweep();
+      this.emailLinks.sweep();
+      this.outbox.sweep();
     }, SWEEP_INTERVAL_MS);
     this.#sweeper.unref();
   }

@@ -1,24 +1,52 @@
-import type { UserQuery, UserRecord, UserStore } from '../types.js';
+import type { UserCreation, UserEmail, UserQuery, UserRecord, UserStore } from '../types.js';
 
 /** Users in process memory. */
 export class MemoryUsers implements UserStore {
   readonly #byId = new Map<string, UserRecord>();
   readonly #idByKey = new Map<string, string>();
+  readonly #idByEmailKey = new Map<string, string>();
 
-  async create(user: UserRecord): Promise<boolean> {
-    if (this.#idByKey.has(user.usernameKey)) return false;
+  async create(user: UserRecord): Promise<UserCreation> {
+    if (this.#idByKey.has(user.usernameKey)) return 'username_taken';
+    if (user.email && this.#idByEmailKey.has(user.email.key)) return 'email_taken';
     this.#idByKey.set(user.usernameKey, user.id);
-    this.#byId.set(user.id, { ...user });
-    return true;
+    if (user.email) this.#idByEmailKey.set(user.email.key, user.id);
+    this.#byId.set(user.id, copy(user));
+    return 'created';
   }
 
   async findById(id: string): Promise<UserRecord | undefined> {
-    return this.peek(id) && { ...this.peek(id)! };
+    const user = this.peek(id);
+    return user && copy(user);
   }
 
   async findByUsernameKey(usernameKey: string): Promise<UserRecord | undefined> {
     const id = this.#idByKey.get(usernameKey);
     return id === undefined ? undefined : this.findById(id);
+  }
+
+  async findByEmailKey(emailKey: string): Promise<UserRecord | undefined> {
+    const id = this.#idByEmailKey.get(emailKey);
+    return id === undefined ? undefined : this.findById(id);
+  }
+
+  async setEmail(id: string, email: UserEmail | undefined): Promise<'set' | 'taken' | 'missing'> {
+    const user = this.#byId.get(id);
+    if (!user) return 'missing';
+    const owner = email && this.#idByEmailKey.get(email.key);
+    if (owner !== undefined && owner !== id) return 'taken';
+    if (user.email) this.#idByEmailKey.delete(user.email.key);
+    if (email) this.#idByEmailKey.set(email.key, id);
+    if (email) user.email = { ...email };
+    else delete user.email;
+    return 'set';
+  }
+
+  async markEmailVerified(id: string, emailKey: string): Promise<boolean> {
+    const email = this.#byId.get(id)?.email;
+    if (email?.key !== emailKey) return false;
+    email.verified = true;
+    return true;
   }
 
   async setPasswordHash(id: string, passwordHash: string, changedAt?: number): Promise<boolean> {
@@ -34,7 +62,7 @@ export class MemoryUsers implements UserStore {
       .filter((key) => key.startsWith(query.prefix) && (query.after === undefined || byteOrder(key, query.after) > 0))
       .sort(byteOrder)
       .slice(0, query.limit);
-    const users = keys.map((key) => ({ ...this.#byId.get(this.#idByKey.get(key)!)! }));
+    const users = keys.map((key) => copy(this.#byId.get(this.#idByKey.get(key)!)!));
     return { users, last: keys.length === query.limit ? keys.at(-1) : undefined };
   }
 
@@ -43,7 +71,8 @@ export class MemoryUsers implements UserStore {
     if (!user) return undefined;
     this.#byId.delete(id);
     if (this.#idByKey.get(user.usernameKey) === id) this.#idByKey.delete(user.usernameKey);
-    return { ...user };
+    if (user.email && this.#idByEmailKey.get(user.email.key) === id) this.#idByEmailKey.delete(user.email.key);
+    return copy(user);
   }
 
   /** The stored record itself, for the session store's synchronous checks; never hand it out. */
@@ -57,6 +86,11 @@ export class MemoryUsers implements UserStore {
     Object.assign(user, change);
     return true;
   }
+}
+
+/** A copy of a record, its address included: what is stored never changes through one handed out. */
+function copy(user: Readonly<UserRecord>): UserRecord {
+  return user.email ? { ...user, email: { ...user.email } } : { ...user };
 }
 
 /** Redis's order of the keys (ZRANGE BYLEX compares bytes): the order of their UTF-8, which is code point order. */

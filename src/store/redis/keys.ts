@@ -4,8 +4,8 @@
  *
  * On a Redis Cluster the keys carry hash tags (docs/operations/scaling.md, "The Redis key space"): what one script touches shares a slot.
  * A session's keys are tagged with its sid (session, revoked-sid), a user's with the user id (user, the index
- * sets, consents), a client's consent index with the client id, and the revocation log shares the `revocations` tag with the feed's shard channel. Refresh
- * lookups, usernames, jtis, sign-ins, codes and counters are keyed by their own name and spread over every slot.
+ * sets, consents), a client's consent index with the client id, and the revocation log shares the `revocations` tag with the feed's shard channel, and the mail outbox is one `outbox` slot. Refresh
+ * lookups, usernames, addresses, jtis, sign-ins, codes and counters are keyed by their own name and spread over every slot.
  * Outside a cluster the names carry no braces: the same names earlier builds wrote.
  */
 export function redisKeys(prefix: string, clustered = false) {
@@ -13,6 +13,8 @@ export function redisKeys(prefix: string, clustered = false) {
   return {
     user: (id: string) => `${prefix}user:${tag(id)}`,
     username: (usernameKey: string) => `${prefix}username:${usernameKey}`,
+    /** An address's claim: email key → the id of the user whose address it is. */
+    email: (emailKey: string) => `${prefix}email:${emailKey}`,
     session: (sid: string) => `${prefix}session:${tag(sid)}`,
     refresh: (tokenHash: string) => `${prefix}refresh:${tokenHash}`,
     userSessions: (userId: string) => `${prefix}user-sessions:${tag(userId)}`,
@@ -26,6 +28,12 @@ export function redisKeys(prefix: string, clustered = false) {
     signIn: (secretHash: string) => `${prefix}sign-in:${secretHash}`,
     userSignIns: (userId: string) => `${prefix}user-sign-ins:${tag(userId)}`,
     code: (codeHash: string) => `${prefix}code:${codeHash}`,
+    /** A mailed link (verification, password reset), by its secret's hash. */
+    emailLink: (secretHash: string) => `${prefix}email-link:${secretHash}`,
+    /** The mail outbox, in one slot: a hash per mail, the due mails (a sorted set by when each is due), each user's mails. */
+    outboxMail: (id: string) => `${prefix}outbox-mail${clustered ? ':{outbox}' : ''}:${id}`,
+    outboxDue: () => `${prefix}outbox-due${clustered ? ':{outbox}' : ''}`,
+    outboxUser: (userId: string) => `${prefix}outbox-user${clustered ? ':{outbox}' : ''}:${userId}`,
     consents: (userId: string) => `${prefix}consents:${tag(userId)}`,
     /** The users who gave a client a consent (a hash: user id → 1), so that deleting the client forgets them all. */
     clientConsents: (clientId: string) => `${prefix}client-consents:${tag(clientId)}`,

@@ -3,6 +3,8 @@ import type {
   AuthorizationCodeStore,
   ClientStore,
   ConsentStore,
+  EmailLinkStore,
+  MailOutboxStore,
   LoginFailureStore,
   RateLimitStore,
   RevocationStore,
@@ -23,6 +25,8 @@ import { RedisConsents } from './consents.js';
 import { RedisSignIns } from './sign-ins.js';
 import { RedisUsers } from './users.js';
 import { RedisClients } from './clients.js';
+import { RedisEmailLinks } from './email-links.js';
+import { RedisOutbox } from './outbox.js';
 
 /** The Redis store: shared by every instance; every key starts with the configured prefix. */
 export class RedisStore implements Store {
@@ -38,6 +42,8 @@ export class RedisStore implements Store {
   readonly codes: AuthorizationCodeStore;
   readonly consents: ConsentStore;
   readonly clients: ClientStore;
+  readonly emailLinks: EmailLinkStore;
+  readonly outbox: MailOutboxStore;
   readonly #connection: StoreConnection;
   readonly #guard: Guard;
 
@@ -70,6 +76,8 @@ export class RedisStore implements Store {
     this.signIns = new RedisSignIns(this.#guard, client, keys, clock, durable);
     this.codes = new RedisCodes(this.#guard, client, keys, durable, commandTimeoutMs);
     this.consents = new RedisConsents(this.#guard, client, keys, durable);
+    this.emailLinks = new RedisEmailLinks(this.#guard, client, keys, durable);
+    this.outbox = new RedisOutbox(this.#guard, client, keys, durable);
   }
 
   ping(): Promise<void> {

@@ -6,6 +6,7 @@ import { REVOCATION_LOG_SCRIPTS } from './revocation-log.js';
 import { SESSION_SCRIPTS } from './sessions.js';
 import { SIGN_IN_SCRIPTS } from './sign-ins.js';
 import { USER_SCRIPTS } from './users.js';
+import { OUTBOX_SCRIPTS } from './outbox.js';
 
 /** Every Lua script of the Redis store, each a command of the store's client (connection.ts) under its name here. */
 export const STORE_SCRIPTS = {
@@ -17,4 +18,5 @@ export const STORE_SCRIPTS = {
   ...SIGN_IN_SCRIPTS,
   ...CODE_SCRIPTS,
   ...CLIENT_SCRIPTS,
+  ...OUTBOX_SCRIPTS,
 };

@@ -1,0 +1,158 @@
+import { hash } from 'node:crypto';
+import type { AuditContext, AuditLog } from '../audit/audit-log.js';
+import type { Config } from '../config.js';
+import { lifetimeWords, MAIL_WORDS } from '../mail/templates.js';
+import type { Mailer } from '../mail/mailer.js';
+import type { EmailLinkPurpose, EmailLinkRecord, EmailLinkStore, RateLimitStore, UserRecord } from '../store/types.js';
+import { generateSecret, hashSecret } from '../tokens/secret.js';
+import { emailKeyOf } from '../users/email-address.js';
+import type { UserService } from '../users/user-service.js';
+
+/** Where each link leads, under the issuer. */
+export const EMAIL_LINK_PATHS: Readonly<Record<EmailLinkPurpose, string>> = {
+  verify_email: '/verify-email',
+  reset_password: '/reset-password',
+};
+
+const HOUR_MS = 3_600_000;
+
+/** Why a link is refused, each shown as its own clear page. */
+export type LinkRefusal = 'unknown' | 'account_gone' | 'address_changed' | 'password_changed';
+
+/** What a link stands for once checked: the live user and the record; or why it is refused. */
+export type LinkCheck = { ok: true; user: UserRecord; link: EmailLinkRecord } | { ok: false; refusal: LinkRefusal };
+
+/** How a password came to change, as the notice tells it. */
+export type PasswordChangeWay = keyof typeof MAIL_WORDS.how;
+
+/** What the account's mails work with. */
+export interface AccountMailDependencies {
+  users: UserService;
+  links: EmailLinkStore;
+  mailer: Mailer;
+  /** Counts mails per account (the store's rate-limit counters), so no one can flood an inbox. */
+  counters: RateLimitStore;
+  audit: AuditLog;
+  config: Pick<Config, 'issuer' | 'email' | 'pages' | 'rateLimits'>;
+  clock: () => number;
+  /** Reports a failure of work done after the answer (a reset request's lookup and mail). */
+  onBackgroundError: (error: unknown) => void;
+}
+
+/** A fingerprint of a password hash: a reset link made under one is void under any other (any route changes the hash). */
+export function passwordStamp(passwordHash: string): string {
+  return hash('sha256', passwordHash, 'base64url').slice(0, 22);
+}
+
+/**
+ * The mails of an account and the links in them: verification of the address, password reset, and the security
+ * notices. A link's secret is 256 random bits, mailed once and stored only as its hash; it is single-use and expires
+ * (EMAIL_VERIFICATION_TTL, PASSWORD_RESET_TTL). A reset link is void once the password changes by any route.
+ */
+export class AccountMail {
+  constructor(private readonly deps: AccountMailDependencies) {}
+
+  /** Whether mail leaves at all (MAIL_TRANSPORT is not off): the flows that need it are offered only then. */
+  get enabled(): boolean {
+    return this.deps.mailer.enabled;
+  }
+
+  /** Mails a verification link to the user's address, unless it has none, is verified, or had its hourly share. */
+  async sendVerification(user: UserRecord): Promise<boolean> {
+    if (!this.enabled || !user.email || user.email.verified || !(await this.#withinShare('verify_email', user.id))) return false;
+    const link = await this.#link('verify_email', user, user.email.address, this.deps.config.email.verificationTtl);
+    const values = { ...this.#common(user), address: user.email.address, link, expires: lifetimeWords(this.deps.config.email.verificationTtl) };
+    return (await this.deps.mailer.queue('verify_email', user.email.address, values, user.id)) !== undefined;
+  }
+
+  /**
+   * Mails a reset link to each account a person may mean by `login` (a username or an address) that has an address,
+   * within each account's hourly share. Runs after the answer, which is the same whatever it finds (the page says a
+   * mail is on its way if an account exists), so neither the answer nor its timing tells whether one does.
+   */
+  requestReset(login: string, context: AuditContext): void {
+    this.#sendResets(login, context).catch(this.deps.onBackgroundError);
+  }
+
+  /** Mails a reset link to a user's address (an operator's request too); false without an address or past the share. */
+  async sendReset(user: UserRecord): Promise<boolean> {
+    if (!this.enabled || !user.email || !(await this.#withinShare('reset_password', user.id))) return false;
+    const link = await this.#link('reset_password', user, user.email.address, this.deps.config.email.resetTtl);
+    const values = { ...this.#common(user), link, expires: lifetimeWords(this.deps.config.email.resetTtl) };
+    return (await this.deps.mailer.queue('reset_password', user.email.address, values, user.id)) !== undefined;
+  }
+
+  /** What a link stands for, without spending it (its page shows a form first, which a mail scanner's GET never submits). */
+  async check(secret: string, purpose: EmailLinkPurpose): Promise<LinkCheck> {
+    return this.#judge(await this.deps.links.peek(hashSecret(secret)), purpose);
+  }
+
+  /** Spends a link, once: its check again, at the moment it is taken. */
+  async take(secret: string, purpose: EmailLinkPurpose): Promise<LinkCheck> {
+    const checked = await this.check(secret, purpose);
+    if (!checked.ok) return checked;
+    return this.#judge(await this.deps.links.take(hashSecret(secret)), purpose);
+  }
+
+  /** Follows a verification link: the address it was mailed to is verified, if it is still the account's. */
+  async verify(secret: string, context: AuditContext): Promise<LinkCheck> {
+    const taken = await this.take(secret, 'verify_email');
+    if (!taken.ok) return taken;
+    if (!(await this.deps.users.markEmailVerified(taken.user.id, emailKeyOf(taken.link.address)))) return { ok: false, refusal: 'address_changed' };
+    this.deps.audit.emit({ event: 'email_verified', address: taken.link.address, ...context, user_id: taken.user.id });
+    return taken;
+  }
+
+  /** Tells the owner that their password changed, and how (a security notice; nothing when they have no address). */
+  async passwordChanged(user: UserRecord, way: PasswordChangeWay): Promise<void> {
+    if (!user.email) return;
+    const when = `${new Date(this.deps.clock()).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+    await this.deps.mailer.queue('password_changed', user.email.address, { ...this.#common(user), how: MAIL_WORDS.how[way], when }, user.id);
+  }
+
+  /** A user's latest mails and their state (never their bodies). */
+  mailsOf(userId: string) {
+    return this.deps.mailer.listForUser(userId);
+  }
+
+  async #sendResets(login: string, context: AuditContext): Promise<void> {
+    for (const user of await this.deps.users.findByLogin(login)) {
+      const sent = await this.sendReset(user);
+      this.deps.audit.emit({ event: 'password_reset_requested', sent, ...context, user_id: user.id });
+    }
+  }
+
+  /** A link's record judged for a use: its purpose, a live account, the address still the account's, the password unchanged. */
+  async #judge(link: EmailLinkRecord | undefined, purpose: EmailLinkPurpose): Promise<LinkCheck> {
+    if (!link || link.purpose !== purpose) return { ok: false, refusal: 'unknown' };
+    const user = await this.deps.users.findActive(link.userId);
+    if (!user) return { ok: false, refusal: 'account_gone' };
+    if (passwordStamp(user.passwordHash) !== link.passwordStamp) return { ok: false, refusal: 'password_changed' };
+    if (purpose === 'verify_email' && user.email?.key !== emailKeyOf(link.address)) return { ok: false, refusal: 'address_changed' };
+    return { ok: true, user, link };
+  }
+
+  /** Makes a link's secret, stores its hash with what it stands for, and answers the URL that carries it. */
+  async #link(purpose: EmailLinkPurpose, user: UserRecord, address: string, ttlSeconds: number): Promise<string> {
+    const secret = generateSecret();
+    const record: EmailLinkRecord = {
+      purpose,
+      userId: user.id,
+      address,
+      passwordStamp: passwordStamp(user.passwordHash),
+      createdAt: Math.floor(this.deps.clock() / 1000),
+    };
+    await this.deps.links.create(hashSecret(secret), record, ttlSeconds * 1000);
+    return `${this.deps.config.issuer}${EMAIL_LINK_PATHS[purpose]}?${new URLSearchParams({ token: secret })}`;
+  }
+
+  /** Whether the account may get one more mail of this kind this hour (RATE_LIMIT_RESET_ACCOUNT). */
+  async #withinShare(purpose: EmailLinkPurpose, userId: string): Promise<boolean> {
+    const { current } = await this.deps.counters.hit(`mail:${purpose}:${userId}`, HOUR_MS);
+    return current <= this.deps.config.rateLimits.resetPerAccount;
+  }
+
+  #common(user: UserRecord) {
+    return { service: this.deps.config.pages.productName ?? new URL(this.deps.config.issuer).host, username: user.username };
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The mails' words in English, the language shipped. Each mail is a subject, the lines before its one link, the words
+ * of its button and the lines after it; `{name}` marks where a value goes. The text and HTML bodies are both made from
+ * these (templates.ts), unless an operator's templates replace them (MAIL_TEMPLATES_DIR).
+ */
+const en = {
+  verify_email: {
+    subject: 'Confirm your email address for {service}',
+    intro: 'Hello {username},\n\nplease confirm that {address} is your email address for {service} by opening this link:',
+    action: 'Confirm email address',
+    outro: 'The link works for {expires}, once. If you did not ask for this, ignore this mail: nothing changes.',
+  },
+  reset_password: {
+    subject: 'Reset your password for {service}',
+    intro: 'Hello {username},\n\nsomeone (we hope you) asked to reset the password of your account at {service}. To choose a new one, open this link:',
+    action: 'Choose a new password',
+    outro:
+      'The link works for {expires}, once, and stops working if your password changes meanwhile. If you did not ask for this, ignore this mail: your password stays as it is.',
+  },
+  password_changed: {
+    subject: 'Your password for {service} was changed',
+    intro: 'Hello {username},\n\nthe password of your account at {service} was changed {how} at {when}. Every session of the account has ended.',
+    action: '',
+    outro: 'If this was not you, reset your password at once through "Forgot password?" on the sign-in page, and tell the operators of {service}.',
+  },
+  how: {
+    by_owner: 'by you',
+    by_reset: 'through a reset link',
+    by_operator: 'by an operator',
+  },
+  expires: {
+    minutes: '{count} minutes',
+    hours: '{count} hours',
+  },
+} as const;
+
+export default en;
+
+/** A mail the service sends (its template's name). */
+export type MailKind = 'verify_email' | 'reset_password' | 'password_changed';
