@@ -68,6 +68,10 @@ export interface MailConfig {
   transport: MailTransportConfig;
   from: string;
   templatesDir: string | undefined;
+  /** A translation of the mails' words (MAIL_LOCALE_FILE); English when unset. */
+  localeFile: string | undefined;
+  /** Whether a sign-in from a browser new to the account is told by mail (MAIL_NEW_BROWSER_NOTICE). */
+  newBrowserNotice: boolean;
   /** Milliseconds before the first retry; each later one waits twice as long, at most MAIL_RETRY_CAP_MS. */
   retryDelayMs: number;
   maxAttempts: number;
@@ -76,6 +80,8 @@ export interface MailConfig {
 /** Email addresses on accounts: whether registration asks for one, and how long the links mailed to them work. */
 export interface EmailConfig {
   registration: 'optional' | 'required' | 'off';
+  /** Whether a password sign-in needs a verified address (SIGN_IN_REQUIRES_VERIFIED_EMAIL). */
+  signInRequiresVerified: boolean;
   /** Seconds a verification link works. */
   verificationTtl: number;
   /** Seconds a password reset link works. */
@@ -364,6 +370,15 @@ function storeKind(env: Env, serving: boolean, redis: RedisTopology | undefined)
 function mailConfig(env: Env, production: boolean, issuer: string, email: EmailConfig): MailConfig {
   const kind = oneOf(env, 'MAIL_TRANSPORT', ['smtp', 'folder', 'off'] as const, production ? 'off' : 'folder');
   if (production && kind === 'folder') throw new ConfigError('MAIL_TRANSPORT', 'folder is for development; set smtp (with SMTP_URL) or off in production');
+  if (email.signInRequiresVerified && kind === 'off') {
+    throw new ConfigError('MAIL_TRANSPORT', 'cannot be off with SIGN_IN_REQUIRES_VERIFIED_EMAIL=true: nobody could verify an address');
+  }
+  if (email.signInRequiresVerified && email.registration !== 'required') {
+    throw new ConfigError(
+      'REGISTRATION_EMAIL',
+      'must be required with SIGN_IN_REQUIRES_VERIFIED_EMAIL=true: an account without an address could never sign in',
+    );
+  }
   if (production && kind === 'off' && email.registration === 'required') {
     throw new ConfigError('MAIL_TRANSPORT', 'required with REGISTRATION_EMAIL=required: set smtp and SMTP_URL, so that addresses can be verified');
   }
@@ -382,6 +397,8 @@ function mailConfig(env: Env, production: boolean, issuer: string, email: EmailC
     transport,
     from: from ?? `no-reply@${new URL(issuer).hostname}`,
     templatesDir: path(env, 'MAIL_TEMPLATES_DIR'),
+    localeFile: path(env, 'MAIL_LOCALE_FILE'),
+    newBrowserNotice: boolean(env, 'MAIL_NEW_BROWSER_NOTICE', false),
     retryDelayMs: integer(env, 'MAIL_RETRY_DELAY') * 1000,
     maxAttempts: integer(env, 'MAIL_MAX_ATTEMPTS'),
   };
@@ -401,6 +418,7 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
   const redis = redisTopology(env, redisKeyPrefix);
   const email: EmailConfig = {
     registration: oneOf(env, 'REGISTRATION_EMAIL', ['optional', 'required', 'off'] as const, 'optional'),
+    signInRequiresVerified: boolean(env, 'SIGN_IN_REQUIRES_VERIFIED_EMAIL', false),
     verificationTtl: integer(env, 'EMAIL_VERIFICATION_TTL'),
     resetTtl: integer(env, 'PASSWORD_RESET_TTL'),
   };

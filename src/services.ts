@@ -108,10 +108,11 @@ export function createDomainServices(
   const users = createUserService(store, config, clock, parts.hashing);
   const signIns = new SignInService(store.signIns, sessions, config, clock);
   const consents = new ConsentService(store.consents, sessions, clock, clients.issuedToCurrent);
-  const mailer = new Mailer(store.outbox, new MailTemplates(config.mail.templatesDir), config.mail.transport.kind !== 'off', clock);
+  const mailer = new Mailer(store.outbox, new MailTemplates(config.mail.templatesDir, config.mail.localeFile), config.mail.transport.kind !== 'off', clock);
   const accountMail = new AccountMail({
     users,
     links: store.emailLinks,
+    knownBrowsers: store.knownBrowsers,
     mailer,
     counters: store.rateLimits,
     audit,

@@ -116,6 +116,12 @@ export const SETTINGS = [
     meaning: 'Whether registration asks for an email address: `optional`, `required`, or `off` (no field). See [Email](../guides/email.md).',
   },
   {
+    name: 'SIGN_IN_REQUIRES_VERIFIED_EMAIL',
+    default: '`false`',
+    meaning:
+      '`true` refuses a password sign-in (login page, password grant) until the account has a verified address, mailing a new link when it does; registration then signs nobody in. Needs mail (`MAIL_TRANSPORT` not `off`) and `REGISTRATION_EMAIL=required`.',
+  },
+  {
     name: 'EMAIL_VERIFICATION_TTL',
     integer: { min: 300, max: 2592000, fallback: 86400 },
     meaning: 'Seconds an email verification link works (a day).',
@@ -150,6 +156,18 @@ export const SETTINGS = [
     default: 'unset',
     meaning:
       'A folder of mail templates that replace the shipped ones, by name (`verify_email.subject`, `verify_email.txt`, `verify_email.html`…); see [Email](../guides/email.md#templates). A template with an unknown placeholder stops the start.',
+  },
+  {
+    name: 'MAIL_LOCALE_FILE',
+    default: 'unset',
+    meaning:
+      "The mails' words in another language: a JSON file with the keys of the English shipped (`npm run cli -- mail-messages` prints it), named by its language tag (`de.json`). A missing or unknown key, or a message that lost a placeholder, stops the start.",
+  },
+  {
+    name: 'MAIL_NEW_BROWSER_NOTICE',
+    default: '`false`',
+    meaning:
+      '`true` mails the owner when their account signs in on the login page from a browser it has not signed in from (in 400 days), with the time, IP address and browser.',
   },
   {
     name: 'MAIL_RETRY_DELAY',

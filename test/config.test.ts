@@ -206,6 +206,9 @@ t.test('mail: a folder outside production, off in production unless SMTP is set;
     ['SMTP_URL', { MAIL_TRANSPORT: 'smtp', SMTP_URL: 'http://mail.example.com' }],
     ['MAIL_FROM', { ...PRODUCTION, MAIL_TRANSPORT: 'smtp', SMTP_URL: 'smtp://mail.example.com:587' }],
     ['REGISTRATION_EMAIL', { REGISTRATION_EMAIL: 'sometimes' }],
+    ['MAIL_TRANSPORT', { SIGN_IN_REQUIRES_VERIFIED_EMAIL: 'true', REGISTRATION_EMAIL: 'required', MAIL_TRANSPORT: 'off' }],
+    ['REGISTRATION_EMAIL', { SIGN_IN_REQUIRES_VERIFIED_EMAIL: 'true' }],
+    ['SIGN_IN_REQUIRES_VERIFIED_EMAIL', { SIGN_IN_REQUIRES_VERIFIED_EMAIL: 'yes' }],
     ['PASSWORD_RESET_TTL', { PASSWORD_RESET_TTL: '60' }],
   ] as const) {
     t.throws(() => loadConfig(env), { name: 'ConfigError', variable }, `${variable}: ${JSON.stringify(env)}`);

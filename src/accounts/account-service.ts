@@ -2,13 +2,13 @@ import type { AuditContext, AuditEvent, AuditLog } from '../audit/audit-log.js';
 import type { ConsentService } from '../oidc/consent-service.js';
 import type { SignInService } from '../oidc/sign-in-service.js';
 import type { Config } from '../config.js';
-import { ServiceError } from '../errors.js';
+import { oauthError, ServiceError } from '../errors.js';
 import type { RequestOrigin } from '../request-origin.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { SignInRecord, UserRecord } from '../store/types.js';
 import type { UserService } from '../users/user-service.js';
 import { assertPasswordPolicy } from '../users/credentials.js';
-import { emailKeyOf } from '../users/email-address.js';
+import { emailKeyOf, validEmail } from '../users/email-address.js';
 import type { AccountMail, LinkCheck } from './account-mail.js';
 
 /** What the account use cases work with. */
@@ -20,7 +20,7 @@ export interface AccountDependencies {
   audit: AuditLog;
   /** The account's mails: verification links, reset links, security notices. */
   mail: AccountMail;
-  config: Pick<Config, 'rateLimits'>;
+  config: Pick<Config, 'rateLimits' | 'email'>;
 }
 
 /** The sign-in a person acts from at this service's pages: its cookie secret and its record. */
@@ -89,6 +89,18 @@ export class AccountService {
     return user;
   }
 
+  /**
+   * Whether a person who proved their password must still verify their address before a sign-in starts
+   * (SIGN_IN_REQUIRES_VERIFIED_EMAIL): then a new link is mailed (within the account's hourly share) and login_refused
+   * written.
+   */
+  async mustVerifyEmail(user: UserRecord, via: 'password_grant' | 'login_page' | 'registration_page', context: AuditContext): Promise<boolean> {
+    if (!this.deps.config.email.signInRequiresVerified || user.email?.verified === true) return false;
+    this.deps.audit.emit({ event: 'login_refused', via, reason: 'email_unverified', ...context, user_id: user.id });
+    if (via !== 'registration_page') await this.deps.mail.sendVerification(user);
+    return true;
+  }
+
   /** Records a login that started its session or sign-in. */
   loggedIn(user: UserRecord, via: 'password_grant' | 'login_page' | 'registration_page', context: AuditContext): void {
     this.deps.audit.emit({ event: 'login_succeeded', via, ...context, user_id: user.id });
@@ -130,6 +142,29 @@ export class AccountService {
     this.deps.audit.emit({ event: 'sessions_ended_all', reason: 'password_changed', count, ...context });
     await this.deps.mail.passwordChanged(user, 'by_owner');
     return { changed: true, renewed };
+  }
+
+  /**
+   * Asks to change the address of the person signed in at the pages: their password first (throttled as a login; a
+   * wrong one counts against the sign-in, as on a password change), then a link to the new address, which becomes the
+   * account's when followed (AccountMail.verify). invalid_request for what is no address or is theirs already,
+   * email_taken for another account's.
+   */
+  async requestEmailChange(
+    user: UserRecord,
+    password: string,
+    address: string,
+    acting: ActingSignIn,
+    context: AuditContext,
+  ): Promise<{ sent: true; address: string } | { sent: false; signedOut: boolean }> {
+    const next = validEmail(address);
+    if (user.email?.key === next.key && user.email.verified) throw oauthError('invalid_request', 'that is your address already');
+    const throttled = { event: 'login_throttled', via: 'email_change', ...context } as const;
+    if (!(await this.#throttled(throttled, () => this.deps.users.confirmPassword(user, password)))) {
+      return { sent: false, signedOut: await this.deps.signIns.passwordFailed(acting.secret, this.deps.config.rateLimits.loginFreeFailures) };
+    }
+    await this.deps.mail.sendEmailChange(user, next);
+    return { sent: true, address: next.address };
   }
 
   /** Ends one of the person's own sessions; undefined when it is no live session of theirs. */

@@ -124,9 +124,11 @@ export class UserAdmin {
    * keeps its verification), or clears it with undefined. email_taken (409) when it is another account's.
    */
   async setEmail(reference: string, email: string | undefined, verified: boolean, actor: AdminActor): Promise<AdminUserView> {
-    const { id } = await this.#resolve(reference);
-    const user = await this.deps.userService.setEmail(id, email, verified);
+    const before = await this.#resolve(reference);
+    const user = await this.deps.userService.setEmail(before.id, email, verified);
     if (!user) throw noSuchUser();
+    const id = user.id;
+    await this.deps.accountMail.emailChanged(before, email, 'by_operator');
     auditAdmin(this.deps.audit, actor, email === undefined ? 'user_email_cleared' : verified ? 'user_email_verified' : 'user_email_set', id);
     return view(user);
   }

@@ -23,7 +23,8 @@ export type AuditEvent = AuditContext &
   (
     | { event: 'login_succeeded'; via: 'password_grant' | 'login_page' | 'registration_page' }
     | { event: 'login_failed'; via: 'password_grant' | 'login_page'; username: string }
-    | { event: 'login_throttled'; via: 'password_grant' | 'login_page' | 'password_change'; username?: string }
+    | { event: 'login_refused'; via: 'password_grant' | 'login_page' | 'registration_page'; reason: 'email_unverified' }
+    | { event: 'login_throttled'; via: 'password_grant' | 'login_page' | 'password_change' | 'email_change'; username?: string }
     | { event: 'token_refreshed' }
     | { event: 'refresh_reuse_detected' }
     | { event: 'session_ended'; reason: 'logout' | 'ended_by_user' | 'code_replayed' }
@@ -38,7 +39,7 @@ export type AuditEvent = AuditContext &
     | { event: 'rate_limited'; bucket: string }
     | { event: 'admin_action'; action: AdminAction; target: string; via: 'api' | 'cli' }
     | { event: 'mail_sent' | 'mail_retried' | 'mail_failed'; message_id: string; kind: string; attempts: number }
-    | { event: 'email_verified'; address: string }
+    | { event: 'email_verified' | 'email_changed'; address: string }
     | { event: 'password_reset_requested'; sent: boolean }
     | { event: 'password_reset' }
   );

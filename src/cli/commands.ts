@@ -6,6 +6,7 @@ import { generateClientSecret, hashClientSecret } from '../clients/secret.js';
 import { loadConfig, type Config } from '../config.js';
 import { ConfigError, oauthError } from '../errors.js';
 import { renderOpenApi } from '../openapi/render.js';
+import { ENGLISH_MAIL_WORDS } from '../mail/templates.js';
 import { renderConfigurationReference } from '../settings.js';
 import english from '../http/locales/en.js';
 import { existsSync } from 'node:fs';
@@ -352,6 +353,14 @@ export const COMMANDS: readonly Command[] = [
     help: "print the hosted pages' English messages as JSON: the file a translation starts from (PAGES_LOCALES_DIR)",
     async run(_args, _options, io) {
       io.stdout.write(`${JSON.stringify(english, null, 2)}\n`);
+    },
+  },
+  {
+    words: ['mail-messages'],
+    args: [],
+    help: "print the mails' English words as JSON: the file a translation starts from (MAIL_LOCALE_FILE)",
+    async run(_args, _options, io) {
+      io.stdout.write(`${JSON.stringify(ENGLISH_MAIL_WORDS, null, 2)}\n`);
     },
   },
   {

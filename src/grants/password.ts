@@ -30,6 +30,9 @@ export const passwordGrant: Grant<'password'> = {
     const user = await services.accounts.authenticate(params.username!, params.password!, context, 'password_grant');
     // RFC 6749 §5.2: unknown user and wrong password are one answer, invalid_grant.
     if (!user) throw oauthError('invalid_grant', 'the username or password is wrong');
+    if (await services.accounts.mustVerifyEmail(user, 'password_grant', context)) {
+      throw oauthError('invalid_grant', 'the account must confirm its email address first: a link was mailed to it');
+    }
     const { session, refreshToken } = await startUserSession(services, user, client, scope, origin);
     services.accounts.loggedIn(user, 'password_grant', { ...context, sid: session.sid });
     return sessionTokenResponse(services, client, session, scope, refreshToken);

@@ -17,7 +17,8 @@ export class Mailer {
 
   constructor(
     private readonly outbox: MailOutboxStore,
-    private readonly templates: MailTemplates,
+    /** The mails' templates and words (a notice's "how", a link's lifetime). */
+    readonly templates: MailTemplates,
     /** Whether mail leaves at all (MAIL_TRANSPORT is not off). */
     readonly enabled: boolean,
     private readonly clock: () => number,

@@ -354,13 +354,16 @@ export interface ConsentStore {
 }
 
 /** What an emailed link is for. */
-export type EmailLinkPurpose = 'verify_email' | 'reset_password';
+export type EmailLinkPurpose = 'verify_email' | 'change_email' | 'reset_password';
 
 /** What an emailed link's secret stands for (the store keys it by the secret's hash; the secret itself is never stored). */
 export interface EmailLinkRecord {
   purpose: EmailLinkPurpose;
   userId: string;
-  /** The address it was mailed to, as written: a verification link proves that one, and only while it is the account's. */
+  /**
+   * The address it was mailed to, as written: a verification link proves that one, only while it is the account's; an
+   * address-change link makes it the account's (verified).
+   */
   address: string;
   /** A fingerprint of the password hash when the link was made: a reset link is void once the password changed by any route. */
   passwordStamp: string;
@@ -430,6 +433,12 @@ export interface MailOutboxStore {
   listForUser(userId: string, limit: number): Promise<OutboxEntry[]>;
 }
 
+/** The browsers each account has signed in from (by the hash of a long-lived cookie), for the new-browser notice. */
+export interface KnownBrowserStore {
+  /** Remembers that the user signed in from this browser, for ttlMs; answers whether it was new to the account. */
+  remember(userId: string, browserHash: string, ttlMs: number): Promise<boolean>;
+}
+
 /** All of the service's state. */
 export interface Store {
   readonly kind: 'redis' | 'memory';
@@ -444,6 +453,7 @@ export interface Store {
   readonly clients: ClientStore;
   readonly emailLinks: EmailLinkStore;
   readonly outbox: MailOutboxStore;
+  readonly knownBrowsers: KnownBrowserStore;
   /** Resolves while the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -9,7 +9,7 @@ const LOCAL_PART_MAX_BYTES = 64;
 // A dot-atom local part (RFC 5322 §3.2.3; RFC 6531 lets it hold any Unicode letter): no quoted strings, spaces or
 // brackets, which mail clients and people mistype more often than they use. A domain of dot-separated labels, each
 // letters, digits and inner hyphens (an internationalized name in Unicode or punycode), ending in a label of letters.
-const LOCAL_PART = /^[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+)*$/u;
+const LOCAL_PART = /^[\p{L}\p{M}\p{N}!#$%&'*+/=?^_\x60{|}~-]+(?:\.[\p{L}\p{M}\p{N}!#$%&'*+/=?^_\x60{|}~-]+)*$/u;
 const DOMAIN = /^(?:[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?\.)+(?:[\p{L}\p{M}]{2,63}|xn--[a-z0-9-]{1,59})$/iu;
 
 /**

@@ -195,6 +195,12 @@ export class UserService {
     return this.#recent(user.passwordChangedAt) && this.#checkPassword(user, next);
   }
 
+  /** Whether `password` is the user's, as one attempt on the account's throttle (429 when it must wait): a re-check before a sensitive change. */
+  async confirmPassword(user: UserRecord, password: string): Promise<boolean> {
+    assertPasswordSize(password);
+    return this.#checkPassword(user, password);
+  }
+
   /** Whether `password` is the user's, as one attempt on the account's throttle (429 when it must wait). */
   async #checkPassword(user: UserRecord, password: string): Promise<boolean> {
     await this.throttle.reserve(user.usernameKey);

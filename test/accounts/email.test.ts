@@ -1,7 +1,7 @@
 import t from 'tap';
 import { decodeJwt } from 'jose';
 import { buildTestApp, form, realClock, type Teardown, type TestApp } from '../helpers/app.js';
-import { CookieJar, codeFlowTokens, REDIRECT, signIn, visit } from '../helpers/sign-in.js';
+import { CookieJar, codeFlowTokens, REDIRECT, signIn, submitAccountForm, visit } from '../helpers/sign-in.js';
 import { linkIn, startSmtp, type TestSmtp } from '../helpers/smtp.js';
 import { eventually } from '../helpers/listen.js';
 import { startRedis } from '../helpers/redis-server.js';
@@ -116,14 +116,14 @@ t.test('addresses are unique in any letter case; bad ones are refused and change
 
 t.test('REGISTRATION_EMAIL=required and off', async (t) => {
   const smtp = await startSmtp(t);
-  const required = await mailApp(t, smtp, { email: { registration: 'required', verificationTtl: 86400, resetTtl: 1800 } });
+  const required = await mailApp(t, smtp, { email: { registration: 'required', signInRequiresVerified: false, verificationTtl: 86400, resetTtl: 1800 } });
   const missing = await required.app.inject({ method: 'POST', url: '/account/register', payload: { username: 'cy', password: 'long enough' } });
   t.equal(missing.statusCode, 400);
   t.match(missing.json().error_description, /email is required/);
   const page = await required.app.inject({ method: 'GET', url: '/register' });
   t.match(page.body, /<label for="email">Email<\/label>/);
   t.match(page.body, /name="email"[^>]*required/);
-  const off = await mailApp(t, smtp, { email: { registration: 'off', verificationTtl: 86400, resetTtl: 1800 } });
+  const off = await mailApp(t, smtp, { email: { registration: 'off', signInRequiresVerified: false, verificationTtl: 86400, resetTtl: 1800 } });
   t.notMatch((await off.app.inject({ method: 'GET', url: '/register' })).body, /name="email"/, 'no field');
   const given = await off.app.inject({
     method: 'POST',
@@ -237,7 +237,7 @@ t.test('a reset link is void after a password change by another route, and after
 
 t.test('the mail server down for a while: the mail waits in the outbox and arrives after it returns', async (t) => {
   const smtp = await startSmtp(t);
-  const { app, logs } = await mailApp(t, smtp);
+  const { app, logs } = await mailApp(t, smtp, { metrics: { port: 0, host: '127.0.0.1' } });
   await smtp.stop();
   await registerWithEmail(app, 'gus', 'gus@example.com');
   await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -251,6 +251,9 @@ t.test('the mail server down for a while: the mail waits in the outbox and arriv
   t.match(mail.subject, /Confirm your email address/);
   const sent = logs.records().find((record) => record.event === 'mail_sent');
   t.ok(sent && (sent.attempts as number) >= 2, 'sent on a later try');
+  const counted = await app.metrics!.registry.getSingleMetricAsString('tokensmith_mail_messages_total');
+  t.match(counted, /tokensmith_mail_messages_total\{outcome="retried"\} [1-9]/, 'the metrics count the retries');
+  t.match(counted, /tokensmith_mail_messages_total\{outcome="sent"\} 1/, 'and the one sent');
 });
 
 t.test('with MAIL_TRANSPORT=off no page offers what needs mail', async (t) => {
@@ -280,4 +283,116 @@ t.test('two instances sharing one outbox (Redis) send each mail once', async (t)
   );
   const senders = [first, second].map(({ logs }) => logs.records().filter((record) => record.event === 'mail_sent').length);
   t.equal(senders[0]! + senders[1]!, count, `one mail_sent per mail across the two (${senders.join(' and ')})`);
+});
+
+t.test('changing the address from /account: the new one is confirmed before it replaces the old, which is told', async (t) => {
+  const smtp = await startSmtp(t);
+  const { app, store } = await mailApp(t, smtp);
+  const user = await registerWithEmail(app, 'kim', 'kim@old.example');
+  await registerWithEmail(app, 'lee', 'lee@example.com');
+  await smtp.next('kim@old.example');
+  const jar = new CookieJar();
+  await signIn(app, jar, '/login', 'kim');
+  const account = await visit(app, jar, '/account');
+  t.match(account.body, /<label for="new_email">New email address<\/label>/);
+
+  const wrong = await submitAccountForm(app, jar, '/account/change-email', { new_email: 'kim@new.example', current_password: 'not it' });
+  t.equal(wrong.statusCode, 400);
+  t.match(wrong.body, /current password is wrong/);
+  const taken = await submitAccountForm(app, jar, '/account/change-email', { new_email: 'LEE@example.com', current_password: 'long enough' });
+  t.equal(taken.statusCode, 409);
+  t.match(taken.body, /belongs to another account/);
+  const bad = await submitAccountForm(app, jar, '/account/change-email', { new_email: 'not-an-address', current_password: 'long enough' });
+  t.equal(bad.statusCode, 400);
+  t.equal(smtp.to('kim@new.example').length, 0, 'nothing sent for refused requests');
+
+  const asked = await submitAccountForm(app, jar, '/account/change-email', { new_email: 'Kim@New.example', current_password: 'long enough' });
+  t.equal(asked.statusCode, 200);
+  t.match(asked.body, /A link to confirm Kim@New\.example is on its way/);
+  t.equal((await store.users.findById(user.id))?.email?.address, 'kim@old.example', 'the old address stays until the link is followed');
+  const mail = await smtp.next('kim@new.example');
+  t.match(mail.subject, /Confirm your new email address/);
+  const page = await visit(app, new CookieJar(), linkIn(mail, '/verify-email'));
+  t.match(page.body, /Kim@New\.example/);
+  const confirmed = await submit(app, new CookieJar(), page.body, '/verify-email', {});
+  t.equal(confirmed.statusCode, 200);
+  t.same((await store.users.findById(user.id))?.email, { address: 'Kim@New.example', key: 'kim@new.example', verified: true });
+  t.equal(await store.users.findByEmailKey('kim@old.example'), undefined, 'the old address is free');
+  const notice = await smtp.next('kim@old.example', 1);
+  t.match(notice.subject, /email address of your .* account was changed/);
+  t.match(notice.text, /changed to Kim@New\.example by you/);
+  t.notMatch(notice.text, /token=/);
+
+  await submitAccountForm(app, jar, '/account/change-email', { new_email: 'kim@third.example', current_password: 'long enough' });
+  const third = linkIn(await smtp.next('kim@third.example'), '/verify-email');
+  await registerWithEmail(app, 'moe', 'kim@third.example');
+  const lost = await submit(app, new CookieJar(), (await visit(app, new CookieJar(), third)).body, '/verify-email', {});
+  t.equal(lost.statusCode, 400, 'another account took the address meanwhile');
+  t.match(lost.body, /belongs to another account now/);
+  t.equal((await store.users.findById(user.id))?.email?.address, 'Kim@New.example', 'nothing changed');
+});
+
+t.test('SIGN_IN_REQUIRES_VERIFIED_EMAIL: no password sign-in until the address is confirmed', async (t) => {
+  const smtp = await startSmtp(t);
+  const email = { registration: 'required' as const, signInRequiresVerified: true, verificationTtl: 86400, resetTtl: 1800 };
+  const { app, logs } = await mailApp(t, smtp, { email });
+  const jar = new CookieJar();
+  const page = await visit(app, jar, '/register');
+  const registered = await submit(app, jar, page.body, '/register', { username: 'nia', password: 'long enough', email: 'nia@example.com' });
+  t.equal(registered.statusCode, 200, 'registered, not signed in');
+  t.match(registered.body, /We sent a link to <strong>nia@example\.com<\/strong>/);
+  t.notOk(String(registered.headers['set-cookie'] ?? '').includes('sign-in='), 'no sign-in cookie');
+  await smtp.next('nia@example.com');
+
+  const refused = await signIn(app, new CookieJar(), '/login', 'nia');
+  t.equal(refused.statusCode, 403);
+  t.match(refused.body, /confirm your email address first/);
+  const grant = await passwordLogin(app, 'nia', 'long enough');
+  t.equal(grant.statusCode, 400);
+  t.same(grant.json().error, 'invalid_grant');
+  t.match(grant.json().error_description, /confirm its email address first/);
+  t.ok(logs.records().some((record) => record.event === 'login_refused' && record.reason === 'email_unverified'));
+  const wrong = await passwordLogin(app, 'nia', 'not the password');
+  t.match(wrong.json().error_description, /username or password is wrong/, 'a wrong password says nothing of the address');
+
+  const link = linkIn(await smtp.next('nia@example.com', 1), '/verify-email');
+  await submit(app, new CookieJar(), (await visit(app, new CookieJar(), link)).body, '/verify-email', {});
+  t.equal((await signIn(app, new CookieJar(), '/login', 'nia')).statusCode, 303, 'confirmed: signed in');
+  t.equal((await passwordLogin(app, 'nia', 'long enough')).statusCode, 200);
+});
+
+t.test('MAIL_NEW_BROWSER_NOTICE: a sign-in from a browser new to the account is told, once per browser', async (t) => {
+  const smtp = await startSmtp(t);
+  const { app } = await mailApp(t, smtp, { mail: smtp.mailConfig({ newBrowserNotice: true }) });
+  const first = new CookieJar();
+  const page = await visit(app, first, '/register');
+  t.equal((await submit(app, first, page.body, '/register', { username: 'omar', password: 'long enough', email: 'omar@example.com' })).statusCode, 303);
+  await smtp.next('omar@example.com');
+  await signIn(app, first, '/login', 'omar');
+  const other = new CookieJar();
+  const fromOther = await app.inject({
+    method: 'GET',
+    url: '/login',
+    headers: { cookie: other.header(), 'user-agent': 'Mozilla/5.0 (Other Browser)' },
+  });
+  other.take(fromOther.headers['set-cookie']);
+  const csrf = /name="csrf" value="([^"]+)"/.exec(fromOther.body)![1]!;
+  const body = form({ username: 'omar', password: 'long enough', csrf });
+  const signedIn = await app.inject({
+    method: 'POST',
+    url: '/login',
+    remoteAddress: '127.0.0.7',
+    payload: body.payload,
+    headers: { ...body.headers, cookie: other.header(), 'user-agent': 'Mozilla/5.0 (Other Browser)' },
+  });
+  t.equal(signedIn.statusCode, 303);
+  other.take(signedIn.headers['set-cookie']);
+  const notice = await smtp.next('omar@example.com', 1);
+  t.match(notice.subject, /A new sign-in to your/);
+  t.match(notice.text, /Browser: Mozilla\/5\.0 \(Other Browser\)/);
+  t.match(notice.text, /IP address: 127\.0\.0\.7/);
+  await signIn(app, other, '/login', 'omar');
+  await signIn(app, first, '/login', 'omar');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.equal(smtp.to('omar@example.com').length, 2, 'the registering browser and a known one are no news: the verification mail and one notice');
 });

@@ -38,6 +38,8 @@ t.test('the admin API sets, verifies and clears addresses, sends links, and list
   t.equal((await adminCall(admin, token, 'POST', '/admin/users/hana/verification-link')).statusCode, 409, 'nothing to verify');
   const moved = await adminCall(admin, token, 'PUT', '/admin/users/hana/email', { email: 'hana@elsewhere.example' });
   t.same([moved.json().email, moved.json().email_verified], ['hana@elsewhere.example', false], 'a new address starts unverified');
+  const notice = await smtp.next('hana@example.com', 1);
+  t.match(notice.text, /changed to hana@elsewhere\.example by an operator/, 'the old address is told');
   t.equal((await adminCall(admin, token, 'PUT', '/admin/users/hana/email', { email: 'not an address' })).statusCode, 400);
   t.equal((await store.users.findByUsernameKey('hana'))?.email?.address, 'hana@elsewhere.example', 'a bad address changed nothing');
 

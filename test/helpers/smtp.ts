@@ -59,6 +59,8 @@ export async function startSmtp(t: Teardown): Promise<TestSmtp> {
       transport: { kind: 'smtp', url: `smtp://127.0.0.1:${port}`, user: undefined, password: undefined },
       from: 'Tokensmith <no-reply@tokensmith.test>',
       templatesDir: undefined,
+      localeFile: undefined,
+      newBrowserNotice: false,
       retryDelayMs: 1000,
       maxAttempts: 15,
       ...overrides,

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { MailTemplates } from '../../src/mail/templates.js';
+import { ENGLISH_MAIL_WORDS, MailTemplates } from '../../src/mail/templates.js';
 import { tempDir } from '../helpers/app.js';
 
 const VALUES = {
@@ -44,4 +44,34 @@ t.test('a subject never carries a line break into the headers', async (t) => {
   await writeFile(join(dir, 'password_changed.subject'), 'Changed for {{username}}');
   const mail = new MailTemplates(dir).render('password_changed', { service: 'Acme', username: 'a\r\nBcc: evil@example.com', how: 'by you', when: 'now' });
   t.notMatch(mail.subject, /[\r\n]/);
+});
+
+t.test('a translation is a file: every key of the English, every placeholder kept', async (t) => {
+  const dir = await tempDir(t);
+  const english = JSON.parse(JSON.stringify(ENGLISH_MAIL_WORDS)) as Record<string, Record<string, string>>;
+  const german = structuredClone(english);
+  german.verify_email!.subject = 'Bestätigen Sie Ihre E-Mail-Adresse für {service}';
+  german.verify_email!.action = 'E-Mail-Adresse bestätigen';
+  await writeFile(join(dir, 'de.json'), JSON.stringify(german));
+  const mail = new MailTemplates(undefined, join(dir, 'de.json')).render('verify_email', VALUES);
+  t.equal(mail.subject, 'Bestätigen Sie Ihre E-Mail-Adresse für Acme');
+  t.match(mail.html, /<html lang="de">/);
+  t.match(mail.html, />E-Mail-Adresse bestätigen</);
+
+  const lost = structuredClone(english);
+  lost.reset_password!.intro = 'Hallo, setzen Sie Ihr Passwort zurück:';
+  await writeFile(join(dir, 'lost.json'), JSON.stringify(lost));
+  t.throws(() => new MailTemplates(undefined, join(dir, 'lost.json')), {
+    name: 'ConfigError',
+    variable: 'MAIL_LOCALE_FILE',
+    message: /reset_password\.intro must keep/,
+  });
+  const missing = structuredClone(english);
+  delete missing.how!.by_reset;
+  await writeFile(join(dir, 'missing.json'), JSON.stringify(missing));
+  t.throws(() => new MailTemplates(undefined, join(dir, 'missing.json')), { message: /missing key how\.by_reset/ });
+  await writeFile(join(dir, 'extra.json'), JSON.stringify({ ...english, typo: {} }));
+  t.throws(() => new MailTemplates(undefined, join(dir, 'extra.json')), { message: /unknown key typo/ });
+  await writeFile(join(dir, 'broken.json'), '{');
+  t.throws(() => new MailTemplates(undefined, join(dir, 'broken.json')), { name: 'ConfigError', variable: 'MAIL_LOCALE_FILE' });
 });

@@ -233,6 +233,18 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.equal(await store.outbox.sent(message.id, taken!.lease, now + 1100), true);
   });
 
+  t.test('known browsers: new once per user, and forgotten when their keep ends', async (t) => {
+    const userId = randomUUID();
+    t.equal(await store.knownBrowsers.remember(userId, 'browser-a', 60_000), true, 'new');
+    t.equal(await store.knownBrowsers.remember(userId, 'browser-a', 60_000), false, 'known');
+    t.equal(await store.knownBrowsers.remember(userId, 'browser-b', 60_000), true, 'another browser is new');
+    t.equal(await store.knownBrowsers.remember(randomUUID(), 'browser-a', 60_000), true, 'new to another user');
+    const brief = randomUUID();
+    await store.knownBrowsers.remember(brief, 'browser-a', 100);
+    await sleep(250);
+    t.equal(await store.knownBrowsers.remember(brief, 'browser-a', 60_000), true, 'forgotten after its keep');
+  });
+
   t.test('unknown ids and names are undefined', async (t) => {
     t.equal(await store.users.findById(randomUUID()), undefined);
     t.equal(await store.users.findByUsernameKey('nobody-' + randomUUID()), undefined);

@@ -102,15 +102,27 @@ function consentsList(view: AccountView) {
 
 function emailSection(view: AccountView) {
   const { text, email } = view;
-  if (!email) return html`<p class="note">${text.text('account.email_none')}</p>`;
-  const shown = html`<p>
-    ${text.html(email.verified ? 'account.email_verified' : 'account.email_unverified', { address: html`<strong>${email.address}</strong>` })}
-  </p>`;
-  if (email.verified || !view.mailEnabled) return shown;
-  return html`${shown}
-    <form method="post" action="/account/send-verification">
-      ${csrfField(view.csrf)}<button type="submit" class="secondary">${text.text('account.send_verification')}</button>
-    </form>`;
+  const shown = email
+    ? html`<p>${text.html(email.verified ? 'account.email_verified' : 'account.email_unverified', { address: html`<strong>${email.address}</strong>` })}</p>`
+    : html`<p class="note">${text.text('account.email_none')}</p>`;
+  if (!view.mailEnabled) return shown;
+  const resend =
+    email && !email.verified
+      ? html`<form method="post" action="/account/send-verification">
+          ${csrfField(view.csrf)}<button type="submit" class="secondary">${text.text('account.send_verification')}</button>
+        </form>`
+      : '';
+  return html`${shown}${resend}
+    <h3>${text.text(email ? 'account.change_email' : 'account.set_email')}</h3>
+    <form method="post" action="/account/change-email">
+      ${csrfField(view.csrf)}
+      <label for="new_email">${text.text('account.new_email')}</label>
+      <input type="email" id="new_email" name="new_email" autocomplete="email" required maxlength="254" aria-describedby="change-email-note" />
+      <label for="email_password">${text.text('account.current_password')}</label>
+      <input type="password" id="email_password" name="current_password" autocomplete="current-password" required maxlength="1024" />
+      <button type="submit">${text.text('account.send_verification')}</button>
+    </form>
+    <p class="note" id="change-email-note">${text.text('account.change_email_note')}</p>`;
 }
 
 /** The signed-in person's account page: profile, sessions, the applications they allowed, password, sign-out. */

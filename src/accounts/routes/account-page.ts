@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { PasswordChangeAtPages } from '../account-service.js';
+import type { ActingSignIn } from '../account-service.js';
+import type { AuditContext } from '../../audit/audit-log.js';
 import { requestContext } from '../../audit/audit-log.js';
 import { ServiceError } from '../../errors.js';
 import { pageText, problemPageFor, registerPageHeaders, sendPage } from '../../http/page-reply.js';
@@ -9,6 +10,8 @@ import { type SignedIn, signedInPerson, type SignInServices, signOut } from '../
 import { accountPage, type AccountView } from '../pages/account-page.js';
 import type { RouteServices } from '../../services.js';
 import { PASSWORD_MAX_BYTES } from '../../users/credentials.js';
+import { EMAIL_MAX_LENGTH } from '../../users/email-address.js';
+import type { MessageKey } from '../../http/locales/en.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 
 /** What these routes use of the services. */
@@ -51,6 +54,41 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
       signInId: person.signIn.id,
     };
     return sendPage(reply, status, accountPage(message ? { ...view, message } : view));
+  }
+
+  /** What a refused change (a ServiceError below 500) shows, in the page's words where it has them. */
+  const REFUSAL_WORDS: Partial<Record<string, MessageKey>> = { too_many_requests: 'account.too_many', email_taken: 'register.email_taken' };
+
+  /**
+   * Runs a change that re-checks the current password, limited and throttled as a login of this account is. A wrong
+   * password shows the page again, or, past LOGIN_FREE_FAILURES, signs the browser out (a stolen cookie is no password
+   * oracle); a refused change shows why; `done` shows what came of one that went through.
+   */
+  async function passwordChecked<Result extends object>(
+    person: SignedIn,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    change: (acting: ActingSignIn, context: AuditContext) => Promise<Result>,
+    done: (result: Exclude<Result, { signedOut: boolean }>) => FastifyReply | Promise<FastifyReply>,
+  ): Promise<FastifyReply> {
+    request.pageUser = person.user;
+    const origin = { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' };
+    let result: Result;
+    try {
+      await services.limit('loginIp', request);
+      await services.limit('loginUser', request);
+      result = await change({ secret: person.secret, signIn: person.signIn, origin }, contextOf(request, person));
+    } catch (error) {
+      if (!(error instanceof ServiceError) || error.status >= 500) throw error;
+      const key = REFUSAL_WORDS[error.code];
+      return showAccount(reply, person, error.status, { text: key === undefined ? error.message : pageText(request).text(key), problem: true });
+    }
+    if (!('signedOut' in result)) return done(result as Exclude<Result, { signedOut: boolean }>);
+    if (result.signedOut) {
+      clearSignInCookie(reply, config);
+      return sendPage(reply, 400, problemPageFor(request, 'account.locked_out_title', 'account.locked_out_text'));
+    }
+    return showAccount(reply, person, 400, { text: pageText(request).text('account.password_wrong'), problem: true });
   }
 
   /** Registers one of the page's forms: signed in (else to the login page), its CSRF token checked, then `act`. */
@@ -111,40 +149,18 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
       current_password: { type: 'string', maxLength: PASSWORD_MAX_BYTES },
       new_password: { type: 'string', maxLength: PASSWORD_MAX_BYTES },
     }),
-    async (person, body, request, reply) => {
-      // A check of the password, limited and throttled as a login of this account is.
-      request.pageUser = person.user;
-      const origin = { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' };
-      let change: PasswordChangeAtPages;
-      try {
-        await services.limit('loginIp', request);
-        await services.limit('loginUser', request);
-        change = await services.accounts.changePasswordAtPages(
-          person.user,
-          body.current_password,
-          body.new_password,
-          { secret: person.secret, signIn: person.signIn, origin },
-          contextOf(request, person),
-        );
-        if (!change.changed) {
-          if (change.signedOut) {
-            clearSignInCookie(reply, config);
-            return sendPage(reply, 400, problemPageFor(request, 'account.locked_out_title', 'account.locked_out_text'));
-          }
-          return showAccount(reply, person, 400, { text: pageText(request).text('account.password_wrong'), problem: true });
-        }
-      } catch (error) {
-        if (!(error instanceof ServiceError) || error.status >= 500) throw error;
-        return showAccount(reply, person, error.status, {
-          text: error.code === 'too_many_requests' ? pageText(request).text('account.too_many') : error.message,
-          problem: true,
-        });
-      }
-      const { renewed } = change;
-      setSignInCookie(reply, config, renewed.secret, services.signIns.cookieMaxAge);
-      const changed = { text: pageText(request).text('account.password_changed'), problem: false };
-      return showAccount(reply, { ...person, ...renewed }, 200, changed);
-    },
+    async (person, body, request, reply) =>
+      passwordChecked(
+        person,
+        request,
+        reply,
+        (acting, context) => services.accounts.changePasswordAtPages(person.user, body.current_password, body.new_password, acting, context),
+        ({ renewed }) => {
+          setSignInCookie(reply, config, renewed.secret, services.signIns.cookieMaxAge);
+          const changed = { text: pageText(request).text('account.password_changed'), problem: false };
+          return showAccount(reply, { ...person, ...renewed }, 200, changed);
+        },
+      ),
   );
 
   form(
@@ -158,6 +174,32 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
       await services.accountMail.sendVerification(person.user);
       return showAccount(reply, person, 200, { text: pageText(reply.request).text('account.verification_sent'), problem: false });
     },
+  );
+
+  form<{ csrf: string; new_email: string; current_password: string }>(
+    '/account/change-email',
+    {
+      ...formSchema('Change the email address', {
+        new_email: { type: 'string', maxLength: EMAIL_MAX_LENGTH + 64 },
+        current_password: { type: 'string', maxLength: PASSWORD_MAX_BYTES },
+      }),
+      description:
+        'Checks the current password (limited and throttled as a login), then mails a link to the new address; the account keeps its address until the link is followed, and the old address is told then.',
+      response: {
+        ...formSchema('', {}).response,
+        200: HTML_RESPONSE('The account page, saying the link is on its way.'),
+        409: HTML_RESPONSE('The address belongs to another account.'),
+        429: HTML_RESPONSE('Too many attempts.'),
+      },
+    },
+    async (person, body, request, reply) =>
+      passwordChecked(
+        person,
+        request,
+        reply,
+        (acting, context) => services.accounts.requestEmailChange(person.user, body.current_password, body.new_email, acting, context),
+        (asked) => showAccount(reply, person, 200, { text: pageText(request).text('account.change_email_sent', { address: asked.address }), problem: false }),
+      ),
   );
 
   form(

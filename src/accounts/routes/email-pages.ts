@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '../../audit/audit-log.js';
-import type { LinkRefusal } from '../account-mail.js';
+import { ADDRESS_LINKS, type LinkRefusal } from '../account-mail.js';
+import type { MessageKey } from '../../http/locales/en.js';
 import { ServiceError } from '../../errors.js';
 import { toServiceError } from '../../http/errors.js';
 import { pageText, problemPageFor, registerPageHeaders, sendPage, waitText } from '../../http/page-reply.js';
@@ -19,12 +20,13 @@ export type EmailPageServices = Pick<RouteServices, 'accounts' | 'accountMail' |
 const tokenProperty = { type: 'string', maxLength: 64 } as const;
 const tokenQuery = { type: 'object', required: ['token'], properties: { token: tokenProperty } } as const;
 
-const REFUSALS: Readonly<Record<LinkRefusal, 'link.unknown' | 'link.account_gone' | 'link.address_changed' | 'link.password_changed'>> = {
+const REFUSALS = {
   unknown: 'link.unknown',
   account_gone: 'link.account_gone',
   address_changed: 'link.address_changed',
+  address_taken: 'link.address_taken',
   password_changed: 'link.password_changed',
-};
+} as const satisfies Readonly<Record<LinkRefusal, MessageKey>>;
 
 function refusedLink(request: FastifyRequest, reply: FastifyReply, refusal: LinkRefusal) {
   return sendPage(reply, 400, problemPageFor(request, 'link.refused_title', REFUSALS[refusal]));
@@ -162,7 +164,8 @@ export async function emailPageRoutes(app: FastifyInstance, services: EmailPageS
     {
       schema: {
         summary: 'Verification link page',
-        description: 'The page a verification link opens: the address and a button that confirms it, or why the link does not work. Spends nothing.',
+        description:
+          'The page a verification link (or an address-change link) opens: the address and a button that confirms it, or why the link does not work. Spends nothing.',
         tags: ['sign-in'],
         security: PUBLIC,
         querystring: tokenQuery,
@@ -171,7 +174,7 @@ export async function emailPageRoutes(app: FastifyInstance, services: EmailPageS
     },
     async (request: FastifyRequest<{ Querystring: { token: string } }>, reply) => {
       await services.limit('otherIp', request);
-      const checked = await services.accountMail.check(request.query.token, 'verify_email');
+      const checked = await services.accountMail.check(request.query.token, ADDRESS_LINKS);
       if (!checked.ok) return refusedLink(request, reply, checked.refusal);
       const view = { text: pageText(request), token: request.query.token, address: checked.link.address, username: checked.user.username };
       return sendPage(reply, 200, verifyEmailPage(view));
@@ -183,7 +186,8 @@ export async function emailPageRoutes(app: FastifyInstance, services: EmailPageS
     {
       schema: {
         summary: 'Confirm an email address',
-        description: 'Spends a verification link and marks the address it was mailed to verified, if it is still the account\u2019s.',
+        description:
+          'Spends a verification link and marks the address it was mailed to verified, if it is still the account\u2019s; or spends an address-change link and makes its address the account\u2019s (verified), telling the previous address.',
         tags: ['sign-in'],
         security: PUBLIC,
         consumes: ['application/x-www-form-urlencoded'],

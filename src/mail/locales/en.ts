@@ -10,6 +10,19 @@ const en = {
     action: 'Confirm email address',
     outro: 'The link works for {expires}, once. If you did not ask for this, ignore this mail: nothing changes.',
   },
+  change_email: {
+    subject: 'Confirm your new email address for {service}',
+    intro: 'Hello {username},\n\nplease confirm {address} as the new email address of your account at {service} by opening this link:',
+    action: 'Confirm new address',
+    outro: 'The link works for {expires}, once. Until then your account keeps its current address. If you did not ask for this, ignore this mail.',
+  },
+  email_changed: {
+    subject: 'The email address of your {service} account was changed',
+    intro:
+      'Hello {username},\n\nthe email address of your account at {service} was changed to {address} {how} at {when}. Mail about your account goes there from now on.',
+    action: '',
+    outro: 'If this was not you, tell the operators of {service} at once.',
+  },
   reset_password: {
     subject: 'Reset your password for {service}',
     intro: 'Hello {username},\n\nsomeone (we hope you) asked to reset the password of your account at {service}. To choose a new one, open this link:',
@@ -22,6 +35,14 @@ const en = {
     intro: 'Hello {username},\n\nthe password of your account at {service} was changed {how} at {when}. Every session of the account has ended.',
     action: '',
     outro: 'If this was not you, reset your password at once through "Forgot password?" on the sign-in page, and tell the operators of {service}.',
+  },
+  new_browser: {
+    subject: 'A new sign-in to your {service} account',
+    intro:
+      'Hello {username},\n\nyour account at {service} was signed in to from a browser it had not used before, at {when}:\n\nBrowser: {browser}\nIP address: {ip}',
+    action: '',
+    outro:
+      'If this was you, there is nothing to do. If not, change your password at once (or reset it through "Forgot password?"): that signs every browser out.',
   },
   how: {
     by_owner: 'by you',
@@ -37,4 +58,4 @@ const en = {
 export default en;
 
 /** A mail the service sends (its template's name). */
-export type MailKind = 'verify_email' | 'reset_password' | 'password_changed';
+export type MailKind = 'verify_email' | 'change_email' | 'email_changed' | 'reset_password' | 'password_changed' | 'new_browser';

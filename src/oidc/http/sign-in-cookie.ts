@@ -65,6 +65,21 @@ export function presentedBrowserBinding(request: FastifyRequest, config: Config)
   return cookies(request)[browserCookieName(config)] || undefined;
 }
 
+/** The long-lived browser cookie: which browser this is, so that a sign-in from a new one can be told to its account. */
+function knownBrowserCookieName(config: Config): string {
+  return config.cookieSecure ? '__Host-tokensmith-known-browser' : 'tokensmith-known-browser';
+}
+
+/** Seconds the browser cookie lives: 400 days, the most browsers keep a cookie. */
+const KNOWN_BROWSER_MAX_AGE = 400 * 86_400;
+
+/** This browser's long-lived secret (set, or renewed, at every password sign-in): the new-browser notice knows browsers by it. */
+export function knownBrowser(request: FastifyRequest, reply: FastifyReply, config: Config): string {
+  const secret = cookies(request)[knownBrowserCookieName(config)] || randomBytes(32).toString('base64url');
+  reply.setCookie(knownBrowserCookieName(config), secret, cookieOptions(config, KNOWN_BROWSER_MAX_AGE));
+  return secret;
+}
+
 /**
  * A form's CSRF token: a hash of a secret the browser holds in an HttpOnly cookie (the sign-in secret, or the
  * pre-sign-in value), which another site can neither read nor set (`__Host-`). Nothing to keep server-side.

@@ -202,3 +202,13 @@ export function signedOutPage(text: PageText): Page {
       <p><a href="/login">${text.text('signed_out.again')}</a></p>`,
   };
 }
+
+/** After a registration that must confirm its address before signing in (SIGN_IN_REQUIRES_VERIFIED_EMAIL). */
+export function checkMailPage(text: PageText, address: string): Page {
+  return {
+    title: text.text('register.verify_title'),
+    lang: text.lang,
+    body: html`<p role="status">${text.html('register.verify_text', { address: html`<strong>${address}</strong>` })}</p>
+      <p><a href="/login">${text.text('signed_out.again')}</a></p>`,
+  };
+}

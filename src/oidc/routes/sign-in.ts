@@ -5,9 +5,9 @@ import { toServiceError } from '../../http/errors.js';
 import { pageText, registerPageHeaders, sendPage, waitText } from '../../http/page-reply.js';
 import type { PageText } from '../../http/page-text.js';
 import { registerCookies } from '../../http/refresh-cookie.js';
-import { browserBinding, csrfMatches, csrfToken, presentedBrowserBinding, setSignInCookie, signInSecretOf } from '../http/sign-in-cookie.js';
+import { browserBinding, csrfMatches, csrfToken, knownBrowser, presentedBrowserBinding, setSignInCookie, signInSecretOf } from '../http/sign-in-cookie.js';
 import { formTargetOf } from '../../http/page-layout.js';
-import { loginPage, registrationPage } from '../pages/sign-in-pages.js';
+import { checkMailPage, loginPage, registrationPage } from '../pages/sign-in-pages.js';
 import { problemPage } from '../../http/page-layout.js';
 import type { UserRecord } from '../../store/types.js';
 import type { RouteServices } from '../../services.js';
@@ -150,7 +150,7 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
         response: {
           303: { description: 'Signed in: on to the authorization request or the account page.', type: 'null' },
           401: HTML_RESPONSE('Wrong username or password.'),
-          403: HTML_RESPONSE('The form did not come from this service (CSRF).'),
+          403: HTML_RESPONSE('The form did not come from this service (CSRF), or the address must be confirmed first (SIGN_IN_REQUIRES_VERIFIED_EMAIL).'),
           429: HTML_RESPONSE('Too many attempts.'),
           503: HTML_RESPONSE('The service is unavailable.'),
         },
@@ -173,6 +173,9 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
         return showLogin(request, reply, failure.status, returnTo, { username, message: failure.message });
       }
       if (!user) return showLogin(request, reply, 401, returnTo, { username, message: pageText(request).text('login.wrong_credentials') });
+      if (await services.accounts.mustVerifyEmail(user, 'login_page', requestContext(request))) {
+        return showLogin(request, reply, 403, returnTo, { username, message: pageText(request).text('login.verify_first') });
+      }
       return signedIn(request, reply, user, returnTo, 'login_page');
     },
   );
@@ -206,6 +209,7 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
         consumes: ['application/x-www-form-urlencoded'],
         body: registrationBodySchema,
         response: {
+          200: HTML_RESPONSE('Registered; with SIGN_IN_REQUIRES_VERIFIED_EMAIL, asked to confirm the address before signing in.'),
           303: { description: 'Registered and signed in.', type: 'null' },
           400: HTML_RESPONSE('A name, address or password the service does not take.'),
           403: HTML_RESPONSE('Registration is closed, or the form did not come from this service (CSRF).'),
@@ -239,6 +243,9 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
         const message = key === undefined ? answer.message : pageText(request).text(key);
         return showRegistration(request, reply, answer.status, returnTo, { ...typed, message });
       }
+      if (await services.accounts.mustVerifyEmail(registered.user, 'registration_page', requestContext(request))) {
+        return sendPage(reply, 200, checkMailPage(pageText(request), registered.user.email?.address ?? ''));
+      }
       return signedIn(request, reply, registered.user, returnTo, 'registration_page');
     },
   );
@@ -257,6 +264,8 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
     const origin = { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' };
     const { secret } = await services.signIns.start(user, origin, previous, authorizationRequestOf(returnTo, services));
     setSignInCookie(reply, config, secret, services.signIns.cookieMaxAge);
+    if (services.config.mail.newBrowserNotice)
+      await services.accountMail.signedInFrom(user, knownBrowser(request, reply, config), origin, via === 'login_page');
     services.accounts.loggedIn(user, via, requestContext(request));
     return reply.redirect(returnTo ?? '/account', 303);
   }

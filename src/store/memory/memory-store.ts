@@ -9,6 +9,7 @@ import { MemorySignIns } from './sign-ins.js';
 import { MemoryUsers } from './users.js';
 import { MemoryEmailLinks } from './email-links.js';
 import { MemoryOutbox } from './outbox.js';
+import { MemoryKnownBrowsers } from './known-browsers.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -26,6 +27,7 @@ export class MemoryStore implements Store {
   readonly clients: MemoryClients;
   readonly emailLinks: MemoryEmailLinks;
   readonly outbox: MemoryOutbox;
+  readonly knownBrowsers: MemoryKnownBrowsers;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(clock: () => number = Date.now) {
@@ -40,6 +42,7 @@ export class MemoryStore implements Store {
     this.clients = new MemoryClients(clock);
     this.emailLinks = new MemoryEmailLinks(clock);
     this.outbox = new MemoryOutbox(clock);
+    this.knownBrowsers = new MemoryKnownBrowsers(clock);
     this.#sweeper = setInterval(() => {
       this.sessions.sweep();
       this.revocations.sweep();
@@ -49,6 +52,7 @@ export class MemoryStore implements Store {
       this.codes.sweep();
       this.emailLinks.sweep();
       this.outbox.sweep();
+      this.knownBrowsers.sweep();
     }, SWEEP_INTERVAL_MS);
     this.#sweeper.unref();
   }

@@ -28,6 +28,8 @@ export function redisKeys(prefix: string, clustered = false) {
     signIn: (secretHash: string) => `${prefix}sign-in:${secretHash}`,
     userSignIns: (userId: string) => `${prefix}user-sign-ins:${tag(userId)}`,
     code: (codeHash: string) => `${prefix}code:${codeHash}`,
+    /** The browsers a user signed in from (a hash: browser hash → when last), for the new-browser notice. */
+    userBrowsers: (userId: string) => `${prefix}user-browsers:${tag(userId)}`,
     /** A mailed link (verification, password reset), by its secret's hash. */
     emailLink: (secretHash: string) => `${prefix}email-link:${secretHash}`,
     /** The mail outbox, in one slot: a hash per mail, the due mails (a sorted set by when each is due), each user's mails. */

@@ -4,6 +4,7 @@ import type {
   ClientStore,
   ConsentStore,
   EmailLinkStore,
+  KnownBrowserStore,
   MailOutboxStore,
   LoginFailureStore,
   RateLimitStore,
@@ -27,6 +28,7 @@ import { RedisUsers } from './users.js';
 import { RedisClients } from './clients.js';
 import { RedisEmailLinks } from './email-links.js';
 import { RedisOutbox } from './outbox.js';
+import { RedisKnownBrowsers } from './known-browsers.js';
 
 /** The Redis store: shared by every instance; every key starts with the configured prefix. */
 export class RedisStore implements Store {
@@ -44,6 +46,7 @@ export class RedisStore implements Store {
   readonly clients: ClientStore;
   readonly emailLinks: EmailLinkStore;
   readonly outbox: MailOutboxStore;
+  readonly knownBrowsers: KnownBrowserStore;
   readonly #connection: StoreConnection;
   readonly #guard: Guard;
 
@@ -78,6 +81,7 @@ export class RedisStore implements Store {
     this.consents = new RedisConsents(this.#guard, client, keys, durable);
     this.emailLinks = new RedisEmailLinks(this.#guard, client, keys, durable);
     this.outbox = new RedisOutbox(this.#guard, client, keys, durable);
+    this.knownBrowsers = new RedisKnownBrowsers(this.#guard, client, keys, durable, clock);
   }
 
   ping(): Promise<void> {

@@ -7,6 +7,7 @@ import { SESSION_SCRIPTS } from './sessions.js';
 import { SIGN_IN_SCRIPTS } from './sign-ins.js';
 import { USER_SCRIPTS } from './users.js';
 import { OUTBOX_SCRIPTS } from './outbox.js';
+import { KNOWN_BROWSER_SCRIPTS } from './known-browsers.js';
 
 /** Every Lua script of the Redis store, each a command of the store's client (connection.ts) under its name here. */
 export const STORE_SCRIPTS = {
@@ -19,4 +20,5 @@ export const STORE_SCRIPTS = {
   ...CODE_SCRIPTS,
   ...CLIENT_SCRIPTS,
   ...OUTBOX_SCRIPTS,
+  ...KNOWN_BROWSER_SCRIPTS,
 };
