@@ -120,6 +120,8 @@ export interface Config {
   registration: 'open' | 'closed';
   email: EmailConfig;
   mail: MailConfig;
+  /** The key that seals authenticator apps' keys at rest (MFA_SECRET_KEY); undefined: stored as they are. */
+  mfaSecretKey: Buffer | undefined;
   argon2: Argon2Params;
   hashing: HashingLimits;
   rateLimits: RateLimitConfig;
@@ -363,6 +365,15 @@ function storeKind(env: Env, serving: boolean, redis: RedisTopology | undefined)
   return kind;
 }
 
+/** 32 bytes of key, written as base64, base64url or hex; the error never repeats the value. */
+function secretKey(env: Env, name: SettingName): Buffer | undefined {
+  const raw = text(env, name)?.trim();
+  if (raw === undefined) return undefined;
+  const bytes = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : /^[A-Za-z0-9+/_-]{43}=?$/.test(raw) ? Buffer.from(raw, 'base64url') : undefined;
+  if (bytes?.length !== 32) throw new ConfigError(name, 'expected 32 random bytes as base64 or 64 hex digits (openssl rand -base64 32)');
+  return bytes;
+}
+
 /**
  * How mail leaves. Outside production it needs nothing: mails go to a folder and their links to the log, so `npm start`
  * works alone. Production never takes the folder, and without a transport it refuses what cannot work without mail.
@@ -443,6 +454,7 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     registration: oneOf(env, 'REGISTRATION', ['open', 'closed'] as const, 'open'),
     email,
     mail: mailConfig(env, production, issuer, email),
+    mfaSecretKey: secretKey(env, 'MFA_SECRET_KEY'),
     argon2: argon2Params(env, production),
     rateLimits: {
       enabled: oneOf(env, 'RATE_LIMIT', ['on', 'off'] as const, 'on') === 'on',

@@ -42,12 +42,18 @@ function warnOnUnknownSettings(env: Record<string, string | undefined>, logger: 
 
 /**
  * Warns, once each at start, about what production should not have by accident: open registration (anyone can make
- * an account) and clients allowed the password grant (RFC 9700 §2.4: only for the service's own first-party apps).
+ * an account), authenticator apps' keys stored unsealed (no MFA_SECRET_KEY), and clients allowed the password grant (RFC 9700 §2.4: only for the service's own first-party apps).
  */
 function warnOnProductionPosture(config: Config, clients: ClientRegistry, logger: Logger): void {
   if (!config.production) return;
   if (config.registration === 'open') {
     logger.warn({ setting: 'REGISTRATION' }, 'REGISTRATION is open in production: anyone can create an account; set REGISTRATION=closed unless that is meant');
+  }
+  if (config.mfaSecretKey === undefined) {
+    logger.warn(
+      { setting: 'MFA_SECRET_KEY' },
+      "MFA_SECRET_KEY is not set in production: authenticator apps' keys are stored unsealed; set it (openssl rand -base64 32)",
+    );
   }
   const password = clients
     .fileClients()

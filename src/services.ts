@@ -2,6 +2,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import { AccountMail } from './accounts/account-mail.js';
 import { AccountService } from './accounts/account-service.js';
 import { Mailer } from './mail/mailer.js';
+import { MfaService } from './mfa/mfa-service.js';
+import { SecretBox } from './mfa/secret-box.js';
+import { LoginThrottle } from './users/login-throttle.js';
 import { OutboxWorker } from './mail/outbox-worker.js';
 import { openMailTransport } from './mail/transport.js';
 import { MailTemplates } from './mail/templates.js';
@@ -56,6 +59,8 @@ export interface Services extends GrantServices {
   accountMail: AccountMail;
   /** Queues mails into the outbox (this instance's OutboxWorker, if it serves, sends them). */
   mailer: Mailer;
+  /** Second factors: the authenticator app, recovery codes, and the second step of a sign-in. */
+  mfa: MfaService;
   /** Sign-ins: the browser sessions at this service behind the sign-in cookie. */
   signIns: SignInService;
   /** What people let third-party clients have. */
@@ -86,7 +91,20 @@ export interface ServiceParts {
 /** The services that need no signing keys and no HTTP: what the CLI uses, and what the app builds on. */
 export type DomainServices = Pick<
   Services,
-  'config' | 'clock' | 'users' | 'accounts' | 'sessions' | 'codes' | 'audit' | 'consents' | 'signIns' | 'clientSync' | 'admin' | 'accountMail' | 'mailer'
+  | 'config'
+  | 'clock'
+  | 'users'
+  | 'accounts'
+  | 'sessions'
+  | 'codes'
+  | 'audit'
+  | 'consents'
+  | 'signIns'
+  | 'clientSync'
+  | 'admin'
+  | 'accountMail'
+  | 'mailer'
+  | 'mfa'
 >;
 
 /**
@@ -120,7 +138,18 @@ export function createDomainServices(
     clock,
     onBackgroundError: (error) => parts.logger.error({ err: { message: (error as Error).message } }, 'a reset request failed after its answer'),
   });
-  const accounts = new AccountService({ users, sessions, signIns, consents, audit, mail: accountMail, config });
+  const { loginFailuresPerHour: maxPerHour, loginFreeFailures: freeFailures } = config.rateLimits;
+  const mfa = new MfaService({
+    store: store.mfa,
+    steps: store.secondSteps,
+    throttle: new LoginThrottle(store.loginFailures, { maxPerHour, freeFailures }, clock),
+    audit,
+    config,
+    clock,
+    box: new SecretBox(config.mfaSecretKey),
+    notify: (user, what, detail) => accountMail.secondFactor(user, what, detail),
+  });
+  const accounts = new AccountService({ users, sessions, signIns, consents, audit, mail: accountMail, mfa, config });
   const clientSync = new ClientSync(store.clients, clients, config.defaultAudience, parts.logger);
   const admin = createAdminServices({
     store,
@@ -129,6 +158,7 @@ export function createDomainServices(
     userService: users,
     accounts,
     accountMail,
+    mfa,
     sessions,
     audit,
     config,
@@ -147,6 +177,7 @@ export function createDomainServices(
     accounts,
     accountMail,
     mailer,
+    mfa,
     signIns,
     clientSync,
     admin,
@@ -179,7 +210,7 @@ export function createServices(config: Config, parts: ServiceParts & { keyring: 
     pingStore: () => store.ping(),
     keyring,
     clients,
-    authorization: new AuthorizationService(domain.codes, domain.consents, config.issuer, clock),
+    authorization: new AuthorizationService(domain.codes, domain.consents, domain.mfa, config.issuer, clock),
     revocations,
     metrics,
     outboxWorker,

@@ -132,6 +132,12 @@ export const SETTINGS = [
     meaning: 'Seconds a password reset link works (30 minutes); a password change by any route voids it sooner.',
   },
   {
+    name: 'MFA_SECRET_KEY',
+    default: 'unset',
+    meaning:
+      "32 random bytes (base64, base64url or 64 hex digits) that seal authenticator apps' keys at rest (AES-256-GCM); every instance needs the same. Unset: keys are stored as they are (production warns at start). Never logged. See [Multi-factor sign-in](../guides/multi-factor.md).",
+  },
+  {
     name: 'MAIL_TRANSPORT',
     default: '`folder` outside production, else `off`',
     meaning:

@@ -203,7 +203,7 @@ t.test('a variable that looks like a setting but is none is warned about, with t
   t.notMatch(stdout, /secret-looking-value/);
 });
 
-t.test('production warns once about open registration and about clients with the password grant, naming the setting', async (t) => {
+t.test('production warns once about open registration, unsealed authenticator keys and the password grant, naming the setting', async (t) => {
   const { dir } = await keysDirWithKey(t);
   const production = { NODE_ENV: 'production', ISSUER: 'https://auth.example.com', STORE: 'memory', KEYS_DIR: dir };
   const { warnings } = await startWarnings(t, production);
@@ -215,6 +215,10 @@ t.test('production warns once about open registration and about clients with the
     warnings.filter((warning) => warning.setting === 'CLIENTS_FILE'),
     [{ clients: ['web'], msg: /password grant in production: web; .*RFC 9700/ }],
   );
+  t.match(
+    warnings.filter((warning) => warning.setting === 'MFA_SECRET_KEY'),
+    [{ msg: /^MFA_SECRET_KEY is not set in production: authenticator apps' keys are stored unsealed/ }],
+  );
 
   const { writeFile } = await import('node:fs/promises');
   const clientsFile = `${await tempDir(t)}/clients.json`;
@@ -222,12 +226,14 @@ t.test('production warns once about open registration and about clients with the
     clientsFile,
     JSON.stringify([{ client_id: 'app', type: 'public', grant_types: ['authorization_code'], redirect_uris: ['https://app.example.com/cb'] }]),
   );
-  const quiet = await startWarnings(t, { ...production, REGISTRATION: 'closed', CLIENTS_FILE: clientsFile });
+  const key = 'c2VhbGluZyBrZXkgb2YgdGhpcnR5LXR3byBieXRlcyE';
+  const quiet = await startWarnings(t, { ...production, REGISTRATION: 'closed', CLIENTS_FILE: clientsFile, MFA_SECRET_KEY: key });
   t.same(
     quiet.warnings.filter((warning) => warning.setting !== undefined),
     [],
-    'closed registration and no password grant: nothing to warn about',
+    'closed registration, a sealing key and no password grant: nothing to warn about',
   );
+  t.notMatch(JSON.stringify(quiet.warnings), new RegExp(key), 'the key is never logged');
 });
 
 t.test('Node.js before 22 is refused: one line naming the version and the supported ones', async (t) => {

@@ -183,6 +183,22 @@ export class AccountMail {
     await this.deps.mailer.queue('new_browser', user.email.address, { ...this.#common(user), when: this.#now(), ip: origin.ip, browser }, user.id);
   }
 
+  /** Tells the owner about their second factors: one added, all removed (and how), or few recovery codes left. */
+  async secondFactor(
+    user: UserRecord,
+    what: 'factor_added' | 'factor_removed' | 'few_recovery_codes',
+    detail: { way?: PasswordChangeWay; left?: number } = {},
+  ): Promise<void> {
+    if (!user.email) return;
+    const values = {
+      ...this.#common(user),
+      when: this.#now(),
+      how: this.deps.mailer.templates.how(detail.way ?? 'by_owner'),
+      count: String(detail.left ?? 0),
+    };
+    await this.deps.mailer.queue(what, user.email.address, values, user.id);
+  }
+
   /** A user's latest mails and their state (never their bodies). */
   mailsOf(userId: string) {
     return this.deps.mailer.listForUser(userId);

@@ -10,6 +10,7 @@ import type { UserService } from '../users/user-service.js';
 import { assertPasswordPolicy } from '../users/credentials.js';
 import { emailKeyOf, validEmail } from '../users/email-address.js';
 import type { AccountMail, LinkCheck } from './account-mail.js';
+import type { MfaService } from '../mfa/mfa-service.js';
 
 /** What the account use cases work with. */
 export interface AccountDependencies {
@@ -20,6 +21,8 @@ export interface AccountDependencies {
   audit: AuditLog;
   /** The account's mails: verification links, reset links, security notices. */
   mail: AccountMail;
+  /** Second factors (a deleted account's are forgotten). */
+  mfa: MfaService;
   config: Pick<Config, 'rateLimits' | 'email'>;
 }
 
@@ -102,7 +105,7 @@ export class AccountService {
   }
 
   /** Records a login that started its session or sign-in. */
-  loggedIn(user: UserRecord, via: 'password_grant' | 'login_page' | 'registration_page', context: AuditContext): void {
+  loggedIn(user: UserRecord, via: 'password_grant' | 'login_page' | 'registration_page' | 'second_step', context: AuditContext): void {
     this.deps.audit.emit({ event: 'login_succeeded', via, ...context, user_id: user.id });
   }
 
@@ -167,6 +170,21 @@ export class AccountService {
     return { sent: true, address: next.address };
   }
 
+  /**
+   * Re-checks the password of the person signed in at the pages before a sensitive change (a second factor set up,
+   * removed, new recovery codes): throttled as a login; a wrong one counts against the sign-in, as on a password change.
+   */
+  async recheckPassword(
+    user: UserRecord,
+    password: string,
+    acting: ActingSignIn,
+    context: AuditContext,
+  ): Promise<{ confirmed: true } | { signedOut: boolean }> {
+    const throttled = { event: 'login_throttled', via: 'password_change', ...context } as const;
+    if (await this.#throttled(throttled, () => this.deps.users.confirmPassword(user, password))) return { confirmed: true };
+    return { signedOut: await this.deps.signIns.passwordFailed(acting.secret, this.deps.config.rateLimits.loginFreeFailures) };
+  }
+
   /** Ends one of the person's own sessions; undefined when it is no live session of theirs. */
   async endOwnSession(userId: string, sid: string, context: AuditContext): Promise<{ clientId: string; sid: string } | undefined> {
     const ended = await this.deps.sessions.endOwn(userId, sid);
@@ -227,6 +245,7 @@ export class AccountService {
   async delete(userId: string): Promise<boolean> {
     if (!(await this.setDisabled(userId, true))) return false;
     await this.deps.consents.forgetAll(userId);
+    await this.deps.mfa.forget(userId);
     await this.deps.users.delete(userId);
     return true;
   }

@@ -1,6 +1,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AccountService } from '../accounts/account-service.js';
 import type { AccountMail } from '../accounts/account-mail.js';
+import type { MfaService } from '../mfa/mfa-service.js';
 import type { ClientSync } from '../clients/client-sync.js';
 import type { ClientRegistry } from '../clients/registry.js';
 import type { Config } from '../config.js';
@@ -26,6 +27,7 @@ export interface AdminParts {
   userService: UserService;
   accounts: AccountService;
   accountMail: AccountMail;
+  mfa: MfaService;
   sessions: SessionService;
   audit: AuditLog;
   config: Pick<Config, 'jwksMaxAge' | 'keysReloadInterval' | 'accessTokenTtl' | 'defaultAudience' | 'signingAlg'>;
@@ -46,6 +48,7 @@ export function createAdminServices(parts: AdminParts): AdminServices {
       userService: parts.userService,
       accounts: parts.accounts,
       accountMail: parts.accountMail,
+      mfa: parts.mfa,
       sessions: parts.sessions,
       audit,
     }),

@@ -25,6 +25,7 @@ export interface AdminClientView {
   redirect_uris: string[];
   post_logout_redirect_uris: string[];
   first_party: boolean;
+  require_mfa: boolean;
   description: string | null;
   client_name: string | null;
   logo_uri: string | null;
@@ -69,6 +70,7 @@ function view(client: Client, record: ClientRecord | undefined, now: number): Ad
     redirect_uris: [...client.redirectUris],
     post_logout_redirect_uris: [...client.postLogoutRedirectUris],
     first_party: client.firstParty,
+    require_mfa: client.requireMfa,
     description: client.description ?? null,
     client_name: client.display.name ?? null,
     logo_uri: client.display.logoUri ?? null,

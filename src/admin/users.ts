@@ -1,6 +1,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AccountService } from '../accounts/account-service.js';
 import type { AccountMail } from '../accounts/account-mail.js';
+import type { MfaService } from '../mfa/mfa-service.js';
 import { oauthError } from '../errors.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { sessionView } from '../sessions/session-view.js';
@@ -44,6 +45,7 @@ export interface UserAdminDependencies {
   userService: UserService;
   accounts: AccountService;
   accountMail: AccountMail;
+  mfa: MfaService;
   sessions: SessionService;
   audit: AuditLog;
 }
@@ -160,6 +162,20 @@ export class UserAdmin {
         last_error: mail.lastError ?? null,
       })),
     };
+  }
+
+  /** The user's second factors: whether an authenticator app is set (since when) and how many recovery codes are left; never a secret. */
+  async factors(reference: string): Promise<{ totp: { created_at: number } | null; recovery_codes_left: number }> {
+    const { id } = await this.#resolve(reference);
+    const factors = await this.deps.mfa.factors(id);
+    return { totp: factors.totp ? { created_at: factors.totp.createdAt } : null, recovery_codes_left: factors.recoveryCodesLeft };
+  }
+
+  /** Removes every second factor of a user (one who lost them all); the owner is told. not_found when there were none. */
+  async resetFactors(reference: string, actor: AdminActor): Promise<void> {
+    const user = await this.#resolve(reference);
+    if (!(await this.deps.mfa.removeAll(user, {}, 'by_operator'))) throw oauthError('not_found', 'the user has no second factor');
+    auditAdmin(this.deps.audit, actor, 'user_factors_reset', user.id);
   }
 
   /** The user's live sessions, oldest first. */

@@ -21,14 +21,18 @@ export interface AuditContext {
 /** The security-relevant events, each with its stable `event` name and its own fields beside the context. */
 export type AuditEvent = AuditContext &
   (
-    | { event: 'login_succeeded'; via: 'password_grant' | 'login_page' | 'registration_page' }
+    | { event: 'login_succeeded'; via: 'password_grant' | 'login_page' | 'registration_page' | 'second_step' }
     | { event: 'login_failed'; via: 'password_grant' | 'login_page'; username: string }
     | { event: 'login_refused'; via: 'password_grant' | 'login_page' | 'registration_page'; reason: 'email_unverified' }
     | { event: 'login_throttled'; via: 'password_grant' | 'login_page' | 'password_change' | 'email_change'; username?: string }
     | { event: 'token_refreshed' }
     | { event: 'refresh_reuse_detected' }
     | { event: 'session_ended'; reason: 'logout' | 'ended_by_user' | 'code_replayed' }
-    | { event: 'sessions_ended_all'; reason: 'logout_all' | 'password_changed' | 'password_reset' | 'other_sessions' | 'sign_out'; count: number }
+    | {
+        event: 'sessions_ended_all';
+        reason: 'logout_all' | 'password_changed' | 'password_reset' | 'other_sessions' | 'sign_out' | 'second_factor_added';
+        count: number;
+      }
     | { event: 'token_revoked'; token_type: 'access_token' | 'refresh_token' }
     | { event: 'password_changed' }
     | { event: 'consent_withdrawn'; count: number }
@@ -40,6 +44,10 @@ export type AuditEvent = AuditContext &
     | { event: 'admin_action'; action: AdminAction; target: string; via: 'api' | 'cli' }
     | { event: 'mail_sent' | 'mail_retried' | 'mail_failed'; message_id: string; kind: string; attempts: number }
     | { event: 'email_verified' | 'email_changed'; address: string }
+    | { event: 'second_factor_added' | 'second_factor_removed'; factor: 'totp' }
+    | { event: 'second_factor_failed'; factor: 'totp' | 'recovery_code' }
+    | { event: 'recovery_code_used'; left: number }
+    | { event: 'recovery_codes_renewed' }
     | { event: 'password_reset_requested'; sent: boolean }
     | { event: 'password_reset' }
   );
@@ -56,6 +64,7 @@ export type AdminAction =
   | 'user_email_verified'
   | 'user_verification_sent'
   | 'user_reset_sent'
+  | 'user_factors_reset'
   | 'user_sessions_ended'
   | 'session_ended'
   | 'client_created'

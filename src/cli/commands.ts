@@ -244,6 +244,27 @@ export const COMMANDS: readonly Command[] = [
     },
   },
   {
+    words: ['users', 'factors'],
+    args: ['USER'],
+    help: "show a user's second factors (never a secret)",
+    async run([reference], options, io) {
+      const factors = await admin(io, (services) => services.users.factors(reference!));
+      answer(io, options, factors, (result) => [
+        result.totp === null ? 'no authenticator app' : `authenticator app since ${iso(result.totp.created_at)}`,
+        `${result.recovery_codes_left} recovery codes left`,
+      ]);
+    },
+  },
+  {
+    words: ['users', 'reset-factors'],
+    args: ['USER'],
+    help: "remove a user's authenticator app and recovery codes (the owner is told)",
+    async run([reference], options, io) {
+      await admin(io, (services) => services.users.resetFactors(reference!, CLI_ACTOR));
+      answer(io, options, { factors_reset: reference }, () => [`removed the second factors of ${reference}`]);
+    },
+  },
+  {
     words: ['sessions', 'list'],
     args: ['USER'],
     options: ['cursor', 'limit'],

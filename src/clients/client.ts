@@ -23,6 +23,8 @@ export interface Client {
    * consent, and its user tokens may call the account API.
    */
   firstParty: boolean;
+  /** Whether its sign-ins must be multi-factor (`require_mfa`): a password alone is stepped up with a second factor. */
+  requireMfa: boolean;
   /** A note for operators, shown by the admin API. */
   description: string | undefined;
   /** How the client presents itself on the consent page (RFC 7591 client_name, logo_uri, client_uri, policy_uri, tos_uri). */

@@ -21,6 +21,7 @@ const KNOWN_FIELDS = new Set([
   'redirect_uris',
   'post_logout_redirect_uris',
   'first_party',
+  'require_mfa',
   ...Object.keys(DISPLAY_FIELDS),
 ]);
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~:-]{1,128}$/;
@@ -76,6 +77,11 @@ export function parseClientEntry(entry: unknown, defaultAudience: string, source
   const redirects = redirectUris(e.redirect_uris, 'redirect_uris');
   if (grantTypes.includes('authorization_code') && redirects.length === 0) throw new EntryError('the authorization_code grant needs redirect_uris');
   if (e.first_party !== undefined && typeof e.first_party !== 'boolean') throw new EntryError('first_party must be true or false');
+  if (e.require_mfa !== undefined && typeof e.require_mfa !== 'boolean') throw new EntryError('require_mfa must be true or false');
+  if (e.require_mfa === true && !grantTypes.includes('authorization_code'))
+    throw new EntryError('require_mfa needs the authorization_code grant: only a browser sign-in can ask for a second factor');
+  if (e.require_mfa === true && grantTypes.includes('password'))
+    throw new EntryError('require_mfa cannot go with the password grant, which cannot carry a second factor');
   // RFC 9700 §2.4: the password grant hands the user's password to the client, so only the service's own apps have it.
   if (e.first_party === false && grantTypes.includes('password'))
     throw new EntryError('a client with the password grant is first-party: first_party cannot be false');
@@ -96,6 +102,7 @@ export function parseClientEntry(entry: unknown, defaultAudience: string, source
     redirectUris: redirects,
     postLogoutRedirectUris: redirectUris(e.post_logout_redirect_uris, 'post_logout_redirect_uris'),
     firstParty: e.first_party === true || grantTypes.includes('password'),
+    requireMfa: e.require_mfa === true,
     description: e.description as string | undefined,
     display,
     source,

@@ -2,6 +2,7 @@ import type { Client } from '../clients/client.js';
 import { originContext } from '../audit/audit-log.js';
 import { oauthError } from '../errors.js';
 import { emailClaims, issueIdToken } from '../tokens/id-token.js';
+import { acrOf } from '../tokens/authentication-context.js';
 import { scopeList } from '../tokens/scope.js';
 import { startUserSession, type Grant, type GrantResult, type GrantServices, type TokenParams } from './grant.js';
 import type { RequestOrigin } from '../request-origin.js';
@@ -38,7 +39,8 @@ export const authorizationCodeGrant: Grant<'authorization_code'> = {
       signInId: code.signInId,
       nonce: code.nonce,
       accessToken: result.response.access_token,
-      claims: emailClaims(user, scopeList(code.scope)),
+      // OpenID Connect Core §2: how the person authenticated (RFC 8176 values).
+      claims: { amr: code.amr ?? ['pwd'], acr: acrOf(code.amr), ...emailClaims(user, scopeList(code.scope)) },
     });
     return { ...result, response: { ...result.response, id_token: idToken } };
   },

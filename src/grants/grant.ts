@@ -1,5 +1,6 @@
 import type { Client } from '../clients/client.js';
 import type { AccountService } from '../accounts/account-service.js';
+import type { MfaService } from '../mfa/mfa-service.js';
 import type { Config, LimitName } from '../config.js';
 import type { RequestOrigin } from '../request-origin.js';
 import { oauthError } from '../errors.js';
@@ -35,6 +36,8 @@ export interface GrantServices {
   users: UserService;
   /** The account's use cases: the password grant checks a password through them. */
   accounts: AccountService;
+  /** Second factors: the password grant refuses an account that has one. */
+  mfa: MfaService;
   sessions: SessionService;
   accessTokens: AccessTokenIssuer;
   codes: CodeService;

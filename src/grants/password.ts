@@ -30,6 +30,10 @@ export const passwordGrant: Grant<'password'> = {
     const user = await services.accounts.authenticate(params.username!, params.password!, context, 'password_grant');
     // RFC 6749 §5.2: unknown user and wrong password are one answer, invalid_grant.
     if (!user) throw oauthError('invalid_grant', 'the username or password is wrong');
+    // The password grant cannot carry a second step: an account with a second factor signs in through the browser.
+    if (await services.mfa.needsSecondStep(user.id)) {
+      throw oauthError('invalid_grant', 'this account signs in with a second factor: use the browser sign-in (authorization code flow)');
+    }
     if (await services.accounts.mustVerifyEmail(user, 'password_grant', context)) {
       throw oauthError('invalid_grant', 'the account must confirm its email address first: a link was mailed to it');
     }

@@ -10,7 +10,7 @@ main.wide { max-width: 44rem; }
 h1 { font-size: 1.5rem; margin: 0 0 1rem; }
 h2 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
 label { display: block; font-weight: 600; margin: 1rem 0 .25rem; }
-input[type=text], input[type=password] { width: 100%; box-sizing: border-box; padding: .55rem; font-size: 1rem; border: 1px solid #6b6f76; border-radius: 4px; }
+input[type=text], input[type=password], input[type=email] { width: 100%; box-sizing: border-box; padding: .55rem; font-size: 1rem; border: 1px solid #6b6f76; border-radius: 4px; }
 button { margin-top: 1.25rem; padding: .6rem 1.2rem; font-size: 1rem; border-radius: 4px; border: 1px solid #0b4fa8; background: #0b57d0; color: #fff; cursor: pointer; }
 button.secondary { background: #fff; color: #0b4fa8; }
 button:focus-visible, input:focus-visible, a:focus-visible { outline: 3px solid #e8710a; outline-offset: 2px; }
@@ -20,6 +20,9 @@ button:focus-visible, input:focus-visible, a:focus-visible { outline: 3px solid 
 table { width: 100%; border-collapse: collapse; }
 th, td { text-align: left; padding: .4rem; border-bottom: 1px solid #dadce0; vertical-align: top; }
 ul.scopes { padding-left: 1.25rem; }
+h3 { font-size: 1rem; margin: 1.25rem 0 .25rem; }
+.qr svg { display: block; width: 12rem; height: 12rem; margin: .5rem 0; }
+ul.codes { columns: 2; padding-left: 1.25rem; font-size: 1.05rem; }
 .table-scroll { overflow-x: auto; }
 .brand { display: flex; align-items: center; gap: .6rem; margin: 0 0 1.25rem; font-weight: 600; font-size: 1.1rem; }
 .brand img { max-height: 2.5rem; max-width: 10rem; }

@@ -11,6 +11,9 @@ export const MAIL_PLACEHOLDERS: Readonly<Record<MailKind, readonly string[]>> = 
   reset_password: ['service', 'username', 'link', 'expires'],
   password_changed: ['service', 'username', 'how', 'when'],
   new_browser: ['service', 'username', 'when', 'ip', 'browser'],
+  factor_added: ['service', 'username', 'when'],
+  factor_removed: ['service', 'username', 'how', 'when'],
+  few_recovery_codes: ['service', 'username', 'count'],
 };
 
 /** A rendered mail. */

@@ -1,6 +1,8 @@
 import type { SignInRecord } from '../store/types.js';
 import { hashSecret } from '../tokens/secret.js';
 import { requestFingerprint, type AuthorizationProblem, type AuthorizationRequest } from './authorize-request.js';
+import { acrOf } from '../tokens/authentication-context.js';
+import type { MfaService } from '../mfa/mfa-service.js';
 import type { CodeService } from './code-service.js';
 import type { ConsentService } from './consent-service.js';
 
@@ -17,6 +19,8 @@ export interface CurrentSignIn {
 export type AuthorizationStep =
   /** The person must sign in (again) first. */
   | { kind: 'sign-in' }
+  /** The person signed in with a password alone, and must add their second factor (a step up, not a new sign-in). */
+  | { kind: 'step-up' }
   /** The person must be asked whether the client may have the scope. */
   | { kind: 'consent' }
   /** Back to the client: a code, or an error. */
@@ -30,6 +34,7 @@ export class AuthorizationService {
   constructor(
     private readonly codes: CodeService,
     private readonly consents: ConsentService,
+    private readonly mfa: MfaService,
     private readonly issuer: string,
     private readonly clock: () => number,
   ) {}
@@ -48,6 +53,10 @@ export class AuthorizationService {
     const recent =
       signIn !== undefined && (madeForIt || (!request.prompt.has('login') && (request.maxAge === undefined || now - signIn.authTime <= request.maxAge)));
     if (!recent || signIn === undefined) return this.#unlessSilent(request, 'login_required', 'the person must sign in', { kind: 'sign-in' });
+    if (request.client.requireMfa || request.acrValues[0] === 'mfa') {
+      const stepUp = await this.#stepUp(request, signIn);
+      if (stepUp) return stepUp;
+    }
     if (!consentGiven && (request.prompt.has('consent') || !(await this.consents.covers(signIn.userId, request.client, request.scope)))) {
       return this.#unlessSilent(request, 'consent_required', 'the person must allow this application', { kind: 'consent' });
     }
@@ -61,8 +70,28 @@ export class AuthorizationService {
       signInId: signIn.id,
       signInHash: hashSecret(current!.secret),
       authTime: signIn.authTime,
+      amr: signIn.amr ?? ['pwd'],
     });
     return { kind: 'redirect', location: this.#location(request.redirectUri, request.state, { code }) };
+  }
+
+  /**
+   * A request that wants a multi-factor sign-in (the client's require_mfa, or `mfa` first in acr_values) of a sign-in
+   * that proved a password alone: a step up when the person has a second factor (asking only for it, RFC 9470's
+   * idea); access_denied when the client requires it and the person has none; nothing when acr_values merely prefer
+   * it (OpenID Connect Core §3.1.2.1: voluntary; the ID token's `acr` says what was met).
+   */
+  async #stepUp(request: AuthorizationRequest, signIn: SignInRecord): Promise<AuthorizationStep | undefined> {
+    if (acrOf(signIn.amr) === 'mfa') return undefined;
+    if (await this.mfa.needsSecondStep(signIn.userId)) {
+      return this.#unlessSilent(request, 'interaction_required', 'the person must complete a second factor', { kind: 'step-up' });
+    }
+    if (!request.client.requireMfa) return undefined;
+    const description = 'this application needs two-step sign-in: set up an authenticator app on the account page first';
+    return {
+      kind: 'redirect',
+      location: this.refusal({ kind: 'redirect', redirectUri: request.redirectUri, state: request.state, error: 'access_denied', description }),
+    };
   }
 
   /** The redirect that tells the client its request was refused (RFC 6749 §4.1.2.1). */

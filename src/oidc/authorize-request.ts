@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Client } from '../clients/client.js';
 import { matchesRedirectUri } from '../clients/redirect-uri.js';
 import type { ClientRegistry } from '../clients/registry.js';
+import { ACR_VALUES, type AcrValue } from '../tokens/authentication-context.js';
 import { oauthError, ServiceError } from '../errors.js';
 import { grantScope } from '../tokens/scope.js';
 import { PKCE_VALUE } from './pkce.js';
@@ -20,6 +21,13 @@ export interface AuthorizationRequest {
   prompt: ReadonlySet<'none' | 'login' | 'consent'>;
   /** Seconds since the person's last sign-in beyond which they must sign in again. */
   maxAge: number | undefined;
+  /** The authentication context classes asked for, most wanted first (OpenID Connect Core §3.1.2.1); only ACR_VALUES are kept. */
+  acrValues: readonly AcrValue[];
+}
+
+/** acr_values as asked: space-separated, the ones this service knows kept in order (an unknown one is no error: §3.1.2.1 makes them voluntary). */
+function acrValuesOf(value: string | undefined): AcrValue[] {
+  return (value ?? '').split(' ').filter((acr): acr is AcrValue => (ACR_VALUES as readonly string[]).includes(acr));
 }
 
 /** What the endpoint does with a request it cannot serve: a page when the redirect URI is not to be trusted, else a redirect. */
@@ -96,7 +104,18 @@ export function parseAuthorizationRequest(query: AuthorizationQuery, clients: Cl
     const nonce = single(query, 'nonce');
     if (nonce !== undefined && nonce.length > STATE_MAX) throw oauthError('invalid_request', 'nonce is too long');
     const scope = grantScope(client.scopes, single(query, 'scope'));
-    return { client, redirectUri, state, scope, codeChallenge, nonce, prompt: promptOf(single(query, 'prompt')), maxAge: maxAgeOf(single(query, 'max_age')) };
+    const prompt = promptOf(single(query, 'prompt'));
+    return {
+      client,
+      redirectUri,
+      state,
+      scope,
+      codeChallenge,
+      nonce,
+      prompt,
+      maxAge: maxAgeOf(single(query, 'max_age')),
+      acrValues: acrValuesOf(single(query, 'acr_values')),
+    };
   } catch (error) {
     if (error instanceof ServiceError) return { kind: 'redirect', redirectUri, state, error: error.code, description: error.message };
     throw error;

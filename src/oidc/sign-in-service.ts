@@ -23,13 +23,15 @@ export class SignInService {
   /**
    * Starts a sign-in for a person who just proved who they are; always a new secret (no session fixation).
    * `continuing` keeps the public id of the sign-in the same person renews (prompt=login, max_age);
-   * `authenticatedFor` names the authorization request they signed in for (requestFingerprint).
+   * `authenticatedFor` names the authorization request they signed in for (requestFingerprint); `amr`, how they proved
+   * who they are (RFC 8176).
    */
   async start(
     user: UserRecord,
     origin: RequestOrigin,
     continuing?: SignInRecord,
     authenticatedFor?: string,
+    amr: readonly string[] = ['pwd'],
   ): Promise<{ secret: string; signIn: SignInRecord }> {
     const now = Math.floor(this.clock() / 1000);
     const signIn: SignInRecord = {
@@ -42,6 +44,7 @@ export class SignInService {
       userAgent: keptUserAgent(origin.userAgent),
       ip: origin.ip,
       ...(authenticatedFor === undefined ? {} : { authenticatedFor }),
+      amr: [...amr],
     };
     const secret = generateSecret();
     await this.store.create(hashSecret(secret), signIn, this.settings.signInIdleTtl);
@@ -95,7 +98,7 @@ export class SignInService {
    */
   async renew(user: UserRecord, origin: RequestOrigin, secret: string, signIn: SignInRecord): Promise<{ secret: string; signIn: SignInRecord }> {
     await this.forget(secret);
-    return this.start(user, origin, signIn);
+    return this.start(user, origin, signIn, undefined, signIn.amr);
   }
 
   /**

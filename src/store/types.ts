@@ -277,6 +277,8 @@ export interface SignInRecord {
    * and prompt=login are met by this very sign-in, however many seconds its login and consent pages took.
    */
   authenticatedFor?: string;
+  /** How the person proved who they are (RFC 8176 values: `pwd`, `otp`, `mfa`); absent on sign-ins of earlier builds: `pwd`. */
+  amr?: string[];
 }
 
 /** Sign-ins, by the hash of their cookie secret. */
@@ -309,6 +311,8 @@ export interface AuthorizationCodeRecord {
   /** The hash of the issuing sign-in's cookie secret (its store key): the code is good only while that cookie is. */
   signInHash: string;
   authTime: number;
+  /** The sign-in's authentication methods (RFC 8176), for the ID token's `amr`. */
+  amr?: string[];
 }
 
 /** What spending an authorization code did. */
@@ -439,6 +443,58 @@ export interface KnownBrowserStore {
   remember(userId: string, browserHash: string, ttlMs: number): Promise<boolean>;
 }
 
+/** An authenticator app (TOTP, RFC 6238) of a user. */
+export interface TotpFactor {
+  /** The shared secret, base32. */
+  secret: string;
+  /** Epoch seconds. */
+  createdAt: number;
+  /** The last time step a code was accepted for (-1: none yet): no step at or before it is accepted again. */
+  lastStep: number;
+}
+
+/** A sign-in half done: the password was right, the second factor is still to come. */
+export interface SecondStepRecord {
+  userId: string;
+  /** What was proven so far (`pwd`). */
+  amr: string[];
+  /** Where the sign-in continues once complete (an authorization request on this service), if anywhere. */
+  returnTo?: string;
+  /** The authorization request the sign-in is made for (SignInRecord.authenticatedFor). */
+  authenticatedFor?: string;
+  /** Epoch seconds. */
+  createdAt: number;
+}
+
+/** Second steps in progress, by the hash of their cookie's secret: any instance finishes what another began. */
+export interface SecondStepStore {
+  create(secretHash: string, record: SecondStepRecord, ttlMs: number): Promise<void>;
+  get(secretHash: string): Promise<SecondStepRecord | undefined>;
+  /** Ends a second step, once: of two concurrent takers, one gets it. */
+  take(secretHash: string): Promise<SecondStepRecord | undefined>;
+}
+
+/** A user's second factors: an authenticator app, and recovery codes kept as hashes. */
+export interface MfaStore {
+  totp(userId: string): Promise<TotpFactor | undefined>;
+  /** Stores (or replaces) the user's authenticator app. */
+  setTotp(userId: string, factor: TotpFactor): Promise<void>;
+  /** Removes it; false when there was none. */
+  removeTotp(userId: string): Promise<boolean>;
+  /** Accepts a code's time step, once, and only when later than every step accepted before (RFC 6238 §5.2): one atomic step. */
+  useTotpStep(userId: string, step: number): Promise<boolean>;
+  /** Replaces the user's recovery codes by these hashes (a new set voids the old). */
+  setRecoveryCodes(userId: string, hashes: readonly string[]): Promise<void>;
+  /** Spends one recovery code by its hash, atomically: how many remain, or undefined when it is no unspent code of the user. */
+  useRecoveryCode(userId: string, hash: string): Promise<number | undefined>;
+  recoveryCodesLeft(userId: string): Promise<number>;
+  /** Forgets every factor of the user (a deleted account, an operator's reset). */
+  clear(userId: string): Promise<void>;
+  /** Keeps the secret of an authenticator app being set up, until it is confirmed with a code or ttlMs passes. */
+  setPendingTotp(userId: string, secret: string, ttlMs: number): Promise<void>;
+  pendingTotp(userId: string): Promise<string | undefined>;
+}
+
 /** All of the service's state. */
 export interface Store {
   readonly kind: 'redis' | 'memory';
@@ -454,6 +510,8 @@ export interface Store {
   readonly emailLinks: EmailLinkStore;
   readonly outbox: MailOutboxStore;
   readonly knownBrowsers: KnownBrowserStore;
+  readonly mfa: MfaStore;
+  readonly secondSteps: SecondStepStore;
   /** Resolves while the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,23 +1,14 @@
 import t from 'tap';
 import { decodeJwt } from 'jose';
 import { buildTestApp, form, realClock, type Teardown, type TestApp } from '../helpers/app.js';
-import { CookieJar, codeFlowTokens, REDIRECT, signIn, submitAccountForm, visit } from '../helpers/sign-in.js';
+import { ACCOUNT_SPA, CookieJar, codeFlowTokens, REDIRECT, signIn, submitAccountForm, visit } from '../helpers/sign-in.js';
 import { linkIn, startSmtp, type TestSmtp } from '../helpers/smtp.js';
 import { eventually } from '../helpers/listen.js';
 import { startRedis } from '../helpers/redis-server.js';
 
 // Every mail here crosses a real SMTP conversation: nodemailer in the service, smtp-server + mailparser in the test.
 
-const CLIENTS = [
-  {
-    client_id: 'spa',
-    type: 'public',
-    grant_types: ['authorization_code', 'refresh_token', 'password'],
-    scope: 'openid profile email',
-    redirect_uris: [REDIRECT],
-    first_party: true,
-  },
-];
+const CLIENTS = [ACCOUNT_SPA];
 
 async function mailApp(t: Teardown, smtp: TestSmtp, config: Partial<TestApp['config']> = {}) {
   // Real time: the outbox retries on it.

@@ -163,6 +163,8 @@ t.test('a command group answers --help with its own commands; without a command 
         'users send-verification USER',
         'users send-reset USER',
         'users mails USER',
+        'users factors USER',
+        'users reset-factors USER',
       ],
     ],
     ['sessions', ['sessions list USER', 'sessions end SID', 'sessions end-all USER']],

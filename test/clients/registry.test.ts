@@ -58,6 +58,17 @@ const badEntries: Array<[string, unknown, RegExp]> = [
   ['an unknown field', { client_id: 'x', type: 'public', grant_types: ['password'], redirect_uri: 'https://x' }, /unknown field/],
   ['a UUID-shaped client_id', { client_id: '123e4567-e89b-42d3-a456-426614174000', type: 'public', grant_types: ['password'] }, /UUID/],
   ['a bad audience', { client_id: 'x', type: 'public', grant_types: ['password'], audience: 'api' }, /audience/],
+  ['require_mfa not a boolean', { client_id: 'x', type: 'public', grant_types: ['password'], require_mfa: 'yes' }, /require_mfa must be true or false/],
+  [
+    'require_mfa with the password grant',
+    { client_id: 'x', type: 'public', grant_types: ['password'], require_mfa: true },
+    /require_mfa needs the authorization_code grant/,
+  ],
+  [
+    'require_mfa beside the password grant',
+    { client_id: 'x', type: 'public', grant_types: ['authorization_code', 'password'], redirect_uris: ['https://x.example/cb'], require_mfa: true },
+    /cannot go with the password grant/,
+  ],
   ['the authorization_code grant without redirect_uris', { client_id: 'x', type: 'public', grant_types: ['authorization_code'] }, /needs redirect_uris/],
   ...(
     [

@@ -19,6 +19,16 @@ export const SIGN_IN_CLIENTS = [
   { client_id: 'wiki', type: 'public', grant_types: ['authorization_code'], scope: 'openid profile', redirect_uris: ['https://wiki.example/oidc'] },
 ];
 
+/** A first-party public client `spa` that may also use the password grant and ask for the email scope. */
+export const ACCOUNT_SPA = {
+  client_id: 'spa',
+  type: 'public',
+  grant_types: ['authorization_code', 'refresh_token', 'password'],
+  scope: 'openid profile email',
+  redirect_uris: [REDIRECT],
+  first_party: true,
+};
+
 /** A browser's cookies, kept across injected requests as a browser keeps them. */
 export class CookieJar {
   readonly #cookies = new Map<string, string>();

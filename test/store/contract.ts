@@ -245,6 +245,45 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.equal(await store.knownBrowsers.remember(brief, 'browser-a', 60_000), true, 'forgotten after its keep');
   });
 
+  t.test('an authenticator app: each code step accepted once and only forward; removed and cleared', async (t) => {
+    const userId = randomUUID();
+    t.equal(await store.mfa.totp(userId), undefined);
+    t.equal(await store.mfa.useTotpStep(userId, 5), false, 'no app, no step');
+    const factor = { secret: 'JBSWY3DPEHPK3PXP', createdAt: 1_700_000_000, lastStep: -1 };
+    await store.mfa.setTotp(userId, factor);
+    t.same(await store.mfa.totp(userId), factor, 'field for field');
+    const concurrent = await Promise.all(Array.from({ length: 10 }, () => store.mfa.useTotpStep(userId, 100)));
+    t.equal(concurrent.filter(Boolean).length, 1, 'one code step, ten concurrent uses: one accepted');
+    t.equal(await store.mfa.useTotpStep(userId, 99), false, 'an earlier step after a later one');
+    t.equal(await store.mfa.useTotpStep(userId, 101), true);
+    t.equal((await store.mfa.totp(userId))?.lastStep, 101);
+    t.equal(await store.mfa.removeTotp(userId), true);
+    t.equal(await store.mfa.removeTotp(userId), false);
+    t.equal(await store.mfa.totp(userId), undefined);
+  });
+
+  t.test('recovery codes: each spent once, a new set voids the old, clear forgets everything', async (t) => {
+    const userId = randomUUID();
+    t.equal(await store.mfa.recoveryCodesLeft(userId), 0);
+    await store.mfa.setRecoveryCodes(userId, ['h1', 'h2', 'h3']);
+    t.equal(await store.mfa.recoveryCodesLeft(userId), 3);
+    const spends = await Promise.all(Array.from({ length: 5 }, () => store.mfa.useRecoveryCode(userId, 'h2')));
+    t.same(
+      spends.filter((left) => left !== undefined),
+      [2],
+      'five concurrent uses of one code: one spends it',
+    );
+    t.equal(await store.mfa.useRecoveryCode(userId, 'h9'), undefined, 'not a code of the user');
+    t.equal(await store.mfa.useRecoveryCode(randomUUID(), 'h1'), undefined, "another user's");
+    await store.mfa.setRecoveryCodes(userId, ['n1', 'n2']);
+    t.equal(await store.mfa.useRecoveryCode(userId, 'h1'), undefined, 'the old set is void');
+    t.equal(await store.mfa.useRecoveryCode(userId, 'n1'), 1);
+    await store.mfa.setTotp(userId, { secret: 'JBSWY3DPEHPK3PXP', createdAt: 1, lastStep: -1 });
+    await store.mfa.clear(userId);
+    t.equal(await store.mfa.recoveryCodesLeft(userId), 0);
+    t.equal(await store.mfa.totp(userId), undefined);
+  });
+
   t.test('unknown ids and names are undefined', async (t) => {
     t.equal(await store.users.findById(randomUUID()), undefined);
     t.equal(await store.users.findByUsernameKey('nobody-' + randomUUID()), undefined);

@@ -44,6 +44,7 @@ const KEY_ARGUMENTS: Record<string, (args: string[]) => string[]> = {
       'ZREMRANGEBYSCORE',
       'ZRANGEBYSCORE',
       'ZREMRANGEBYRANK',
+      'SCARD',
       'ZREM',
     ].map((command) => [command, (args: string[]) => args.slice(0, 1)]),
   ),

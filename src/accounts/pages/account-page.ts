@@ -12,6 +12,8 @@ export interface AccountView {
   /** The account's address, and whether a confirmation link can be sent (mail is on). */
   email: { address: string; verified: boolean } | undefined;
   mailEnabled: boolean;
+  /** The account's second factors (never their secrets). */
+  factors: { totp: { createdAt: number } | undefined; recoveryCodesLeft: number };
   csrf: string;
   /** The person's token sessions, oldest first. */
   sessions: readonly SessionRecord[];
@@ -125,6 +127,30 @@ function emailSection(view: AccountView) {
     <p class="note" id="change-email-note">${text.text('account.change_email_note')}</p>`;
 }
 
+/** A form that re-asks the current password, under a heading-less button. */
+function passwordForm(view: AccountView, action: string, id: string, button: string, secondary = false) {
+  return html`<form method="post" action="${action}">
+    ${csrfField(view.csrf)}
+    <label for="${id}">${view.text.text('account.current_password')}</label>
+    <input type="password" id="${id}" name="current_password" autocomplete="current-password" required maxlength="1024" />
+    <button type="submit" class="${secondary ? 'secondary' : ''}">${button}</button>
+  </form>`;
+}
+
+function twoStepSection(view: AccountView) {
+  const { text, factors } = view;
+  if (!factors.totp) {
+    return html`<p>${text.text('account.two_step_off')}</p>
+      ${passwordForm(view, '/account/two-step/setup', 'two_step_setup_password', text.text('account.two_step_setup'))}`;
+  }
+  return html`<p>${text.text('account.two_step_on', { since: when(factors.totp.createdAt), count: String(factors.recoveryCodesLeft) })}</p>
+    <p class="note">${text.text('account.two_step_password_note')}</p>
+    <h3>${text.text('account.two_step_new_codes')}</h3>
+    ${passwordForm(view, '/account/two-step/recovery-codes', 'two_step_codes_password', text.text('account.two_step_new_codes'), true)}
+    <h3>${text.text('account.two_step_remove')}</h3>
+    ${passwordForm(view, '/account/two-step/remove', 'two_step_remove_password', text.text('account.two_step_remove'), true)}`;
+}
+
 /** The signed-in person's account page: profile, sessions, the applications they allowed, password, sign-out. */
 export function accountPage(view: AccountView): Page {
   const { text } = view;
@@ -137,6 +163,8 @@ export function accountPage(view: AccountView): Page {
       <form method="post" action="/logout">${csrfField(view.csrf)}<button type="submit" class="secondary">${text.text('account.sign_out')}</button></form>
       <h2>${text.text('account.email')}</h2>
       ${emailSection(view)}
+      <h2>${text.text('account.two_step')}</h2>
+      ${twoStepSection(view)}
       <h2>${text.text('account.sessions')}</h2>
       ${sessionsTable(view)}
       <form method="post" action="/account/end-other-sessions">

@@ -11,11 +11,15 @@ import { accountPage, type AccountView } from '../pages/account-page.js';
 import type { RouteServices } from '../../services.js';
 import { PASSWORD_MAX_BYTES } from '../../users/credentials.js';
 import { EMAIL_MAX_LENGTH } from '../../users/email-address.js';
+import QRCode from 'qrcode';
+import { otpauthUri } from '../../mfa/totp.js';
+import { enrolPage, recoveryCodesPage } from '../pages/two-step-pages.js';
 import type { MessageKey } from '../../http/locales/en.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 
 /** What these routes use of the services. */
-export type AccountPageServices = Pick<RouteServices, 'accounts' | 'accountMail' | 'config' | 'consents' | 'limit' | 'sessions' | 'signIns'> & SignInServices;
+export type AccountPageServices = Pick<RouteServices, 'accounts' | 'accountMail' | 'config' | 'consents' | 'limit' | 'mfa' | 'sessions' | 'signIns'> &
+  SignInServices;
 
 const SEE_ACCOUNT = { description: 'Done: back to the account page (or to the login page when not signed in).', type: 'null' } as const;
 
@@ -42,12 +46,17 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
   }
 
   async function showAccount(reply: FastifyReply, person: SignedIn, status = 200, message?: AccountView['message']) {
-    const [sessions, consents] = await Promise.all([services.sessions.list(person.user.id), services.consents.list(person.user.id)]);
+    const [sessions, consents, factors] = await Promise.all([
+      services.sessions.list(person.user.id),
+      services.consents.list(person.user.id),
+      services.mfa.factors(person.user.id),
+    ]);
     const view = {
       text: pageText(reply.request),
       username: person.user.username,
       email: person.user.email && { address: person.user.email.address, verified: person.user.email.verified },
       mailEnabled: services.accountMail.enabled,
+      factors,
       csrf: csrfToken(person.secret),
       sessions,
       consents,
@@ -201,6 +210,112 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
         (asked) => showAccount(reply, person, 200, { text: pageText(request).text('account.change_email_sent', { address: asked.address }), problem: false }),
       ),
   );
+
+  const passwordOnly = { current_password: { type: 'string', maxLength: PASSWORD_MAX_BYTES } } as const;
+  const pageAnswer = (what: string) => ({ ...formSchema('', {}).response, 200: HTML_RESPONSE(what), 429: HTML_RESPONSE('Too many attempts.') });
+
+  /** Registers a form that re-asks the current password (AccountService.recheckPassword), then does `act`. */
+  function passwordRecheckedForm(
+    url: string,
+    schema: { summary: string; description: string; answer: string },
+    act: (person: SignedIn, request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>,
+  ) {
+    form<{ csrf: string; current_password: string }>(
+      url,
+      { ...formSchema(schema.summary, passwordOnly), description: schema.description, response: pageAnswer(schema.answer) },
+      async (person, body, request, reply) =>
+        passwordChecked(
+          person,
+          request,
+          reply,
+          (acting, context) => services.accounts.recheckPassword(person.user, body.current_password, acting, context),
+          () => act(person, request, reply),
+        ),
+    );
+  }
+
+  /** The setup page of an authenticator app: its QR code and key, and the confirming code. */
+  async function showEnrolment(reply: FastifyReply, person: SignedIn, secret: string, uri: string, status = 200, message?: string) {
+    const qrSvg = await QRCode.toString(uri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+    const view = { text: pageText(reply.request), csrf: csrfToken(person.secret), qrSvg, secret };
+    return sendPage(reply, status, enrolPage(message === undefined ? view : { ...view, message }));
+  }
+
+  passwordRecheckedForm(
+    '/account/two-step/setup',
+    {
+      summary: 'Set up an authenticator app',
+      description: 'Checks the current password, then shows a new key as a QR code and as text, to confirm with a code from the app within 10 minutes.',
+      answer: 'The setup page: the QR code, the key, the code field.',
+    },
+    async (person, _request, reply) => {
+      const { secret, uri } = await services.mfa.beginEnrolment(person.user);
+      return showEnrolment(reply, person, secret, uri);
+    },
+  );
+
+  form<{ csrf: string; code: string }>(
+    '/account/two-step/confirm',
+    {
+      ...formSchema('Confirm an authenticator app', { code: { type: 'string', maxLength: 16 } }),
+      description:
+        'Checks the code against the key being set up (throttled as a password); the app becomes the second factor, every other sign-in and session of the account ends, and ten recovery codes are shown, once.',
+      response: { ...pageAnswer('The recovery codes, shown once.'), 401: HTML_RESPONSE('A wrong code: the setup page again.') },
+    },
+    async (person, body, request, reply) => {
+      request.pageUser = person.user;
+      const text = pageText(request);
+      const context = contextOf(request, person);
+      let confirmed;
+      try {
+        await services.limit('loginIp', request);
+        confirmed = await services.mfa.confirmEnrolment(person.user, body.code, context);
+      } catch (error) {
+        if (!(error instanceof ServiceError) || error.code !== 'too_many_requests') throw error;
+        return showAccount(reply, person, 429, { text: text.text('account.too_many'), problem: true });
+      }
+      if (!confirmed) {
+        const secret = await services.mfa.pendingEnrolment(person.user);
+        if (secret === undefined) return showAccount(reply, person, 400, { text: text.text('enrol.expired'), problem: true });
+        return showEnrolment(reply, person, secret, otpauthUriOf(person, secret), 401, text.text('enrol.wrong'));
+      }
+      // A new factor applies to every browser: one signed in before with the password alone is signed out.
+      await services.accounts.endEverything(person.user.id, 'second_factor_added', context, { secret: person.secret, id: person.signIn.id });
+      return sendPage(reply, 200, recoveryCodesPage(text, confirmed.recoveryCodes, false));
+    },
+  );
+
+  passwordRecheckedForm(
+    '/account/two-step/recovery-codes',
+    {
+      summary: 'Make new recovery codes',
+      description: 'Checks the current password; ten new recovery codes replace the old, shown once.',
+      answer: 'The new recovery codes, shown once.',
+    },
+    async (person, request, reply) => {
+      const codes = await services.mfa.regenerateRecoveryCodes(person.user, contextOf(request, person));
+      if (!codes) return reply.redirect('/account', 303);
+      return sendPage(reply, 200, recoveryCodesPage(pageText(request), codes, true));
+    },
+  );
+
+  passwordRecheckedForm(
+    '/account/two-step/remove',
+    {
+      summary: 'Remove the authenticator app',
+      description: 'Checks the current password; removes the authenticator app and the recovery codes, and tells the owner by mail.',
+      answer: 'The account page, saying two-step sign-in is off.',
+    },
+    async (person, request, reply) => {
+      await services.mfa.removeAll(person.user, contextOf(request, person), 'by_owner');
+      return showAccount(reply, person, 200, { text: pageText(request).text('account.two_step_removed'), problem: false });
+    },
+  );
+
+  /** The otpauth URI of a key being set up, for drawing its QR code again. */
+  function otpauthUriOf(person: SignedIn, secret: string): string {
+    return otpauthUri(config.pages.productName ?? new URL(config.issuer).host, person.user.username, secret);
+  }
 
   form(
     '/logout',

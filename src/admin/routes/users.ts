@@ -219,6 +219,49 @@ export async function adminUserRoutes(app: FastifyInstance, services: AdminRoute
     async (request) => users.mails(request.params.id),
   );
 
+  app.get<{ Params: { id: string } }>(
+    '/admin/users/:id/factors',
+    {
+      schema: {
+        ...common,
+        summary: "A user's second factors",
+        description: 'Whether an authenticator app is set (and since when) and how many recovery codes are left. Never a secret.',
+        params: userId,
+        response: {
+          200: {
+            type: 'object',
+            description: 'The factors.',
+            required: ['totp', 'recovery_codes_left'],
+            properties: {
+              totp: { type: ['object', 'null'], required: ['created_at'], properties: { created_at: { type: 'integer' } } },
+              recovery_codes_left: { type: 'integer' },
+            },
+          },
+          ...adminErrors(404),
+        },
+      },
+    },
+    async (request) => users.factors(request.params.id),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/admin/users/:id/factors',
+    {
+      schema: {
+        ...common,
+        summary: "Reset a user's second factors",
+        description:
+          'Removes the authenticator app and the recovery codes (a person who lost them): the password alone signs in again. The owner is told by mail.',
+        params: userId,
+        response: { ...NO_CONTENT, ...adminErrors(404) },
+      },
+    },
+    async (request, reply) => {
+      await users.resetFactors(request.params.id, adminActor(request));
+      return reply.code(204).send();
+    },
+  );
+
   app.get<{ Params: { id: string }; Querystring: PageQuery }>(
     '/admin/users/:id/sessions',
     {

@@ -44,6 +44,26 @@ const en = {
     outro:
       'If this was you, there is nothing to do. If not, change your password at once (or reset it through "Forgot password?"): that signs every browser out.',
   },
+  factor_added: {
+    subject: 'Two-step sign-in is on for your {service} account',
+    intro:
+      'Hello {username},\n\nan authenticator app was added to your account at {service} at {when}. Signing in now asks for a code from it after the password, and every other browser was signed out.',
+    action: '',
+    outro: 'If this was not you, reset your password at once through "Forgot password?" on the sign-in page, and tell the operators of {service}.',
+  },
+  factor_removed: {
+    subject: 'Two-step sign-in is off for your {service} account',
+    intro:
+      'Hello {username},\n\nthe authenticator app and the recovery codes of your account at {service} were removed {how} at {when}. Signing in asks for the password alone now.',
+    action: '',
+    outro: 'If this was not you, reset your password at once through "Forgot password?" on the sign-in page, and tell the operators of {service}.',
+  },
+  few_recovery_codes: {
+    subject: 'Few recovery codes left for your {service} account',
+    intro: 'Hello {username},\n\na recovery code of your account at {service} was just used: {count} are left.',
+    action: '',
+    outro: 'Make a new set on your account page (Two-step sign-in) while you can still sign in. If you did not use a code, change your password at once.',
+  },
   how: {
     by_owner: 'by you',
     by_reset: 'through a reset link',
@@ -58,4 +78,13 @@ const en = {
 export default en;
 
 /** A mail the service sends (its template's name). */
-export type MailKind = 'verify_email' | 'change_email' | 'email_changed' | 'reset_password' | 'password_changed' | 'new_browser';
+export type MailKind =
+  | 'verify_email'
+  | 'change_email'
+  | 'email_changed'
+  | 'reset_password'
+  | 'password_changed'
+  | 'new_browser'
+  | 'factor_added'
+  | 'factor_removed'
+  | 'few_recovery_codes';

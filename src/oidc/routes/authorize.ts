@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseAuthorizationRequest, type AuthorizationQuery, type AuthorizationRequest } from '../authorize-request.js';
+import { parseAuthorizationRequest, requestFingerprint, type AuthorizationQuery, type AuthorizationRequest } from '../authorize-request.js';
+import { setSecondStepCookie } from '../http/second-step-cookie.js';
+import { SECOND_STEP_PATH } from './second-step.js';
 import { pageText, problemPageFor, registerPageHeaders, sendPage } from '../../http/page-reply.js';
 import { registerCookies } from '../../http/refresh-cookie.js';
 import { csrfMatches, csrfToken } from '../http/sign-in-cookie.js';
@@ -11,7 +13,7 @@ import { scopeList } from '../../tokens/scope.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 
 /** What these routes use of the services. */
-export type AuthorizeServices = Pick<RouteServices, 'authorization' | 'clients' | 'consents' | 'limit'> & SignInServices;
+export type AuthorizeServices = Pick<RouteServices, 'authorization' | 'clients' | 'consents' | 'limit' | 'mfa'> & SignInServices;
 
 /** The authorization endpoint's path; a sign-in may only continue to it (no open redirect through /login). */
 export const AUTHORIZE_PATH = '/oauth/authorize';
@@ -84,6 +86,15 @@ export async function authorizeRoutes(app: FastifyInstance, services: AuthorizeS
   async function proceed(reply: FastifyReply, request: AuthorizationRequest, search: string, current: SignedIn | undefined, consentGiven = false) {
     const step = await services.authorization.next(request, current, consentGiven);
     if (step.kind === 'redirect') return reply.redirect(step.location, 302);
+    if (step.kind === 'step-up' && current !== undefined) {
+      // Only the missing factor is asked for; the request goes on once it is given, as after a sign-in.
+      const secret = await services.mfa.beginSecondStep(current.user, {
+        returnTo: `${AUTHORIZE_PATH}?${search}`,
+        authenticatedFor: requestFingerprint(request),
+      });
+      setSecondStepCookie(reply, services.config, secret);
+      return reply.redirect(SECOND_STEP_PATH, 302);
+    }
     if (step.kind === 'sign-in' || current === undefined) {
       // After signing in, the request goes on without prompt=login, or it would ask again forever.
       const params = new URLSearchParams(search);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { supportedGrantTypes } from '../../grants/registry.js';
 import type { RouteServices } from '../../services.js';
 import { AUTHORIZE_PATH } from './authorize.js';
+import { ACR_VALUES } from '../../tokens/authentication-context.js';
 import { END_SESSION_PATH } from './end-session.js';
 import { INTROSPECT_SCOPE } from '../../routes/introspection.js';
 import { ADMIN_SCOPE } from '../../admin/admin-scope.js';
@@ -35,7 +36,7 @@ function scopesSupported(services: DiscoveryServices): string[] {
 }
 
 /** The claims an ID token carries (OpenID Connect Core §2), beside UserInfo's. */
-const ID_TOKEN_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'sid', 'at_hash'];
+const ID_TOKEN_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'sid', 'at_hash', 'amr', 'acr'];
 
 /** The RFC 8414 authorization server metadata of this service, which is also its OpenID Connect Discovery 1.0 metadata. */
 export function serverMetadata(services: DiscoveryServices): Record<string, unknown> {
@@ -63,6 +64,8 @@ export function serverMetadata(services: DiscoveryServices): Record<string, unkn
     // tokens are signed with one of them. OpenID Connect Discovery 1.0 §3 wants RS256 listed, as it is by default.
     id_token_signing_alg_values_supported: services.keyring.algorithms(),
     claims_supported: [...new Set([...USERINFO_CLAIMS, ...ID_TOKEN_CLAIMS])],
+    // OpenID Connect Discovery 1.0 §3: the authentication context classes an ID token's acr may name.
+    acr_values_supported: [...ACR_VALUES],
   };
 }
 
@@ -102,6 +105,7 @@ const metadataSchema = {
     subject_types_supported: { type: 'array', items: { type: 'string' } },
     id_token_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
     claims_supported: { type: 'array', items: { type: 'string' } },
+    acr_values_supported: { type: 'array', items: { type: 'string' } },
   },
 } as const;
 

@@ -5,7 +5,7 @@ import { toServiceError } from '../../http/errors.js';
 import { pageText, registerPageHeaders, sendPage, waitText } from '../../http/page-reply.js';
 import type { PageText } from '../../http/page-text.js';
 import { registerCookies } from '../../http/refresh-cookie.js';
-import { browserBinding, csrfMatches, csrfToken, knownBrowser, presentedBrowserBinding, setSignInCookie, signInSecretOf } from '../http/sign-in-cookie.js';
+import { browserBinding, csrfMatches, csrfToken, presentedBrowserBinding } from '../http/sign-in-cookie.js';
 import { formTargetOf } from '../../http/page-layout.js';
 import { checkMailPage, loginPage, registrationPage } from '../pages/sign-in-pages.js';
 import { problemPage } from '../../http/page-layout.js';
@@ -15,10 +15,13 @@ import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../../users/credentials
 import { EMAIL_MAX_LENGTH, registrationEmail } from '../../users/email-address.js';
 import { AUTHORIZE_PATH } from './authorize.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
-import type { SignInServices } from '../http/signed-in.js';
+import { startSignIn, type SignInServices } from '../http/signed-in.js';
+import { setSecondStepCookie } from '../http/second-step-cookie.js';
+import { SECOND_STEP_PATH } from './second-step.js';
+import { AMR_PASSWORD } from '../../mfa/mfa-service.js';
 
 /** What these routes use of the services. */
-export type SignInPageServices = Pick<RouteServices, 'accounts' | 'accountMail' | 'clients' | 'config' | 'limit' | 'signIns'> & SignInServices;
+export type SignInPageServices = Pick<RouteServices, 'accounts' | 'accountMail' | 'clients' | 'config' | 'limit' | 'mfa' | 'signIns'> & SignInServices;
 
 const loginQuerySchema = {
   type: 'object',
@@ -250,7 +253,7 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
     },
   );
 
-  /** Starts the sign-in of a person who just proved who they are, and continues where they were going. */
+  /** Starts the sign-in of a person who proved their password, or its second step when the account has a second factor. */
   async function signedIn(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -258,15 +261,11 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
     returnTo: string | undefined,
     via: 'login_page' | 'registration_page',
   ) {
-    const previousSecret = signInSecretOf(request, config);
-    const previous = await services.signIns.current(previousSecret);
-    if (previousSecret !== undefined) await (previous?.userId === user.id ? services.signIns.forget(previousSecret) : services.signIns.end(previousSecret));
-    const origin = { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' };
-    const { secret } = await services.signIns.start(user, origin, previous, authorizationRequestOf(returnTo, services));
-    setSignInCookie(reply, config, secret, services.signIns.cookieMaxAge);
-    if (services.config.mail.newBrowserNotice)
-      await services.accountMail.signedInFrom(user, knownBrowser(request, reply, config), origin, via === 'login_page');
-    services.accounts.loggedIn(user, via, requestContext(request));
-    return reply.redirect(returnTo ?? '/account', 303);
+    const authenticatedFor = authorizationRequestOf(returnTo, services);
+    if (via === 'login_page' && (await services.mfa.needsSecondStep(user.id))) {
+      setSecondStepCookie(reply, config, await services.mfa.beginSecondStep(user, { returnTo, authenticatedFor }));
+      return reply.redirect(SECOND_STEP_PATH, 303);
+    }
+    return startSignIn(request, reply, services, user, { via, returnTo, authenticatedFor, amr: AMR_PASSWORD });
   }
 }

@@ -10,6 +10,8 @@ import { MemoryUsers } from './users.js';
 import { MemoryEmailLinks } from './email-links.js';
 import { MemoryOutbox } from './outbox.js';
 import { MemoryKnownBrowsers } from './known-browsers.js';
+import { MemoryMfa } from './mfa.js';
+import { MemorySecondSteps } from './second-steps.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -28,6 +30,8 @@ export class MemoryStore implements Store {
   readonly emailLinks: MemoryEmailLinks;
   readonly outbox: MemoryOutbox;
   readonly knownBrowsers: MemoryKnownBrowsers;
+  readonly mfa: MemoryMfa;
+  readonly secondSteps: MemorySecondSteps;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(clock: () => number = Date.now) {
@@ -43,6 +47,8 @@ export class MemoryStore implements Store {
     this.emailLinks = new MemoryEmailLinks(clock);
     this.outbox = new MemoryOutbox(clock);
     this.knownBrowsers = new MemoryKnownBrowsers(clock);
+    this.mfa = new MemoryMfa(clock);
+    this.secondSteps = new MemorySecondSteps(clock);
     this.#sweeper = setInterval(() => {
       this.sessions.sweep();
       this.revocations.sweep();
@@ -53,6 +59,8 @@ export class MemoryStore implements Store {
       this.emailLinks.sweep();
       this.outbox.sweep();
       this.knownBrowsers.sweep();
+      this.mfa.sweep();
+      this.secondSteps.sweep();
     }, SWEEP_INTERVAL_MS);
     this.#sweeper.unref();
   }

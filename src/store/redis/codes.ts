@@ -43,6 +43,7 @@ function codeFromHash(hash: Record<string, string>): AuthorizationCodeRecord {
     signInId: hash.sign_in_id ?? '',
     signInHash: hash.sign_in_hash ?? '',
     authTime: Number(hash.auth_time),
+    ...(hash.amr === undefined ? {} : { amr: hash.amr.split(' ').filter(Boolean) }),
   };
 }
 
@@ -70,6 +71,7 @@ export class RedisCodes implements AuthorizationCodeStore {
         auth_time: String(record.authTime),
       };
       if (record.nonce !== undefined) fields.nonce = record.nonce;
+      if (record.amr !== undefined) fields.amr = record.amr.join(' ');
       await this.durable([key], () => this.client.putHash([key], [String(ttlMs), ...Object.entries(fields).flat()]));
     });
   }

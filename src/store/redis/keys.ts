@@ -30,6 +30,13 @@ export function redisKeys(prefix: string, clustered = false) {
     code: (codeHash: string) => `${prefix}code:${codeHash}`,
     /** The browsers a user signed in from (a hash: browser hash → when last), for the new-browser notice. */
     userBrowsers: (userId: string) => `${prefix}user-browsers:${tag(userId)}`,
+    /** A user's second factors (a hash: the authenticator app's secret, when it was added, its last step), and recovery codes (a set of hashes), in the user's slot. */
+    mfa: (userId: string) => `${prefix}mfa:${tag(userId)}`,
+    recoveryCodes: (userId: string) => `${prefix}recovery-codes:${tag(userId)}`,
+    /** The secret of an authenticator app being set up, until confirmed. */
+    pendingTotp: (userId: string) => `${prefix}pending-totp:${tag(userId)}`,
+    /** A sign-in half done (the password right, the second factor to come), by its cookie secret's hash. */
+    secondStep: (secretHash: string) => `${prefix}second-step:${secretHash}`,
     /** A mailed link (verification, password reset), by its secret's hash. */
     emailLink: (secretHash: string) => `${prefix}email-link:${secretHash}`,
     /** The mail outbox, in one slot: a hash per mail, the due mails (a sorted set by when each is due), each user's mails. */

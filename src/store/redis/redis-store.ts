@@ -5,6 +5,8 @@ import type {
   ConsentStore,
   EmailLinkStore,
   KnownBrowserStore,
+  MfaStore,
+  SecondStepStore,
   MailOutboxStore,
   LoginFailureStore,
   RateLimitStore,
@@ -29,6 +31,8 @@ import { RedisClients } from './clients.js';
 import { RedisEmailLinks } from './email-links.js';
 import { RedisOutbox } from './outbox.js';
 import { RedisKnownBrowsers } from './known-browsers.js';
+import { RedisMfa } from './mfa.js';
+import { RedisSecondSteps } from './second-steps.js';
 
 /** The Redis store: shared by every instance; every key starts with the configured prefix. */
 export class RedisStore implements Store {
@@ -47,6 +51,8 @@ export class RedisStore implements Store {
   readonly emailLinks: EmailLinkStore;
   readonly outbox: MailOutboxStore;
   readonly knownBrowsers: KnownBrowserStore;
+  readonly mfa: MfaStore;
+  readonly secondSteps: SecondStepStore;
   readonly #connection: StoreConnection;
   readonly #guard: Guard;
 
@@ -82,6 +88,8 @@ export class RedisStore implements Store {
     this.emailLinks = new RedisEmailLinks(this.#guard, client, keys, durable);
     this.outbox = new RedisOutbox(this.#guard, client, keys, durable);
     this.knownBrowsers = new RedisKnownBrowsers(this.#guard, client, keys, durable, clock);
+    this.mfa = new RedisMfa(this.#guard, client, keys, durable);
+    this.secondSteps = new RedisSecondSteps(this.#guard, client, keys, durable);
   }
 
   ping(): Promise<void> {

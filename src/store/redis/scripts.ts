@@ -8,6 +8,7 @@ import { SIGN_IN_SCRIPTS } from './sign-ins.js';
 import { USER_SCRIPTS } from './users.js';
 import { OUTBOX_SCRIPTS } from './outbox.js';
 import { KNOWN_BROWSER_SCRIPTS } from './known-browsers.js';
+import { MFA_SCRIPTS } from './mfa.js';
 
 /** Every Lua script of the Redis store, each a command of the store's client (connection.ts) under its name here. */
 export const STORE_SCRIPTS = {
@@ -21,4 +22,5 @@ export const STORE_SCRIPTS = {
   ...CLIENT_SCRIPTS,
   ...OUTBOX_SCRIPTS,
   ...KNOWN_BROWSER_SCRIPTS,
+  ...MFA_SCRIPTS,
 };

@@ -43,6 +43,7 @@ function signInFromHash(hash: Record<string, string>): SignInRecord | undefined 
     userAgent: hash.user_agent ?? '',
     ip: hash.ip ?? '',
     ...(hash.authenticated_for === undefined ? {} : { authenticatedFor: hash.authenticated_for }),
+    ...(hash.amr === undefined ? {} : { amr: hash.amr.split(' ').filter(Boolean) }),
   };
 }
 
@@ -71,6 +72,7 @@ export class RedisSignIns implements SignInStore {
         ip: record.ip,
       };
       if (record.authenticatedFor !== undefined) fields.authenticated_for = record.authenticatedFor;
+      if (record.amr !== undefined) fields.amr = record.amr.join(' ');
       // The user's index first, as for sessions: a sign-in it does not list would escape endAllForUser.
       const index = this.keys.userSignIns(record.userId);
       await this.durable([index], () => this.client.addToIndex([index], [secretHash, String(record.expiresAt * 1000 - this.clock())]));

@@ -1,0 +1,201 @@
+import type { AuditContext, AuditLog } from '../audit/audit-log.js';
+import type { Config } from '../config.js';
+import type { MfaStore, SecondStepRecord, SecondStepStore, UserRecord } from '../store/types.js';
+import { generateSecret, hashSecret } from '../tokens/secret.js';
+import type { LoginThrottle } from '../users/login-throttle.js';
+import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes.js';
+import { matchTotp, newTotpSecret, otpauthUri } from './totp.js';
+import type { SecretBox } from './secret-box.js';
+
+/** Seconds a half-done sign-in waits for its second factor. */
+export const SECOND_STEP_TTL = 300;
+/** Seconds an authenticator app being set up waits for its first code. */
+const ENROLMENT_TTL = 600;
+/** Recovery codes left at which the owner is told to make new ones. */
+export const FEW_RECOVERY_CODES = 2;
+
+/** RFC 8176 methods: a password, a one-time code (an app's or a recovery code), and more than one factor. */
+export const AMR_PASSWORD = ['pwd'] as const;
+const AMR_WITH_CODE = ['pwd', 'otp', 'mfa'];
+
+/** A user's factors as the account page and operators see them: never a secret. */
+export interface FactorsView {
+  totp: { createdAt: number } | undefined;
+  recoveryCodesLeft: number;
+}
+
+/** What came of a second step: the sign-in to start (who, how proven, where to go on), or why not. */
+export type SecondStepOutcome =
+  | { ok: true; userId: string; amr: string[]; returnTo: string | undefined; authenticatedFor: string | undefined; recoveryCodesLeft?: number }
+  | { ok: false; reason: 'wrong_code' | 'expired' };
+
+/** What MfaService works with. */
+export interface MfaDependencies {
+  store: MfaStore;
+  steps: SecondStepStore;
+  /** Counts wrong codes per account as wrong passwords are counted (429 when it must wait). */
+  throttle: LoginThrottle;
+  audit: AuditLog;
+  config: Pick<Config, 'issuer' | 'pages'>;
+  clock: () => number;
+  /** Seals the apps' keys at rest (MFA_SECRET_KEY). */
+  box: SecretBox;
+  /** Tells the owner by mail (a factor added or removed, few recovery codes left); a no-op without mail. */
+  notify: (
+    user: UserRecord,
+    what: 'factor_added' | 'factor_removed' | 'few_recovery_codes',
+    detail?: { way?: 'by_owner' | 'by_operator'; left?: number },
+  ) => Promise<void>;
+}
+
+/**
+ * Second factors: an authenticator app (TOTP, RFC 6238) and recovery codes. A password sign-in of an account that has
+ * an app stops half way (a second step behind a cookie of its own) until a code from the app, or a recovery code,
+ * completes it; any instance may finish a step another began. Wrong codes count on the account's login throttle as
+ * wrong passwords do, a code is accepted once (no step at or before the last accepted one), and each recovery code
+ * works once. Independent of HTTP.
+ */
+export class MfaService {
+  constructor(private readonly deps: MfaDependencies) {}
+
+  /** Whether a password sign-in of this user needs a second step. */
+  async needsSecondStep(userId: string): Promise<boolean> {
+    return (await this.deps.store.totp(userId)) !== undefined;
+  }
+
+  /** The user's factors, without their secrets. */
+  async factors(userId: string): Promise<FactorsView> {
+    const [totp, recoveryCodesLeft] = await Promise.all([this.deps.store.totp(userId), this.deps.store.recoveryCodesLeft(userId)]);
+    return { totp: totp && { createdAt: totp.createdAt }, recoveryCodesLeft };
+  }
+
+  /** Starts the second step of a sign-in whose password was right; answers the secret of its cookie. */
+  async beginSecondStep(user: UserRecord, next: { returnTo: string | undefined; authenticatedFor: string | undefined }): Promise<string> {
+    const secret = generateSecret();
+    const record: SecondStepRecord = {
+      userId: user.id,
+      amr: [...AMR_PASSWORD],
+      createdAt: Math.floor(this.deps.clock() / 1000),
+      ...(next.returnTo === undefined ? {} : { returnTo: next.returnTo }),
+      ...(next.authenticatedFor === undefined ? {} : { authenticatedFor: next.authenticatedFor }),
+    };
+    await this.deps.steps.create(hashSecret(secret), record, SECOND_STEP_TTL * 1000);
+    return secret;
+  }
+
+  /** The second step a cookie stands for, if it lives. */
+  pendingStep(secret: string | undefined): Promise<SecondStepRecord | undefined> {
+    return secret === undefined || secret === '' ? Promise.resolve(undefined) : this.deps.steps.get(hashSecret(secret));
+  }
+
+  /** Completes a second step with a code from the authenticator app (throttled; a code accepted once). */
+  async completeWithCode(secret: string, code: string, context: AuditContext): Promise<SecondStepOutcome> {
+    const step = await this.pendingStep(secret);
+    if (!step) return { ok: false, reason: 'expired' };
+    const totp = await this.deps.store.totp(step.userId);
+    if (!totp) return { ok: false, reason: 'expired' };
+    const key = throttleKey(step.userId);
+    await this.deps.throttle.reserve(key);
+    const matched = matchTotp(this.deps.box.open(totp.secret, step.userId), code, this.deps.clock());
+    if (matched === undefined || !(await this.deps.store.useTotpStep(step.userId, matched))) {
+      this.deps.audit.emit({ event: 'second_factor_failed', factor: 'totp', ...context, user_id: step.userId });
+      return { ok: false, reason: 'wrong_code' };
+    }
+    await this.deps.throttle.succeed(key);
+    return this.#finish(secret, step);
+  }
+
+  /** Completes a second step with a recovery code, which is then spent; the owner is told when few remain. */
+  async completeWithRecoveryCode(
+    secret: string,
+    code: string,
+    context: AuditContext,
+    user: (id: string) => Promise<UserRecord | undefined>,
+  ): Promise<SecondStepOutcome> {
+    const step = await this.pendingStep(secret);
+    if (!step) return { ok: false, reason: 'expired' };
+    const key = throttleKey(step.userId);
+    await this.deps.throttle.reserve(key);
+    const left = await this.deps.store.useRecoveryCode(step.userId, hashRecoveryCode(code));
+    if (left === undefined) {
+      this.deps.audit.emit({ event: 'second_factor_failed', factor: 'recovery_code', ...context, user_id: step.userId });
+      return { ok: false, reason: 'wrong_code' };
+    }
+    await this.deps.throttle.succeed(key);
+    this.deps.audit.emit({ event: 'recovery_code_used', left, ...context, user_id: step.userId });
+    const owner = left <= FEW_RECOVERY_CODES ? await user(step.userId) : undefined;
+    if (owner) await this.deps.notify(owner, 'few_recovery_codes', { left });
+    const finished = await this.#finish(secret, step);
+    return finished.ok ? { ...finished, recoveryCodesLeft: left } : finished;
+  }
+
+  /** Starts setting up an authenticator app: a new secret, kept until a code confirms it, and the URI its QR code shows. */
+  async beginEnrolment(user: UserRecord): Promise<{ secret: string; uri: string }> {
+    const secret = newTotpSecret();
+    await this.deps.store.setPendingTotp(user.id, this.deps.box.seal(secret, user.id), ENROLMENT_TTL * 1000);
+    const issuer = this.deps.config.pages.productName ?? new URL(this.deps.config.issuer).host;
+    return { secret, uri: otpauthUri(issuer, user.username, secret) };
+  }
+
+  /** The secret of the app being set up, to show again beside a wrong code. */
+  async pendingEnrolment(user: UserRecord): Promise<string | undefined> {
+    const sealed = await this.deps.store.pendingTotp(user.id);
+    return sealed === undefined ? undefined : this.deps.box.open(sealed, user.id);
+  }
+
+  /**
+   * Confirms the app being set up with a code from it (throttled): it becomes the account's second factor, a new set of
+   * recovery codes is made (answered once, to show once), and the owner is told. Undefined for a wrong code or no setup.
+   */
+  async confirmEnrolment(user: UserRecord, code: string, context: AuditContext): Promise<{ recoveryCodes: string[] } | undefined> {
+    const secret = await this.pendingEnrolment(user);
+    if (secret === undefined) return undefined;
+    const key = throttleKey(user.id);
+    await this.deps.throttle.reserve(key);
+    const step = matchTotp(secret, code, this.deps.clock());
+    if (step === undefined) return undefined;
+    await this.deps.throttle.succeed(key);
+    await this.deps.store.setTotp(user.id, { secret: this.deps.box.seal(secret, user.id), createdAt: Math.floor(this.deps.clock() / 1000), lastStep: step });
+    const { codes, hashes } = newRecoveryCodes();
+    await this.deps.store.setRecoveryCodes(user.id, hashes);
+    this.deps.audit.emit({ event: 'second_factor_added', factor: 'totp', ...context, user_id: user.id });
+    await this.deps.notify(user, 'factor_added');
+    return { recoveryCodes: codes };
+  }
+
+  /** A new set of recovery codes (the old ones stop working), for an account with an app; answered once. */
+  async regenerateRecoveryCodes(user: UserRecord, context: AuditContext): Promise<string[] | undefined> {
+    if (!(await this.needsSecondStep(user.id))) return undefined;
+    const { codes, hashes } = newRecoveryCodes();
+    await this.deps.store.setRecoveryCodes(user.id, hashes);
+    this.deps.audit.emit({ event: 'recovery_codes_renewed', ...context, user_id: user.id });
+    return codes;
+  }
+
+  /** Removes every second factor of a user (the owner, or an operator's reset); the owner is told. False when there was none. */
+  async removeAll(user: UserRecord, context: AuditContext, way: 'by_owner' | 'by_operator'): Promise<boolean> {
+    const had = await this.needsSecondStep(user.id);
+    await this.deps.store.clear(user.id);
+    if (!had) return false;
+    this.deps.audit.emit({ event: 'second_factor_removed', factor: 'totp', ...context, user_id: user.id });
+    await this.deps.notify(user, 'factor_removed', { way });
+    return true;
+  }
+
+  /** Forgets a deleted account's factors (nobody to tell). */
+  forget(userId: string): Promise<void> {
+    return this.deps.store.clear(userId);
+  }
+
+  /** Ends a second step, once; the sign-in it proves is the caller's to start. */
+  async #finish(secret: string, step: SecondStepRecord): Promise<SecondStepOutcome> {
+    const taken = await this.deps.steps.take(hashSecret(secret));
+    if (!taken) return { ok: false, reason: 'expired' };
+    return { ok: true, userId: step.userId, amr: [...AMR_WITH_CODE], returnTo: step.returnTo, authenticatedFor: step.authenticatedFor };
+  }
+}
+
+/** The login-throttle bucket of an account's second-factor codes: its own, beside the password's. */
+function throttleKey(userId: string): string {
+  return `second-factor:${userId}`;
+}
