@@ -61,7 +61,9 @@ export interface RateLimitConfig {
 
 /** How mail leaves: an SMTP server, a folder (development), or not at all. */
 export type MailTransportConfig =
-  { kind: 'smtp'; url: string; user: string | undefined; password: string | undefined } | { kind: 'folder'; dir: string } | { kind: 'off' };
+  | { kind: 'smtp'; url: string; user: string | undefined; password: string | undefined; caFile: string | undefined }
+  | { kind: 'folder'; dir: string }
+  | { kind: 'off' };
 
 /** Mail: how it leaves, from whom, its templates, and how a mail the server did not take is tried again. */
 export interface MailConfig {
@@ -400,7 +402,7 @@ function mailConfig(env: Env, production: boolean, issuer: string, email: EmailC
   if (kind === 'smtp' && production && from === undefined) throw new ConfigError('MAIL_FROM', 'required with MAIL_TRANSPORT=smtp in production');
   const transport: MailTransportConfig =
     kind === 'smtp'
-      ? { kind, url: url!, user: text(env, 'SMTP_USER'), password: text(env, 'SMTP_PASSWORD') }
+      ? { kind, url: url!, user: text(env, 'SMTP_USER'), password: text(env, 'SMTP_PASSWORD'), caFile: path(env, 'SMTP_CA_FILE') }
       : kind === 'folder'
         ? { kind, dir: path(env, 'MAIL_FOLDER', './mail')! }
         : { kind };

@@ -149,6 +149,12 @@ export const SETTINGS = [
     meaning:
       'The SMTP server, with `MAIL_TRANSPORT=smtp`: `smtp://host:587` (STARTTLS when the server offers it) or `smtps://host:465` (TLS from the start); credentials in the URL or in `SMTP_USER` and `SMTP_PASSWORD`. Never logged.',
   },
+  {
+    name: 'SMTP_CA_FILE',
+    default: 'unset',
+    meaning:
+      "A PEM file of certificate authorities to trust for the SMTP server's certificate (STARTTLS or `smtps://`) besides the system's, for a relay with a private CA; read as `KEYS_DIR` is. The certificate is always verified.",
+  },
   { name: 'SMTP_USER', default: 'unset', meaning: 'The SMTP user, when not in `SMTP_URL`.' },
   { name: 'SMTP_PASSWORD', default: 'unset', meaning: 'The SMTP password, when not in `SMTP_URL`. Never logged.' },
   {

@@ -197,7 +197,7 @@ t.test('mail: a folder outside production, off in production unless SMTP is set;
   t.same(loadConfig(PRODUCTION).mail.transport, { kind: 'off' });
   t.same(loadConfig(PRODUCTION).email.registration, 'optional');
   const smtp = loadConfig({ ...PRODUCTION, MAIL_TRANSPORT: 'smtp', SMTP_URL: 'smtps://user:pa%40ss@mail.example.com', MAIL_FROM: 'Auth <auth@example.com>' });
-  t.same(smtp.mail.transport, { kind: 'smtp', url: 'smtps://user:pa%40ss@mail.example.com', user: undefined, password: undefined });
+  t.same(smtp.mail.transport, { kind: 'smtp', url: 'smtps://user:pa%40ss@mail.example.com', user: undefined, password: undefined, caFile: undefined });
   t.equal(smtp.mail.from, 'Auth <auth@example.com>');
   for (const [variable, env] of [
     ['MAIL_TRANSPORT', { ...PRODUCTION, MAIL_TRANSPORT: 'folder' }],

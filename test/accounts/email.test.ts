@@ -5,6 +5,7 @@ import { ACCOUNT_SPA, CookieJar, codeFlowTokens, REDIRECT, signIn, submitAccount
 import { linkIn, startSmtp, type TestSmtp } from '../helpers/smtp.js';
 import { eventually } from '../helpers/listen.js';
 import { startRedis } from '../helpers/redis-server.js';
+import { testCertificates } from '../helpers/tls.js';
 
 // Every mail here crosses a real SMTP conversation: nodemailer in the service, smtp-server + mailparser in the test.
 
@@ -386,4 +387,23 @@ t.test('MAIL_NEW_BROWSER_NOTICE: a sign-in from a browser new to the account is 
   await signIn(app, first, '/login', 'omar');
   await new Promise((resolve) => setTimeout(resolve, 500));
   t.equal(smtp.to('omar@example.com').length, 2, 'the registering browser and a known one are no news: the verification mail and one notice');
+});
+
+t.test('STARTTLS as the server offers it, its certificate verified: SMTP_CA_FILE trusts a private CA', async (t) => {
+  const certificates = await testCertificates(t);
+  const smtp = await startSmtp(t, { key: certificates.key, cert: certificates.cert });
+  const trusting = smtp.mailConfig();
+  if (trusting.transport.kind !== 'smtp') throw new Error('an smtp transport');
+  const { app } = await mailApp(t, smtp, { mail: { ...trusting, transport: { ...trusting.transport, caFile: certificates.caFile } } });
+  await registerWithEmail(app, 'uma', 'uma@example.com');
+  await smtp.next('uma@example.com');
+  t.same(smtp.secure, [true], 'the mail came over TLS (STARTTLS)');
+
+  const doubting = await mailApp(t, smtp);
+  await registerWithEmail(doubting.app, 'vic', 'vic@example.com');
+  t.ok(
+    await eventually(() => doubting.logs.records().some((record) => record.event === 'mail_retried'), 5000),
+    'a certificate of an unknown CA is refused: the mail waits for a retry',
+  );
+  t.equal(smtp.to('vic@example.com').length, 0, 'never sent in the clear instead');
 });

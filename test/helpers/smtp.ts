@@ -22,18 +22,23 @@ export interface TestSmtp {
   start(): Promise<void>;
 }
 
-/** Starts a real SMTP server on 127.0.0.1 (no TLS, no auth: a development relay), closed at teardown. */
-export async function startSmtp(t: Teardown): Promise<TestSmtp> {
+/**
+ * Starts a real SMTP server on 127.0.0.1, closed at teardown: no auth, a development relay; without `tls` it offers no
+ * STARTTLS, with it it offers STARTTLS under that certificate. `secure` records, per mail, whether it came over TLS.
+ */
+export async function startSmtp(t: Teardown, tls?: { key: Buffer; cert: Buffer }): Promise<TestSmtp & { secure: boolean[] }> {
   const mails: ParsedMail[] = [];
+  const secure: boolean[] = [];
   const make = () =>
     new SMTPServer({
       authOptional: true,
-      disabledCommands: ['STARTTLS'],
+      ...(tls === undefined ? { disabledCommands: ['STARTTLS'] } : { key: tls.key, cert: tls.cert }),
       logger: false,
-      onData(stream, _session, callback) {
+      onData(stream, session, callback) {
         simpleParser(stream).then(
           (mail) => {
             mails.push(mail);
+            secure.push(session.secure);
             callback();
           },
           (error: Error) => callback(error),
@@ -55,8 +60,9 @@ export async function startSmtp(t: Teardown): Promise<TestSmtp> {
   return {
     port,
     mails,
+    secure,
     mailConfig: (overrides = {}) => ({
-      transport: { kind: 'smtp', url: `smtp://127.0.0.1:${port}`, user: undefined, password: undefined },
+      transport: { kind: 'smtp', url: `smtp://127.0.0.1:${port}`, user: undefined, password: undefined, caFile: undefined },
       from: 'Tokensmith <no-reply@tokensmith.test>',
       templatesDir: undefined,
       localeFile: undefined,
