@@ -124,6 +124,8 @@ export interface Config {
   mail: MailConfig;
   /** The key that seals authenticator apps' keys at rest (MFA_SECRET_KEY); undefined: stored as they are. */
   mfaSecretKey: Buffer | undefined;
+  /** The WebAuthn relying party of passkeys (PASSKEY_RP_ID, PASSKEY_ORIGINS); undefined when the issuer's host is an IP address, which cannot be one. */
+  passkeys: PasskeyRelyingParty | undefined;
   argon2: Argon2Params;
   hashing: HashingLimits;
   rateLimits: RateLimitConfig;
@@ -311,6 +313,42 @@ function origins(env: Env, name: SettingName): string[] {
     });
 }
 
+/** Where passkeys belong: the relying party id (a domain) and the origins whose pages may use them. */
+export interface PasskeyRelyingParty {
+  rpId: string;
+  origins: readonly string[];
+}
+
+/**
+ * The passkeys' relying party: the issuer's host and origin unless PASSKEY_RP_ID (a registrable suffix, for a custom
+ * domain) and PASSKEY_ORIGINS say otherwise. Each origin must be https (or http://localhost in development) on the
+ * RP id or a subdomain of it (WebAuthn Level 3 §5.1.4.1, "RP ID"). An IP address cannot be an RP id, nor can a single
+ * label but localhost: with an issuer on one and no PASSKEY_RP_ID, passkeys are off.
+ */
+export function passkeyRelyingParty(env: Env, issuer: string): PasskeyRelyingParty | undefined {
+  const issuerUrl = new URL(issuer);
+  const configured = text(env, 'PASSKEY_RP_ID');
+  const rpId = (configured ?? issuerUrl.hostname).toLowerCase();
+  if (isIP(rpId.replace(/^\[|\]$/g, '')) !== 0) {
+    if (configured !== undefined) throw new ConfigError('PASSKEY_RP_ID', 'expected a domain name: an IP address cannot be a WebAuthn relying party id');
+    return undefined;
+  }
+  // A single label (`com`, or an intranet name) may be a public suffix, which browsers refuse as an RP id; the full list is theirs to apply.
+  if (!rpId.includes('.') && rpId !== 'localhost') {
+    if (configured !== undefined) throw new ConfigError('PASSKEY_RP_ID', `expected a registrable domain, not the single label ${rpId}`);
+    return undefined;
+  }
+  const listed = origins(env, 'PASSKEY_ORIGINS');
+  const allowed = listed.length > 0 ? listed : [issuerUrl.origin];
+  for (const origin of allowed) {
+    const { hostname, protocol } = new URL(origin);
+    const name = listed.length > 0 ? 'PASSKEY_ORIGINS' : 'PASSKEY_RP_ID';
+    if (hostname !== rpId && !hostname.endsWith(`.${rpId}`)) throw new ConfigError(name, `the origin ${origin} is not on ${rpId} or a subdomain of it`);
+    if (protocol !== 'https:' && hostname !== 'localhost') throw new ConfigError(name, `the origin ${origin} must be https (http only for localhost)`);
+  }
+  return { rpId, origins: allowed };
+}
+
 function proxies(env: Env, name: SettingName): string[] | false {
   const entries = (text(env, name, '') ?? '')
     .split(',')
@@ -457,6 +495,7 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     email,
     mail: mailConfig(env, production, issuer, email),
     mfaSecretKey: secretKey(env, 'MFA_SECRET_KEY'),
+    passkeys: passkeyRelyingParty(env, issuer),
     argon2: argon2Params(env, production),
     rateLimits: {
       enabled: oneOf(env, 'RATE_LIMIT', ['on', 'off'] as const, 'on') === 'on',

@@ -4,6 +4,7 @@ import { AccountService } from './accounts/account-service.js';
 import { Mailer } from './mail/mailer.js';
 import { MfaService } from './mfa/mfa-service.js';
 import { SecretBox } from './mfa/secret-box.js';
+import { PasskeyService } from './mfa/passkeys.js';
 import { LoginThrottle } from './users/login-throttle.js';
 import { OutboxWorker } from './mail/outbox-worker.js';
 import { openMailTransport } from './mail/transport.js';
@@ -61,6 +62,8 @@ export interface Services extends GrantServices {
   mailer: Mailer;
   /** Second factors: the authenticator app, recovery codes, and the second step of a sign-in. */
   mfa: MfaService;
+  /** Passkeys: adding them to an account, and signing in with one (WebAuthn). */
+  passkeys: PasskeyService;
   /** Sign-ins: the browser sessions at this service behind the sign-in cookie. */
   signIns: SignInService;
   /** What people let third-party clients have. */
@@ -105,6 +108,7 @@ export type DomainServices = Pick<
   | 'accountMail'
   | 'mailer'
   | 'mfa'
+  | 'passkeys'
 >;
 
 /**
@@ -139,6 +143,14 @@ export function createDomainServices(
     onBackgroundError: (error) => parts.logger.error({ err: { message: (error as Error).message } }, 'a reset request failed after its answer'),
   });
   const { loginFailuresPerHour: maxPerHour, loginFreeFailures: freeFailures } = config.rateLimits;
+  const passkeys = new PasskeyService({
+    store: store.passkeys,
+    challenges: store.passkeyChallenges,
+    audit,
+    clock,
+    relyingParty: config.passkeys,
+    rpName: config.pages.productName ?? new URL(config.issuer).host,
+  });
   const mfa = new MfaService({
     store: store.mfa,
     steps: store.secondSteps,
@@ -147,6 +159,7 @@ export function createDomainServices(
     config,
     clock,
     box: new SecretBox(config.mfaSecretKey),
+    passkeys,
     notify: (user, what, detail) => accountMail.secondFactor(user, what, detail),
   });
   const accounts = new AccountService({ users, sessions, signIns, consents, audit, mail: accountMail, mfa, config });
@@ -178,6 +191,7 @@ export function createDomainServices(
     accountMail,
     mailer,
     mfa,
+    passkeys,
     signIns,
     clientSync,
     admin,

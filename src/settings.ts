@@ -138,6 +138,18 @@ export const SETTINGS = [
       "32 random bytes (base64, base64url or 64 hex digits) that seal authenticator apps' keys at rest (AES-256-GCM); every instance needs the same. Unset: keys are stored as they are (production warns at start). Never logged. See [Multi-factor sign-in](../guides/multi-factor.md).",
   },
   {
+    name: 'PASSKEY_RP_ID',
+    default: "the issuer's host",
+    meaning:
+      "The WebAuthn relying party id passkeys are bound to: the issuer's host, or a registrable suffix of it (`example.com` for `https://login.example.com`) so passkeys survive a move between subdomains. Passkeys are off when the issuer's host is an IP address or a single label (but `localhost`) and this is unset. See [Multi-factor sign-in](../guides/multi-factor.md).",
+  },
+  {
+    name: 'PASSKEY_ORIGINS',
+    default: "the issuer's origin",
+    meaning:
+      'Comma-separated origins whose pages may use passkeys (https, on `PASSKEY_RP_ID` or a subdomain of it); the hosted pages run at the issuer, so set this only when a proxy serves them elsewhere too.',
+  },
+  {
     name: 'MAIL_TRANSPORT',
     default: '`folder` outside production, else `off`',
     meaning:

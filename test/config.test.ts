@@ -222,3 +222,31 @@ t.test('mail: a folder outside production, off in production unless SMTP is set;
   })();
   t.notMatch(error?.message, /secret-password/, 'the URL (and its password) is never in the error');
 });
+
+t.test('passkeys: the issuer host is the relying party; PASSKEY_RP_ID and PASSKEY_ORIGINS only within it; off on an IP address', async (t) => {
+  t.same(loadConfig({ ISSUER: 'https://login.example.com' }).passkeys, { rpId: 'login.example.com', origins: ['https://login.example.com'] });
+  t.same(loadConfig({ ISSUER: 'https://login.example.com', PASSKEY_RP_ID: 'example.com' }).passkeys, {
+    rpId: 'example.com',
+    origins: ['https://login.example.com'],
+  });
+  t.same(
+    loadConfig({ ISSUER: 'https://login.example.com', PASSKEY_RP_ID: 'example.com', PASSKEY_ORIGINS: 'https://id.example.com,https://example.com' }).passkeys,
+    {
+      rpId: 'example.com',
+      origins: ['https://id.example.com', 'https://example.com'],
+    },
+  );
+  t.equal(loadConfig({ ISSUER: 'http://127.0.0.1:3000' }).passkeys, undefined, 'an IP address cannot be a relying party id (WebAuthn §5.1.4.1)');
+  t.equal(loadConfig({ ISSUER: 'http://[::1]:3000' }).passkeys, undefined);
+  t.equal(loadConfig({ ISSUER: 'http://tokensmith:3000' }).passkeys, undefined, 'nor a single label (a container name)');
+  t.same(loadConfig({ ISSUER: 'http://localhost:3000' }).passkeys, { rpId: 'localhost', origins: ['http://localhost:3000'] }, 'http only on localhost');
+  const refused: Array<[Record<string, string>, string]> = [
+    [{ ISSUER: 'https://login.example.com', PASSKEY_RP_ID: 'other.com' }, 'PASSKEY_RP_ID'],
+    [{ ISSUER: 'https://login.example.com', PASSKEY_RP_ID: 'com' }, 'PASSKEY_RP_ID'],
+    [{ ISSUER: 'https://login.example.com', PASSKEY_RP_ID: 'ample.com' }, 'PASSKEY_RP_ID'],
+    [{ ISSUER: 'http://127.0.0.1:3000', PASSKEY_RP_ID: '127.0.0.1' }, 'PASSKEY_RP_ID'],
+    [{ ISSUER: 'https://login.example.com', PASSKEY_ORIGINS: 'https://evil.com' }, 'PASSKEY_ORIGINS'],
+    [{ ISSUER: 'https://login.example.com', PASSKEY_RP_ID: 'example.com', PASSKEY_ORIGINS: 'http://id.example.com' }, 'PASSKEY_ORIGINS'],
+  ];
+  for (const [env, variable] of refused) t.throws(() => loadConfig(env), { name: 'ConfigError', variable }, JSON.stringify(env));
+});

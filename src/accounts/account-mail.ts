@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import type { AuditContext, AuditLog } from '../audit/audit-log.js';
 import type { Config } from '../config.js';
-import type { ChangeWay } from '../mail/templates.js';
+import type { ChangeWay, FactorKind } from '../mail/templates.js';
 import type { Mailer } from '../mail/mailer.js';
 import { oauthError, ServiceError } from '../errors.js';
 import type { RequestOrigin } from '../request-origin.js';
@@ -187,11 +187,12 @@ export class AccountMail {
   async secondFactor(
     user: UserRecord,
     what: 'factor_added' | 'factor_removed' | 'few_recovery_codes',
-    detail: { way?: PasswordChangeWay; left?: number } = {},
+    detail: { way?: PasswordChangeWay; left?: number; factor?: FactorKind } = {},
   ): Promise<void> {
     if (!user.email) return;
     const values = {
       ...this.#common(user),
+      factor: this.deps.mailer.templates.factor(detail.factor ?? 'totp'),
       when: this.#now(),
       how: this.deps.mailer.templates.how(detail.way ?? 'by_owner'),
       count: String(detail.left ?? 0),

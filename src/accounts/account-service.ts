@@ -97,7 +97,7 @@ export class AccountService {
    * (SIGN_IN_REQUIRES_VERIFIED_EMAIL): then a new link is mailed (within the account's hourly share) and login_refused
    * written.
    */
-  async mustVerifyEmail(user: UserRecord, via: 'password_grant' | 'login_page' | 'registration_page', context: AuditContext): Promise<boolean> {
+  async mustVerifyEmail(user: UserRecord, via: 'password_grant' | 'login_page' | 'registration_page' | 'passkey', context: AuditContext): Promise<boolean> {
     if (!this.deps.config.email.signInRequiresVerified || user.email?.verified === true) return false;
     this.deps.audit.emit({ event: 'login_refused', via, reason: 'email_unverified', ...context, user_id: user.id });
     if (via !== 'registration_page') await this.deps.mail.sendVerification(user);
@@ -105,7 +105,7 @@ export class AccountService {
   }
 
   /** Records a login that started its session or sign-in. */
-  loggedIn(user: UserRecord, via: 'password_grant' | 'login_page' | 'registration_page' | 'second_step', context: AuditContext): void {
+  loggedIn(user: UserRecord, via: 'password_grant' | 'login_page' | 'registration_page' | 'second_step' | 'passkey', context: AuditContext): void {
     this.deps.audit.emit({ event: 'login_succeeded', via, ...context, user_id: user.id });
   }
 

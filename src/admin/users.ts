@@ -164,11 +164,25 @@ export class UserAdmin {
     };
   }
 
-  /** The user's second factors: whether an authenticator app is set (since when) and how many recovery codes are left; never a secret. */
-  async factors(reference: string): Promise<{ totp: { created_at: number } | null; recovery_codes_left: number }> {
+  /** The user's second factors: the authenticator app (since when), the passkeys, how many recovery codes are left; never a secret. */
+  async factors(reference: string): Promise<{
+    totp: { created_at: number } | null;
+    passkeys: { id: string; name: string; synced: boolean; created_at: number; last_used_at: number | null }[];
+    recovery_codes_left: number;
+  }> {
     const { id } = await this.#resolve(reference);
     const factors = await this.deps.mfa.factors(id);
-    return { totp: factors.totp ? { created_at: factors.totp.createdAt } : null, recovery_codes_left: factors.recoveryCodesLeft };
+    return {
+      totp: factors.totp ? { created_at: factors.totp.createdAt } : null,
+      passkeys: factors.passkeys.map((passkey) => ({
+        id: passkey.id,
+        name: passkey.name,
+        synced: passkey.synced,
+        created_at: passkey.createdAt,
+        last_used_at: passkey.lastUsedAt === 0 ? null : passkey.lastUsedAt,
+      })),
+      recovery_codes_left: factors.recoveryCodesLeft,
+    };
   }
 
   /** Removes every second factor of a user (one who lost them all); the owner is told. not_found when there were none. */

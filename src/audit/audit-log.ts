@@ -21,9 +21,9 @@ export interface AuditContext {
 /** The security-relevant events, each with its stable `event` name and its own fields beside the context. */
 export type AuditEvent = AuditContext &
   (
-    | { event: 'login_succeeded'; via: 'password_grant' | 'login_page' | 'registration_page' | 'second_step' }
+    | { event: 'login_succeeded'; via: 'password_grant' | 'login_page' | 'registration_page' | 'second_step' | 'passkey' }
     | { event: 'login_failed'; via: 'password_grant' | 'login_page'; username: string }
-    | { event: 'login_refused'; via: 'password_grant' | 'login_page' | 'registration_page'; reason: 'email_unverified' }
+    | { event: 'login_refused'; via: 'password_grant' | 'login_page' | 'registration_page' | 'passkey'; reason: 'email_unverified' }
     | { event: 'login_throttled'; via: 'password_grant' | 'login_page' | 'password_change' | 'email_change'; username?: string }
     | { event: 'token_refreshed' }
     | { event: 'refresh_reuse_detected' }
@@ -44,13 +44,17 @@ export type AuditEvent = AuditContext &
     | { event: 'admin_action'; action: AdminAction; target: string; via: 'api' | 'cli' }
     | { event: 'mail_sent' | 'mail_retried' | 'mail_failed'; message_id: string; kind: string; attempts: number }
     | { event: 'email_verified' | 'email_changed'; address: string }
-    | { event: 'second_factor_added' | 'second_factor_removed'; factor: 'totp' }
+    | { event: 'second_factor_added' | 'second_factor_removed'; factor: 'totp' | 'passkey' }
     | { event: 'second_factor_failed'; factor: 'totp' | 'recovery_code' }
+    | { event: 'passkey_failed'; reason: PasskeyFailure }
     | { event: 'recovery_code_used'; left: number }
     | { event: 'recovery_codes_renewed' }
     | { event: 'password_reset_requested'; sent: boolean }
     | { event: 'password_reset' }
   );
+
+/** Why a passkey was refused: a failed check, a passkey nobody has, a counter that went back (a clone?), a changed backup eligibility, a spent or foreign challenge. */
+export type PasskeyFailure = 'invalid' | 'unknown_passkey' | 'stale_counter' | 'backup_eligibility_changed' | 'expired';
 
 /** What an operator did through the admin API or the CLI (an admin_action event). */
 export type AdminAction =

@@ -251,6 +251,7 @@ export const COMMANDS: readonly Command[] = [
       const factors = await admin(io, (services) => services.users.factors(reference!));
       answer(io, options, factors, (result) => [
         result.totp === null ? 'no authenticator app' : `authenticator app since ${iso(result.totp.created_at)}`,
+        ...result.passkeys.map((passkey) => `passkey ${JSON.stringify(passkey.name)}${passkey.synced ? ' (synced)' : ''} since ${iso(passkey.created_at)}`),
         `${result.recovery_codes_left} recovery codes left`,
       ]);
     },

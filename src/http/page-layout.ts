@@ -1,5 +1,6 @@
 import { html, type SafeHtml } from './html.js';
 import { LOGO_PATH, NO_BRANDING, OPERATOR_STYLESHEET_PATH, type PageBranding } from './page-branding.js';
+import { PASSKEY_SCRIPT_PATH } from './passkey-script.js';
 
 /** The pages' stylesheet, served at STYLESHEET_PATH: no inline style, so the CSP needs no 'unsafe-inline'. */
 export const STYLESHEET = `
@@ -46,16 +47,20 @@ export interface Page {
   /** Origins images may come from, beside this service (a client's logo on the consent page). */
   imageSources?: readonly string[];
   wide?: boolean;
+  /** Whether the page runs the passkey script (PASSKEY_SCRIPT_PATH), and may fetch from this service. */
+  passkeys?: boolean;
 }
 
 /**
- * The Content-Security-Policy of a page: nothing but this service's stylesheet, no script at all, never framed.
- * Chromium applies form-action to the redirects that follow a form POST too, so the origin a sign-in finally
- * redirects to (the client's redirect URI) is listed beside 'self'.
+ * The Content-Security-Policy of a page: nothing but this service's stylesheet, no script but the passkey script on
+ * the pages that use passkeys (from this origin, never inline), never framed. Chromium applies form-action to the
+ * redirects that follow a form POST too, so the origin a sign-in finally redirects to (the client's redirect URI) is
+ * listed beside 'self'.
  */
-export function pageCsp(formTargets: readonly string[] = [], imageSources: readonly string[] = []): string {
+export function pageCsp(formTargets: readonly string[] = [], imageSources: readonly string[] = [], passkeys = false): string {
   const targets = ["'self'", ...formTargets].join(' ');
-  return `default-src 'none'; style-src 'self'; img-src ${["'self'", ...imageSources].join(' ')}; form-action ${targets}; frame-ancestors 'none'; base-uri 'none'`;
+  const script = passkeys ? "script-src 'self'; connect-src 'self'; " : '';
+  return `default-src 'none'; ${script}style-src 'self'; img-src ${["'self'", ...imageSources].join(' ')}; form-action ${targets}; frame-ancestors 'none'; base-uri 'none'`;
 }
 
 /** The CSP source that lets a form's redirect reach a redirect URI: its origin, or its scheme for a native app's private-use scheme. */
@@ -82,6 +87,7 @@ export function renderPage(page: Page, branding: PageBranding = NO_BRANDING): st
         <title>${branding.productName === undefined ? page.title : `${page.title} · ${branding.productName}`}</title>
         <link rel="stylesheet" href="${STYLESHEET_PATH}" />
         ${branding.stylesheet === undefined ? '' : html`<link rel="stylesheet" href="${OPERATOR_STYLESHEET_PATH}" />`}
+        ${page.passkeys ? html`<script src="${PASSKEY_SCRIPT_PATH}" defer></script>` : ''}
       </head>
       <body>
         <main class="${page.wide ? 'wide' : ''}">

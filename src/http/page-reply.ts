@@ -27,7 +27,7 @@ export function registerPageHeaders(app: FastifyInstance): void {
 
 /** Sends a server-rendered page, never cached (it may carry a CSRF token). */
 export function sendPage(reply: FastifyReply, status: number, page: Page): FastifyReply {
-  PAGE_CSP.set(reply, pageCsp(page.formTargets, page.imageSources));
+  PAGE_CSP.set(reply, pageCsp(page.formTargets, page.imageSources, page.passkeys));
   return reply
     .code(status)
     .header('content-type', 'text/html; charset=utf-8')

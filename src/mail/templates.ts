@@ -11,8 +11,8 @@ export const MAIL_PLACEHOLDERS: Readonly<Record<MailKind, readonly string[]>> = 
   reset_password: ['service', 'username', 'link', 'expires'],
   password_changed: ['service', 'username', 'how', 'when'],
   new_browser: ['service', 'username', 'when', 'ip', 'browser'],
-  factor_added: ['service', 'username', 'when'],
-  factor_removed: ['service', 'username', 'how', 'when'],
+  factor_added: ['service', 'username', 'factor', 'when'],
+  factor_removed: ['service', 'username', 'factor', 'how', 'when'],
   few_recovery_codes: ['service', 'username', 'count'],
 };
 
@@ -159,6 +159,11 @@ export class MailTemplates {
     return this.#words.how[way];
   }
 
+  /** A second factor (or all of them), in the mails' words, as a sentence begins with it. */
+  factor(kind: FactorKind): string {
+    return this.#words.factors[kind];
+  }
+
   /** A lifetime in the mails' words: minutes below two hours, else hours. */
   lifetime(seconds: number): string {
     const minutes = Math.round(seconds / 60);
@@ -177,6 +182,9 @@ export class MailTemplates {
     };
   }
 }
+
+/** Which second factor a notice is about. */
+export type FactorKind = keyof MailWords['factors'];
 
 /** How a password or an address came to change, as a notice tells it. */
 export type ChangeWay = keyof MailWords['how'];

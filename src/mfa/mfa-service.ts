@@ -6,6 +6,8 @@ import type { LoginThrottle } from '../users/login-throttle.js';
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes.js';
 import { matchTotp, newTotpSecret, otpauthUri } from './totp.js';
 import type { SecretBox } from './secret-box.js';
+import { passkeyAmr, type PasskeyService } from './passkeys.js';
+import type { FactorKind } from '../mail/templates.js';
 
 /** Seconds a half-done sign-in waits for its second factor. */
 export const SECOND_STEP_TTL = 300;
@@ -18,16 +20,28 @@ export const FEW_RECOVERY_CODES = 2;
 export const AMR_PASSWORD = ['pwd'] as const;
 const AMR_WITH_CODE = ['pwd', 'otp', 'mfa'];
 
+/** A passkey as its owner and operators see it: never its key. */
+export interface PasskeyView {
+  id: string;
+  name: string;
+  /** Whether it may be synced between devices (a backup-eligible credential) rather than bound to one. */
+  synced: boolean;
+  /** Epoch seconds; lastUsedAt 0 before the first sign-in with it. */
+  createdAt: number;
+  lastUsedAt: number;
+}
+
 /** A user's factors as the account page and operators see them: never a secret. */
 export interface FactorsView {
   totp: { createdAt: number } | undefined;
+  passkeys: PasskeyView[];
   recoveryCodesLeft: number;
 }
 
 /** What came of a second step: the sign-in to start (who, how proven, where to go on), or why not. */
 export type SecondStepOutcome =
   | { ok: true; userId: string; amr: string[]; returnTo: string | undefined; authenticatedFor: string | undefined; recoveryCodesLeft?: number }
-  | { ok: false; reason: 'wrong_code' | 'expired' };
+  | { ok: false; reason: 'wrong_code' | 'expired' | 'passkey_refused' };
 
 /** What MfaService works with. */
 export interface MfaDependencies {
@@ -40,17 +54,19 @@ export interface MfaDependencies {
   clock: () => number;
   /** Seals the apps' keys at rest (MFA_SECRET_KEY). */
   box: SecretBox;
+  /** The account's passkeys: a second factor after a password, and a sign-in of their own. */
+  passkeys: PasskeyService;
   /** Tells the owner by mail (a factor added or removed, few recovery codes left); a no-op without mail. */
   notify: (
     user: UserRecord,
     what: 'factor_added' | 'factor_removed' | 'few_recovery_codes',
-    detail?: { way?: 'by_owner' | 'by_operator'; left?: number },
+    detail?: { way?: 'by_owner' | 'by_operator'; left?: number; factor?: FactorKind },
   ) => Promise<void>;
 }
 
 /**
- * Second factors: an authenticator app (TOTP, RFC 6238) and recovery codes. A password sign-in of an account that has
- * an app stops half way (a second step behind a cookie of its own) until a code from the app, or a recovery code,
+ * Second factors: an authenticator app (TOTP, RFC 6238), passkeys and recovery codes. A password sign-in of an account
+ * that has an app or a passkey stops half way (a second step behind a cookie of its own) until a code from the app, or a recovery code,
  * completes it; any instance may finish a step another began. Wrong codes count on the account's login throttle as
  * wrong passwords do, a code is accepted once (no step at or before the last accepted one), and each recovery code
  * works once. Independent of HTTP.
@@ -58,15 +74,62 @@ export interface MfaDependencies {
 export class MfaService {
   constructor(private readonly deps: MfaDependencies) {}
 
-  /** Whether a password sign-in of this user needs a second step. */
+  /** Whether a password sign-in of this user needs a second step: the account has an authenticator app or a passkey. */
   async needsSecondStep(userId: string): Promise<boolean> {
-    return (await this.deps.store.totp(userId)) !== undefined;
+    // Both reads at once: the password grant asks this on every sign-in, and one round trip is what it had.
+    const [totp, passkeys] = await Promise.all([this.deps.store.totp(userId), this.deps.passkeys.list(userId)]);
+    return totp !== undefined || passkeys.length > 0;
   }
 
   /** The user's factors, without their secrets. */
   async factors(userId: string): Promise<FactorsView> {
-    const [totp, recoveryCodesLeft] = await Promise.all([this.deps.store.totp(userId), this.deps.store.recoveryCodesLeft(userId)]);
-    return { totp: totp && { createdAt: totp.createdAt }, recoveryCodesLeft };
+    const [totp, passkeys, recoveryCodesLeft] = await Promise.all([
+      this.deps.store.totp(userId),
+      this.deps.passkeys.list(userId),
+      this.deps.store.recoveryCodesLeft(userId),
+    ]);
+    const shown = passkeys.map(({ id, name, backupEligible, createdAt, lastUsedAt }) => ({ id, name, synced: backupEligible, createdAt, lastUsedAt }));
+    return { totp: totp && { createdAt: totp.createdAt }, passkeys: shown, recoveryCodesLeft };
+  }
+
+  /** The options of a passkey answer to a second step (only the account's own passkeys may answer); undefined when no step waits. */
+  async secondStepPasskeyOptions(secret: string) {
+    const step = await this.pendingStep(secret);
+    return step && this.deps.passkeys.signInOptions(secret, 'second-step', step.userId);
+  }
+
+  /** Completes a second step with one of the account's passkeys (its answer to secondStepPasskeyOptions). */
+  async completeWithPasskey(secret: string, answer: unknown, context: AuditContext): Promise<SecondStepOutcome> {
+    const step = await this.pendingStep(secret);
+    if (!step) return { ok: false, reason: 'expired' };
+    const proven = await this.deps.passkeys.verify(answer, secret, 'second-step', { ...context, user_id: step.userId }, step.userId);
+    if (!proven.ok) return { ok: false, reason: 'passkey_refused' };
+    const finished = await this.#finish(secret, step);
+    return finished.ok ? { ...finished, amr: ['pwd', ...passkeyAmr(proven.passkey)] } : finished;
+  }
+
+  /**
+   * After a passkey was added: the owner is told, and when it is the account's first second factor, a first set of
+   * recovery codes is made (answered once, to show once).
+   */
+  async passkeyAdded(user: UserRecord): Promise<{ recoveryCodes: string[] | undefined }> {
+    const [totp, passkeys] = await Promise.all([this.deps.store.totp(user.id), this.deps.passkeys.list(user.id)]);
+    let recoveryCodes: string[] | undefined;
+    if (!totp && passkeys.length === 1) {
+      const { codes, hashes } = newRecoveryCodes();
+      await this.deps.store.setRecoveryCodes(user.id, hashes);
+      recoveryCodes = codes;
+    }
+    await this.deps.notify(user, 'factor_added', { factor: 'passkey' });
+    return { recoveryCodes };
+  }
+
+  /** Removes one of the owner's passkeys and tells them; with the last factor gone, the recovery codes go too. */
+  async removePasskey(user: UserRecord, credentialId: string, context: AuditContext): Promise<boolean> {
+    if (!(await this.deps.passkeys.remove(user.id, credentialId, context))) return false;
+    if (!(await this.needsSecondStep(user.id))) await this.deps.store.setRecoveryCodes(user.id, []);
+    await this.deps.notify(user, 'factor_removed', { way: 'by_owner', factor: 'passkey' });
+    return true;
   }
 
   /** Starts the second step of a sign-in whose password was right; answers the secret of its cookie. */
@@ -159,7 +222,7 @@ export class MfaService {
     const { codes, hashes } = newRecoveryCodes();
     await this.deps.store.setRecoveryCodes(user.id, hashes);
     this.deps.audit.emit({ event: 'second_factor_added', factor: 'totp', ...context, user_id: user.id });
-    await this.deps.notify(user, 'factor_added');
+    await this.deps.notify(user, 'factor_added', { factor: 'totp' });
     return { recoveryCodes: codes };
   }
 
@@ -172,19 +235,30 @@ export class MfaService {
     return codes;
   }
 
-  /** Removes every second factor of a user (the owner, or an operator's reset); the owner is told. False when there was none. */
-  async removeAll(user: UserRecord, context: AuditContext, way: 'by_owner' | 'by_operator'): Promise<boolean> {
-    const had = await this.needsSecondStep(user.id);
-    await this.deps.store.clear(user.id);
-    if (!had) return false;
+  /** Removes the authenticator app (the owner); with no passkey left, the recovery codes go too. False when there was none. */
+  async removeApp(user: UserRecord, context: AuditContext): Promise<boolean> {
+    if (!(await this.deps.store.removeTotp(user.id))) return false;
+    if (!(await this.needsSecondStep(user.id))) await this.deps.store.setRecoveryCodes(user.id, []);
     this.deps.audit.emit({ event: 'second_factor_removed', factor: 'totp', ...context, user_id: user.id });
-    await this.deps.notify(user, 'factor_removed', { way });
+    await this.deps.notify(user, 'factor_removed', { way: 'by_owner', factor: 'totp' });
+    return true;
+  }
+
+  /** Removes every second factor of a user (an operator's reset): app, passkeys, recovery codes; the owner is told. False when there was none. */
+  async removeAll(user: UserRecord, context: AuditContext, way: 'by_owner' | 'by_operator'): Promise<boolean> {
+    const [totp, passkeys] = await Promise.all([this.deps.store.totp(user.id), this.deps.passkeys.list(user.id)]);
+    await this.forget(user.id);
+    if (!totp && passkeys.length === 0) return false;
+    if (totp) this.deps.audit.emit({ event: 'second_factor_removed', factor: 'totp', ...context, user_id: user.id });
+    if (passkeys.length > 0) this.deps.audit.emit({ event: 'second_factor_removed', factor: 'passkey', ...context, user_id: user.id });
+    await this.deps.notify(user, 'factor_removed', { way, factor: 'all' });
     return true;
   }
 
   /** Forgets a deleted account's factors (nobody to tell). */
-  forget(userId: string): Promise<void> {
-    return this.deps.store.clear(userId);
+  async forget(userId: string): Promise<void> {
+    await this.deps.store.clear(userId);
+    await this.deps.passkeys.clear(userId);
   }
 
   /** Ends a second step, once; the sign-in it proves is the caller's to start. */

@@ -2,9 +2,13 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { LOGO_PATH, OPERATOR_STYLESHEET_PATH, type PageAsset } from '../http/page-branding.js';
 import { STYLESHEET, STYLESHEET_PATH } from '../http/page-layout.js';
 import { PUBLIC } from './schemas.js';
+import { PASSKEY_SCRIPT, PASSKEY_SCRIPT_PATH } from '../http/passkey-script.js';
 
 /** The service's own stylesheet, as served. */
 const SERVICE_STYLESHEET: PageAsset = { body: Buffer.from(STYLESHEET), contentType: 'text/css; charset=utf-8' };
+
+/** The passkey script, as served. */
+const SERVICE_SCRIPT: PageAsset = { body: Buffer.from(PASSKEY_SCRIPT), contentType: 'text/javascript; charset=utf-8' };
 
 /** Sends a page asset from memory, cacheable for an hour. */
 function send(reply: FastifyReply, asset: PageAsset): FastifyReply {
@@ -12,7 +16,7 @@ function send(reply: FastifyReply, asset: PageAsset): FastifyReply {
 }
 
 /**
- * The hosted pages' own files, from this origin (so the pages' CSP stays `'self'`): the service's stylesheet, and
+ * The hosted pages' own files, from this origin (so the pages' CSP stays `'self'`): the service's stylesheet and passkey script, and
  * the operator's logo and stylesheet when PAGES_LOGO_FILE and PAGES_STYLESHEET_FILE name them.
  */
 export async function pageAssetRoutes(app: FastifyInstance): Promise<void> {
@@ -27,6 +31,18 @@ export async function pageAssetRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (_request, reply) => send(reply, SERVICE_STYLESHEET),
+  );
+  app.get(
+    PASSKEY_SCRIPT_PATH,
+    {
+      schema: {
+        ...common,
+        summary: 'The pages\u2019 passkey script',
+        description: "The browser half of the passkey ceremonies: the only script the pages run (CSP `script-src 'self'`).",
+        response: { 200: { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } } },
+      },
+    },
+    async (_request, reply) => send(reply, SERVICE_SCRIPT),
   );
   const { logo, stylesheet } = app.pageBranding;
   if (logo !== undefined) {

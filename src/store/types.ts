@@ -495,6 +495,81 @@ export interface MfaStore {
   pendingTotp(userId: string): Promise<string | undefined>;
 }
 
+/**
+ * A passkey: a WebAuthn public key credential of a user (WebAuthn Level 3 §4, "credential record"), with what
+ * verifying its assertions needs and what the account page shows.
+ */
+export interface PasskeyRecord {
+  /** The credential id, base64url. */
+  id: string;
+  userId: string;
+  /** The name its owner gave it. */
+  name: string;
+  /** The credential public key (COSE), base64url. */
+  publicKey: string;
+  /** The signature counter last seen (WebAuthn Level 3 §6.1.1); 0 for authenticators that keep none. */
+  counter: number;
+  /** How the browser can reach the authenticator (usb, internal, hybrid, …), as it said at registration. */
+  transports: string[];
+  /** The backup eligibility (BE) flag at registration: a passkey that may be synced; it never changes (WebAuthn Level 3 §6.1.3). */
+  backupEligible: boolean;
+  /** The backup state (BS) flag at the last use: synced now. */
+  backedUp: boolean;
+  /** Epoch seconds. */
+  createdAt: number;
+  /** Epoch seconds of the last sign-in with it; 0 before the first. */
+  lastUsedAt: number;
+}
+
+/** One use of a passkey, as its assertion reported it. */
+export interface PasskeyUse {
+  counter: number;
+  backedUp: boolean;
+  /** Epoch seconds. */
+  usedAt: number;
+}
+
+/** Users' passkeys, by user and by credential id (a discoverable credential names itself, not its owner). */
+export interface PasskeyStore {
+  /** The user's passkeys, oldest first. */
+  list(userId: string): Promise<PasskeyRecord[]>;
+  /** The passkey with this credential id, whoever owns it. */
+  find(credentialId: string): Promise<PasskeyRecord | undefined>;
+  /** Adds a passkey; false when its credential id is registered already, to anyone (WebAuthn Level 3 §7.1 step 26). */
+  add(record: PasskeyRecord): Promise<boolean>;
+  /** Renames one of the user's passkeys; false when it is none of theirs. */
+  rename(userId: string, credentialId: string, name: string): Promise<boolean>;
+  /** Removes one of the user's passkeys; false when it is none of theirs. */
+  remove(userId: string, credentialId: string): Promise<boolean>;
+  /**
+   * Records a sign-in with a passkey, in one atomic step, only when its signature counter moved past the stored one
+   * (or both are 0: an authenticator that keeps no counter). `stale_counter` otherwise: the credential may be cloned
+   * (WebAuthn Level 3 §7.2 step 22, §6.1.1); `gone` when the passkey was removed.
+   */
+  recordUse(userId: string, credentialId: string, use: PasskeyUse): Promise<'recorded' | 'stale_counter' | 'gone'>;
+  /** Forgets every passkey of the user. */
+  clear(userId: string): Promise<void>;
+}
+
+/** What a WebAuthn challenge was made for, until its answer spends it. */
+export interface PasskeyChallengeRecord {
+  /** The ceremony: adding a passkey, signing in with one, or the second step of a password sign-in. */
+  purpose: 'add' | 'sign-in' | 'second-step';
+  /** The hash of the secret of the browser that asked (its pre-sign-in value, sign-in or second-step secret): only it may answer. */
+  binding: string;
+  /** The account, when the ceremony is for one (adding, the second step). */
+  userId?: string;
+  /** The name of a passkey being added. */
+  name?: string;
+}
+
+/** WebAuthn challenges waiting for their answer, by the challenge's hash: each is spent once, on any instance. */
+export interface PasskeyChallengeStore {
+  create(challengeHash: string, record: PasskeyChallengeRecord, ttlMs: number): Promise<void>;
+  /** Spends a challenge, once: of two concurrent takers, one gets it. */
+  take(challengeHash: string): Promise<PasskeyChallengeRecord | undefined>;
+}
+
 /** All of the service's state. */
 export interface Store {
   readonly kind: 'redis' | 'memory';
@@ -512,6 +587,8 @@ export interface Store {
   readonly knownBrowsers: KnownBrowserStore;
   readonly mfa: MfaStore;
   readonly secondSteps: SecondStepStore;
+  readonly passkeys: PasskeyStore;
+  readonly passkeyChallenges: PasskeyChallengeStore;
   /** Resolves while the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

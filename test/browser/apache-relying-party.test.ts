@@ -37,7 +37,7 @@ t.test('Apache httpd with mod_auth_openidc, a second and independent relying par
   t.match(page.url(), `${issuer}/login?`, 'the protected page sends the browser to the hosted login page');
   await page.getByLabel('Username').fill('margaret');
   await page.getByLabel('Password').fill('long enough');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL(`${site}/private/**`);
   t.equal((await page.textContent('body'))?.trim(), 'private page', 'Apache serves the protected page');
   t.same(await apache.remoteUsers(), ['margaret'], 'with the username from the ID token as REMOTE_USER');

@@ -102,7 +102,7 @@ t.test('branded pages: product name, logo and stylesheet; the client as it prese
     await check(t, page, 'the login page', width);
     await page.getByLabel('Username').fill('brand-user');
     await page.getByLabel('Password').fill('long enough');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL(`${issuer}/oauth/authorize?**`);
 
     await check(t, page, 'the consent page', width);

@@ -44,7 +44,7 @@ t.test('an allowed origin’s script cannot read the pages of a signed-in person
   await service.goto(`${authBase}/login`);
   await service.getByLabel('Username').fill('cors-page-user');
   await service.getByLabel('Password').fill('long enough');
-  await service.getByRole('button', { name: 'Sign in' }).click();
+  await service.getByRole('button', { name: 'Sign in', exact: true }).click();
   await service.waitForURL(`${authBase}/account`);
   t.match(await service.content(), /signed in as <strong>cors-page-user<\/strong>/, 'the person is signed in at the service');
 

@@ -62,7 +62,7 @@ t.test('register → confirm the address; forgot password → reset → sign in,
   await page.goto(`${issuer}/login`);
   await page.getByLabel('Username').fill('joan');
   await page.getByLabel('Password').fill('the new secret');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL(`${issuer}/account`);
   t.pass('signed in with the new password');
 });

@@ -71,7 +71,7 @@ t.test('openid-client signs a person in through Chromium, single sign-on to a se
   await screenshot(page, 'login', { width: 900, height: 640 });
   await page.getByLabel('Username').fill('grace');
   await page.getByLabel('Password').fill('long enough');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL(`${rp}/callback?**`);
 
   const tokens = await oidc.authorizationCodeGrant(spa, new URL(page.url()), {

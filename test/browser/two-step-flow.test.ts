@@ -23,7 +23,7 @@ t.test('set up an authenticator app, then sign in with password and code, in Chr
     await page.goto(`${issuer}/login`);
     await page.getByLabel('Username').fill('rosa');
     await page.getByLabel('Password').fill('long enough');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   };
 
   await signInWithPassword();

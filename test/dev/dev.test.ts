@@ -30,7 +30,7 @@ t.test('npm run dev: a browser signs in through the demo page; the printed admin
   await page.getByRole('link', { name: 'Sign in with tokensmith' }).click();
   await page.getByLabel('Username').fill('demo');
   await page.getByLabel('Password').fill(signIn![2]!);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL(`http://127.0.0.1:${demoPort}/callback?**`);
   t.equal(await page.title(), 'Signed in', 'back at the demo application, signed in');
   const claims = JSON.parse((await page.locator('#id-token-claims').textContent())!) as Record<string, unknown>;

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { ClientRegistry } from '../../src/clients/registry.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig, passkeyRelyingParty, type Config } from '../../src/config.js';
 import { generateKeyFile } from '../../src/keys/key-file.js';
 import { KeyRing } from '../../src/keys/keyring.js';
 import { writeManifest } from '../../src/keys/manifest.js';
@@ -96,9 +96,12 @@ export const GENEROUS_LIMITS = {
 
 /** The configuration tests run with: loopback issuer, cheap hashing, generous limits, no mail unless a test sends some, overrides on top. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
+  const issuer = overrides.issuer ?? 'http://127.0.0.1:3000';
   return {
     ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', MAIL_TRANSPORT: 'off' }),
-    issuer: 'http://127.0.0.1:3000',
+    issuer,
+    // Passkeys belong to the issuer's host, as loadConfig derives them: off on 127.0.0.1, on for http://localhost.
+    passkeys: passkeyRelyingParty({}, issuer),
     argon2: TEST_ARGON2,
     rateLimits: GENEROUS_LIMITS,
     ...overrides,

@@ -100,7 +100,7 @@ t.test('an authenticator app: set up from /account, then asked for after the pas
 
   const token = await clientToken(app);
   const factors = await adminCall(admin, token, 'GET', '/admin/users/pia/factors');
-  t.same(Object.keys(factors.json()).sort(), ['recovery_codes_left', 'totp']);
+  t.same(Object.keys(factors.json()).sort(), ['passkeys', 'recovery_codes_left', 'totp']);
   t.equal(factors.json().recovery_codes_left, 9);
   t.notMatch(factors.body, new RegExp(key), 'never the key');
   t.equal((await adminCall(admin, token, 'DELETE', '/admin/users/pia/factors')).statusCode, 204);

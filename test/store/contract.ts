@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
-import type { AuthorizationCodeRecord, RotationRequest, SessionRecord, SignInRecord, Store, UserRecord } from '../../src/store/types.js';
+import type { AuthorizationCodeRecord, PasskeyRecord, RotationRequest, SessionRecord, SignInRecord, Store, UserRecord } from '../../src/store/types.js';
 
 function user(overrides: Partial<UserRecord> = {}): UserRecord {
   const id = randomUUID();
@@ -282,6 +282,79 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     await store.mfa.clear(userId);
     t.equal(await store.mfa.recoveryCodesLeft(userId), 0);
     t.equal(await store.mfa.totp(userId), undefined);
+  });
+
+  t.test('passkeys: found by credential id, one owner per id, renamed, the counter only forward, removed and cleared', async (t) => {
+    const userId = randomUUID();
+    const other = randomUUID();
+    const passkey = (id: string, overrides: Partial<PasskeyRecord> = {}): PasskeyRecord => ({
+      id,
+      userId,
+      name: 'Work laptop «ü»',
+      publicKey: 'pQECAyYgASFYIA',
+      counter: 3,
+      transports: ['internal', 'hybrid'],
+      backupEligible: true,
+      backedUp: false,
+      createdAt: 1_700_000_000,
+      lastUsedAt: 0,
+      ...overrides,
+    });
+    const first = passkey(`cred-${randomUUID()}`);
+    const second = passkey(`cred-${randomUUID()}`, { createdAt: 1_700_000_100, transports: [], backupEligible: false, counter: 0 });
+    t.same(await store.passkeys.list(userId), []);
+    t.equal(await store.passkeys.find(first.id), undefined);
+    t.equal(await store.passkeys.add(first), true);
+    t.equal(await store.passkeys.add(second), true);
+    t.same(await store.passkeys.list(userId), [first, second], 'field for field, oldest first');
+    t.same(await store.passkeys.find(second.id), second, 'found by credential id alone');
+    t.equal(await store.passkeys.add({ ...first, userId: other }), false, 'a credential id registered already, to anyone');
+    t.same(await store.passkeys.list(other), []);
+
+    t.equal(await store.passkeys.rename(userId, first.id, 'Phone'), true);
+    t.equal(await store.passkeys.rename(other, first.id, 'Stolen'), false, "another user's passkey");
+    t.equal((await store.passkeys.find(first.id))?.name, 'Phone');
+
+    const uses = await Promise.all(
+      Array.from({ length: 10 }, () => store.passkeys.recordUse(userId, first.id, { counter: 4, backedUp: true, usedAt: 1_700_000_500 })),
+    );
+    t.same(
+      uses.filter((use) => use === 'recorded'),
+      ['recorded'],
+      'one counter value, ten concurrent uses: one recorded',
+    );
+    t.equal(await store.passkeys.recordUse(userId, first.id, { counter: 2, backedUp: true, usedAt: 1 }), 'stale_counter', 'a counter that went back');
+    t.match(await store.passkeys.find(first.id), { counter: 4, backedUp: true, lastUsedAt: 1_700_000_500 });
+    t.equal(await store.passkeys.recordUse(userId, second.id, { counter: 0, backedUp: false, usedAt: 7 }), 'recorded', 'no counter at all: 0 after 0');
+    t.equal(await store.passkeys.recordUse(userId, second.id, { counter: 0, backedUp: false, usedAt: 8 }), 'recorded');
+    t.equal(await store.passkeys.recordUse(other, first.id, { counter: 9, backedUp: false, usedAt: 9 }), 'gone', "another user's");
+
+    t.equal(await store.passkeys.remove(other, first.id), false);
+    t.equal(await store.passkeys.remove(userId, first.id), true);
+    t.equal(await store.passkeys.remove(userId, first.id), false);
+    t.equal(await store.passkeys.find(first.id), undefined);
+    t.equal(await store.passkeys.recordUse(userId, first.id, { counter: 9, backedUp: false, usedAt: 9 }), 'gone');
+    t.equal(await store.passkeys.add({ ...first, userId: other }), true, 'a removed credential id is free again');
+    t.equal((await store.passkeys.find(first.id))?.userId, other);
+
+    await store.passkeys.clear(userId);
+    t.same(await store.passkeys.list(userId), []);
+    t.equal(await store.passkeys.find(second.id), undefined);
+    t.equal((await store.passkeys.find(first.id))?.userId, other, "another user's passkey stays");
+  });
+
+  t.test('passkey challenges: each taken once, expiring', async (t) => {
+    const record = { purpose: 'add' as const, binding: 'b-hash', userId: randomUUID(), name: 'Laptop' };
+    await store.passkeyChallenges.create('c1', record, 60_000);
+    const takes = await Promise.all(Array.from({ length: 5 }, () => store.passkeyChallenges.take('c1')));
+    t.same(
+      takes.filter((taken) => taken !== undefined),
+      [record],
+      'five concurrent takers: one gets it, field for field',
+    );
+    await store.passkeyChallenges.create('c2', { purpose: 'sign-in', binding: 'b' }, 100);
+    await sleep(250);
+    t.equal(await store.passkeyChallenges.take('c2'), undefined, 'expired');
   });
 
   t.test('unknown ids and names are undefined', async (t) => {

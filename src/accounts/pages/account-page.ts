@@ -3,6 +3,9 @@ import { scopeList } from '../../tokens/scope.js';
 import { html } from '../../http/html.js';
 import type { Page } from '../../http/page-layout.js';
 import type { PageText } from '../../http/page-text.js';
+import type { FactorsView, PasskeyView } from '../../mfa/mfa-service.js';
+import { PASSKEY_NAME_MAX_LENGTH } from '../../mfa/passkeys.js';
+import { passkeyForm } from '../../http/passkey-form.js';
 
 /** What the account page shows. */
 export interface AccountView {
@@ -13,7 +16,9 @@ export interface AccountView {
   email: { address: string; verified: boolean } | undefined;
   mailEnabled: boolean;
   /** The account's second factors (never their secrets). */
-  factors: { totp: { createdAt: number } | undefined; recoveryCodesLeft: number };
+  factors: FactorsView;
+  /** Whether passkeys can be added here (config.passkeys). */
+  passkeysEnabled: boolean;
   csrf: string;
   /** The person's token sessions, oldest first. */
   sessions: readonly SessionRecord[];
@@ -137,18 +142,82 @@ function passwordForm(view: AccountView, action: string, id: string, button: str
   </form>`;
 }
 
+/** Whether, and how, a password sign-in asks for more; the authenticator app; the recovery codes. */
 function twoStepSection(view: AccountView) {
   const { text, factors } = view;
-  if (!factors.totp) {
-    return html`<p>${text.text('account.two_step_off')}</p>
-      ${passwordForm(view, '/account/two-step/setup', 'two_step_setup_password', text.text('account.two_step_setup'))}`;
-  }
-  return html`<p>${text.text('account.two_step_on', { since: when(factors.totp.createdAt), count: String(factors.recoveryCodesLeft) })}</p>
-    <p class="note">${text.text('account.two_step_password_note')}</p>
-    <h3>${text.text('account.two_step_new_codes')}</h3>
-    ${passwordForm(view, '/account/two-step/recovery-codes', 'two_step_codes_password', text.text('account.two_step_new_codes'), true)}
-    <h3>${text.text('account.two_step_remove')}</h3>
-    ${passwordForm(view, '/account/two-step/remove', 'two_step_remove_password', text.text('account.two_step_remove'), true)}`;
+  const on = factors.totp !== undefined || factors.passkeys.length > 0;
+  const status = on
+    ? html`<p>${text.text('account.two_step_on', { count: String(factors.recoveryCodesLeft) })}</p>
+        <p class="note">${text.text('account.two_step_password_note')}</p>`
+    : html`<p>${text.text('account.two_step_off')}</p>`;
+  const app = factors.totp
+    ? html`<p>${text.text('account.app_on', { since: when(factors.totp.createdAt) })}</p>
+        <h3>${text.text('account.two_step_remove')}</h3>
+        ${passwordForm(view, '/account/two-step/remove', 'two_step_remove_password', text.text('account.two_step_remove'), true)}`
+    : html`<h3>${text.text('account.two_step_setup')}</h3>
+        ${passwordForm(view, '/account/two-step/setup', 'two_step_setup_password', text.text('account.two_step_setup'))}`;
+  const codes = on
+    ? html`<h3>${text.text('account.two_step_new_codes')}</h3>
+        ${passwordForm(view, '/account/two-step/recovery-codes', 'two_step_codes_password', text.text('account.two_step_new_codes'), true)}`
+    : '';
+  return html`${status}${passkeysSection(view)}${app}${codes}`;
+}
+
+/** One passkey: its name and dates, a rename form, and a remove form that re-asks the password. */
+function passkeyItem(view: AccountView, passkey: PasskeyView, index: number) {
+  const { text } = view;
+  const used = passkey.lastUsedAt === 0 ? text.text('account.passkey_never') : when(passkey.lastUsedAt);
+  const values = { name: passkey.name, since: when(passkey.createdAt), used };
+  return html`<li>
+    <p>${text.text(passkey.synced ? 'account.passkey_item_synced' : 'account.passkey_item', values)}</p>
+    <form method="post" action="/account/passkeys/rename">
+      ${csrfField(view.csrf)}<input type="hidden" name="id" value="${passkey.id}" />
+      <label for="passkey_name_${index}">${text.text('account.passkey_rename_label', { name: passkey.name })}</label>
+      <input type="text" id="passkey_name_${index}" name="name" value="${passkey.name}" required maxlength="${PASSKEY_NAME_MAX_LENGTH}" />
+      <button type="submit" class="secondary">${text.text('account.passkey_rename')}</button>
+    </form>
+    <form method="post" action="/account/passkeys/remove">
+      ${csrfField(view.csrf)}<input type="hidden" name="id" value="${passkey.id}" />
+      <label for="passkey_remove_${index}">${text.text('account.current_password')}</label>
+      <input type="password" id="passkey_remove_${index}" name="current_password" autocomplete="current-password" required maxlength="1024" />
+      <button type="submit" class="secondary" aria-label="${text.text('account.passkey_remove_label', { name: passkey.name })}">
+        ${text.text('account.passkey_remove')}
+      </button>
+    </form>
+  </li>`;
+}
+
+/** The passkeys: each with rename and remove, and "Add a passkey" (a name and the current password, then the device). */
+function passkeysSection(view: AccountView) {
+  const { text, factors } = view;
+  if (!view.passkeysEnabled)
+    return html`<h3>${text.text('account.passkeys')}</h3>
+      <p class="note">${text.text('account.passkeys_off')}</p>`;
+  const list =
+    factors.passkeys.length === 0
+      ? html`<p class="note">${text.text('account.passkeys_none')}</p>`
+      : html`<ul class="passkeys">
+          ${factors.passkeys.map((passkey, index) => passkeyItem(view, passkey, index))}
+        </ul>`;
+  const inputs = html`<label for="passkey_name">${text.text('account.passkey_name')}</label>
+    <input type="text" id="passkey_name" name="name" required maxlength="${PASSKEY_NAME_MAX_LENGTH}" aria-describedby="passkey-name-note" />
+    <p class="note" id="passkey-name-note">${text.text('account.passkey_name_note')}</p>
+    <label for="passkey_password">${text.text('account.current_password')}</label>
+    <input type="password" id="passkey_password" name="current_password" autocomplete="current-password" required maxlength="1024" />`;
+  return html`<h3>${text.text('account.passkeys')}</h3>
+    ${list}
+    ${passkeyForm({
+      ceremony: 'add',
+      action: '/account/passkeys/add',
+      options: '/account/passkeys/options',
+      csrf: view.csrf,
+      inputs,
+      fields: ['name', 'current_password'],
+      button: text.text('account.passkey_add'),
+      failed: text.text('account.passkey_refused'),
+    })}
+    <noscript><p class="note">${text.text('account.passkey_needs_script')}</p></noscript>
+    <p class="note">${text.text('account.passkey_add_note')}</p>`;
 }
 
 /** The signed-in person's account page: profile, sessions, the applications they allowed, password, sign-out. */
@@ -158,6 +227,7 @@ export function accountPage(view: AccountView): Page {
     title: text.text('account.title'),
     lang: text.lang,
     wide: true,
+    passkeys: view.passkeysEnabled,
     body: html`${view.message ? html`<p class="${view.message.problem ? 'message' : 'note'}" role="${view.message.problem ? 'alert' : 'status'}">${view.message.text}</p>` : ''}
       <p>${text.html('account.signed_in_as', { username: html`<strong>${view.username}</strong>` })}</p>
       <form method="post" action="/logout">${csrfField(view.csrf)}<button type="submit" class="secondary">${text.text('account.sign_out')}</button></form>

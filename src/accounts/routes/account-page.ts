@@ -6,9 +6,8 @@ import { ServiceError } from '../../errors.js';
 import { pageText, problemPageFor, registerPageHeaders, sendPage } from '../../http/page-reply.js';
 import { registerCookies } from '../../http/refresh-cookie.js';
 import { clearSignInCookie, csrfMatches, csrfToken, setSignInCookie } from '../../oidc/http/sign-in-cookie.js';
-import { type SignedIn, signedInPerson, type SignInServices, signOut } from '../../oidc/http/signed-in.js';
+import { type SignedIn, signedInPerson, signOut } from '../../oidc/http/signed-in.js';
 import { accountPage, type AccountView } from '../pages/account-page.js';
-import type { RouteServices } from '../../services.js';
 import { PASSWORD_MAX_BYTES } from '../../users/credentials.js';
 import { EMAIL_MAX_LENGTH } from '../../users/email-address.js';
 import QRCode from 'qrcode';
@@ -16,24 +15,8 @@ import { otpauthUri } from '../../mfa/totp.js';
 import { enrolPage, recoveryCodesPage } from '../pages/two-step-pages.js';
 import type { MessageKey } from '../../http/locales/en.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
-
-/** What these routes use of the services. */
-export type AccountPageServices = Pick<RouteServices, 'accounts' | 'accountMail' | 'config' | 'consents' | 'limit' | 'mfa' | 'sessions' | 'signIns'> &
-  SignInServices;
-
-const SEE_ACCOUNT = { description: 'Done: back to the account page (or to the login page when not signed in).', type: 'null' } as const;
-
-/** The schema of one of the account page's forms: its fields beside the CSRF token, answered with a redirect. */
-function formSchema(summary: string, fields: Record<string, { type: 'string'; maxLength: number }>) {
-  return {
-    summary,
-    tags: ['sign-in'],
-    security: PUBLIC,
-    consumes: ['application/x-www-form-urlencoded'],
-    body: { type: 'object', required: ['csrf', ...Object.keys(fields)], properties: { csrf: { type: 'string', maxLength: 128 }, ...fields } },
-    response: { 303: SEE_ACCOUNT, 400: HTML_RESPONSE('A wrong current password.'), 403: HTML_RESPONSE('The form did not come from this service (CSRF).') },
-  };
-}
+import { accountPasskeyRoutes } from './passkey-pages.js';
+import { formSchema, SEE_ACCOUNT, type AccountFormSchema, type AccountPageServices } from './account-forms.js';
 
 /** The account page over the sign-in cookie, and its forms: end sessions, withdraw consents, change the password, sign out. */
 export async function accountPageRoutes(app: FastifyInstance, services: AccountPageServices): Promise<void> {
@@ -57,6 +40,7 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
       email: person.user.email && { address: person.user.email.address, verified: person.user.email.verified },
       mailEnabled: services.accountMail.enabled,
       factors,
+      passkeysEnabled: services.passkeys.enabled,
       csrf: csrfToken(person.secret),
       sessions,
       consents,
@@ -103,7 +87,7 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
   /** Registers one of the page's forms: signed in (else to the login page), its CSRF token checked, then `act`. */
   function form<Body extends { csrf: string }>(
     url: string,
-    schema: Omit<ReturnType<typeof formSchema>, 'response'> & { description?: string; response: Record<number, unknown> },
+    schema: AccountFormSchema,
     act: (person: SignedIn, body: Body, request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>,
   ) {
     app.post(url, { schema }, async (request, reply) => {
@@ -303,14 +287,16 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
     '/account/two-step/remove',
     {
       summary: 'Remove the authenticator app',
-      description: 'Checks the current password; removes the authenticator app and the recovery codes, and tells the owner by mail.',
-      answer: 'The account page, saying two-step sign-in is off.',
+      description: 'Checks the current password; removes the authenticator app (and the recovery codes when no passkey is left), and tells the owner by mail.',
+      answer: 'The account page, saying the app is removed.',
     },
     async (person, request, reply) => {
-      await services.mfa.removeAll(person.user, contextOf(request, person), 'by_owner');
+      await services.mfa.removeApp(person.user, contextOf(request, person));
       return showAccount(reply, person, 200, { text: pageText(request).text('account.two_step_removed'), problem: false });
     },
   );
+
+  accountPasskeyRoutes(app, services, { form, passwordChecked, showAccount, contextOf });
 
   /** The otpauth URI of a key being set up, for drawing its QR code again. */
   function otpauthUriOf(person: SignedIn, secret: string): string {

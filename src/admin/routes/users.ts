@@ -225,15 +225,30 @@ export async function adminUserRoutes(app: FastifyInstance, services: AdminRoute
       schema: {
         ...common,
         summary: "A user's second factors",
-        description: 'Whether an authenticator app is set (and since when) and how many recovery codes are left. Never a secret.',
+        description: 'Whether an authenticator app is set (and since when), the passkeys, and how many recovery codes are left. Never a secret.',
         params: userId,
         response: {
           200: {
             type: 'object',
             description: 'The factors.',
-            required: ['totp', 'recovery_codes_left'],
+            required: ['totp', 'passkeys', 'recovery_codes_left'],
             properties: {
               totp: { type: ['object', 'null'], required: ['created_at'], properties: { created_at: { type: 'integer' } } },
+              passkeys: {
+                type: 'array',
+                description: 'The passkeys, oldest first.',
+                items: {
+                  type: 'object',
+                  required: ['id', 'name', 'synced', 'created_at', 'last_used_at'],
+                  properties: {
+                    id: { type: 'string', description: 'The credential id, base64url.' },
+                    name: { type: 'string', description: 'The name its owner gave it.' },
+                    synced: { type: 'boolean', description: 'Backup eligible: a passkey that may be synced between devices.' },
+                    created_at: { type: 'integer' },
+                    last_used_at: { type: ['integer', 'null'], description: 'The last sign-in with it; null before the first.' },
+                  },
+                },
+              },
               recovery_codes_left: { type: 'integer' },
             },
           },

@@ -47,14 +47,13 @@ const en = {
   factor_added: {
     subject: 'Two-step sign-in is on for your {service} account',
     intro:
-      'Hello {username},\n\nan authenticator app was added to your account at {service} at {when}. Signing in now asks for a code from it after the password, and every other browser was signed out.',
+      'Hello {username},\n\n{factor} was added to your account at {service} at {when}. Signing in with the password now asks for a second step, and every other browser was signed out.',
     action: '',
     outro: 'If this was not you, reset your password at once through "Forgot password?" on the sign-in page, and tell the operators of {service}.',
   },
   factor_removed: {
-    subject: 'Two-step sign-in is off for your {service} account',
-    intro:
-      'Hello {username},\n\nthe authenticator app and the recovery codes of your account at {service} were removed {how} at {when}. Signing in asks for the password alone now.',
+    subject: 'A second factor was removed from your {service} account',
+    intro: 'Hello {username},\n\n{factor} was removed {how} from your account at {service}, at {when}.',
     action: '',
     outro: 'If this was not you, reset your password at once through "Forgot password?" on the sign-in page, and tell the operators of {service}.',
   },
@@ -63,6 +62,11 @@ const en = {
     intro: 'Hello {username},\n\na recovery code of your account at {service} was just used: {count} are left.',
     action: '',
     outro: 'Make a new set on your account page (Two-step sign-in) while you can still sign in. If you did not use a code, change your password at once.',
+  },
+  factors: {
+    totp: 'An authenticator app',
+    passkey: 'A passkey',
+    all: 'Every second factor (authenticator app, passkeys, recovery codes)',
   },
   how: {
     by_owner: 'by you',

@@ -2,6 +2,7 @@ import { html } from '../../http/html.js';
 import type { Page } from '../../http/page-layout.js';
 import type { PageText } from '../../http/page-text.js';
 import type { ClientDisplay } from '../../clients/client-display.js';
+import { passkeyForm } from '../../http/passkey-form.js';
 
 /** What the login and registration pages show. */
 export interface LoginView {
@@ -20,19 +21,44 @@ export interface LoginView {
   passwordReset?: boolean;
   /** Whether the registration page asks for an address (REGISTRATION_EMAIL), and what was typed. */
   email?: { ask: 'optional' | 'required' | 'off'; value?: string };
+  /** Whether the login page offers passkeys: a button, and the browser's autofill on the username field. */
+  passkeys?: boolean;
 }
 
-/** The login page: labelled Username and Password fields and a Sign in button; works without JavaScript. */
+/**
+ * The login page: labelled Username and Password fields and a Sign in button, which work without JavaScript; with
+ * passkeys, a "Sign in with a passkey" button and the browser's passkey autofill (the passkey script).
+ */
 export function loginPage(view: LoginView): Page {
   const { text } = view;
   const register = `/register${view.returnTo === undefined ? '' : `?${new URLSearchParams({ return_to: view.returnTo })}`}`;
-  const footer = html`${view.passwordReset ? html`<p class="note"><a href="/forgot-password">${text.text('login.forgot_link')}</a></p>` : ''}
+  const passkey = view.passkeys
+    ? passkeyForm({
+        ceremony: 'sign-in',
+        action: '/login/passkey',
+        options: '/login/passkey/options',
+        csrf: view.csrf,
+        hidden: view.returnTo === undefined ? {} : { return_to: view.returnTo },
+        button: text.text('login.passkey'),
+        failed: text.text('passkey.failed'),
+        conditional: true,
+        secondary: true,
+      })
+    : '';
+  const footer = html`${passkey}${view.passwordReset ? html`<p class="note"><a href="/forgot-password">${text.text('login.forgot_link')}</a></p>` : ''}
   ${view.registration ? html`<p class="note">${text.html('login.no_account', { link: html`<a href="${register}">${text.text('login.create_link')}</a>` })}</p>` : ''}`;
-  return credentialsPage(
+  const page = credentialsPage(
     view,
-    { title: text.text('login.title'), action: '/login', button: text.text('login.button'), passwordAutocomplete: 'current-password' },
+    {
+      title: text.text('login.title'),
+      action: '/login',
+      button: text.text('login.button'),
+      passwordAutocomplete: 'current-password',
+      usernameAutocomplete: view.passkeys ? 'username webauthn' : 'username',
+    },
     footer,
   );
+  return view.passkeys ? { ...page, passkeys: true } : page;
 }
 
 /** The registration page: the same two fields, and a Create account button. */
@@ -41,7 +67,13 @@ export function registrationPage(view: LoginView): Page {
   const footer = html`<p class="note">${text.text('register.password_rule')}</p>`;
   return credentialsPage(
     view,
-    { title: text.text('register.title'), action: '/register', button: text.text('register.button'), passwordAutocomplete: 'new-password' },
+    {
+      title: text.text('register.title'),
+      action: '/register',
+      button: text.text('register.button'),
+      passwordAutocomplete: 'new-password',
+      usernameAutocomplete: 'username',
+    },
     footer,
   );
 }
@@ -68,7 +100,11 @@ function emailField(view: LoginView) {
 }
 
 /** A form of a username and a password, posted to `action`. */
-function credentialsPage(view: LoginView, form: { title: string; action: string; button: string; passwordAutocomplete: string }, footer: unknown): Page {
+function credentialsPage(
+  view: LoginView,
+  form: { title: string; action: string; button: string; passwordAutocomplete: string; usernameAutocomplete: string },
+  footer: unknown,
+): Page {
   return {
     title: form.title,
     lang: view.text.lang,
@@ -82,7 +118,7 @@ function credentialsPage(view: LoginView, form: { title: string; action: string;
           type="text"
           id="username"
           name="username"
-          autocomplete="username"
+          autocomplete="${form.usernameAutocomplete}"
           autocapitalize="none"
           spellcheck="false"
           required

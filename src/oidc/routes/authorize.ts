@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseAuthorizationRequest, requestFingerprint, type AuthorizationQuery, type AuthorizationRequest } from '../authorize-request.js';
 import { setSecondStepCookie } from '../http/second-step-cookie.js';
-import { SECOND_STEP_PATH } from './second-step.js';
+import { AUTHORIZE_PATH, SECOND_STEP_PATH } from '../http/paths.js';
 import { pageText, problemPageFor, registerPageHeaders, sendPage } from '../../http/page-reply.js';
 import { registerCookies } from '../../http/refresh-cookie.js';
 import { csrfMatches, csrfToken } from '../http/sign-in-cookie.js';
@@ -14,9 +14,6 @@ import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 
 /** What these routes use of the services. */
 export type AuthorizeServices = Pick<RouteServices, 'authorization' | 'clients' | 'consents' | 'limit' | 'mfa'> & SignInServices;
-
-/** The authorization endpoint's path; a sign-in may only continue to it (no open redirect through /login). */
-export const AUTHORIZE_PATH = '/oauth/authorize';
 
 const authorizeSchema = {
   summary: 'Authorization request',

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { supportedGrantTypes } from '../../grants/registry.js';
 import type { RouteServices } from '../../services.js';
-import { AUTHORIZE_PATH } from './authorize.js';
+import { AUTHORIZE_PATH } from '../http/paths.js';
 import { ACR_VALUES } from '../../tokens/authentication-context.js';
 import { END_SESSION_PATH } from './end-session.js';
 import { INTROSPECT_SCOPE } from '../../routes/introspection.js';

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '../../audit/audit-log.js';
 import { toServiceError } from '../../http/errors.js';
-import { formTargetOf } from '../../http/page-layout.js';
 import { pageText, problemPageFor, registerPageHeaders, sendPage, waitText } from '../../http/page-reply.js';
 import { registerCookies } from '../../http/refresh-cookie.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
@@ -9,18 +8,18 @@ import type { RouteServices } from '../../services.js';
 import { clearSecondStepCookie, secondStepSecretOf } from '../http/second-step-cookie.js';
 import { csrfMatches, csrfToken } from '../http/sign-in-cookie.js';
 import { startSignIn, type StartSignInServices } from '../http/signed-in.js';
-import { parseAuthorizationRequest } from '../authorize-request.js';
-import { secondStepPage } from '../pages/second-step-page.js';
-
-/** Where a sign-in's second step is asked for. */
-export const SECOND_STEP_PATH = '/login/second-step';
+import { SECOND_STEP_PATH } from '../http/paths.js';
+import { formTargets } from '../http/return-to.js';
+import { secondStepPage, type SecondStepMethod } from '../pages/second-step-page.js';
+import { PASSKEY_ANSWER_MAX_LENGTH, passkeyAnswer, passkeyOptionsRoute, sendPasskeyOptions, sendPasskeyRefusal } from '../../routes/passkey-options.js';
+import type { SecondStepOutcome } from '../../mfa/mfa-service.js';
 
 /** What these routes use of the services. */
-export type SecondStepServices = Pick<RouteServices, 'clients' | 'limit' | 'mfa'> & StartSignInServices;
+export type SecondStepServices = Pick<RouteServices, 'clients' | 'limit' | 'mfa' | 'passkeys'> & StartSignInServices;
 
 /**
- * The second step of a sign-in (an account with an authenticator app): a code from the app, or a recovery code, after
- * the password. The step lives behind a cookie of its own for SECOND_STEP_TTL; any instance finishes what another
+ * The second step of a sign-in (an account with an authenticator app or a passkey): a code from the app, a passkey, or
+ * a recovery code, after the password. The step lives behind a cookie of its own for SECOND_STEP_TTL; any instance finishes what another
  * began. Wrong codes count on the account's throttle, as wrong passwords do.
  */
 export async function secondStepRoutes(app: FastifyInstance, services: SecondStepServices): Promise<void> {
@@ -28,24 +27,43 @@ export async function secondStepRoutes(app: FastifyInstance, services: SecondSte
   registerPageHeaders(app);
   const { config } = services;
 
-  /** Where the form may finally lead: the redirect URI's origin of the authorization request the sign-in continues. */
-  function formTargets(returnTo: string | undefined): string[] {
-    if (returnTo === undefined) return [];
-    const continued = parseAuthorizationRequest(Object.fromEntries(new URL(returnTo, 'http://service.invalid').searchParams), services.clients);
-    return 'redirectUri' in continued ? [formTargetOf(continued.redirectUri)] : [];
-  }
-
   function expired(request: FastifyRequest, reply: FastifyReply) {
     clearSecondStepCookie(reply, config);
     return sendPage(reply, 400, problemPageFor(request, 'second_step.expired_title', 'second_step.expired_text'));
   }
 
-  async function show(request: FastifyRequest, reply: FastifyReply, status: number, method: 'totp' | 'recovery', message?: string) {
+  /** Shows the way asked for (or the account's first: the app, else a passkey), with links to its others. */
+  async function show(request: FastifyRequest, reply: FastifyReply, status: number, asked: SecondStepMethod | undefined, message?: string) {
     const secret = secondStepSecretOf(request, config);
     const step = await services.mfa.pendingStep(secret);
     if (!step || secret === undefined) return expired(request, reply);
-    const view = { text: pageText(request), csrf: csrfToken(secret), method, formTargets: formTargets(step.returnTo) };
+    const factors = await services.mfa.factors(step.userId);
+    const methods: SecondStepMethod[] = [
+      ...(factors.totp ? (['totp'] as const) : []),
+      ...(factors.passkeys.length > 0 && services.passkeys.enabled ? (['passkey'] as const) : []),
+      'recovery',
+    ];
+    const method = asked !== undefined && methods.includes(asked) ? asked : methods[0]!;
+    const view = { text: pageText(request), csrf: csrfToken(secret), method, methods, formTargets: formTargets(step.returnTo, services.clients) };
     return sendPage(reply, status, secondStepPage(message === undefined ? view : { ...view, message }));
+  }
+
+  /** Starts the sign-in a completed second step proves, or shows why not. */
+  async function completed(request: FastifyRequest, reply: FastifyReply, outcome: SecondStepOutcome, method: SecondStepMethod) {
+    if (!outcome.ok) {
+      if (outcome.reason === 'expired') return expired(request, reply);
+      const words = outcome.reason === 'passkey_refused' ? 'second_step.passkey_refused' : 'second_step.wrong';
+      return show(request, reply, 401, method, pageText(request).text(words));
+    }
+    clearSecondStepCookie(reply, config);
+    const user = await services.users.findActive(outcome.userId);
+    if (!user) return expired(request, reply);
+    return startSignIn(request, reply, services, user, {
+      via: 'second_step',
+      returnTo: outcome.returnTo,
+      authenticatedFor: outcome.authenticatedFor,
+      amr: outcome.amr,
+    });
   }
 
   app.get(
@@ -53,16 +71,17 @@ export async function secondStepRoutes(app: FastifyInstance, services: SecondSte
     {
       schema: {
         summary: 'Second step page',
-        description: 'Asks for a code from the authenticator app (or, with method=recovery, a recovery code) after the password.',
+        description:
+          "Asks for a code from the authenticator app, a passkey, or a recovery code (method; the account's first way by default) after the password.",
         tags: ['sign-in'],
         security: PUBLIC,
-        querystring: { type: 'object', properties: { method: { type: 'string', enum: ['totp', 'recovery'] } } },
+        querystring: { type: 'object', properties: { method: { type: 'string', enum: ['totp', 'recovery', 'passkey'] } } },
         response: { 200: HTML_RESPONSE('The code form.'), 400: HTML_RESPONSE('No second step is waiting (expired, or done).') },
       },
     },
-    async (request: FastifyRequest<{ Querystring: { method?: 'totp' | 'recovery' } }>, reply) => {
+    async (request: FastifyRequest<{ Querystring: { method?: SecondStepMethod } }>, reply) => {
       await services.limit('otherIp', request);
-      return show(request, reply, 200, request.query.method ?? 'totp');
+      return show(request, reply, 200, request.query.method);
     },
   );
 
@@ -112,19 +131,62 @@ export async function secondStepRoutes(app: FastifyInstance, services: SecondSte
         if (answer.code !== 'too_many_requests') throw error;
         return show(request, reply, 429, method, pageText(request).text('second_step.too_many', { wait: waitText(pageText(request), answer) }));
       }
-      if (!outcome.ok) {
-        if (outcome.reason === 'expired') return expired(request, reply);
-        return show(request, reply, 401, method, pageText(request).text('second_step.wrong'));
+      return completed(request, reply, outcome, method);
+    },
+  );
+
+  passkeyOptionsRoute(
+    app,
+    {
+      url: `${SECOND_STEP_PATH}/passkey/options`,
+      summary: 'Second step with a passkey: a challenge',
+      description:
+        "WebAuthn options for navigator.credentials.get(): a single-use challenge (5 minutes) bound to this second step's cookie; only the account's own passkeys may answer, with user verification.",
+      ceremony: 'the second step',
+    },
+    async (request, reply) => {
+      await services.limit('otherIp', request);
+      const secret = secondStepSecretOf(request, config);
+      if (secret === undefined || !csrfMatches(request.body.csrf, secret)) {
+        return sendPasskeyRefusal(reply, 403, 'access_denied', pageText(request).text('problem.foreign_form'));
       }
-      clearSecondStepCookie(reply, config);
-      const user = await services.users.findActive(outcome.userId);
-      if (!user) return expired(request, reply);
-      return startSignIn(request, reply, services, user, {
-        via: 'second_step',
-        returnTo: outcome.returnTo,
-        authenticatedFor: outcome.authenticatedFor,
-        amr: outcome.amr,
-      });
+      const options = services.passkeys.enabled ? await services.mfa.secondStepPasskeyOptions(secret) : undefined;
+      if (!options) return sendPasskeyRefusal(reply, 400, 'invalid_request', pageText(request).text('second_step.expired_text'));
+      return sendPasskeyOptions(reply, options);
+    },
+  );
+
+  app.post(
+    `${SECOND_STEP_PATH}/passkey`,
+    {
+      schema: {
+        summary: 'Complete the second step with a passkey',
+        description:
+          "The authenticator's answer (`credential`, WebAuthn's AuthenticationResponseJSON) to this step's challenge: one of the account's passkeys, user verified; then the sign-in starts (amr `pwd`, `hwk` or `swk`, `mfa`).",
+        tags: ['sign-in'],
+        security: PUBLIC,
+        consumes: ['application/x-www-form-urlencoded'],
+        body: {
+          type: 'object',
+          required: ['csrf', 'credential'],
+          properties: { csrf: { type: 'string', maxLength: 128 }, credential: { type: 'string', maxLength: PASSKEY_ANSWER_MAX_LENGTH } },
+        },
+        response: {
+          303: { description: 'Signed in: on to the authorization request or the account page.', type: 'null' },
+          400: HTML_RESPONSE('No second step is waiting (expired, or done).'),
+          401: HTML_RESPONSE('The passkey was refused.'),
+          403: HTML_RESPONSE('The form did not come from this service (CSRF).'),
+          429: HTML_RESPONSE('Too many attempts.'),
+        },
+      },
+    },
+    async (request: FastifyRequest<{ Body: { csrf: string; credential: string } }>, reply) => {
+      const secret = secondStepSecretOf(request, config);
+      if (secret === undefined) return expired(request, reply);
+      if (!csrfMatches(request.body.csrf, secret)) return sendPage(reply, 403, problemPageFor(request, 'problem.refused_title', 'problem.foreign_form'));
+      await services.limit('loginIp', request);
+      const outcome = await services.mfa.completeWithPasskey(secret, passkeyAnswer(request.body.credential), requestContext(request));
+      return completed(request, reply, outcome, 'passkey');
     },
   );
 }

@@ -1,27 +1,27 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseAuthorizationRequest, requestFingerprint, type AuthorizationProblem, type AuthorizationRequest } from '../authorize-request.js';
 import { requestContext } from '../../audit/audit-log.js';
 import { toServiceError } from '../../http/errors.js';
 import { pageText, registerPageHeaders, sendPage, waitText } from '../../http/page-reply.js';
 import type { PageText } from '../../http/page-text.js';
 import { registerCookies } from '../../http/refresh-cookie.js';
 import { browserBinding, csrfMatches, csrfToken, presentedBrowserBinding } from '../http/sign-in-cookie.js';
-import { formTargetOf } from '../../http/page-layout.js';
 import { checkMailPage, loginPage, registrationPage } from '../pages/sign-in-pages.js';
 import { problemPage } from '../../http/page-layout.js';
 import type { UserRecord } from '../../store/types.js';
 import type { RouteServices } from '../../services.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../../users/credentials.js';
 import { EMAIL_MAX_LENGTH, registrationEmail } from '../../users/email-address.js';
-import { AUTHORIZE_PATH } from './authorize.js';
+import { authorizationRequestOf, formTargets, safeReturnTo } from '../http/return-to.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 import { startSignIn, type SignInServices } from '../http/signed-in.js';
 import { setSecondStepCookie } from '../http/second-step-cookie.js';
-import { SECOND_STEP_PATH } from './second-step.js';
+import { SECOND_STEP_PATH } from '../http/paths.js';
 import { AMR_PASSWORD } from '../../mfa/mfa-service.js';
+import { passkeySignInRoutes } from './passkey-sign-in.js';
 
 /** What these routes use of the services. */
-export type SignInPageServices = Pick<RouteServices, 'accounts' | 'accountMail' | 'clients' | 'config' | 'limit' | 'mfa' | 'signIns'> & SignInServices;
+export type SignInPageServices = Pick<RouteServices, 'accounts' | 'accountMail' | 'clients' | 'config' | 'limit' | 'mfa' | 'passkeys' | 'signIns' | 'users'> &
+  SignInServices;
 
 const loginQuerySchema = {
   type: 'object',
@@ -47,34 +47,6 @@ const registrationBodySchema = {
   },
 } as const;
 
-/**
- * The authorization request a sign-in continues to, as a path on this service; anything else (another path,
- * another host, `//host`) is dropped, so /login is never an open redirector.
- */
-function safeReturnTo(returnTo: string | undefined): string | undefined {
-  if (returnTo === undefined || !returnTo.startsWith(`${AUTHORIZE_PATH}?`)) return undefined;
-  const url = new URL(returnTo, 'http://service.invalid');
-  return url.origin === 'http://service.invalid' && url.pathname === AUTHORIZE_PATH ? `${url.pathname}${url.search}` : undefined;
-}
-
-/** The authorization request a sign-in continues to, parsed (a problem with it too), or undefined. */
-function continuedRequest(returnTo: string | undefined, services: SignInPageServices): AuthorizationRequest | AuthorizationProblem | undefined {
-  if (returnTo === undefined) return undefined;
-  return parseAuthorizationRequest(Object.fromEntries(new URL(returnTo, 'http://service.invalid').searchParams), services.clients);
-}
-
-/** Where the login form may finally lead: the redirect URI's origin of the authorization request it continues (or of its refusal). */
-function formTargets(returnTo: string | undefined, services: SignInPageServices): string[] {
-  const continued = continuedRequest(returnTo, services);
-  return continued !== undefined && 'redirectUri' in continued ? [formTargetOf(continued.redirectUri)] : [];
-}
-
-/** The fingerprint of the valid authorization request a sign-in is made for, when it continues one. */
-function authorizationRequestOf(returnTo: string | undefined, services: SignInPageServices): string | undefined {
-  const continued = continuedRequest(returnTo, services);
-  return continued === undefined || 'kind' in continued ? undefined : requestFingerprint(continued);
-}
-
 /** What a failed sign-in shows: the wait of a rate limit, an outage, or nothing special (rethrown). */
 function failureOf(error: unknown, text: PageText): { status: number; message: string } {
   const answer = toServiceError(error);
@@ -83,7 +55,7 @@ function failureOf(error: unknown, text: PageText): { status: number; message: s
   throw error;
 }
 
-/** The hosted login and registration pages, and the pages' stylesheet. */
+/** The hosted login and registration pages, the passkey sign-in among them. */
 export async function signInRoutes(app: FastifyInstance, services: SignInPageServices): Promise<void> {
   await registerCookies(app);
   registerPageHeaders(app);
@@ -102,7 +74,16 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
     return sendPage(
       reply,
       status,
-      loginPage({ text: pageText(request), csrf, returnTo, registration, passwordReset, formTargets: formTargets(returnTo, services), ...extra }),
+      loginPage({
+        text: pageText(request),
+        csrf,
+        returnTo,
+        registration,
+        passwordReset,
+        passkeys: services.passkeys.enabled,
+        formTargets: formTargets(returnTo, services.clients),
+        ...extra,
+      }),
     );
   }
 
@@ -119,7 +100,7 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
     const csrf = csrfToken(browserBinding(request, reply, config));
     const { emailValue, ...shown } = extra;
     const email = { ask: config.email.registration, ...(emailValue === undefined ? {} : { value: emailValue }) };
-    return sendPage(reply, status, registrationPage({ text, csrf, returnTo, email, formTargets: formTargets(returnTo, services), ...shown }));
+    return sendPage(reply, status, registrationPage({ text, csrf, returnTo, email, formTargets: formTargets(returnTo, services.clients), ...shown }));
   }
 
   app.get(
@@ -182,6 +163,8 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
       return signedIn(request, reply, user, returnTo, 'login_page');
     },
   );
+
+  passkeySignInRoutes(app, services, showLogin);
 
   app.get(
     '/register',
@@ -261,7 +244,7 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
     returnTo: string | undefined,
     via: 'login_page' | 'registration_page',
   ) {
-    const authenticatedFor = authorizationRequestOf(returnTo, services);
+    const authenticatedFor = authorizationRequestOf(returnTo, services.clients);
     if (via === 'login_page' && (await services.mfa.needsSecondStep(user.id))) {
       setSecondStepCookie(reply, config, await services.mfa.beginSecondStep(user, { returnTo, authenticatedFor }));
       return reply.redirect(SECOND_STEP_PATH, 303);

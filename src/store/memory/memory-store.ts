@@ -12,6 +12,7 @@ import { MemoryOutbox } from './outbox.js';
 import { MemoryKnownBrowsers } from './known-browsers.js';
 import { MemoryMfa } from './mfa.js';
 import { MemorySecondSteps } from './second-steps.js';
+import { MemoryPasskeyChallenges, MemoryPasskeys } from './passkeys.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -32,6 +33,8 @@ export class MemoryStore implements Store {
   readonly knownBrowsers: MemoryKnownBrowsers;
   readonly mfa: MemoryMfa;
   readonly secondSteps: MemorySecondSteps;
+  readonly passkeys: MemoryPasskeys;
+  readonly passkeyChallenges: MemoryPasskeyChallenges;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(clock: () => number = Date.now) {
@@ -49,6 +52,8 @@ export class MemoryStore implements Store {
     this.knownBrowsers = new MemoryKnownBrowsers(clock);
     this.mfa = new MemoryMfa(clock);
     this.secondSteps = new MemorySecondSteps(clock);
+    this.passkeys = new MemoryPasskeys();
+    this.passkeyChallenges = new MemoryPasskeyChallenges(clock);
     this.#sweeper = setInterval(() => {
       this.sessions.sweep();
       this.revocations.sweep();
@@ -61,6 +66,7 @@ export class MemoryStore implements Store {
       this.knownBrowsers.sweep();
       this.mfa.sweep();
       this.secondSteps.sweep();
+      this.passkeyChallenges.sweep();
     }, SWEEP_INTERVAL_MS);
     this.#sweeper.unref();
   }

@@ -37,6 +37,12 @@ export function redisKeys(prefix: string, clustered = false) {
     pendingTotp: (userId: string) => `${prefix}pending-totp:${tag(userId)}`,
     /** A sign-in half done (the password right, the second factor to come), by its cookie secret's hash. */
     secondStep: (secretHash: string) => `${prefix}second-step:${secretHash}`,
+    /** A user's passkeys (a hash: credential id → its JSON, `<id>:name`, `<id>:use` as "counter backedUp usedAt"), in the user's slot. */
+    passkeys: (userId: string) => `${prefix}passkeys:${tag(userId)}`,
+    /** Which user a passkey belongs to, by credential id: a discoverable credential names itself only. */
+    passkeyOwner: (credentialId: string) => `${prefix}passkey:${credentialId}`,
+    /** A WebAuthn challenge waiting for its answer, by the challenge's hash. */
+    passkeyChallenge: (challengeHash: string) => `${prefix}passkey-challenge:${challengeHash}`,
     /** A mailed link (verification, password reset), by its secret's hash. */
     emailLink: (secretHash: string) => `${prefix}email-link:${secretHash}`,
     /** The mail outbox, in one slot: a hash per mail, the due mails (a sorted set by when each is due), each user's mails. */

@@ -7,6 +7,8 @@ import type {
   KnownBrowserStore,
   MfaStore,
   SecondStepStore,
+  PasskeyStore,
+  PasskeyChallengeStore,
   MailOutboxStore,
   LoginFailureStore,
   RateLimitStore,
@@ -33,6 +35,7 @@ import { RedisOutbox } from './outbox.js';
 import { RedisKnownBrowsers } from './known-browsers.js';
 import { RedisMfa } from './mfa.js';
 import { RedisSecondSteps } from './second-steps.js';
+import { RedisPasskeyChallenges, RedisPasskeys } from './passkeys.js';
 
 /** The Redis store: shared by every instance; every key starts with the configured prefix. */
 export class RedisStore implements Store {
@@ -53,6 +56,8 @@ export class RedisStore implements Store {
   readonly knownBrowsers: KnownBrowserStore;
   readonly mfa: MfaStore;
   readonly secondSteps: SecondStepStore;
+  readonly passkeys: PasskeyStore;
+  readonly passkeyChallenges: PasskeyChallengeStore;
   readonly #connection: StoreConnection;
   readonly #guard: Guard;
 
@@ -90,6 +95,8 @@ export class RedisStore implements Store {
     this.knownBrowsers = new RedisKnownBrowsers(this.#guard, client, keys, durable, clock);
     this.mfa = new RedisMfa(this.#guard, client, keys, durable);
     this.secondSteps = new RedisSecondSteps(this.#guard, client, keys, durable);
+    this.passkeys = new RedisPasskeys(this.#guard, client, keys, durable);
+    this.passkeyChallenges = new RedisPasskeyChallenges(this.#guard, client, keys, durable);
   }
 
   ping(): Promise<void> {

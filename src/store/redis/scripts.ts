@@ -9,6 +9,7 @@ import { USER_SCRIPTS } from './users.js';
 import { OUTBOX_SCRIPTS } from './outbox.js';
 import { KNOWN_BROWSER_SCRIPTS } from './known-browsers.js';
 import { MFA_SCRIPTS } from './mfa.js';
+import { PASSKEY_SCRIPTS } from './passkeys.js';
 
 /** Every Lua script of the Redis store, each a command of the store's client (connection.ts) under its name here. */
 export const STORE_SCRIPTS = {
@@ -23,4 +24,5 @@ export const STORE_SCRIPTS = {
   ...OUTBOX_SCRIPTS,
   ...KNOWN_BROWSER_SCRIPTS,
   ...MFA_SCRIPTS,
+  ...PASSKEY_SCRIPTS,
 };

@@ -1,0 +1,32 @@
+import { parseAuthorizationRequest, requestFingerprint, type AuthorizationProblem, type AuthorizationRequest } from '../authorize-request.js';
+import type { ClientRegistry } from '../../clients/registry.js';
+import { formTargetOf } from '../../http/page-layout.js';
+import { AUTHORIZE_PATH } from './paths.js';
+
+/**
+ * The authorization request a sign-in continues to, as a path on this service; anything else (another path,
+ * another host, `//host`) is dropped, so /login is never an open redirector.
+ */
+export function safeReturnTo(returnTo: string | undefined): string | undefined {
+  if (returnTo === undefined || !returnTo.startsWith(`${AUTHORIZE_PATH}?`)) return undefined;
+  const url = new URL(returnTo, 'http://service.invalid');
+  return url.origin === 'http://service.invalid' && url.pathname === AUTHORIZE_PATH ? `${url.pathname}${url.search}` : undefined;
+}
+
+/** The authorization request a sign-in continues to, parsed (a problem with it too), or undefined. */
+function continuedRequest(returnTo: string | undefined, clients: ClientRegistry): AuthorizationRequest | AuthorizationProblem | undefined {
+  if (returnTo === undefined) return undefined;
+  return parseAuthorizationRequest(Object.fromEntries(new URL(returnTo, 'http://service.invalid').searchParams), clients);
+}
+
+/** Where a sign-in form may finally lead: the redirect URI's origin of the authorization request it continues (or of its refusal). */
+export function formTargets(returnTo: string | undefined, clients: ClientRegistry): string[] {
+  const continued = continuedRequest(returnTo, clients);
+  return continued !== undefined && 'redirectUri' in continued ? [formTargetOf(continued.redirectUri)] : [];
+}
+
+/** The fingerprint of the valid authorization request a sign-in is made for, when it continues one. */
+export function authorizationRequestOf(returnTo: string | undefined, clients: ClientRegistry): string | undefined {
+  const continued = continuedRequest(returnTo, clients);
+  return continued === undefined || 'kind' in continued ? undefined : requestFingerprint(continued);
+}
