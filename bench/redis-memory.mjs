@@ -69,6 +69,8 @@ try {
       expiresAt: now + 30 * 86400,
       userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36',
       ip: '203.0.113.7',
+      authTime: now,
+      amr: ['pwd'],
     };
     await store.sessions.create(session, { refreshTokenHash: hash, idleTtl: 7 * 86400 });
     tokens.push({ sid, hash });

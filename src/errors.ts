@@ -20,6 +20,8 @@ export const ERROR_STATUS = {
   // RFC 6750 §3.1
   invalid_token: 401,
   insufficient_scope: 403,
+  // RFC 9470 §3: a valid token whose sign-in is too weak or too old for the resource.
+  insufficient_user_authentication: 401,
   // RFC 6749 §4.1.2.1 names these two for the authorization endpoint; they carry over as HTTP answers.
   server_error: 500,
   temporarily_unavailable: 503,

@@ -7,6 +7,7 @@ import { oauthError } from '../errors.js';
 import type { SessionService, StartedSession } from '../sessions/session-service.js';
 import type { AuthorizationCodeRecord, SessionRecord, UserRecord } from '../store/types.js';
 import type { AccessTokenIssuer } from '../tokens/access-token.js';
+import { AMR_PASSWORD } from '../tokens/authentication-context.js';
 import type { CodeService } from '../oidc/code-service.js';
 import type { SignInService } from '../oidc/sign-in-service.js';
 import type { ConsentService } from '../oidc/consent-service.js';
@@ -97,7 +98,9 @@ export async function startUserSession(
   origin: RequestOrigin,
   code?: AuthorizationCodeRecord,
 ): Promise<StartedSession> {
-  const started = await services.sessions.start(user, client, scope, origin, code?.signInId);
+  // The session carries how the person authenticated into every access token: the code's sign-in, or the password just now.
+  const authentication = code === undefined ? { amr: AMR_PASSWORD } : { signInId: code.signInId, authTime: code.authTime, amr: code.amr ?? AMR_PASSWORD };
+  const started = await services.sessions.start(user, client, scope, origin, authentication);
   const refusal = await refusalAfterStart(services, user.id, client, code);
   if (refusal === undefined) return started;
   await services.sessions.end(started.session.sid);

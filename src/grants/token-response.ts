@@ -23,6 +23,7 @@ export async function sessionTokenResponse(
     scope,
     sessionId: session.sid,
     notAfter: services.sessions.endOf(session, client),
+    ...(session.authTime === undefined || session.amr === undefined ? {} : { authentication: { authTime: session.authTime, amr: session.amr } }),
   });
   const response = { access_token: access.token, token_type: 'Bearer' as const, expires_in: access.expiresIn, scope };
   return { response: refreshToken === undefined ? response : { ...response, refresh_token: refreshToken }, session };

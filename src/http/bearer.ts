@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { oauthError, ServiceError } from '../errors.js';
-import { BEARER_CREDENTIALS, bearerChallenge, type BearerErrorCode } from '@tokensmith/verifier/shared';
+import { BEARER_CREDENTIALS, bearerChallenge, stepUpChallenge, type AuthenticationRequirement, type BearerErrorCode } from '@tokensmith/verifier/shared';
 import type { Services } from '../services.js';
 import type { UserRecord } from '../store/types.js';
 import type { AccessTokenClaims } from '../tokens/verify.js';
@@ -27,6 +27,11 @@ declare module 'fastify' {
 /** A WWW-Authenticate Bearer challenge (RFC 6750 §3): no error attribute when no token was sent. */
 export function challenge(error?: BearerErrorCode, scope?: string): Record<string, string> {
   return { 'www-authenticate': bearerChallenge(REALM, error, scope) };
+}
+
+/** 401 insufficient_user_authentication (RFC 9470 §3): the challenge names the acr_values and max_age to ask for. */
+export function insufficientUserAuthentication(requirement: AuthenticationRequirement, description: string): ServiceError {
+  return oauthError('insufficient_user_authentication', description, { 'www-authenticate': stepUpChallenge(REALM, requirement, description) });
 }
 
 /** 401 invalid_token, the one answer for every token that fails (RFC 6750 §3.1). */

@@ -6,6 +6,7 @@ import type { LoginThrottle } from '../users/login-throttle.js';
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes.js';
 import { matchTotp, newTotpSecret, otpauthUri } from './totp.js';
 import type { SecretBox } from './secret-box.js';
+import { AMR_PASSWORD } from '../tokens/authentication-context.js';
 import { passkeyAmr, type PasskeyService } from './passkeys.js';
 import type { FactorKind } from '../mail/templates.js';
 
@@ -16,8 +17,7 @@ const ENROLMENT_TTL = 600;
 /** Recovery codes left at which the owner is told to make new ones. */
 export const FEW_RECOVERY_CODES = 2;
 
-/** RFC 8176 methods: a password, a one-time code (an app's or a recovery code), and more than one factor. */
-export const AMR_PASSWORD = ['pwd'] as const;
+/** RFC 8176 methods of a password and a one-time code (an app's or a recovery code): more than one factor. */
 const AMR_WITH_CODE = ['pwd', 'otp', 'mfa'];
 
 /** A passkey as its owner and operators see it: never its key. */

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { oauthError } from '../errors.js';
 import { scopeTokens } from '../tokens/scope.js';
-import { challenge, invalidToken, verifiedBearer } from '../http/bearer.js';
+import { challenge, insufficientUserAuthentication, invalidToken, verifiedBearer } from '../http/bearer.js';
+import { ACR_VALUES, isAcrValue, unmetAuthentication, type AuthenticationRequirement } from '@tokensmith/verifier/shared';
 import type { LaneAnswer, LaneRoute } from '../http/lane-route.js';
 import type { RouteServices } from '../services.js';
 import type { AccessTokenClaims } from '../tokens/verify.js';
@@ -22,12 +23,18 @@ interface Requirements {
   aud?: string;
   /** The older name of `aud`. */
   audience?: string;
+  /** How the person must have signed in (RFC 9470): an acr at least this strong, a sign-in at most max_age seconds old. */
+  acr?: string;
+  max_age?: string;
 }
+
+/** The longest max_age a gateway may demand: a year, in seconds. */
+const MAX_AGE_LIMIT = 31_536_000;
 
 const forwardAuthSchema = {
   summary: 'Forward-auth for API gateways',
   description:
-    'For nginx auth_request and Traefik ForwardAuth. Reads Authorization: Bearer (never the query string). 200 with every identity header (X-Auth-Subject, X-Auth-Client-Id, X-Auth-Scope, X-Auth-Session; empty where one does not apply, so a gateway that copies them overwrites whatever the client sent) for a valid, unexpired, unrevoked token; 401 without a valid token, and 401 invalid_token for a token of another audience (?aud=x or X-Required-Audience; RFC 6750 §3.1); 403 when a required scope (?scope=a+b or X-Required-Scope) is missing. Any other query parameter (a misspelled rule) is 400, so a misconfigured gateway fails closed.',
+    'For nginx auth_request and Traefik ForwardAuth. Reads Authorization: Bearer (never the query string). 200 with every identity header (X-Auth-Subject, X-Auth-Client-Id, X-Auth-Scope, X-Auth-Session; empty where one does not apply, so a gateway that copies them overwrites whatever the client sent) for a valid, unexpired, unrevoked token; 401 without a valid token, and 401 invalid_token for a token of another audience (?aud=x or X-Required-Audience; RFC 6750 §3.1); 403 when a required scope (?scope=a+b or X-Required-Scope) is missing; 401 insufficient_user_authentication with `acr_values` and `max_age` in the challenge (RFC 9470 §3) when the sign-in behind the token is weaker than ?acr= (or X-Required-Acr) or older than ?max_age= seconds (or X-Required-Max-Age). Any other query parameter (a misspelled rule) is 400, so a misconfigured gateway fails closed.',
   tags: ['gateway'],
   security: [{ bearerAuth: [] }],
   querystring: {
@@ -37,6 +44,12 @@ const forwardAuthSchema = {
       scope: { type: 'string', maxLength: 1024, description: 'Space-separated scopes the token must all have.' },
       aud: { type: 'string', maxLength: 256, description: 'An audience the token must have (its `aud` claim); another is 401 invalid_token.' },
       audience: { type: 'string', maxLength: 256, description: 'The older name of `aud`; the same rule.' },
+      acr: {
+        type: 'string',
+        enum: [...ACR_VALUES],
+        description: 'The authentication context class the sign-in must meet (`mfa` meets `pwd`); a token without `acr` (a client’s own) meets none.',
+      },
+      max_age: { type: 'string', pattern: '^[0-9]{1,8}$', description: 'Seconds since the sign-in (`auth_time`) at most (up to a year).' },
     },
   },
   response: {
@@ -50,7 +63,7 @@ const forwardAuthPathSchema = {
   ...withoutQuery,
   summary: 'Forward-auth for Envoy ext_authz',
   description:
-    "As /forward-auth, for gateways that append the original request path (Envoy ext_authz). The query string is the original request's, not the gateway's, so it is never read: a required scope comes from X-Required-Scope, a required audience from X-Required-Audience.",
+    "As /forward-auth, for gateways that append the original request path (Envoy ext_authz). The query string is the original request's, not the gateway's, so it is never read: a required scope comes from X-Required-Scope, a required audience from X-Required-Audience, a required sign-in from X-Required-Acr and X-Required-Max-Age.",
 };
 
 /** The request headers the checks read. */
@@ -73,6 +86,24 @@ function requiredAudience(headers: CheckHeaders, query: Requirements): string | 
   if (query.aud !== undefined && query.audience !== undefined) throw oauthError('invalid_request', 'use aud or audience, not both');
   const header = headers['x-required-audience'];
   return query.aud ?? query.audience ?? (typeof header === 'string' ? header : undefined);
+}
+
+/** How the gateway requires the person to have signed in (?acr, ?max_age, or their headers); undefined when it does not. */
+function requiredAuthentication(headers: CheckHeaders, query: Requirements): AuthenticationRequirement | undefined {
+  const acrHeader = headers['x-required-acr'];
+  const ageHeader = headers['x-required-max-age'];
+  if (query.acr === undefined && query.max_age === undefined && acrHeader === undefined && ageHeader === undefined) return undefined;
+  const acr = query.acr ?? (typeof acrHeader === 'string' ? acrHeader : undefined);
+  if (acr !== undefined && !isAcrValue(acr)) throw oauthError('invalid_request', `the required acr is none of ${ACR_VALUES.join(', ')}`);
+  const age = query.max_age ?? ageHeader;
+  let maxAge: number | undefined;
+  if (age !== undefined) {
+    if (typeof age !== 'string' || !/^\d{1,8}$/.test(age) || Number(age) > MAX_AGE_LIMIT) {
+      throw oauthError('invalid_request', 'the required max age is not a number of seconds up to a year');
+    }
+    maxAge = Number(age);
+  }
+  return { ...(acr === undefined ? {} : { acr }), ...(maxAge === undefined ? {} : { maxAge }) };
 }
 
 /**
@@ -141,6 +172,8 @@ function forwardAuthLane(services: ForwardAuthServices, route: string, readQuery
       const authorization = headers.authorization;
       // Only `Bearer <token>` exactly, and only a token remembered: its syntax passed bearerToken when it was verified.
       if (requirements === undefined || authorization === undefined || !authorization.startsWith(LANE_BEARER)) return undefined;
+      // A required sign-in is judged by the route alone.
+      if (headers['x-required-acr'] !== undefined || headers['x-required-max-age'] !== undefined) return undefined;
       const claims = services.verifiedTokens.remembered(authorization.slice(LANE_BEARER.length), services.accessTokens.clock);
       if (claims === undefined) return undefined;
       const use = { revocation: 'held', scopes: requiredScopes(headers, requirements), audience: requiredAudience(headers, requirements) } as const;
@@ -162,9 +195,14 @@ export async function forwardAuthRoutes(app: FastifyInstance, services: ForwardA
     const query = readQuery ? request.query : {};
     const scopes = requiredScopes(request.headers, query);
     const audience = requiredAudience(request.headers, query);
+    const authentication = requiredAuthentication(request.headers, query);
     const claims = await verifiedBearer(request, services);
     const verdict = await services.tokenAcceptance.judge(claims, { revocation: 'mirror', audience, scopes });
     if (!verdict.accepted) throw refusalError(verdict, scopes);
+    if (authentication !== undefined) {
+      const unmet = unmetAuthentication(claims, authentication, Math.floor(services.accessTokens.clock() / 1000));
+      if (unmet !== undefined) throw insufficientUserAuthentication(authentication, unmet);
+    }
     const headers = identityHeaders(claims, verdict.scope);
     if (headers === undefined) throw invalidToken();
     return reply.code(200).headers(headers).send();

@@ -17,6 +17,14 @@ export interface StartedSession {
 }
 
 /** The settings SessionService reads: lifetimes and the reuse grace. */
+/** How the person a session is for authenticated: the sign-in its code came from (when and how), or a password now. */
+export interface SessionAuthentication {
+  signInId?: string;
+  /** Epoch seconds; now when unset (the password grant authenticates as it starts the session). */
+  authTime?: number;
+  amr: readonly string[];
+}
+
 export type SessionSettings = Pick<Config, 'accessTokenTtl' | 'refreshTokenTtl' | 'refreshIdleTtl' | 'refreshReuseGrace'>;
 
 /** Sessions and refresh tokens, independent of HTTP. */
@@ -34,7 +42,7 @@ export class SessionService {
    * Starts a session for a login. With the refresh_token grant it lives REFRESH_TOKEN_TTL at most and
    * ends after REFRESH_IDLE_TTL unused; without, it lives as long as its one access token.
    */
-  async start(user: UserRecord, client: Client, scope: string, origin: RequestOrigin, signInId?: string): Promise<StartedSession> {
+  async start(user: UserRecord, client: Client, scope: string, origin: RequestOrigin, authentication: SessionAuthentication): Promise<StartedSession> {
     const now = Math.floor(this.clock() / 1000);
     const refreshable = client.grantTypes.has('refresh_token');
     const lifetime = refreshable ? this.config.refreshTokenTtl : this.config.accessTokenTtl;
@@ -48,7 +56,9 @@ export class SessionService {
       expiresAt: now + lifetime,
       userAgent: keptUserAgent(origin.userAgent),
       ip: origin.ip,
-      ...(signInId === undefined ? {} : { signInId }),
+      ...(authentication.signInId === undefined ? {} : { signInId: authentication.signInId }),
+      authTime: authentication.authTime ?? now,
+      amr: [...authentication.amr],
     };
     const refreshToken = refreshable ? generateSecret() : undefined;
     await this.store.create(session, {

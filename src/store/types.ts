@@ -126,6 +126,9 @@ export interface SessionRecord {
   ip: string;
   /** The sign-in (browser session at this service) whose authorization code started it; absent for other grants. */
   signInId?: string;
+  /** When the person authenticated (epoch seconds), and how (RFC 8176 amr); each access token of the session carries them. Absent on sessions earlier builds started. */
+  authTime?: number;
+  amr?: string[];
 }
 
 /** How a new session is stored. */

@@ -2,6 +2,7 @@ import { oauthError } from '../errors.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { signJws } from './assembled-jws.js';
 import { randomId } from './ids.js';
+import { acrOf } from './authentication-context.js';
 import { ACCESS_TOKEN_TYP } from '@tokensmith/verifier/shared';
 
 /** Who and what an access token is for. */
@@ -16,6 +17,8 @@ export interface AccessTokenGrant {
   sessionId?: string;
   /** When the session ends at the latest (epoch seconds): the token's exp never goes past it. */
   notAfter?: number;
+  /** When and how the person authenticated (a user session's): auth_time, amr and the acr they meet. */
+  authentication?: { authTime: number; amr: readonly string[] };
 }
 
 /** A signed access token and what the token response says of it. */
@@ -37,7 +40,8 @@ export interface AccessTokenIssuer {
 /**
  * Signs an RFC 9068 access token: header typ at+jwt, the signing key's algorithm (RS256, or ES256 with
  * SIGNING_ALG=ES256) and kid;
- * claims iss, sub, aud, exp, iat, jti, client_id, scope and (for user sessions) sid, with exp no later
+ * claims iss, sub, aud, exp, iat, jti, client_id, scope and (for user sessions) sid and the authentication
+ * information of RFC 9068 §2.2.1 (auth_time, acr, amr, as OpenID Connect Core §2 defines them), with exp no later
  * than the session's end, so no token outlives the session it belongs to. The JWS is assembled by
  * src/tokens/assembled-jws.ts (an optimisation; jose remains the verifier of record).
  */
@@ -59,5 +63,10 @@ export async function issueAccessToken(issuer: AccessTokenIssuer, grant: AccessT
     scope: grant.scope,
   };
   if (grant.sessionId !== undefined) claims.sid = grant.sessionId;
+  if (grant.authentication !== undefined) {
+    claims.auth_time = grant.authentication.authTime;
+    claims.acr = acrOf(grant.authentication.amr);
+    claims.amr = grant.authentication.amr;
+  }
   return { token: await signJws(claims, key, ACCESS_TOKEN_TYP), jti, expiresIn: exp - iat, expiresAt: exp };
 }

@@ -14,6 +14,10 @@ export interface AccessTokenClaims extends JWTPayload {
   client_id: string;
   scope: string;
   sid?: string;
+  /** How the person signed in (RFC 9068 §2.2.1), on a user's tokens. */
+  auth_time?: number;
+  acr?: string;
+  amr?: string[];
 }
 
 /** What the service's own verification checks against. */

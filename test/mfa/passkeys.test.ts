@@ -1,11 +1,12 @@
 import { decodeJwt } from 'jose';
 import t from 'tap';
 import { adminCall, buildAdminTestApp, clientToken, OPS_CLIENT } from '../helpers/admin.js';
-import { buildTestApp, form, realClock, type TestApp } from '../helpers/app.js';
+import { buildTestApp, form, realClock } from '../helpers/app.js';
 import { SERVICE_CLIENTS } from '../helpers/clients.js';
 import { SoftAuthenticator } from '../helpers/passkey-authenticator.js';
 import { startRedis } from '../helpers/redis-server.js';
 import { ACCOUNT_SPA, authorizeUrl, CookieJar, pkce, REDIRECT, signIn, visit } from '../helpers/sign-in.js';
+import { addPasskey, csrfOf, passkeySignIn, postForm, postJson, registered } from '../helpers/passkeys.js';
 import { tokenRequest } from '../helpers/oauth.js';
 
 // Passkeys through the HTTP routes, answered by a software authenticator (a real P-256 key, real authenticator data
@@ -14,57 +15,6 @@ import { tokenRequest } from '../helpers/oauth.js';
 
 const ISSUER = 'http://localhost:3000';
 const CLIENTS = [ACCOUNT_SPA, ...SERVICE_CLIENTS, OPS_CLIENT];
-type App = TestApp['app'];
-
-const csrfOf = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)![1]!;
-
-/** Posts JSON as the pages' script does, with the browser's cookies. */
-async function postJson(app: App, jar: CookieJar, url: string, payload: object) {
-  const response = await app.inject({ method: 'POST', url, payload, headers: { cookie: jar.header() } });
-  jar.take(response.headers['set-cookie']);
-  return response;
-}
-
-/** Posts a form with the browser's cookies. */
-async function postForm(app: App, jar: CookieJar, url: string, fields: Record<string, string>) {
-  const body = form(fields);
-  const response = await app.inject({ method: 'POST', url, payload: body.payload, headers: { ...body.headers, cookie: jar.header() } });
-  jar.take(response.headers['set-cookie']);
-  return response;
-}
-
-/** Adds a passkey from the account page of a signed-in browser, as the script would; answers the final response. */
-async function addPasskey(app: App, jar: CookieJar, authenticator: SoftAuthenticator, name = 'Laptop', password = 'long enough') {
-  const csrf = csrfOf((await visit(app, jar, '/account')).body);
-  const options = await postJson(app, jar, '/account/passkeys/options', { csrf, name, current_password: password });
-  if (options.statusCode !== 200) return { options, added: undefined };
-  const added = await postForm(app, jar, '/account/passkeys/add', { csrf, credential: JSON.stringify(authenticator.create(options.json())) });
-  return { options, added };
-}
-
-/** Signs a browser in with a passkey from `page` (the login page, or a login URL), as the script would. */
-async function passkeySignIn(
-  app: App,
-  jar: CookieJar,
-  authenticator: SoftAuthenticator,
-  loginUrl = '/login',
-  tamper: Parameters<SoftAuthenticator['get']>[1] = {},
-) {
-  const page = (await visit(app, jar, loginUrl)).body;
-  const csrf = csrfOf(page);
-  const returnTo = /name="return_to" value="([^"]+)"/.exec(page)?.[1]?.replaceAll('&amp;', '&');
-  const options = await postJson(app, jar, '/login/passkey/options', { csrf });
-  const answer = JSON.stringify(authenticator.get(options.json(), tamper));
-  const response = await postForm(app, jar, '/login/passkey', { csrf, credential: answer, ...(returnTo === undefined ? {} : { return_to: returnTo }) });
-  return { options, response, answer, csrf };
-}
-
-async function registered(app: App, username: string) {
-  await app.inject({ method: 'POST', url: '/account/register', payload: { username, password: 'long enough' } });
-  const jar = new CookieJar();
-  await signIn(app, jar, '/login', username);
-  return jar;
-}
 
 t.test('a passkey: added from /account, then a sign-in of its own with no username, as two factors in the ID token', async (t) => {
   const { app, logs } = await buildTestApp(t, { clients: CLIENTS, clock: realClock(), config: { issuer: ISSUER } });

@@ -56,7 +56,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       const header = decodeProtectedHeader(body.access_token);
       t.same(header, { alg: 'RS256', typ: 'at+jwt', kid: keyring.signingKey()!.kid });
       const claims = decodeJwt(body.access_token);
-      t.same(Object.keys(claims).sort(), ['aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'scope', 'sid', 'sub']);
+      t.same(Object.keys(claims).sort(), ['acr', 'amr', 'aud', 'auth_time', 'client_id', 'exp', 'iat', 'iss', 'jti', 'scope', 'sid', 'sub']);
       t.equal(claims.iss, config.issuer);
       t.equal(claims.sub, userId, 'sub is the stable user id, not the username');
       t.equal(claims.aud, config.defaultAudience);

@@ -1,5 +1,12 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { BEARER_CREDENTIALS, bearerChallenge, type BearerErrorCode } from './shared/bearer-syntax.js';
+import {
+  INSUFFICIENT_USER_AUTHENTICATION,
+  isAcrValue,
+  stepUpChallenge,
+  unmetAuthentication,
+  type AuthenticationRequirement,
+} from './shared/authentication-requirement.js';
 import { VerifierError } from './errors.js';
 import type { VerifiedToken, Verifier } from './types.js';
 
@@ -51,6 +58,25 @@ export const fastifyVerifier: FastifyPluginAsync<FastifyVerifierOptions> = async
 };
 // Like fastify-plugin: the hook applies to the scope that registers the plugin, not to a child scope of its own.
 (fastifyVerifier as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+
+/**
+ * A preHandler that answers 401 insufficient_user_authentication (RFC 9470 §3) unless the token's sign-in meets the
+ * requirement: an `acr` at least as strong (`mfa` meets `pwd`), an `auth_time` no older than `maxAge` seconds. The
+ * challenge names `acr_values` and `max_age`, for the client to ask the authorization server for a step up.
+ */
+export function requireAuthentication(requirement: AuthenticationRequirement): preHandlerAsyncHookHandler {
+  if (requirement.acr !== undefined && !isAcrValue(requirement.acr)) throw new TypeError(`unknown acr ${String(requirement.acr)}: expected pwd or mfa`);
+  if (requirement.maxAge !== undefined && !(Number.isInteger(requirement.maxAge) && requirement.maxAge >= 0))
+    throw new TypeError('maxAge must be whole seconds, 0 or more');
+  return async function (request: FastifyRequest, reply: FastifyReply) {
+    const unmet = request.auth ? unmetAuthentication(request.auth.claims, requirement, Math.floor(Date.now() / 1000)) : 'a bearer access token is required';
+    if (unmet === undefined) return;
+    return reply
+      .code(401)
+      .header('www-authenticate', stepUpChallenge(realms.get(request) ?? 'api', requirement, unmet))
+      .send({ error: INSUFFICIENT_USER_AUTHENTICATION, error_description: unmet });
+  };
+}
 
 /** A preHandler that answers 403 insufficient_scope (RFC 6750 §3.1) unless the token has every scope given. */
 export function requireScope(...scopes: string[]): preHandlerAsyncHookHandler {

@@ -9,11 +9,13 @@ import { MAX_CLOCK_TOLERANCE, VERIFY_CLOCK_TOLERANCE } from './shared/clock-tole
 import { isWellFormedJws } from './shared/jws-structure.js';
 import { VerifierError } from './errors.js';
 import { issuerKeys } from './issuer-keys.js';
-import type { VerifiedToken, Verifier, VerifierOptions } from './types.js';
+import type { VerifiedToken, Verifier, VerifierOptions, VerifyRequirements } from './types.js';
 import { RevocationFeed } from './revocation-feed.js';
+import { isAcrValue, unmetAuthentication } from './shared/authentication-requirement.js';
 
 export { VerifierError, type VerifierErrorCode } from './errors.js';
-export type { VerifiedToken, Verifier, VerifierOptions } from './types.js';
+export type { VerifiedToken, Verifier, VerifierOptions, VerifyRequirements } from './types.js';
+export { ACR_VALUES, type AcrValue, type AuthenticationRequirement } from './shared/authentication-requirement.js';
 
 /**
  * Creates a verifier: RS256 or ES256 with a published key of that alg, typ at+jwt (RFC 9068 §4), the exact issuer, one of the audiences,
@@ -37,7 +39,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
     options.revocations && new RevocationFeed({ ...options.revocations, url: options.revocations.url ?? `${issuer}/oauth/revocations`, fetch: fetcher });
   const whenUnavailable = options.revocations?.whenUnavailable ?? 'reject';
 
-  async function verify(token: string): Promise<VerifiedToken> {
+  async function verify(token: string, requirements: VerifyRequirements = {}): Promise<VerifiedToken> {
+    const demanded = requirements.authentication;
+    // A misspelled requirement is the caller's bug: thrown as such, never a silent pass.
+    if (demanded?.acr !== undefined && !isAcrValue(demanded.acr)) throw new TypeError(`unknown acr ${String(demanded.acr)}: expected pwd or mfa`);
+    if (demanded?.maxAge !== undefined && !(Number.isInteger(demanded.maxAge) && demanded.maxAge >= 0))
+      throw new TypeError('maxAge must be whole seconds, 0 or more');
     if (!isWellFormedJws(token)) throw new VerifierError('invalid_token', 'the access token is malformed');
     let payload: JWTPayload;
     try {
@@ -55,7 +62,21 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (!feed.ready && whenUnavailable === 'reject') throw new VerifierError('temporarily_unavailable', 'the revocation feed is unavailable');
       if (feed.ready && feed.has(jti, sid)) throw new VerifierError('invalid_token', 'the access token is revoked');
     }
-    return { sub, jti, clientId, scope: scope ? scope.split(' ') : [], sid, claims: payload };
+    if (demanded !== undefined) {
+      const unmet = unmetAuthentication(payload, demanded, Math.floor(Date.now() / 1000));
+      if (unmet !== undefined) throw new VerifierError('insufficient_user_authentication', unmet, demanded);
+    }
+    return {
+      sub,
+      jti,
+      clientId,
+      scope: scope ? scope.split(' ') : [],
+      sid,
+      acr: payload.acr,
+      amr: payload.amr ?? [],
+      authTime: payload.auth_time,
+      claims: payload,
+    };
   }
 
   return {

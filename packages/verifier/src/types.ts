@@ -1,4 +1,5 @@
 import type { JWTPayload } from 'jose';
+import type { AuthenticationRequirement } from './shared/authentication-requirement.js';
 
 /** What createVerifier needs. */
 export interface VerifierOptions {
@@ -37,13 +38,26 @@ export interface VerifiedToken {
   scope: string[];
   sid: string | undefined;
   jti: string;
+  /** How the person signed in: the authentication context class (`pwd`, `mfa`), the methods (RFC 8176) and when; undefined on a client's own token. */
+  acr: string | undefined;
+  amr: string[];
+  authTime: number | undefined;
   claims: JWTPayload;
+}
+
+/** What one verification demands beside a valid token. */
+export interface VerifyRequirements {
+  /** How the person must have signed in (RFC 9470): an `acr` at least this strong, a sign-in at most `maxAge` seconds old. */
+  authentication?: AuthenticationRequirement;
 }
 
 /** Verifies access tokens. */
 export interface Verifier {
-  /** Verifies a token strictly; throws a VerifierError when it is refused. */
-  verify(token: string): Promise<VerifiedToken>;
+  /**
+   * Verifies a token strictly; throws a VerifierError when it is refused: `insufficient_user_authentication` (with
+   * the requirement, for an RFC 9470 challenge) when it is valid but its sign-in falls short of `requirements`.
+   */
+  verify(token: string, requirements?: VerifyRequirements): Promise<VerifiedToken>;
   /** Resolves once the revocation feed (if any) has its first complete list. */
   ready(): Promise<void>;
   /** Stops the revocation feed. */

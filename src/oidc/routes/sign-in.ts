@@ -16,7 +16,7 @@ import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 import { startSignIn, type SignInServices } from '../http/signed-in.js';
 import { setSecondStepCookie } from '../http/second-step-cookie.js';
 import { SECOND_STEP_PATH } from '../http/paths.js';
-import { AMR_PASSWORD } from '../../mfa/mfa-service.js';
+import { AMR_PASSWORD } from '../../tokens/authentication-context.js';
 import { passkeySignInRoutes } from './passkey-sign-in.js';
 
 /** What these routes use of the services. */

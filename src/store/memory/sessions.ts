@@ -23,7 +23,7 @@ function publicRecord(stored: StoredSession): SessionRecord {
     delivered: _delivered,
     ...record
   } = stored;
-  return record;
+  return record.amr === undefined ? record : { ...record, amr: [...record.amr] };
 }
 
 /**
@@ -49,6 +49,7 @@ export class MemorySessions implements SessionStore {
     const left = Math.max(1, session.expiresAt * 1000 - this.clock());
     const stored: StoredSession = {
       ...session,
+      ...(session.amr === undefined ? {} : { amr: [...session.amr] }),
       current: options.refreshTokenHash ?? '',
       previous: undefined,
       rotatedAt: 0,

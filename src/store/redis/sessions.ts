@@ -109,6 +109,8 @@ function sessionFromHash(hash: Record<string, string>, sid: string): SessionReco
     userAgent: hash.user_agent ?? '',
     ip: hash.ip ?? '',
     ...(hash.sign_in === undefined ? {} : { signInId: hash.sign_in }),
+    ...(hash.auth_time === undefined ? {} : { authTime: Number(hash.auth_time) }),
+    ...(hash.amr === undefined ? {} : { amr: hash.amr.split(' ').filter(Boolean) }),
   };
 }
 
@@ -126,6 +128,8 @@ function sessionFields(session: SessionRecord, refreshTokenHash: string | undefi
     'ip', session.ip,
     'cur', refreshTokenHash ?? '',
     ...(session.signInId === undefined ? [] : ['sign_in', session.signInId]),
+    ...(session.authTime === undefined ? [] : ['auth_time', String(session.authTime)]),
+    ...(session.amr === undefined ? [] : ['amr', session.amr.join(' ')]),
   ];
 }
 

@@ -12,7 +12,17 @@ export const ACCESS_TOKEN_TYP = 'at+jwt';
 export const REQUIRED_ACCESS_TOKEN_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'] as const;
 
 /** An access token's claims once their types are checked: the strings this service issues. */
-export type AccessTokenPayload = JWTPayload & { sub: string; jti: string; client_id: string; scope?: string; sid?: string };
+export type AccessTokenPayload = JWTPayload & {
+  sub: string;
+  jti: string;
+  client_id: string;
+  scope?: string;
+  sid?: string;
+  /** How the person signed in (RFC 9068 §2.2.1, OpenID Connect Core §2): a user's tokens carry them. */
+  auth_time?: number;
+  acr?: string;
+  amr?: string[];
+};
 
 /**
  * jose's `jwtVerify` options for an access token (RFC 8725 §3.1, RFC 9068 §4): the signing algorithms of the
@@ -36,14 +46,20 @@ export function accessTokenVerifyOptions(options: {
   };
 }
 
-/** Whether a verified payload's claims have the types this service issues: `sub`, `jti`, `client_id` strings; `scope` and `sid` strings when present. */
+/**
+ * Whether a verified payload's claims have the types this service issues: `sub`, `jti`, `client_id` strings;
+ * `scope`, `sid` and `acr` strings, `auth_time` a number and `amr` an array of strings, when present.
+ */
 export function hasAccessTokenClaimTypes(payload: JWTPayload): payload is AccessTokenPayload {
-  const { sub, jti, client_id: clientId, scope, sid } = payload as Record<string, unknown>;
+  const { sub, jti, client_id: clientId, scope, sid, auth_time: authTime, acr, amr } = payload as Record<string, unknown>;
   return (
     typeof sub === 'string' &&
     typeof jti === 'string' &&
     typeof clientId === 'string' &&
     (scope === undefined || typeof scope === 'string') &&
-    (sid === undefined || typeof sid === 'string')
+    (sid === undefined || typeof sid === 'string') &&
+    (authTime === undefined || typeof authTime === 'number') &&
+    (acr === undefined || typeof acr === 'string') &&
+    (amr === undefined || (Array.isArray(amr) && amr.every((method) => typeof method === 'string')))
   );
 }

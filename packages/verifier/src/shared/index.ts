@@ -1,7 +1,7 @@
 /**
  * Building blocks the tokensmith server shares with the verifier, so that both check the same things the same
- * way: what makes a JWT an access token (typ, algorithms, required claims and their types), the compact-JWS shape, the clock tolerances, the Bearer syntax of RFC 6750, the revocation lists and the
- * signing algorithms.
+ * way: what makes a JWT an access token (typ, algorithms, required claims and their types), the compact-JWS shape, the clock tolerances, the Bearer syntax of RFC 6750, the revocation lists, the
+ * signing algorithms, and the step-up requirements of RFC 9470 (acr, max_age).
  * Not part of the verifier's API.
  */
 export {
@@ -11,6 +11,15 @@ export {
   REQUIRED_ACCESS_TOKEN_CLAIMS,
   type AccessTokenPayload,
 } from './access-token-claims.js';
+export {
+  ACR_VALUES,
+  INSUFFICIENT_USER_AUTHENTICATION,
+  isAcrValue,
+  stepUpChallenge,
+  unmetAuthentication,
+  type AcrValue,
+  type AuthenticationRequirement,
+} from './authentication-requirement.js';
 export { BEARER_CREDENTIALS, bearerChallenge, type BearerErrorCode } from './bearer-syntax.js';
 export { denylistTtl, MAX_CLOCK_TOLERANCE, VERIFY_CLOCK_TOLERANCE } from './clock-tolerance.js';
 export { isCanonicalBase64url, isWellFormedJws, MAX_TOKEN_LENGTH } from './jws-structure.js';
