@@ -124,6 +124,8 @@ export interface Config {
   mail: MailConfig;
   /** The key that seals authenticator apps' keys at rest (MFA_SECRET_KEY); undefined: stored as they are. */
   mfaSecretKey: Buffer | undefined;
+  /** Whether second factors may be added and are asked for (`optional`), must be (`required`), or are not used (`off`). */
+  mfaPolicy: MfaPolicy;
   /** The WebAuthn relying party of passkeys (PASSKEY_RP_ID, PASSKEY_ORIGINS); undefined when the issuer's host is an IP address, which cannot be one. */
   passkeys: PasskeyRelyingParty | undefined;
   argon2: Argon2Params;
@@ -313,6 +315,10 @@ function origins(env: Env, name: SettingName): string[] {
     });
 }
 
+/** The multi-factor policies (MFA). */
+export const MFA_POLICIES = ['off', 'optional', 'required'] as const;
+export type MfaPolicy = (typeof MFA_POLICIES)[number];
+
 /** Where passkeys belong: the relying party id (a domain) and the origins whose pages may use them. */
 export interface PasskeyRelyingParty {
   rpId: string;
@@ -339,6 +345,9 @@ export function passkeyRelyingParty(env: Env, issuer: string): PasskeyRelyingPar
     return undefined;
   }
   const listed = origins(env, 'PASSKEY_ORIGINS');
+  // Browsers run WebAuthn only in a secure context: an http issuer off localhost (which production warns about) has
+  // no passkeys, unless PASSKEY_ORIGINS names where the pages are served over https.
+  if (listed.length === 0 && issuerUrl.protocol !== 'https:' && issuerUrl.hostname !== 'localhost') return undefined;
   const allowed = listed.length > 0 ? listed : [issuerUrl.origin];
   for (const origin of allowed) {
     const { hostname, protocol } = new URL(origin);
@@ -495,6 +504,7 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     email,
     mail: mailConfig(env, production, issuer, email),
     mfaSecretKey: secretKey(env, 'MFA_SECRET_KEY'),
+    mfaPolicy: oneOf(env, 'MFA', MFA_POLICIES, 'optional'),
     passkeys: passkeyRelyingParty(env, issuer),
     argon2: argon2Params(env, production),
     rateLimits: {

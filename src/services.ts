@@ -148,7 +148,8 @@ export function createDomainServices(
     challenges: store.passkeyChallenges,
     audit,
     clock,
-    relyingParty: config.passkeys,
+    // MFA=off: no passkey can be added or signed in with.
+    relyingParty: config.mfaPolicy === 'off' ? undefined : config.passkeys,
     rpName: config.pages.productName ?? new URL(config.issuer).host,
   });
   const mfa = new MfaService({

@@ -138,10 +138,16 @@ export const SETTINGS = [
       "32 random bytes (base64, base64url or 64 hex digits) that seal authenticator apps' keys at rest (AES-256-GCM); every instance needs the same. Unset: keys are stored as they are (production warns at start). Never logged. See [Multi-factor sign-in](../guides/multi-factor.md).",
   },
   {
+    name: 'MFA',
+    default: '`optional`',
+    meaning:
+      '`optional`: each person may add passkeys or an authenticator app, and is then asked for them. `required`: everyone must: a sign-in of an account without a second factor goes to the account page to add one before any application gets a code, and the password grant is refused. `off`: no second factors at all (none can be added, none is asked for, no passkey sign-in; those added before stay stored, unused). See [Multi-factor sign-in](../guides/multi-factor.md#policy).',
+  },
+  {
     name: 'PASSKEY_RP_ID',
     default: "the issuer's host",
     meaning:
-      "The WebAuthn relying party id passkeys are bound to: the issuer's host, or a registrable suffix of it (`example.com` for `https://login.example.com`) so passkeys survive a move between subdomains. Passkeys are off when the issuer's host is an IP address or a single label (but `localhost`) and this is unset. See [Multi-factor sign-in](../guides/multi-factor.md).",
+      "The WebAuthn relying party id passkeys are bound to: the issuer's host, or a registrable suffix of it (`example.com` for `https://login.example.com`) so passkeys survive a move between subdomains. Passkeys are off when the issuer's host is an IP address or a single label (but `localhost`) and this is unset, and when the issuer is http off `localhost` and `PASSKEY_ORIGINS` is unset (browsers allow WebAuthn in a secure context only). See [Multi-factor sign-in](../guides/multi-factor.md).",
   },
   {
     name: 'PASSKEY_ORIGINS',

@@ -67,6 +67,7 @@ const bad: Array<[string, Record<string, string>]> = [
   ['RATE_LIMIT_IPV6_PREFIX', { RATE_LIMIT_IPV6_PREFIX: '16' }],
   ['ADMIN_PORT', { ADMIN_PORT: 'admin' }],
   ['RATE_LIMIT_ADMIN_IP', { RATE_LIMIT_ADMIN_IP: '0' }],
+  ['MFA', { MFA: 'sometimes' }],
 ];
 
 t.test('the admin API is off without ADMIN_PORT, and binds to loopback by default', async (t) => {
@@ -239,6 +240,7 @@ t.test('passkeys: the issuer host is the relying party; PASSKEY_RP_ID and PASSKE
   t.equal(loadConfig({ ISSUER: 'http://127.0.0.1:3000' }).passkeys, undefined, 'an IP address cannot be a relying party id (WebAuthn §5.1.4.1)');
   t.equal(loadConfig({ ISSUER: 'http://[::1]:3000' }).passkeys, undefined);
   t.equal(loadConfig({ ISSUER: 'http://tokensmith:3000' }).passkeys, undefined, 'nor a single label (a container name)');
+  t.equal(loadConfig({ ISSUER: 'http://auth.example.com' }).passkeys, undefined, 'nor an http origin off localhost: no secure context');
   t.same(loadConfig({ ISSUER: 'http://localhost:3000' }).passkeys, { rpId: 'localhost', origins: ['http://localhost:3000'] }, 'http only on localhost');
   const refused: Array<[Record<string, string>, string]> = [
     [{ ISSUER: 'https://login.example.com', PASSKEY_RP_ID: 'other.com' }, 'PASSKEY_RP_ID'],

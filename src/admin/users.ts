@@ -192,6 +192,15 @@ export class UserAdmin {
     auditAdmin(this.deps.audit, actor, 'user_factors_reset', user.id);
   }
 
+  /** Removes one second factor of a user: `totp` (the authenticator app) or a passkey by its id; the owner is told. not_found when it is none of theirs. */
+  async removeFactor(reference: string, factor: string, actor: AdminActor): Promise<void> {
+    const user = await this.#resolve(reference);
+    const removed =
+      factor === 'totp' ? await this.deps.mfa.removeApp(user, {}, 'by_operator') : await this.deps.mfa.removePasskey(user, factor, {}, 'by_operator');
+    if (!removed) throw oauthError('not_found', factor === 'totp' ? 'the user has no authenticator app' : 'the user has no such passkey');
+    auditAdmin(this.deps.audit, actor, 'user_factor_removed', user.id);
+  }
+
   /** The user's live sessions, oldest first. */
   async sessions(reference: string, page: PageRequest): Promise<Page<AdminSessionView>> {
     const { id } = await this.#resolve(reference);

@@ -69,6 +69,7 @@ export type AdminAction =
   | 'user_verification_sent'
   | 'user_reset_sent'
   | 'user_factors_reset'
+  | 'user_factor_removed'
   | 'user_sessions_ended'
   | 'session_ended'
   | 'client_created'

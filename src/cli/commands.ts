@@ -251,7 +251,9 @@ export const COMMANDS: readonly Command[] = [
       const factors = await admin(io, (services) => services.users.factors(reference!));
       answer(io, options, factors, (result) => [
         result.totp === null ? 'no authenticator app' : `authenticator app since ${iso(result.totp.created_at)}`,
-        ...result.passkeys.map((passkey) => `passkey ${JSON.stringify(passkey.name)}${passkey.synced ? ' (synced)' : ''} since ${iso(passkey.created_at)}`),
+        ...result.passkeys.map(
+          (passkey) => `passkey ${JSON.stringify(passkey.name)}${passkey.synced ? ' (synced)' : ''} since ${iso(passkey.created_at)}: ${passkey.id}`,
+        ),
         `${result.recovery_codes_left} recovery codes left`,
       ]);
     },
@@ -259,10 +261,19 @@ export const COMMANDS: readonly Command[] = [
   {
     words: ['users', 'reset-factors'],
     args: ['USER'],
-    help: "remove a user's authenticator app and recovery codes (the owner is told)",
+    help: "remove a user's authenticator app, passkeys and recovery codes (the owner is told)",
     async run([reference], options, io) {
       await admin(io, (services) => services.users.resetFactors(reference!, CLI_ACTOR));
       answer(io, options, { factors_reset: reference }, () => [`removed the second factors of ${reference}`]);
+    },
+  },
+  {
+    words: ['users', 'remove-factor'],
+    args: ['USER', 'FACTOR'],
+    help: "remove one second factor of a user: totp, or a passkey's id (the owner is told)",
+    async run([reference, factor], options, io) {
+      await admin(io, (services) => services.users.removeFactor(reference!, factor!, CLI_ACTOR));
+      answer(io, options, { factor_removed: factor, user: reference }, () => [`removed ${factor} from ${reference}`]);
     },
   },
   {

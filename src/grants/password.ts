@@ -30,7 +30,11 @@ export const passwordGrant: Grant<'password'> = {
     const user = await services.accounts.authenticate(params.username!, params.password!, context, 'password_grant');
     // RFC 6749 §5.2: unknown user and wrong password are one answer, invalid_grant.
     if (!user) throw oauthError('invalid_grant', 'the username or password is wrong');
-    // The password grant cannot carry a second step: an account with a second factor signs in through the browser.
+    // The password grant cannot carry a second step: an account with a second factor (or, with MFA=required, any
+    // account) signs in through the browser.
+    if (services.mfa.policy === 'required') {
+      throw oauthError('invalid_grant', 'this service requires two-step sign-in: use the browser sign-in (authorization code flow)');
+    }
     if (await services.mfa.needsSecondStep(user.id)) {
       throw oauthError('invalid_grant', 'this account signs in with a second factor: use the browser sign-in (authorization code flow)');
     }

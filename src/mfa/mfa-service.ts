@@ -1,5 +1,6 @@
 import type { AuditContext, AuditLog } from '../audit/audit-log.js';
-import type { Config } from '../config.js';
+import type { Config, MfaPolicy } from '../config.js';
+import { oauthError } from '../errors.js';
 import type { MfaStore, SecondStepRecord, SecondStepStore, UserRecord } from '../store/types.js';
 import { generateSecret, hashSecret } from '../tokens/secret.js';
 import type { LoginThrottle } from '../users/login-throttle.js';
@@ -50,7 +51,7 @@ export interface MfaDependencies {
   /** Counts wrong codes per account as wrong passwords are counted (429 when it must wait). */
   throttle: LoginThrottle;
   audit: AuditLog;
-  config: Pick<Config, 'issuer' | 'pages'>;
+  config: Pick<Config, 'issuer' | 'pages' | 'mfaPolicy'>;
   clock: () => number;
   /** Seals the apps' keys at rest (MFA_SECRET_KEY). */
   box: SecretBox;
@@ -74,8 +75,18 @@ export interface MfaDependencies {
 export class MfaService {
   constructor(private readonly deps: MfaDependencies) {}
 
-  /** Whether a password sign-in of this user needs a second step: the account has an authenticator app or a passkey. */
+  /** The policy (MFA): second factors optional, required of everyone, or off. */
+  get policy(): MfaPolicy {
+    return this.deps.config.mfaPolicy;
+  }
+
+  /** Whether a password sign-in of this user needs a second step: the account has an authenticator app or a passkey (and MFA is not off). */
   async needsSecondStep(userId: string): Promise<boolean> {
+    return this.policy !== 'off' && (await this.hasSecondFactor(userId));
+  }
+
+  /** Whether the account has an authenticator app or a passkey. */
+  async hasSecondFactor(userId: string): Promise<boolean> {
     // Both reads at once: the password grant asks this on every sign-in, and one round trip is what it had.
     const [totp, passkeys] = await Promise.all([this.deps.store.totp(userId), this.deps.passkeys.list(userId)]);
     return totp !== undefined || passkeys.length > 0;
@@ -124,11 +135,11 @@ export class MfaService {
     return { recoveryCodes };
   }
 
-  /** Removes one of the owner's passkeys and tells them; with the last factor gone, the recovery codes go too. */
-  async removePasskey(user: UserRecord, credentialId: string, context: AuditContext): Promise<boolean> {
+  /** Removes one of the user's passkeys (the owner, or an operator) and tells them; with the last factor gone, the recovery codes go too. */
+  async removePasskey(user: UserRecord, credentialId: string, context: AuditContext, way: 'by_owner' | 'by_operator' = 'by_owner'): Promise<boolean> {
     if (!(await this.deps.passkeys.remove(user.id, credentialId, context))) return false;
-    if (!(await this.needsSecondStep(user.id))) await this.deps.store.setRecoveryCodes(user.id, []);
-    await this.deps.notify(user, 'factor_removed', { way: 'by_owner', factor: 'passkey' });
+    if (!(await this.hasSecondFactor(user.id))) await this.deps.store.setRecoveryCodes(user.id, []);
+    await this.deps.notify(user, 'factor_removed', { way, factor: 'passkey' });
     return true;
   }
 
@@ -194,6 +205,7 @@ export class MfaService {
 
   /** Starts setting up an authenticator app: a new secret, kept until a code confirms it, and the URI its QR code shows. */
   async beginEnrolment(user: UserRecord): Promise<{ secret: string; uri: string }> {
+    if (this.policy === 'off') throw oauthError('not_found', 'second factors are off here (MFA=off)');
     const secret = newTotpSecret();
     await this.deps.store.setPendingTotp(user.id, this.deps.box.seal(secret, user.id), ENROLMENT_TTL * 1000);
     const issuer = this.deps.config.pages.productName ?? new URL(this.deps.config.issuer).host;
@@ -228,19 +240,19 @@ export class MfaService {
 
   /** A new set of recovery codes (the old ones stop working), for an account with an app; answered once. */
   async regenerateRecoveryCodes(user: UserRecord, context: AuditContext): Promise<string[] | undefined> {
-    if (!(await this.needsSecondStep(user.id))) return undefined;
+    if (!(await this.hasSecondFactor(user.id))) return undefined;
     const { codes, hashes } = newRecoveryCodes();
     await this.deps.store.setRecoveryCodes(user.id, hashes);
     this.deps.audit.emit({ event: 'recovery_codes_renewed', ...context, user_id: user.id });
     return codes;
   }
 
-  /** Removes the authenticator app (the owner); with no passkey left, the recovery codes go too. False when there was none. */
-  async removeApp(user: UserRecord, context: AuditContext): Promise<boolean> {
+  /** Removes the authenticator app (the owner, or an operator); with no passkey left, the recovery codes go too. False when there was none. */
+  async removeApp(user: UserRecord, context: AuditContext, way: 'by_owner' | 'by_operator' = 'by_owner'): Promise<boolean> {
     if (!(await this.deps.store.removeTotp(user.id))) return false;
-    if (!(await this.needsSecondStep(user.id))) await this.deps.store.setRecoveryCodes(user.id, []);
+    if (!(await this.hasSecondFactor(user.id))) await this.deps.store.setRecoveryCodes(user.id, []);
     this.deps.audit.emit({ event: 'second_factor_removed', factor: 'totp', ...context, user_id: user.id });
-    await this.deps.notify(user, 'factor_removed', { way: 'by_owner', factor: 'totp' });
+    await this.deps.notify(user, 'factor_removed', { way, factor: 'totp' });
     return true;
   }
 

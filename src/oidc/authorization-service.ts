@@ -21,6 +21,8 @@ export type AuthorizationStep =
   | { kind: 'sign-in' }
   /** The person signed in with a password alone, and must add their second factor (a step up, not a new sign-in). */
   | { kind: 'step-up' }
+  /** MFA=required and the person has no second factor yet: they must add one (on the account page) first. */
+  | { kind: 'enrol' }
   /** The person must be asked whether the client may have the scope. */
   | { kind: 'consent' }
   /** Back to the client: a code, or an error. */
@@ -53,7 +55,7 @@ export class AuthorizationService {
     const recent =
       signIn !== undefined && (madeForIt || (!request.prompt.has('login') && (request.maxAge === undefined || now - signIn.authTime <= request.maxAge)));
     if (!recent || signIn === undefined) return this.#unlessSilent(request, 'login_required', 'the person must sign in', { kind: 'sign-in' });
-    if (request.client.requireMfa || request.acrValues[0] === 'mfa') {
+    if (request.client.requireMfa || request.acrValues[0] === 'mfa' || this.mfa.policy === 'required') {
       const stepUp = await this.#stepUp(request, signIn);
       if (stepUp) return stepUp;
     }
@@ -76,15 +78,19 @@ export class AuthorizationService {
   }
 
   /**
-   * A request that wants a multi-factor sign-in (the client's require_mfa, or `mfa` first in acr_values) of a sign-in
-   * that proved a password alone: a step up when the person has a second factor (asking only for it, RFC 9470's
-   * idea); access_denied when the client requires it and the person has none; nothing when acr_values merely prefer
-   * it (OpenID Connect Core §3.1.2.1: voluntary; the ID token's `acr` says what was met).
+   * A request that wants a multi-factor sign-in (MFA=required, the client's require_mfa, or `mfa` first in
+   * acr_values) of a sign-in that proved a password alone: a step up when the person has a second factor (asking only
+   * for it, RFC 9470's idea); under MFA=required, setting one up first; access_denied when the client requires it and
+   * the person has none; nothing when acr_values merely prefer it (OpenID Connect Core §3.1.2.1: voluntary; the ID
+   * token's `acr` says what was met).
    */
   async #stepUp(request: AuthorizationRequest, signIn: SignInRecord): Promise<AuthorizationStep | undefined> {
     if (acrOf(signIn.amr) === 'mfa') return undefined;
     if (await this.mfa.needsSecondStep(signIn.userId)) {
       return this.#unlessSilent(request, 'interaction_required', 'the person must complete a second factor', { kind: 'step-up' });
+    }
+    if (this.mfa.policy === 'required') {
+      return this.#unlessSilent(request, 'interaction_required', 'the person must set up a second factor', { kind: 'enrol' });
     }
     if (!request.client.requireMfa) return undefined;
     const description = 'this application needs two-step sign-in: set up an authenticator app on the account page first';

@@ -26,6 +26,17 @@ async function virtualAuthenticator(page: Page): Promise<{ cdp: CDPSession; auth
   return { cdp, authenticatorId };
 }
 
+/**
+ * Turns the page's passkey autofill off, as in a browser without conditional mediation: the virtual authenticator
+ * would otherwise answer every autofill request at once, where a person picks from a list.
+ */
+async function withoutAutofill(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const webauthn = (globalThis as unknown as { PublicKeyCredential: object }).PublicKeyCredential;
+    Object.defineProperty(webauthn, 'isConditionalMediationAvailable', { value: async () => false });
+  });
+}
+
 t.test('add a passkey, sign in with it, use it as the second step, and a clone is refused, in Chromium', async (t) => {
   const port = await freePort();
   const issuer = `http://localhost:${port}`;
@@ -82,10 +93,7 @@ t.test('add a passkey, sign in with it, use it as the second step, and a clone i
 
   // Another browser whose autofill is off holds the same passkey: the button, the second step, a clone.
   const other = await (await browser.newContext()).newPage();
-  await other.addInitScript(() => {
-    const webauthn = (globalThis as unknown as { PublicKeyCredential: object }).PublicKeyCredential;
-    Object.defineProperty(webauthn, 'isConditionalMediationAvailable', { value: async () => false });
-  });
+  await withoutAutofill(other);
   const second = await virtualAuthenticator(other);
   const synced = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials[0]!;
   t.equal(synced.credentialId, registered!.credentialId);
@@ -143,6 +151,7 @@ t.test('rename and remove a passkey from the account page', async (t) => {
   const browser = await launchChromium();
   t.teardown(() => browser.close());
   const page = await (await browser.newContext()).newPage();
+  await withoutAutofill(page);
   await virtualAuthenticator(page);
   await page.goto(`${issuer}/login`);
   await page.getByLabel('Username').fill('lee');
@@ -163,4 +172,8 @@ t.test('rename and remove a passkey from the account page', async (t) => {
   t.match(await page.textContent('main'), /The passkey is removed/);
   t.match(await page.textContent('main'), /No passkeys yet/);
   t.match(await page.textContent('main'), /Two-step sign-in is off/, 'the last factor gone, the password alone signs in again');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+  await page.getByText('That passkey could not be checked').waitFor();
+  t.pass('a removed passkey, still on the device, is refused');
 });

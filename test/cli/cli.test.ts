@@ -165,6 +165,7 @@ t.test('a command group answers --help with its own commands; without a command 
         'users mails USER',
         'users factors USER',
         'users reset-factors USER',
+        'users remove-factor USER FACTOR',
       ],
     ],
     ['sessions', ['sessions list USER', 'sessions end SID', 'sessions end-all USER']],

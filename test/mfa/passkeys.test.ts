@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose';
 import t from 'tap';
 import { adminCall, buildAdminTestApp, clientToken, OPS_CLIENT } from '../helpers/admin.js';
-import { buildTestApp, form, realClock } from '../helpers/app.js';
+import { buildTestApp, form, keysDirWithKey, realClock } from '../helpers/app.js';
 import { SERVICE_CLIENTS } from '../helpers/clients.js';
 import { SoftAuthenticator } from '../helpers/passkey-authenticator.js';
 import { startRedis } from '../helpers/redis-server.js';
@@ -185,10 +185,46 @@ t.test('the second step with a passkey, the password grant refused, and operator
   t.match(factors.passkeys, [{ id: authenticator.credentialId.toString('base64url'), name: 'Key', synced: false }]);
   t.equal(typeof factors.passkeys[0].last_used_at, 'number');
   t.notMatch(JSON.stringify(factors), /publicKey|public_key/, 'never the key');
+  const spare = new SoftAuthenticator(ISSUER);
+  const deb = new CookieJar();
+  await signIn(app, deb, '/login', 'deb');
+  const debStep = csrfOf((await visit(app, deb, '/login/second-step')).body);
+  const debOptions = (await postJson(app, deb, '/login/second-step/passkey/options', { csrf: debStep })).json();
+  await postForm(app, deb, '/login/second-step/passkey', { csrf: debStep, credential: JSON.stringify(authenticator.get(debOptions)) });
+  await addPasskey(app, deb, spare, 'Spare');
+  const one = `/admin/users/deb/factors/${authenticator.credentialId.toString('base64url')}`;
+  t.equal((await adminCall(admin, token, 'DELETE', one)).statusCode, 204, 'an operator removes one passkey');
+  t.equal((await adminCall(admin, token, 'DELETE', one)).statusCode, 404, 'once');
+  t.equal((await adminCall(admin, token, 'DELETE', '/admin/users/deb/factors/totp')).statusCode, 404, 'no app to remove');
+  t.match((await adminCall(admin, token, 'GET', '/admin/users/deb/factors')).json().passkeys, [{ name: 'Spare' }]);
+  const removed = await passkeySignIn(app, new CookieJar(), authenticator);
+  t.equal(removed.response.statusCode, 401, 'a removed passkey signs in no more');
   t.equal((await adminCall(admin, token, 'DELETE', '/admin/users/deb/factors')).statusCode, 204);
   t.same((await adminCall(admin, token, 'GET', '/admin/users/deb/factors')).json().passkeys, []);
-  const gone = await passkeySignIn(app, new CookieJar(), authenticator);
+  const gone = await passkeySignIn(app, new CookieJar(), spare);
   t.equal(gone.response.statusCode, 401, 'a reset passkey signs in no more');
+});
+
+t.test('two instances on one Redis: a passkey challenge made by one is answered at the other', async (t) => {
+  const redis = await startRedis();
+  t.teardown(() => redis.close());
+  const shared = { prefix: redis.prefix(), keysDir: (await keysDirWithKey(t)).dir };
+  const one = await buildTestApp(t, { store: 'redis', redis, shared, clients: CLIENTS, clock: realClock(), config: { issuer: ISSUER } });
+  const two = await buildTestApp(t, { store: 'redis', redis, shared, clients: CLIENTS, clock: realClock(), config: { issuer: ISSUER } });
+  const jar = await registered(one.app, 'gus');
+  const authenticator = new SoftAuthenticator(ISSUER);
+  const csrf = csrfOf((await visit(one.app, jar, '/account')).body);
+  const creation = await postJson(one.app, jar, '/account/passkeys/options', { csrf, name: 'Laptop', current_password: 'long enough' });
+  const added = await postForm(two.app, jar, '/account/passkeys/add', { csrf, credential: JSON.stringify(authenticator.create(creation.json())) });
+  t.equal(added.statusCode, 200, 'added at the other instance');
+  const browser = new CookieJar();
+  const loginCsrf = csrfOf((await visit(one.app, browser, '/login')).body);
+  const request = await postJson(one.app, browser, '/login/passkey/options', { csrf: loginCsrf });
+  const answer = JSON.stringify(authenticator.get(request.json()));
+  const signedIn = await postForm(two.app, browser, '/login/passkey', { csrf: loginCsrf, credential: answer });
+  t.equal(signedIn.statusCode, 303, 'signed in at the other instance');
+  const again = await postForm(one.app, browser, '/login/passkey', { csrf: loginCsrf, credential: answer });
+  t.equal(again.statusCode, 401, 'and the challenge is spent for both');
 });
 
 t.test('passkeys are off on an issuer that is an IP address: no button, no challenge', async (t) => {

@@ -4,6 +4,7 @@ import { html } from '../../http/html.js';
 import type { Page } from '../../http/page-layout.js';
 import type { PageText } from '../../http/page-text.js';
 import type { FactorsView, PasskeyView } from '../../mfa/mfa-service.js';
+import type { MfaPolicy } from '../../config.js';
 import { PASSKEY_NAME_MAX_LENGTH } from '../../mfa/passkeys.js';
 import { passkeyForm } from '../../http/passkey-form.js';
 
@@ -19,6 +20,10 @@ export interface AccountView {
   factors: FactorsView;
   /** Whether passkeys can be added here (config.passkeys). */
   passkeysEnabled: boolean;
+  /** MFA: second factors optional, required of everyone (a notice until one is added), or off (no section). */
+  mfaPolicy: MfaPolicy;
+  /** The authorization request the person was on its way to when MFA=required sent them here, offered once a factor is set up. */
+  continueTo?: string;
   csrf: string;
   /** The person's token sessions, oldest first. */
   sessions: readonly SessionRecord[];
@@ -220,6 +225,17 @@ function passkeysSection(view: AccountView) {
     <p class="note">${text.text('account.passkey_add_note')}</p>`;
 }
 
+/** With MFA=required: what the person must do before an application gets a code, or the way back to it once done. */
+function policyNotice(view: AccountView) {
+  if (view.mfaPolicy !== 'required') return '';
+  const { text, factors } = view;
+  if (factors.totp === undefined && factors.passkeys.length === 0) {
+    return html`<p class="message" role="alert">${text.text('account.mfa_required')}</p>`;
+  }
+  if (view.continueTo === undefined) return '';
+  return html`<p><a href="${view.continueTo}">${text.text('account.continue')}</a></p>`;
+}
+
 /** The signed-in person's account page: profile, sessions, the applications they allowed, password, sign-out. */
 export function accountPage(view: AccountView): Page {
   const { text } = view;
@@ -229,12 +245,17 @@ export function accountPage(view: AccountView): Page {
     wide: true,
     passkeys: view.passkeysEnabled,
     body: html`${view.message ? html`<p class="${view.message.problem ? 'message' : 'note'}" role="${view.message.problem ? 'alert' : 'status'}">${view.message.text}</p>` : ''}
+      ${policyNotice(view)}
       <p>${text.html('account.signed_in_as', { username: html`<strong>${view.username}</strong>` })}</p>
       <form method="post" action="/logout">${csrfField(view.csrf)}<button type="submit" class="secondary">${text.text('account.sign_out')}</button></form>
       <h2>${text.text('account.email')}</h2>
       ${emailSection(view)}
-      <h2>${text.text('account.two_step')}</h2>
-      ${twoStepSection(view)}
+      ${
+        view.mfaPolicy === 'off'
+          ? ''
+          : html`<h2>${text.text('account.two_step')}</h2>
+              ${twoStepSection(view)}`
+      }
       <h2>${text.text('account.sessions')}</h2>
       ${sessionsTable(view)}
       <form method="post" action="/account/end-other-sessions">

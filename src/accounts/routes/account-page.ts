@@ -8,6 +8,7 @@ import { registerCookies } from '../../http/refresh-cookie.js';
 import { clearSignInCookie, csrfMatches, csrfToken, setSignInCookie } from '../../oidc/http/sign-in-cookie.js';
 import { type SignedIn, signedInPerson, signOut } from '../../oidc/http/signed-in.js';
 import { accountPage, type AccountView } from '../pages/account-page.js';
+import { continueTo } from '../../oidc/http/continue-cookie.js';
 import { PASSWORD_MAX_BYTES } from '../../users/credentials.js';
 import { EMAIL_MAX_LENGTH } from '../../users/email-address.js';
 import QRCode from 'qrcode';
@@ -29,6 +30,7 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
   }
 
   async function showAccount(reply: FastifyReply, person: SignedIn, status = 200, message?: AccountView['message']) {
+    const continueAfterEnrolment = continueTo(reply.request, config);
     const [sessions, consents, factors] = await Promise.all([
       services.sessions.list(person.user.id),
       services.consents.list(person.user.id),
@@ -41,6 +43,8 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
       mailEnabled: services.accountMail.enabled,
       factors,
       passkeysEnabled: services.passkeys.enabled,
+      mfaPolicy: services.mfa.policy,
+      ...(continueAfterEnrolment === undefined ? {} : { continueTo: continueAfterEnrolment }),
       csrf: csrfToken(person.secret),
       sessions,
       consents,

@@ -266,13 +266,38 @@ export async function adminUserRoutes(app: FastifyInstance, services: AdminRoute
         ...common,
         summary: "Reset a user's second factors",
         description:
-          'Removes the authenticator app and the recovery codes (a person who lost them): the password alone signs in again. The owner is told by mail.',
+          'Removes the authenticator app, every passkey and the recovery codes (a person who lost them all): the password alone signs in again. The owner is told by mail.',
         params: userId,
         response: { ...NO_CONTENT, ...adminErrors(404) },
       },
     },
     async (request, reply) => {
       await users.resetFactors(request.params.id, adminActor(request));
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete<{ Params: { id: string; factor: string } }>(
+    '/admin/users/:id/factors/:factor',
+    {
+      schema: {
+        ...common,
+        summary: "Remove one of a user's second factors",
+        description:
+          'Removes the authenticator app (`totp`) or one passkey (its id, as the factors list shows it), for a person who lost that device; with no factor left, the recovery codes go too. The owner is told by mail.',
+        params: {
+          type: 'object',
+          required: ['id', 'factor'],
+          properties: {
+            ...userId.properties,
+            factor: { type: 'string', minLength: 1, maxLength: 1400, description: '`totp`, or a passkey id.' },
+          },
+        },
+        response: { ...NO_CONTENT, ...adminErrors(404) },
+      },
+    },
+    async (request, reply) => {
+      await users.removeFactor(request.params.id, request.params.factor, adminActor(request));
       return reply.code(204).send();
     },
   );

@@ -131,6 +131,8 @@ const en = {
   'account.two_step_on': 'Two-step sign-in is on: signing in with your password asks for a passkey or a code too. {count} recovery codes are left.',
   'account.app_on': 'An authenticator app was added {since}.',
   'account.app_off': 'No authenticator app.',
+  'account.mfa_required': 'This service requires two-step sign-in. Add a passkey or set up an authenticator app below to go on.',
+  'account.continue': 'Continue to the application',
   'account.passkeys': 'Passkeys',
   'account.passkeys_none': 'No passkeys yet. A passkey signs you in with your fingerprint, face or screen lock, with no password to type or steal.',
   'account.passkeys_off': 'Passkeys need this service on a domain name; ask its operators.',

@@ -24,11 +24,13 @@ function browserCookieName(config: Config): string {
   return config.cookieSecure ? '__Host-tokensmith-browser' : 'tokensmith-browser';
 }
 
-function cookieOptions(config: Config, maxAge: number) {
+/** The options of every cookie of the pages: HttpOnly, Secure (unless plain-http development), SameSite=Lax, Path=/, no Domain. */
+export function cookieOptions(config: Config, maxAge: number) {
   return { httpOnly: true, secure: config.cookieSecure, sameSite: 'lax' as const, path: '/', maxAge };
 }
 
-function cookies(request: FastifyRequest): Record<string, string | undefined> {
+/** The cookies a request presents, by name. */
+export function cookies(request: FastifyRequest): Record<string, string | undefined> {
   const header = request.headers.cookie;
   return header === undefined ? {} : request.server.parseCookie(header);
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseAuthorizationRequest, requestFingerprint, type AuthorizationQuery, type AuthorizationRequest } from '../authorize-request.js';
 import { setSecondStepCookie } from '../http/second-step-cookie.js';
 import { AUTHORIZE_PATH, SECOND_STEP_PATH } from '../http/paths.js';
+import { setContinueCookie } from '../http/continue-cookie.js';
 import { pageText, problemPageFor, registerPageHeaders, sendPage } from '../../http/page-reply.js';
 import { registerCookies } from '../../http/refresh-cookie.js';
 import { csrfMatches, csrfToken } from '../http/sign-in-cookie.js';
@@ -91,6 +92,11 @@ export async function authorizeRoutes(app: FastifyInstance, services: AuthorizeS
       });
       setSecondStepCookie(reply, services.config, secret);
       return reply.redirect(SECOND_STEP_PATH, 302);
+    }
+    if (step.kind === 'enrol' && current !== undefined) {
+      // MFA=required and no second factor yet: set one up on the account page, which then offers the request again.
+      setContinueCookie(reply, services.config, `${AUTHORIZE_PATH}?${search}`);
+      return reply.redirect('/account', 302);
     }
     if (step.kind === 'sign-in' || current === undefined) {
       // After signing in, the request goes on without prompt=login, or it would ask again forever.
