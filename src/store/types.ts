@@ -573,6 +573,31 @@ export interface PasskeyChallengeStore {
   take(challengeHash: string): Promise<PasskeyChallengeRecord | undefined>;
 }
 
+/** An upstream identity (a provider's `sub`) linked to an account here: it signs that account in. */
+export interface IdentityLink {
+  /** The upstream provider's id here. */
+  providerId: string;
+  /** The provider's `sub` for the person: stable and unique at that provider (OpenID Connect Core §2). */
+  subject: string;
+  userId: string;
+  /** Epoch seconds. */
+  linkedAt: number;
+}
+
+/** Upstream identities linked to accounts: each identity to one account at most, found by provider and subject, never by email. */
+export interface IdentityLinkStore {
+  /** The account an upstream identity signs in, if linked. */
+  find(providerId: string, subject: string): Promise<string | undefined>;
+  /** Links an identity to an account; false when it is linked already, to anyone (one claim, atomic). */
+  link(link: IdentityLink): Promise<boolean>;
+  /** The account's linked identities, oldest first. */
+  listForUser(userId: string): Promise<IdentityLink[]>;
+  /** Unlinks one of the account's identities; false when it is none of theirs. */
+  unlink(userId: string, providerId: string, subject: string): Promise<boolean>;
+  /** Unlinks every identity of the account (a deleted account). */
+  clear(userId: string): Promise<void>;
+}
+
 /** All of the service's state. */
 export interface Store {
   readonly kind: 'redis' | 'memory';
@@ -592,6 +617,7 @@ export interface Store {
   readonly secondSteps: SecondStepStore;
   readonly passkeys: PasskeyStore;
   readonly passkeyChallenges: PasskeyChallengeStore;
+  readonly identityLinks: IdentityLinkStore;
   /** Resolves while the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

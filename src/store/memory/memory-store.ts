@@ -13,6 +13,7 @@ import { MemoryKnownBrowsers } from './known-browsers.js';
 import { MemoryMfa } from './mfa.js';
 import { MemorySecondSteps } from './second-steps.js';
 import { MemoryPasskeyChallenges, MemoryPasskeys } from './passkeys.js';
+import { MemoryIdentityLinks } from './identity-links.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -35,6 +36,7 @@ export class MemoryStore implements Store {
   readonly secondSteps: MemorySecondSteps;
   readonly passkeys: MemoryPasskeys;
   readonly passkeyChallenges: MemoryPasskeyChallenges;
+  readonly identityLinks: MemoryIdentityLinks;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(clock: () => number = Date.now) {
@@ -54,6 +56,7 @@ export class MemoryStore implements Store {
     this.secondSteps = new MemorySecondSteps(clock);
     this.passkeys = new MemoryPasskeys();
     this.passkeyChallenges = new MemoryPasskeyChallenges(clock);
+    this.identityLinks = new MemoryIdentityLinks();
     this.#sweeper = setInterval(() => {
       this.sessions.sweep();
       this.revocations.sweep();

@@ -43,6 +43,10 @@ export function redisKeys(prefix: string, clustered = false) {
     passkeyOwner: (credentialId: string) => `${prefix}passkey:${credentialId}`,
     /** A WebAuthn challenge waiting for its answer, by the challenge's hash. */
     passkeyChallenge: (challengeHash: string) => `${prefix}passkey-challenge:${challengeHash}`,
+    /** Which account an upstream identity (provider and subject, hashed) signs in. */
+    identity: (identityName: string) => `${prefix}identity:${identityName}`,
+    /** A user's linked upstream identities (a hash: identity name → the link as JSON), in the user's slot. */
+    userIdentities: (userId: string) => `${prefix}user-identities:${tag(userId)}`,
     /** A mailed link (verification, password reset), by its secret's hash. */
     emailLink: (secretHash: string) => `${prefix}email-link:${secretHash}`,
     /** The mail outbox, in one slot: a hash per mail, the due mails (a sorted set by when each is due), each user's mails. */

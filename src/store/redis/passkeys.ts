@@ -3,6 +3,7 @@ import type { Durable, Guard, ScriptClient } from './commands.js';
 import type { RedisKeys } from './keys.js';
 import { luaScript, pairsToObject, type RECORD_SCRIPTS } from './lua.js';
 import type { USER_SCRIPTS } from './users.js';
+import { claimFor } from './claims.js';
 
 // KEYS: the user's passkeys. ARGV: credential id, name. Renames a passkey the user still has.
 const RENAME_PASSKEY = luaScript(`
@@ -26,9 +27,6 @@ export const PASSKEY_SCRIPTS = {
   renamePasskey: RENAME_PASSKEY,
   recordPasskeyUse: RECORD_PASSKEY_USE,
 };
-
-/** How many times a credential id's claim is tried when it goes stale between two looks. */
-const CLAIM_ATTEMPTS = 3;
 
 /** What never changes of a passkey, as its hash field holds it. */
 interface FixedFields {
@@ -91,19 +89,9 @@ export class RedisPasskeys implements PasskeyStore {
 
   add(record: PasskeyRecord): Promise<boolean> {
     return this.guard(async () => {
-      // The claim comes first: a passkey in a hash without its claim could never sign in. A claim whose owner no longer
-      // has the passkey (a crash between the two writes, a removal half done) is stale, and taken over.
-      const claim = this.keys.passkeyOwner(record.id);
-      let claimed = false;
-      for (let attempt = 0; attempt < CLAIM_ATTEMPTS && !claimed; attempt++) {
-        claimed = (await this.durable([claim], () => this.client.set(claim, record.userId, { NX: true }))) === 'OK';
-        if (claimed) break;
-        const owner = await this.client.get(claim);
-        if (owner === null) continue;
-        if (await this.#owned(owner, record.id)) return false;
-        claimed = (await this.durable([claim], () => this.client.replaceIfEquals([claim], [owner, record.userId]))) === 1;
-      }
-      if (!claimed) return false;
+      // The claim comes first: a passkey in a hash without its claim could never sign in.
+      const holds = async (owner: string) => (await this.#owned(owner, record.id)) !== undefined;
+      if (!(await claimFor(this.client, this.durable, this.keys.passkeyOwner(record.id), record.userId, holds))) return false;
       const fixed: FixedFields = {
         publicKey: record.publicKey,
         transports: record.transports,

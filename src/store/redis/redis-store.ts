@@ -9,6 +9,7 @@ import type {
   SecondStepStore,
   PasskeyStore,
   PasskeyChallengeStore,
+  IdentityLinkStore,
   MailOutboxStore,
   LoginFailureStore,
   RateLimitStore,
@@ -36,6 +37,7 @@ import { RedisKnownBrowsers } from './known-browsers.js';
 import { RedisMfa } from './mfa.js';
 import { RedisSecondSteps } from './second-steps.js';
 import { RedisPasskeyChallenges, RedisPasskeys } from './passkeys.js';
+import { RedisIdentityLinks } from './identity-links.js';
 
 /** The Redis store: shared by every instance; every key starts with the configured prefix. */
 export class RedisStore implements Store {
@@ -58,6 +60,7 @@ export class RedisStore implements Store {
   readonly secondSteps: SecondStepStore;
   readonly passkeys: PasskeyStore;
   readonly passkeyChallenges: PasskeyChallengeStore;
+  readonly identityLinks: IdentityLinkStore;
   readonly #connection: StoreConnection;
   readonly #guard: Guard;
 
@@ -97,6 +100,7 @@ export class RedisStore implements Store {
     this.secondSteps = new RedisSecondSteps(this.#guard, client, keys, durable);
     this.passkeys = new RedisPasskeys(this.#guard, client, keys, durable);
     this.passkeyChallenges = new RedisPasskeyChallenges(this.#guard, client, keys, durable);
+    this.identityLinks = new RedisIdentityLinks(this.#guard, client, keys, durable);
   }
 
   ping(): Promise<void> {
