@@ -30,6 +30,7 @@ import { requestContext } from './audit/audit-log.js';
 import { authorizeRoutes } from './oidc/routes/authorize.js';
 import { signInRoutes } from './oidc/routes/sign-in.js';
 import { secondStepRoutes } from './oidc/routes/second-step.js';
+import { federationRoutes } from './federation/routes/federation-pages.js';
 import { userinfoRoutes } from './oidc/routes/userinfo.js';
 import { endSessionRoutes } from './oidc/routes/end-session.js';
 import { accountPageRoutes } from './accounts/routes/account-page.js';
@@ -112,6 +113,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(authorizeRoutes, routes);
   await app.register(signInRoutes, routes);
   await app.register(secondStepRoutes, routes);
+  await app.register(federationRoutes, routes);
   await app.register(userinfoRoutes, routes);
   await app.register(endSessionRoutes, routes);
   await app.register(accountPageRoutes, routes);

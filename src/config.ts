@@ -1,5 +1,7 @@
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tokensmith/verifier/shared';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { parseProviders, ProviderEntryError, type UpstreamProvider } from './federation/provider.js';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.js';
@@ -119,6 +121,8 @@ export interface Config {
   accessTokenTtl: number;
   defaultAudience: string;
   clientsFile: string | undefined;
+  /** The upstream OpenID providers people may sign in through (PROVIDERS_FILE), validated at start. */
+  providers: readonly UpstreamProvider[];
   registration: 'open' | 'closed';
   email: EmailConfig;
   mail: MailConfig;
@@ -315,6 +319,23 @@ function origins(env: Env, name: SettingName): string[] {
     });
 }
 
+/** The providers of PROVIDERS_FILE (a JSON array), each validated; a ConfigError names the file's fault. */
+function providersFile(env: Env, file: string | undefined): UpstreamProvider[] {
+  if (file === undefined) return [];
+  let entries: unknown;
+  try {
+    entries = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError('PROVIDERS_FILE', `cannot read ${file} as JSON: ${(error as Error).message.split('\n')[0]}`);
+  }
+  try {
+    return parseProviders(entries, env);
+  } catch (error) {
+    if (error instanceof ProviderEntryError) throw new ConfigError('PROVIDERS_FILE', error.message);
+    throw error;
+  }
+}
+
 /** The multi-factor policies (MFA). */
 export const MFA_POLICIES = ['off', 'optional', 'required'] as const;
 export type MfaPolicy = (typeof MFA_POLICIES)[number];
@@ -500,6 +521,7 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     accessTokenTtl: integer(env, 'ACCESS_TOKEN_TTL'),
     defaultAudience: text(env, 'DEFAULT_AUDIENCE', 'api')!,
     clientsFile: path(env, 'CLIENTS_FILE'),
+    providers: providersFile(env, path(env, 'PROVIDERS_FILE')),
     registration: oneOf(env, 'REGISTRATION', ['open', 'closed'] as const, 'open'),
     email,
     mail: mailConfig(env, production, issuer, email),

@@ -5,6 +5,7 @@ import { Mailer } from './mail/mailer.js';
 import { MfaService } from './mfa/mfa-service.js';
 import { SecretBox } from './mfa/secret-box.js';
 import { PasskeyService } from './mfa/passkeys.js';
+import { FederationService } from './federation/federation-service.js';
 import { LoginThrottle } from './users/login-throttle.js';
 import { OutboxWorker } from './mail/outbox-worker.js';
 import { openMailTransport } from './mail/transport.js';
@@ -64,6 +65,8 @@ export interface Services extends GrantServices {
   mfa: MfaService;
   /** Passkeys: adding them to an account, and signing in with one (WebAuthn). */
   passkeys: PasskeyService;
+  /** Sign-in through upstream OpenID providers (PROVIDERS_FILE). */
+  federation: FederationService;
   /** Sign-ins: the browser sessions at this service behind the sign-in cookie. */
   signIns: SignInService;
   /** What people let third-party clients have. */
@@ -109,6 +112,7 @@ export type DomainServices = Pick<
   | 'mailer'
   | 'mfa'
   | 'passkeys'
+  | 'federation'
 >;
 
 /**
@@ -163,7 +167,8 @@ export function createDomainServices(
     passkeys,
     notify: (user, what, detail) => accountMail.secondFactor(user, what, detail),
   });
-  const accounts = new AccountService({ users, sessions, signIns, consents, audit, mail: accountMail, mfa, config });
+  const federation = new FederationService({ providers: () => config.providers, links: store.identityLinks, users, audit, issuer: config.issuer });
+  const accounts = new AccountService({ users, sessions, signIns, consents, audit, mail: accountMail, mfa, federation, config });
   const clientSync = new ClientSync(store.clients, clients, config.defaultAudience, parts.logger);
   const admin = createAdminServices({
     store,
@@ -193,6 +198,7 @@ export function createDomainServices(
     mailer,
     mfa,
     passkeys,
+    federation,
     signIns,
     clientSync,
     admin,

@@ -10,6 +10,7 @@ import type { UserService } from '../users/user-service.js';
 import { assertPasswordPolicy } from '../users/credentials.js';
 import { emailKeyOf, validEmail } from '../users/email-address.js';
 import type { AccountMail, LinkCheck } from './account-mail.js';
+import type { FederationService } from '../federation/federation-service.js';
 import type { MfaService } from '../mfa/mfa-service.js';
 
 /** What the account use cases work with. */
@@ -23,6 +24,8 @@ export interface AccountDependencies {
   mail: AccountMail;
   /** Second factors (a deleted account's are forgotten). */
   mfa: MfaService;
+  /** Upstream identities (a deleted account's links are forgotten, so an identity can sign in a new account). */
+  federation: Pick<FederationService, 'forget'>;
   config: Pick<Config, 'rateLimits' | 'email'>;
 }
 
@@ -105,7 +108,11 @@ export class AccountService {
   }
 
   /** Records a login that started its session or sign-in. */
-  loggedIn(user: UserRecord, via: 'password_grant' | 'login_page' | 'registration_page' | 'second_step' | 'passkey', context: AuditContext): void {
+  loggedIn(
+    user: UserRecord,
+    via: 'password_grant' | 'login_page' | 'registration_page' | 'second_step' | 'passkey' | 'federation',
+    context: AuditContext,
+  ): void {
     this.deps.audit.emit({ event: 'login_succeeded', via, ...context, user_id: user.id });
   }
 
@@ -246,6 +253,7 @@ export class AccountService {
     if (!(await this.setDisabled(userId, true))) return false;
     await this.deps.consents.forgetAll(userId);
     await this.deps.mfa.forget(userId);
+    await this.deps.federation.forget(userId);
     await this.deps.users.delete(userId);
     return true;
   }

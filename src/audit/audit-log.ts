@@ -21,7 +21,7 @@ export interface AuditContext {
 /** The security-relevant events, each with its stable `event` name and its own fields beside the context. */
 export type AuditEvent = AuditContext &
   (
-    | { event: 'login_succeeded'; via: 'password_grant' | 'login_page' | 'registration_page' | 'second_step' | 'passkey' }
+    | { event: 'login_succeeded'; via: 'password_grant' | 'login_page' | 'registration_page' | 'second_step' | 'passkey' | 'federation' }
     | { event: 'login_failed'; via: 'password_grant' | 'login_page'; username: string }
     | { event: 'login_refused'; via: 'password_grant' | 'login_page' | 'registration_page' | 'passkey'; reason: 'email_unverified' }
     | { event: 'login_throttled'; via: 'password_grant' | 'login_page' | 'password_change' | 'email_change'; username?: string }

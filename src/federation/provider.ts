@@ -35,6 +35,7 @@ export class ProviderEntryError extends Error {}
 /** A provider id: lower-case letters, digits and dashes, as a path segment reads well. */
 export const PROVIDER_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 
+const RESERVED_IDS = new Set(['passkey', 'second-step']);
 const KNOWN_FIELDS = new Set(['id', 'name', 'issuer', 'client_id', 'client_secret', 'client_secret_env', 'scope', 'icon', 'userinfo', 'claims']);
 const DEFAULT_CLAIMS: ClaimMapping = { username: '/preferred_username', email: '/email', emailVerified: '/email_verified' };
 
@@ -76,6 +77,8 @@ export function parseProviderEntry(entry: unknown, env: Readonly<Record<string, 
   if (unknown.length > 0) throw new ProviderEntryError(`has unknown fields: ${unknown.join(', ')}`);
   const id = text(record, 'id', 32);
   if (!PROVIDER_ID_PATTERN.test(id)) throw new ProviderEntryError('id must be lower-case letters, digits and dashes (at most 32)');
+  // The login pages' own paths under /login/ cannot be a provider's.
+  if (RESERVED_IDS.has(id)) throw new ProviderEntryError(`id ${id} is taken by the login pages`);
   const issuer = text(record, 'issuer', 2048);
   let issuerUrl: URL;
   try {

@@ -14,6 +14,12 @@ const en = {
   'login.too_many': 'Too many sign-in attempts. {wait}',
   'login.forgot_link': 'Forgot password?',
   'login.passkey': 'Sign in with a passkey',
+  'login.continue_with': 'Continue with {provider}',
+  'federation.refused_title': 'Sign-in failed',
+  'federation.refused_text':
+    'The sign-in through the other provider was refused, took too long, or was finished already. Please start again from the sign-in page.',
+  'federation.unavailable_text': 'The other provider cannot be reached just now. Please try again shortly, or sign in another way.',
+  'federation.unknown_text': 'There is no such way to sign in here.',
   'login.passkey_refused': 'That passkey could not be checked, or is not known here. Try again, or sign in with your password.',
   'passkey.failed': 'The passkey did not work. Try again, or use another way.',
   'login.verify_first': 'Please confirm your email address first: we sent a link to it. Follow it, then sign in.',

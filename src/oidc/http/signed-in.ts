@@ -19,7 +19,7 @@ export type StartSignInServices = SignInServices & Pick<Services, 'accountMail'>
 
 /** How a sign-in came about: the page, where it continues, the request it is for, and what was proven (RFC 8176). */
 export interface SignInStart {
-  via: 'login_page' | 'registration_page' | 'second_step' | 'passkey';
+  via: 'login_page' | 'registration_page' | 'second_step' | 'passkey' | 'federation';
   returnTo: string | undefined;
   authenticatedFor: string | undefined;
   amr: readonly string[];

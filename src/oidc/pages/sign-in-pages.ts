@@ -23,6 +23,8 @@ export interface LoginView {
   email?: { ask: 'optional' | 'required' | 'off'; value?: string };
   /** Whether the login page offers passkeys: a button, and the browser's autofill on the username field. */
   passkeys?: boolean;
+  /** The upstream providers the login page offers ("Continue with …"). */
+  providers?: ReadonlyArray<{ id: string; name: string }>;
 }
 
 /**
@@ -45,7 +47,16 @@ export function loginPage(view: LoginView): Page {
         secondary: true,
       })
     : '';
-  const footer = html`${passkey}${view.passwordReset ? html`<p class="note"><a href="/forgot-password">${text.text('login.forgot_link')}</a></p>` : ''}
+  const query = view.returnTo === undefined ? '' : `?${new URLSearchParams({ return_to: view.returnTo })}`;
+  const providers =
+    view.providers && view.providers.length > 0
+      ? html`<ul class="providers">
+          ${view.providers.map(
+            (provider) => html`<li><a href="/login/${provider.id}${query}">${text.text('login.continue_with', { provider: provider.name })}</a></li>`,
+          )}
+        </ul>`
+      : '';
+  const footer = html`${passkey}${providers}${view.passwordReset ? html`<p class="note"><a href="/forgot-password">${text.text('login.forgot_link')}</a></p>` : ''}
   ${view.registration ? html`<p class="note">${text.html('login.no_account', { link: html`<a href="${register}">${text.text('login.create_link')}</a>` })}</p>` : ''}`;
   const page = credentialsPage(
     view,

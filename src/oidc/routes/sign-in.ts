@@ -81,6 +81,7 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
         registration,
         passwordReset,
         passkeys: services.passkeys.enabled,
+        providers: config.providers.map(({ id, name }) => ({ id, name })),
         formTargets: formTargets(returnTo, services.clients),
         ...extra,
       }),

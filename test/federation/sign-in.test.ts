@@ -1,0 +1,136 @@
+import { decodeJwt } from 'jose';
+import t from 'tap';
+import { adminCall, buildAdminTestApp, clientToken, OPS_CLIENT } from '../helpers/admin.js';
+import { buildTestApp, realClock } from '../helpers/app.js';
+import { SERVICE_CLIENTS } from '../helpers/clients.js';
+import { tokenRequest } from '../helpers/oauth.js';
+import { ACCOUNT_SPA, authorizeUrl, CookieJar, pkce, REDIRECT, visit } from '../helpers/sign-in.js';
+import { startUpstream } from '../helpers/upstream-provider.js';
+import { parseProviderEntry } from '../../src/federation/provider.js';
+
+// Sign-in through an upstream OpenID provider: node-oidc-provider on a loopback port is the provider (real
+// discovery, real tokens and signatures over real sockets); the service is its relying party through openid-client.
+
+const ISSUER = 'http://127.0.0.1:3000';
+const CALLBACK = `${ISSUER}/login/upstream/callback`;
+
+async function setUp(t: Parameters<typeof buildTestApp>[0]) {
+  const upstream = await startUpstream(t, CALLBACK);
+  const provider = parseProviderEntry(
+    {
+      id: 'upstream',
+      name: 'Upstream',
+      issuer: upstream.issuer,
+      client_id: upstream.clientId,
+      client_secret: upstream.clientSecret,
+      scope: 'openid profile email',
+      userinfo: true,
+    },
+    {},
+  );
+  const built = await buildAdminTestApp(t, 'memory', {
+    clients: [ACCOUNT_SPA, ...SERVICE_CLIENTS, OPS_CLIENT],
+    clock: realClock(),
+    config: { issuer: ISSUER, providers: [provider] },
+  });
+  return { ...built, upstream };
+}
+
+/** Follows a browser from the login page through the provider and back; answers the callback's response. */
+async function throughUpstream(
+  app: Awaited<ReturnType<typeof setUp>>['app'],
+  upstream: Awaited<ReturnType<typeof setUp>>['upstream'],
+  jar: CookieJar,
+  login: string,
+  start = '/login/upstream',
+) {
+  const toUpstream = await visit(app, jar, start);
+  if (toUpstream.statusCode !== 303) throw new Error(`no redirect to the provider: ${toUpstream.statusCode} ${toUpstream.body}`);
+  const callback = new URL(await upstream.signIn(String(toUpstream.headers.location), login));
+  const answer = await visit(app, jar, `${callback.pathname}${callback.search}`);
+  return { toUpstream, callback, answer };
+}
+
+t.test('Continue with a provider: a new account just in time, then the same account again; amr fed', async (t) => {
+  const { app, upstream, logs, store, admin } = await setUp(t);
+  const login = await visit(app, new CookieJar(), '/login');
+  t.match(login.body, /<a href="\/login\/upstream">Continue with Upstream<\/a>/);
+
+  const { verifier, challenge } = pkce();
+  const request = authorizeUrl({ client_id: 'spa', redirect_uri: REDIRECT, code_challenge: challenge, scope: 'openid' });
+  const jar = new CookieJar();
+  const toLogin = await visit(app, jar, request);
+  const loginPage = await visit(app, jar, String(toLogin.headers.location));
+  const start = /<a href="(\/login\/upstream\?[^"]+)">/.exec(loginPage.body)![1]!.replaceAll('&amp;', '&');
+  const { toUpstream, answer } = await throughUpstream(app, upstream, jar, 'ada', start);
+  const asked = new URL(String(toUpstream.headers.location));
+  t.equal(asked.origin, upstream.issuer);
+  t.equal(asked.searchParams.get('code_challenge_method'), 'S256', 'PKCE');
+  t.ok(asked.searchParams.get('state') && asked.searchParams.get('nonce'), 'state and nonce');
+  t.equal(asked.searchParams.get('redirect_uri'), CALLBACK);
+  t.equal(answer.statusCode, 303, 'signed in');
+  t.match(String(answer.headers.location), /^\/oauth\/authorize\?/, 'on to the authorization request');
+  const code = new URL(String((await visit(app, jar, String(answer.headers.location))).headers.location)).searchParams.get('code')!;
+  const tokens = await tokenRequest(app, { grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: REDIRECT, code_verifier: verifier });
+  const claims = decodeJwt(tokens.body.id_token!);
+  t.same(claims.amr, ['fed'], 'RFC 8176: federated');
+  const user = (await store.users.findById(String(claims.sub)))!;
+  t.equal(user.username, 'ada', 'the upstream name, where free');
+  t.same(await store.identityLinks.listForUser(user.id), [
+    { providerId: 'upstream', subject: 'ada', userId: user.id, linkedAt: (await store.identityLinks.listForUser(user.id))[0]!.linkedAt },
+  ]);
+  t.ok(
+    logs.records().some((line) => line.event === 'login_succeeded' && line.via === 'federation'),
+    'audited',
+  );
+
+  const again = await throughUpstream(app, upstream, new CookieJar(), 'ada');
+  t.equal(again.answer.statusCode, 303);
+  t.equal((await store.users.list({ prefix: 'ada', limit: 10 })).users.length, 1, 'the same account, not another');
+
+  t.equal((await adminCall(admin, await clientToken(app), 'DELETE', `/admin/users/${user.id}`)).statusCode, 204);
+  t.same(await store.identityLinks.listForUser(user.id), [], 'a deleted account’s links are forgotten');
+  await throughUpstream(app, upstream, new CookieJar(), 'ada');
+  const renewed = (await store.users.list({ prefix: 'ada', limit: 10 })).users;
+  t.ok(renewed.length === 1 && renewed[0]!.id !== user.id, 'so the identity signs in a new account, never the old one');
+
+  await app.inject({ method: 'POST', url: '/account/register', payload: { username: 'bea', password: 'long enough' } });
+  const namesake = await throughUpstream(app, upstream, new CookieJar(), 'bea');
+  t.equal(namesake.answer.statusCode, 303);
+  const created = (await store.users.list({ prefix: 'bea-', limit: 10 })).users;
+  t.equal(created.length, 1, 'a name taken here gets a suffix: never the local account of that name');
+});
+
+t.test('refused with a clear page: a replayed callback, a foreign state, no cookie, an unknown provider, the provider down', async (t) => {
+  const { app, upstream, store } = await setUp(t);
+  const jar = new CookieJar();
+  const first = await throughUpstream(app, upstream, jar, 'cyd');
+  t.equal(first.answer.statusCode, 303);
+  const replay = await visit(app, jar, `${first.callback.pathname}${first.callback.search}`);
+  t.equal(replay.statusCode, 400, 'a replayed callback');
+  t.match(replay.body, /The sign-in through the other provider was refused/);
+  t.notMatch(replay.body, /at .*\.js|Error:/, 'never a stack trace');
+
+  const browser = new CookieJar();
+  const started = await visit(app, browser, '/login/upstream');
+  const callback = new URL(await upstream.signIn(String(started.headers.location), 'dot'));
+  callback.searchParams.set('state', 'forged');
+  const forged = await visit(app, browser, `${callback.pathname}${callback.search}`);
+  t.equal(forged.statusCode, 400, 'a state that is not this browser’s');
+  t.equal(await store.users.findByUsernameKey('dot'), undefined, 'no account half made');
+
+  const denied = await visit(app, new CookieJar(), '/login/upstream/callback?error=access_denied&state=x');
+  t.equal(denied.statusCode, 400, 'no cookie: no sign-in');
+  t.equal((await visit(app, new CookieJar(), '/login/nowhere')).statusCode, 404);
+
+  const down = await buildTestApp(t, {
+    clients: [ACCOUNT_SPA],
+    config: {
+      issuer: ISSUER,
+      providers: [parseProviderEntry({ id: 'down', name: 'Down', issuer: 'http://127.0.0.1:9/', client_id: 'x', client_secret: 'y', scope: 'openid' }, {})],
+    },
+  });
+  const unreachable = await visit(down.app, new CookieJar(), '/login/down');
+  t.equal(unreachable.statusCode, 503, 'the provider down');
+  t.match(unreachable.body, /cannot be reached/);
+});
