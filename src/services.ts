@@ -167,7 +167,16 @@ export function createDomainServices(
     passkeys,
     notify: (user, what, detail) => accountMail.secondFactor(user, what, detail),
   });
-  const federation = new FederationService({ providers: () => config.providers, links: store.identityLinks, users, audit, issuer: config.issuer });
+  const federation = new FederationService({
+    providers: () => config.providers,
+    links: store.identityLinks,
+    users,
+    passkeyCount: passkeys.enabled ? async (userId) => (await store.passkeys.list(userId)).length : undefined,
+    notify: (user, what, provider, way) => accountMail.providerLink(user, what, provider, way),
+    audit,
+    issuer: config.issuer,
+    clock,
+  });
   const accounts = new AccountService({ users, sessions, signIns, consents, audit, mail: accountMail, mfa, federation, config });
   const clientSync = new ClientSync(store.clients, clients, config.defaultAudience, parts.logger);
   const admin = createAdminServices({

@@ -200,6 +200,13 @@ export class AccountMail {
     await this.deps.mailer.queue(what, user.email.address, values, user.id);
   }
 
+  /** Tells the owner that an upstream provider now signs their account in, or no longer does (and how). */
+  async providerLink(user: UserRecord, what: 'provider_linked' | 'provider_unlinked', provider: string, way: PasswordChangeWay = 'by_owner'): Promise<void> {
+    if (!user.email) return;
+    const values = { ...this.#common(user), provider, how: this.deps.mailer.templates.how(way), when: this.#now() };
+    await this.deps.mailer.queue(what, user.email.address, values, user.id);
+  }
+
   /** A user's latest mails and their state (never their bodies). */
   mailsOf(userId: string) {
     return this.deps.mailer.listForUser(userId);

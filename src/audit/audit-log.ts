@@ -47,6 +47,7 @@ export type AuditEvent = AuditContext &
     | { event: 'second_factor_added' | 'second_factor_removed'; factor: 'totp' | 'passkey' }
     | { event: 'second_factor_failed'; factor: 'totp' | 'recovery_code' }
     | { event: 'passkey_failed'; reason: PasskeyFailure }
+    | { event: 'identity_linked' | 'identity_unlinked'; provider: string }
     | { event: 'recovery_code_used'; left: number }
     | { event: 'recovery_codes_renewed' }
     | { event: 'password_reset_requested'; sent: boolean }
@@ -70,6 +71,7 @@ export type AdminAction =
   | 'user_reset_sent'
   | 'user_factors_reset'
   | 'user_factor_removed'
+  | 'user_identity_unlinked'
   | 'user_sessions_ended'
   | 'session_ended'
   | 'client_created'

@@ -4,7 +4,7 @@ import type { AuditContext, AuditLog } from '../audit/audit-log.js';
 import { ServiceError } from '../errors.js';
 import type { IdentityLinkStore, UserRecord } from '../store/types.js';
 import { normalizeUsername } from '../users/credentials.js';
-import type { UserService } from '../users/user-service.js';
+import { NO_PASSWORD, type UserService } from '../users/user-service.js';
 import { claimAt, type UpstreamProvider } from './provider.js';
 
 /** Seconds an upstream must answer in (discovery, the token endpoint, userinfo). */
@@ -19,11 +19,15 @@ export interface PendingFederation {
   nonce: string;
   /** Where the sign-in continues (an authorization request on this service), if anywhere. */
   returnTo: string | undefined;
+  /** Set when a signed-in person links the identity to their account: theirs, and the sign-in they started it from. */
+  link?: { userId: string; signInId: string };
 }
 
 /** What the upstream said of the person: its subject, and the mapped claims. */
 export interface UpstreamIdentity {
   providerId: string;
+  /** The provider's issuer: with the subject, the identity (OpenID Connect Core §2). */
+  issuer: string;
   subject: string;
   username: string | undefined;
   email: string | undefined;
@@ -33,24 +37,55 @@ export interface UpstreamIdentity {
 /** Why a callback was refused: the person or the provider said no, a check failed, or the provider was unreachable. */
 export type FederationFailure = 'denied' | 'invalid' | 'unavailable';
 
+/** What linking an identity to a signed-in account came to. */
+export type LinkOutcome = 'linked' | 'already_linked' | 'linked_elsewhere' | 'provider_linked';
+
+/** What unlinking a provider from an account came to: `last_way` when nothing else would sign the account in. */
+export type UnlinkOutcome = 'unlinked' | 'last_way' | 'not_linked';
+
+/** A provider linked to an account, as its owner and operators see it (never the upstream subject's claims). */
+export interface LinkedProvider {
+  providerId: string;
+  /** The provider's name, or its id when it is no longer configured. */
+  name: string;
+  /** Whether the provider is still configured (a removed one signs nothing in, and its link can only be removed). */
+  offered: boolean;
+  /** Epoch seconds. */
+  linkedAt: number;
+}
+
 /**
  * The relying-party half of sign-in through upstream OpenID providers, on openid-client (which speaks the protocol:
  * discovery, the authorization code grant with PKCE S256, state, nonce, the RFC 9207 `iss` check when the provider
  * advertises it, ID token validation, userinfo). Independent of HTTP; what becomes of an identity is the caller's.
  */
 export class FederationService {
-  readonly #configurations = new Map<string, Promise<oidc.Configuration>>();
+  /** Each provider entry's metadata (a changed entry is a new object, so it is discovered afresh). */
+  readonly #configurations = new WeakMap<UpstreamProvider, Promise<oidc.Configuration>>();
+  /** The origin of each discovered provider's authorization endpoint. */
+  readonly #authorizationOrigins = new WeakMap<UpstreamProvider, string>();
 
   constructor(
     private readonly deps: {
       providers: () => readonly UpstreamProvider[];
       links: IdentityLinkStore;
       users: Pick<UserService, 'create' | 'delete' | 'findActive'>;
+      /** How many passkeys an account has, when passkeys sign in here (they are another way to sign in). */
+      passkeyCount: ((userId: string) => Promise<number>) | undefined;
+      /** Tells the owner a provider was linked or unlinked (mail). */
+      notify: (user: UserRecord, what: 'provider_linked' | 'provider_unlinked', provider: string, way: 'by_owner' | 'by_operator') => Promise<void>;
       audit: AuditLog;
       /** This service's issuer: callbacks are `<issuer>/login/<id>/callback`. */
       issuer: string;
+      /** Epoch milliseconds. */
+      clock: () => number;
     },
   ) {}
+
+  /** The providers offered now. */
+  providers(): readonly UpstreamProvider[] {
+    return this.deps.providers();
+  }
 
   /** The provider with this id, if configured. */
   provider(id: string): UpstreamProvider | undefined {
@@ -63,7 +98,7 @@ export class FederationService {
   }
 
   /** Starts a sign-in through a provider: the URL to send the browser to, and what to keep for the callback. */
-  async begin(provider: UpstreamProvider, returnTo: string | undefined): Promise<{ url: URL; pending: PendingFederation }> {
+  async begin(provider: UpstreamProvider, returnTo: string | undefined, link?: PendingFederation['link']): Promise<{ url: URL; pending: PendingFederation }> {
     const configuration = await this.#configuration(provider);
     const pending: PendingFederation = {
       providerId: provider.id,
@@ -71,6 +106,7 @@ export class FederationService {
       state: oidc.randomState(),
       nonce: oidc.randomNonce(),
       returnTo,
+      ...(link === undefined ? {} : { link }),
     };
     const url = oidc.buildAuthorizationUrl(configuration, {
       redirect_uri: this.callbackUrl(provider.id),
@@ -115,6 +151,7 @@ export class FederationService {
       ok: true,
       identity: {
         providerId: provider.id,
+        issuer: provider.issuer,
         subject,
         username: typeof username === 'string' ? username : undefined,
         email: typeof email === 'string' ? email : undefined,
@@ -125,21 +162,28 @@ export class FederationService {
 
   /** The account an identity signs in, if it is linked. */
   linkedAccount(identity: UpstreamIdentity): Promise<string | undefined> {
-    return this.deps.links.find(identity.providerId, identity.subject);
+    return this.deps.links.find(identity.issuer, identity.subject);
   }
 
   /** Links an identity to an account; false when another sign-in linked it first. */
-  link(identity: UpstreamIdentity, userId: string): Promise<boolean> {
-    return this.deps.links.link({ providerId: identity.providerId, subject: identity.subject, userId, linkedAt: Math.floor(Date.now() / 1000) });
+  #link(identity: UpstreamIdentity, userId: string): Promise<boolean> {
+    const { providerId, issuer, subject } = identity;
+    return this.deps.links.link({ providerId, issuer, subject, userId, linkedAt: Math.floor(this.deps.clock() / 1000) });
   }
 
   /**
    * The account an upstream identity signs in: the linked one (if active; a disabled one signs in nothing), else a new
-   * one made just in time and linked to it (user_registered). Never an account found by a matching email.
+   * one made just in time and linked to it (user_registered), unless the provider creates no accounts (`not_linked`).
+   * Never an account found by a matching email: that is how an attacker who registered a victim's address at a
+   * provider, or here, would take the victim's account over (account pre-hijacking).
    */
-  async accountFor(identity: UpstreamIdentity, context: AuditContext): Promise<UserRecord | undefined> {
+  async accountFor(
+    identity: UpstreamIdentity,
+    context: AuditContext,
+  ): Promise<{ ok: true; user: UserRecord } | { ok: false; reason: 'not_linked' | 'disabled' }> {
     const linked = await this.linkedAccount(identity);
-    if (linked !== undefined) return this.deps.users.findActive(linked);
+    if (linked !== undefined) return this.#active(linked);
+    if (this.provider(identity.providerId)?.createAccounts === false) return { ok: false, reason: 'not_linked' };
     for (const username of usernameCandidates(identity)) {
       let user: UserRecord;
       try {
@@ -149,16 +193,69 @@ export class FederationService {
         if (error instanceof ServiceError && error.code === 'username_taken') continue;
         throw error;
       }
-      if (await this.link(identity, user.id)) {
+      if (await this.#link(identity, user.id)) {
         this.deps.audit.emit({ event: 'user_registered', username: user.username, ...context, user_id: user.id });
-        return user;
+        return { ok: true, user };
       }
       // Another sign-in linked the identity first: this account was made for nothing, and goes.
       await this.deps.users.delete(user.id);
       const winner = await this.linkedAccount(identity);
-      return winner === undefined ? undefined : this.deps.users.findActive(winner);
+      return winner === undefined ? { ok: false, reason: 'disabled' } : this.#active(winner);
     }
-    return undefined;
+    return { ok: false, reason: 'disabled' };
+  }
+
+  async #active(userId: string): Promise<{ ok: true; user: UserRecord } | { ok: false; reason: 'disabled' }> {
+    const user = await this.deps.users.findActive(userId);
+    return user ? { ok: true, user } : { ok: false, reason: 'disabled' };
+  }
+
+  /**
+   * Links an identity to an account its owner proved in this browser (the caller checks that): refused when the
+   * identity signs another account in, or the account has another identity at this provider already.
+   */
+  async linkTo(identity: UpstreamIdentity, user: UserRecord, context: AuditContext): Promise<LinkOutcome> {
+    const owner = await this.linkedAccount(identity);
+    if (owner === user.id) return 'already_linked';
+    if (owner !== undefined) return 'linked_elsewhere';
+    if ((await this.deps.links.listForUser(user.id)).some((link) => link.providerId === identity.providerId)) return 'provider_linked';
+    if (!(await this.#link(identity, user.id))) return 'linked_elsewhere';
+    this.deps.audit.emit({ event: 'identity_linked', provider: identity.providerId, ...context, user_id: user.id });
+    await this.deps.notify(user, 'provider_linked', this.#nameOf(identity.providerId), 'by_owner');
+    return 'linked';
+  }
+
+  /** The providers linked to an account, oldest first. */
+  async linksOf(userId: string): Promise<LinkedProvider[]> {
+    return (await this.deps.links.listForUser(userId)).map((link) => {
+      const provider = this.provider(link.providerId);
+      return { providerId: link.providerId, name: provider?.name ?? link.providerId, offered: provider?.issuer === link.issuer, linkedAt: link.linkedAt };
+    });
+  }
+
+  /**
+   * Unlinks a provider from an account. Its owner cannot unlink the last way the account signs in (no password, no
+   * passkey, no other provider): `last_way`. An operator can (`force`), to cut off a compromised upstream identity.
+   */
+  async unlink(user: UserRecord, providerId: string, context: AuditContext, way: 'by_owner' | 'by_operator'): Promise<UnlinkOutcome> {
+    const links = await this.deps.links.listForUser(user.id);
+    const target = links.find((link) => link.providerId === providerId);
+    if (target === undefined) return 'not_linked';
+    if (way === 'by_owner' && links.length === 1 && !(await this.#otherWayIn(user))) return 'last_way';
+    if (!(await this.deps.links.unlink(user.id, target.issuer, target.subject))) return 'not_linked';
+    this.deps.audit.emit({ event: 'identity_unlinked', provider: providerId, ...context, user_id: user.id });
+    await this.deps.notify(user, 'provider_unlinked', this.#nameOf(providerId), way);
+    return 'unlinked';
+  }
+
+  /** Whether an account signs in without any provider: a password, or a passkey where passkeys sign in. */
+  async #otherWayIn(user: UserRecord): Promise<boolean> {
+    if (user.passwordHash !== NO_PASSWORD) return true;
+    return this.deps.passkeyCount !== undefined && (await this.deps.passkeyCount(user.id)) > 0;
+  }
+
+  #nameOf(providerId: string): string {
+    return this.provider(providerId)?.name ?? providerId;
   }
 
   /** Forgets a deleted account's links. */
@@ -166,17 +263,32 @@ export class FederationService {
     return this.deps.links.clear(userId);
   }
 
-  /** The provider's metadata through discovery, once per provider (a failure is retried at the next sign-in). */
+  /**
+   * Where a browser sent to the providers lands: each one's authorization endpoint origin once discovered, else its
+   * issuer's. A page whose form leads to a provider lists them in its CSP form-action (Chromium applies it to redirects).
+   */
+  authorizationOrigins(): string[] {
+    return [...new Set(this.providers().map((provider) => this.#authorizationOrigins.get(provider) ?? new URL(provider.issuer).origin))];
+  }
+
+  /** The provider's metadata through discovery, once per provider entry (a failure is retried at the next sign-in). */
   #configuration(provider: UpstreamProvider): Promise<oidc.Configuration> {
-    let configuration = this.#configurations.get(provider.id);
+    let configuration = this.#configurations.get(provider);
     if (configuration === undefined) {
       const loopback = new URL(provider.issuer).protocol === 'http:';
-      configuration = oidc.discovery(new URL(provider.issuer), provider.clientId, provider.clientSecret, undefined, {
-        timeout: UPSTREAM_TIMEOUT,
-        ...(loopback ? { execute: [oidc.allowInsecureRequests] } : {}),
-      });
-      configuration.catch(() => this.#configurations.delete(provider.id));
-      this.#configurations.set(provider.id, configuration);
+      // openid-client checks that the metadata's issuer is the configured one (Discovery §4.3). The ID token's signature
+      // is checked against the provider's published keys too, though OpenID Connect Core §3.1.3.7 lets TLS stand in for
+      // it: a token endpoint that is impersonated or misconfigured must not sign anyone in.
+      const execute = [oidc.enableNonRepudiationChecks, ...(loopback ? [oidc.allowInsecureRequests] : [])];
+      configuration = oidc.discovery(new URL(provider.issuer), provider.clientId, provider.clientSecret, undefined, { timeout: UPSTREAM_TIMEOUT, execute });
+      configuration.then(
+        (discovered) => {
+          const endpoint = discovered.serverMetadata().authorization_endpoint;
+          if (endpoint !== undefined) this.#authorizationOrigins.set(provider, new URL(endpoint).origin);
+        },
+        () => this.#configurations.delete(provider),
+      );
+      this.#configurations.set(provider, configuration);
     }
     return configuration;
   }

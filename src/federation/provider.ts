@@ -26,17 +26,34 @@ export interface UpstreamProvider {
   icon: string | undefined;
   /** Whether to read the userinfo endpoint too (its claims complete the ID token's). */
   userinfo: boolean;
+  /** Whether a first sign-in makes an account just in time; when false, only accounts that linked the identity sign in. */
+  createAccounts: boolean;
   claims: ClaimMapping;
 }
 
 /** What is wrong with a provider entry: the message says it. */
 export class ProviderEntryError extends Error {}
 
+/** The longest provider id. */
+export const PROVIDER_ID_MAX_LENGTH = 32;
+
 /** A provider id: lower-case letters, digits and dashes, as a path segment reads well. */
 export const PROVIDER_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 
 const RESERVED_IDS = new Set(['passkey', 'second-step']);
-const KNOWN_FIELDS = new Set(['id', 'name', 'issuer', 'client_id', 'client_secret', 'client_secret_env', 'scope', 'icon', 'userinfo', 'claims']);
+const KNOWN_FIELDS = new Set([
+  'id',
+  'name',
+  'issuer',
+  'client_id',
+  'client_secret',
+  'client_secret_env',
+  'scope',
+  'icon',
+  'userinfo',
+  'create_accounts',
+  'claims',
+]);
 const DEFAULT_CLAIMS: ClaimMapping = { username: '/preferred_username', email: '/email', emailVerified: '/email_verified' };
 
 function text(entry: Record<string, unknown>, field: string, max: number): string {
@@ -96,7 +113,9 @@ export function parseProviderEntry(entry: unknown, env: Readonly<Record<string, 
   if (!scope.includes('openid')) throw new ProviderEntryError('scope must include openid');
   const icon = record.icon === undefined ? undefined : text(record, 'icon', 2048);
   if (icon !== undefined && !icon.startsWith('https://')) throw new ProviderEntryError('icon must be an https URL');
-  if (record.userinfo !== undefined && typeof record.userinfo !== 'boolean') throw new ProviderEntryError('userinfo must be true or false');
+  for (const flag of ['userinfo', 'create_accounts']) {
+    if (record[flag] !== undefined && typeof record[flag] !== 'boolean') throw new ProviderEntryError(`${flag} must be true or false`);
+  }
   return {
     id,
     name: text(record, 'name', 64),
@@ -106,6 +125,7 @@ export function parseProviderEntry(entry: unknown, env: Readonly<Record<string, 
     scope: scope.join(' '),
     icon,
     userinfo: record.userinfo === true,
+    createAccounts: record.create_accounts !== false,
     claims: claimMapping(record.claims),
   };
 }

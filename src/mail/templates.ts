@@ -14,6 +14,8 @@ export const MAIL_PLACEHOLDERS: Readonly<Record<MailKind, readonly string[]>> = 
   factor_added: ['service', 'username', 'factor', 'when'],
   factor_removed: ['service', 'username', 'factor', 'how', 'when'],
   few_recovery_codes: ['service', 'username', 'count'],
+  provider_linked: ['service', 'username', 'provider', 'when'],
+  provider_unlinked: ['service', 'username', 'provider', 'how', 'when'],
 };
 
 /** A rendered mail. */

@@ -575,25 +575,30 @@ export interface PasskeyChallengeStore {
 
 /** An upstream identity (a provider's `sub`) linked to an account here: it signs that account in. */
 export interface IdentityLink {
-  /** The upstream provider's id here. */
+  /** The upstream provider's id here, when linked (for the account page and operators; not part of the identity). */
   providerId: string;
-  /** The provider's `sub` for the person: stable and unique at that provider (OpenID Connect Core §2). */
+  /** The provider's issuer identifier: with the subject, the identity (OpenID Connect Core §2: `sub` is unique within an issuer). */
+  issuer: string;
+  /** The provider's `sub` for the person: stable and unique at that issuer, never reassigned. */
   subject: string;
   userId: string;
   /** Epoch seconds. */
   linkedAt: number;
 }
 
-/** Upstream identities linked to accounts: each identity to one account at most, found by provider and subject, never by email. */
+/**
+ * Upstream identities linked to accounts: each identity (issuer and subject) to one account at most, never found by
+ * email. Keyed by the issuer, not the provider id, so a provider entry given another issuer links none of the old one's.
+ */
 export interface IdentityLinkStore {
   /** The account an upstream identity signs in, if linked. */
-  find(providerId: string, subject: string): Promise<string | undefined>;
+  find(issuer: string, subject: string): Promise<string | undefined>;
   /** Links an identity to an account; false when it is linked already, to anyone (one claim, atomic). */
   link(link: IdentityLink): Promise<boolean>;
   /** The account's linked identities, oldest first. */
   listForUser(userId: string): Promise<IdentityLink[]>;
   /** Unlinks one of the account's identities; false when it is none of theirs. */
-  unlink(userId: string, providerId: string, subject: string): Promise<boolean>;
+  unlink(userId: string, issuer: string, subject: string): Promise<boolean>;
   /** Unlinks every identity of the account (a deleted account). */
   clear(userId: string): Promise<void>;
 }

@@ -14,8 +14,8 @@ import { parseProviderEntry } from '../../src/federation/provider.js';
 const ISSUER = 'http://127.0.0.1:3000';
 const CALLBACK = `${ISSUER}/login/upstream/callback`;
 
-async function setUp(t: Parameters<typeof buildTestApp>[0]) {
-  const upstream = await startUpstream(t, CALLBACK);
+async function setUp(t: Parameters<typeof buildTestApp>[0], options: { foreignKeys?: boolean } = {}) {
+  const upstream = await startUpstream(t, CALLBACK, options);
   const provider = parseProviderEntry(
     {
       id: 'upstream',
@@ -77,7 +77,13 @@ t.test('Continue with a provider: a new account just in time, then the same acco
   const user = (await store.users.findById(String(claims.sub)))!;
   t.equal(user.username, 'ada', 'the upstream name, where free');
   t.same(await store.identityLinks.listForUser(user.id), [
-    { providerId: 'upstream', subject: 'ada', userId: user.id, linkedAt: (await store.identityLinks.listForUser(user.id))[0]!.linkedAt },
+    {
+      providerId: 'upstream',
+      issuer: upstream.issuer,
+      subject: 'ada',
+      userId: user.id,
+      linkedAt: (await store.identityLinks.listForUser(user.id))[0]!.linkedAt,
+    },
   ]);
   t.ok(
     logs.records().some((line) => line.event === 'login_succeeded' && line.via === 'federation'),
@@ -133,4 +139,26 @@ t.test('refused with a clear page: a replayed callback, a foreign state, no cook
   const unreachable = await visit(down.app, new CookieJar(), '/login/down');
   t.equal(unreachable.statusCode, 503, 'the provider down');
   t.match(unreachable.body, /cannot be reached/);
+});
+
+t.test('refused: an answer naming another issuer (RFC 9207), an ID token signed with a key the provider does not publish', async (t) => {
+  const { app, upstream, store } = await setUp(t);
+  const jar = new CookieJar();
+  const started = await visit(app, jar, '/login/upstream');
+  const callback = new URL(await upstream.signIn(String(started.headers.location), 'eve'));
+  t.equal(callback.searchParams.get('iss'), upstream.issuer, 'the provider names itself in its answer');
+  callback.searchParams.set('iss', 'http://127.0.0.1:1');
+  const mixedUp = await visit(app, jar, `${callback.pathname}${callback.search}`);
+  t.equal(mixedUp.statusCode, 400, 'a mix-up: the answer is not from the provider asked');
+  t.match(mixedUp.body, /was refused/);
+  t.equal(await store.users.findByUsernameKey('eve'), undefined, 'nothing made');
+
+  const forged = await setUp(t, { foreignKeys: true });
+  const browser = new CookieJar();
+  const toForged = await visit(forged.app, browser, '/login/upstream');
+  const answer = new URL(await forged.upstream.signIn(String(toForged.headers.location), 'fay'));
+  const refused = await visit(forged.app, browser, `${answer.pathname}${answer.search}`);
+  t.equal(refused.statusCode, 400, 'an ID token whose signature the published keys do not check');
+  t.notMatch(refused.body, /at .*\.js|Error:/);
+  t.equal(await forged.store.users.findByUsernameKey('fay'), undefined, 'nothing made');
 });

@@ -1,9 +1,10 @@
 /** The parts of node-oidc-provider the federation tests use (it ships no types). */
 declare module 'oidc-provider' {
-  import type { Server } from 'node:http';
+  import type { IncomingMessage, ServerResponse } from 'node:http';
 
   export default class Provider {
     constructor(issuer: string, configuration: Record<string, unknown>);
-    listen(port: number, host: string, callback: () => void): Server;
+    /** Its request handler, for a server of one's own. */
+    callback(): (request: IncomingMessage, response: ServerResponse) => Promise<void>;
   }
 }

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import Provider from 'oidc-provider';
 import type { Teardown } from './app.js';
 import { freePort } from './redis-server.js';
@@ -16,8 +16,11 @@ export interface UpstreamProvider {
   signIn(authorizationUrl: string, login: string): Promise<string>;
 }
 
-/** Starts node-oidc-provider with one confidential client whose redirect URI is `callback`; stopped at teardown. */
-export async function startUpstream(t: Teardown, callback: string): Promise<UpstreamProvider> {
+/**
+ * Starts node-oidc-provider with one confidential client whose redirect URI is `callback`; stopped at teardown.
+ * `foreignKeys` publishes another key than the one it signs with (as a provider whose ID tokens someone forged would).
+ */
+export async function startUpstream(t: Teardown, callback: string, options: { foreignKeys?: boolean } = {}): Promise<UpstreamProvider> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -43,9 +46,16 @@ export async function startUpstream(t: Teardown, callback: string): Promise<Upst
     }),
     features: { devInteractions: { enabled: true } },
   });
-  const server: Server = await new Promise((resolve) => {
-    const listening = provider.listen(port, '127.0.0.1', () => resolve(listening));
+  const serve = provider.callback();
+  const foreign = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }), use: 'sig', alg: 'RS256', kid: 'upstream' };
+  const server: Server = createServer((request, response) => {
+    if (options.foreignKeys && request.url === '/jwks') {
+      response.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(JSON.stringify({ keys: [foreign] }));
+      return;
+    }
+    void serve(request, response);
   });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   async function signIn(authorizationUrl: string, login: string): Promise<string> {

@@ -357,38 +357,38 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.equal(await store.passkeyChallenges.take('c2'), undefined, 'expired');
   });
 
-  t.test('identity links: one account per upstream identity, found by provider and subject, unlinked and cleared', async (t) => {
+  t.test('identity links: one account per upstream identity, found by issuer and subject, unlinked and cleared', async (t) => {
     const userId = randomUUID();
     const other = randomUUID();
     const subject = `sub-${randomUUID()} «ü»/:*`;
-    const link = { providerId: 'gitlab', subject, userId, linkedAt: 1_700_000_000 };
-    t.equal(await store.identityLinks.find('gitlab', subject), undefined);
+    const GITLAB = 'https://gitlab.example';
+    const OKTA = 'https://okta.example';
+    const link = { providerId: 'gitlab', issuer: GITLAB, subject, userId, linkedAt: 1_700_000_000 };
+    t.equal(await store.identityLinks.find(GITLAB, subject), undefined);
     const claims = await Promise.all([other, userId, other].map((owner) => store.identityLinks.link({ ...link, userId: owner })));
     t.equal(claims.filter(Boolean).length, 1, 'three concurrent links of one identity: one wins');
-    const owner = await store.identityLinks.find('gitlab', subject);
+    const owner = await store.identityLinks.find(GITLAB, subject);
     t.ok(owner === userId || owner === other);
     await store.identityLinks.clear(other);
     await store.identityLinks.clear(userId);
-    t.equal(await store.identityLinks.find('gitlab', subject), undefined, 'cleared');
+    t.equal(await store.identityLinks.find(GITLAB, subject), undefined, 'cleared');
 
     t.equal(await store.identityLinks.link(link), true);
-    t.equal(
-      await store.identityLinks.link({ ...link, providerId: 'okta', linkedAt: 1_700_000_100 }),
-      true,
-      'the same subject at another provider is another identity',
-    );
-    t.equal(await store.identityLinks.find('gitlab', subject), userId);
-    t.equal(await store.identityLinks.find('gitlab', subject.toUpperCase()), undefined, 'subjects compare exactly');
-    t.same(await store.identityLinks.listForUser(userId), [link, { ...link, providerId: 'okta', linkedAt: 1_700_000_100 }], 'oldest first, field for field');
-    t.equal(await store.identityLinks.unlink(other, 'gitlab', subject), false, "another user's link");
-    t.equal(await store.identityLinks.unlink(userId, 'gitlab', subject), true);
-    t.equal(await store.identityLinks.unlink(userId, 'gitlab', subject), false);
-    t.equal(await store.identityLinks.find('gitlab', subject), undefined);
+    const atOkta = { ...link, providerId: 'okta', issuer: OKTA, linkedAt: 1_700_000_100 };
+    t.equal(await store.identityLinks.link(atOkta), true, 'the same subject at another issuer is another identity');
+    t.equal(await store.identityLinks.link({ ...link, providerId: 'renamed', userId: other }), false, 'the provider id is not part of the identity');
+    t.equal(await store.identityLinks.find(GITLAB, subject), userId);
+    t.equal(await store.identityLinks.find(GITLAB, subject.toUpperCase()), undefined, 'subjects compare exactly');
+    t.same(await store.identityLinks.listForUser(userId), [link, atOkta], 'oldest first, field for field');
+    t.equal(await store.identityLinks.unlink(other, GITLAB, subject), false, "another user's link");
+    t.equal(await store.identityLinks.unlink(userId, GITLAB, subject), true);
+    t.equal(await store.identityLinks.unlink(userId, GITLAB, subject), false);
+    t.equal(await store.identityLinks.find(GITLAB, subject), undefined);
     t.equal(await store.identityLinks.link({ ...link, userId: other }), true, 'an unlinked identity may link again');
     await store.identityLinks.clear(userId);
     t.same(await store.identityLinks.listForUser(userId), []);
-    t.equal(await store.identityLinks.find('okta', subject), undefined);
-    t.equal(await store.identityLinks.find('gitlab', subject), other, "another user's link stays");
+    t.equal(await store.identityLinks.find(OKTA, subject), undefined);
+    t.equal(await store.identityLinks.find(GITLAB, subject), other, "another user's link stays");
   });
 
   t.test('unknown ids and names are undefined', async (t) => {

@@ -7,6 +7,7 @@ import type { FactorsView, PasskeyView } from '../../mfa/mfa-service.js';
 import type { MfaPolicy } from '../../config.js';
 import { PASSKEY_NAME_MAX_LENGTH } from '../../mfa/passkeys.js';
 import { passkeyForm } from '../../http/passkey-form.js';
+import type { LinkedProvider } from '../../federation/federation-service.js';
 
 /** What the account page shows. */
 export interface AccountView {
@@ -22,6 +23,10 @@ export interface AccountView {
   passkeysEnabled: boolean;
   /** MFA: second factors optional, required of everyone (a notice until one is added), or off (no section). */
   mfaPolicy: MfaPolicy;
+  /** The upstream providers linked to the account, those it could link, and whether linking asks for a password. */
+  providers: { linked: readonly LinkedProvider[]; offered: ReadonlyArray<{ id: string; name: string }>; hasPassword: boolean };
+  /** Origins the page's forms may end up at (a provider's authorization endpoint, for linking). */
+  formTargets: readonly string[];
   /** The authorization request the person was on its way to when MFA=required sent them here, offered once a factor is set up. */
   continueTo?: string;
   csrf: string;
@@ -225,6 +230,44 @@ function passkeysSection(view: AccountView) {
     <p class="note">${text.text('account.passkey_add_note')}</p>`;
 }
 
+/** The providers linked to the account (each with Unlink), and a Link form per provider it could link. */
+function providersSection(view: AccountView) {
+  const { text, providers } = view;
+  if (providers.linked.length === 0 && providers.offered.length === 0) return '';
+  const linked =
+    providers.linked.length === 0
+      ? html`<p class="note">${text.text('account.providers_none')}</p>`
+      : html`<ul class="providers">
+          ${providers.linked.map(
+            (link) =>
+              html`<li>
+                <p>${text.text(link.offered ? 'account.provider_item' : 'account.provider_item_gone', { name: link.name, since: when(link.linkedAt) })}</p>
+                <form method="post" action="/account/providers/unlink">
+                  ${csrfField(view.csrf)}<input type="hidden" name="provider" value="${link.providerId}" />
+                  <button type="submit" class="secondary" aria-label="${text.text('account.provider_unlink_label', { name: link.name })}">
+                    ${text.text('account.provider_unlink')}
+                  </button>
+                </form>
+              </li>`,
+          )}
+        </ul>`;
+  const link = providers.offered.map(
+    (provider, index) =>
+      html`<form method="post" action="/account/providers/link">
+        ${csrfField(view.csrf)}<input type="hidden" name="provider" value="${provider.id}" />
+        ${
+          providers.hasPassword
+            ? html`<label for="provider_password_${index}">${text.text('account.current_password')}</label>
+                <input type="password" id="provider_password_${index}" name="current_password" autocomplete="current-password" required maxlength="1024" />`
+            : ''
+        }
+        <button type="submit">${text.text('account.provider_link', { name: provider.name })}</button>
+      </form>`,
+  );
+  return html`<h2>${text.text('account.providers')}</h2>
+    ${linked}${link} ${providers.offered.length === 0 ? '' : html`<p class="note">${text.text('account.provider_link_note')}</p>`}`;
+}
+
 /** With MFA=required: what the person must do before an application gets a code, or the way back to it once done. */
 function policyNotice(view: AccountView) {
   if (view.mfaPolicy !== 'required') return '';
@@ -244,6 +287,7 @@ export function accountPage(view: AccountView): Page {
     lang: text.lang,
     wide: true,
     passkeys: view.passkeysEnabled,
+    formTargets: view.formTargets,
     body: html`${view.message ? html`<p class="${view.message.problem ? 'message' : 'note'}" role="${view.message.problem ? 'alert' : 'status'}">${view.message.text}</p>` : ''}
       ${policyNotice(view)}
       <p>${text.html('account.signed_in_as', { username: html`<strong>${view.username}</strong>` })}</p>
@@ -256,6 +300,7 @@ export function accountPage(view: AccountView): Page {
           : html`<h2>${text.text('account.two_step')}</h2>
               ${twoStepSection(view)}`
       }
+      ${providersSection(view)}
       <h2>${text.text('account.sessions')}</h2>
       ${sessionsTable(view)}
       <form method="post" action="/account/end-other-sessions">

@@ -9,7 +9,7 @@ import type { SignedIn, SignInServices } from '../../oidc/http/signed-in.js';
 /** What the account page's routes use of the services. */
 export type AccountPageServices = Pick<
   RouteServices,
-  'accounts' | 'accountMail' | 'config' | 'consents' | 'limit' | 'mfa' | 'passkeys' | 'sessions' | 'signIns'
+  'accounts' | 'accountMail' | 'clock' | 'config' | 'consents' | 'federation' | 'limit' | 'mfa' | 'passkeys' | 'sessions' | 'signIns'
 > &
   SignInServices;
 

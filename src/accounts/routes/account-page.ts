@@ -17,6 +17,8 @@ import { enrolPage, recoveryCodesPage } from '../pages/two-step-pages.js';
 import type { MessageKey } from '../../http/locales/en.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 import { accountPasskeyRoutes } from './passkey-pages.js';
+import { accountProviderRoutes } from '../../federation/routes/account-providers.js';
+import { NO_PASSWORD } from '../../users/user-service.js';
 import { formSchema, SEE_ACCOUNT, type AccountFormSchema, type AccountPageServices } from './account-forms.js';
 
 /** The account page over the sign-in cookie, and its forms: end sessions, withdraw consents, change the password, sign out. */
@@ -31,11 +33,13 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
 
   async function showAccount(reply: FastifyReply, person: SignedIn, status = 200, message?: AccountView['message']) {
     const continueAfterEnrolment = continueTo(reply.request, config);
-    const [sessions, consents, factors] = await Promise.all([
+    const [sessions, consents, factors, linked] = await Promise.all([
       services.sessions.list(person.user.id),
       services.consents.list(person.user.id),
       services.mfa.factors(person.user.id),
+      services.federation.linksOf(person.user.id),
     ]);
+    const offered = services.federation.providers().filter((provider) => !linked.some((link) => link.providerId === provider.id));
     const view = {
       text: pageText(reply.request),
       username: person.user.username,
@@ -44,6 +48,9 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
       factors,
       passkeysEnabled: services.passkeys.enabled,
       mfaPolicy: services.mfa.policy,
+      providers: { linked, offered: offered.map(({ id, name }) => ({ id, name })), hasPassword: person.user.passwordHash !== NO_PASSWORD },
+      // A link form's redirect goes on to the provider, which CSP form-action must allow (Chromium checks redirects too).
+      formTargets: offered.length === 0 ? [] : services.federation.authorizationOrigins(),
       ...(continueAfterEnrolment === undefined ? {} : { continueTo: continueAfterEnrolment }),
       csrf: csrfToken(person.secret),
       sessions,
@@ -301,6 +308,7 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
   );
 
   accountPasskeyRoutes(app, services, { form, passwordChecked, showAccount, contextOf });
+  accountProviderRoutes(services, { form, passwordChecked, showAccount, contextOf });
 
   /** The otpauth URI of a key being set up, for drawing its QR code again. */
   function otpauthUriOf(person: SignedIn, secret: string): string {

@@ -1,41 +1,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '../../audit/audit-log.js';
-import { problemPageFor, registerPageHeaders, sendPage } from '../../http/page-reply.js';
+import { pageText, problemPageFor, registerPageHeaders, sendPage } from '../../http/page-reply.js';
+import type { MessageKey } from '../../http/locales/en.js';
 import { registerCookies } from '../../http/refresh-cookie.js';
 import { safeReturnTo, authorizationRequestOf } from '../../oidc/http/return-to.js';
-import { cookieOptions, cookies } from '../../oidc/http/sign-in-cookie.js';
-import { startSignIn, type StartSignInServices } from '../../oidc/http/signed-in.js';
+import { signedInPerson, startSignIn, type StartSignInServices } from '../../oidc/http/signed-in.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 import type { RouteServices } from '../../services.js';
-import type { PendingFederation } from '../federation-service.js';
+import type { LinkOutcome, PendingFederation, UpstreamIdentity } from '../federation-service.js';
+import { clearPendingCookie, pendingOf, setPendingCookie } from '../http/pending-cookie.js';
+import { linkResultPage } from '../pages/link-result-page.js';
 import type { UpstreamProvider } from '../provider.js';
 
 /** What these routes use of the services. */
 export type FederationPageServices = Pick<RouteServices, 'clients' | 'federation' | 'limit'> & StartSignInServices;
 
-/** Seconds a browser may spend at the provider before its callback is refused. */
-const PENDING_MAX_AGE = 600;
-
 /** The RFC 8176 method of a sign-in through another provider. */
 const AMR_FEDERATED = ['fed'];
-
-function federationCookieName(secure: boolean): string {
-  return secure ? '__Host-tokensmith-federation' : 'tokensmith-federation';
-}
-
-/** The pending sign-in a callback's cookie holds, if it is one. */
-function pendingOf(request: FastifyRequest, secure: boolean): PendingFederation | undefined {
-  const raw = cookies(request)[federationCookieName(secure)];
-  if (raw === undefined || raw === '' || raw.length > 4096) return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<PendingFederation>;
-    const { providerId, codeVerifier, state, nonce } = parsed;
-    if ([providerId, codeVerifier, state, nonce].some((value) => typeof value !== 'string')) return undefined;
-    return { providerId: providerId!, codeVerifier: codeVerifier!, state: state!, nonce: nonce!, returnTo: safeReturnTo(parsed.returnTo) };
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Sign-in through upstream OpenID providers: GET /login/<id> sends the browser to the provider (PKCE, state and nonce
@@ -46,11 +27,38 @@ export async function federationRoutes(app: FastifyInstance, services: Federatio
   await registerCookies(app);
   registerPageHeaders(app);
   const { config, federation } = services;
-  const secure = config.cookieSecure;
 
-  function refused(request: FastifyRequest, reply: FastifyReply, status: number, text: 'federation.refused_text' | 'federation.unavailable_text') {
-    reply.clearCookie(federationCookieName(secure), cookieOptions(config, 0));
+  function refused(request: FastifyRequest, reply: FastifyReply, status: number, text: MessageKey) {
+    clearPendingCookie(reply, config);
     return sendPage(reply, status, problemPageFor(request, 'federation.refused_title', text));
+  }
+
+  /** What linking words each outcome, and with which status. */
+  const LINK_OUTCOMES: Record<LinkOutcome, { status: number; text: MessageKey }> = {
+    linked: { status: 200, text: 'federation.linked_text' },
+    already_linked: { status: 200, text: 'federation.already_linked_text' },
+    linked_elsewhere: { status: 409, text: 'federation.linked_elsewhere_text' },
+    provider_linked: { status: 409, text: 'federation.provider_linked_text' },
+  };
+
+  /**
+   * Ends a linking round trip: the identity joins the account only when this browser is still signed in as the account
+   * that started it, in the very sign-in that proved it (so a callback carried to another browser links nothing).
+   */
+  async function linkIdentity(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    pending: PendingFederation,
+    identity: UpstreamIdentity,
+    provider: UpstreamProvider,
+  ) {
+    const person = await signedInPerson(request, services);
+    if (!person || person.user.id !== pending.link!.userId || person.signIn.id !== pending.link!.signInId) {
+      return refused(request, reply, 400, 'federation.link_signed_out_text');
+    }
+    const outcome = await federation.linkTo(identity, person.user, { ...requestContext(request), user_id: person.user.id });
+    const { status, text } = LINK_OUTCOMES[outcome];
+    return sendPage(reply, status, linkResultPage(pageText(request), provider.name, text, status === 200));
   }
 
   function known(request: FastifyRequest<{ Params: { provider: string } }>, reply: FastifyReply): UpstreamProvider | undefined {
@@ -88,8 +96,7 @@ export async function federationRoutes(app: FastifyInstance, services: Federatio
       } catch {
         return refused(request, reply, 503, 'federation.unavailable_text');
       }
-      const value = Buffer.from(JSON.stringify(started.pending)).toString('base64url');
-      reply.setCookie(federationCookieName(secure), value, cookieOptions(config, PENDING_MAX_AGE));
+      setPendingCookie(reply, config, started.pending);
       return reply.redirect(started.url.href, 303);
     },
   );
@@ -100,13 +107,18 @@ export async function federationRoutes(app: FastifyInstance, services: Federatio
       schema: {
         summary: 'The callback of another provider',
         description:
-          'Where the upstream provider sends the browser back (register `<ISSUER>/login/<id>/callback` there): the code is redeemed and checked (state, nonce, PKCE, the ID token, RFC 9207 `iss` when the provider supports it), then the linked account, or a new one, is signed in (amr `fed`). Any failure ends on a page, with no account half made.',
+          'Where the upstream provider sends the browser back (register `<ISSUER>/login/<id>/callback` there): the code is redeemed and checked (state, nonce, PKCE, the ID token, RFC 9207 `iss` when the provider supports it), then the linked account, or a new one, is signed in (amr `fed`); never an account found by email. A round trip started from the account page links the identity to the signed-in account instead. Any failure ends on a page, with no account half made.',
         tags: ['sign-in'],
         security: PUBLIC,
         params,
         response: {
+          200: HTML_RESPONSE('Linking: the identity is linked to the signed-in account (or was already).'),
           303: { description: 'Signed in: on to the authorization request or the account page.', type: 'null' },
-          400: HTML_RESPONSE('The answer was refused (denied, a failed check, a replayed or foreign callback).'),
+          400: HTML_RESPONSE(
+            'The answer was refused (denied, a failed check, a replayed or foreign callback; linking: the browser no longer signed in as the account that asked).',
+          ),
+          403: HTML_RESPONSE('No account is linked to the identity, and the provider creates none (`create_accounts` false); or the account is disabled.'),
+          409: HTML_RESPONSE('Linking: the identity signs another account in, or the account has another identity at this provider.'),
           404: HTML_RESPONSE('No such provider.'),
           503: HTML_RESPONSE('The provider cannot be reached.'),
         },
@@ -116,10 +128,10 @@ export async function federationRoutes(app: FastifyInstance, services: Federatio
       await services.limit('loginIp', request);
       const provider = known(request, reply);
       if (!provider) return reply;
-      const pending = pendingOf(request, secure);
+      const pending = pendingOf(request, config);
       // The cookie goes with the first callback: a replayed callback finds none.
       if (!pending || pending.providerId !== provider.id) return refused(request, reply, 400, 'federation.refused_text');
-      reply.clearCookie(federationCookieName(secure), cookieOptions(config, 0));
+      clearPendingCookie(reply, config);
       const callback = new URL(request.url, `${config.issuer}/`);
       const outcome = await federation.complete(provider, new URL(`${federation.callbackUrl(provider.id)}${callback.search}`), pending);
       if (!outcome.ok)
@@ -129,10 +141,11 @@ export async function federationRoutes(app: FastifyInstance, services: Federatio
           outcome.reason === 'unavailable' ? 503 : 400,
           outcome.reason === 'unavailable' ? 'federation.unavailable_text' : 'federation.refused_text',
         );
-      const user = await federation.accountFor(outcome.identity, requestContext(request));
-      if (!user) return refused(request, reply, 400, 'federation.refused_text');
+      if (pending.link) return linkIdentity(request, reply, pending, outcome.identity, provider);
+      const account = await federation.accountFor(outcome.identity, requestContext(request));
+      if (!account.ok) return refused(request, reply, 403, account.reason === 'not_linked' ? 'federation.not_linked_text' : 'federation.refused_text');
       const authenticatedFor = authorizationRequestOf(pending.returnTo, services.clients);
-      return startSignIn(request, reply, services, user, { via: 'federation', returnTo: pending.returnTo, authenticatedFor, amr: AMR_FEDERATED });
+      return startSignIn(request, reply, services, account.user, { via: 'federation', returnTo: pending.returnTo, authenticatedFor, amr: AMR_FEDERATED });
     },
   );
 }

@@ -63,6 +63,18 @@ const en = {
     action: '',
     outro: 'Make a new set on your account page (Two-step sign-in) while you can still sign in. If you did not use a code, change your password at once.',
   },
+  provider_linked: {
+    subject: 'A new way to sign in to your {service} account',
+    intro: 'Hello {username},\n\nyour account at {service} can now be signed in to through {provider}: it was linked at {when}.',
+    action: '',
+    outro: 'If this was not you, unlink it on your account page, change your password at once, and tell the operators of {service}.',
+  },
+  provider_unlinked: {
+    subject: 'A way to sign in to your {service} account was removed',
+    intro: 'Hello {username},\n\n{provider} was unlinked {how} from your account at {service}, at {when}: it no longer signs you in.',
+    action: '',
+    outro: 'If this was not you, change your password at once and tell the operators of {service}.',
+  },
   factors: {
     totp: 'An authenticator app',
     passkey: 'A passkey',
@@ -91,4 +103,6 @@ export type MailKind =
   | 'new_browser'
   | 'factor_added'
   | 'factor_removed'
-  | 'few_recovery_codes';
+  | 'few_recovery_codes'
+  | 'provider_linked'
+  | 'provider_unlinked';

@@ -5,9 +5,9 @@ import type { RedisKeys } from './keys.js';
 import type { USER_SCRIPTS } from './users.js';
 import { claimFor } from './claims.js';
 
-/** An upstream identity's name in keys and fields: a hash of provider and subject, whatever characters the subject holds. */
-function identityName(providerId: string, subject: string): string {
-  return createHash('sha256').update(providerId).update('\0').update(subject).digest('base64url');
+/** An upstream identity's name in keys and fields: a hash of issuer and subject, whatever characters the subject holds. */
+function identityName(issuer: string, subject: string): string {
+  return createHash('sha256').update(issuer).update('\0').update(subject).digest('base64url');
 }
 
 /**
@@ -22,12 +22,12 @@ export class RedisIdentityLinks implements IdentityLinkStore {
     private readonly durable: Durable,
   ) {}
 
-  find(providerId: string, subject: string): Promise<string | undefined> {
+  find(issuer: string, subject: string): Promise<string | undefined> {
     return this.guard(async () => {
-      const owner = await this.client.get(this.keys.identity(identityName(providerId, subject)));
+      const owner = await this.client.get(this.keys.identity(identityName(issuer, subject)));
       if (owner === null) return undefined;
       // A claim whose account no longer lists the link (a crash between two writes) links nothing.
-      return (await this.#listed(owner, providerId, subject)) ? owner : undefined;
+      return (await this.#listed(owner, issuer, subject)) ? owner : undefined;
     });
   }
 
@@ -35,11 +35,11 @@ export class RedisIdentityLinks implements IdentityLinkStore {
     return this.guard(async () => {
       // The claim comes first, then the account's list: a half-written link is a stale claim, which the next taker
       // of the identity takes over, never an identity that signs in two accounts.
-      const name = identityName(link.providerId, link.subject);
-      const holds = (owner: string) => this.#listed(owner, link.providerId, link.subject);
+      const name = identityName(link.issuer, link.subject);
+      const holds = (owner: string) => this.#listed(owner, link.issuer, link.subject);
       if (!(await claimFor(this.client, this.durable, this.keys.identity(name), link.userId, holds))) return false;
       const key = this.keys.userIdentities(link.userId);
-      const value = JSON.stringify({ providerId: link.providerId, subject: link.subject, linkedAt: link.linkedAt });
+      const value = JSON.stringify({ providerId: link.providerId, issuer: link.issuer, subject: link.subject, linkedAt: link.linkedAt });
       await this.durable([key], () => this.client.hSet(key, name, value));
       return true;
     });
@@ -54,9 +54,9 @@ export class RedisIdentityLinks implements IdentityLinkStore {
     });
   }
 
-  unlink(userId: string, providerId: string, subject: string): Promise<boolean> {
+  unlink(userId: string, issuer: string, subject: string): Promise<boolean> {
     return this.guard(async () => {
-      const name = identityName(providerId, subject);
+      const name = identityName(issuer, subject);
       const key = this.keys.userIdentities(userId);
       const removed = await this.durable([key], () => this.client.hDel(key, name));
       const claim = this.keys.identity(name);
@@ -77,7 +77,7 @@ export class RedisIdentityLinks implements IdentityLinkStore {
     });
   }
 
-  async #listed(userId: string, providerId: string, subject: string): Promise<boolean> {
-    return (await this.client.hGet(this.keys.userIdentities(userId), identityName(providerId, subject))) !== null;
+  async #listed(userId: string, issuer: string, subject: string): Promise<boolean> {
+    return (await this.client.hGet(this.keys.userIdentities(userId), identityName(issuer, subject))) !== null;
   }
 }

@@ -43,7 +43,7 @@ export function redisKeys(prefix: string, clustered = false) {
     passkeyOwner: (credentialId: string) => `${prefix}passkey:${credentialId}`,
     /** A WebAuthn challenge waiting for its answer, by the challenge's hash. */
     passkeyChallenge: (challengeHash: string) => `${prefix}passkey-challenge:${challengeHash}`,
-    /** Which account an upstream identity (provider and subject, hashed) signs in. */
+    /** Which account an upstream identity (issuer and subject, hashed) signs in. */
     identity: (identityName: string) => `${prefix}identity:${identityName}`,
     /** A user's linked upstream identities (a hash: identity name → the link as JSON), in the user's slot. */
     userIdentities: (userId: string) => `${prefix}user-identities:${tag(userId)}`,
