@@ -187,6 +187,7 @@ export function createDomainServices(
     accounts,
     accountMail,
     mfa,
+    federation,
     sessions,
     audit,
     config,

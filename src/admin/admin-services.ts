@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { AccountService } from '../accounts/account-service.js';
 import type { AccountMail } from '../accounts/account-mail.js';
 import type { MfaService } from '../mfa/mfa-service.js';
+import type { FederationService } from '../federation/federation-service.js';
 import type { ClientSync } from '../clients/client-sync.js';
 import type { ClientRegistry } from '../clients/registry.js';
 import type { Config } from '../config.js';
@@ -28,6 +29,7 @@ export interface AdminParts {
   accounts: AccountService;
   accountMail: AccountMail;
   mfa: MfaService;
+  federation: FederationService;
   sessions: SessionService;
   audit: AuditLog;
   config: Pick<Config, 'jwksMaxAge' | 'keysReloadInterval' | 'accessTokenTtl' | 'defaultAudience' | 'signingAlg'>;
@@ -49,6 +51,7 @@ export function createAdminServices(parts: AdminParts): AdminServices {
       accounts: parts.accounts,
       accountMail: parts.accountMail,
       mfa: parts.mfa,
+      federation: parts.federation,
       sessions: parts.sessions,
       audit,
     }),

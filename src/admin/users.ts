@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { AccountService } from '../accounts/account-service.js';
 import type { AccountMail } from '../accounts/account-mail.js';
 import type { MfaService } from '../mfa/mfa-service.js';
+import type { FederationService } from '../federation/federation-service.js';
 import { oauthError } from '../errors.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { sessionView } from '../sessions/session-view.js';
@@ -46,8 +47,21 @@ export interface UserAdminDependencies {
   accounts: AccountService;
   accountMail: AccountMail;
   mfa: MfaService;
+  federation: FederationService;
   sessions: SessionService;
   audit: AuditLog;
+}
+
+/** An upstream identity linked to a user, as the admin API shows it. */
+export interface AdminIdentityView {
+  provider: string;
+  /** The provider's name; its id when it is no longer configured. */
+  name: string;
+  /** Whether the provider is configured still (with the same issuer). */
+  offered: boolean;
+  /** The provider's `sub` for the person: who to look for at the provider. */
+  subject: string;
+  linked_at: number;
 }
 
 function view(user: UserRecord): AdminUserView {
@@ -199,6 +213,30 @@ export class UserAdmin {
       factor === 'totp' ? await this.deps.mfa.removeApp(user, {}, 'by_operator') : await this.deps.mfa.removePasskey(user, factor, {}, 'by_operator');
     if (!removed) throw oauthError('not_found', factor === 'totp' ? 'the user has no authenticator app' : 'the user has no such passkey');
     auditAdmin(this.deps.audit, actor, 'user_factor_removed', user.id);
+  }
+
+  /** The upstream identities linked to a user, oldest first. */
+  async identities(reference: string): Promise<AdminIdentityView[]> {
+    const { id } = await this.#resolve(reference);
+    return (await this.deps.federation.linksOf(id)).map((link) => ({
+      provider: link.providerId,
+      name: link.name,
+      offered: link.offered,
+      subject: link.subject,
+      linked_at: link.linkedAt,
+    }));
+  }
+
+  /**
+   * Unlinks a provider from a user (a compromised upstream identity, a person who left the provider), even the last
+   * way the account signs in: an operator can set a password after. The owner is told. not_found when it is not linked.
+   */
+  async unlinkIdentity(reference: string, providerId: string, actor: AdminActor): Promise<void> {
+    const user = await this.#resolve(reference);
+    if ((await this.deps.federation.unlink(user, providerId, {}, 'by_operator')) !== 'unlinked') {
+      throw oauthError('not_found', 'the user has no identity of that provider');
+    }
+    auditAdmin(this.deps.audit, actor, 'user_identity_unlinked', user.id);
   }
 
   /** The user's live sessions, oldest first. */

@@ -277,6 +277,30 @@ export const COMMANDS: readonly Command[] = [
     },
   },
   {
+    words: ['users', 'identities'],
+    args: ['USER'],
+    help: "list a user's linked providers (upstream identities)",
+    async run([reference], options, io) {
+      const identities = await admin(io, (services) => services.users.identities(reference!));
+      answer(io, options, identities, (result) =>
+        result.length === 0
+          ? ['no linked provider']
+          : result.map(
+              (link) => `${link.provider}${link.offered ? '' : ' (no longer offered)'}  sub ${JSON.stringify(link.subject)}  linked ${iso(link.linked_at)}`,
+            ),
+      );
+    },
+  },
+  {
+    words: ['users', 'unlink'],
+    args: ['USER', 'PROVIDER'],
+    help: 'unlink a provider from a user, even the last way in (the owner is told)',
+    async run([reference, provider], options, io) {
+      await admin(io, (services) => services.users.unlinkIdentity(reference!, provider!, CLI_ACTOR));
+      answer(io, options, { unlinked: provider, user: reference }, () => [`unlinked ${provider} from ${reference}`]);
+    },
+  },
+  {
     words: ['sessions', 'list'],
     args: ['USER'],
     options: ['cursor', 'limit'],

@@ -50,6 +50,8 @@ export interface LinkedProvider {
   name: string;
   /** Whether the provider is still configured (a removed one signs nothing in, and its link can only be removed). */
   offered: boolean;
+  /** The provider's `sub` for the person (for operators; the account page does not show it). */
+  subject: string;
   /** Epoch seconds. */
   linkedAt: number;
 }
@@ -229,7 +231,8 @@ export class FederationService {
   async linksOf(userId: string): Promise<LinkedProvider[]> {
     return (await this.deps.links.listForUser(userId)).map((link) => {
       const provider = this.provider(link.providerId);
-      return { providerId: link.providerId, name: provider?.name ?? link.providerId, offered: provider?.issuer === link.issuer, linkedAt: link.linkedAt };
+      const offered = provider?.issuer === link.issuer;
+      return { providerId: link.providerId, name: provider?.name ?? link.providerId, offered, subject: link.subject, linkedAt: link.linkedAt };
     });
   }
 

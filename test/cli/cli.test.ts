@@ -166,6 +166,8 @@ t.test('a command group answers --help with its own commands; without a command 
         'users factors USER',
         'users reset-factors USER',
         'users remove-factor USER FACTOR',
+        'users identities USER',
+        'users unlink USER PROVIDER',
       ],
     ],
     ['sessions', ['sessions list USER', 'sessions end SID', 'sessions end-all USER']],

@@ -193,3 +193,23 @@ t.test('create_accounts false: only a linked identity signs in; nothing is made 
   t.equal((await throughUpstream(built, first, later, 'zoe', '/login/first')).statusCode, 303);
   t.equal(await signedInAs(built, later), 'zoe');
 });
+
+t.test('operators see and remove links: even the last way in, the owner told', async (t) => {
+  const built = await setUp(t);
+  const { app, admin, store, first, logs } = built;
+  const jar = new CookieJar();
+  await throughUpstream(built, first, jar, 'uma', '/login/first');
+  const user = (await store.users.findByUsernameKey('uma'))!;
+  const token = await clientToken(app);
+  const listed = await adminCall(admin, token, 'GET', `/admin/users/${user.id}/identities`);
+  t.equal(listed.statusCode, 200);
+  t.match(listed.json(), [{ provider: 'first', name: 'First', offered: true, subject: 'uma', linked_at: Number }]);
+  t.equal((await adminCall(admin, token, 'DELETE', `/admin/users/${user.id}/identities/second`)).statusCode, 404, 'not linked');
+  t.equal((await adminCall(admin, token, 'DELETE', `/admin/users/uma/identities/first`)).statusCode, 204, 'the last way in, by an operator');
+  t.same((await adminCall(admin, token, 'GET', `/admin/users/${user.id}/identities`)).json(), []);
+  t.ok(logs.records().some((line) => line.event === 'admin_action' && line.action === 'user_identity_unlinked' && line.target === user.id));
+  t.ok(logs.records().some((line) => line.event === 'identity_unlinked' && line.provider === 'first' && line.user_id === user.id));
+  const again = new CookieJar();
+  await throughUpstream(built, first, again, 'uma', '/login/first');
+  t.not(await signedInAs(built, again), 'uma', 'the identity no longer signs the account in');
+});

@@ -259,6 +259,59 @@ export async function adminUserRoutes(app: FastifyInstance, services: AdminRoute
     async (request) => users.factors(request.params.id),
   );
 
+  app.get<{ Params: { id: string } }>(
+    '/admin/users/:id/identities',
+    {
+      schema: {
+        ...common,
+        summary: "A user's linked providers",
+        description: 'The upstream identities (provider and `sub`) that sign the user in, oldest first.',
+        params: userId,
+        response: {
+          200: {
+            type: 'array',
+            description: 'The linked identities.',
+            items: {
+              type: 'object',
+              required: ['provider', 'name', 'offered', 'subject', 'linked_at'],
+              properties: {
+                provider: { type: 'string', description: 'The provider id.' },
+                name: { type: 'string', description: 'Its name; its id when it is no longer configured.' },
+                offered: { type: 'boolean', description: 'Whether the provider is still configured, with the same issuer.' },
+                subject: { type: 'string', description: "The provider's `sub` for the person." },
+                linked_at: { type: 'integer' },
+              },
+            },
+          },
+          ...adminErrors(404),
+        },
+      },
+    },
+    async (request) => users.identities(request.params.id),
+  );
+
+  app.delete<{ Params: { id: string; provider: string } }>(
+    '/admin/users/:id/identities/:provider',
+    {
+      schema: {
+        ...common,
+        summary: 'Unlink a provider from a user',
+        description:
+          "The provider's identity no longer signs the user in (a compromised upstream account, a person who left the provider); allowed even when it is the last way in (set a password after). The owner is told by mail.",
+        params: {
+          type: 'object',
+          required: ['id', 'provider'],
+          properties: { ...userId.properties, provider: { type: 'string', minLength: 1, maxLength: 32, description: 'The provider id.' } },
+        },
+        response: { ...NO_CONTENT, ...adminErrors(404) },
+      },
+    },
+    async (request, reply) => {
+      await users.unlinkIdentity(request.params.id, request.params.provider, adminActor(request));
+      return reply.code(204).send();
+    },
+  );
+
   app.delete<{ Params: { id: string } }>(
     '/admin/users/:id/factors',
     {
