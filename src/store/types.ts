@@ -110,6 +110,31 @@ export interface ClientStore {
  */
 export const CLIENT_ID_HOLD_SECONDS = 15;
 
+/** An upstream provider created through the admin API: its entry as PROVIDERS_FILE's (the secret sealed when it can be). */
+export interface ProviderRecord {
+  entry: Record<string, unknown>;
+  /** Epoch seconds. */
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Runtime upstream providers, shared by every instance; `version` rises with every change, as ClientStore's does. */
+export interface ProviderStore {
+  /** Every runtime provider, with the version they are as of. */
+  all(): Promise<{ version: number; providers: ProviderRecord[] }>;
+  /** The current version; one cheap read. */
+  version(): Promise<number>;
+  /** Stores a new provider: `created`; `taken` when its id is; `held` for PROVIDER_ID_HOLD_SECONDS after one of that id was deleted. */
+  create(record: ProviderRecord): Promise<'created' | 'taken' | 'held'>;
+  /** Replaces a stored provider; false when there is none with its id. */
+  replace(record: ProviderRecord): Promise<boolean>;
+  /** Removes a provider; false when there was none. */
+  delete(id: string): Promise<boolean>;
+}
+
+/** Seconds a deleted provider's id cannot be taken again: every instance has stopped offering it by then. */
+export const PROVIDER_ID_HOLD_SECONDS = 5;
+
 /** A login session: the family of tokens one login started. */
 export interface SessionRecord {
   sid: string;
@@ -623,6 +648,7 @@ export interface Store {
   readonly passkeys: PasskeyStore;
   readonly passkeyChallenges: PasskeyChallengeStore;
   readonly identityLinks: IdentityLinkStore;
+  readonly providers: ProviderStore;
   /** Resolves while the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -904,6 +904,33 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.equal(await store.clients.create(record('other', 'c')), 'created', 'only that id');
   });
 
+  t.test('runtime providers: a versioned set of their own, apart from the clients', async (t) => {
+    const record = (id: string, name: string) => ({
+      entry: { id, name, issuer: 'https://idp.example', client_id: 'x', client_secret: 'sealed', scope: 'openid' },
+      createdAt: 1_700_000_000,
+      updatedAt: 1_700_000_000,
+    });
+    const clientsVersion = await store.clients.version();
+    const v0 = await store.providers.version();
+    t.same(await store.providers.all(), { version: v0, providers: [] });
+    t.equal(await store.providers.create(record('corp', 'Corp')), 'created');
+    t.equal(await store.providers.create(record('corp', 'Other')), 'taken', 'a taken id');
+    t.equal(await store.providers.replace(record('nobody', 'x')), false, 'nothing to replace');
+    const v1 = await store.providers.version();
+    t.ok(v1 > v0, 'a create raises the version');
+    t.equal(await store.clients.version(), clientsVersion, "the clients' version does not move");
+    const renamed = { ...record('corp', 'Corp Inc.'), updatedAt: 1_700_000_100 };
+    t.equal(await store.providers.replace(renamed), true);
+    const v2 = await store.providers.version();
+    t.same(await store.providers.all(), { version: v2, providers: [renamed] }, 'the record comes back field for field');
+    t.equal(await store.providers.delete('corp'), true);
+    t.equal(await store.providers.delete('corp'), false);
+    t.ok((await store.providers.version()) > v2, 'a delete raises it');
+    t.equal(await store.providers.create(record('corp', 'Again')), 'held', "a deleted provider's id is held for a moment");
+    t.equal(await store.providers.create(record('other', 'Other')), 'created');
+    await store.providers.delete('other');
+  });
+
   t.test('a session keeps the sign-in that started it', async (t) => {
     const owner = user();
     await store.users.create(owner);

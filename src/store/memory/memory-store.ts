@@ -14,6 +14,7 @@ import { MemoryMfa } from './mfa.js';
 import { MemorySecondSteps } from './second-steps.js';
 import { MemoryPasskeyChallenges, MemoryPasskeys } from './passkeys.js';
 import { MemoryIdentityLinks } from './identity-links.js';
+import { MemoryProviders } from './providers.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -37,6 +38,7 @@ export class MemoryStore implements Store {
   readonly passkeys: MemoryPasskeys;
   readonly passkeyChallenges: MemoryPasskeyChallenges;
   readonly identityLinks: MemoryIdentityLinks;
+  readonly providers: MemoryProviders;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(clock: () => number = Date.now) {
@@ -57,6 +59,7 @@ export class MemoryStore implements Store {
     this.passkeys = new MemoryPasskeys();
     this.passkeyChallenges = new MemoryPasskeyChallenges(clock);
     this.identityLinks = new MemoryIdentityLinks();
+    this.providers = new MemoryProviders(clock);
     this.#sweeper = setInterval(() => {
       this.sessions.sweep();
       this.revocations.sweep();

@@ -63,6 +63,10 @@ export function redisKeys(prefix: string, clustered = false) {
     /** Runtime clients (a hash: client_id → JSON) and the counter every change raises, in one slot. */
     clients: () => `${prefix}clients${clustered ? ':{clients}' : ''}`,
     clientsVersion: () => `${prefix}clients-version${clustered ? ':{clients}' : ''}`,
+    /** Runtime upstream providers (a hash: id → JSON) and their version counter, in one slot; a deleted id's hold. */
+    providers: () => `${prefix}providers${clustered ? ':{providers}' : ''}`,
+    providersVersion: () => `${prefix}providers-version${clustered ? ':{providers}' : ''}`,
+    providerIdHold: (id: string) => `${prefix}provider-id-hold${clustered ? ':{providers}' : ''}:${id}`,
     /** Holds a deleted client's id for a while (CLIENT_ID_HOLD_SECONDS), in the clients' slot. */
     clientIdHold: (clientId: string) => `${prefix}client-id-hold${clustered ? ':{clients}' : ''}:${clientId}`,
   };

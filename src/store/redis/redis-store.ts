@@ -10,6 +10,7 @@ import type {
   PasskeyStore,
   PasskeyChallengeStore,
   IdentityLinkStore,
+  ProviderStore,
   MailOutboxStore,
   LoginFailureStore,
   RateLimitStore,
@@ -38,6 +39,7 @@ import { RedisMfa } from './mfa.js';
 import { RedisSecondSteps } from './second-steps.js';
 import { RedisPasskeyChallenges, RedisPasskeys } from './passkeys.js';
 import { RedisIdentityLinks } from './identity-links.js';
+import { RedisProviders } from './providers.js';
 
 /** The Redis store: shared by every instance; every key starts with the configured prefix. */
 export class RedisStore implements Store {
@@ -61,6 +63,7 @@ export class RedisStore implements Store {
   readonly passkeys: PasskeyStore;
   readonly passkeyChallenges: PasskeyChallengeStore;
   readonly identityLinks: IdentityLinkStore;
+  readonly providers: ProviderStore;
   readonly #connection: StoreConnection;
   readonly #guard: Guard;
 
@@ -101,6 +104,7 @@ export class RedisStore implements Store {
     this.passkeys = new RedisPasskeys(this.#guard, client, keys, durable);
     this.passkeyChallenges = new RedisPasskeyChallenges(this.#guard, client, keys, durable);
     this.identityLinks = new RedisIdentityLinks(this.#guard, client, keys, durable);
+    this.providers = new RedisProviders(this.#guard, client, keys, durable);
   }
 
   ping(): Promise<void> {

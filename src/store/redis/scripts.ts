@@ -1,4 +1,4 @@
-import { CLIENT_SCRIPTS } from './clients.js';
+import { VERSIONED_SET_SCRIPTS } from './versioned-set.js';
 import { CODE_SCRIPTS } from './codes.js';
 import { LIMIT_SCRIPTS } from './limits.js';
 import { RECORD_SCRIPTS } from './lua.js';
@@ -20,7 +20,7 @@ export const STORE_SCRIPTS = {
   ...REVOCATION_LOG_SCRIPTS,
   ...SIGN_IN_SCRIPTS,
   ...CODE_SCRIPTS,
-  ...CLIENT_SCRIPTS,
+  ...VERSIONED_SET_SCRIPTS,
   ...OUTBOX_SCRIPTS,
   ...KNOWN_BROWSER_SCRIPTS,
   ...MFA_SCRIPTS,
