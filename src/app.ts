@@ -59,6 +59,7 @@ function registerShutdown(app: FastifyInstance, deps: AppDependencies, services:
   app.addHook('onClose', async () => {
     deps.keyring.close();
     services.clientSync.stop();
+    services.providerSync.stop();
     await services.outboxWorker?.stop();
     await app.admin?.close();
     await services.revocations.cache.stop();
@@ -94,6 +95,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await registerOpenApi(app, config.issuer);
   await services.revocations.cache.start();
   await services.clientSync.start();
+  await services.providerSync.start();
   services.outboxWorker?.start();
   const limit = await registerRateLimits(app, config.rateLimits, deps.store.rateLimits, (bucket, request) =>
     services.audit.emit({ event: 'rate_limited', bucket, ...requestContext(request) }),

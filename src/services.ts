@@ -4,6 +4,7 @@ import { AccountService } from './accounts/account-service.js';
 import { Mailer } from './mail/mailer.js';
 import { MfaService } from './mfa/mfa-service.js';
 import { SecretBox } from './mfa/secret-box.js';
+import { ProviderRegistry, ProviderSync } from './federation/provider-registry.js';
 import { PasskeyService } from './mfa/passkeys.js';
 import { FederationService } from './federation/federation-service.js';
 import { LoginThrottle } from './users/login-throttle.js';
@@ -43,6 +44,8 @@ export interface Services extends GrantServices {
   clientAuthenticator: ClientAuthenticator;
   /** Keeps the registry's runtime clients (the admin API's) current on this instance. */
   clientSync: ClientSync;
+  /** Keeps the runtime upstream providers (the admin API's) current on this instance. */
+  providerSync: ProviderSync;
   /** What operators do through the admin API (and the CLI): users, sessions, clients, keys. */
   admin: AdminServices;
   /** Checks and revocations of access tokens (the denylists), with this instance's live copy of them. */
@@ -107,6 +110,7 @@ export type DomainServices = Pick<
   | 'consents'
   | 'signIns'
   | 'clientSync'
+  | 'providerSync'
   | 'admin'
   | 'accountMail'
   | 'mailer'
@@ -167,8 +171,11 @@ export function createDomainServices(
     passkeys,
     notify: (user, what, detail) => accountMail.secondFactor(user, what, detail),
   });
+  const providers = new ProviderRegistry(config.providers);
+  const providerBox = new SecretBox(config.mfaSecretKey, "a provider's client secret");
+  const providerSync = new ProviderSync(store.providers, providers, providerBox, parts.logger);
   const federation = new FederationService({
-    providers: () => config.providers,
+    providers: () => providers.all(),
     links: store.identityLinks,
     users,
     passkeyCount: passkeys.enabled ? async (userId) => (await store.passkeys.list(userId)).length : undefined,
@@ -183,6 +190,7 @@ export function createDomainServices(
     store,
     registry: clients,
     clientSync,
+    providers: { registry: providers, sync: providerSync, box: providerBox },
     userService: users,
     accounts,
     accountMail,
@@ -211,6 +219,7 @@ export function createDomainServices(
     federation,
     signIns,
     clientSync,
+    providerSync,
     admin,
   };
 }

@@ -135,13 +135,13 @@ export const SETTINGS = [
     name: 'MFA_SECRET_KEY',
     default: 'unset',
     meaning:
-      "32 random bytes (base64, base64url or 64 hex digits) that seal authenticator apps' keys at rest (AES-256-GCM); every instance needs the same. Unset: keys are stored as they are (production warns at start). Never logged. See [Multi-factor sign-in](../guides/multi-factor.md).",
+      "32 random bytes (base64, base64url or 64 hex digits) that seal the secrets the service must read back at rest (AES-256-GCM): authenticator apps' keys, and the client secrets of providers added through the admin API; every instance needs the same. Unset: they are stored as they are (production warns at start). Never logged. See [Multi-factor sign-in](../guides/multi-factor.md).",
   },
   {
     name: 'PROVIDERS_FILE',
     default: 'unset',
     meaning:
-      'A JSON array of upstream OpenID Connect providers people may sign in through ("Continue with …" on the login page): `id`, `name`, `issuer`, `client_id`, `client_secret_env` (the name of an environment variable holding the secret) or `client_secret`, `scope` (with `openid`), optionally `icon`, `userinfo` and `claims`. Register `<ISSUER>/login/<id>/callback` at the provider. See [Federation](../guides/federation.md).',
+      'A JSON array of upstream OpenID Connect providers people may sign in through ("Continue with …" on the login page): `id`, `name`, `issuer`, `client_id`, `client_secret_env` (the name of an environment variable holding the secret) or `client_secret`, `scope` (with `openid`), optionally `icon`, `userinfo`, `create_accounts` and `claims`. Register `<ISSUER>/login/<id>/callback` at the provider. Providers can be added at runtime too (`/admin/providers`). See [Federation](../guides/federation.md).',
   },
   {
     name: 'MFA',

@@ -12,19 +12,25 @@ import type { UserService } from '../users/user-service.js';
 import { ClientAdmin } from './clients.js';
 import { KeyAdmin } from './keys.js';
 import { UserAdmin } from './users.js';
+import { ProviderAdmin } from './providers.js';
+import type { ProviderRegistry, ProviderSync } from '../federation/provider-registry.js';
+import type { SecretBox } from '../mfa/secret-box.js';
 
 /** What operators can do, independent of HTTP: the admin API's routes and the CLI's commands call these. */
 export interface AdminServices {
   users: UserAdmin;
   clients: ClientAdmin;
+  providers: ProviderAdmin;
   keys: KeyAdmin;
 }
 
 /** The parts of the service the admin services work on. */
 export interface AdminParts {
-  store: Pick<Store, 'users' | 'consents' | 'clients'>;
+  store: Pick<Store, 'users' | 'consents' | 'clients' | 'providers'>;
   registry: ClientRegistry;
   clientSync: ClientSync;
+  /** The upstream providers: the registry, its sync, and the box their secrets are sealed in. */
+  providers: { registry: ProviderRegistry; sync: ProviderSync; box: SecretBox };
   userService: UserService;
   accounts: AccountService;
   accountMail: AccountMail;
@@ -32,7 +38,7 @@ export interface AdminParts {
   federation: FederationService;
   sessions: SessionService;
   audit: AuditLog;
-  config: Pick<Config, 'jwksMaxAge' | 'keysReloadInterval' | 'accessTokenTtl' | 'defaultAudience' | 'signingAlg'>;
+  config: Pick<Config, 'jwksMaxAge' | 'keysReloadInterval' | 'accessTokenTtl' | 'defaultAudience' | 'signingAlg' | 'issuer'>;
   /** KEYS_DIR: the running service's keyring's folder, or the configured one for the CLI. */
   keysDir: string;
   /** Epoch milliseconds. */
@@ -64,6 +70,7 @@ export function createAdminServices(parts: AdminParts): AdminServices {
       defaultAudience: config.defaultAudience,
       clock,
     }),
+    providers: new ProviderAdmin({ store: store.providers, ...parts.providers, audit, issuer: config.issuer, clock }),
     keys: new KeyAdmin({
       dir: parts.keysDir,
       times: { jwksMaxAge: config.jwksMaxAge, keysReloadInterval: config.keysReloadInterval, accessTokenTtl: config.accessTokenTtl },

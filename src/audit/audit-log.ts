@@ -78,6 +78,10 @@ export type AdminAction =
   | 'client_updated'
   | 'client_deleted'
   | 'client_secret_rotated'
+  | 'provider_created'
+  | 'provider_updated'
+  | 'provider_deleted'
+  | 'provider_secret_rotated'
   | 'key_rotated'
   | 'key_retired';
 

@@ -23,7 +23,7 @@ export async function withAdmin<T>(config: Config, log: Writable, clock: () => n
     const registry = ClientRegistry.load(config.clientsFile, config.defaultAudience);
     const audit = new AuditLog(createLogger('info', log), config.auditLog);
     const services = createDomainServices(config, { store, clients: registry, logger, clock, audit, keys: { dir: config.keysDir } });
-    await services.clientSync.refresh();
+    await Promise.all([services.clientSync.refresh(), services.providerSync.refresh()]);
     return await work(services.admin);
   } finally {
     await store.close();

@@ -397,6 +397,59 @@ export const COMMANDS: readonly Command[] = [
     },
   },
   {
+    words: ['providers', 'list'],
+    args: [],
+    help: 'list upstream providers, from PROVIDERS_FILE and from the store (never a secret)',
+    async run(_args, options, io) {
+      const providers = await admin(io, (services) => services.providers.list());
+      answer(io, options, providers, (result) =>
+        result.length === 0
+          ? ['no provider']
+          : result.map((provider) => `${provider.id}  ${provider.source}  ${provider.issuer}  callback ${provider.callback_url}`),
+      );
+    },
+  },
+  {
+    words: ['providers', 'add'],
+    args: [],
+    help: 'add a provider from a PROVIDERS_FILE-style JSON entry (with client_secret) on standard input',
+    async run(_args, options, io) {
+      const entry = await objectFromStdin(io);
+      const created = await admin(io, (services) => services.providers.create(entry, CLI_ACTOR));
+      answer(io, options, created, (result) => [`added provider ${result.id}; register ${result.callback_url} at the provider`]);
+    },
+  },
+  {
+    words: ['providers', 'update'],
+    args: ['ID'],
+    help: 'change fields of a stored provider: a JSON object of them on standard input',
+    async run([id], options, io) {
+      const changes = await objectFromStdin(io);
+      const provider = await admin(io, (services) => services.providers.update(id!, changes, CLI_ACTOR));
+      answer(io, options, provider, () => [`updated provider ${provider.id}`]);
+    },
+  },
+  {
+    words: ['providers', 'secret'],
+    args: ['ID'],
+    help: "replace a stored provider's client secret with the one on standard input",
+    async run([id], options, io) {
+      const secret = await passwordFromStdin(io);
+      if (secret === undefined) throw oauthError('invalid_request', 'the client secret is read from standard input, and it was empty');
+      const provider = await admin(io, (services) => services.providers.setSecret(id!, secret, CLI_ACTOR));
+      answer(io, options, { secret_replaced: provider.id }, () => [`replaced the client secret of ${provider.id}`]);
+    },
+  },
+  {
+    words: ['providers', 'delete'],
+    args: ['ID'],
+    help: 'remove a stored provider; identities linked through it sign nothing in',
+    async run([id], options, io) {
+      await admin(io, (services) => services.providers.delete(id!, CLI_ACTOR));
+      answer(io, options, { deleted: id }, () => [`deleted provider ${id}`]);
+    },
+  },
+  {
     words: ['openapi'],
     args: [],
     help: 'print openapi.yaml as built from the route schemas',

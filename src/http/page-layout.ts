@@ -31,6 +31,7 @@ ul.codes { columns: 2; padding-left: 1.25rem; font-size: 1.05rem; }
 .client img { width: 3rem; height: 3rem; object-fit: contain; }
 .links { display: flex; gap: 1rem; flex-wrap: wrap; font-size: .95rem; }
 ul.providers { list-style: none; padding: 0; margin: 1.25rem 0 0; }
+ul.providers img { vertical-align: middle; margin-right: .5rem; }
 ul.providers a { display: block; padding: .6rem 1.2rem; border: 1px solid #0b4fa8; border-radius: 4px; color: #0b4fa8; text-decoration: none; margin-top: .5rem; }
 @media (max-width: 30rem) { main, main.wide { margin: 0; border: 0; border-radius: 0; padding: 1.25rem; } }
 `;

@@ -20,7 +20,11 @@ export class SealError extends Error {
  * readable, and is sealed when next written.
  */
 export class SecretBox {
-  constructor(private readonly key: Buffer | undefined) {}
+  constructor(
+    private readonly key: Buffer | undefined,
+    /** What it seals, for its errors ("an authenticator-app key", "a provider's client secret"). */
+    private readonly what = 'an authenticator-app key',
+  ) {}
 
   /** Whether values are sealed (MFA_SECRET_KEY is set). */
   get sealing(): boolean {
@@ -39,14 +43,14 @@ export class SecretBox {
   /** A value as `seal` left it, opened; SealError when it is sealed and cannot be opened here. */
   open(stored: string, userId: string): string {
     if (!stored.startsWith(SEALED_PREFIX)) return stored;
-    if (!this.key) throw new SealError('an authenticator-app key is sealed, and MFA_SECRET_KEY is not set');
+    if (!this.key) throw new SealError(`${this.what} is sealed, and MFA_SECRET_KEY is not set`);
     const bytes = Buffer.from(stored.slice(SEALED_PREFIX.length), 'base64url');
     const decipher = createDecipheriv('aes-256-gcm', this.key, bytes.subarray(0, NONCE_BYTES)).setAAD(Buffer.from(userId));
     decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
     try {
       return Buffer.concat([decipher.update(bytes.subarray(NONCE_BYTES, bytes.length - TAG_BYTES)), decipher.final()]).toString('utf8');
     } catch {
-      throw new SealError('an authenticator-app key does not open with MFA_SECRET_KEY (another key, or another account)');
+      throw new SealError(`${this.what} does not open with MFA_SECRET_KEY (another key, or another record)`);
     }
   }
 }

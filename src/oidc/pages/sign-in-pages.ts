@@ -23,8 +23,13 @@ export interface LoginView {
   email?: { ask: 'optional' | 'required' | 'off'; value?: string };
   /** Whether the login page offers passkeys: a button, and the browser's autofill on the username field. */
   passkeys?: boolean;
-  /** The upstream providers the login page offers ("Continue with …"). */
-  providers?: ReadonlyArray<{ id: string; name: string }>;
+  /** The upstream providers the login page offers ("Continue with …"), each with its icon (an https URL) if it has one. */
+  providers?: ReadonlyArray<{ id: string; name: string; icon: string | undefined }>;
+}
+
+/** A provider's icon beside its name: decorative (the name says it all), from its own https URL. */
+function providerIcon(icon: string | undefined) {
+  return icon === undefined ? '' : html`<img src="${icon}" alt="" width="20" height="20" />`;
 }
 
 /**
@@ -52,7 +57,10 @@ export function loginPage(view: LoginView): Page {
     view.providers && view.providers.length > 0
       ? html`<ul class="providers">
           ${view.providers.map(
-            (provider) => html`<li><a href="/login/${provider.id}${query}">${text.text('login.continue_with', { provider: provider.name })}</a></li>`,
+            (provider) =>
+              html`<li>
+                <a href="/login/${provider.id}${query}">${providerIcon(provider.icon)}${text.text('login.continue_with', { provider: provider.name })}</a>
+              </li>`,
           )}
         </ul>`
       : '';
@@ -69,7 +77,10 @@ export function loginPage(view: LoginView): Page {
     },
     footer,
   );
-  return view.passkeys ? { ...page, passkeys: true } : page;
+  // The providers' icons come from their own origins, which CSP img-src must allow.
+  const icons = (view.providers ?? []).flatMap((provider) => (provider.icon === undefined ? [] : [new URL(provider.icon).origin]));
+  const withIcons = icons.length === 0 ? page : { ...page, imageSources: [...new Set([...(page.imageSources ?? []), ...icons])] };
+  return view.passkeys ? { ...withIcons, passkeys: true } : withIcons;
 }
 
 /** The registration page: the same two fields, and a Create account button. */

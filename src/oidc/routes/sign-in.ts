@@ -20,7 +20,10 @@ import { AMR_PASSWORD } from '../../tokens/authentication-context.js';
 import { passkeySignInRoutes } from './passkey-sign-in.js';
 
 /** What these routes use of the services. */
-export type SignInPageServices = Pick<RouteServices, 'accounts' | 'accountMail' | 'clients' | 'config' | 'limit' | 'mfa' | 'passkeys' | 'signIns' | 'users'> &
+export type SignInPageServices = Pick<
+  RouteServices,
+  'accounts' | 'accountMail' | 'clients' | 'config' | 'federation' | 'limit' | 'mfa' | 'passkeys' | 'signIns' | 'users'
+> &
   SignInServices;
 
 const loginQuerySchema = {
@@ -81,7 +84,7 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
         registration,
         passwordReset,
         passkeys: services.passkeys.enabled,
-        providers: config.providers.map(({ id, name }) => ({ id, name })),
+        providers: services.federation.providers().map(({ id, name, icon }) => ({ id, name, icon })),
         formTargets: formTargets(returnTo, services.clients),
         ...extra,
       }),
