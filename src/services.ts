@@ -184,7 +184,7 @@ export function createDomainServices(
     issuer: config.issuer,
     clock,
   });
-  const accounts = new AccountService({ users, sessions, signIns, consents, audit, mail: accountMail, mfa, federation, config });
+  const accounts = new AccountService({ users, sessions, signIns, consents, audit, mail: accountMail, mfa, federation, config, clock });
   const clientSync = new ClientSync(store.clients, clients, config.defaultAudience, parts.logger);
   const admin = createAdminServices({
     store,

@@ -6,7 +6,7 @@ import { oauthError, ServiceError } from '../errors.js';
 import type { RequestOrigin } from '../request-origin.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { SignInRecord, UserRecord } from '../store/types.js';
-import type { UserService } from '../users/user-service.js';
+import { NO_PASSWORD, type UserService } from '../users/user-service.js';
 import { assertPasswordPolicy } from '../users/credentials.js';
 import { emailKeyOf, validEmail } from '../users/email-address.js';
 import type { AccountMail, LinkCheck } from './account-mail.js';
@@ -27,7 +27,15 @@ export interface AccountDependencies {
   /** Upstream identities (a deleted account's links are forgotten, so an identity can sign in a new account). */
   federation: Pick<FederationService, 'forget'>;
   config: Pick<Config, 'rateLimits' | 'email'>;
+  /** Epoch milliseconds. */
+  clock: () => number;
 }
+
+/**
+ * Seconds a sign-in proves an account that has no password (one that signs in through another provider) for a
+ * sensitive change: a browser left signed in for longer (a borrowed laptop) must sign in again first.
+ */
+export const RECENT_SIGN_IN = 300;
 
 /** The sign-in a person acts from at this service's pages: its cookie secret and its record. */
 export interface ActingSignIn {
@@ -37,7 +45,11 @@ export interface ActingSignIn {
 }
 
 /** What came of a password change at the service's pages: the renewed sign-in, or whether the browser was signed out. */
-export type PasswordChangeAtPages = { changed: true; renewed: { secret: string; signIn: SignInRecord } } | { changed: false; signedOut: boolean };
+export type PasswordChangeAtPages =
+  { changed: true; renewed: { secret: string; signIn: SignInRecord } } | { changed: false; signedOut: boolean; signInAgain?: true };
+
+/** A change refused for want of proof: a wrong password (signed out past the free failures), or a sign-in too old. */
+export type ProofRefused = { signedOut: boolean; signInAgain?: true };
 
 /** Why every session and sign-in of a person ends, as the sessions_ended_all event names it. */
 type EndAllReason = Extract<AuditEvent, { event: 'sessions_ended_all' }>['reason'];
@@ -144,7 +156,12 @@ export class AccountService {
    * the browser out, so a stolen cookie cannot become a password oracle.
    */
   async changePasswordAtPages(user: UserRecord, current: string, next: string, acting: ActingSignIn, context: AuditContext): Promise<PasswordChangeAtPages> {
-    if (!(await this.#changePassword(user, current, next, context))) {
+    if (user.passwordHash === NO_PASSWORD) {
+      // An account without a password gets its first one on the proof of a recent sign-in.
+      if (!this.#recentlySignedIn(acting)) return { changed: false, signedOut: false, signInAgain: true };
+      await this.deps.users.setPassword(user.id, next);
+      this.deps.audit.emit({ event: 'password_changed', ...context });
+    } else if (!(await this.#changePassword(user, current, next, context))) {
       return { changed: false, signedOut: await this.deps.signIns.passwordFailed(acting.secret, this.deps.config.rateLimits.loginFreeFailures) };
     }
     const count = await this.deps.signIns.endEverythingOf(user.id, { signIn: { secret: acting.secret, id: acting.signIn.id } });
@@ -166,13 +183,11 @@ export class AccountService {
     address: string,
     acting: ActingSignIn,
     context: AuditContext,
-  ): Promise<{ sent: true; address: string } | { sent: false; signedOut: boolean }> {
+  ): Promise<{ sent: true; address: string } | ({ sent: false } & ProofRefused)> {
     const next = validEmail(address);
     if (user.email?.key === next.key && user.email.verified) throw oauthError('invalid_request', 'that is your address already');
-    const throttled = { event: 'login_throttled', via: 'email_change', ...context } as const;
-    if (!(await this.#throttled(throttled, () => this.deps.users.confirmPassword(user, password)))) {
-      return { sent: false, signedOut: await this.deps.signIns.passwordFailed(acting.secret, this.deps.config.rateLimits.loginFreeFailures) };
-    }
+    const refused = await this.#proof(user, password, acting, { event: 'login_throttled', via: 'email_change', ...context });
+    if (refused) return { sent: false, ...refused };
     await this.deps.mail.sendEmailChange(user, next);
     return { sent: true, address: next.address };
   }
@@ -181,15 +196,23 @@ export class AccountService {
    * Re-checks the password of the person signed in at the pages before a sensitive change (a second factor set up,
    * removed, new recovery codes): throttled as a login; a wrong one counts against the sign-in, as on a password change.
    */
-  async recheckPassword(
-    user: UserRecord,
-    password: string,
-    acting: ActingSignIn,
-    context: AuditContext,
-  ): Promise<{ confirmed: true } | { signedOut: boolean }> {
-    const throttled = { event: 'login_throttled', via: 'password_change', ...context } as const;
-    if (await this.#throttled(throttled, () => this.deps.users.confirmPassword(user, password))) return { confirmed: true };
+  async recheckPassword(user: UserRecord, password: string, acting: ActingSignIn, context: AuditContext): Promise<{ confirmed: true } | ProofRefused> {
+    return (await this.#proof(user, password, acting, { event: 'login_throttled', via: 'password_change', ...context })) ?? { confirmed: true };
+  }
+
+  /**
+   * The person's proof of the account for a sensitive change: its password (throttled as a login; a wrong one counts
+   * against the sign-in), or for an account without one, a sign-in of the last RECENT_SIGN_IN seconds. Undefined when
+   * proven; otherwise why not.
+   */
+  async #proof(user: UserRecord, password: string, acting: ActingSignIn, throttled: AuditEvent): Promise<ProofRefused | undefined> {
+    if (user.passwordHash === NO_PASSWORD) return this.#recentlySignedIn(acting) ? undefined : { signedOut: false, signInAgain: true };
+    if (await this.#throttled(throttled, () => this.deps.users.confirmPassword(user, password))) return undefined;
     return { signedOut: await this.deps.signIns.passwordFailed(acting.secret, this.deps.config.rateLimits.loginFreeFailures) };
+  }
+
+  #recentlySignedIn(acting: ActingSignIn): boolean {
+    return Math.floor(this.deps.clock() / 1000) - acting.signIn.authTime <= RECENT_SIGN_IN;
   }
 
   /** Ends one of the person's own sessions; undefined when it is no live session of theirs. */

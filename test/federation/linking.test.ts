@@ -48,10 +48,8 @@ async function throughUpstream(built: Built, upstream: Built['first'], jar: Cook
 
 /** Links from the account page: the form (with the password when given), the provider, its callback. */
 async function linkFromAccount(built: Built, upstream: Built['first'], jar: CookieJar, provider: string, login: string, password?: string) {
-  const asked = await submitAccountForm(built.app, jar, '/account/providers/link', {
-    provider,
-    ...(password === undefined ? {} : { current_password: password }),
-  });
+  // An account without a password sends the page's hidden, empty field.
+  const asked = await submitAccountForm(built.app, jar, '/account/providers/link', { provider, current_password: password ?? '' });
   if (asked.statusCode !== 303) return { asked, answer: undefined };
   const callback = new URL(await upstream.signIn(String(asked.headers.location), login));
   return { asked, answer: await visit(built.app, jar, `${callback.pathname}${callback.search}`), callback };
@@ -212,4 +210,33 @@ t.test('operators see and remove links: even the last way in, the owner told', a
   const again = new CookieJar();
   await throughUpstream(built, first, again, 'uma', '/login/first');
   t.not(await signedInAs(built, again), 'uma', 'the identity no longer signs the account in');
+});
+
+t.test('an account without a password proves itself by a recent sign-in: it sets a password, then may unlink', async (t) => {
+  const built = await setUp(t);
+  const { app, store, first, clock, logs } = built;
+  const jar = new CookieJar();
+  await throughUpstream(built, first, jar, 'quinn', '/login/first');
+  const page = await visit(app, jar, '/account');
+  t.match(page.body, /<h2>Set a password<\/h2>/);
+  t.notMatch(page.body, /type="password" id="current_password"/, 'no current password to ask for');
+
+  clock.advance(301);
+  const stale = await submitAccountForm(app, jar, '/account/change-password', { current_password: '', new_password: 'a new password' });
+  t.equal(stale.statusCode, 400);
+  t.match(stale.body, /needs a recent sign-in/);
+  const staleLink = await submitAccountForm(app, jar, '/account/providers/link', { provider: 'second', current_password: '' });
+  t.equal(staleLink.statusCode, 400, 'nor links another provider on a stale sign-in');
+  t.equal((await store.users.findByUsernameKey('quinn'))!.passwordHash, '', 'nothing set');
+  t.notOk(
+    logs.records().some((line) => line.event === 'login_throttled'),
+    'a stale sign-in is no password guess',
+  );
+
+  await throughUpstream(built, first, jar, 'quinn', '/login/first');
+  const set = await submitAccountForm(app, jar, '/account/change-password', { current_password: '', new_password: 'a new password' });
+  t.equal(set.statusCode, 200, 'a fresh sign-in sets the first password');
+  const fresh = new CookieJar();
+  t.equal((await signIn(app, fresh, '/login', 'quinn', 'a new password')).statusCode, 303, 'which signs in');
+  t.equal((await submitAccountForm(app, jar, '/account/providers/unlink', { provider: 'first' })).statusCode, 200, 'the provider is no longer the only way in');
 });

@@ -24,7 +24,9 @@ export interface AccountView {
   /** MFA: second factors optional, required of everyone (a notice until one is added), or off (no section). */
   mfaPolicy: MfaPolicy;
   /** The upstream providers linked to the account, those it could link, and whether linking asks for a password. */
-  providers: { linked: readonly LinkedProvider[]; offered: ReadonlyArray<{ id: string; name: string }>; hasPassword: boolean };
+  providers: { linked: readonly LinkedProvider[]; offered: ReadonlyArray<{ id: string; name: string }> };
+  /** Whether the account has a password; without one (it signs in through another provider), a recent sign-in proves it. */
+  hasPassword: boolean;
   /** Origins the page's forms may end up at (a provider's authorization endpoint, for linking). */
   formTargets: readonly string[];
   /** The authorization request the person was on its way to when MFA=required sent them here, offered once a factor is set up. */
@@ -46,6 +48,16 @@ function when(seconds: number): string {
 
 function csrfField(csrf: string) {
   return html`<input type="hidden" name="csrf" value="${csrf}" />`;
+}
+
+/**
+ * The current password a sensitive change re-asks; an account without one (it signs in through another provider)
+ * proves itself by a recent sign-in instead, so its forms carry the field empty and hidden.
+ */
+function currentPassword(view: AccountView, id: string) {
+  if (!view.hasPassword) return html`<input type="hidden" name="current_password" value="" />`;
+  return html`<label for="${id}">${view.text.text('account.current_password')}</label>
+    <input type="password" id="${id}" name="current_password" autocomplete="current-password" required maxlength="1024" />`;
 }
 
 function sessionsTable(view: AccountView) {
@@ -135,8 +147,7 @@ function emailSection(view: AccountView) {
       ${csrfField(view.csrf)}
       <label for="new_email">${text.text('account.new_email')}</label>
       <input type="email" id="new_email" name="new_email" autocomplete="email" required maxlength="254" aria-describedby="change-email-note" />
-      <label for="email_password">${text.text('account.current_password')}</label>
-      <input type="password" id="email_password" name="current_password" autocomplete="current-password" required maxlength="1024" />
+      ${currentPassword(view, 'email_password')}
       <button type="submit">${text.text('account.send_verification')}</button>
     </form>
     <p class="note" id="change-email-note">${text.text('account.change_email_note')}</p>`;
@@ -145,9 +156,7 @@ function emailSection(view: AccountView) {
 /** A form that re-asks the current password, under a heading-less button. */
 function passwordForm(view: AccountView, action: string, id: string, button: string, secondary = false) {
   return html`<form method="post" action="${action}">
-    ${csrfField(view.csrf)}
-    <label for="${id}">${view.text.text('account.current_password')}</label>
-    <input type="password" id="${id}" name="current_password" autocomplete="current-password" required maxlength="1024" />
+    ${csrfField(view.csrf)} ${currentPassword(view, id)}
     <button type="submit" class="${secondary ? 'secondary' : ''}">${button}</button>
   </form>`;
 }
@@ -188,8 +197,7 @@ function passkeyItem(view: AccountView, passkey: PasskeyView, index: number) {
     </form>
     <form method="post" action="/account/passkeys/remove">
       ${csrfField(view.csrf)}<input type="hidden" name="id" value="${passkey.id}" />
-      <label for="passkey_remove_${index}">${text.text('account.current_password')}</label>
-      <input type="password" id="passkey_remove_${index}" name="current_password" autocomplete="current-password" required maxlength="1024" />
+      ${currentPassword(view, `passkey_remove_${index}`)}
       <button type="submit" class="secondary" aria-label="${text.text('account.passkey_remove_label', { name: passkey.name })}">
         ${text.text('account.passkey_remove')}
       </button>
@@ -212,8 +220,7 @@ function passkeysSection(view: AccountView) {
   const inputs = html`<label for="passkey_name">${text.text('account.passkey_name')}</label>
     <input type="text" id="passkey_name" name="name" required maxlength="${PASSKEY_NAME_MAX_LENGTH}" aria-describedby="passkey-name-note" />
     <p class="note" id="passkey-name-note">${text.text('account.passkey_name_note')}</p>
-    <label for="passkey_password">${text.text('account.current_password')}</label>
-    <input type="password" id="passkey_password" name="current_password" autocomplete="current-password" required maxlength="1024" />`;
+    ${currentPassword(view, 'passkey_password')}`;
   return html`<h3>${text.text('account.passkeys')}</h3>
     ${list}
     ${passkeyForm({
@@ -255,12 +262,7 @@ function providersSection(view: AccountView) {
     (provider, index) =>
       html`<form method="post" action="/account/providers/link">
         ${csrfField(view.csrf)}<input type="hidden" name="provider" value="${provider.id}" />
-        ${
-          providers.hasPassword
-            ? html`<label for="provider_password_${index}">${text.text('account.current_password')}</label>
-                <input type="password" id="provider_password_${index}" name="current_password" autocomplete="current-password" required maxlength="1024" />`
-            : ''
-        }
+        ${currentPassword(view, `provider_password_${index}`)}
         <button type="submit">${text.text('account.provider_link', { name: provider.name })}</button>
       </form>`,
   );
@@ -308,15 +310,13 @@ export function accountPage(view: AccountView): Page {
       </form>
       <h2>${text.text('account.allowed')}</h2>
       ${consentsList(view)}
-      <h2>${text.text('account.change_password')}</h2>
+      <h2>${text.text(view.hasPassword ? 'account.change_password' : 'account.set_password')}</h2>
       <form method="post" action="/account/change-password">
-        ${csrfField(view.csrf)}
-        <label for="current_password">${text.text('account.current_password')}</label>
-        <input type="password" id="current_password" name="current_password" autocomplete="current-password" required maxlength="1024" />
+        ${csrfField(view.csrf)} ${currentPassword(view, 'current_password')}
         <label for="new_password">${text.text('account.new_password')}</label>
         <input type="password" id="new_password" name="new_password" autocomplete="new-password" required minlength="8" maxlength="1024" />
-        <button type="submit">${text.text('account.change_password')}</button>
+        <button type="submit">${text.text(view.hasPassword ? 'account.change_password' : 'account.set_password')}</button>
       </form>
-      <p class="note">${text.text('account.change_password_note')}</p>`,
+      <p class="note">${text.text(view.hasPassword ? 'account.change_password_note' : 'account.set_password_note')}</p>`,
   };
 }

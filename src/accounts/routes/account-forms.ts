@@ -31,6 +31,16 @@ export function formSchema(summary: string, fields: Record<string, { type: 'stri
 /** A form's schema as the account routes register it: formSchema's, a description and answers of its own. */
 export type AccountFormSchema = Omit<ReturnType<typeof formSchema>, 'response'> & { description?: string; response: Record<number, unknown> };
 
+/** A password-rechecked form's schema: its words, its fields beside the current password, and answers of its own. */
+export interface PasswordRecheckedSchema {
+  summary: string;
+  description: string;
+  /** What a 200 shows. */
+  answer: string;
+  fields?: Record<string, { type: 'string'; maxLength: number }>;
+  response?: Record<number, unknown>;
+}
+
 /** The account page's own tools, for the routes of its sections. */
 export interface AccountPageKit {
   /** Registers one of the page's forms: signed in (else to the login page), its CSRF token checked, then `act`. */
@@ -47,6 +57,12 @@ export interface AccountPageKit {
     change: (acting: ActingSignIn, context: AuditContext) => Promise<Result>,
     done: (result: Exclude<Result, { signedOut: boolean }>) => FastifyReply | Promise<FastifyReply>,
   ): Promise<FastifyReply>;
+  /** Registers a form that re-asks the current password (or, without one, a recent sign-in), with fields of its own beside it. */
+  passwordRecheckedForm<Fields extends Record<string, string> = Record<never, string>>(
+    url: string,
+    schema: PasswordRecheckedSchema,
+    act: (person: SignedIn, body: Fields, request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>,
+  ): void;
   /** Shows the account page, with a status and a note. */
   showAccount(reply: FastifyReply, person: SignedIn, status?: number, message?: AccountView['message']): Promise<FastifyReply>;
   /** The audit context of a signed-in person's request. */

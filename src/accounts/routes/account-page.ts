@@ -19,7 +19,7 @@ import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 import { accountPasskeyRoutes } from './passkey-pages.js';
 import { accountProviderRoutes } from '../../federation/routes/account-providers.js';
 import { NO_PASSWORD } from '../../users/user-service.js';
-import { formSchema, SEE_ACCOUNT, type AccountFormSchema, type AccountPageServices } from './account-forms.js';
+import { formSchema, SEE_ACCOUNT, type AccountFormSchema, type AccountPageServices, type PasswordRecheckedSchema } from './account-forms.js';
 
 /** The account page over the sign-in cookie, and its forms: end sessions, withdraw consents, change the password, sign out. */
 export async function accountPageRoutes(app: FastifyInstance, services: AccountPageServices): Promise<void> {
@@ -48,7 +48,8 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
       factors,
       passkeysEnabled: services.passkeys.enabled,
       mfaPolicy: services.mfa.policy,
-      providers: { linked, offered: offered.map(({ id, name }) => ({ id, name })), hasPassword: person.user.passwordHash !== NO_PASSWORD },
+      providers: { linked, offered: offered.map(({ id, name }) => ({ id, name })) },
+      hasPassword: person.user.passwordHash !== NO_PASSWORD,
       // A link form's redirect goes on to the provider, which CSP form-action must allow (Chromium checks redirects too).
       formTargets: offered.length === 0 ? [] : services.federation.authorizationOrigins(),
       ...(continueAfterEnrolment === undefined ? {} : { continueTo: continueAfterEnrolment }),
@@ -92,7 +93,8 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
       clearSignInCookie(reply, config);
       return sendPage(reply, 400, problemPageFor(request, 'account.locked_out_title', 'account.locked_out_text'));
     }
-    return showAccount(reply, person, 400, { text: pageText(request).text('account.password_wrong'), problem: true });
+    const words = 'signInAgain' in result && result.signInAgain ? 'account.sign_in_again' : 'account.password_wrong';
+    return showAccount(reply, person, 400, { text: pageText(request).text(words), problem: true });
   }
 
   /** Registers one of the page's forms: signed in (else to the login page), its CSRF token checked, then `act`. */
@@ -206,25 +208,28 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
       ),
   );
 
-  const passwordOnly = { current_password: { type: 'string', maxLength: PASSWORD_MAX_BYTES } } as const;
   const pageAnswer = (what: string) => ({ ...formSchema('', {}).response, 200: HTML_RESPONSE(what), 429: HTML_RESPONSE('Too many attempts.') });
 
-  /** Registers a form that re-asks the current password (AccountService.recheckPassword), then does `act`. */
-  function passwordRecheckedForm(
+  /**
+   * Registers a form that re-asks the current password (AccountService.recheckPassword: an account without one, a
+   * recent sign-in), with fields of its own beside it, then does `act`.
+   */
+  function passwordRecheckedForm<Fields extends Record<string, string> = Record<never, string>>(
     url: string,
-    schema: { summary: string; description: string; answer: string },
-    act: (person: SignedIn, request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>,
+    schema: PasswordRecheckedSchema,
+    act: (person: SignedIn, body: Fields, request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>,
   ) {
-    form<{ csrf: string; current_password: string }>(
+    const fields = { ...schema.fields, current_password: { type: 'string', maxLength: PASSWORD_MAX_BYTES } } as const;
+    form<Fields & { csrf: string; current_password: string }>(
       url,
-      { ...formSchema(schema.summary, passwordOnly), description: schema.description, response: pageAnswer(schema.answer) },
+      { ...formSchema(schema.summary, fields), description: schema.description, response: { ...pageAnswer(schema.answer), ...schema.response } },
       async (person, body, request, reply) =>
         passwordChecked(
           person,
           request,
           reply,
           (acting, context) => services.accounts.recheckPassword(person.user, body.current_password, acting, context),
-          () => act(person, request, reply),
+          () => act(person, body, request, reply),
         ),
     );
   }
@@ -243,7 +248,7 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
       description: 'Checks the current password, then shows a new key as a QR code and as text, to confirm with a code from the app within 10 minutes.',
       answer: 'The setup page: the QR code, the key, the code field.',
     },
-    async (person, _request, reply) => {
+    async (person, _body, _request, reply) => {
       const { secret, uri } = await services.mfa.beginEnrolment(person.user);
       return showEnrolment(reply, person, secret, uri);
     },
@@ -287,7 +292,7 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
       description: 'Checks the current password; ten new recovery codes replace the old, shown once.',
       answer: 'The new recovery codes, shown once.',
     },
-    async (person, request, reply) => {
+    async (person, _body, request, reply) => {
       const codes = await services.mfa.regenerateRecoveryCodes(person.user, contextOf(request, person));
       if (!codes) return reply.redirect('/account', 303);
       return sendPage(reply, 200, recoveryCodesPage(pageText(request), codes, true));
@@ -301,14 +306,15 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
       description: 'Checks the current password; removes the authenticator app (and the recovery codes when no passkey is left), and tells the owner by mail.',
       answer: 'The account page, saying the app is removed.',
     },
-    async (person, request, reply) => {
+    async (person, _body, request, reply) => {
       await services.mfa.removeApp(person.user, contextOf(request, person));
       return showAccount(reply, person, 200, { text: pageText(request).text('account.two_step_removed'), problem: false });
     },
   );
 
-  accountPasskeyRoutes(app, services, { form, passwordChecked, showAccount, contextOf });
-  accountProviderRoutes(services, { form, passwordChecked, showAccount, contextOf });
+  const kit = { form, passwordChecked, passwordRecheckedForm, showAccount, contextOf };
+  accountPasskeyRoutes(app, services, kit);
+  accountProviderRoutes(services, kit);
 
   /** The otpauth URI of a key being set up, for drawing its QR code again. */
   function otpauthUriOf(person: SignedIn, secret: string): string {

@@ -27,7 +27,7 @@ const ADD_REFUSALS: Readonly<Record<string, MessageKey>> = { known: 'account.pas
  */
 export function accountPasskeyRoutes(app: FastifyInstance, services: AccountPageServices, kit: AccountPageKit): void {
   const { config } = services;
-  const { form, passwordChecked, showAccount, contextOf } = kit;
+  const { form, passwordRecheckedForm, showAccount, contextOf } = kit;
 
   passkeyOptionsRoute<{ csrf: string; name: string; current_password: string }>(
     app,
@@ -58,7 +58,9 @@ export function accountPasskeyRoutes(app: FastifyInstance, services: AccountPage
       const acting = { secret: person.secret, signIn: person.signIn, origin };
       const checked = await services.accounts.recheckPassword(person.user, request.body.current_password, acting, contextOf(request, person));
       if ('signedOut' in checked) {
-        if (!checked.signedOut) return sendPasskeyRefusal(reply, 400, 'invalid_request', text.text('account.password_wrong'));
+        if (!checked.signedOut) {
+          return sendPasskeyRefusal(reply, 400, 'invalid_request', text.text(checked.signInAgain ? 'account.sign_in_again' : 'account.password_wrong'));
+        }
         clearSignInCookie(reply, config);
         return sendPasskeyRefusal(reply, 403, 'access_denied', text.text('account.locked_out_text'));
       }
@@ -113,28 +115,18 @@ export function accountPasskeyRoutes(app: FastifyInstance, services: AccountPage
     },
   );
 
-  form<{ csrf: string; id: string; current_password: string }>(
+  passwordRecheckedForm<{ id: string }>(
     '/account/passkeys/remove',
     {
-      ...formSchema('Remove a passkey', { id: { type: 'string', maxLength: 1400 }, current_password: { type: 'string', maxLength: PASSWORD_MAX_BYTES } }),
+      summary: 'Remove a passkey',
       description:
         'Checks the current password (limited and throttled as a login); removes the passkey (and the recovery codes when no other factor is left), and tells the owner by mail.',
-      response: {
-        ...formSchema('', {}).response,
-        200: HTML_RESPONSE('The account page, saying the passkey is removed.'),
-        429: HTML_RESPONSE('Too many attempts.'),
-      },
+      answer: 'The account page, saying the passkey is removed.',
+      fields: { id: { type: 'string', maxLength: 1400 } },
     },
-    async (person, body, request, reply) =>
-      passwordChecked(
-        person,
-        request,
-        reply,
-        (acting, context) => services.accounts.recheckPassword(person.user, body.current_password, acting, context),
-        async () => {
-          if (!(await services.mfa.removePasskey(person.user, body.id, contextOf(request, person)))) return reply.redirect('/account', 303);
-          return showAccount(reply, person, 200, { text: pageText(request).text('account.passkey_removed'), problem: false });
-        },
-      ),
+    async (person, body, request, reply) => {
+      if (!(await services.mfa.removePasskey(person.user, body.id, contextOf(request, person)))) return reply.redirect('/account', 303);
+      return showAccount(reply, person, 200, { text: pageText(request).text('account.passkey_removed'), problem: false });
+    },
   );
 }

@@ -1,18 +1,10 @@
 import { pageText, problemPageFor, sendPage } from '../../http/page-reply.js';
 import type { MessageKey } from '../../http/locales/en.js';
 import { HTML_RESPONSE } from '../../routes/schemas.js';
-import { PASSWORD_MAX_BYTES } from '../../users/credentials.js';
-import { NO_PASSWORD } from '../../users/user-service.js';
 import { formSchema, type AccountPageKit, type AccountPageServices } from '../../accounts/routes/account-forms.js';
 import type { UnlinkOutcome } from '../federation-service.js';
 import { setPendingCookie } from '../http/pending-cookie.js';
 import { PROVIDER_ID_MAX_LENGTH } from '../provider.js';
-
-/**
- * Seconds a sign-in proves an account without a password for linking another provider: a browser left signed in for
- * longer (a borrowed laptop) must sign in again before it can add a way into the account.
- */
-const RECENT_SIGN_IN = 300;
 
 /** What the account page says of an unlink, by outcome. */
 const UNLINK_WORDS: Record<Exclude<UnlinkOutcome, 'not_linked'>, { status: number; text: MessageKey }> = {
@@ -27,54 +19,32 @@ const UNLINK_WORDS: Record<Exclude<UnlinkOutcome, 'not_linked'>, { status: numbe
  */
 export function accountProviderRoutes(services: AccountPageServices, kit: AccountPageKit): void {
   const { config, federation } = services;
-  const { form, passwordChecked, showAccount, contextOf } = kit;
+  const { form, passwordRecheckedForm, showAccount, contextOf } = kit;
 
-  const linkSchema = formSchema('Link another provider', {
-    provider: { type: 'string', maxLength: PROVIDER_ID_MAX_LENGTH },
-    current_password: { type: 'string', maxLength: PASSWORD_MAX_BYTES },
-  });
-  // An account without a password proves itself by a recent sign-in instead.
-  linkSchema.body.required = ['csrf', 'provider'];
-
-  form<{ csrf: string; provider: string; current_password?: string }>(
+  passwordRecheckedForm<{ provider: string }>(
     '/account/providers/link',
     {
-      ...linkSchema,
+      summary: 'Link another provider',
       description:
         'Checks the current password (limited and throttled as a login; an account without one needs a sign-in of the last 5 minutes), then sends the browser to the provider. Its callback links the identity to this account, only in this same sign-in; never by a matching email.',
+      answer: 'Never: a proven request goes on to the provider (303).',
+      fields: { provider: { type: 'string', maxLength: PROVIDER_ID_MAX_LENGTH } },
       response: {
-        ...linkSchema.response,
         303: { description: 'On to the provider (or back to the account page for an unknown provider).', type: 'null' },
-        429: HTML_RESPONSE('Too many attempts.'),
         503: HTML_RESPONSE('The provider cannot be reached.'),
       },
     },
     async (person, body, request, reply) => {
       const provider = federation.provider(body.provider);
       if (!provider) return reply.redirect('/account', 303);
-      const toProvider = async () => {
-        let started;
-        try {
-          started = await federation.begin(provider, undefined, { userId: person.user.id, signInId: person.signIn.id });
-        } catch {
-          return sendPage(reply, 503, problemPageFor(request, 'federation.refused_title', 'federation.unavailable_text'));
-        }
-        setPendingCookie(reply, config, started.pending);
-        return reply.redirect(started.url.href, 303);
-      };
-      if (person.user.passwordHash === NO_PASSWORD) {
-        if (Math.floor(services.clock() / 1000) - person.signIn.authTime > RECENT_SIGN_IN) {
-          return showAccount(reply, person, 400, { text: pageText(request).text('account.provider_link_recent'), problem: true });
-        }
-        return toProvider();
+      let started;
+      try {
+        started = await federation.begin(provider, undefined, { userId: person.user.id, signInId: person.signIn.id });
+      } catch {
+        return sendPage(reply, 503, problemPageFor(request, 'federation.refused_title', 'federation.unavailable_text'));
       }
-      return passwordChecked(
-        person,
-        request,
-        reply,
-        (acting, context) => services.accounts.recheckPassword(person.user, body.current_password ?? '', acting, context),
-        toProvider,
-      );
+      setPendingCookie(reply, config, started.pending);
+      return reply.redirect(started.url.href, 303);
     },
   );
 

@@ -157,7 +157,6 @@ const en = {
   'account.provider_unlink_label': 'Unlink {name}',
   'account.provider_link': 'Link {name}',
   'account.provider_link_note': 'Linking takes you to the provider; once you sign in there, it signs you in here too.',
-  'account.provider_link_recent': 'Linking needs a recent sign-in. Sign in again, then link within 5 minutes.',
   'account.provider_unlinked': '{name} is unlinked: it no longer signs you in.',
   'account.provider_last_way': '{name} is the only way this account signs in. Set a password or add a passkey first.',
   'account.passkeys': 'Passkeys',
@@ -207,6 +206,10 @@ const en = {
   'account.change_password_note': 'Changing the password ends every other session and signs every other browser out.',
   'account.password_changed': 'Your password is changed. Every other session has ended.',
   'account.password_wrong': 'The current password is wrong.',
+  'account.sign_in_again': 'Your account has no password, so this needs a recent sign-in: sign out, sign in again, and retry within 5 minutes.',
+  'account.set_password': 'Set a password',
+  'account.set_password_note':
+    'Your account signs in through another provider. A password here lets you sign in without it (and needs a recent sign-in to set).',
   'account.too_many': 'Too many attempts. Please wait and try again.',
   'account.locked_out_title': 'Signed out',
   'account.locked_out_text': 'The current password was wrong too many times, so this browser is signed out. Sign in again.',
