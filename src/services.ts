@@ -5,6 +5,7 @@ import { Mailer } from './mail/mailer.js';
 import { MfaService } from './mfa/mfa-service.js';
 import { SecretBox } from './mfa/secret-box.js';
 import { ProviderRegistry, ProviderSync } from './federation/provider-registry.js';
+import { OpenIdConnectProtocol } from './federation/openid-connect.js';
 import { PasskeyService } from './mfa/passkeys.js';
 import { FederationService } from './federation/federation-service.js';
 import { LoginThrottle } from './users/login-throttle.js';
@@ -176,6 +177,7 @@ export function createDomainServices(
   const providerSync = new ProviderSync(store.providers, providers, providerBox, parts.logger);
   const federation = new FederationService({
     providers: () => providers.all(),
+    protocol: new OpenIdConnectProtocol(),
     links: store.identityLinks,
     users,
     passkeyCount: passkeys.enabled ? async (userId) => (await store.passkeys.list(userId)).length : undefined,

@@ -1,22 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import * as oidc from 'openid-client';
 import type { AuditContext, AuditLog } from '../audit/audit-log.js';
 import { ServiceError } from '../errors.js';
 import type { IdentityLinkStore, UserRecord } from '../store/types.js';
 import { normalizeUsername } from '../users/credentials.js';
 import { NO_PASSWORD, type UserService } from '../users/user-service.js';
 import { claimAt, type UpstreamProvider } from './provider.js';
+import type { CallbackChecks, FederationFailure, UpstreamProtocol } from './upstream-protocol.js';
 
-/** Seconds an upstream must answer in (discovery, the token endpoint, userinfo). */
-const UPSTREAM_TIMEOUT = 10;
+export type { FederationFailure } from './upstream-protocol.js';
 
 /** What a sign-in through a provider keeps in the browser until the provider sends it back (a cookie of its own). */
-export interface PendingFederation {
+export interface PendingFederation extends CallbackChecks {
   providerId: string;
-  /** PKCE (RFC 7636), state and nonce: the checks of the callback. */
-  codeVerifier: string;
-  state: string;
-  nonce: string;
   /** Where the sign-in continues (an authorization request on this service), if anywhere. */
   returnTo: string | undefined;
   /** Set when a signed-in person links the identity to their account: theirs, and the sign-in they started it from. */
@@ -33,9 +28,6 @@ export interface UpstreamIdentity {
   email: string | undefined;
   emailVerified: boolean;
 }
-
-/** Why a callback was refused: the person or the provider said no, a check failed, or the provider was unreachable. */
-export type FederationFailure = 'denied' | 'invalid' | 'unavailable';
 
 /** What linking an identity to a signed-in account came to. */
 export type LinkOutcome = 'linked' | 'already_linked' | 'linked_elsewhere' | 'provider_linked';
@@ -57,19 +49,17 @@ export interface LinkedProvider {
 }
 
 /**
- * The relying-party half of sign-in through upstream OpenID providers, on openid-client (which speaks the protocol:
- * discovery, the authorization code grant with PKCE S256, state, nonce, the RFC 9207 `iss` check when the provider
- * advertises it, ID token validation, userinfo). Independent of HTTP; what becomes of an identity is the caller's.
+ * Sign-in through upstream providers: a round trip to the provider (its protocol: OpenID Connect on openid-client),
+ * the upstream identity it vouches for (the claim mapping), and what that identity is here: the account it is linked
+ * to, one made just in time, or a link an account's owner asked for; never an account found by email. Independent of
+ * HTTP.
  */
 export class FederationService {
-  /** Each provider entry's metadata (a changed entry is a new object, so it is discovered afresh). */
-  readonly #configurations = new WeakMap<UpstreamProvider, Promise<oidc.Configuration>>();
-  /** The origin of each discovered provider's authorization endpoint. */
-  readonly #authorizationOrigins = new WeakMap<UpstreamProvider, string>();
-
   constructor(
     private readonly deps: {
       providers: () => readonly UpstreamProvider[];
+      /** How to speak to the providers (OpenID Connect). */
+      protocol: UpstreamProtocol;
       links: IdentityLinkStore;
       users: Pick<UserService, 'create' | 'delete' | 'findActive'>;
       /** How many passkeys an account has, when passkeys sign in here (they are another way to sign in). */
@@ -101,24 +91,8 @@ export class FederationService {
 
   /** Starts a sign-in through a provider: the URL to send the browser to, and what to keep for the callback. */
   async begin(provider: UpstreamProvider, returnTo: string | undefined, link?: PendingFederation['link']): Promise<{ url: URL; pending: PendingFederation }> {
-    const configuration = await this.#configuration(provider);
-    const pending: PendingFederation = {
-      providerId: provider.id,
-      codeVerifier: oidc.randomPKCECodeVerifier(),
-      state: oidc.randomState(),
-      nonce: oidc.randomNonce(),
-      returnTo,
-      ...(link === undefined ? {} : { link }),
-    };
-    const url = oidc.buildAuthorizationUrl(configuration, {
-      redirect_uri: this.callbackUrl(provider.id),
-      scope: provider.scope,
-      code_challenge: await oidc.calculatePKCECodeChallenge(pending.codeVerifier),
-      code_challenge_method: 'S256',
-      state: pending.state,
-      nonce: pending.nonce,
-    });
-    return { url, pending };
+    const { url, checks } = await this.deps.protocol.begin(provider, this.callbackUrl(provider.id));
+    return { url, pending: { providerId: provider.id, ...checks, returnTo, ...(link === undefined ? {} : { link }) } };
   }
 
   /** Completes a sign-in with the provider's callback: the person's upstream identity, or why not. */
@@ -127,26 +101,9 @@ export class FederationService {
     callback: URL,
     pending: PendingFederation,
   ): Promise<{ ok: true; identity: UpstreamIdentity } | { ok: false; reason: FederationFailure }> {
-    if (callback.searchParams.get('error') === 'access_denied') return { ok: false, reason: 'denied' };
-    let claims: Record<string, unknown>;
-    try {
-      const configuration = await this.#configuration(provider);
-      const tokens = await oidc.authorizationCodeGrant(configuration, callback, {
-        pkceCodeVerifier: pending.codeVerifier,
-        expectedState: pending.state,
-        expectedNonce: pending.nonce,
-        idTokenExpected: true,
-      });
-      claims = { ...(tokens.claims() ?? {}) };
-      if (provider.userinfo) {
-        const info = await oidc.fetchUserInfo(configuration, tokens.access_token, String(claims.sub));
-        claims = { ...info, ...claims };
-      }
-    } catch (error) {
-      return { ok: false, reason: isUnreachable(error) ? 'unavailable' : 'invalid' };
-    }
-    const subject = claims.sub;
-    if (typeof subject !== 'string' || subject === '') return { ok: false, reason: 'invalid' };
+    const answer = await this.deps.protocol.complete(provider, callback, pending);
+    if (!answer.ok) return answer;
+    const { claims } = answer;
     const username = claimAt(claims, provider.claims.username);
     const email = claimAt(claims, provider.claims.email);
     return {
@@ -154,7 +111,7 @@ export class FederationService {
       identity: {
         providerId: provider.id,
         issuer: provider.issuer,
-        subject,
+        subject: String(claims.sub),
         username: typeof username === 'string' ? username : undefined,
         email: typeof email === 'string' ? email : undefined,
         emailVerified: claimAt(claims, provider.claims.emailVerified) === true,
@@ -267,33 +224,11 @@ export class FederationService {
   }
 
   /**
-   * Where a browser sent to the providers lands: each one's authorization endpoint origin once discovered, else its
-   * issuer's. A page whose form leads to a provider lists them in its CSP form-action (Chromium applies it to redirects).
+   * Where a browser sent to the providers lands: each one's authorization endpoint origin. A page whose form leads to a
+   * provider lists them in its CSP form-action (Chromium applies it to the redirects that follow a POST).
    */
   authorizationOrigins(): string[] {
-    return [...new Set(this.providers().map((provider) => this.#authorizationOrigins.get(provider) ?? new URL(provider.issuer).origin))];
-  }
-
-  /** The provider's metadata through discovery, once per provider entry (a failure is retried at the next sign-in). */
-  #configuration(provider: UpstreamProvider): Promise<oidc.Configuration> {
-    let configuration = this.#configurations.get(provider);
-    if (configuration === undefined) {
-      const loopback = new URL(provider.issuer).protocol === 'http:';
-      // openid-client checks that the metadata's issuer is the configured one (Discovery §4.3). The ID token's signature
-      // is checked against the provider's published keys too, though OpenID Connect Core §3.1.3.7 lets TLS stand in for
-      // it: a token endpoint that is impersonated or misconfigured must not sign anyone in.
-      const execute = [oidc.enableNonRepudiationChecks, ...(loopback ? [oidc.allowInsecureRequests] : [])];
-      configuration = oidc.discovery(new URL(provider.issuer), provider.clientId, provider.clientSecret, undefined, { timeout: UPSTREAM_TIMEOUT, execute });
-      configuration.then(
-        (discovered) => {
-          const endpoint = discovered.serverMetadata().authorization_endpoint;
-          if (endpoint !== undefined) this.#authorizationOrigins.set(provider, new URL(endpoint).origin);
-        },
-        () => this.#configurations.delete(provider),
-      );
-      this.#configurations.set(provider, configuration);
-    }
-    return configuration;
+    return [...new Set(this.providers().map((provider) => this.deps.protocol.authorizationOrigin(provider)))];
   }
 }
 
@@ -306,11 +241,4 @@ function usernameCandidates(identity: UpstreamIdentity): string[] {
   const base = normalizeUsername(given) ? given : identity.providerId;
   const suffixed = () => `${base}-${randomBytes(3).toString('hex')}`;
   return [...(normalizeUsername(given) ? [given] : []), suffixed(), suffixed()];
-}
-
-/** Whether a failure is the provider's absence (a connection refused, a timeout, a 5xx), not a verdict on the answer. */
-function isUnreachable(error: unknown): boolean {
-  if (error instanceof TypeError || (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))) return true;
-  const status = (error as { status?: unknown }).status;
-  return typeof status === 'number' && status >= 500;
 }

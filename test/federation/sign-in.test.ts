@@ -141,7 +141,7 @@ t.test('refused with a clear page: a replayed callback, a foreign state, no cook
   t.match(unreachable.body, /cannot be reached/);
 });
 
-t.test('refused: an answer naming another issuer (RFC 9207), an ID token signed with a key the provider does not publish', async (t) => {
+t.test('refused: an answer naming another issuer (RFC 9207), a foreign nonce, an ID token signed with a key the provider does not publish', async (t) => {
   const { app, upstream, store } = await setUp(t);
   const jar = new CookieJar();
   const started = await visit(app, jar, '/login/upstream');
@@ -152,6 +152,17 @@ t.test('refused: an answer naming another issuer (RFC 9207), an ID token signed 
   t.equal(mixedUp.statusCode, 400, 'a mix-up: the answer is not from the provider asked');
   t.match(mixedUp.body, /was refused/);
   t.equal(await store.users.findByUsernameKey('eve'), undefined, 'nothing made');
+
+  // The browser's pending sign-in names another nonce than the one the ID token carries (a token injected from
+  // another sign-in): refused (OpenID Connect Core §3.1.3.7 step 11).
+  const nonceJar = new CookieJar();
+  const toUpstream = await visit(app, nonceJar, '/login/upstream');
+  const [, name, pending] = /((?:__Host-)?tokensmith-federation)=([^;]+)/.exec(nonceJar.header())!;
+  const tampered = { ...JSON.parse(Buffer.from(pending!, 'base64url').toString('utf8')), nonce: 'another-nonce' };
+  nonceJar.take(`${name}=${Buffer.from(JSON.stringify(tampered)).toString('base64url')}; Path=/`);
+  const withNonce = new URL(await upstream.signIn(String(toUpstream.headers.location), 'gus'));
+  t.equal((await visit(app, nonceJar, `${withNonce.pathname}${withNonce.search}`)).statusCode, 400, 'a nonce that is not this sign-in’s');
+  t.equal(await store.users.findByUsernameKey('gus'), undefined, 'nothing made');
 
   const forged = await setUp(t, { foreignKeys: true });
   const browser = new CookieJar();
