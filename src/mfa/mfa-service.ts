@@ -19,7 +19,8 @@ const ENROLMENT_TTL = 600;
 export const FEW_RECOVERY_CODES = 2;
 
 /** RFC 8176 methods of a password and a one-time code (an app's or a recovery code): more than one factor. */
-const AMR_WITH_CODE = ['pwd', 'otp', 'mfa'];
+/** What a code (an authenticator app's, a recovery code) adds to the first factor (RFC 8176). */
+const AMR_CODE = ['otp', 'mfa'];
 
 /** A passkey as its owner and operators see it: never its key. */
 export interface PasskeyView {
@@ -116,7 +117,7 @@ export class MfaService {
     const proven = await this.deps.passkeys.verify(answer, secret, 'second-step', { ...context, user_id: step.userId }, step.userId);
     if (!proven.ok) return { ok: false, reason: 'passkey_refused' };
     const finished = await this.#finish(secret, step);
-    return finished.ok ? { ...finished, amr: ['pwd', ...passkeyAmr(proven.passkey)] } : finished;
+    return finished.ok ? { ...finished, amr: [...step.amr, ...passkeyAmr(proven.passkey)] } : finished;
   }
 
   /**
@@ -143,12 +144,16 @@ export class MfaService {
     return true;
   }
 
-  /** Starts the second step of a sign-in whose password was right; answers the secret of its cookie. */
-  async beginSecondStep(user: UserRecord, next: { returnTo: string | undefined; authenticatedFor: string | undefined }): Promise<string> {
+  /** Starts the second step of a sign-in whose first factor (a password, a provider) was right; answers the secret of its cookie. */
+  async beginSecondStep(
+    user: UserRecord,
+    next: { returnTo: string | undefined; authenticatedFor: string | undefined },
+    firstFactor: readonly string[] = AMR_PASSWORD,
+  ): Promise<string> {
     const secret = generateSecret();
     const record: SecondStepRecord = {
       userId: user.id,
-      amr: [...AMR_PASSWORD],
+      amr: [...firstFactor],
       createdAt: Math.floor(this.deps.clock() / 1000),
       ...(next.returnTo === undefined ? {} : { returnTo: next.returnTo }),
       ...(next.authenticatedFor === undefined ? {} : { authenticatedFor: next.authenticatedFor }),
@@ -277,7 +282,7 @@ export class MfaService {
   async #finish(secret: string, step: SecondStepRecord): Promise<SecondStepOutcome> {
     const taken = await this.deps.steps.take(hashSecret(secret));
     if (!taken) return { ok: false, reason: 'expired' };
-    return { ok: true, userId: step.userId, amr: [...AMR_WITH_CODE], returnTo: step.returnTo, authenticatedFor: step.authenticatedFor };
+    return { ok: true, userId: step.userId, amr: [...step.amr, ...AMR_CODE], returnTo: step.returnTo, authenticatedFor: step.authenticatedFor };
   }
 }
 

@@ -1,10 +1,11 @@
 import { decodeJwt } from 'jose';
 import t from 'tap';
 import { adminCall, buildAdminTestApp, clientToken, OPS_CLIENT } from '../helpers/admin.js';
-import { buildTestApp, realClock } from '../helpers/app.js';
+import { buildTestApp, form, realClock } from '../helpers/app.js';
+import { oathtool } from '../helpers/oathtool.js';
 import { SERVICE_CLIENTS } from '../helpers/clients.js';
 import { tokenRequest } from '../helpers/oauth.js';
-import { ACCOUNT_SPA, authorizeUrl, CookieJar, pkce, REDIRECT, visit } from '../helpers/sign-in.js';
+import { ACCOUNT_SPA, authorizeUrl, codeFlowTokens, CookieJar, pkce, REDIRECT, submitAccountForm, visit } from '../helpers/sign-in.js';
 import { startUpstream } from '../helpers/upstream-provider.js';
 import { parseProviderEntry } from '../../src/federation/provider.js';
 
@@ -172,4 +173,36 @@ t.test('refused: an answer naming another issuer (RFC 9207), a foreign nonce, an
   t.equal(refused.statusCode, 400, 'an ID token whose signature the published keys do not check');
   t.notMatch(refused.body, /at .*\.js|Error:/);
   t.equal(await forged.store.users.findByUsernameKey('fay'), undefined, 'nothing made');
+});
+
+t.test("the provider stands in for the password, not the account's second factor: amr fed otp mfa", async (t) => {
+  const { app, upstream } = await setUp(t);
+  const jar = new CookieJar();
+  t.equal((await throughUpstream(app, upstream, jar, 'hal')).answer.statusCode, 303);
+  // Without a password, the recent sign-in proves the account for the setup.
+  const setup = await submitAccountForm(app, jar, '/account/two-step/setup', { current_password: '' });
+  t.equal(setup.statusCode, 200, 'an authenticator app set up on a recent sign-in');
+  const key = /<code>([A-Z2-7 ]+)<\/code>/.exec(setup.body)![1]!.replaceAll(' ', '');
+  const csrf = /name="csrf" value="([^"]+)"/.exec(setup.body)![1]!;
+  const confirm = form({ csrf, code: oathtool(key) });
+  const confirmed = await app.inject({
+    method: 'POST',
+    url: '/account/two-step/confirm',
+    payload: confirm.payload,
+    headers: { ...confirm.headers, cookie: jar.header() },
+  });
+  t.equal(confirmed.statusCode, 200);
+
+  const browser = new CookieJar();
+  const back = await throughUpstream(app, upstream, browser, 'hal');
+  t.equal(back.answer.headers.location, '/login/second-step', 'the provider alone does not sign the account in');
+  t.equal((await visit(app, browser, '/account')).statusCode, 303, 'not signed in yet');
+  const step = await visit(app, browser, '/login/second-step');
+  const stepCsrf = /name="csrf" value="([^"]+)"/.exec(step.body)![1]!;
+  const code = form({ csrf: stepCsrf, code: oathtool(key, { steps: 1 }) });
+  const done = await app.inject({ method: 'POST', url: '/login/second-step', payload: code.payload, headers: { ...code.headers, cookie: browser.header() } });
+  browser.take(done.headers['set-cookie']);
+  t.equal(done.statusCode, 303, 'the code signs in');
+  const tokens = await codeFlowTokens(app, browser, 'spa', REDIRECT, 'openid');
+  t.same(decodeJwt(tokens.body.id_token!).amr, ['fed', 'otp', 'mfa'], 'the ID token says how (RFC 8176)');
 });

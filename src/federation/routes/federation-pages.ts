@@ -5,6 +5,8 @@ import type { MessageKey } from '../../http/locales/en.js';
 import { registerCookies } from '../../http/refresh-cookie.js';
 import { safeReturnTo, authorizationRequestOf } from '../../oidc/http/return-to.js';
 import { signedInPerson, startSignIn, type StartSignInServices } from '../../oidc/http/signed-in.js';
+import { SECOND_STEP_PATH } from '../../oidc/http/paths.js';
+import { setSecondStepCookie } from '../../oidc/http/second-step-cookie.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 import type { RouteServices } from '../../services.js';
 import type { LinkOutcome, PendingFederation, UpstreamIdentity } from '../federation-service.js';
@@ -13,7 +15,7 @@ import { linkResultPage } from '../pages/link-result-page.js';
 import type { UpstreamProvider } from '../provider.js';
 
 /** What these routes use of the services. */
-export type FederationPageServices = Pick<RouteServices, 'clients' | 'federation' | 'limit'> & StartSignInServices;
+export type FederationPageServices = Pick<RouteServices, 'clients' | 'federation' | 'limit' | 'mfa'> & StartSignInServices;
 
 /** The RFC 8176 method of a sign-in through another provider. */
 const AMR_FEDERATED = ['fed'];
@@ -113,7 +115,10 @@ export async function federationRoutes(app: FastifyInstance, services: Federatio
         params,
         response: {
           200: HTML_RESPONSE('Linking: the identity is linked to the signed-in account (or was already).'),
-          303: { description: 'Signed in: on to the authorization request or the account page.', type: 'null' },
+          303: {
+            description: 'Signed in: on to the authorization request or the account page; or, for an account with a second factor, on to its second step.',
+            type: 'null',
+          },
           400: HTML_RESPONSE(
             'The answer was refused (denied, a failed check, a replayed or foreign callback; linking: the browser no longer signed in as the account that asked).',
           ),
@@ -145,6 +150,13 @@ export async function federationRoutes(app: FastifyInstance, services: Federatio
       const account = await federation.accountFor(outcome.identity, requestContext(request));
       if (!account.ok) return refused(request, reply, 403, account.reason === 'not_linked' ? 'federation.not_linked_text' : 'federation.refused_text');
       const authenticatedFor = authorizationRequestOf(pending.returnTo, services.clients);
+      // The provider stands in for the password, not for the account's own second factor: an account with one is
+      // asked for it here too, so a taken-over upstream account alone does not sign it in.
+      if (await services.mfa.needsSecondStep(account.user.id)) {
+        const step = await services.mfa.beginSecondStep(account.user, { returnTo: pending.returnTo, authenticatedFor }, AMR_FEDERATED);
+        setSecondStepCookie(reply, config, step);
+        return reply.redirect(SECOND_STEP_PATH, 303);
+      }
       return startSignIn(request, reply, services, account.user, { via: 'federation', returnTo: pending.returnTo, authenticatedFor, amr: AMR_FEDERATED });
     },
   );
