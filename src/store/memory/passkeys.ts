@@ -1,5 +1,5 @@
+import { MemoryOneTimeRecords } from './one-time-records.js';
 import type { PasskeyChallengeRecord, PasskeyChallengeStore, PasskeyRecord, PasskeyStore, PasskeyUse } from '../types.js';
-import { ExpiringMap } from './expiring-map.js';
 
 /** Passkeys in process memory, by credential id: each method runs without an await, so each is atomic. */
 export class MemoryPasskeys implements PasskeyStore {
@@ -55,24 +55,4 @@ function copy(passkey: PasskeyRecord): PasskeyRecord {
 }
 
 /** WebAuthn challenges in process memory, expiring. */
-export class MemoryPasskeyChallenges implements PasskeyChallengeStore {
-  readonly #challenges: ExpiringMap<PasskeyChallengeRecord>;
-
-  constructor(clock: () => number) {
-    this.#challenges = new ExpiringMap(clock);
-  }
-
-  async create(challengeHash: string, record: PasskeyChallengeRecord, ttlMs: number): Promise<void> {
-    this.#challenges.set(challengeHash, { ...record }, ttlMs);
-  }
-
-  async take(challengeHash: string): Promise<PasskeyChallengeRecord | undefined> {
-    const record = this.#challenges.get(challengeHash);
-    this.#challenges.delete(challengeHash);
-    return record && { ...record };
-  }
-
-  sweep(): void {
-    this.#challenges.sweep();
-  }
-}
+export class MemoryPasskeyChallenges extends MemoryOneTimeRecords<PasskeyChallengeRecord> implements PasskeyChallengeStore {}

@@ -1,54 +1,39 @@
 import type { EmailLinkPurpose, EmailLinkRecord, EmailLinkStore } from '../types.js';
 import type { Durable, Guard, ScriptClient } from './commands.js';
 import type { RedisKeys } from './keys.js';
-import { pairsToObject, type RECORD_SCRIPTS } from './lua.js';
+import type { RECORD_SCRIPTS } from './lua.js';
+import { RedisOneTimeRecords, type HashCodec } from './one-time-records.js';
 
-/** What this module sends: the plain commands and the record scripts. */
-type Client = ScriptClient<typeof RECORD_SCRIPTS>;
-
-function linkFromHash(hash: Record<string, string>): EmailLinkRecord | undefined {
-  if (!hash.user_id) return undefined;
-  return {
-    purpose: hash.purpose as EmailLinkPurpose,
-    userId: hash.user_id,
-    address: hash.address ?? '',
-    passwordStamp: hash.password_stamp ?? '',
-    createdAt: Number(hash.created_at),
-  };
-}
+const EMAIL_LINK: HashCodec<EmailLinkRecord> = {
+  fields(record) {
+    // prettier-ignore
+    return [
+      'purpose', record.purpose,
+      'user_id', record.userId,
+      'address', record.address,
+      'password_stamp', record.passwordStamp,
+      'created_at', String(record.createdAt),
+    ];
+  },
+  read(hash) {
+    if (!hash.user_id) return undefined;
+    return {
+      purpose: hash.purpose as EmailLinkPurpose,
+      userId: hash.user_id,
+      address: hash.address ?? '',
+      passwordStamp: hash.password_stamp ?? '',
+      createdAt: Number(hash.created_at),
+    };
+  },
+};
 
 /** Mailed links in Redis: a hash per link, by its secret's hash, expiring with the link. */
-export class RedisEmailLinks implements EmailLinkStore {
-  constructor(
-    private readonly guard: Guard,
-    private readonly client: Client,
-    private readonly keys: RedisKeys,
-    private readonly durable: Durable,
-  ) {}
-
-  create(secretHash: string, record: EmailLinkRecord, ttlMs: number): Promise<void> {
-    return this.guard(async () => {
-      const key = this.keys.emailLink(secretHash);
-      // prettier-ignore
-      const fields = [
-        'purpose', record.purpose,
-        'user_id', record.userId,
-        'address', record.address,
-        'password_stamp', record.passwordStamp,
-        'created_at', String(record.createdAt),
-      ];
-      await this.durable([key], () => this.client.putHash([key], [String(ttlMs), ...fields]));
-    });
+export class RedisEmailLinks extends RedisOneTimeRecords<EmailLinkRecord> implements EmailLinkStore {
+  constructor(guard: Guard, client: ScriptClient<typeof RECORD_SCRIPTS>, keys: RedisKeys, durable: Durable) {
+    super(guard, client, durable, keys.emailLink, EMAIL_LINK);
   }
 
   peek(secretHash: string): Promise<EmailLinkRecord | undefined> {
-    return this.guard(async () => linkFromHash(await this.client.hGetAll(this.keys.emailLink(secretHash))));
-  }
-
-  take(secretHash: string): Promise<EmailLinkRecord | undefined> {
-    return this.guard(async () => {
-      const key = this.keys.emailLink(secretHash);
-      return linkFromHash(pairsToObject(await this.durable([key], () => this.client.takeHash([key], []))));
-    });
+    return this.get(secretHash);
   }
 }

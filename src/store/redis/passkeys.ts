@@ -1,7 +1,8 @@
 import type { PasskeyChallengeRecord, PasskeyChallengeStore, PasskeyRecord, PasskeyStore, PasskeyUse } from '../types.js';
 import type { Durable, Guard, ScriptClient } from './commands.js';
 import type { RedisKeys } from './keys.js';
-import { luaScript, pairsToObject, type RECORD_SCRIPTS } from './lua.js';
+import { luaScript, type RECORD_SCRIPTS } from './lua.js';
+import { RedisOneTimeRecords, type HashCodec } from './one-time-records.js';
 import type { USER_SCRIPTS } from './users.js';
 import { claimFor } from './claims.js';
 
@@ -151,36 +152,27 @@ export class RedisPasskeys implements PasskeyStore {
   }
 }
 
+const PASSKEY_CHALLENGE: HashCodec<PasskeyChallengeRecord> = {
+  fields(record) {
+    const fields = ['purpose', record.purpose, 'binding', record.binding];
+    if (record.userId !== undefined) fields.push('user_id', record.userId);
+    if (record.name !== undefined) fields.push('name', record.name);
+    return fields;
+  },
+  read(hash) {
+    if (!hash.purpose || !hash.binding) return undefined;
+    return {
+      purpose: hash.purpose as PasskeyChallengeRecord['purpose'],
+      binding: hash.binding,
+      ...(hash.user_id === undefined ? {} : { userId: hash.user_id }),
+      ...(hash.name === undefined ? {} : { name: hash.name }),
+    };
+  },
+};
+
 /** WebAuthn challenges in Redis: a hash per challenge, by its hash, expiring with it. */
-export class RedisPasskeyChallenges implements PasskeyChallengeStore {
-  constructor(
-    private readonly guard: Guard,
-    private readonly client: ScriptClient<typeof RECORD_SCRIPTS>,
-    private readonly keys: RedisKeys,
-    private readonly durable: Durable,
-  ) {}
-
-  create(challengeHash: string, record: PasskeyChallengeRecord, ttlMs: number): Promise<void> {
-    return this.guard(async () => {
-      const key = this.keys.passkeyChallenge(challengeHash);
-      const fields = ['purpose', record.purpose, 'binding', record.binding];
-      if (record.userId !== undefined) fields.push('user_id', record.userId);
-      if (record.name !== undefined) fields.push('name', record.name);
-      await this.durable([key], () => this.client.putHash([key], [String(ttlMs), ...fields]));
-    });
-  }
-
-  take(challengeHash: string): Promise<PasskeyChallengeRecord | undefined> {
-    return this.guard(async () => {
-      const key = this.keys.passkeyChallenge(challengeHash);
-      const hash = pairsToObject(await this.durable([key], () => this.client.takeHash([key], [])));
-      if (!hash.purpose || !hash.binding) return undefined;
-      return {
-        purpose: hash.purpose as PasskeyChallengeRecord['purpose'],
-        binding: hash.binding,
-        ...(hash.user_id === undefined ? {} : { userId: hash.user_id }),
-        ...(hash.name === undefined ? {} : { name: hash.name }),
-      };
-    });
+export class RedisPasskeyChallenges extends RedisOneTimeRecords<PasskeyChallengeRecord> implements PasskeyChallengeStore {
+  constructor(guard: Guard, client: ScriptClient<typeof RECORD_SCRIPTS>, keys: RedisKeys, durable: Durable) {
+    super(guard, client, durable, keys.passkeyChallenge, PASSKEY_CHALLENGE);
   }
 }
