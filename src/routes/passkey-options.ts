@@ -76,6 +76,15 @@ export function sendPasskeyRefusal(reply: FastifyReply, status: number, error: s
 /** The largest answer of an authenticator the service reads (a credential id, authenticator data, a signature, JSON around them). */
 export const PASSKEY_ANSWER_MAX_LENGTH = 16_384;
 
+/** The body of a form that posts an authenticator's answer: the CSRF token, `credential`, and fields of its own. */
+export function passkeyAnswerBody(extra: Record<string, { type: 'string'; maxLength: number }> = {}) {
+  return {
+    type: 'object',
+    required: ['csrf', 'credential'],
+    properties: { csrf: { type: 'string', maxLength: 128 }, credential: { type: 'string', maxLength: PASSKEY_ANSWER_MAX_LENGTH }, ...extra },
+  } as const;
+}
+
 /** A posted answer (the form's `credential` field) as JSON, or undefined when it is none: then refused as any wrong answer. */
 export function passkeyAnswer(credential: string): unknown {
   try {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '../../audit/audit-log.js';
 import { pageText } from '../../http/page-reply.js';
-import { PASSKEY_ANSWER_MAX_LENGTH, passkeyAnswer, passkeyOptionsRoute, sendPasskeyOptions, sendPasskeyRefusal } from '../../routes/passkey-options.js';
+import { passkeyAnswer, passkeyAnswerBody, passkeyOptionsRoute, sendPasskeyOptions, sendPasskeyRefusal } from '../../routes/passkey-options.js';
 import { passkeyAmr } from '../../mfa/passkeys.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 import type { RouteServices } from '../../services.js';
@@ -59,15 +59,7 @@ export function passkeySignInRoutes(app: FastifyInstance, services: PasskeySignI
         tags: ['sign-in'],
         security: PUBLIC,
         consumes: ['application/x-www-form-urlencoded'],
-        body: {
-          type: 'object',
-          required: ['csrf', 'credential'],
-          properties: {
-            csrf: { type: 'string', maxLength: 128 },
-            credential: { type: 'string', maxLength: PASSKEY_ANSWER_MAX_LENGTH },
-            return_to: { type: 'string', maxLength: 8192 },
-          },
-        },
+        body: passkeyAnswerBody({ return_to: { type: 'string', maxLength: 8192 } }),
         response: {
           303: { description: 'Signed in: on to the authorization request or the account page.', type: 'null' },
           401: HTML_RESPONSE('The login page: the passkey was refused (unknown, a failed check, a counter that went back, a spent challenge).'),

@@ -11,7 +11,7 @@ import { startSignIn, type StartSignInServices } from '../http/signed-in.js';
 import { SECOND_STEP_PATH } from '../http/paths.js';
 import { formTargets } from '../http/return-to.js';
 import { secondStepPage, type SecondStepMethod } from '../pages/second-step-page.js';
-import { PASSKEY_ANSWER_MAX_LENGTH, passkeyAnswer, passkeyOptionsRoute, sendPasskeyOptions, sendPasskeyRefusal } from '../../routes/passkey-options.js';
+import { passkeyAnswer, passkeyAnswerBody, passkeyOptionsRoute, sendPasskeyOptions, sendPasskeyRefusal } from '../../routes/passkey-options.js';
 import type { SecondStepOutcome } from '../../mfa/mfa-service.js';
 
 /** What these routes use of the services. */
@@ -162,15 +162,11 @@ export async function secondStepRoutes(app: FastifyInstance, services: SecondSte
       schema: {
         summary: 'Complete the second step with a passkey',
         description:
-          "The authenticator's answer (`credential`, WebAuthn's AuthenticationResponseJSON) to this step's challenge: one of the account's passkeys, user verified; then the sign-in starts (amr `pwd`, `hwk` or `swk`, `mfa`).",
+          "The authenticator's answer (`credential`, WebAuthn's AuthenticationResponseJSON) to this step's challenge: one of the account's passkeys, user verified; then the sign-in starts (amr: the first factor, `pwd` or `fed`, then `hwk` or `swk`, and `mfa`).",
         tags: ['sign-in'],
         security: PUBLIC,
         consumes: ['application/x-www-form-urlencoded'],
-        body: {
-          type: 'object',
-          required: ['csrf', 'credential'],
-          properties: { csrf: { type: 'string', maxLength: 128 }, credential: { type: 'string', maxLength: PASSKEY_ANSWER_MAX_LENGTH } },
-        },
+        body: passkeyAnswerBody(),
         response: {
           303: { description: 'Signed in: on to the authorization request or the account page.', type: 'null' },
           400: HTML_RESPONSE('No second step is waiting (expired, or done).'),
