@@ -141,7 +141,7 @@ export const SETTINGS = [
     name: 'PROVIDERS_FILE',
     default: 'unset',
     meaning:
-      'A JSON array of upstream OpenID Connect providers people may sign in through ("Continue with …" on the login page): `id`, `name`, `issuer`, `client_id`, `client_secret_env` (the name of an environment variable holding the secret) or `client_secret`, `scope` (with `openid`), optionally `icon`, `userinfo`, `create_accounts` and `claims`. Register `<ISSUER>/login/<id>/callback` at the provider. Providers can be added at runtime too (`/admin/providers`). See [Federation](../guides/federation.md).',
+      'A JSON array of upstream OpenID Connect providers people may sign in through ("Continue with …" on the login page): `id`, `name`, `issuer`, `client_id`, `client_secret_env` (the name of an environment variable holding the secret) or `client_secret`, `scope` (with `openid`), optionally `icon`, `userinfo`, `create_accounts`, `trust_email` and `claims`. Register `<ISSUER>/login/<id>/callback` at the provider. Providers can be added at runtime too (`/admin/providers`). See [Federation](../guides/federation.md).',
   },
   {
     name: 'MFA',

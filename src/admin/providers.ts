@@ -19,6 +19,7 @@ export interface AdminProviderView {
   icon: string | null;
   userinfo: boolean;
   create_accounts: boolean;
+  trust_email: boolean;
   claims: { username: string; email: string; email_verified: string };
   /** The redirect URI to register at the provider. */
   callback_url: string;
@@ -150,6 +151,7 @@ export class ProviderAdmin {
       icon: provider.icon ?? null,
       userinfo: provider.userinfo,
       create_accounts: provider.createAccounts,
+      trust_email: provider.trustEmail,
       claims: { username: provider.claims.username, email: provider.claims.email, email_verified: provider.claims.emailVerified },
       callback_url: `${this.deps.issuer}/login/${provider.id}/callback`,
       source: record === undefined ? 'file' : 'store',

@@ -61,7 +61,7 @@ export class FederationService {
       /** How to speak to the providers (OpenID Connect). */
       protocol: UpstreamProtocol;
       links: IdentityLinkStore;
-      users: Pick<UserService, 'create' | 'delete' | 'findActive'>;
+      users: Pick<UserService, 'create' | 'delete' | 'findActive' | 'markEmailVerified'>;
       /** How many passkeys an account has, when passkeys sign in here (they are another way to sign in). */
       passkeyCount: ((userId: string) => Promise<number>) | undefined;
       /** Tells the owner a provider was linked or unlinked (mail). */
@@ -142,16 +142,13 @@ export class FederationService {
   ): Promise<{ ok: true; user: UserRecord } | { ok: false; reason: 'not_linked' | 'disabled' }> {
     const linked = await this.linkedAccount(identity);
     if (linked !== undefined) return this.#active(linked);
-    if (this.provider(identity.providerId)?.createAccounts === false) return { ok: false, reason: 'not_linked' };
+    const provider = this.provider(identity.providerId);
+    if (provider?.createAccounts === false) return { ok: false, reason: 'not_linked' };
+    // A trusted, verified address comes along while no account here has it; an account that has it is never joined.
+    const address = provider?.trustEmail === true && identity.emailVerified ? identity.email : undefined;
     for (const username of usernameCandidates(identity)) {
-      let user: UserRecord;
-      try {
-        // No password: the account signs in through the provider.
-        user = await this.deps.users.create(username, undefined);
-      } catch (error) {
-        if (error instanceof ServiceError && error.code === 'username_taken') continue;
-        throw error;
-      }
+      const user = await this.#newAccount(username, address);
+      if (user === undefined) continue;
       if (await this.#link(identity, user.id)) {
         this.deps.audit.emit({ event: 'user_registered', username: user.username, ...context, user_id: user.id });
         return { ok: true, user };
@@ -162,6 +159,24 @@ export class FederationService {
       return winner === undefined ? { ok: false, reason: 'disabled' } : this.#active(winner);
     }
     return { ok: false, reason: 'disabled' };
+  }
+
+  /**
+   * A new account without a password (it signs in through the provider) under this username, with the address verified
+   * when one is given and free (else without one); undefined when the username is taken.
+   */
+  async #newAccount(username: string, address: string | undefined): Promise<UserRecord | undefined> {
+    try {
+      const user = await this.deps.users.create(username, undefined, address);
+      if (user.email) await this.deps.users.markEmailVerified(user.id, user.email.key);
+      return user.email ? { ...user, email: { ...user.email, verified: true } } : user;
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      if (error.code === 'username_taken') return undefined;
+      // Another account's address (or none the service accepts): the new account goes without one.
+      if (address !== undefined && (error.code === 'email_taken' || error.code === 'invalid_request')) return this.#newAccount(username, undefined);
+      throw error;
+    }
   }
 
   async #active(userId: string): Promise<{ ok: true; user: UserRecord } | { ok: false; reason: 'disabled' }> {

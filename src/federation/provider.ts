@@ -28,6 +28,11 @@ export interface UpstreamProvider {
   userinfo: boolean;
   /** Whether a first sign-in makes an account just in time; when false, only accounts that linked the identity sign in. */
   createAccounts: boolean;
+  /**
+   * Whether an address the provider calls verified becomes a new account's verified address here (Keycloak's "trust
+   * email"); never a reason to join accounts. Off by default: a provider may call addresses verified that nobody proved.
+   */
+  trustEmail: boolean;
   claims: ClaimMapping;
 }
 
@@ -52,6 +57,7 @@ const KNOWN_FIELDS = new Set([
   'icon',
   'userinfo',
   'create_accounts',
+  'trust_email',
   'claims',
 ]);
 const DEFAULT_CLAIMS: ClaimMapping = { username: '/preferred_username', email: '/email', emailVerified: '/email_verified' };
@@ -113,7 +119,7 @@ export function parseProviderEntry(entry: unknown, env: Readonly<Record<string, 
   if (!scope.includes('openid')) throw new ProviderEntryError('scope must include openid');
   const icon = record.icon === undefined ? undefined : text(record, 'icon', 2048);
   if (icon !== undefined && !icon.startsWith('https://')) throw new ProviderEntryError('icon must be an https URL');
-  for (const flag of ['userinfo', 'create_accounts']) {
+  for (const flag of ['userinfo', 'create_accounts', 'trust_email']) {
     if (record[flag] !== undefined && typeof record[flag] !== 'boolean') throw new ProviderEntryError(`${flag} must be true or false`);
   }
   return {
@@ -126,6 +132,7 @@ export function parseProviderEntry(entry: unknown, env: Readonly<Record<string, 
     icon,
     userinfo: record.userinfo === true,
     createAccounts: record.create_accounts !== false,
+    trustEmail: record.trust_email === true,
     claims: claimMapping(record.claims),
   };
 }

@@ -12,7 +12,7 @@ import { parseProviderEntry } from '../../src/federation/provider.js';
 
 const ISSUER = 'http://127.0.0.1:3000';
 
-async function setUp(t: Parameters<typeof buildAdminTestApp>[0], options: { createAccounts?: boolean } = {}) {
+async function setUp(t: Parameters<typeof buildAdminTestApp>[0], options: { createAccounts?: boolean; trustEmail?: boolean } = {}) {
   const [first, second] = await Promise.all(['first', 'second'].map((id) => startUpstream(t, `${ISSUER}/login/${id}/callback`)));
   const entry = (id: string, upstream: typeof first) =>
     parseProviderEntry(
@@ -25,6 +25,7 @@ async function setUp(t: Parameters<typeof buildAdminTestApp>[0], options: { crea
         scope: 'openid profile email',
         userinfo: true,
         ...(options.createAccounts === undefined ? {} : { create_accounts: options.createAccounts }),
+        ...(options.trustEmail === undefined ? {} : { trust_email: options.trustEmail }),
       },
       {},
     );
@@ -239,4 +240,28 @@ t.test('an account without a password proves itself by a recent sign-in: it sets
   const fresh = new CookieJar();
   t.equal((await signIn(app, fresh, '/login', 'quinn', 'a new password')).statusCode, 303, 'which signs in');
   t.equal((await submitAccountForm(app, jar, '/account/providers/unlink', { provider: 'first' })).statusCode, 200, 'the provider is no longer the only way in');
+});
+
+t.test('trust_email: a verified upstream address comes with a new account while free; it never joins accounts', async (t) => {
+  const built = await setUp(t, { trustEmail: true });
+  const { app, admin, store, first } = built;
+  await throughUpstream(built, first, new CookieJar(), 'lea', '/login/first');
+  t.same(
+    (await store.users.findByUsernameKey('lea'))!.email,
+    { address: 'lea@upstream.example', key: 'lea@upstream.example', verified: true },
+    'verified, as the provider said',
+  );
+
+  // Someone here holds the address the provider vouches for: the new account comes without it, and nothing is joined.
+  const holder = await register(app, 'holder');
+  await adminCall(admin, await clientToken(app), 'PUT', `/admin/users/${holder.id}/email`, { email: 'max@upstream.example' });
+  const jar = new CookieJar();
+  t.equal((await throughUpstream(built, first, jar, 'max', '/login/first')).statusCode, 303);
+  t.equal(await signedInAs(built, jar), 'max', 'its own account, under the name it asked for');
+  t.equal((await store.users.findByUsernameKey('max'))!.email, undefined, 'without the address another account holds');
+  t.same(await store.identityLinks.listForUser(holder.id), [], "the holder's account gained no way in");
+
+  const untrusting = await setUp(t);
+  await throughUpstream(untrusting, untrusting.first, new CookieJar(), 'ned', '/login/first');
+  t.equal((await untrusting.store.users.findByUsernameKey('ned'))!.email, undefined, 'by default no address is taken from upstream');
 });

@@ -22,6 +22,7 @@ t.test('a provider entry: defaults, the secret from the environment, the claim m
     icon: undefined,
     userinfo: false,
     createAccounts: true,
+    trustEmail: false,
     claims: { username: '/preferred_username', email: '/email', emailVerified: '/email_verified' },
   });
   const mapped = parseProviderEntry({ ...ENTRY, claims: { username: '/nickname', email_verified: '/https:~1~1example.com~1verified' }, userinfo: true }, ENV);

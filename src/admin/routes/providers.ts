@@ -16,6 +16,7 @@ const CHANGEABLE = {
   icon: { type: 'string', maxLength: 2048, description: 'An https URL of its icon.' },
   userinfo: { type: 'boolean', description: 'Read the userinfo endpoint too.' },
   create_accounts: { type: 'boolean', description: 'Make an account at a first sign-in (just in time); false: only linked accounts sign in.' },
+  trust_email: { type: 'boolean', description: 'An address the provider calls verified becomes a new account’s verified address (when free here).' },
   claims: {
     type: 'object',
     additionalProperties: false,
@@ -34,6 +35,7 @@ const providerSchema = {
     'icon',
     'userinfo',
     'create_accounts',
+    'trust_email',
     'claims',
     'callback_url',
     'source',
@@ -49,6 +51,7 @@ const providerSchema = {
     icon: { type: ['string', 'null'] },
     userinfo: { type: 'boolean' },
     create_accounts: { type: 'boolean' },
+    trust_email: { type: 'boolean' },
     claims: {
       type: 'object',
       required: ['username', 'email', 'email_verified'],
