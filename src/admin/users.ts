@@ -233,7 +233,7 @@ export class UserAdmin {
    */
   async unlinkIdentity(reference: string, providerId: string, actor: AdminActor): Promise<void> {
     const user = await this.#resolve(reference);
-    if ((await this.deps.federation.unlink(user, providerId, {}, 'by_operator')) !== 'unlinked') {
+    if ((await this.deps.federation.unlink(user, providerId, {}, 'by_operator')).outcome !== 'unlinked') {
       throw oauthError('not_found', 'the user has no identity of that provider');
     }
     auditAdmin(this.deps.audit, actor, 'user_identity_unlinked', user.id);

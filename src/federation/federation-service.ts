@@ -210,17 +210,24 @@ export class FederationService {
 
   /**
    * Unlinks a provider from an account. Its owner cannot unlink the last way the account signs in (no password, no
-   * passkey, no other provider): `last_way`. An operator can (`force`), to cut off a compromised upstream identity.
+   * passkey, no other provider): `last_way`. An operator can (`by_operator`), to cut off a compromised upstream
+   * identity. Answers the outcome and the provider's name, as the owner knows it.
    */
-  async unlink(user: UserRecord, providerId: string, context: AuditContext, way: 'by_owner' | 'by_operator'): Promise<UnlinkOutcome> {
+  async unlink(
+    user: UserRecord,
+    providerId: string,
+    context: AuditContext,
+    way: 'by_owner' | 'by_operator',
+  ): Promise<{ outcome: UnlinkOutcome; name: string }> {
+    const name = this.#nameOf(providerId);
     const links = await this.deps.links.listForUser(user.id);
     const target = links.find((link) => link.providerId === providerId);
-    if (target === undefined) return 'not_linked';
-    if (way === 'by_owner' && links.length === 1 && !(await this.#otherWayIn(user))) return 'last_way';
-    if (!(await this.deps.links.unlink(user.id, target.issuer, target.subject))) return 'not_linked';
+    if (target === undefined) return { outcome: 'not_linked', name };
+    if (way === 'by_owner' && links.length === 1 && !(await this.#otherWayIn(user))) return { outcome: 'last_way', name };
+    if (!(await this.deps.links.unlink(user.id, target.issuer, target.subject))) return { outcome: 'not_linked', name };
     this.deps.audit.emit({ event: 'identity_unlinked', provider: providerId, ...context, user_id: user.id });
-    await this.deps.notify(user, 'provider_unlinked', this.#nameOf(providerId), way);
-    return 'unlinked';
+    await this.deps.notify(user, 'provider_unlinked', name, way);
+    return { outcome: 'unlinked', name };
   }
 
   /** Whether an account signs in without any provider: a password, or a passkey where passkeys sign in. */

@@ -61,9 +61,8 @@ export function accountProviderRoutes(services: AccountPageServices, kit: Accoun
       },
     },
     async (person, body, request, reply) => {
-      const name = (await federation.linksOf(person.user.id)).find((link) => link.providerId === body.provider)?.name;
-      const outcome = await federation.unlink(person.user, body.provider, contextOf(request, person), 'by_owner');
-      if (outcome === 'not_linked' || name === undefined) return reply.redirect('/account', 303);
+      const { outcome, name } = await federation.unlink(person.user, body.provider, contextOf(request, person), 'by_owner');
+      if (outcome === 'not_linked') return reply.redirect('/account', 303);
       const { status, text } = UNLINK_WORDS[outcome];
       return showAccount(reply, person, status, { text: pageText(request).text(text, { name }), problem: status !== 200 });
     },
