@@ -2,6 +2,7 @@ import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tokensmith/verifier/
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseProviders, ProviderEntryError, type UpstreamProvider } from './federation/provider.js';
+import { parseResources, ResourceEntryError, type ProtectedResource } from './resources/protected-resource.js';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.js';
@@ -123,6 +124,8 @@ export interface Config {
   clientsFile: string | undefined;
   /** The upstream OpenID providers people may sign in through (PROVIDERS_FILE), validated at start. */
   providers: readonly UpstreamProvider[];
+  /** The protected resources tokens may be meant for (RESOURCES_FILE, RFC 8707), validated at start. */
+  resources: readonly ProtectedResource[];
   registration: 'open' | 'closed';
   email: EmailConfig;
   mail: MailConfig;
@@ -319,19 +322,22 @@ function origins(env: Env, name: SettingName): string[] {
     });
 }
 
-/** The providers of PROVIDERS_FILE (a JSON array), each validated; a ConfigError names the file's fault. */
-function providersFile(env: Env, file: string | undefined): UpstreamProvider[] {
+/**
+ * The entries of a JSON-array file setting (PROVIDERS_FILE, RESOURCES_FILE), each validated by `parse`; none when
+ * unset. A ConfigError names the file's fault: unreadable, not JSON, or the entry error `parse` threw.
+ */
+function entriesFile<T>(name: SettingName, file: string | undefined, parse: (entries: unknown) => T[], entryError: new (...args: never[]) => Error): T[] {
   if (file === undefined) return [];
   let entries: unknown;
   try {
     entries = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new ConfigError('PROVIDERS_FILE', `cannot read ${file} as JSON: ${(error as Error).message.split('\n')[0]}`);
+    throw new ConfigError(name, `cannot read ${file} as JSON: ${(error as Error).message.split('\n')[0]}`);
   }
   try {
-    return parseProviders(entries, env);
+    return parse(entries);
   } catch (error) {
-    if (error instanceof ProviderEntryError) throw new ConfigError('PROVIDERS_FILE', error.message);
+    if (error instanceof entryError) throw new ConfigError(name, error.message);
     throw error;
   }
 }
@@ -521,7 +527,8 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     accessTokenTtl: integer(env, 'ACCESS_TOKEN_TTL'),
     defaultAudience: text(env, 'DEFAULT_AUDIENCE', 'api')!,
     clientsFile: path(env, 'CLIENTS_FILE'),
-    providers: providersFile(env, path(env, 'PROVIDERS_FILE')),
+    providers: entriesFile('PROVIDERS_FILE', path(env, 'PROVIDERS_FILE'), (entries) => parseProviders(entries, env), ProviderEntryError),
+    resources: entriesFile('RESOURCES_FILE', path(env, 'RESOURCES_FILE'), parseResources, ResourceEntryError),
     registration: oneOf(env, 'REGISTRATION', ['open', 'closed'] as const, 'open'),
     email,
     mail: mailConfig(env, production, issuer, email),

@@ -27,6 +27,7 @@ import type { GrantServices } from './grants/grant.js';
 import type { KeyRing } from './keys/keyring.js';
 import type { Limiter } from './http/rate-limits.js';
 import { RevocationCache } from './revocation/cache.js';
+import { ResourceRegistry } from './resources/resource-registry.js';
 import { RevocationService } from './revocation/revocation-service.js';
 import { TokenRevocation } from './revocation/token-revocation.js';
 import { SessionService } from './sessions/session-service.js';
@@ -112,6 +113,7 @@ export type DomainServices = Pick<
   | 'signIns'
   | 'clientSync'
   | 'providerSync'
+  | 'resources'
   | 'admin'
   | 'accountMail'
   | 'mailer'
@@ -222,6 +224,7 @@ export function createDomainServices(
     signIns,
     clientSync,
     providerSync,
+    resources: new ResourceRegistry(config.resources),
     admin,
   };
 }

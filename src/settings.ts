@@ -144,6 +144,12 @@ export const SETTINGS = [
       'A JSON array of upstream OpenID Connect providers people may sign in through ("Continue with …" on the login page): `id`, `name`, `issuer`, `client_id`, `client_secret_env` (the name of an environment variable holding the secret) or `client_secret`, `scope` (with `openid`), optionally `icon`, `userinfo`, `create_accounts`, `trust_email` and `claims`. Register `<ISSUER>/login/<id>/callback` at the provider. Providers can be added at runtime too (`/admin/providers`). See [Federation](../guides/federation.md).',
   },
   {
+    name: 'RESOURCES_FILE',
+    default: 'unset',
+    meaning:
+      'A JSON array of protected resources (APIs, MCP servers) clients may ask tokens for with `resource` (RFC 8707): `resource` (the identifier, an https URL; the tokens\' `aud`), optionally `name`, `scopes` (those it accepts) and `clients` (ids that may ask, or `"*"`). See [Protecting an API or MCP server](../guides/protecting-an-api.md).',
+  },
+  {
     name: 'MFA',
     default: '`optional`',
     meaning:

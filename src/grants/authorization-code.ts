@@ -7,6 +7,7 @@ import { scopeList } from '../tokens/scope.js';
 import { startUserSession, type Grant, type GrantResult, type GrantServices, type TokenParams } from './grant.js';
 import type { RequestOrigin } from '../request-origin.js';
 import { sessionTokenResponse } from './token-response.js';
+import { targetWithin } from '../resources/resource-registry.js';
 
 /**
  * The authorization code grant (RFC 6749 §4.1.3) with PKCE (RFC 7636 §4.5): a code from /oauth/authorize, its
@@ -21,6 +22,11 @@ export const authorizationCodeGrant: Grant<'authorization_code'> = {
     code: { type: 'string', maxLength: 128, description: 'The authorization code (RFC 6749 §4.1.3).' },
     redirect_uri: { type: 'string', maxLength: 2048, description: 'The redirect_uri of the authorization request, exactly.' },
     code_verifier: { type: 'string', maxLength: 128, description: 'The PKCE code verifier (RFC 7636 §4.5).' },
+    resource: {
+      type: 'string',
+      maxLength: 256,
+      description: 'RFC 8707 resource indicator: the authorization request’s resource, or one of the client’s audiences when it named none.',
+    },
   },
   required: ['code', 'redirect_uri', 'code_verifier'],
 
@@ -28,9 +34,12 @@ export const authorizationCodeGrant: Grant<'authorization_code'> = {
     const { code, started } = await services.codes.redeem(params.code!, client, params.redirect_uri!, params.code_verifier!, originContext(origin));
     const user = await services.users.findActive(code.userId);
     if (!user) throw oauthError('invalid_grant', 'the user is disabled or gone');
-    const { session, refreshToken } = await startUserSession(services, user, client, code.scope, origin, code);
+    // RFC 8707 §2.2: the resource of the authorization request, or a narrower one named now; the code is spent either way.
+    const target = targetWithin(code.resource, client, params.resource);
+    const { session, refreshToken } = await startUserSession(services, user, client, { scope: code.scope, resource: target }, origin, code);
     await started(session.sid);
-    const result = await sessionTokenResponse(services, client, session, code.scope, refreshToken);
+    const scope = services.resources.scopeWithin(target, scopeList(code.scope)).join(' ');
+    const result = await sessionTokenResponse(services, client, session, { scope, target }, refreshToken);
     if (!scopeList(code.scope).includes('openid')) return result;
     const idToken = await issueIdToken(services.accessTokens, {
       subject: user.id,

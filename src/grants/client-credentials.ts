@@ -1,22 +1,20 @@
 import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
 import { issueAccessToken } from '../tokens/access-token.js';
-import { grantScope } from '../tokens/scope.js';
+import type { ResourceRegistry } from '../resources/resource-registry.js';
 import { SCOPE_PARAMETER, type Grant, type GrantResult, type GrantServices, type TokenParams } from './grant.js';
 import type { RequestOrigin } from '../request-origin.js';
 import { audienceOf } from './token-response.js';
 
 /**
- * The audience a service asks for: `audience`, or RFC 8707 `resource`, must be one of the client's
- * (invalid_target otherwise); with neither, all of them.
+ * The audience a service asks for: `audience`, or RFC 8707 `resource`, one the client may name (ResourceRegistry:
+ * its own audiences or a registered resource that lets it ask; invalid_target otherwise); with neither, all of its own.
  */
-function requestedAudience(client: Client, params: TokenParams): string | string[] {
+function requestedAudience(client: Client, params: TokenParams, resources: ResourceRegistry): string | undefined {
   const { audience, resource } = params;
   if (audience !== undefined && resource !== undefined && audience !== resource) throw oauthError('invalid_request', 'audience and resource differ');
   const wanted = audience ?? resource;
-  if (wanted === undefined) return audienceOf(client);
-  if (!client.audience.includes(wanted)) throw oauthError('invalid_target', 'the requested audience is not allowed for this client');
-  return wanted;
+  return wanted === undefined ? undefined : resources.targetFor(client, wanted);
 }
 
 /**
@@ -30,16 +28,25 @@ export const clientCredentialsGrant: Grant<'client_credentials'> = {
   readsRefreshCookie: false,
   parameters: {
     audience: { type: 'string', maxLength: 256, description: "One of the client's audiences; all of them when absent." },
-    resource: { type: 'string', maxLength: 256, description: 'RFC 8707 resource indicator, the same as audience.' },
+    resource: {
+      type: 'string',
+      maxLength: 256,
+      description: 'RFC 8707 resource indicator: one of the client’s audiences or a registered resource it may ask for (RESOURCES_FILE).',
+    },
     scope: SCOPE_PARAMETER,
   },
   required: [],
 
   async handle(params: TokenParams, client: Client, _origin: RequestOrigin, services: GrantServices): Promise<GrantResult> {
     if (client.type !== 'confidential') throw oauthError('unauthorized_client', 'only confidential clients may use client_credentials');
-    const scope = grantScope(client.scopes, params.scope);
-    const audience = requestedAudience(client, params);
-    const access = await issueAccessToken(services.accessTokens, { subject: client.clientId, clientId: client.clientId, audience, scope });
+    const target = requestedAudience(client, params, services.resources);
+    const scope = services.resources.grantScope(client, target, params.scope);
+    const access = await issueAccessToken(services.accessTokens, {
+      subject: client.clientId,
+      clientId: client.clientId,
+      audience: target ?? audienceOf(client),
+      scope,
+    });
     // RFC 6749 §4.4.3: a refresh token SHOULD NOT be included.
     return { response: { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, scope } };
   },

@@ -4,7 +4,7 @@ import type { MfaService } from '../mfa/mfa-service.js';
 import type { Config, LimitName } from '../config.js';
 import type { RequestOrigin } from '../request-origin.js';
 import { oauthError } from '../errors.js';
-import type { SessionService, StartedSession } from '../sessions/session-service.js';
+import type { SessionGrant, SessionService, StartedSession } from '../sessions/session-service.js';
 import type { AuthorizationCodeRecord, SessionRecord, UserRecord } from '../store/types.js';
 import type { AccessTokenIssuer } from '../tokens/access-token.js';
 import { AMR_PASSWORD } from '../tokens/authentication-context.js';
@@ -13,6 +13,7 @@ import type { SignInService } from '../oidc/sign-in-service.js';
 import type { ConsentService } from '../oidc/consent-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { UserService } from '../users/user-service.js';
+import type { ResourceRegistry } from '../resources/resource-registry.js';
 
 /** A JSON Schema for one string parameter of the token request. */
 export interface ParameterSchema {
@@ -44,6 +45,8 @@ export interface GrantServices {
   codes: CodeService;
   signIns: SignInService;
   consents: ConsentService;
+  /** The protected resources a token may be meant for (RFC 8707 resource indicators). */
+  resources: ResourceRegistry;
   /** Security-relevant events (login, refresh, reuse…), as log lines with a stable `event` field. */
   audit: AuditLog;
   clock: () => number;
@@ -94,13 +97,13 @@ export async function startUserSession(
   services: GrantServices,
   user: UserRecord,
   client: Client,
-  scope: string,
+  grant: SessionGrant,
   origin: RequestOrigin,
   code?: AuthorizationCodeRecord,
 ): Promise<StartedSession> {
   // The session carries how the person authenticated into every access token: the code's sign-in, or the password just now.
   const authentication = code === undefined ? { amr: AMR_PASSWORD } : { signInId: code.signInId, authTime: code.authTime, amr: code.amr ?? AMR_PASSWORD };
-  const started = await services.sessions.start(user, client, scope, origin, authentication);
+  const started = await services.sessions.start(user, client, grant, origin, authentication);
   const refusal = await refusalAfterStart(services, user.id, client, code);
   if (refusal === undefined) return started;
   await services.sessions.end(started.session.sid);
@@ -122,6 +125,6 @@ async function refusalAfterStart(
     return 'the sign-in that issued the authorization code has ended';
   }
   // A consent withdrawn since the code was issued (which ends the client's sessions) takes the code with it.
-  if (!(await services.consents.covers(userId, client, code.scope))) return 'the person withdrew the consent this code was issued under';
+  if (!(await services.consents.covers(userId, client, code))) return 'the person withdrew the consent this code was issued under';
   return undefined;
 }

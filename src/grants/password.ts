@@ -2,7 +2,6 @@ import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
 import { PASSWORD_MAX_BYTES, USERNAME_MAX_LENGTH } from '../users/credentials.js';
 import { originContext } from '../audit/audit-log.js';
-import { grantScope } from '../tokens/scope.js';
 import { SCOPE_PARAMETER, startUserSession, type Grant, type GrantResult, type GrantServices, type TokenParams } from './grant.js';
 import type { RequestOrigin } from '../request-origin.js';
 import { sessionTokenResponse } from './token-response.js';
@@ -20,11 +19,17 @@ export const passwordGrant: Grant<'password'> = {
     username: { type: 'string', maxLength: USERNAME_MAX_LENGTH, description: 'The username (NFKC, compared case-insensitively).' },
     password: { type: 'string', maxLength: PASSWORD_MAX_BYTES, description: 'The password; at most 1024 bytes.' },
     scope: SCOPE_PARAMETER,
+    resource: {
+      type: 'string',
+      maxLength: 256,
+      description: 'RFC 8707 resource indicator: one of the client’s audiences or a registered resource it may ask for (RESOURCES_FILE).',
+    },
   },
   required: ['username', 'password'],
 
   async handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices): Promise<GrantResult> {
-    const scope = grantScope(client.scopes, params.scope);
+    const target = params.resource === undefined ? undefined : services.resources.targetFor(client, params.resource);
+    const scope = services.resources.grantScope(client, target, params.scope);
     const context = { ...originContext(origin), client_id: client.clientId };
     // Throttled per account inside authenticate (429 when the account must wait).
     const user = await services.accounts.authenticate(params.username!, params.password!, context, 'password_grant');
@@ -41,8 +46,8 @@ export const passwordGrant: Grant<'password'> = {
     if (await services.accounts.mustVerifyEmail(user, 'password_grant', context)) {
       throw oauthError('invalid_grant', 'the account must confirm its email address first: a link was mailed to it');
     }
-    const { session, refreshToken } = await startUserSession(services, user, client, scope, origin);
+    const { session, refreshToken } = await startUserSession(services, user, client, { scope, resource: target }, origin);
     services.accounts.loggedIn(user, 'password_grant', { ...context, sid: session.sid });
-    return sessionTokenResponse(services, client, session, scope, refreshToken);
+    return sessionTokenResponse(services, client, session, { scope, target }, refreshToken);
   },
 };

@@ -13,7 +13,8 @@ function decodeParameter(encoded: string): string {
 /**
  * Parses application/x-www-form-urlencoded bodies (RFC 6749 §4.3.2 and friends) into a
  * null-prototype object, so `__proto__` or `constructor` are plain keys, never prototype changes.
- * A parameter sent twice is invalid_request (RFC 6749 §3.2: parameters MUST NOT be included more than once),
+ * A parameter sent twice is invalid_request (RFC 6749 §3.2: parameters MUST NOT be included more than once; a second
+ * `resource` is invalid_target),
  * and so is a malformed percent-encoding (which URLSearchParams would have passed on undecoded).
  * A hand-written split: on the token and introspection routes URLSearchParams cost more than the rest of the parsing.
  */
@@ -26,7 +27,11 @@ export function parseForm(body: string): Record<string, string> {
     const value = equals < 0 ? '' : decodeParameter(pair.slice(equals + 1));
     // Harmless in a null-prototype object, but a sign of a prototype-pollution probe: refused as the JSON parser refuses them.
     if (POLLUTING_KEY.test(name)) throw oauthError('invalid_request', `parameter not allowed: ${name.slice(0, 64)}`);
-    if (Object.hasOwn(params, name)) throw oauthError('invalid_request', `parameter repeated: ${name.slice(0, 64)}`);
+    if (Object.hasOwn(params, name)) {
+      // RFC 8707 §2 allows several resources; invalid_target is its answer to a combination a server does not serve.
+      if (name === 'resource') throw oauthError('invalid_target', 'one resource per request');
+      throw oauthError('invalid_request', `parameter repeated: ${name.slice(0, 64)}`);
+    }
     params[name] = value;
   }
   return params;

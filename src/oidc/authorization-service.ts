@@ -59,7 +59,7 @@ export class AuthorizationService {
       const stepUp = await this.#stepUp(request, signIn);
       if (stepUp) return stepUp;
     }
-    if (!consentGiven && (request.prompt.has('consent') || !(await this.consents.covers(signIn.userId, request.client, request.scope)))) {
+    if (!consentGiven && (request.prompt.has('consent') || !(await this.consents.covers(signIn.userId, request.client, request)))) {
       return this.#unlessSilent(request, 'consent_required', 'the person must allow this application', { kind: 'consent' });
     }
     const code = await this.codes.issue({
@@ -73,6 +73,7 @@ export class AuthorizationService {
       signInHash: hashSecret(current!.secret),
       authTime: signIn.authTime,
       amr: signIn.amr ?? ['pwd'],
+      ...(request.resource === undefined ? {} : { resource: request.resource }),
     });
     return { kind: 'redirect', location: this.#location(request.redirectUri, request.state, { code }) };
   }

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Client } from '../clients/client.js';
 import { matchesRedirectUri } from '../clients/redirect-uri.js';
 import type { ClientRegistry } from '../clients/registry.js';
+import type { ResourceRegistry } from '../resources/resource-registry.js';
 import { ACR_VALUES, type AcrValue } from '../tokens/authentication-context.js';
 import { oauthError, ServiceError } from '../errors.js';
-import { grantScope } from '../tokens/scope.js';
 import { PKCE_VALUE } from './pkce.js';
 
 /** The longest `state` and `nonce` kept (they come back verbatim in a redirect and an ID token). */
@@ -23,6 +23,14 @@ export interface AuthorizationRequest {
   maxAge: number | undefined;
   /** The authentication context classes asked for, most wanted first (OpenID Connect Core §3.1.2.1); only ACR_VALUES are kept. */
   acrValues: readonly AcrValue[];
+  /** The resource the tokens are meant for (RFC 8707 §2), when the request names one: their `aud`. */
+  resource: string | undefined;
+}
+
+/** The registries an authorization request is checked against. */
+export interface AuthorizationRegistries {
+  clients: ClientRegistry;
+  resources: ResourceRegistry;
 }
 
 /** acr_values as asked: space-separated, the ones this service knows kept in order (an unknown one is no error: §3.1.2.1 makes them voluntary). */
@@ -43,6 +51,16 @@ function single(query: AuthorizationQuery, name: string): string | undefined {
   const value = query[name];
   if (Array.isArray(value)) throw oauthError('invalid_request', `parameter repeated: ${name}`);
   return value === '' ? undefined : value;
+}
+
+/**
+ * The resource named (RFC 8707 §2), checked as at the token endpoint. One per request: RFC 8707 allows several, and
+ * invalid_target is its answer to a combination the server does not serve (tokens here name one resource).
+ */
+function resourceOf(query: AuthorizationQuery, client: Client, resources: ResourceRegistry): string | undefined {
+  const value = query.resource;
+  if (Array.isArray(value)) throw oauthError('invalid_target', 'one resource per request');
+  return value === undefined || value === '' ? undefined : resources.targetFor(client, value);
 }
 
 function promptOf(value: string | undefined): Set<'none' | 'login' | 'consent'> {
@@ -85,8 +103,8 @@ function trustedTarget(query: AuthorizationQuery, clients: ClientRegistry): { cl
  * Validates an authorization request. An unknown client or an unregistered redirect URI is a page (RFC 6749
  * §4.1.2.1); every other problem goes back to the client's redirect URI with `error` (and `state`).
  */
-export function parseAuthorizationRequest(query: AuthorizationQuery, clients: ClientRegistry): AuthorizationRequest | AuthorizationProblem {
-  const target = trustedTarget(query, clients);
+export function parseAuthorizationRequest(query: AuthorizationQuery, registries: AuthorizationRegistries): AuthorizationRequest | AuthorizationProblem {
+  const target = trustedTarget(query, registries.clients);
   if ('kind' in target) return target;
   const { client, redirectUri } = target;
   let state: string | undefined;
@@ -103,7 +121,8 @@ export function parseAuthorizationRequest(query: AuthorizationQuery, clients: Cl
     if (!PKCE_VALUE.test(codeChallenge)) throw oauthError('invalid_request', 'code_challenge is malformed');
     const nonce = single(query, 'nonce');
     if (nonce !== undefined && nonce.length > STATE_MAX) throw oauthError('invalid_request', 'nonce is too long');
-    const scope = grantScope(client.scopes, single(query, 'scope'));
+    const resource = resourceOf(query, client, registries.resources);
+    const scope = registries.resources.grantScope(client, resource, single(query, 'scope'));
     const prompt = promptOf(single(query, 'prompt'));
     return {
       client,
@@ -115,6 +134,7 @@ export function parseAuthorizationRequest(query: AuthorizationQuery, clients: Cl
       prompt,
       maxAge: maxAgeOf(single(query, 'max_age')),
       acrValues: acrValuesOf(single(query, 'acr_values')),
+      resource,
     };
   } catch (error) {
     if (error instanceof ServiceError) return { kind: 'redirect', redirectUri, state, error: error.code, description: error.message };
@@ -124,10 +144,18 @@ export function parseAuthorizationRequest(query: AuthorizationQuery, clients: Cl
 
 /**
  * What identifies one authorization request across the steps of its interaction (login, consent): its client,
- * redirect URI, PKCE challenge, state, nonce and scope, hashed. The challenge is new for every request, so a sign-in
+ * redirect URI, PKCE challenge, state, nonce, scope and resource, hashed. The challenge is new for every request, so a sign-in
  * made for this request (SignInRecord.authenticatedFor) answers no other.
  */
 export function requestFingerprint(request: AuthorizationRequest): string {
-  const parts = [request.client.clientId, request.redirectUri, request.codeChallenge, request.state ?? null, request.nonce ?? null, request.scope];
+  const parts = [
+    request.client.clientId,
+    request.redirectUri,
+    request.codeChallenge,
+    request.state ?? null,
+    request.nonce ?? null,
+    request.scope,
+    request.resource ?? null,
+  ];
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
 }

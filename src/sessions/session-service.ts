@@ -1,7 +1,6 @@
 import { predates, type Client } from '../clients/client.js';
 import type { Config } from '../config.js';
 import { oauthError, StoreUnavailableError } from '../errors.js';
-import { grantScope, narrowedScope } from '../tokens/scope.js';
 import type { SessionRecord, SessionStore, UserRecord } from '../store/types.js';
 import { denylistTtl } from '@tokensmith/verifier/shared';
 import type { AuditContext, AuditLog } from '../audit/audit-log.js';
@@ -25,6 +24,12 @@ export interface SessionAuthentication {
   amr: readonly string[];
 }
 
+/** What a session grants: the scope, and the resource its access tokens are meant for when one was named (RFC 8707). */
+export interface SessionGrant {
+  scope: string;
+  resource: string | undefined;
+}
+
 export type SessionSettings = Pick<Config, 'accessTokenTtl' | 'refreshTokenTtl' | 'refreshIdleTtl' | 'refreshReuseGrace'>;
 
 /** Sessions and refresh tokens, independent of HTTP. */
@@ -42,7 +47,7 @@ export class SessionService {
    * Starts a session for a login. With the refresh_token grant it lives REFRESH_TOKEN_TTL at most and
    * ends after REFRESH_IDLE_TTL unused; without, it lives as long as its one access token.
    */
-  async start(user: UserRecord, client: Client, scope: string, origin: RequestOrigin, authentication: SessionAuthentication): Promise<StartedSession> {
+  async start(user: UserRecord, client: Client, grant: SessionGrant, origin: RequestOrigin, authentication: SessionAuthentication): Promise<StartedSession> {
     const now = Math.floor(this.clock() / 1000);
     const refreshable = client.grantTypes.has('refresh_token');
     const lifetime = refreshable ? this.config.refreshTokenTtl : this.config.accessTokenTtl;
@@ -50,7 +55,7 @@ export class SessionService {
       sid: randomId(),
       userId: user.id,
       clientId: client.clientId,
-      scope,
+      scope: grant.scope,
       createdAt: now,
       lastUsedAt: now,
       expiresAt: now + lifetime,
@@ -59,6 +64,7 @@ export class SessionService {
       ...(authentication.signInId === undefined ? {} : { signInId: authentication.signInId }),
       authTime: authentication.authTime ?? now,
       amr: [...authentication.amr],
+      ...(grant.resource === undefined ? {} : { resource: grant.resource }),
     };
     const refreshToken = refreshable ? generateSecret() : undefined;
     await this.store.create(session, {
@@ -114,14 +120,15 @@ export class SessionService {
   }
 
   /**
-   * invalid_scope when `requested` goes beyond the scope of the session the current refresh token belongs
-   * to, as its client is allowed now (narrowedScope); nothing changes. A spent token is not answered here: refresh() must see it first, so that reuse
-   * detection (or the grace) applies whatever else the request carries (RFC 9700 §4.14.2).
+   * Runs `check` (which throws what it refuses: a scope or a resource beyond the grant) on the session the current
+   * refresh token belongs to, before a rotation would spend it; nothing changes. A spent token is not answered here:
+   * refresh() must see it first, so that reuse detection (or the grace) applies whatever else the request carries
+   * (RFC 9700 §4.14.2).
    */
-  async checkScope(refreshToken: string, client: Client, requested: string): Promise<void> {
+  async checkBeforeRefresh(refreshToken: string, client: Client, check: (session: SessionRecord) => unknown): Promise<void> {
     const found = await this.findByRefreshToken(refreshToken);
     if (!found || found.session.clientId !== client.clientId) throw invalidRefreshToken();
-    if (found.current) grantScope(narrowedScope(found.session.scope, client.scopes), requested);
+    if (found.current) check(found.session);
   }
 
   /** The live session a refresh token (current or spent) belongs to, and whether it is the current one; reads only. */

@@ -154,6 +154,8 @@ export interface SessionRecord {
   /** When the person authenticated (epoch seconds), and how (RFC 8176 amr); each access token of the session carries them. Absent on sessions earlier builds started. */
   authTime?: number;
   amr?: string[];
+  /** The resource its access tokens are meant for (RFC 8707), when the grant named one: their `aud`, never widened. */
+  resource?: string;
 }
 
 /** How a new session is stored. */
@@ -341,6 +343,8 @@ export interface AuthorizationCodeRecord {
   authTime: number;
   /** The sign-in's authentication methods (RFC 8176), for the ID token's `amr`. */
   amr?: string[];
+  /** The resource the authorization request named (RFC 8707 §2), if any: the tokens' `aud`. */
+  resource?: string;
 }
 
 /** What spending an authorization code did. */
@@ -366,6 +370,8 @@ export interface AuthorizationCodeStore {
 export interface ConsentRecord {
   clientId: string;
   scope: string;
+  /** The resources (RFC 8707) the person let the client have tokens for, when it named any. */
+  resources?: string[];
   /** Epoch seconds. */
   grantedAt: number;
 }

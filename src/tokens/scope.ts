@@ -1,5 +1,8 @@
 import { oauthError } from '../errors.js';
 
+/** The OpenID Connect scopes (OpenID Connect Core §3.1.2.1, §5.4): they concern this service, whatever a token's audience. */
+export const OPENID_SCOPES: readonly string[] = ['openid', 'profile', 'email'];
+
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 

@@ -430,6 +430,12 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.equal(await store.sessions.findByRefreshToken('unknown'), undefined);
   });
 
+  t.test('a session keeps the resource its tokens are meant for (RFC 8707) and how the person signed in', async (t) => {
+    const record = session({ resource: 'https://mcp.example/mcp', authTime: nowSeconds(), amr: ['pwd', 'otp', 'mfa'] });
+    await store.sessions.create(record, { refreshTokenHash: `rt-${randomUUID()}`, idleTtl: 600 });
+    t.same(await store.sessions.get(record.sid), record);
+  });
+
   t.test('a session expires after its idle TTL, as a Redis key does', async (t) => {
     const owner = user();
     const record = session({ userId: owner.id });
@@ -765,6 +771,10 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     const other = `code-${randomUUID()}`;
     await store.codes.create(other, withoutNonce, 60_000);
     t.same(await store.codes.redeem(other, 60_000), { outcome: 'redeemed', code: withoutNonce }, 'no nonce stays no nonce');
+    const forResource = code({ resource: 'https://mcp.example/mcp', amr: ['pwd', 'otp', 'mfa'] });
+    const third = `code-${randomUUID()}`;
+    await store.codes.create(third, forResource, 60_000);
+    t.same(await store.codes.redeem(third, 60_000), { outcome: 'redeemed', code: forResource }, 'the resource (RFC 8707) and amr come back');
   });
 
   t.test('concurrent redemptions of one code: exactly one redeems', async (t) => {
@@ -782,6 +792,16 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.same(await store.codes.redeem(hash, 60_000), { outcome: 'invalid' });
     await store.codes.linkSession(hash, 'sid-1');
     t.same(await store.codes.redeem(hash, 60_000), { outcome: 'invalid' }, 'still nothing');
+  });
+
+  t.test('a consent keeps the resources it names (RFC 8707), and one without names none', async (t) => {
+    const userId = randomUUID();
+    const withResources = { clientId: 'agent', scope: 'mcp:tools', resources: ['https://mcp.example/mcp'], grantedAt: 1_700_000_000 };
+    await store.consents.grant(userId, withResources);
+    await store.consents.grant(userId, { clientId: 'wiki', scope: 'openid', grantedAt: 1_700_000_000 });
+    t.same(await store.consents.get(userId, 'agent'), withResources);
+    t.same(await store.consents.list(userId), [withResources, { clientId: 'wiki', scope: 'openid', grantedAt: 1_700_000_000 }]);
+    t.notOk('resources' in (await store.consents.get(userId, 'wiki'))!);
   });
 
   t.test("forgetClient forgets every user's consent to one client and no other", async (t) => {

@@ -114,6 +114,7 @@ function consentsList(view: AccountView) {
         (consent) =>
           html`<li>
             ${text.html('account.allowed_since', { client: html`<strong>${consent.clientId}</strong>`, scopes: scopeList(consent.scope).join(', '), since: when(consent.grantedAt) })}
+            ${consent.resources === undefined ? '' : html`<span class="note">${text.text('account.allowed_at', { resources: consent.resources.join(', ') })}</span>`}
             <form method="post" action="/account/withdraw-consent">
               ${csrfField(view.csrf)}<input type="hidden" name="client_id" value="${consent.clientId}" /><button
                 type="submit"

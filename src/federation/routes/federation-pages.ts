@@ -15,7 +15,7 @@ import { linkResultPage } from '../pages/link-result-page.js';
 import type { UpstreamProvider } from '../provider.js';
 
 /** What these routes use of the services. */
-export type FederationPageServices = Pick<RouteServices, 'clients' | 'federation' | 'limit' | 'mfa'> & StartSignInServices;
+export type FederationPageServices = Pick<RouteServices, 'clients' | 'federation' | 'limit' | 'mfa' | 'resources'> & StartSignInServices;
 
 /** The RFC 8176 method of a sign-in through another provider. */
 const AMR_FEDERATED = ['fed'];
@@ -149,7 +149,7 @@ export async function federationRoutes(app: FastifyInstance, services: Federatio
       if (pending.link) return linkIdentity(request, reply, pending, outcome.identity, provider);
       const account = await federation.accountFor(outcome.identity, requestContext(request));
       if (!account.ok) return refused(request, reply, 403, account.reason === 'not_linked' ? 'federation.not_linked_text' : 'federation.refused_text');
-      const authenticatedFor = authorizationRequestOf(pending.returnTo, services.clients);
+      const authenticatedFor = authorizationRequestOf(pending.returnTo, services);
       // The provider stands in for the password, not for the account's own second factor: an account with one is
       // asked for it here too, so a taken-over upstream account alone does not sign it in.
       if (await services.mfa.needsSecondStep(account.user.id)) {

@@ -1,5 +1,10 @@
-import { parseAuthorizationRequest, requestFingerprint, type AuthorizationProblem, type AuthorizationRequest } from '../authorize-request.js';
-import type { ClientRegistry } from '../../clients/registry.js';
+import {
+  parseAuthorizationRequest,
+  requestFingerprint,
+  type AuthorizationProblem,
+  type AuthorizationRegistries,
+  type AuthorizationRequest,
+} from '../authorize-request.js';
 import { formTargetOf } from '../../http/page-layout.js';
 import { AUTHORIZE_PATH } from './paths.js';
 
@@ -14,19 +19,19 @@ export function safeReturnTo(returnTo: string | undefined): string | undefined {
 }
 
 /** The authorization request a sign-in continues to, parsed (a problem with it too), or undefined. */
-function continuedRequest(returnTo: string | undefined, clients: ClientRegistry): AuthorizationRequest | AuthorizationProblem | undefined {
+function continuedRequest(returnTo: string | undefined, registries: AuthorizationRegistries): AuthorizationRequest | AuthorizationProblem | undefined {
   if (returnTo === undefined) return undefined;
-  return parseAuthorizationRequest(Object.fromEntries(new URL(returnTo, 'http://service.invalid').searchParams), clients);
+  return parseAuthorizationRequest(Object.fromEntries(new URL(returnTo, 'http://service.invalid').searchParams), registries);
 }
 
 /** Where a sign-in form may finally lead: the redirect URI's origin of the authorization request it continues (or of its refusal). */
-export function formTargets(returnTo: string | undefined, clients: ClientRegistry): string[] {
-  const continued = continuedRequest(returnTo, clients);
+export function formTargets(returnTo: string | undefined, registries: AuthorizationRegistries): string[] {
+  const continued = continuedRequest(returnTo, registries);
   return continued !== undefined && 'redirectUri' in continued ? [formTargetOf(continued.redirectUri)] : [];
 }
 
 /** The fingerprint of the valid authorization request a sign-in is made for, when it continues one. */
-export function authorizationRequestOf(returnTo: string | undefined, clients: ClientRegistry): string | undefined {
-  const continued = continuedRequest(returnTo, clients);
+export function authorizationRequestOf(returnTo: string | undefined, registries: AuthorizationRegistries): string | undefined {
+  const continued = continuedRequest(returnTo, registries);
   return continued === undefined || 'kind' in continued ? undefined : requestFingerprint(continued);
 }

@@ -172,10 +172,18 @@ export interface ConsentView {
   /** Where the browser goes back to: the redirect URI's host (or its scheme, for a native app). */
   returnsTo: string;
   scopes: readonly string[];
+  /** The resource the tokens are meant for (RFC 8707), when the request names one: its name, else its identifier. */
+  resource: { identifier: string; name: string | undefined } | undefined;
   csrf: string;
   /** The authorization request's query string, sent back with the decision. */
   request: string;
   formTargets: readonly string[];
+}
+
+/** A resource by its name with its identifier beside it, or by its identifier alone. */
+function resourceNamed(resource: { identifier: string; name: string | undefined }) {
+  if (resource.name === undefined) return html`<strong>${resource.identifier}</strong>`;
+  return html`<strong>${resource.name}</strong> <span class="note">(${resource.identifier})</span>`;
 }
 
 /** The client's links a person may want to read before allowing it: its home page, privacy policy and terms. */
@@ -211,6 +219,7 @@ export function consentPage(view: ConsentView): Page {
           return html`<li>${words === undefined ? text.html('scope.other', { scope: html`<code>${scope}</code>` }) : text.text(words)}</li>`;
         })}
       </ul>
+      ${view.resource === undefined ? '' : html`<p>${text.html('consent.resource', { resource: resourceNamed(view.resource) })}</p>`}
       <form method="post" action="/oauth/authorize">
         <input type="hidden" name="csrf" value="${view.csrf}" />
         <input type="hidden" name="authorization_request" value="${view.request}" />

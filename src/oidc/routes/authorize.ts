@@ -14,7 +14,7 @@ import { scopeList } from '../../tokens/scope.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 
 /** What these routes use of the services. */
-export type AuthorizeServices = Pick<RouteServices, 'authorization' | 'clients' | 'consents' | 'limit' | 'mfa'> & SignInServices;
+export type AuthorizeServices = Pick<RouteServices, 'authorization' | 'clients' | 'consents' | 'limit' | 'mfa' | 'resources'> & SignInServices;
 
 const authorizeSchema = {
   summary: 'Authorization request',
@@ -112,6 +112,7 @@ export async function authorizeRoutes(app: FastifyInstance, services: AuthorizeS
       display: request.client.display,
       returnsTo: returnsTo(request.redirectUri),
       scopes: scopeList(request.scope),
+      resource: request.resource === undefined ? undefined : { identifier: request.resource, name: services.resources.get(request.resource)?.name },
       csrf: csrfToken(current.secret),
       request: search,
     };
@@ -120,7 +121,7 @@ export async function authorizeRoutes(app: FastifyInstance, services: AuthorizeS
 
   /** Parses the request and answers the ones that cannot go on: a page, or a redirect with the error. */
   async function handle(reply: FastifyReply, search: string, decide: (request: AuthorizationRequest) => Promise<FastifyReply>) {
-    const parsed = parseAuthorizationRequest(queryOf(search), services.clients);
+    const parsed = parseAuthorizationRequest(queryOf(search), services);
     if ('kind' in parsed && parsed.kind === 'page') {
       return sendPage(reply, 400, problemPageFor(reply.request, 'problem.bad_sign_in_request', { asWritten: parsed.description }));
     }
@@ -156,7 +157,7 @@ export async function authorizeRoutes(app: FastifyInstance, services: AuthorizeS
             302,
           );
         }
-        await services.consents.grant(current.signIn.userId, parsed.client, parsed.scope);
+        await services.consents.grant(current.signIn.userId, parsed.client, parsed);
         return proceed(reply, parsed, search, current, true);
       });
     },

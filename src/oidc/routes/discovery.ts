@@ -3,6 +3,7 @@ import { supportedGrantTypes } from '../../grants/registry.js';
 import type { RouteServices } from '../../services.js';
 import { AUTHORIZE_PATH } from '../http/paths.js';
 import { ACR_VALUES } from '../../tokens/authentication-context.js';
+import { OPENID_SCOPES } from '../../tokens/scope.js';
 import { END_SESSION_PATH } from './end-session.js';
 import { INTROSPECT_SCOPE } from '../../routes/introspection.js';
 import { ADMIN_SCOPE } from '../../admin/admin-scope.js';
@@ -23,9 +24,6 @@ export const ENDPOINT_PATHS = {
 
 /** Scopes that only the service's operators grant (to a gateway), never something an app asks a person for. */
 const PRIVILEGED_SCOPES = new Set([INTROSPECT_SCOPE, ADMIN_SCOPE]);
-
-/** The OpenID Connect scopes the service answers (OpenID Connect Core §3.1.2.1, §5.4): UserInfo reads them. */
-const OPENID_SCOPES = ['openid', 'profile', 'email'];
 
 /**
  * scopes_supported (RFC 8414 §2, OpenID Connect Discovery 1.0 §3): the OpenID scopes and those of the clients that

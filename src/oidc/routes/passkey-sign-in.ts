@@ -10,7 +10,7 @@ import { csrfMatches, presentedBrowserBinding } from '../http/sign-in-cookie.js'
 import { startSignIn, type StartSignInServices } from '../http/signed-in.js';
 
 /** What these routes use of the services. */
-export type PasskeySignInServices = Pick<RouteServices, 'accounts' | 'clients' | 'limit' | 'passkeys' | 'users'> & StartSignInServices;
+export type PasskeySignInServices = Pick<RouteServices, 'accounts' | 'clients' | 'limit' | 'passkeys' | 'resources' | 'users'> & StartSignInServices;
 
 /** Shows the login page again, with a status and a message (the sign-in routes' own). */
 export type ShowLogin = (
@@ -85,7 +85,7 @@ export function passkeySignInRoutes(app: FastifyInstance, services: PasskeySignI
       if (await services.accounts.mustVerifyEmail(user, 'passkey', context)) {
         return showLogin(request, reply, 403, returnTo, { message: text.text('login.verify_first') });
       }
-      const authenticatedFor = authorizationRequestOf(returnTo, services.clients);
+      const authenticatedFor = authorizationRequestOf(returnTo, services);
       return startSignIn(request, reply, services, user, { via: 'passkey', returnTo, authenticatedFor, amr: passkeyAmr(proven.passkey) });
     },
   );

@@ -15,7 +15,7 @@ import { passkeyAnswer, passkeyAnswerBody, passkeyOptionsRoute, sendPasskeyOptio
 import type { SecondStepOutcome } from '../../mfa/mfa-service.js';
 
 /** What these routes use of the services. */
-export type SecondStepServices = Pick<RouteServices, 'clients' | 'limit' | 'mfa' | 'passkeys'> & StartSignInServices;
+export type SecondStepServices = Pick<RouteServices, 'clients' | 'limit' | 'mfa' | 'passkeys' | 'resources'> & StartSignInServices;
 
 /**
  * The second step of a sign-in (an account with an authenticator app or a passkey): a code from the app, a passkey, or
@@ -44,7 +44,7 @@ export async function secondStepRoutes(app: FastifyInstance, services: SecondSte
       'recovery',
     ];
     const method = asked !== undefined && methods.includes(asked) ? asked : methods[0]!;
-    const view = { text: pageText(request), csrf: csrfToken(secret), method, methods, formTargets: formTargets(step.returnTo, services.clients) };
+    const view = { text: pageText(request), csrf: csrfToken(secret), method, methods, formTargets: formTargets(step.returnTo, services) };
     return sendPage(reply, status, secondStepPage(message === undefined ? view : { ...view, message }));
   }
 

@@ -22,7 +22,7 @@ import { passkeySignInRoutes } from './passkey-sign-in.js';
 /** What these routes use of the services. */
 export type SignInPageServices = Pick<
   RouteServices,
-  'accounts' | 'accountMail' | 'clients' | 'config' | 'federation' | 'limit' | 'mfa' | 'passkeys' | 'signIns' | 'users'
+  'accounts' | 'accountMail' | 'clients' | 'config' | 'federation' | 'limit' | 'mfa' | 'passkeys' | 'resources' | 'signIns' | 'users'
 > &
   SignInServices;
 
@@ -85,7 +85,7 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
         passwordReset,
         passkeys: services.passkeys.enabled,
         providers: services.federation.providers().map(({ id, name, icon }) => ({ id, name, icon })),
-        formTargets: formTargets(returnTo, services.clients),
+        formTargets: formTargets(returnTo, services),
         ...extra,
       }),
     );
@@ -104,7 +104,7 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
     const csrf = csrfToken(browserBinding(request, reply, config));
     const { emailValue, ...shown } = extra;
     const email = { ask: config.email.registration, ...(emailValue === undefined ? {} : { value: emailValue }) };
-    return sendPage(reply, status, registrationPage({ text, csrf, returnTo, email, formTargets: formTargets(returnTo, services.clients), ...shown }));
+    return sendPage(reply, status, registrationPage({ text, csrf, returnTo, email, formTargets: formTargets(returnTo, services), ...shown }));
   }
 
   app.get(
@@ -248,7 +248,7 @@ export async function signInRoutes(app: FastifyInstance, services: SignInPageSer
     returnTo: string | undefined,
     via: 'login_page' | 'registration_page',
   ) {
-    const authenticatedFor = authorizationRequestOf(returnTo, services.clients);
+    const authenticatedFor = authorizationRequestOf(returnTo, services);
     if (via === 'login_page' && (await services.mfa.needsSecondStep(user.id))) {
       setSecondStepCookie(reply, config, await services.mfa.beginSecondStep(user, { returnTo, authenticatedFor }));
       return reply.redirect(SECOND_STEP_PATH, 303);

@@ -44,6 +44,7 @@ function codeFromHash(hash: Record<string, string>): AuthorizationCodeRecord {
     signInHash: hash.sign_in_hash ?? '',
     authTime: Number(hash.auth_time),
     ...(hash.amr === undefined ? {} : { amr: hash.amr.split(' ').filter(Boolean) }),
+    ...(hash.resource === undefined ? {} : { resource: hash.resource }),
   };
 }
 
@@ -72,6 +73,7 @@ export class RedisCodes implements AuthorizationCodeStore {
       };
       if (record.nonce !== undefined) fields.nonce = record.nonce;
       if (record.amr !== undefined) fields.amr = record.amr.join(' ');
+      if (record.resource !== undefined) fields.resource = record.resource;
       await this.durable([key], () => this.client.putHash([key], [String(ttlMs), ...Object.entries(fields).flat()]));
     });
   }

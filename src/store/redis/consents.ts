@@ -31,7 +31,13 @@ export class RedisConsents implements ConsentStore {
       const key = this.keys.consents(userId);
       const index = this.keys.clientConsents(consent.clientId);
       await this.durable([index], () => this.client.hSet(index, userId, '1'));
-      await this.durable([key], () => this.client.hSet(key, consent.clientId, JSON.stringify({ scope: consent.scope, grantedAt: consent.grantedAt })));
+      await this.durable([key], () =>
+        this.client.hSet(
+          key,
+          consent.clientId,
+          JSON.stringify({ scope: consent.scope, grantedAt: consent.grantedAt, ...(consent.resources === undefined ? {} : { resources: consent.resources }) }),
+        ),
+      );
     });
   }
 

@@ -111,6 +111,7 @@ function sessionFromHash(hash: Record<string, string>, sid: string): SessionReco
     ...(hash.sign_in === undefined ? {} : { signInId: hash.sign_in }),
     ...(hash.auth_time === undefined ? {} : { authTime: Number(hash.auth_time) }),
     ...(hash.amr === undefined ? {} : { amr: hash.amr.split(' ').filter(Boolean) }),
+    ...(hash.resource === undefined ? {} : { resource: hash.resource }),
   };
 }
 
@@ -130,6 +131,7 @@ function sessionFields(session: SessionRecord, refreshTokenHash: string | undefi
     ...(session.signInId === undefined ? [] : ['sign_in', session.signInId]),
     ...(session.authTime === undefined ? [] : ['auth_time', String(session.authTime)]),
     ...(session.amr === undefined ? [] : ['amr', session.amr.join(' ')]),
+    ...(session.resource === undefined ? [] : ['resource', session.resource]),
   ];
 }
 

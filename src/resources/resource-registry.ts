@@ -1,0 +1,70 @@
+import type { Client } from '../clients/client.js';
+import { oauthError } from '../errors.js';
+import { grantScope, OPENID_SCOPES } from '../tokens/scope.js';
+import { isResourceIdentifier, type ProtectedResource } from './protected-resource.js';
+
+/**
+ * The resource a token request names within what was granted (RFC 8707 §2.2): the grant's own resource, or, when the
+ * grant named none, one of the client's own audiences; undefined when it names none. A narrowing, never a widening:
+ * invalid_target for anything else.
+ */
+export function targetWithin(granted: string | undefined, client: Client, requested: string | undefined): string | undefined {
+  if (requested === undefined) return granted;
+  if (granted !== undefined ? requested === granted : client.audience.includes(requested)) return requested;
+  throw oauthError('invalid_target', 'the requested resource is not within the grant: a token request may narrow the audience, never widen it');
+}
+
+/**
+ * The protected resources tokens may be meant for (RESOURCES_FILE), and the rules of RFC 8707 resource indicators:
+ * which client may name which resource, and what scope a token for it may carry.
+ */
+export class ResourceRegistry {
+  readonly #byIdentifier: ReadonlyMap<string, ProtectedResource>;
+
+  constructor(private readonly file: readonly ProtectedResource[]) {
+    this.#byIdentifier = new Map(file.map((resource) => [resource.identifier, resource]));
+  }
+
+  /** Every registered resource, in the file's order. */
+  all(): readonly ProtectedResource[] {
+    return this.file;
+  }
+
+  /** The registered resource of an identifier, if any. */
+  get(identifier: string): ProtectedResource | undefined {
+    return this.#byIdentifier.get(identifier);
+  }
+
+  /**
+   * The resource a client names with `resource` (RFC 8707 §2), when the client may have a token for it: one of the
+   * client's own audiences, or a registered resource that lets it ask. Anything else (malformed, unknown, not for
+   * this client) is invalid_target, with one description: a caller learns nothing about which resources exist.
+   */
+  targetFor(client: Client, requested: string): string {
+    if (client.audience.includes(requested)) return requested;
+    const resource = isResourceIdentifier(requested) ? this.#byIdentifier.get(requested) : undefined;
+    if (resource === undefined || (resource.clients !== '*' && !resource.clients.includes(client.clientId))) {
+      throw oauthError('invalid_target', 'the requested resource is unknown or not allowed for this client');
+    }
+    return requested;
+  }
+
+  /**
+   * The scope to grant for a token meant for `target` (when one is named): as grantScope over the client's scopes,
+   * but only those the resource accepts, and the OpenID ones; a requested scope beyond them is invalid_scope.
+   */
+  grantScope(client: Client, target: string | undefined, requested: string | undefined): string {
+    return grantScope(this.#allowed(client.scopes, target), requested);
+  }
+
+  /** The part of a granted scope that a token for `target` may carry: a refresh that narrows to a resource drops the rest. */
+  scopeWithin(target: string | undefined, scope: readonly string[]): readonly string[] {
+    return this.#allowed(scope, target);
+  }
+
+  #allowed(scopes: readonly string[], target: string | undefined): readonly string[] {
+    const accepted = target === undefined ? undefined : this.#byIdentifier.get(target)?.scopes;
+    if (accepted === undefined) return scopes;
+    return scopes.filter((scope) => accepted.includes(scope) || OPENID_SCOPES.includes(scope));
+  }
+}
