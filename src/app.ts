@@ -18,6 +18,7 @@ import { accountRoutes } from './accounts/routes/account-api.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { revocationFeedRoutes } from './routes/revocation-feed.js';
 import { discoveryRoutes } from './oidc/routes/discovery.js';
+import { resourceMetadataRoutes } from './resources/routes/resource-metadata.js';
 import { healthRoutes } from './routes/health.js';
 import { introspectionRoutes } from './routes/introspection.js';
 import { jwksRoutes } from './routes/jwks.js';
@@ -105,6 +106,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
 
   await app.register(healthRoutes, routes);
   await app.register(discoveryRoutes, routes);
+  await app.register(resourceMetadataRoutes, routes);
   await app.register(jwksRoutes, routes);
   await app.register(tokenRoutes, routes);
   await app.register(revocationRoutes, routes);

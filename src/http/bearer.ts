@@ -1,6 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import { oauthError, ServiceError } from '../errors.js';
-import { BEARER_CREDENTIALS, bearerChallenge, stepUpChallenge, type AuthenticationRequirement, type BearerErrorCode } from '@tokensmith/verifier/shared';
+import {
+  BEARER_CREDENTIALS,
+  bearerChallenge,
+  stepUpChallenge,
+  withResourceMetadata,
+  type AuthenticationRequirement,
+  type BearerErrorCode,
+} from '@tokensmith/verifier/shared';
 import type { Services } from '../services.js';
 import type { UserRecord } from '../store/types.js';
 import type { AccessTokenClaims } from '../tokens/verify.js';
@@ -32,6 +39,13 @@ export function challenge(error?: BearerErrorCode, scope?: string): Record<strin
 /** 401 insufficient_user_authentication (RFC 9470 §3): the challenge names the acr_values and max_age to ask for. */
 export function insufficientUserAuthentication(requirement: AuthenticationRequirement, description: string): ServiceError {
   return oauthError('insufficient_user_authentication', description, { 'www-authenticate': stepUpChallenge(REALM, requirement, description) });
+}
+
+/** The same refusal with a resource's metadata URL in its challenge (RFC 9728 §5.1); any other error as it is. */
+export function withResourceMetadataOf(error: unknown, metadataUrl: string): unknown {
+  if (!(error instanceof ServiceError) || error.headers['www-authenticate'] === undefined) return error;
+  const headers = { ...error.headers, 'www-authenticate': withResourceMetadata(error.headers['www-authenticate'], metadataUrl) };
+  return new ServiceError(error.code, error.message, headers);
 }
 
 /** 401 invalid_token, the one answer for every token that fails (RFC 6750 §3.1). */

@@ -12,7 +12,7 @@ declare module 'fastify' {
 
 /**
  * The route config of a JSON endpoint meant for browser apps (token, revocation, logout, the account API, UserInfo,
- * discovery, JWKS). Every other route, every page and form target above all, answers no CORS header: an allowed
+ * discovery, JWKS, protected resource metadata). Every other route, every page and form target above all, answers no CORS header: an allowed
  * origin must not read a page's CSRF token or a signed-in person's name (`test/security/cors-scope.test.ts`).
  */
 export const BROWSER_API = { cors: true } as const;

@@ -3,6 +3,12 @@ import { oauthError } from '../errors.js';
 import { grantScope, OPENID_SCOPES } from '../tokens/scope.js';
 import { isResourceIdentifier, type ProtectedResource } from './protected-resource.js';
 
+/** The path a resource's metadata URL adds after the well-known one: its identifier's path, or nothing for `/`. */
+function pathOf(resource: ProtectedResource): string {
+  const { pathname } = new URL(resource.identifier);
+  return pathname === '/' ? '' : pathname;
+}
+
 /**
  * The resource a token request names within what was granted (RFC 8707 §2.2): the grant's own resource, or, when the
  * grant named none, one of the client's own audiences; undefined when it names none. A narrowing, never a widening:
@@ -33,6 +39,16 @@ export class ResourceRegistry {
   /** The registered resource of an identifier, if any. */
   get(identifier: string): ProtectedResource | undefined {
     return this.#byIdentifier.get(identifier);
+  }
+
+  /**
+   * The resource whose metadata a request for `path` (below /.well-known/oauth-protected-resource) on `host` asks for
+   * (RFC 9728 §3.1): the one of that path on that host, or the one resource of that path when the gateway in front
+   * passed another Host (one API behind one name needs no Host rules).
+   */
+  forMetadataPath(path: string, host: string): ProtectedResource | undefined {
+    const candidates = this.file.filter((resource) => pathOf(resource) === path);
+    return candidates.find((resource) => new URL(resource.identifier).host === host) ?? (candidates.length === 1 ? candidates[0] : undefined);
   }
 
   /**

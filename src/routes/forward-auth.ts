@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { oauthError } from '../errors.js';
 import { scopeTokens } from '../tokens/scope.js';
-import { challenge, insufficientUserAuthentication, invalidToken, verifiedBearer } from '../http/bearer.js';
-import { ACR_VALUES, isAcrValue, unmetAuthentication, type AuthenticationRequirement } from '@tokensmith/verifier/shared';
+import { challenge, insufficientUserAuthentication, invalidToken, verifiedBearer, withResourceMetadataOf } from '../http/bearer.js';
+import { ACR_VALUES, isAcrValue, metadataUrlOf, unmetAuthentication, type AuthenticationRequirement } from '@tokensmith/verifier/shared';
 import type { LaneAnswer, LaneRoute } from '../http/lane-route.js';
 import type { RouteServices } from '../services.js';
 import type { AccessTokenClaims } from '../tokens/verify.js';
@@ -10,7 +10,7 @@ import { errorResponses, NO_STORE_HEADERS, noStore } from './schemas.js';
 import type { Verdict } from '../tokens/token-acceptance.js';
 
 /** What these routes use of the services. */
-export type ForwardAuthServices = Pick<RouteServices, 'accessTokens' | 'tokenAcceptance' | 'verifiedTokens'>;
+export type ForwardAuthServices = Pick<RouteServices, 'accessTokens' | 'resources' | 'tokenAcceptance' | 'verifiedTokens'>;
 
 /** The methods a gateway may forward: the original request's method (Envoy) or GET (nginx, Traefik). */
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -196,6 +196,21 @@ export async function forwardAuthRoutes(app: FastifyInstance, services: ForwardA
     const scopes = requiredScopes(request.headers, query);
     const audience = requiredAudience(request.headers, query);
     const authentication = requiredAuthentication(request.headers, query);
+    try {
+      return await decide(request, reply, { scopes, audience, authentication });
+    } catch (error) {
+      // RFC 9728 §5.1: a refusal for a registered resource points the client to its metadata, and so to this service.
+      const resource = audience === undefined ? undefined : services.resources.get(audience);
+      throw resource === undefined ? error : withResourceMetadataOf(error, metadataUrlOf(resource.identifier));
+    }
+  };
+
+  /** Judges the request's token against the gateway's requirements; 200 with the identity headers, or the refusal thrown. */
+  const decide = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    { scopes, audience, authentication }: { scopes: readonly string[]; audience: string | undefined; authentication: AuthenticationRequirement | undefined },
+  ) => {
     const claims = await verifiedBearer(request, services);
     const verdict = await services.tokenAcceptance.judge(claims, { revocation: 'mirror', audience, scopes });
     if (!verdict.accepted) throw refusalError(verdict, scopes);

@@ -7,17 +7,26 @@ import { GATEWAY_CLIENTS, REPORTING_SECRET, SECRETS } from '../helpers/clients.j
 import { eventually, listenOn, listenTestApp } from '../helpers/listen.js';
 import { registerAndLogin, serviceToken } from '../helpers/oauth.js';
 import { freePort, startRedis } from '../helpers/redis-server.js';
+import { parseResources } from '../../src/resources/protected-resource.js';
 
 const redis = await startRedis();
 t.teardown(() => redis.close());
 
 t.test('real Caddy (forward_auth to /forward-auth, examples/caddy) in front of the example resource service', async (t) => {
-  const auth = await listenTestApp(t, { store: 'redis', redis, clients: GATEWAY_CLIENTS });
+  const listen = await freePort();
+  // The API behind the gateway as a protected resource (RFC 9728): its metadata comes from tokensmith through the gateway.
+  const resources = parseResources([{ resource: `http://127.0.0.1:${listen}/api`, name: 'Orders', scopes: ['orders:read', 'orders:write'] }]);
+  const auth = await listenTestApp(t, { store: 'redis', redis, clients: GATEWAY_CLIENTS, config: { resources } });
   const api = await listenOn(t, await buildResourceService({ issuer: auth.base, audience: 'api' }));
-  const caddy = await startCaddy(t, { listen: await freePort(), auth: auth.base.slice('http://'.length), api: api.slice('http://'.length) });
+  const caddy = await startCaddy(t, { listen, auth: auth.base.slice('http://'.length), api: api.slice('http://'.length) });
   const get = (path: string, token?: string, headers: Record<string, string> = {}) =>
     fetch(`${caddy}${path}`, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
   const login = await registerAndLogin(auth.app, 'caddy-user');
+
+  const metadata = await get('/.well-known/oauth-protected-resource/api');
+  t.equal(metadata.status, 200, 'the metadata path reaches tokensmith');
+  t.match(await metadata.json(), { resource: `http://127.0.0.1:${listen}/api`, authorization_servers: [auth.base], resource_name: 'Orders' });
+  t.equal((await get('/.well-known/oauth-protected-resource/other')).status, 404);
 
   const anonymous = await get('/api/orders');
   t.equal(anonymous.status, 401, 'no token: 401');

@@ -9,16 +9,25 @@ import { eventually, listenOn, listenTestApp } from '../helpers/listen.js';
 import { NGINX_TEMPLATE_VARIABLES, renderNginxTemplate, startNginx } from '../helpers/nginx.js';
 import { registerAndLogin, serviceToken } from '../helpers/oauth.js';
 import { freePort, startRedis } from '../helpers/redis-server.js';
+import { parseResources } from '../../src/resources/protected-resource.js';
 
 const redis = await startRedis();
 t.teardown(() => redis.close());
 
 t.test('real nginx (auth_request to /forward-auth) in front of the example resource service', async (t) => {
-  const auth = await listenTestApp(t, { store: 'redis', redis, clients: GATEWAY_CLIENTS });
+  const listen = await freePort();
+  // The API behind the gateway as a protected resource (RFC 9728): its metadata comes from tokensmith through the gateway.
+  const resources = parseResources([{ resource: `http://127.0.0.1:${listen}/api`, name: 'Orders', scopes: ['orders:read', 'orders:write'] }]);
+  const auth = await listenTestApp(t, { store: 'redis', redis, clients: GATEWAY_CLIENTS, config: { resources } });
   const api = await listenOn(t, await buildResourceService({ issuer: auth.base, audience: 'api' }));
-  const nginx = await startNginx(t, { listen: await freePort(), auth: auth.base.slice('http://'.length), api: api.slice('http://'.length) });
+  const nginx = await startNginx(t, { listen, auth: auth.base.slice('http://'.length), api: api.slice('http://'.length) });
   const get = (path: string, token?: string) => fetch(`${nginx}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   const login = await registerAndLogin(auth.app, 'gateway-user');
+
+  const metadata = await get('/.well-known/oauth-protected-resource/api');
+  t.equal(metadata.status, 200, 'the metadata path reaches tokensmith');
+  t.match(await metadata.json(), { resource: `http://127.0.0.1:${listen}/api`, authorization_servers: [auth.base], resource_name: 'Orders' });
+  t.equal((await get('/.well-known/oauth-protected-resource/other')).status, 404);
 
   const anonymous = await get('/api/orders');
   t.equal(anonymous.status, 401, 'no token: 401');

@@ -16,6 +16,8 @@ const BROWSER_APIS = [
   'DELETE /account/sessions/:sid',
   'GET /.well-known/jwks.json',
   'GET /.well-known/oauth-authorization-server',
+  'GET /.well-known/oauth-protected-resource',
+  'GET /.well-known/oauth-protected-resource/*',
   'GET /.well-known/openid-configuration',
   'GET /account/me',
   'GET /account/sessions',

@@ -1,7 +1,7 @@
 /**
  * Building blocks the tokensmith server shares with the verifier, so that both check the same things the same
  * way: what makes a JWT an access token (typ, algorithms, required claims and their types), the compact-JWS shape, the clock tolerances, the Bearer syntax of RFC 6750, the revocation lists, the
- * signing algorithms, and the step-up requirements of RFC 9470 (acr, max_age).
+ * signing algorithms, the step-up requirements of RFC 9470 (acr, max_age), and RFC 9728 protected resource metadata.
  * Not part of the verifier's API.
  */
 export {
@@ -25,3 +25,4 @@ export { denylistTtl, MAX_CLOCK_TOLERANCE, VERIFY_CLOCK_TOLERANCE } from './cloc
 export { isCanonicalBase64url, isWellFormedJws, MAX_TOKEN_LENGTH } from './jws-structure.js';
 export { RevocationLists, type RevocationEntry } from './revocation-lists.js';
 export { SIGNING_ALGORITHMS, type SigningAlgorithm } from './signing-algorithms.js';
+export { METADATA_PATH, metadataUrlOf, protectedResourceMetadata, withResourceMetadata, type ProtectedResourceDescription } from './resource-metadata.js';
