@@ -19,6 +19,7 @@ import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { revocationFeedRoutes } from './routes/revocation-feed.js';
 import { discoveryRoutes } from './oidc/routes/discovery.js';
 import { resourceMetadataRoutes } from './resources/routes/resource-metadata.js';
+import { registrationRoutes } from './clients/routes/registration.js';
 import { healthRoutes } from './routes/health.js';
 import { introspectionRoutes } from './routes/introspection.js';
 import { jwksRoutes } from './routes/jwks.js';
@@ -109,6 +110,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(resourceMetadataRoutes, routes);
   await app.register(jwksRoutes, routes);
   await app.register(tokenRoutes, routes);
+  await app.register(registrationRoutes, routes);
   await app.register(revocationRoutes, routes);
   await app.register(introspectionRoutes, routes);
   await app.register(accountRoutes, routes);

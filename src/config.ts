@@ -2,6 +2,7 @@ import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tokensmith/verifier/
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseProviders, ProviderEntryError, type UpstreamProvider } from './federation/provider.js';
+import { CLIENT_REGISTRATION_POLICIES, type ClientRegistrationPolicy } from './clients/registration-policy.js';
 import { parseResources, ResourceEntryError, type ProtectedResource } from './resources/protected-resource.js';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +29,8 @@ export { ARGON2_MINIMUM, DEFAULT_HASHING_CONCURRENCY } from './settings.js';
 export type AuditSetting = 'stdout' | 'off' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 /** A named request limit (RateLimitConfig gives each its size): the buckets a route or grant counts a request in. */
-export type LimitName = 'loginIp' | 'loginUser' | 'registerIp' | 'registerUser' | 'resetIp' | 'resetLogin' | 'tokenIp' | 'otherIp' | 'adminIp';
+export type LimitName =
+  'loginIp' | 'loginUser' | 'registerIp' | 'registerUser' | 'clientRegistrationIp' | 'resetIp' | 'resetLogin' | 'tokenIp' | 'otherIp' | 'adminIp';
 
 /** Request limits, each per fixed window; `enabled: false` (RATE_LIMIT=off) is for benchmarks only. */
 export interface RateLimitConfig {
@@ -45,6 +47,8 @@ export interface RateLimitConfig {
   registerPerIp: number;
   /** Registration attempts per normalized username per hour. */
   registerPerUser: number;
+  /** Client registrations (RFC 7591) per client IP per hour. */
+  clientRegistrationPerIp: number;
   /** Password reset requests per client IP per hour. */
   resetPerIp: number;
   /** Reset mails per account per hour, and reset requests per name or address typed (answered alike past it). */
@@ -127,6 +131,8 @@ export interface Config {
   /** The protected resources tokens may be meant for (RESOURCES_FILE, RFC 8707), validated at start. */
   resources: readonly ProtectedResource[];
   registration: 'open' | 'closed';
+  /** Who may register clients at /oauth/register (RFC 7591), and how many such clients the store may hold. */
+  clientRegistration: { policy: ClientRegistrationPolicy; maxClients: number };
   email: EmailConfig;
   mail: MailConfig;
   /** The key that seals authenticator apps' keys at rest (MFA_SECRET_KEY); undefined: stored as they are. */
@@ -530,6 +536,10 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     providers: entriesFile('PROVIDERS_FILE', path(env, 'PROVIDERS_FILE'), (entries) => parseProviders(entries, env), ProviderEntryError),
     resources: entriesFile('RESOURCES_FILE', path(env, 'RESOURCES_FILE'), parseResources, ResourceEntryError),
     registration: oneOf(env, 'REGISTRATION', ['open', 'closed'] as const, 'open'),
+    clientRegistration: {
+      policy: oneOf(env, 'CLIENT_REGISTRATION', CLIENT_REGISTRATION_POLICIES, 'closed'),
+      maxClients: integer(env, 'CLIENT_REGISTRATION_MAX'),
+    },
     email,
     mail: mailConfig(env, production, issuer, email),
     mfaSecretKey: secretKey(env, 'MFA_SECRET_KEY'),
@@ -544,6 +554,7 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
       loginFreeFailures: integer(env, 'LOGIN_FREE_FAILURES'),
       registerPerIp: integer(env, 'RATE_LIMIT_REGISTER_IP'),
       registerPerUser: integer(env, 'RATE_LIMIT_REGISTER_USER'),
+      clientRegistrationPerIp: integer(env, 'RATE_LIMIT_CLIENT_REGISTRATION_IP'),
       resetPerIp: integer(env, 'RATE_LIMIT_RESET_IP'),
       resetPerAccount: integer(env, 'RATE_LIMIT_RESET_ACCOUNT'),
       tokenPerIp: integer(env, 'RATE_LIMIT_TOKEN_IP'),

@@ -13,6 +13,9 @@ export const ERROR_STATUS = {
   invalid_scope: 400,
   // RFC 8707 §2
   invalid_target: 400,
+  // RFC 7591 §3.2.2
+  invalid_redirect_uri: 400,
+  invalid_client_metadata: 400,
   // RFC 6749 §4.1.2.1 and OpenID Connect Core §3.1.2.6: the authorization endpoint sends these in its redirect.
   unsupported_response_type: 400,
   login_required: 400,

@@ -20,6 +20,7 @@ import { ConsentService } from './oidc/consent-service.js';
 import { SignInService } from './oidc/sign-in-service.js';
 import { ClientAuthenticator } from './clients/client-authenticator.js';
 import { ClientSync } from './clients/client-sync.js';
+import { ClientRegistration } from './clients/dynamic-registration.js';
 import type { ClientRegistry } from './clients/registry.js';
 import { Metrics } from './metrics/metrics.js';
 import type { Config } from './config.js';
@@ -46,6 +47,8 @@ export interface Services extends GrantServices {
   clientAuthenticator: ClientAuthenticator;
   /** Keeps the registry's runtime clients (the admin API's) current on this instance. */
   clientSync: ClientSync;
+  /** Dynamic client registration (RFC 7591) and its management (RFC 7592). */
+  clientRegistration: ClientRegistration;
   /** Keeps the runtime upstream providers (the admin API's) current on this instance. */
   providerSync: ProviderSync;
   /** What operators do through the admin API (and the CLI): users, sessions, clients, keys. */
@@ -114,6 +117,7 @@ export type DomainServices = Pick<
   | 'clientSync'
   | 'providerSync'
   | 'resources'
+  | 'clientRegistration'
   | 'admin'
   | 'accountMail'
   | 'mailer'
@@ -190,6 +194,16 @@ export function createDomainServices(
   });
   const accounts = new AccountService({ users, sessions, signIns, consents, audit, mail: accountMail, mfa, federation, config, clock });
   const clientSync = new ClientSync(store.clients, clients, config.defaultAudience, parts.logger);
+  const resources = new ResourceRegistry(config.resources);
+  const clientRegistration = new ClientRegistration({
+    store: store.clients,
+    consents: store.consents,
+    sync: clientSync,
+    resources,
+    audit,
+    settings: { ...config.clientRegistration, issuer: config.issuer, defaultAudience: config.defaultAudience },
+    clock,
+  });
   const admin = createAdminServices({
     store,
     registry: clients,
@@ -224,7 +238,8 @@ export function createDomainServices(
     signIns,
     clientSync,
     providerSync,
-    resources: new ResourceRegistry(config.resources),
+    resources,
+    clientRegistration,
     admin,
   };
 }

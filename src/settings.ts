@@ -111,6 +111,17 @@ export const SETTINGS = [
     meaning: '`closed` answers `POST /account/register` (and the registration page) with 403. Production warns at start while it is `open`.',
   },
   {
+    name: 'CLIENT_REGISTRATION',
+    default: '`closed`',
+    meaning:
+      'Dynamic client registration at `/oauth/register` (RFC 7591, RFC 7592): `closed` (no endpoint), `initial-access-token` (a bearer token with the `client_registration` scope, a client_credentials token of a client you allow it, must come with each registration; confidential clients may be made), or `open` (anyone, public clients only, limited per IP). Registered clients are third-party, use the authorization code grant with PKCE, and get tokens for this service unless they name a resource. See [Protecting an API or MCP server](../guides/protecting-an-api.md#dynamic-client-registration).',
+  },
+  {
+    name: 'CLIENT_REGISTRATION_MAX',
+    integer: { min: 1, max: 100000, fallback: 1000 },
+    meaning: 'The most registered clients the store holds at once; a registration past it is 503 `temporarily_unavailable`.',
+  },
+  {
     name: 'REGISTRATION_EMAIL',
     default: '`optional`',
     meaning: 'Whether registration asks for an email address: `optional`, `required`, or `off` (no field). See [Email](../guides/email.md).',
@@ -303,6 +314,11 @@ export const SETTINGS = [
   { name: 'LOGIN_MAX_FAILURES', integer: { min: 1, max: 100, fallback: 100 }, meaning: 'Failed logins per account per hour (ASVS 2.2.1; at most 100).' },
   { name: 'RATE_LIMIT_REGISTER_IP', integer: { min: 1, max: 1000000, fallback: 20 }, meaning: 'Registrations per client IP per hour.' },
   { name: 'RATE_LIMIT_REGISTER_USER', integer: { min: 1, max: 1000000, fallback: 5 }, meaning: 'Registration attempts per username per hour.' },
+  {
+    name: 'RATE_LIMIT_CLIENT_REGISTRATION_IP',
+    integer: { min: 1, max: 1000000, fallback: 10 },
+    meaning: 'Client registrations (`POST /oauth/register`, RFC 7591) per client IP per hour.',
+  },
   {
     name: 'RATE_LIMIT_RESET_IP',
     integer: { min: 1, max: 1000000, fallback: 20 },

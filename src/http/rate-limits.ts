@@ -66,6 +66,7 @@ export async function registerRateLimits(
     loginUser: [config.loginPerUser, MINUTE, usernameKey],
     registerIp: [config.registerPerIp, HOUR, client],
     registerUser: [config.registerPerUser, HOUR, usernameKey],
+    clientRegistrationIp: [config.clientRegistrationPerIp, HOUR, client],
     resetIp: [config.resetPerIp, HOUR, client],
     resetLogin: [config.resetPerAccount, HOUR, loginKey],
     tokenIp: [config.tokenPerIp, MINUTE, client],

@@ -85,6 +85,11 @@ export interface ClientRecord {
   /** The secret a rotation replaced (`sha256:<hex>`), accepted until previousSecretUntil (epoch seconds). */
   previousSecretHash?: string;
   previousSecretUntil?: number;
+  /**
+   * For a client registered at the registration endpoint (RFC 7591): the hash of its registration access token
+   * (RFC 7592), and how it authenticates at the token endpoint. Absent for an operator's client.
+   */
+  registration?: { tokenHash: string; method: 'none' | 'client_secret_basic' | 'client_secret_post' };
 }
 
 /** Runtime clients, shared by every instance; `version` rises with every change, so instances notice by polling it. */

@@ -86,6 +86,7 @@ export const GENEROUS_LIMITS = {
   loginFreeFailures: 100,
   registerPerIp: 100_000,
   registerPerUser: 100_000,
+  clientRegistrationPerIp: 100_000,
   resetPerIp: 100_000,
   resetPerAccount: 100_000,
   tokenPerIp: 100_000,

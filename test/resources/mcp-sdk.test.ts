@@ -54,15 +54,24 @@ class TestProvider implements OAuthClientProvider {
   saved: OAuthTokens | undefined;
   verifier = '';
   authorizations: URL[] = [];
-  constructor(private readonly info: OAuthClientInformationMixed) {}
+  /** A pre-registered client's information; undefined: the SDK registers one itself (RFC 7591) and saves it here. */
+  constructor(private info: OAuthClientInformationMixed | undefined) {}
   get redirectUrl() {
     return AGENT_REDIRECT;
   }
   get clientMetadata() {
-    return { redirect_uris: [AGENT_REDIRECT], client_name: 'Test agent', token_endpoint_auth_method: 'none' };
+    return {
+      redirect_uris: [AGENT_REDIRECT],
+      client_name: 'Test agent',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+    };
   }
   clientInformation() {
     return this.info;
+  }
+  saveClientInformation(info: OAuthClientInformationMixed) {
+    this.info = info;
   }
   tokens() {
     return this.saved;
@@ -81,69 +90,80 @@ class TestProvider implements OAuthClientProvider {
   }
 }
 
-t.test('the MCP SDK client discovers, authorizes with a resource indicator and calls a tool; a revoked session is refused', async (t) => {
-  const mcpPort = await freePort();
-  const resource = `http://127.0.0.1:${mcpPort}/mcp`;
-  const clients = [
-    ...SERVICE_CLIENTS,
-    { client_id: 'mcp-agent', type: 'public', grant_types: ['authorization_code', 'refresh_token'], scope: 'mcp:tools', redirect_uris: [AGENT_REDIRECT] },
-  ];
-  const auth = await listenTestApp(t, {
-    clients,
-    config: { resources: parseResources([{ resource, name: 'Test MCP', scopes: ['mcp:tools'], clients: '*' }]) },
-  });
-  const api = await mcpServer(resource, auth.base);
-  await api.listen({ port: mcpPort, host: '127.0.0.1' });
-  t.teardown(() => api.close());
-  await register(auth.app, 'ada');
+for (const registration of ['pre-registered', 'dynamic'] as const) {
+  t.test(
+    `the MCP SDK client discovers, authorizes with a resource indicator and calls a tool; a revoked session is refused (${registration} client)`,
+    async (t) => {
+      const mcpPort = await freePort();
+      const resource = `http://127.0.0.1:${mcpPort}/mcp`;
+      const clients = [
+        ...SERVICE_CLIENTS,
+        { client_id: 'mcp-agent', type: 'public', grant_types: ['authorization_code', 'refresh_token'], scope: 'mcp:tools', redirect_uris: [AGENT_REDIRECT] },
+      ];
+      const auth = await listenTestApp(t, {
+        clients,
+        config: {
+          resources: parseResources([{ resource, name: 'Test MCP', scopes: ['mcp:tools'], clients: '*' }]),
+          clientRegistration: { policy: registration === 'dynamic' ? 'open' : 'closed', maxClients: 10 },
+        },
+      });
+      const api = await mcpServer(resource, auth.base);
+      await api.listen({ port: mcpPort, host: '127.0.0.1' });
+      t.teardown(() => api.close());
+      await register(auth.app, 'ada');
 
-  const provider = new TestProvider({ client_id: 'mcp-agent' });
-  const connect = async () => {
-    const client = new Client({ name: 'test-agent', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(resource), { authProvider: provider }));
-    return client;
-  };
-  await t.rejects(connect(), { message: 'Unauthorized' }, 'no token yet: the SDK sends the person to sign in');
-  const url = provider.authorizations[0]!;
-  t.equal(url.origin, auth.base, 'found through the 401’s resource_metadata and the metadata’s authorization_servers');
-  t.equal(url.searchParams.get('resource'), resource, 'RFC 8707 resource from the metadata');
-  t.equal(url.searchParams.get('scope'), 'mcp:tools', 'scopes_supported from the metadata');
-  t.equal(url.searchParams.get('code_challenge_method'), 'S256');
+      const provider = new TestProvider(registration === 'dynamic' ? undefined : { client_id: 'mcp-agent' });
+      const connect = async () => {
+        const client = new Client({ name: 'test-agent', version: '1.0.0' });
+        await client.connect(new StreamableHTTPClientTransport(new URL(resource), { authProvider: provider }));
+        return client;
+      };
+      await t.rejects(connect(), { message: 'Unauthorized' }, 'no token yet: the SDK sends the person to sign in');
+      const url = provider.authorizations[0]!;
+      const clientId = provider.clientInformation()!.client_id;
+      if (registration === 'dynamic') t.not(clientId, 'mcp-agent', 'registered at the registration_endpoint of the metadata (RFC 7591)');
+      t.equal(url.searchParams.get('client_id'), clientId);
+      t.equal(url.origin, auth.base, 'found through the 401’s resource_metadata and the metadata’s authorization_servers');
+      t.equal(url.searchParams.get('resource'), resource, 'RFC 8707 resource from the metadata');
+      t.equal(url.searchParams.get('scope'), 'mcp:tools', 'scopes_supported from the metadata');
+      t.equal(url.searchParams.get('code_challenge_method'), 'S256');
 
-  // The person: signs in at the service's pages and allows the agent (a third-party client: consent is asked).
-  const jar = new CookieJar();
-  const request = `${url.pathname}${url.search}`;
-  const toLogin = await visit(auth.app, jar, request);
-  await signIn(auth.app, jar, toLogin.headers.location as string, 'ada');
-  const consent = await visit(auth.app, jar, request);
-  t.match(consent.body, /at <strong>Test MCP<\/strong>/, 'the consent page names the resource');
-  const back = new URL(String((await allowConsent(auth.app, jar, consent.body, request)).headers.location));
-  t.equal(`${back.origin}${back.pathname}`, AGENT_REDIRECT);
+      // The person: signs in at the service's pages and allows the agent (a third-party client: consent is asked).
+      const jar = new CookieJar();
+      const request = `${url.pathname}${url.search}`;
+      const toLogin = await visit(auth.app, jar, request);
+      await signIn(auth.app, jar, toLogin.headers.location as string, 'ada');
+      const consent = await visit(auth.app, jar, request);
+      t.match(consent.body, /at <strong>Test MCP<\/strong>/, 'the consent page names the resource');
+      const back = new URL(String((await allowConsent(auth.app, jar, consent.body, request)).headers.location));
+      t.equal(`${back.origin}${back.pathname}`, AGENT_REDIRECT);
 
-  const transport = new StreamableHTTPClientTransport(new URL(resource), { authProvider: provider });
-  await transport.finishAuth(back.searchParams.get('code')!);
-  t.equal(decodeJwt(provider.saved!.access_token).aud, resource, 'the token is meant for the MCP server alone');
-  const client = await connect();
-  const { tools } = await client.listTools();
-  t.same(
-    tools.map((tool) => tool.name),
-    ['whoami'],
+      const transport = new StreamableHTTPClientTransport(new URL(resource), { authProvider: provider });
+      await transport.finishAuth(back.searchParams.get('code')!);
+      t.equal(decodeJwt(provider.saved!.access_token).aud, resource, 'the token is meant for the MCP server alone');
+      const client = await connect();
+      const { tools } = await client.listTools();
+      t.same(
+        tools.map((tool) => tool.name),
+        ['whoami'],
+      );
+      const answer = await client.callTool({ name: 'whoami' });
+      t.equal((answer.content as Array<{ text: string }>)[0]!.text, `${decodeJwt(provider.saved!.access_token).sub} via ${clientId}`);
+
+      // The person ends the agent's session (its refresh token revoked, RFC 7009): the next call is refused.
+      const revoke = form({ token: provider.saved!.refresh_token!, token_type_hint: 'refresh_token', client_id: clientId });
+      t.equal((await auth.app.inject({ method: 'POST', url: '/oauth/revoke', payload: revoke.payload, headers: revoke.headers })).statusCode, 200);
+      const oldToken = provider.saved!.access_token;
+      const call = () => fetch(resource, { method: 'POST', headers: { authorization: `Bearer ${oldToken}`, 'content-type': 'application/json' }, body: '{}' });
+      t.ok(await eventually(async () => (await call()).status === 401), 'the verifier hears of it through the revocation feed');
+      await t.rejects(
+        client.callTool({ name: 'whoami' }),
+        { name: 'InvalidGrantError', message: /refresh token is invalid, expired or revoked/ },
+        'the SDK client is refused too: its 401 leads to a refresh, which is refused (invalid_grant)',
+      );
+      // The MCP server first: its revocation feed is a stream the service would otherwise wait on as it closes.
+      await client.close();
+      await api.close();
+    },
   );
-  const answer = await client.callTool({ name: 'whoami' });
-  t.match((answer.content as Array<{ text: string }>)[0]!.text, /^[\w-]+ via mcp-agent$/);
-
-  // The person ends the agent's session (its refresh token revoked, RFC 7009): the next call is refused.
-  const revoke = form({ token: provider.saved!.refresh_token!, token_type_hint: 'refresh_token', client_id: 'mcp-agent' });
-  t.equal((await auth.app.inject({ method: 'POST', url: '/oauth/revoke', payload: revoke.payload, headers: revoke.headers })).statusCode, 200);
-  const oldToken = provider.saved!.access_token;
-  const call = () => fetch(resource, { method: 'POST', headers: { authorization: `Bearer ${oldToken}`, 'content-type': 'application/json' }, body: '{}' });
-  t.ok(await eventually(async () => (await call()).status === 401), 'the verifier hears of it through the revocation feed');
-  await t.rejects(
-    client.callTool({ name: 'whoami' }),
-    { name: 'InvalidGrantError', message: /refresh token is invalid, expired or revoked/ },
-    'the SDK client is refused too: its 401 leads to a refresh, which is refused (invalid_grant)',
-  );
-  // The MCP server first: its revocation feed is a stream the service would otherwise wait on as it closes.
-  await client.close();
-  await api.close();
-});
+}

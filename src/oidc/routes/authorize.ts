@@ -14,7 +14,7 @@ import { scopeList } from '../../tokens/scope.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 
 /** What these routes use of the services. */
-export type AuthorizeServices = Pick<RouteServices, 'authorization' | 'clients' | 'consents' | 'limit' | 'mfa' | 'resources'> & SignInServices;
+export type AuthorizeServices = Pick<RouteServices, 'authorization' | 'clientSync' | 'clients' | 'consents' | 'limit' | 'mfa' | 'resources'> & SignInServices;
 
 const authorizeSchema = {
   summary: 'Authorization request',
@@ -121,7 +121,12 @@ export async function authorizeRoutes(app: FastifyInstance, services: AuthorizeS
 
   /** Parses the request and answers the ones that cannot go on: a page, or a redirect with the error. */
   async function handle(reply: FastifyReply, search: string, decide: (request: AuthorizationRequest) => Promise<FastifyReply>) {
-    const parsed = parseAuthorizationRequest(queryOf(search), services);
+    let parsed = parseAuthorizationRequest(queryOf(search), services);
+    if ('kind' in parsed && parsed.error === 'invalid_client') {
+      // A client registered a moment ago at another instance (RFC 7591) goes straight here: read the store once more.
+      await services.clientSync.refresh();
+      parsed = parseAuthorizationRequest(queryOf(search), services);
+    }
     if ('kind' in parsed && parsed.kind === 'page') {
       return sendPage(reply, 400, problemPageFor(reply.request, 'problem.bad_sign_in_request', { asWritten: parsed.description }));
     }

@@ -4,6 +4,7 @@ import type { RouteServices } from '../../services.js';
 import { AUTHORIZE_PATH } from '../http/paths.js';
 import { ACR_VALUES } from '../../tokens/authentication-context.js';
 import { OPENID_SCOPES } from '../../tokens/scope.js';
+import { CLIENT_REGISTRATION_SCOPE, REGISTRATION_PATH } from '../../clients/dynamic-registration.js';
 import { END_SESSION_PATH } from './end-session.js';
 import { INTROSPECT_SCOPE } from '../../routes/introspection.js';
 import { ADMIN_SCOPE } from '../../admin/admin-scope.js';
@@ -12,7 +13,7 @@ import { USERINFO_CLAIMS, USERINFO_PATH } from './userinfo.js';
 import { BROWSER_API } from '../../http/cors.js';
 
 /** What these routes use of the services. */
-export type DiscoveryServices = Pick<RouteServices, 'clients' | 'config' | 'keyring'>;
+export type DiscoveryServices = Pick<RouteServices, 'clientRegistration' | 'clients' | 'config' | 'keyring'>;
 
 /** Where the service's endpoints live, relative to the issuer. */
 export const ENDPOINT_PATHS = {
@@ -23,7 +24,7 @@ export const ENDPOINT_PATHS = {
 } as const;
 
 /** Scopes that only the service's operators grant (to a gateway), never something an app asks a person for. */
-const PRIVILEGED_SCOPES = new Set([INTROSPECT_SCOPE, ADMIN_SCOPE]);
+const PRIVILEGED_SCOPES = new Set([INTROSPECT_SCOPE, ADMIN_SCOPE, CLIENT_REGISTRATION_SCOPE]);
 
 /**
  * scopes_supported (RFC 8414 §2, OpenID Connect Discovery 1.0 §3): the OpenID scopes and those of the clients that
@@ -51,6 +52,8 @@ export function serverMetadata(services: DiscoveryServices): Record<string, unkn
     introspection_endpoint: issuer + ENDPOINT_PATHS.introspection,
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     scopes_supported: scopesSupported(services),
+    // RFC 8414 §2 and RFC 7591 §3: only while registration is offered.
+    ...(services.clientRegistration.policy === 'closed' ? {} : { registration_endpoint: issuer + REGISTRATION_PATH }),
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     code_challenge_methods_supported: ['S256'],
@@ -99,6 +102,7 @@ const metadataSchema = {
     code_challenge_methods_supported: { type: 'array', items: { type: 'string' } },
     authorization_response_iss_parameter_supported: { type: 'boolean' },
     userinfo_endpoint: { type: 'string' },
+    registration_endpoint: { type: 'string' },
     end_session_endpoint: { type: 'string' },
     subject_types_supported: { type: 'array', items: { type: 'string' } },
     id_token_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },

@@ -1,0 +1,259 @@
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { AuditContext, AuditLog } from '../audit/audit-log.js';
+import { oauthError, type ServiceError } from '../errors.js';
+import type { ResourceRegistry } from '../resources/resource-registry.js';
+import type { ClientRecord, ClientStore, ConsentStore } from '../store/types.js';
+import { OPENID_SCOPES, scopeTokens } from '../tokens/scope.js';
+import type { Client } from './client.js';
+import { clientFromRecord, type ClientSync } from './client-sync.js';
+import { DISPLAY_FIELDS } from './client-display.js';
+import { redirectUriProblem } from './redirect-uri.js';
+import type { ClientRegistrationPolicy } from './registration-policy.js';
+import { EntryError } from './registry.js';
+import { generateClientSecret, hashClientSecret } from './secret.js';
+
+/** The scope an initial access token carries (RFC 7591 §3): a client_credentials token of a client an operator allowed it. */
+export const CLIENT_REGISTRATION_SCOPE = 'client_registration';
+
+/** The path of the registration endpoint; a client's configuration endpoint (RFC 7592 §2) is below it. */
+export const REGISTRATION_PATH = '/oauth/register';
+
+/** The most redirect URIs one registration may list. */
+const MAX_REDIRECT_URIS = 10;
+
+/** The client metadata a registration is answered with (RFC 7591 §3.2.1, RFC 7592 §3). */
+export interface RegisteredClient {
+  client_id: string;
+  client_id_issued_at: number;
+  client_secret?: string;
+  client_secret_expires_at?: 0;
+  registration_access_token?: string;
+  registration_client_uri: string;
+  redirect_uris: string[];
+  token_endpoint_auth_method: 'none' | 'client_secret_basic' | 'client_secret_post';
+  grant_types: string[];
+  response_types: ['code'];
+  scope: string;
+  client_name?: string;
+  logo_uri?: string;
+  client_uri?: string;
+  policy_uri?: string;
+  tos_uri?: string;
+}
+
+/** How the service registers clients. */
+export interface RegistrationSettings {
+  policy: ClientRegistrationPolicy;
+  issuer: string;
+  defaultAudience: string;
+  /** The most dynamically registered clients the store holds at once. */
+  maxClients: number;
+}
+
+/** What ClientRegistration works with. */
+export interface ClientRegistrationDependencies {
+  store: ClientStore;
+  consents: ConsentStore;
+  sync: ClientSync;
+  resources: ResourceRegistry;
+  audit: AuditLog;
+  settings: RegistrationSettings;
+  /** Epoch milliseconds. */
+  clock: () => number;
+}
+
+/** The error of RFC 7591 §3.2.2 for metadata the service does not take. */
+function invalidMetadata(description: string): ServiceError {
+  return oauthError('invalid_client_metadata', description);
+}
+
+/** RFC 7592 §2: an unknown client and a wrong registration access token are one answer, so neither tells which. */
+function invalidRegistrationToken(): ServiceError {
+  return oauthError('invalid_token', 'the registration access token is invalid', { 'www-authenticate': 'Bearer error="invalid_token"' });
+}
+
+function hashToken(token: string): string {
+  return hash('sha256', token, 'base64url');
+}
+
+/**
+ * Dynamic client registration (RFC 7591) and management (RFC 7592): what a client that has never met this service
+ * (an MCP client, a CLI) may register, and how it reads, changes and deletes its registration afterwards. A registered
+ * client is a third-party one (consent is always asked), uses the authorization code grant with PKCE, and gets tokens
+ * for this service itself unless it names a resource (RFC 8707) open to every client: never the default audience of
+ * the APIs behind the gateway.
+ */
+export class ClientRegistration {
+  constructor(private readonly deps: ClientRegistrationDependencies) {}
+
+  /** The registration policy (discovery lists the endpoint unless it is closed). */
+  get policy(): ClientRegistrationPolicy {
+    return this.deps.settings.policy;
+  }
+
+  /** Registers a client (RFC 7591 §3.1); `mayHoldSecrets`: an initial access token came with it, so a confidential client may be made. */
+  async register(metadata: unknown, mayHoldSecrets: boolean, context: AuditContext): Promise<RegisteredClient> {
+    const { entry, method } = this.#entry(metadata, mayHoldSecrets);
+    const { clients } = await this.deps.store.all();
+    if (clients.filter((record) => record.registration !== undefined).length >= this.deps.settings.maxClients) {
+      throw oauthError('temporarily_unavailable', 'the service holds as many registered clients as it may; retry later');
+    }
+    const clientId = randomBytes(16).toString('base64url');
+    const secret = method === 'none' ? undefined : generateClientSecret();
+    const token = randomBytes(32).toString('base64url');
+    const now = this.#now();
+    const stored = { client_id: clientId, ...entry, ...(secret === undefined ? {} : { client_secret_hash: hashClientSecret(secret) }) };
+    const record: ClientRecord = { entry: stored, createdAt: now, updatedAt: now, registration: { tokenHash: hashToken(token), method } };
+    this.#valid(record);
+    if ((await this.deps.store.create(record)) !== 'created') throw oauthError('temporarily_unavailable', 'registration failed; retry');
+    await this.deps.sync.refresh();
+    this.deps.audit.emit({ event: 'client_registered', ...context, client_id: clientId });
+    return {
+      ...this.#response(record),
+      ...(secret === undefined ? {} : { client_secret: secret, client_secret_expires_at: 0 }),
+      registration_access_token: token,
+    };
+  }
+
+  /** A client's registration as it stands (RFC 7592 §2.1); its secret is never shown again (only its hash is kept). */
+  async read(clientId: string, token: string): Promise<RegisteredClient> {
+    return this.#response(await this.#authorized(clientId, token));
+  }
+
+  /**
+   * Replaces a client's metadata (RFC 7592 §2.2): the request is the whole registration, validated as a new one; the
+   * client_id stays, and so do its secret and the consents people gave it.
+   */
+  async update(clientId: string, token: string, metadata: unknown, context: AuditContext): Promise<RegisteredClient> {
+    const record = await this.#authorized(clientId, token);
+    if (typeof metadata === 'object' && metadata !== null && (metadata as Record<string, unknown>).client_id !== clientId) {
+      throw oauthError('invalid_request', 'the request must name the client_id it changes');
+    }
+    const { entry, method } = this.#entry(metadata, record.registration!.method !== 'none');
+    if (method !== record.registration!.method) throw invalidMetadata('token_endpoint_auth_method cannot change');
+    const secretHash = record.entry.client_secret_hash;
+    const updated: ClientRecord = {
+      ...record,
+      entry: { client_id: clientId, ...entry, ...(secretHash === undefined ? {} : { client_secret_hash: secretHash }) },
+      updatedAt: this.#now(),
+    };
+    this.#valid(updated);
+    if (!(await this.deps.store.replace(updated))) throw invalidRegistrationToken();
+    await this.deps.sync.refresh();
+    this.deps.audit.emit({ event: 'client_registration_updated', ...context, client_id: clientId });
+    return this.#response(updated);
+  }
+
+  /** Deletes a client (RFC 7592 §2.3): its tokens and sessions are refused from now on, the consents given it forgotten. */
+  async delete(clientId: string, token: string, context: AuditContext): Promise<void> {
+    await this.#authorized(clientId, token);
+    if (!(await this.deps.store.delete(clientId))) throw invalidRegistrationToken();
+    await this.deps.sync.refresh();
+    await this.deps.consents.forgetClient(clientId);
+    this.deps.audit.emit({ event: 'client_registration_deleted', ...context, client_id: clientId });
+  }
+
+  /** The stored record of a registered client whose registration access token this is; invalid_token otherwise. */
+  async #authorized(clientId: string, token: string): Promise<ClientRecord> {
+    const { clients } = await this.deps.store.all();
+    const record = clients.find((candidate) => candidate.entry.client_id === clientId);
+    const expected = record?.registration === undefined ? undefined : Buffer.from(record.registration.tokenHash);
+    const presented = Buffer.from(hashToken(token));
+    if (expected === undefined || expected.length !== presented.length || !timingSafeEqual(expected, presented)) throw invalidRegistrationToken();
+    return record!;
+  }
+
+  /**
+   * The client entry a registration makes, with the authentication method: metadata checked against what a
+   * registration may ask for here (RFC 7591 §2), defaults filled in where it leaves a field out.
+   */
+  #entry(metadata: unknown, mayHoldSecrets: boolean): { entry: Record<string, unknown>; method: RegisteredClient['token_endpoint_auth_method'] } {
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw invalidMetadata('the client metadata must be a JSON object');
+    const given = metadata as Record<string, unknown>;
+    const method = given.token_endpoint_auth_method ?? (mayHoldSecrets ? 'client_secret_basic' : 'none');
+    if (method !== 'none' && !(mayHoldSecrets && (method === 'client_secret_basic' || method === 'client_secret_post'))) {
+      throw invalidMetadata(
+        mayHoldSecrets
+          ? 'token_endpoint_auth_method must be none, client_secret_basic or client_secret_post'
+          : 'open registration makes public clients only: token_endpoint_auth_method must be none',
+      );
+    }
+    const grantTypes = stringsOf(given.grant_types, 'grant_types') ?? ['authorization_code'];
+    if (!grantTypes.includes('authorization_code') || grantTypes.some((type) => type !== 'authorization_code' && type !== 'refresh_token')) {
+      throw invalidMetadata('grant_types must be authorization_code, with refresh_token or not');
+    }
+    const responseTypes = stringsOf(given.response_types, 'response_types') ?? ['code'];
+    if (responseTypes.length !== 1 || responseTypes[0] !== 'code') throw invalidMetadata('response_types must be ["code"]');
+    const redirectUris = stringsOf(given.redirect_uris, 'redirect_uris');
+    if (redirectUris === undefined || redirectUris.length === 0 || redirectUris.length > MAX_REDIRECT_URIS) {
+      throw oauthError('invalid_redirect_uri', `redirect_uris must list 1 to ${MAX_REDIRECT_URIS} URIs`);
+    }
+    for (const uri of redirectUris) {
+      const problem = uri.length > 2048 ? 'is too long' : redirectUriProblem(uri);
+      if (problem !== undefined) throw oauthError('invalid_redirect_uri', `the redirect URI ${uri.slice(0, 100)} ${problem}`);
+    }
+    const display = Object.fromEntries(Object.keys(DISPLAY_FIELDS).flatMap((field) => (given[field] === undefined ? [] : [[field, given[field]]])));
+    return {
+      method: method as RegisteredClient['token_endpoint_auth_method'],
+      entry: {
+        type: method === 'none' ? 'public' : 'confidential',
+        grant_types: [...new Set(grantTypes)],
+        scope: this.#scope(given.scope),
+        // Tokens for this service itself unless a resource is named: never the APIs' default audience.
+        audience: [this.deps.settings.issuer],
+        redirect_uris: [...new Set(redirectUris)],
+        ...display,
+      },
+    };
+  }
+
+  /** The scope a registered client may ask for: the OpenID scopes and those of the resources open to every client. */
+  #scope(requested: unknown): string {
+    const registrable = [
+      ...new Set([...OPENID_SCOPES, ...this.deps.resources.all().flatMap((resource) => (resource.clients === '*' ? (resource.scopes ?? []) : []))]),
+    ];
+    if (requested === undefined) return registrable.join(' ');
+    const tokens = typeof requested === 'string' ? scopeTokens(requested) : undefined;
+    if (tokens === undefined || tokens.length === 0) throw invalidMetadata('scope must be space-separated scope tokens');
+    const refused = tokens.filter((token) => !registrable.includes(token));
+    if (refused.length > 0) throw invalidMetadata(`scope may name only ${registrable.join(' ')}`);
+    return tokens.join(' ');
+  }
+
+  #valid(record: ClientRecord): Client {
+    try {
+      return clientFromRecord(record, this.deps.settings.defaultAudience);
+    } catch (error) {
+      if (error instanceof EntryError) throw invalidMetadata(`the client ${error.message}`);
+      throw error;
+    }
+  }
+
+  #response(record: ClientRecord): RegisteredClient {
+    const { entry } = record;
+    const display = Object.fromEntries(Object.keys(DISPLAY_FIELDS).flatMap((field) => (entry[field] === undefined ? [] : [[field, entry[field]]])));
+    const clientId = String(entry.client_id);
+    return {
+      client_id: clientId,
+      client_id_issued_at: record.createdAt,
+      registration_client_uri: `${this.deps.settings.issuer}${REGISTRATION_PATH}/${clientId}`,
+      redirect_uris: entry.redirect_uris as string[],
+      token_endpoint_auth_method: record.registration!.method,
+      grant_types: entry.grant_types as string[],
+      response_types: ['code'],
+      scope: String(entry.scope),
+      ...display,
+    };
+  }
+
+  #now(): number {
+    return Math.floor(this.deps.clock() / 1000);
+  }
+}
+
+/** A metadata field that must be an array of strings when present. */
+function stringsOf(value: unknown, field: 'redirect_uris' | 'grant_types' | 'response_types'): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw invalidMetadata(`${field} must be an array of strings`);
+  return value as string[];
+}
