@@ -57,12 +57,8 @@ export interface Services extends GrantServices {
   revocations: RevocationService;
   /** Resolves while the store answers (readiness); never the store itself: routes reach state through services. */
   pingStore: () => Promise<void>;
-  /** Whether a verified access token is acceptable for a use: revocation, holder, audience, scopes. */
-  tokenAcceptance: TokenAcceptance;
   /** RFC 7009 revocation of a presented token by its client, with its audit events. */
   tokenRevocation: TokenRevocation;
-  /** Remembered verifications of hot-path tokens (forward-auth, introspection). */
-  verifiedTokens: VerifiedTokenCache;
   /** The account's use cases (register, sign in, change the password, end sessions, disable, delete), with their audit events. */
   accounts: AccountService;
   /** The account's mails and the links in them: verification, password reset, security notices. */

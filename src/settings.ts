@@ -158,7 +158,7 @@ export const SETTINGS = [
     name: 'RESOURCES_FILE',
     default: 'unset',
     meaning:
-      'A JSON array of protected resources (APIs, MCP servers) clients may ask tokens for with `resource` (RFC 8707): `resource` (the identifier, an https URL; the tokens\' `aud`), optionally `name`, `scopes` (those it accepts) and `clients` (ids that may ask, or `"*"`). Each gets RFC 9728 metadata at `/.well-known/oauth-protected-resource<path>`. See [Protecting an API or MCP server](../guides/protecting-an-api.md).',
+      'A JSON array of protected resources (APIs, MCP servers) clients may ask tokens for with `resource` (RFC 8707): `resource` (the identifier, an https URL; the tokens\' `aud`), optionally `name`, `scopes` (those it accepts), `clients` (ids that may ask, or `"*"`) and `exchanged_by` (ids that may exchange its tokens for another resource’s, RFC 8693). Each gets RFC 9728 metadata at `/.well-known/oauth-protected-resource<path>`. See [Protecting an API or MCP server](../guides/protecting-an-api.md).',
   },
   {
     name: 'MFA',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { narrowedScope, scopeTokens } from '../tokens/scope.js';
-import type { GrantType } from '../grants/grant-type.js';
+import { TOKEN_EXCHANGE, type GrantType } from '../grants/grant-type.js';
 import { supportedGrantTypes } from '../grants/registry.js';
 import { DEFAULT_CLIENT_ENTRY, predates, type Client } from './client.js';
 import { DISPLAY_FIELDS, parseClientDisplay } from './client-display.js';
@@ -72,6 +72,7 @@ export function parseClientEntry(entry: unknown, defaultAudience: string, source
   if (unknownGrant !== undefined || grantTypes.length === 0) throw new EntryError(`grant_types must name some of ${known.join(', ')}`);
   if (e.type === 'public' && e.client_secret_hash !== undefined) throw new EntryError('a public client has no client_secret_hash');
   if (e.type === 'public' && grantTypes.includes('client_credentials')) throw new EntryError('a public client cannot use client_credentials');
+  if (e.type === 'public' && grantTypes.includes(TOKEN_EXCHANGE)) throw new EntryError('a public client cannot exchange tokens');
   const scopes = e.scope === undefined ? [] : typeof e.scope === 'string' ? scopeTokens(e.scope) : undefined;
   if (!scopes) throw new EntryError('scope must be a space-separated string of scope tokens');
   const redirects = redirectUris(e.redirect_uris, 'redirect_uris');

@@ -14,6 +14,8 @@ import type { ConsentService } from '../oidc/consent-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { UserService } from '../users/user-service.js';
 import type { ResourceRegistry } from '../resources/resource-registry.js';
+import type { TokenAcceptance } from '../tokens/token-acceptance.js';
+import type { VerifiedTokenCache } from '../tokens/verified-cache.js';
 
 /** A JSON Schema for one string parameter of the token request. */
 export interface ParameterSchema {
@@ -47,6 +49,9 @@ export interface GrantServices {
   consents: ConsentService;
   /** The protected resources a token may be meant for (RFC 8707 resource indicators). */
   resources: ResourceRegistry;
+  /** Verifies a presented access token (a token exchange's subject token), and judges it for a use. */
+  verifiedTokens: VerifiedTokenCache;
+  tokenAcceptance: TokenAcceptance;
   /** Security-relevant events (login, refresh, reuse…), as log lines with a stable `event` field. */
   audit: AuditLog;
   clock: () => number;
@@ -61,6 +66,8 @@ export interface TokenResponse {
   refresh_token?: string;
   /** With the openid scope, on the authorization code grant (OpenID Connect Core §3.1.3.3). */
   id_token?: string;
+  /** What the token exchange issued (RFC 8693 §2.2.1). */
+  issued_token_type?: string;
 }
 
 /** What a grant produced: the token response, and the session it belongs to (for cookie delivery). */

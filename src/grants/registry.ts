@@ -1,5 +1,6 @@
 import type { Grant, ParameterSchema } from './grant.js';
-import { GRANT_TYPES, type GrantType } from './grant-type.js';
+import { GRANT_TYPES, TOKEN_EXCHANGE, type GrantType } from './grant-type.js';
+import { tokenExchangeGrant } from './token-exchange.js';
 import { authorizationCodeGrant } from './authorization-code.js';
 import { clientCredentialsGrant } from './client-credentials.js';
 import { passwordGrant } from './password.js';
@@ -14,6 +15,7 @@ const GRANTS_BY_TYPE: { readonly [T in GrantType]: Grant<T> } = {
   password: passwordGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
+  [TOKEN_EXCHANGE]: tokenExchangeGrant,
 };
 
 /** Every grant the token endpoint serves, by grant_type. */

@@ -18,6 +18,11 @@ export interface ProtectedResource {
   scopes: readonly string[] | undefined;
   /** The clients that may ask for it (`"*"`: every client, dynamically registered ones too); a client that lists it in its own `audience` always may. */
   clients: readonly string[] | '*';
+  /**
+   * The clients that may exchange a token meant for it for one meant for another resource (RFC 8693): the service
+   * behind it, calling onward for the person. Empty: none.
+   */
+  exchangedBy: readonly string[];
 }
 
 /** What is wrong with a resource entry: the message says it. */
@@ -26,7 +31,7 @@ export class ResourceEntryError extends Error {}
 /** The longest resource identifier (the token request's `resource` parameter is bounded the same). */
 export const RESOURCE_IDENTIFIER_MAX_LENGTH = 256;
 
-const KNOWN_FIELDS = new Set(['resource', 'name', 'scopes', 'clients']);
+const KNOWN_FIELDS = new Set(['resource', 'name', 'scopes', 'clients', 'exchanged_by']);
 
 /** Hosts a resource identifier may name over http: a developer's own machine. */
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -54,14 +59,16 @@ export function parseResourceEntry(entry: unknown): ProtectedResource {
   const given = entry as Record<string, unknown>;
   const unknown = Object.keys(given).filter((field) => !KNOWN_FIELDS.has(field));
   if (unknown.length > 0) throw new ResourceEntryError(`has unknown fields: ${unknown.join(', ')}`);
-  const { resource, name, scopes, clients } = given;
+  const { resource, name, scopes, clients, exchanged_by: exchangedBy } = given;
   if (typeof resource !== 'string' || !isResourceIdentifier(resource)) {
     throw new ResourceEntryError('resource must be an https URL without query or fragment (http only on localhost), at most 256 characters');
   }
   if (name !== undefined && (typeof name !== 'string' || name.trim() === '' || name.length > 100)) {
     throw new ResourceEntryError('name must be a non-empty string of at most 100 characters');
   }
-  return { identifier: resource, name: name as string | undefined, scopes: scopesOf(scopes), clients: clientsOf(clients) };
+  const exchangers = exchangedBy === undefined ? [] : clientsOf(exchangedBy);
+  if (exchangers === '*') throw new ResourceEntryError('exchanged_by must list client ids');
+  return { identifier: resource, name: name as string | undefined, scopes: scopesOf(scopes), clients: clientsOf(clients), exchangedBy: exchangers };
 }
 
 function scopesOf(value: unknown): readonly string[] | undefined {

@@ -46,6 +46,7 @@ const introspectionResponse = {
     iat: { type: 'integer' },
     jti: { type: 'string' },
     sid: { type: 'string' },
+    act: { type: 'object', additionalProperties: true, description: 'Who acts for the subject, on an exchanged token (RFC 8693 §4.1).' },
   },
 } as const;
 
@@ -88,6 +89,7 @@ export async function introspectionRoutes(app: FastifyInstance, services: Intros
           iat: claims.iat,
           jti: claims.jti,
           sid: claims.sid,
+          act: claims.act,
         };
       }
       const verdict = found?.kind === 'refresh_token' ? services.tokenAcceptance.judgeRefreshToken(found) : undefined;

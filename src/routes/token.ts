@@ -36,6 +36,7 @@ const tokenResponseSchema = {
     scope: { type: 'string' },
     refresh_token: { type: 'string' },
     id_token: { type: 'string', description: 'With the openid scope, on the authorization_code grant (OpenID Connect Core §3.1.3.3).' },
+    issued_token_type: { type: 'string', description: 'On the token exchange grant (RFC 8693 §2.2.1).' },
   },
 } as const;
 
@@ -52,7 +53,7 @@ const tokenSchema = {
   summary: 'Issue tokens',
   security: CLIENT_AUTHENTICATION,
   description:
-    'The token endpoint (RFC 6749 §3.2). Grants: authorization_code (with PKCE S256, RFC 7636), password (first-party clients only), refresh_token (rotating; cookie clients send the cookie), client_credentials (confidential clients).',
+    'The token endpoint (RFC 6749 §3.2). Grants: authorization_code (with PKCE S256, RFC 7636), password (first-party clients only), refresh_token (rotating; cookie clients send the cookie), client_credentials (confidential clients), urn:ietf:params:oauth:grant-type:token-exchange (RFC 8693, confidential clients a resource lets exchange its tokens). Each takes an RFC 8707 resource.',
   tags: ['oauth'],
   consumes: FORM_OR_JSON,
   body: tokenBodySchema,

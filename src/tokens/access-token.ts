@@ -19,6 +19,14 @@ export interface AccessTokenGrant {
   notAfter?: number;
   /** When and how the person authenticated (a user session's): auth_time, amr and the acr they meet. */
   authentication?: { authTime: number; amr: readonly string[] };
+  /** Who acts for the subject (RFC 8693 §4.1): a token exchanged by a service, nested for a chain of them. */
+  actor?: Actor;
+}
+
+/** The `act` claim (RFC 8693 §4.1): the acting party, and who acted before it. */
+export interface Actor {
+  sub: string;
+  act?: Actor;
 }
 
 /** A signed access token and what the token response says of it. */
@@ -68,5 +76,6 @@ export async function issueAccessToken(issuer: AccessTokenIssuer, grant: AccessT
     claims.acr = acrOf(grant.authentication.amr);
     claims.amr = grant.authentication.amr;
   }
+  if (grant.actor !== undefined) claims.act = grant.actor;
   return { token: await signJws(claims, key, ACCESS_TOKEN_TYP), jti, expiresIn: exp - iat, expiresAt: exp };
 }

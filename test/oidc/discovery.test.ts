@@ -18,7 +18,13 @@ t.test('RFC 8414 metadata at both well-known paths', async (t) => {
   t.equal(metadata.issuer, config.issuer, 'issuer is exactly the configured ISSUER (RFC 8414 §3.3)');
   t.equal(metadata.token_endpoint, `${config.issuer}/oauth/token`);
   t.equal(metadata.jwks_uri, `${config.issuer}/.well-known/jwks.json`);
-  t.same(metadata.grant_types_supported, ['authorization_code', 'password', 'refresh_token', 'client_credentials']);
+  t.same(metadata.grant_types_supported, [
+    'authorization_code',
+    'password',
+    'refresh_token',
+    'client_credentials',
+    'urn:ietf:params:oauth:grant-type:token-exchange',
+  ]);
   t.equal(metadata.authorization_endpoint, `${config.issuer}/oauth/authorize`);
   t.equal(metadata.revocation_endpoint, `${config.issuer}/oauth/revoke`);
   t.same(metadata.revocation_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post']);

@@ -70,7 +70,7 @@ t.test('resource identifiers and entries (RFC 8707 §2, RFC 9728 §1.2)', async 
   t.throws(() => parseResources([{ resource: MCP }, { resource: MCP }]), /appears twice/);
   t.throws(() => parseResources([{ resource: MCP, scopes: ['a b'] }]), /scopes/);
   t.throws(() => parseResources([{ resource: MCP, clients: 'agent' }]), /clients/);
-  t.same(parseResources([{ resource: MCP }])[0], { identifier: MCP, name: undefined, scopes: undefined, clients: [] });
+  t.same(parseResources([{ resource: MCP }])[0], { identifier: MCP, name: undefined, scopes: undefined, clients: [], exchangedBy: [] });
 });
 
 const redis = await startRedis();
@@ -221,7 +221,7 @@ t.test('RESOURCES_FILE is read at start; a fault names the setting and the entry
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'resources.json');
   await writeFile(file, JSON.stringify([{ resource: MCP, name: 'Example MCP', scopes: ['mcp:tools'], clients: '*' }]));
-  t.same(loadConfig({ RESOURCES_FILE: file }).resources, [{ identifier: MCP, name: 'Example MCP', scopes: ['mcp:tools'], clients: '*' }]);
+  t.same(loadConfig({ RESOURCES_FILE: file }).resources, [{ identifier: MCP, name: 'Example MCP', scopes: ['mcp:tools'], clients: '*', exchangedBy: [] }]);
   t.same(loadConfig({}).resources, [], 'unset: none');
   await writeFile(file, JSON.stringify([{ resource: MCP }, { resource: 'https://api.example/#x' }]));
   t.throws(() => loadConfig({ RESOURCES_FILE: file }), { name: 'ConfigError', message: /RESOURCES_FILE.*entry 1 resource must be an https URL/ });
