@@ -7,6 +7,10 @@ import { keysDirWithKey, tempDir } from './helpers/app.js';
 import { freePort } from './helpers/redis-server.js';
 import { runBuilt } from './helpers/spawn.js';
 
+// Each test starts dist/server.js (about two seconds of start-up apiece, more on a busy machine): tap's 30 s per
+// file is too tight for a dozen of them, as a CI run with other work on the machine showed.
+t.setTimeout(120_000);
+
 t.test('a bad configuration value stops the start with one line naming it and a non-zero exit', async (t) => {
   const run = runBuilt('dist/server.js', [], { PORT: 'abc' });
   t.equal(await run.exited, 1);

@@ -4,6 +4,10 @@ import { freePort, startRedis } from './helpers/redis-server.js';
 import { runBuilt } from './helpers/spawn.js';
 import { answersOk } from './helpers/listen.js';
 
+// Each test starts dist/server.js (about two seconds of start-up apiece, more on a busy machine): tap's 30 s per
+// file is too tight for a dozen of them, as a CI run with other work on the machine showed.
+t.setTimeout(120_000);
+
 async function waitFor(url: string, deadlineMs = 20_000): Promise<void> {
   if (!(await answersOk(url, deadlineMs, 100))) throw new Error(`${url} did not answer`);
 }
