@@ -133,6 +133,11 @@ export interface Config {
   registration: 'open' | 'closed';
   /** Who may register clients at /oauth/register (RFC 7591), and how many such clients the store may hold. */
   clientRegistration: { policy: ClientRegistrationPolicy; maxClients: number };
+  /**
+   * Client ID metadata documents: whether an https client_id is read as one, whether loopback hosts may serve them
+   * (development), and extra certificate authorities for their hosts (the PEM of CLIENT_METADATA_CA_FILE).
+   */
+  clientMetadataDocuments: { enabled: boolean; allowLoopback: boolean; ca: Buffer | undefined };
   email: EmailConfig;
   mail: MailConfig;
   /** The key that seals authenticator apps' keys at rest (MFA_SECRET_KEY); undefined: stored as they are. */
@@ -348,6 +353,23 @@ function entriesFile<T>(name: SettingName, file: string | undefined, parse: (ent
   }
 }
 
+/** How client ID metadata documents are read; loopback hosts only outside production. */
+function clientMetadataDocuments(env: Env, production: boolean): Config['clientMetadataDocuments'] {
+  const allowLoopback = boolean(env, 'CLIENT_METADATA_ALLOW_LOOPBACK', false);
+  if (production && allowLoopback)
+    throw new ConfigError('CLIENT_METADATA_ALLOW_LOOPBACK', 'is for development; production reads no document on a loopback host');
+  const caFile = path(env, 'CLIENT_METADATA_CA_FILE');
+  let ca: Buffer | undefined;
+  if (caFile !== undefined) {
+    try {
+      ca = readFileSync(caFile);
+    } catch (error) {
+      throw new ConfigError('CLIENT_METADATA_CA_FILE', `cannot read ${caFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+  }
+  return { enabled: oneOf(env, 'CLIENT_ID_METADATA_DOCUMENTS', ['on', 'off'] as const, 'off') === 'on', allowLoopback, ca };
+}
+
 /** The multi-factor policies (MFA). */
 export const MFA_POLICIES = ['off', 'optional', 'required'] as const;
 export type MfaPolicy = (typeof MFA_POLICIES)[number];
@@ -540,6 +562,7 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
       policy: oneOf(env, 'CLIENT_REGISTRATION', CLIENT_REGISTRATION_POLICIES, 'closed'),
       maxClients: integer(env, 'CLIENT_REGISTRATION_MAX'),
     },
+    clientMetadataDocuments: clientMetadataDocuments(env, production),
     email,
     mail: mailConfig(env, production, issuer, email),
     mfaSecretKey: secretKey(env, 'MFA_SECRET_KEY'),

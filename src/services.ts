@@ -21,6 +21,7 @@ import { SignInService } from './oidc/sign-in-service.js';
 import { ClientAuthenticator } from './clients/client-authenticator.js';
 import { ClientSync } from './clients/client-sync.js';
 import { ClientRegistration } from './clients/dynamic-registration.js';
+import { ClientMetadataDocuments } from './clients/metadata-documents.js';
 import type { ClientRegistry } from './clients/registry.js';
 import { Metrics } from './metrics/metrics.js';
 import type { Config } from './config.js';
@@ -49,6 +50,8 @@ export interface Services extends GrantServices {
   clientSync: ClientSync;
   /** Dynamic client registration (RFC 7591) and its management (RFC 7592). */
   clientRegistration: ClientRegistration;
+  /** Clients whose client_id is the URL of their metadata document. */
+  clientDocuments: ClientMetadataDocuments;
   /** Keeps the runtime upstream providers (the admin API's) current on this instance. */
   providerSync: ProviderSync;
   /** What operators do through the admin API (and the CLI): users, sessions, clients, keys. */
@@ -114,6 +117,7 @@ export type DomainServices = Pick<
   | 'providerSync'
   | 'resources'
   | 'clientRegistration'
+  | 'clientDocuments'
   | 'admin'
   | 'accountMail'
   | 'mailer'
@@ -236,6 +240,13 @@ export function createDomainServices(
     providerSync,
     resources,
     clientRegistration,
+    clientDocuments: new ClientMetadataDocuments({
+      store: store.clientDocuments,
+      registry: clients,
+      resources,
+      settings: { ...config.clientMetadataDocuments, issuer: config.issuer, defaultAudience: config.defaultAudience },
+      clock,
+    }),
     admin,
   };
 }
@@ -272,7 +283,7 @@ export function createServices(config: Config, parts: ServiceParts & { keyring: 
     outboxWorker,
     verifiedTokens,
     accessTokens,
-    clientAuthenticator: new ClientAuthenticator({ clients, clientSync: domain.clientSync, audit, clock }),
+    clientAuthenticator: new ClientAuthenticator({ clients, clientSync: domain.clientSync, documents: domain.clientDocuments, audit, clock }),
     tokenAcceptance: new TokenAcceptance(revocations, clients),
     tokenRevocation: new TokenRevocation({ sessions: domain.sessions, revocations, verifiedTokens, accessTokens, audit }),
   };

@@ -117,6 +117,23 @@ export const SETTINGS = [
       'Dynamic client registration at `/oauth/register` (RFC 7591, RFC 7592): `closed` (no endpoint), `initial-access-token` (a bearer token with the `client_registration` scope, a client_credentials token of a client you allow it, must come with each registration; confidential clients may be made), or `open` (anyone, public clients only, limited per IP). Registered clients are third-party, use the authorization code grant with PKCE, and get tokens for this service unless they name a resource. See [Protecting an API or MCP server](../guides/protecting-an-api.md#dynamic-client-registration).',
   },
   {
+    name: 'CLIENT_ID_METADATA_DOCUMENTS',
+    default: '`off`',
+    meaning:
+      '`on`: a `client_id` that is an https URL names a client ID metadata document there (the IETF draft MCP recommends), read through the request-forgery guard (https only, public addresses only, no redirects, 5 KB, 5 s), kept as long as its Cache-Control says (a day at most, five minutes when it says nothing), and made a public third-party client by the rules of dynamic registration. See [Protecting an API or MCP server](../guides/protecting-an-api.md#client-id-metadata-documents).',
+  },
+  {
+    name: 'CLIENT_METADATA_ALLOW_LOOPBACK',
+    default: '`false`',
+    meaning:
+      '`true` lets client ID metadata documents be read from loopback addresses, for development; refused in production. Private and link-local addresses are never read.',
+  },
+  {
+    name: 'CLIENT_METADATA_CA_FILE',
+    default: 'unset',
+    meaning: 'A PEM file of certificate authorities trusted, beside the system’s, for the hosts of client ID metadata documents.',
+  },
+  {
     name: 'CLIENT_REGISTRATION_MAX',
     integer: { min: 1, max: 100000, fallback: 1000 },
     meaning: 'The most registered clients the store holds at once; a registration past it is 503 `temporarily_unavailable`.',

@@ -2,12 +2,15 @@ import type { AuditContext, AuditLog } from '../audit/audit-log.js';
 import { authenticateClient, claimedClientId, type ClientCredentials } from './authenticate.js';
 import type { Client } from './client.js';
 import type { ClientSync } from './client-sync.js';
-import type { ClientRegistry } from './registry.js';
+import type { ClientMetadataDocuments } from './metadata-documents.js';
+import { isDocumentClientId, type ClientRegistry } from './registry.js';
 
 /** What authenticating a client works with: the registry, the sync that keeps its runtime clients current, the audit log and the clock. */
 export interface ClientAuthenticatorDependencies {
   clients: ClientRegistry;
   clientSync: ClientSync;
+  /** Reads the metadata document a client_id that is a URL names. */
+  documents: ClientMetadataDocuments;
   audit: AuditLog;
   clock: () => number;
 }
@@ -26,12 +29,15 @@ export class ClientAuthenticator {
    * event: every introspection and token request authenticates its client, and most succeed.
    */
   async authenticate(credentials: ClientCredentials, context: () => AuditContext): Promise<Client> {
-    const { clients, clientSync, audit, clock } = this.deps;
+    const { clients, clientSync, documents, audit, clock } = this.deps;
     const now = clock() / 1000;
+    const claimed = claimedClientId(credentials);
+    // A document client is read (or read again when stale) before it is authenticated: it is public, so this is all.
+    if (claimed !== undefined && isDocumentClientId(claimed)) await documents.resolve(claimed);
     try {
       return authenticateClient(clients, credentials, undefined, now);
     } catch {
-      if (claimedClientId(credentials) !== undefined) await clientSync.refresh();
+      if (claimed !== undefined) await clientSync.refresh();
       const failed = (claimedId: string | undefined) =>
         audit.emit({ event: 'client_auth_failed', ...context(), ...(claimedId === undefined ? {} : { client_id: claimedId.slice(0, 128) }) });
       return authenticateClient(clients, credentials, failed, now);

@@ -29,8 +29,11 @@ export interface Client {
   description: string | undefined;
   /** How the client presents itself on the consent page (RFC 7591 client_name, logo_uri, client_uri, policy_uri, tos_uri). */
   display: ClientDisplay;
-  /** Where it is registered: CLIENTS_FILE (read-only at runtime) or the store (the admin API). */
-  source: 'file' | 'store';
+  /**
+   * Where it is registered: CLIENTS_FILE (read-only at runtime), the store (the admin API, dynamic registration), or
+   * a client ID metadata document at the URL that is its client_id.
+   */
+  source: 'file' | 'store' | 'document';
   /**
    * When a store client was created (epoch seconds): a token or session older than that belongs to an earlier client
    * of the same id, deleted since, and is refused.

@@ -3,11 +3,10 @@ import type { AuditContext, AuditLog } from '../audit/audit-log.js';
 import { oauthError, type ServiceError } from '../errors.js';
 import type { ResourceRegistry } from '../resources/resource-registry.js';
 import type { ClientRecord, ClientStore, ConsentStore } from '../store/types.js';
-import { OPENID_SCOPES, scopeTokens } from '../tokens/scope.js';
 import type { Client } from './client.js';
 import { clientFromRecord, type ClientSync } from './client-sync.js';
 import { DISPLAY_FIELDS } from './client-display.js';
-import { redirectUriProblem } from './redirect-uri.js';
+import { clientEntryFromMetadata, invalidMetadata, type TokenEndpointAuthMethod } from './client-metadata.js';
 import type { ClientRegistrationPolicy } from './registration-policy.js';
 import { EntryError } from './registry.js';
 import { generateClientSecret, hashClientSecret } from './secret.js';
@@ -18,9 +17,6 @@ export const CLIENT_REGISTRATION_SCOPE = 'client_registration';
 /** The path of the registration endpoint; a client's configuration endpoint (RFC 7592 §2) is below it. */
 export const REGISTRATION_PATH = '/oauth/register';
 
-/** The most redirect URIs one registration may list. */
-const MAX_REDIRECT_URIS = 10;
-
 /** The client metadata a registration is answered with (RFC 7591 §3.2.1, RFC 7592 §3). */
 export interface RegisteredClient {
   client_id: string;
@@ -30,7 +26,7 @@ export interface RegisteredClient {
   registration_access_token?: string;
   registration_client_uri: string;
   redirect_uris: string[];
-  token_endpoint_auth_method: 'none' | 'client_secret_basic' | 'client_secret_post';
+  token_endpoint_auth_method: TokenEndpointAuthMethod;
   grant_types: string[];
   response_types: ['code'];
   scope: string;
@@ -62,11 +58,6 @@ export interface ClientRegistrationDependencies {
   clock: () => number;
 }
 
-/** The error of RFC 7591 §3.2.2 for metadata the service does not take. */
-function invalidMetadata(description: string): ServiceError {
-  return oauthError('invalid_client_metadata', description);
-}
-
 /** RFC 7592 §2: an unknown client and a wrong registration access token are one answer, so neither tells which. */
 function invalidRegistrationToken(): ServiceError {
   return oauthError('invalid_token', 'the registration access token is invalid', { 'www-authenticate': 'Bearer error="invalid_token"' });
@@ -93,7 +84,7 @@ export class ClientRegistration {
 
   /** Registers a client (RFC 7591 §3.1); `mayHoldSecrets`: an initial access token came with it, so a confidential client may be made. */
   async register(metadata: unknown, mayHoldSecrets: boolean, context: AuditContext): Promise<RegisteredClient> {
-    const { entry, method } = this.#entry(metadata, mayHoldSecrets);
+    const { entry, method } = clientEntryFromMetadata(metadata, { mayHoldSecrets, issuer: this.deps.settings.issuer, resources: this.deps.resources });
     const { clients } = await this.deps.store.all();
     if (clients.filter((record) => record.registration !== undefined).length >= this.deps.settings.maxClients) {
       throw oauthError('temporarily_unavailable', 'the service holds as many registered clients as it may; retry later');
@@ -129,7 +120,11 @@ export class ClientRegistration {
     if (typeof metadata === 'object' && metadata !== null && (metadata as Record<string, unknown>).client_id !== clientId) {
       throw oauthError('invalid_request', 'the request must name the client_id it changes');
     }
-    const { entry, method } = this.#entry(metadata, record.registration!.method !== 'none');
+    const { entry, method } = clientEntryFromMetadata(metadata, {
+      mayHoldSecrets: record.registration!.method !== 'none',
+      issuer: this.deps.settings.issuer,
+      resources: this.deps.resources,
+    });
     if (method !== record.registration!.method) throw invalidMetadata('token_endpoint_auth_method cannot change');
     const secretHash = record.entry.client_secret_hash;
     const updated: ClientRecord = {
@@ -163,63 +158,6 @@ export class ClientRegistration {
     return record!;
   }
 
-  /**
-   * The client entry a registration makes, with the authentication method: metadata checked against what a
-   * registration may ask for here (RFC 7591 §2), defaults filled in where it leaves a field out.
-   */
-  #entry(metadata: unknown, mayHoldSecrets: boolean): { entry: Record<string, unknown>; method: RegisteredClient['token_endpoint_auth_method'] } {
-    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw invalidMetadata('the client metadata must be a JSON object');
-    const given = metadata as Record<string, unknown>;
-    const method = given.token_endpoint_auth_method ?? (mayHoldSecrets ? 'client_secret_basic' : 'none');
-    if (method !== 'none' && !(mayHoldSecrets && (method === 'client_secret_basic' || method === 'client_secret_post'))) {
-      throw invalidMetadata(
-        mayHoldSecrets
-          ? 'token_endpoint_auth_method must be none, client_secret_basic or client_secret_post'
-          : 'open registration makes public clients only: token_endpoint_auth_method must be none',
-      );
-    }
-    const grantTypes = stringsOf(given.grant_types, 'grant_types') ?? ['authorization_code'];
-    if (!grantTypes.includes('authorization_code') || grantTypes.some((type) => type !== 'authorization_code' && type !== 'refresh_token')) {
-      throw invalidMetadata('grant_types must be authorization_code, with refresh_token or not');
-    }
-    const responseTypes = stringsOf(given.response_types, 'response_types') ?? ['code'];
-    if (responseTypes.length !== 1 || responseTypes[0] !== 'code') throw invalidMetadata('response_types must be ["code"]');
-    const redirectUris = stringsOf(given.redirect_uris, 'redirect_uris');
-    if (redirectUris === undefined || redirectUris.length === 0 || redirectUris.length > MAX_REDIRECT_URIS) {
-      throw oauthError('invalid_redirect_uri', `redirect_uris must list 1 to ${MAX_REDIRECT_URIS} URIs`);
-    }
-    for (const uri of redirectUris) {
-      const problem = uri.length > 2048 ? 'is too long' : redirectUriProblem(uri);
-      if (problem !== undefined) throw oauthError('invalid_redirect_uri', `the redirect URI ${uri.slice(0, 100)} ${problem}`);
-    }
-    const display = Object.fromEntries(Object.keys(DISPLAY_FIELDS).flatMap((field) => (given[field] === undefined ? [] : [[field, given[field]]])));
-    return {
-      method: method as RegisteredClient['token_endpoint_auth_method'],
-      entry: {
-        type: method === 'none' ? 'public' : 'confidential',
-        grant_types: [...new Set(grantTypes)],
-        scope: this.#scope(given.scope),
-        // Tokens for this service itself unless a resource is named: never the APIs' default audience.
-        audience: [this.deps.settings.issuer],
-        redirect_uris: [...new Set(redirectUris)],
-        ...display,
-      },
-    };
-  }
-
-  /** The scope a registered client may ask for: the OpenID scopes and those of the resources open to every client. */
-  #scope(requested: unknown): string {
-    const registrable = [
-      ...new Set([...OPENID_SCOPES, ...this.deps.resources.all().flatMap((resource) => (resource.clients === '*' ? (resource.scopes ?? []) : []))]),
-    ];
-    if (requested === undefined) return registrable.join(' ');
-    const tokens = typeof requested === 'string' ? scopeTokens(requested) : undefined;
-    if (tokens === undefined || tokens.length === 0) throw invalidMetadata('scope must be space-separated scope tokens');
-    const refused = tokens.filter((token) => !registrable.includes(token));
-    if (refused.length > 0) throw invalidMetadata(`scope may name only ${registrable.join(' ')}`);
-    return tokens.join(' ');
-  }
-
   #valid(record: ClientRecord): Client {
     try {
       return clientFromRecord(record, this.deps.settings.defaultAudience);
@@ -249,11 +187,4 @@ export class ClientRegistration {
   #now(): number {
     return Math.floor(this.deps.clock() / 1000);
   }
-}
-
-/** A metadata field that must be an array of strings when present. */
-function stringsOf(value: unknown, field: 'redirect_uris' | 'grant_types' | 'response_types'): string[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw invalidMetadata(`${field} must be an array of strings`);
-  return value as string[];
 }

@@ -26,6 +26,29 @@ const KNOWN_FIELDS = new Set([
 ]);
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~:-]{1,128}$/;
 
+/** The longest client_id that is a client ID metadata document's URL. */
+export const DOCUMENT_CLIENT_ID_MAX_LENGTH = 255;
+
+/**
+ * Whether a client_id is the URL of a client ID metadata document: https, with a path, no fragment, no credentials,
+ * no dot segments (the draft's rules for such a client_id). Registered client ids never contain a `/`.
+ */
+export function isDocumentClientId(clientId: string): boolean {
+  if (!clientId.startsWith('https://') || clientId.length > DOCUMENT_CLIENT_ID_MAX_LENGTH) return false;
+  let url: URL;
+  try {
+    url = new URL(clientId);
+  } catch {
+    return false;
+  }
+  return (
+    url.href === clientId && url.pathname !== '/' && url.hash === '' && url.username === '' && url.password === '' && !/\/\.\.?(\/|$)/.test(clientId.slice(8))
+  );
+}
+
+/** How many document clients an instance keeps in memory at most (the least recently resolved go first). */
+const MAX_DOCUMENT_CLIENTS = 1000;
+
 /** What is wrong with a client entry (of CLIENTS_FILE or of the admin API): the message says it. */
 export class EntryError extends Error {}
 
@@ -62,7 +85,11 @@ export function parseClientEntry(entry: unknown, defaultAudience: string, source
   if ('client_secret' in e) throw new EntryError('holds a plain-text client_secret; store client_secret_hash instead');
   const unknown = Object.keys(e).filter((key) => !KNOWN_FIELDS.has(key));
   if (unknown.length > 0) throw new EntryError(`has unknown field(s): ${unknown.join(', ')}`);
-  if (typeof e.client_id !== 'string' || !CLIENT_ID_PATTERN.test(e.client_id)) throw new EntryError('client_id must be 1 to 128 of A-Z a-z 0-9 . _ ~ : -');
+  if (source === 'document') {
+    if (typeof e.client_id !== 'string' || !isDocumentClientId(e.client_id)) throw new EntryError('client_id must be the https URL of the document');
+  } else if (typeof e.client_id !== 'string' || !CLIENT_ID_PATTERN.test(e.client_id)) {
+    throw new EntryError('client_id must be 1 to 128 of A-Z a-z 0-9 . _ ~ : -');
+  }
   // A client id of a user id's shape could make a client's `sub` equal a user's.
   if (USER_ID_PATTERN.test(e.client_id)) throw new EntryError('client_id must not have the shape of a UUID (user ids do)');
   if (e.type !== 'public' && e.type !== 'confidential') throw new EntryError('type must be "public" or "confidential"');
@@ -119,6 +146,7 @@ export function parseClientEntry(entry: unknown, defaultAudience: string, source
 export class ClientRegistry {
   readonly #fileClients: ReadonlyMap<string, Client>;
   #storeClients: ReadonlyMap<string, Client> = new Map();
+  readonly #documentClients = new Map<string, Client>();
 
   constructor(clients: Iterable<Client>) {
     this.#fileClients = new Map([...clients].map((client) => [client.clientId, client]));
@@ -156,7 +184,14 @@ export class ClientRegistry {
   }
 
   get(clientId: string): Client | undefined {
-    return this.#fileClients.get(clientId) ?? this.#storeClients.get(clientId);
+    return this.#fileClients.get(clientId) ?? this.#storeClients.get(clientId) ?? this.#documentClients.get(clientId);
+  }
+
+  /** Keeps the client a metadata document makes (ClientMetadataDocuments decides when it is read again). */
+  rememberDocumentClient(client: Client): void {
+    this.#documentClients.delete(client.clientId);
+    this.#documentClients.set(client.clientId, client);
+    if (this.#documentClients.size > MAX_DOCUMENT_CLIENTS) this.#documentClients.delete(this.#documentClients.keys().next().value!);
   }
 
   /** The clients of CLIENTS_FILE, which the admin API may read but not change. */
@@ -176,7 +211,9 @@ export class ClientRegistry {
    */
   readonly issuedToCurrent = (clientId: string, issuedAt: number): boolean => {
     const client = this.get(clientId);
-    return client !== undefined && !predates(client, issuedAt);
+    // A document client is nobody's to delete: its tokens stand on instances that have not read its document.
+    if (client === undefined) return isDocumentClientId(clientId);
+    return !predates(client, issuedAt);
   };
 
   /**
@@ -185,7 +222,8 @@ export class ClientRegistry {
    */
   currentScope(clientId: string, granted: string): string {
     const client = this.get(clientId);
-    return client === undefined ? '' : narrowedScope(granted, client.scopes).join(' ');
+    if (client === undefined) return isDocumentClientId(clientId) ? granted : '';
+    return narrowedScope(granted, client.scopes).join(' ');
   }
 
   /**

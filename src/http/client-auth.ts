@@ -22,6 +22,10 @@ export function requestClient(services: ClientAuthServices, request: FastifyRequ
 
 /** The client-authentication members of an endpoint's body schema. */
 export const CLIENT_AUTH_PROPERTIES = {
-  client_id: { type: 'string', maxLength: 128, description: 'The client; for confidential clients, or use HTTP Basic.' },
+  client_id: {
+    type: 'string',
+    maxLength: 255,
+    description: 'The client (a client ID metadata document’s URL too); for confidential clients, or use HTTP Basic.',
+  },
   client_secret: { type: 'string', maxLength: 512, description: 'client_secret_post (RFC 6749 §2.3.1); not together with HTTP Basic.' },
 } as const;

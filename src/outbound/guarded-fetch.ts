@@ -1,5 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import type { LookupFunction } from 'node:net';
 import { mayConnect } from './address-policy.js';
 
@@ -87,7 +88,8 @@ export async function guardedFetch(target: string, options: GuardedFetchOptions)
         lookup: guardedLookup(options.allowLoopback),
         agent: false,
         signal: AbortSignal.timeout(options.timeoutMs),
-        ...(options.ca === undefined ? {} : { ca: options.ca }),
+        // Beside the system's authorities, not instead of them.
+        ...(options.ca === undefined ? {} : { ca: [...rootCertificates, options.ca] }),
       },
       (response) => {
         const status = response.statusCode ?? 0;

@@ -639,6 +639,16 @@ export interface IdentityLinkStore {
   clear(userId: string): Promise<void>;
 }
 
+/**
+ * Client ID metadata documents as fetched (their JSON), shared by every instance for as long as their Cache-Control
+ * allows, so a client's document is fetched once per period, not once per instance and request.
+ */
+export interface ClientDocumentStore {
+  get(url: string): Promise<string | undefined>;
+  /** Keeps a document for ttlSeconds (at least 1). */
+  put(url: string, document: string, ttlSeconds: number): Promise<void>;
+}
+
 /** All of the service's state. */
 export interface Store {
   readonly kind: 'redis' | 'memory';
@@ -660,6 +670,7 @@ export interface Store {
   readonly passkeyChallenges: PasskeyChallengeStore;
   readonly identityLinks: IdentityLinkStore;
   readonly providers: ProviderStore;
+  readonly clientDocuments: ClientDocumentStore;
   /** Resolves while the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -19,6 +19,7 @@ import { parseResources } from '../../src/resources/protected-resource.js';
 import { form } from '../helpers/app.js';
 import { SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
 import { eventually, listenTestApp } from '../helpers/listen.js';
+import { documentHost } from '../helpers/metadata-documents.js';
 import { freePort } from '../helpers/redis-server.js';
 import { allowConsent, CookieJar, register, signIn, visit } from '../helpers/sign-in.js';
 
@@ -55,7 +56,11 @@ class TestProvider implements OAuthClientProvider {
   verifier = '';
   authorizations: URL[] = [];
   /** A pre-registered client's information; undefined: the SDK registers one itself (RFC 7591) and saves it here. */
-  constructor(private info: OAuthClientInformationMixed | undefined) {}
+  constructor(
+    private info: OAuthClientInformationMixed | undefined,
+    /** The URL of the client's metadata document, for a service that reads them. */
+    readonly clientMetadataUrl?: string,
+  ) {}
   get redirectUrl() {
     return AGENT_REDIRECT;
   }
@@ -90,7 +95,7 @@ class TestProvider implements OAuthClientProvider {
   }
 }
 
-for (const registration of ['pre-registered', 'dynamic'] as const) {
+for (const registration of ['pre-registered', 'dynamic', 'metadata-document'] as const) {
   t.test(
     `the MCP SDK client discovers, authorizes with a resource indicator and calls a tool; a revoked session is refused (${registration} client)`,
     async (t) => {
@@ -100,11 +105,21 @@ for (const registration of ['pre-registered', 'dynamic'] as const) {
         ...SERVICE_CLIENTS,
         { client_id: 'mcp-agent', type: 'public', grant_types: ['authorization_code', 'refresh_token'], scope: 'mcp:tools', redirect_uris: [AGENT_REDIRECT] },
       ];
+      // The metadata document's host: https on loopback, trusted through the test CA (development allowance on).
+      const host = registration === 'metadata-document' ? await documentHost(t) : undefined;
+      const documentUrl = host && `${host.base}/agent/client.json`;
+      host?.serve('/agent/client.json', {
+        client_id: documentUrl,
+        client_name: 'Test agent',
+        redirect_uris: [AGENT_REDIRECT],
+        grant_types: ['authorization_code', 'refresh_token'],
+      });
       const auth = await listenTestApp(t, {
         clients,
         config: {
           resources: parseResources([{ resource, name: 'Test MCP', scopes: ['mcp:tools'], clients: '*' }]),
           clientRegistration: { policy: registration === 'dynamic' ? 'open' : 'closed', maxClients: 10 },
+          clientMetadataDocuments: { enabled: host !== undefined, allowLoopback: true, ca: host?.ca },
         },
       });
       const api = await mcpServer(resource, auth.base);
@@ -112,7 +127,7 @@ for (const registration of ['pre-registered', 'dynamic'] as const) {
       t.teardown(() => api.close());
       await register(auth.app, 'ada');
 
-      const provider = new TestProvider(registration === 'dynamic' ? undefined : { client_id: 'mcp-agent' });
+      const provider = new TestProvider(registration === 'pre-registered' ? { client_id: 'mcp-agent' } : undefined, documentUrl);
       const connect = async () => {
         const client = new Client({ name: 'test-agent', version: '1.0.0' });
         await client.connect(new StreamableHTTPClientTransport(new URL(resource), { authProvider: provider }));
@@ -122,6 +137,7 @@ for (const registration of ['pre-registered', 'dynamic'] as const) {
       const url = provider.authorizations[0]!;
       const clientId = provider.clientInformation()!.client_id;
       if (registration === 'dynamic') t.not(clientId, 'mcp-agent', 'registered at the registration_endpoint of the metadata (RFC 7591)');
+      if (documentUrl !== undefined) t.equal(clientId, documentUrl, 'its client_id is its metadata document’s URL');
       t.equal(url.searchParams.get('client_id'), clientId);
       t.equal(url.origin, auth.base, 'found through the 401’s resource_metadata and the metadata’s authorization_servers');
       t.equal(url.searchParams.get('resource'), resource, 'RFC 8707 resource from the metadata');

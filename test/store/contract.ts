@@ -794,6 +794,17 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.same(await store.codes.redeem(hash, 60_000), { outcome: 'invalid' }, 'still nothing');
   });
 
+  t.test('a client ID metadata document is kept for its time, then gone', async (t) => {
+    const url = `https://agent.example/${randomUUID()}/client.json`;
+    t.equal(await store.clientDocuments.get(url), undefined);
+    await store.clientDocuments.put(url, '{"client_id":"x"}', 1);
+    await store.clientDocuments.put(`${url}?other`, '{}', 60);
+    t.equal(await store.clientDocuments.get(url), '{"client_id":"x"}');
+    await sleep(1100);
+    t.equal(await store.clientDocuments.get(url), undefined, 'expired');
+    t.equal(await store.clientDocuments.get(`${url}?other`), '{}', 'another URL is another document');
+  });
+
   t.test('a consent keeps the resources it names (RFC 8707), and one without names none', async (t) => {
     const userId = randomUUID();
     const withResources = { clientId: 'agent', scope: 'mcp:tools', resources: ['https://mcp.example/mcp'], grantedAt: 1_700_000_000 };

@@ -140,7 +140,7 @@ export async function accountPageRoutes(app: FastifyInstance, services: AccountP
   form<{ csrf: string; client_id: string }>(
     '/account/withdraw-consent',
     {
-      ...formSchema('Withdraw a consent', { client_id: { type: 'string', maxLength: 128 } }),
+      ...formSchema('Withdraw a consent', { client_id: { type: 'string', maxLength: 255 } }),
       description: "Forgets the consent and ends the application's sessions of this person.",
     },
     async (person, body, request, reply) => {

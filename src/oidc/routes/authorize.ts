@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ServiceError } from '../../errors.js';
 import { parseAuthorizationRequest, requestFingerprint, type AuthorizationQuery, type AuthorizationRequest } from '../authorize-request.js';
 import { setSecondStepCookie } from '../http/second-step-cookie.js';
 import { AUTHORIZE_PATH, SECOND_STEP_PATH } from '../http/paths.js';
@@ -14,7 +15,11 @@ import { scopeList } from '../../tokens/scope.js';
 import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 
 /** What these routes use of the services. */
-export type AuthorizeServices = Pick<RouteServices, 'authorization' | 'clientSync' | 'clients' | 'consents' | 'limit' | 'mfa' | 'resources'> & SignInServices;
+export type AuthorizeServices = Pick<
+  RouteServices,
+  'authorization' | 'clientDocuments' | 'clientSync' | 'clients' | 'consents' | 'limit' | 'mfa' | 'resources'
+> &
+  SignInServices;
 
 const authorizeSchema = {
   summary: 'Authorization request',
@@ -121,6 +126,13 @@ export async function authorizeRoutes(app: FastifyInstance, services: AuthorizeS
 
   /** Parses the request and answers the ones that cannot go on: a page, or a redirect with the error. */
   async function handle(reply: FastifyReply, search: string, decide: (request: AuthorizationRequest) => Promise<FastifyReply>) {
+    // A client_id that is a URL names its metadata document: read it (again when stale) before the request is judged.
+    try {
+      await services.clientDocuments.resolve(new URLSearchParams(search).get('client_id') ?? '');
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      return sendPage(reply, 400, problemPageFor(reply.request, 'problem.bad_sign_in_request', { asWritten: error.message }));
+    }
     let parsed = parseAuthorizationRequest(queryOf(search), services);
     if ('kind' in parsed && parsed.error === 'invalid_client') {
       // A client registered a moment ago at another instance (RFC 7591) goes straight here: read the store once more.

@@ -13,7 +13,7 @@ import { USERINFO_CLAIMS, USERINFO_PATH } from './userinfo.js';
 import { BROWSER_API } from '../../http/cors.js';
 
 /** What these routes use of the services. */
-export type DiscoveryServices = Pick<RouteServices, 'clientRegistration' | 'clients' | 'config' | 'keyring'>;
+export type DiscoveryServices = Pick<RouteServices, 'clientDocuments' | 'clientRegistration' | 'clients' | 'config' | 'keyring'>;
 
 /** Where the service's endpoints live, relative to the issuer. */
 export const ENDPOINT_PATHS = {
@@ -54,6 +54,8 @@ export function serverMetadata(services: DiscoveryServices): Record<string, unkn
     scopes_supported: scopesSupported(services),
     // RFC 8414 §2 and RFC 7591 §3: only while registration is offered.
     ...(services.clientRegistration.policy === 'closed' ? {} : { registration_endpoint: issuer + REGISTRATION_PATH }),
+    // draft-ietf-oauth-client-id-metadata-document: an https client_id names its metadata.
+    ...(services.clientDocuments.enabled ? { client_id_metadata_document_supported: true } : {}),
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     code_challenge_methods_supported: ['S256'],
@@ -103,6 +105,7 @@ const metadataSchema = {
     authorization_response_iss_parameter_supported: { type: 'boolean' },
     userinfo_endpoint: { type: 'string' },
     registration_endpoint: { type: 'string' },
+    client_id_metadata_document_supported: { type: 'boolean' },
     end_session_endpoint: { type: 'string' },
     subject_types_supported: { type: 'array', items: { type: 'string' } },
     id_token_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },

@@ -15,6 +15,7 @@ import { MemorySecondSteps } from './second-steps.js';
 import { MemoryPasskeyChallenges, MemoryPasskeys } from './passkeys.js';
 import { MemoryIdentityLinks } from './identity-links.js';
 import { MemoryProviders } from './providers.js';
+import { MemoryClientDocuments } from './client-documents.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -39,6 +40,7 @@ export class MemoryStore implements Store {
   readonly passkeyChallenges: MemoryPasskeyChallenges;
   readonly identityLinks: MemoryIdentityLinks;
   readonly providers: MemoryProviders;
+  readonly clientDocuments: MemoryClientDocuments;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(clock: () => number = Date.now) {
@@ -60,6 +62,7 @@ export class MemoryStore implements Store {
     this.passkeyChallenges = new MemoryPasskeyChallenges(clock);
     this.identityLinks = new MemoryIdentityLinks();
     this.providers = new MemoryProviders(clock);
+    this.clientDocuments = new MemoryClientDocuments(clock);
     this.#sweeper = setInterval(() => {
       this.sessions.sweep();
       this.revocations.sweep();

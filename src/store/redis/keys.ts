@@ -67,6 +67,8 @@ export function redisKeys(prefix: string, clustered = false) {
     providers: () => `${prefix}providers${clustered ? ':{providers}' : ''}`,
     providersVersion: () => `${prefix}providers-version${clustered ? ':{providers}' : ''}`,
     providerIdHold: (id: string) => `${prefix}provider-id-hold${clustered ? ':{providers}' : ''}:${id}`,
+    /** A client ID metadata document as fetched, by its URL's hash, expiring as its Cache-Control says. */
+    clientDocument: (urlHash: string) => `${prefix}client-document:${urlHash}`,
     /** Holds a deleted client's id for a while (CLIENT_ID_HOLD_SECONDS), in the clients' slot. */
     clientIdHold: (clientId: string) => `${prefix}client-id-hold${clustered ? ':{clients}' : ''}:${clientId}`,
   };

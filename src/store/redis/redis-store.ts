@@ -11,6 +11,7 @@ import type {
   PasskeyChallengeStore,
   IdentityLinkStore,
   ProviderStore,
+  ClientDocumentStore,
   MailOutboxStore,
   LoginFailureStore,
   RateLimitStore,
@@ -40,6 +41,7 @@ import { RedisSecondSteps } from './second-steps.js';
 import { RedisPasskeyChallenges, RedisPasskeys } from './passkeys.js';
 import { RedisIdentityLinks } from './identity-links.js';
 import { RedisProviders } from './providers.js';
+import { RedisClientDocuments } from './client-documents.js';
 
 /** The Redis store: shared by every instance; every key starts with the configured prefix. */
 export class RedisStore implements Store {
@@ -64,6 +66,7 @@ export class RedisStore implements Store {
   readonly passkeyChallenges: PasskeyChallengeStore;
   readonly identityLinks: IdentityLinkStore;
   readonly providers: ProviderStore;
+  readonly clientDocuments: ClientDocumentStore;
   readonly #connection: StoreConnection;
   readonly #guard: Guard;
 
@@ -105,6 +108,7 @@ export class RedisStore implements Store {
     this.passkeyChallenges = new RedisPasskeyChallenges(this.#guard, client, keys, durable);
     this.identityLinks = new RedisIdentityLinks(this.#guard, client, keys, durable);
     this.providers = new RedisProviders(this.#guard, client, keys, durable);
+    this.clientDocuments = new RedisClientDocuments(this.#guard, client, keys);
   }
 
   ping(): Promise<void> {
