@@ -31,13 +31,15 @@ export class ClientAuthenticator {
   async authenticate(credentials: ClientCredentials, context: () => AuditContext): Promise<Client> {
     const { clients, clientSync, documents, audit, clock } = this.deps;
     const now = clock() / 1000;
-    const claimed = claimedClientId(credentials);
-    // A document client is read (or read again when stale) before it is authenticated: it is public, so this is all.
-    if (claimed !== undefined && isDocumentClientId(claimed)) await documents.resolve(claimed);
     try {
       return authenticateClient(clients, credentials, undefined, now);
     } catch {
-      if (claimed !== undefined) await clientSync.refresh();
+      // Only a failure pays for a look further: a client_id that is a URL names its metadata document (read here when
+      // this instance holds no client for it; the authorization endpoint re-reads stale ones), any other a runtime
+      // client created elsewhere a moment ago.
+      const claimed = claimedClientId(credentials);
+      if (claimed !== undefined && isDocumentClientId(claimed)) await documents.resolve(claimed);
+      else if (claimed !== undefined) await clientSync.refresh();
       const failed = (claimedId: string | undefined) =>
         audit.emit({ event: 'client_auth_failed', ...context(), ...(claimedId === undefined ? {} : { client_id: claimedId.slice(0, 128) }) });
       return authenticateClient(clients, credentials, failed, now);
