@@ -14,6 +14,11 @@ export interface ClientDisplay {
 /** The entry fields (RFC 7591 names) and the ClientDisplay member each sets. */
 export const DISPLAY_FIELDS = { client_name: 'name', logo_uri: 'logoUri', client_uri: 'clientUri', policy_uri: 'policyUri', tos_uri: 'tosUri' } as const;
 
+/** The display fields (RFC 7591 names) an entry or metadata object sets, as they are given there. */
+export function displayFieldsOf(source: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(DISPLAY_FIELDS).flatMap((field) => (source[field] === undefined ? [] : [[field, source[field]]])));
+}
+
 /** The longest client_name shown. */
 export const CLIENT_NAME_MAX_LENGTH = 100;
 

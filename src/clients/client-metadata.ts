@@ -1,7 +1,7 @@
 import { oauthError, type ServiceError } from '../errors.js';
 import type { ResourceRegistry } from '../resources/resource-registry.js';
 import { OPENID_SCOPES, scopeTokens } from '../tokens/scope.js';
-import { DISPLAY_FIELDS } from './client-display.js';
+import { displayFieldsOf } from './client-display.js';
 import { redirectUriProblem } from './redirect-uri.js';
 
 /** How a client that registered itself authenticates at the token endpoint. */
@@ -56,7 +56,7 @@ export function clientEntryFromMetadata(metadata: unknown, rules: MetadataRules)
     const problem = uri.length > 2048 ? 'is too long' : redirectUriProblem(uri);
     if (problem !== undefined) throw oauthError('invalid_redirect_uri', `the redirect URI ${uri.slice(0, 100)} ${problem}`);
   }
-  const display = Object.fromEntries(Object.keys(DISPLAY_FIELDS).flatMap((field) => (given[field] === undefined ? [] : [[field, given[field]]])));
+  const display = displayFieldsOf(given);
   return {
     method: method as TokenEndpointAuthMethod,
     entry: {

@@ -5,7 +5,7 @@ import type { ResourceRegistry } from '../resources/resource-registry.js';
 import type { ClientRecord, ClientStore, ConsentStore } from '../store/types.js';
 import type { Client } from './client.js';
 import { clientFromRecord, type ClientSync } from './client-sync.js';
-import { DISPLAY_FIELDS } from './client-display.js';
+import { displayFieldsOf } from './client-display.js';
 import { clientEntryFromMetadata, invalidMetadata, type TokenEndpointAuthMethod } from './client-metadata.js';
 import type { ClientRegistrationPolicy } from './registration-policy.js';
 import { EntryError } from './registry.js';
@@ -169,7 +169,7 @@ export class ClientRegistration {
 
   #response(record: ClientRecord): RegisteredClient {
     const { entry } = record;
-    const display = Object.fromEntries(Object.keys(DISPLAY_FIELDS).flatMap((field) => (entry[field] === undefined ? [] : [[field, entry[field]]])));
+    const display = displayFieldsOf(entry);
     const clientId = String(entry.client_id);
     return {
       client_id: clientId,
