@@ -1,3 +1,5 @@
+import { deviceAuthorizationRoutes } from './oidc/routes/device-authorization.js';
+import { devicePageRoutes } from './oidc/routes/device.js';
 import type { IncomingMessage } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
@@ -110,6 +112,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(resourceMetadataRoutes, routes);
   await app.register(jwksRoutes, routes);
   await app.register(tokenRoutes, routes);
+  await app.register(deviceAuthorizationRoutes, routes);
   await app.register(registrationRoutes, routes);
   await app.register(revocationRoutes, routes);
   await app.register(introspectionRoutes, routes);
@@ -119,6 +122,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(authorizeRoutes, routes);
   await app.register(signInRoutes, routes);
   await app.register(secondStepRoutes, routes);
+  await app.register(devicePageRoutes, routes);
   await app.register(federationRoutes, routes);
   await app.register(userinfoRoutes, routes);
   await app.register(endSessionRoutes, routes);

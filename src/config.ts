@@ -30,7 +30,18 @@ export type AuditSetting = 'stdout' | 'off' | 'fatal' | 'error' | 'warn' | 'info
 
 /** A named request limit (RateLimitConfig gives each its size): the buckets a route or grant counts a request in. */
 export type LimitName =
-  'loginIp' | 'loginUser' | 'registerIp' | 'registerUser' | 'clientRegistrationIp' | 'resetIp' | 'resetLogin' | 'tokenIp' | 'otherIp' | 'adminIp';
+  | 'loginIp'
+  | 'loginUser'
+  | 'registerIp'
+  | 'registerUser'
+  | 'clientRegistrationIp'
+  | 'userCodeIp'
+  | 'userCodeUser'
+  | 'resetIp'
+  | 'resetLogin'
+  | 'tokenIp'
+  | 'otherIp'
+  | 'adminIp';
 
 /** Request limits, each per fixed window; `enabled: false` (RATE_LIMIT=off) is for benchmarks only. */
 export interface RateLimitConfig {
@@ -49,6 +60,10 @@ export interface RateLimitConfig {
   registerPerUser: number;
   /** Client registrations (RFC 7591) per client IP per hour. */
   clientRegistrationPerIp: number;
+  /** User codes entered at /device (RFC 8628 §5.1) per client IP per hour. */
+  userCodePerIp: number;
+  /** User codes entered at /device per signed-in account per hour. */
+  userCodePerAccount: number;
   /** Password reset requests per client IP per hour. */
   resetPerIp: number;
   /** Reset mails per account per hour, and reset requests per name or address typed (answered alike past it). */
@@ -133,6 +148,8 @@ export interface Config {
   registration: 'open' | 'closed';
   /** Who may register clients at /oauth/register (RFC 7591), and how many such clients the store may hold. */
   clientRegistration: { policy: ClientRegistrationPolicy; maxClients: number };
+  /** The device authorization grant (RFC 8628): seconds a request waits for its person, and seconds between polls. */
+  deviceAuthorization: { ttl: number; interval: number };
   /**
    * Client ID metadata documents: whether an https client_id is read as one, whether loopback hosts may serve them
    * (development), and extra certificate authorities for their hosts (the PEM of CLIENT_METADATA_CA_FILE).
@@ -562,6 +579,7 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
       policy: oneOf(env, 'CLIENT_REGISTRATION', CLIENT_REGISTRATION_POLICIES, 'closed'),
       maxClients: integer(env, 'CLIENT_REGISTRATION_MAX'),
     },
+    deviceAuthorization: { ttl: integer(env, 'DEVICE_CODE_TTL'), interval: integer(env, 'DEVICE_CODE_INTERVAL') },
     clientMetadataDocuments: clientMetadataDocuments(env, production),
     email,
     mail: mailConfig(env, production, issuer, email),
@@ -578,6 +596,8 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
       registerPerIp: integer(env, 'RATE_LIMIT_REGISTER_IP'),
       registerPerUser: integer(env, 'RATE_LIMIT_REGISTER_USER'),
       clientRegistrationPerIp: integer(env, 'RATE_LIMIT_CLIENT_REGISTRATION_IP'),
+      userCodePerIp: integer(env, 'RATE_LIMIT_USER_CODE_IP'),
+      userCodePerAccount: integer(env, 'RATE_LIMIT_USER_CODE_ACCOUNT'),
       resetPerIp: integer(env, 'RATE_LIMIT_RESET_IP'),
       resetPerAccount: integer(env, 'RATE_LIMIT_RESET_ACCOUNT'),
       tokenPerIp: integer(env, 'RATE_LIMIT_TOKEN_IP'),

@@ -13,6 +13,10 @@ export const ERROR_STATUS = {
   invalid_scope: 400,
   // RFC 8707 §2
   invalid_target: 400,
+  // RFC 8628 §3.5: a device polling the token endpoint before, too often or after its person answered.
+  authorization_pending: 400,
+  slow_down: 400,
+  expired_token: 400,
   // RFC 7591 §3.2.2
   invalid_redirect_uri: 400,
   invalid_client_metadata: 400,
@@ -57,11 +61,12 @@ export class ServiceError extends Error {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(code: ErrorCode, description: string, headers: Record<string, string> = {}) {
+  /** `status` overrides the table where an endpoint's RFC sets another (RFC 8628 §3.5: access_denied at the token endpoint is 400). */
+  constructor(code: ErrorCode, description: string, headers: Record<string, string> = {}, status: number = ERROR_STATUS[code]) {
     super(description);
     this.name = 'ServiceError';
     this.code = code;
-    this.status = ERROR_STATUS[code];
+    this.status = status;
     this.headers = headers;
   }
 

@@ -16,6 +16,7 @@ import { createAdminServices, type AdminServices } from './admin/admin-services.
 import { AuditLog } from './audit/audit-log.js';
 import { AuthorizationService } from './oidc/authorization-service.js';
 import { CodeService } from './oidc/code-service.js';
+import { DeviceAuthorizationService } from './oidc/device-authorization-service.js';
 import { ConsentService } from './oidc/consent-service.js';
 import { SignInService } from './oidc/sign-in-service.js';
 import { ClientAuthenticator } from './clients/client-authenticator.js';
@@ -80,6 +81,8 @@ export interface Services extends GrantServices {
   consents: ConsentService;
   /** The authorization endpoint's decisions: sign in, consent, or a code. */
   authorization: AuthorizationService;
+  /** Device authorization requests (RFC 8628): started by a device, answered at /device, collected by its polls. */
+  devices: DeviceAuthorizationService;
   /** The Prometheus metrics, when METRICS_PORT is set. */
   metrics: Metrics | undefined;
   /** Sends the outbox's mails from this instance (every serving instance runs one); undefined with MAIL_TRANSPORT=off. */
@@ -278,6 +281,7 @@ export function createServices(config: Config, parts: ServiceParts & { keyring: 
     keyring,
     clients,
     authorization: new AuthorizationService(domain.codes, domain.consents, domain.mfa, config.issuer, clock),
+    devices: new DeviceAuthorizationService(store.deviceAuthorizations, { issuer: config.issuer, ...config.deviceAuthorization }, clock, audit),
     revocations,
     metrics,
     outboxWorker,

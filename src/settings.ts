@@ -117,6 +117,17 @@ export const SETTINGS = [
       'Dynamic client registration at `/oauth/register` (RFC 7591, RFC 7592): `closed` (no endpoint), `initial-access-token` (a bearer token with the `client_registration` scope, a client_credentials token of a client you allow it, must come with each registration; confidential clients may be made), or `open` (anyone, public clients only, limited per IP). Registered clients are third-party, use the authorization code grant with PKCE, and get tokens for this service unless they name a resource. See [Protecting an API or MCP server](../guides/protecting-an-api.md#dynamic-client-registration).',
   },
   {
+    name: 'DEVICE_CODE_TTL',
+    integer: { min: 60, max: 1800, fallback: 600 },
+    meaning:
+      'Seconds a device authorization request (RFC 8628: a CLI, a TV, an agent signing in through `/device`) waits for its person to enter the user code and approve.',
+  },
+  {
+    name: 'DEVICE_CODE_INTERVAL',
+    integer: { min: 1, max: 60, fallback: 5 },
+    meaning: 'Seconds a device waits between polls of the token endpoint (RFC 8628 §3.5); a poll sooner is `slow_down` and adds five.',
+  },
+  {
     name: 'CLIENT_ID_METADATA_DOCUMENTS',
     default: '`off`',
     meaning:
@@ -335,6 +346,16 @@ export const SETTINGS = [
     name: 'RATE_LIMIT_CLIENT_REGISTRATION_IP',
     integer: { min: 1, max: 1000000, fallback: 10 },
     meaning: 'Client registrations (`POST /oauth/register`, RFC 7591) per client IP per hour.',
+  },
+  {
+    name: 'RATE_LIMIT_USER_CODE_IP',
+    integer: { min: 1, max: 1000000, fallback: 30 },
+    meaning: 'User codes entered at `/device` (RFC 8628 §5.1: guesses) per client IP per hour.',
+  },
+  {
+    name: 'RATE_LIMIT_USER_CODE_ACCOUNT',
+    integer: { min: 1, max: 1000000, fallback: 20 },
+    meaning: 'User codes entered at `/device` per signed-in account per hour, from whatever address.',
   },
   {
     name: 'RATE_LIMIT_RESET_IP',

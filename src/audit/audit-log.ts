@@ -53,6 +53,8 @@ export type AuditEvent = AuditContext &
     | { event: 'recovery_codes_renewed' }
     | { event: 'password_reset_requested'; sent: boolean }
     | { event: 'password_reset' }
+    | { event: 'device_approved' | 'device_denied' }
+    | { event: 'user_code_refused' }
   );
 
 /** Why a passkey was refused: a failed check, a passkey nobody has, a counter that went back (a clone?), a changed backup eligibility, a spent or foreign challenge. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { narrowedScope, scopeTokens } from '../tokens/scope.js';
-import { TOKEN_EXCHANGE, type GrantType } from '../grants/grant-type.js';
+import { DEVICE_CODE, TOKEN_EXCHANGE, type GrantType } from '../grants/grant-type.js';
 import { supportedGrantTypes } from '../grants/registry.js';
 import { DEFAULT_CLIENT_ENTRY, predates, type Client } from './client.js';
 import { DISPLAY_FIELDS, parseClientDisplay } from './client-display.js';
@@ -227,11 +227,13 @@ export class ClientRegistry {
   }
 
   /**
-   * Every scope a client may ask for in a browser (an authorization_code client's), for the discovery document: the
-   * scopes of service-to-service and password-grant clients are theirs alone, and not advertised to the world.
+   * Every scope a client may ask a person for in a browser (an authorization_code or device client's), for the discovery
+   * document: the scopes of service-to-service and password-grant clients are theirs alone, and not advertised to the world.
    */
   browserScopes(): string[] {
-    const browserClients = [...this.#fileClients.values(), ...this.#storeClients.values()].filter((client) => client.grantTypes.has('authorization_code'));
+    const browserClients = [...this.#fileClients.values(), ...this.#storeClients.values()].filter(
+      (client) => client.grantTypes.has('authorization_code') || client.grantTypes.has(DEVICE_CODE),
+    );
     return [...new Set(browserClients.flatMap((client) => client.scopes))].sort();
   }
 }

@@ -1,12 +1,10 @@
 import type { Client } from '../clients/client.js';
 import { originContext } from '../audit/audit-log.js';
 import { oauthError } from '../errors.js';
-import { emailClaims, issueIdToken } from '../tokens/id-token.js';
-import { acrOf } from '../tokens/authentication-context.js';
 import { scopeList } from '../tokens/scope.js';
 import { startUserSession, type Grant, type GrantResult, type GrantServices, type TokenParams } from './grant.js';
 import type { RequestOrigin } from '../request-origin.js';
-import { sessionTokenResponse } from './token-response.js';
+import { sessionTokenResponse, withIdToken } from './token-response.js';
 import { targetWithin } from '../resources/resource-registry.js';
 
 /**
@@ -36,21 +34,11 @@ export const authorizationCodeGrant: Grant<'authorization_code'> = {
     if (!user) throw oauthError('invalid_grant', 'the user is disabled or gone');
     // RFC 8707 §2.2: the resource of the authorization request, or a narrower one named now; the code is spent either way.
     const target = targetWithin(code.resource, client, params.resource);
-    const { session, refreshToken } = await startUserSession(services, user, client, { scope: code.scope, resource: target }, origin, code);
+    const { session, refreshToken } = await startUserSession(services, user, client, { scope: code.scope, resource: target }, origin, { code });
     await started(session.sid);
     const scope = services.resources.scopeWithin(target, scopeList(code.scope)).join(' ');
     const result = await sessionTokenResponse(services, client, session, { scope, target }, refreshToken);
-    if (!scopeList(code.scope).includes('openid')) return result;
-    const idToken = await issueIdToken(services.accessTokens, {
-      subject: user.id,
-      clientId: client.clientId,
-      authTime: code.authTime,
-      signInId: code.signInId,
-      nonce: code.nonce,
-      accessToken: result.response.access_token,
-      // OpenID Connect Core §2: how the person authenticated (RFC 8176 values).
-      claims: { amr: code.amr ?? ['pwd'], acr: acrOf(code.amr), ...emailClaims(user, scopeList(code.scope)) },
-    });
-    return { ...result, response: { ...result.response, id_token: idToken } };
+    const authentication = { authTime: code.authTime, amr: code.amr ?? ['pwd'], signInId: code.signInId, nonce: code.nonce };
+    return withIdToken(services, client, user, code.scope, authentication, result);
   },
 };

@@ -4,13 +4,14 @@ import type { MfaService } from '../mfa/mfa-service.js';
 import type { Config, LimitName } from '../config.js';
 import type { RequestOrigin } from '../request-origin.js';
 import { oauthError } from '../errors.js';
-import type { SessionGrant, SessionService, StartedSession } from '../sessions/session-service.js';
-import type { AuthorizationCodeRecord, SessionRecord, UserRecord } from '../store/types.js';
+import type { SessionAuthentication, SessionGrant, SessionService, StartedSession } from '../sessions/session-service.js';
+import type { AuthorizationCodeRecord, DeviceApproval, SessionRecord, UserRecord } from '../store/types.js';
 import type { AccessTokenIssuer } from '../tokens/access-token.js';
 import { AMR_PASSWORD } from '../tokens/authentication-context.js';
 import type { CodeService } from '../oidc/code-service.js';
 import type { SignInService } from '../oidc/sign-in-service.js';
-import type { ConsentService } from '../oidc/consent-service.js';
+import type { ConsentAsked, ConsentService } from '../oidc/consent-service.js';
+import type { DeviceAuthorizationService } from '../oidc/device-authorization-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { UserService } from '../users/user-service.js';
 import type { ResourceRegistry } from '../resources/resource-registry.js';
@@ -47,6 +48,8 @@ export interface GrantServices {
   codes: CodeService;
   signIns: SignInService;
   consents: ConsentService;
+  /** Device authorization requests (RFC 8628), which the device code grant collects. */
+  devices: DeviceAuthorizationService;
   /** The protected resources a token may be meant for (RFC 8707 resource indicators). */
   resources: ResourceRegistry;
   /** Verifies a presented access token (a token exchange's subject token), and judges it for a use. */
@@ -64,7 +67,7 @@ export interface TokenResponse {
   expires_in: number;
   scope: string;
   refresh_token?: string;
-  /** With the openid scope, on the authorization code grant (OpenID Connect Core §3.1.3.3). */
+  /** With the openid scope, on the authorization code and device code grants (OpenID Connect Core §3.1.3.3). */
   id_token?: string;
   /** What the token exchange issued (RFC 8693 §2.2.1). */
   issued_token_type?: string;
@@ -94,11 +97,17 @@ export interface Grant<T extends string = string> {
 }
 
 /**
+ * What stands behind a user's session other than a password just checked: the authorization code of a browser sign-in,
+ * or a person's approval of a device (RFC 8628).
+ */
+export type ApprovedBy = { code: AuthorizationCodeRecord } | { device: DeviceApproval; asked: ConsentAsked };
+
+/**
  * Starts a session for a signed-in user, then checks that the user is still active and, for a code, that the sign-in
- * behind it still lives and authenticated since the last password change. An operator's disable, a sign-out or a
- * password change (which end sign-ins before sessions: SignInService.endEverythingOf) that lands while the grant runs
- * would otherwise miss the new session: either it comes first and this check ends the session, or the session comes
- * first and it is ended with the others.
+ * behind it still lives and authenticated since the last password change (for a device, that the approval came after
+ * it). An operator's disable, a sign-out or a password change (which end sign-ins before sessions:
+ * SignInService.endEverythingOf) that lands while the grant runs would otherwise miss the new session: either it comes
+ * first and this check ends the session, or the session comes first and it is ended with the others.
  */
 export async function startUserSession(
   services: GrantServices,
@@ -106,27 +115,37 @@ export async function startUserSession(
   client: Client,
   grant: SessionGrant,
   origin: RequestOrigin,
-  code?: AuthorizationCodeRecord,
+  approvedBy?: ApprovedBy,
 ): Promise<StartedSession> {
-  // The session carries how the person authenticated into every access token: the code's sign-in, or the password just now.
-  const authentication = code === undefined ? { amr: AMR_PASSWORD } : { signInId: code.signInId, authTime: code.authTime, amr: code.amr ?? AMR_PASSWORD };
-  const started = await services.sessions.start(user, client, grant, origin, authentication);
-  const refusal = await refusalAfterStart(services, user.id, client, code);
+  const started = await services.sessions.start(user, client, grant, origin, authenticationOf(approvedBy));
+  const refusal = await refusalAfterStart(services, user.id, client, approvedBy);
   if (refusal === undefined) return started;
   await services.sessions.end(started.session.sid);
   throw oauthError('invalid_grant', refusal);
 }
 
+/**
+ * How the person authenticated, carried into every access token of the session: the code's sign-in (the session ends
+ * with it), the approving person's sign-in without tying the device to that browser, or the password just now.
+ */
+function authenticationOf(approvedBy: ApprovedBy | undefined): SessionAuthentication {
+  if (approvedBy === undefined) return { amr: AMR_PASSWORD };
+  if ('device' in approvedBy) return { authTime: approvedBy.device.authTime, amr: approvedBy.device.amr };
+  const { code } = approvedBy;
+  return { signInId: code.signInId, authTime: code.authTime, amr: code.amr ?? AMR_PASSWORD };
+}
+
 /** Why a session just started may not live on, or undefined when it may. */
-async function refusalAfterStart(
-  services: GrantServices,
-  userId: string,
-  client: Client,
-  code: AuthorizationCodeRecord | undefined,
-): Promise<string | undefined> {
+async function refusalAfterStart(services: GrantServices, userId: string, client: Client, approvedBy: ApprovedBy | undefined): Promise<string | undefined> {
   const user = await services.users.findActive(userId);
   if (!user) return 'the user is disabled or gone';
-  if (code === undefined) return undefined;
+  if (approvedBy === undefined) return undefined;
+  if ('device' in approvedBy) {
+    if (approvedBy.device.authTime < (user.passwordChangedAt ?? 0)) return 'the password changed since the person approved the device';
+    if (!(await services.consents.covers(userId, client, approvedBy.asked))) return 'the person withdrew the consent the device was approved under';
+    return undefined;
+  }
+  const { code } = approvedBy;
   // A code stands for its sign-in: never past its end or renewal, nor past a password change after it authenticated.
   if (code.authTime < (user.passwordChangedAt ?? 0) || !(await services.signIns.isLive(code))) {
     return 'the sign-in that issued the authorization code has ended';

@@ -1,5 +1,6 @@
 import type { Grant, ParameterSchema } from './grant.js';
-import { GRANT_TYPES, TOKEN_EXCHANGE, type GrantType } from './grant-type.js';
+import { DEVICE_CODE, GRANT_TYPES, TOKEN_EXCHANGE, type GrantType } from './grant-type.js';
+import { deviceCodeGrant } from './device-code.js';
 import { tokenExchangeGrant } from './token-exchange.js';
 import { authorizationCodeGrant } from './authorization-code.js';
 import { clientCredentialsGrant } from './client-credentials.js';
@@ -15,6 +16,7 @@ const GRANTS_BY_TYPE: { readonly [T in GrantType]: Grant<T> } = {
   password: passwordGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
+  [DEVICE_CODE]: deviceCodeGrant,
   [TOKEN_EXCHANGE]: tokenExchangeGrant,
 };
 

@@ -67,6 +67,8 @@ export async function registerRateLimits(
     registerIp: [config.registerPerIp, HOUR, client],
     registerUser: [config.registerPerUser, HOUR, usernameKey],
     clientRegistrationIp: [config.clientRegistrationPerIp, HOUR, client],
+    userCodeIp: [config.userCodePerIp, HOUR, client],
+    userCodeUser: [config.userCodePerAccount, HOUR, usernameKey],
     resetIp: [config.resetPerIp, HOUR, client],
     resetLogin: [config.resetPerAccount, HOUR, loginKey],
     tokenIp: [config.tokenPerIp, MINUTE, client],

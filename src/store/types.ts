@@ -371,6 +371,52 @@ export interface AuthorizationCodeStore {
   linkSession(codeHash: string, sid: string): Promise<void>;
 }
 
+/** How a person answered a device's request (RFC 8628 §3.3): who, and how they had signed in. */
+export interface DeviceApproval {
+  userId: string;
+  /** When the approving person authenticated (epoch seconds), for the tokens' `auth_time`. */
+  authTime: number;
+  /** How they authenticated (RFC 8176), for `amr` and `acr`. */
+  amr: string[];
+}
+
+/** A device authorization request (RFC 8628 §3.1), kept under its user code until it is spent or expires. */
+export interface DeviceAuthorizationRecord {
+  clientId: string;
+  scope: string;
+  /** The resource the request named (RFC 8707), if any. */
+  resource?: string;
+  /** The hash of the device code's secret: only its holder may poll. */
+  deviceSecretHash: string;
+  /** When the codes stop being good (epoch ms); the record outlives it, so a late poll hears expired_token. */
+  expiresAt: number;
+  /** Seconds the device waits between polls (RFC 8628 §3.5); a slow_down adds five. */
+  interval: number;
+}
+
+/** What a poll of the token endpoint (RFC 8628 §3.4) found. */
+export type DevicePoll =
+  /** No such device code for this client (or one spent already, or the secret does not match). */
+  | { outcome: 'invalid' }
+  | { outcome: 'expired' }
+  | { outcome: 'denied'; record: DeviceAuthorizationRecord }
+  /** Still waiting for the person; `slow_down` when the device polled within its interval (the interval grew by five seconds). */
+  | { outcome: 'pending' | 'slow_down'; record: DeviceAuthorizationRecord }
+  /** The person approved: the record is spent by this poll, and no later one gets it. */
+  | { outcome: 'approved'; record: DeviceAuthorizationRecord; approval: DeviceApproval };
+
+/** Device authorization requests (RFC 8628), by user code, each changed only in one atomic step. */
+export interface DeviceAuthorizationStore {
+  /** Stores a new request for ttlMs, unless its user code is taken (false then). */
+  create(userCode: string, record: DeviceAuthorizationRecord, ttlMs: number): Promise<boolean>;
+  /** The request a user code names while it waits for an answer (not yet answered, not expired at `now`, epoch ms). */
+  pending(userCode: string, now: number): Promise<DeviceAuthorizationRecord | undefined>;
+  /** Answers a waiting request once: approved by a person, or denied; false when it was not waiting (answered, expired, unknown). */
+  decide(userCode: string, decision: DeviceApproval | 'denied', now: number): Promise<boolean>;
+  /** The poll of the device (the client it was issued to, its secret's hash) at `now` (epoch ms): see DevicePoll. */
+  poll(userCode: string, device: { clientId: string; secretHash: string }, now: number): Promise<DevicePoll>;
+}
+
 /** A person's decision to let a client have some scopes. */
 export interface ConsentRecord {
   clientId: string;
@@ -659,6 +705,7 @@ export interface Store {
   readonly loginFailures: LoginFailureStore;
   readonly signIns: SignInStore;
   readonly codes: AuthorizationCodeStore;
+  readonly deviceAuthorizations: DeviceAuthorizationStore;
   readonly consents: ConsentStore;
   readonly clients: ClientStore;
   readonly emailLinks: EmailLinkStore;

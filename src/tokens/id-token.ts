@@ -13,8 +13,8 @@ export interface IdTokenGrant {
   clientId: string;
   /** When the person signed in (epoch seconds). */
   authTime: number;
-  /** The sign-in's public id: the OP session the ID token belongs to. */
-  signInId: string;
+  /** The sign-in's public id: the OP session the ID token belongs to (none for a device, whose session is its own). */
+  signInId: string | undefined;
   nonce: string | undefined;
   /** The access token issued beside it, for at_hash. */
   accessToken: string;
@@ -48,7 +48,7 @@ export async function issueIdToken(issuer: AccessTokenIssuer, grant: IdTokenGran
     exp: iat + issuer.ttl,
     iat,
     auth_time: grant.authTime,
-    sid: grant.signInId,
+    ...(grant.signInId === undefined ? {} : { sid: grant.signInId }),
     at_hash: accessTokenHash(grant.accessToken),
     ...grant.claims,
   };

@@ -87,6 +87,8 @@ export const GENEROUS_LIMITS = {
   registerPerIp: 100_000,
   registerPerUser: 100_000,
   clientRegistrationPerIp: 100_000,
+  userCodePerIp: 100_000,
+  userCodePerAccount: 100_000,
   resetPerIp: 100_000,
   resetPerAccount: 100_000,
   tokenPerIp: 100_000,

@@ -23,8 +23,10 @@ t.test('RFC 8414 metadata at both well-known paths', async (t) => {
     'password',
     'refresh_token',
     'client_credentials',
+    'urn:ietf:params:oauth:grant-type:device_code',
     'urn:ietf:params:oauth:grant-type:token-exchange',
   ]);
+  t.equal(metadata.device_authorization_endpoint, `${config.issuer}/oauth/device_authorization`, 'RFC 8628 §4');
   t.equal(metadata.authorization_endpoint, `${config.issuer}/oauth/authorize`);
   t.equal(metadata.revocation_endpoint, `${config.issuer}/oauth/revoke`);
   t.same(metadata.revocation_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post']);

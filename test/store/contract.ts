@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
-import type { AuthorizationCodeRecord, PasskeyRecord, RotationRequest, SessionRecord, SignInRecord, Store, UserRecord } from '../../src/store/types.js';
+import type {
+  AuthorizationCodeRecord,
+  DeviceAuthorizationRecord,
+  PasskeyRecord,
+  RotationRequest,
+  SessionRecord,
+  SignInRecord,
+  Store,
+  UserRecord,
+} from '../../src/store/types.js';
 
 function user(overrides: Partial<UserRecord> = {}): UserRecord {
   const id = randomUUID();
@@ -792,6 +801,67 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.same(await store.codes.redeem(hash, 60_000), { outcome: 'invalid' });
     await store.codes.linkSession(hash, 'sid-1');
     t.same(await store.codes.redeem(hash, 60_000), { outcome: 'invalid' }, 'still nothing');
+  });
+
+  function deviceRequest(overrides: Partial<DeviceAuthorizationRecord> = {}): DeviceAuthorizationRecord {
+    return { clientId: 'tv', scope: 'openid profile', deviceSecretHash: `secret-${randomUUID()}`, expiresAt: Date.now() + 60_000, interval: 5, ...overrides };
+  }
+
+  t.test('a device request (RFC 8628): a user code names one at a time; pending until answered, once', async (t) => {
+    const userCode = `UC${randomUUID()}`;
+    const record = deviceRequest({ resource: 'https://mcp.example/mcp' });
+    t.equal(await store.deviceAuthorizations.create(userCode, record, 60_000), true);
+    t.equal(await store.deviceAuthorizations.create(userCode, deviceRequest(), 60_000), false, 'a taken user code is refused');
+    t.same(await store.deviceAuthorizations.pending(userCode, Date.now()), record, 'the first request stays, its resource too');
+    t.equal(await store.deviceAuthorizations.pending(userCode, record.expiresAt), undefined, 'not past its expiry');
+    t.equal(await store.deviceAuthorizations.pending(`UC${randomUUID()}`, Date.now()), undefined);
+    const approval = { userId: randomUUID(), authTime: 1_700_000_000, amr: ['pwd', 'otp', 'mfa'] };
+    const decisions = await Promise.all([
+      ...Array.from({ length: 5 }, () => store.deviceAuthorizations.decide(userCode, approval, Date.now())),
+      ...Array.from({ length: 5 }, () => store.deviceAuthorizations.decide(userCode, 'denied', Date.now())),
+    ]);
+    t.equal(decisions.filter(Boolean).length, 1, 'answered exactly once');
+    t.equal(await store.deviceAuthorizations.pending(userCode, Date.now()), undefined, 'answered: no longer pending');
+    const late = `UC${randomUUID()}`;
+    await store.deviceAuthorizations.create(late, deviceRequest({ expiresAt: Date.now() - 1 }), 60_000);
+    t.equal(await store.deviceAuthorizations.decide(late, approval, Date.now()), false, 'an expired request is not answered');
+  });
+
+  t.test('a device poll: only its client with its secret; pending, slow_down, then the approval spent once', async (t) => {
+    const userCode = `UC${randomUUID()}`;
+    const record = deviceRequest();
+    const device = { clientId: record.clientId, secretHash: record.deviceSecretHash };
+    await store.deviceAuthorizations.create(userCode, record, 60_000);
+    const start = Date.now();
+    t.same(await store.deviceAuthorizations.poll(userCode, { ...device, secretHash: 'wrong' }, start), { outcome: 'invalid' }, 'another secret');
+    t.same(await store.deviceAuthorizations.poll(userCode, { ...device, clientId: 'other' }, start), { outcome: 'invalid' }, 'another client');
+    t.same(await store.deviceAuthorizations.poll(userCode, device, start), { outcome: 'pending', record });
+    t.same(await store.deviceAuthorizations.poll(userCode, device, start + 1000), { outcome: 'slow_down', record: { ...record, interval: 10 } }, 'within 5 s');
+    t.same(await store.deviceAuthorizations.poll(userCode, device, start + 7000), { outcome: 'slow_down', record: { ...record, interval: 15 } }, 'now 10 s');
+    t.same(await store.deviceAuthorizations.poll(userCode, device, start + 30_000), { outcome: 'pending', record: { ...record, interval: 15 } });
+    const approval = { userId: randomUUID(), authTime: 1_700_000_000, amr: ['pwd'] };
+    t.equal(await store.deviceAuthorizations.decide(userCode, approval, Date.now()), true);
+    const polls = await Promise.all(Array.from({ length: 10 }, () => store.deviceAuthorizations.poll(userCode, device, start + 40_000)));
+    const approved = polls.filter((poll) => poll.outcome === 'approved');
+    t.equal(approved.length, 1, 'exactly one poll collects the approval');
+    t.same(approved[0], { outcome: 'approved', record: { ...record, interval: 15 }, approval });
+    t.equal(polls.filter((poll) => poll.outcome === 'invalid').length, 9, 'the others find it spent');
+  });
+
+  t.test('a device poll after a denial is denied; after the expiry, expired', async (t) => {
+    const denied = `UC${randomUUID()}`;
+    const record = deviceRequest();
+    const device = { clientId: record.clientId, secretHash: record.deviceSecretHash };
+    await store.deviceAuthorizations.create(denied, record, 60_000);
+    await store.deviceAuthorizations.decide(denied, 'denied', Date.now());
+    t.same(await store.deviceAuthorizations.poll(denied, device, Date.now()), { outcome: 'denied', record });
+    const expiring = `UC${randomUUID()}`;
+    await store.deviceAuthorizations.create(expiring, record, 60_000);
+    t.same(await store.deviceAuthorizations.poll(expiring, device, record.expiresAt), { outcome: 'expired' });
+    const gone = `UC${randomUUID()}`;
+    await store.deviceAuthorizations.create(gone, record, 200);
+    await sleep(300);
+    t.same(await store.deviceAuthorizations.poll(gone, device, Date.now()), { outcome: 'invalid' }, 'past its keeping: unknown');
   });
 
   t.test('a client ID metadata document is kept for its time, then gone', async (t) => {

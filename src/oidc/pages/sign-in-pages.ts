@@ -163,17 +163,64 @@ const SCOPE_WORDS: Readonly<Record<string, 'scope.openid' | 'scope.profile' | 's
   email: 'scope.email',
 };
 
-/** What the consent page shows. */
-export interface ConsentView {
-  text: PageText;
+/** The scopes a client asks for, as a list of what each lets it do. */
+function askedScopes(scopes: readonly string[], text: PageText) {
+  return html`<ul class="scopes">
+    ${scopes.map((scope) => {
+      const words = SCOPE_WORDS[scope];
+      return html`<li>${words === undefined ? text.html('scope.other', { scope: html`<code>${scope}</code>` }) : text.text(words)}</li>`;
+    })}
+  </ul>`;
+}
+
+/** The client by its name with its client_id beside it, or by its client_id alone. */
+function clientNamed(clientId: string, display: ClientDisplay) {
+  const name = display.name ?? clientId;
+  return html`<strong>${name}</strong>${display.name === undefined ? '' : html` <span class="note">(${clientId})</span>`}`;
+}
+
+/** What a client asks a person for, as a page shows it: the client, its scopes, and the resource if it names one. */
+export interface ClientRequestView {
   clientId: string;
   /** How the client presents itself (RFC 7591 metadata); its name falls back to the client_id. */
   display: ClientDisplay;
-  /** Where the browser goes back to: the redirect URI's host (or its scheme, for a native app). */
-  returnsTo: string;
   scopes: readonly string[];
   /** The resource the tokens are meant for (RFC 8707), when the request names one: its name, else its identifier. */
   resource: { identifier: string; name: string | undefined } | undefined;
+}
+
+/** The client as it presents itself (logo, name) asking for each scope, and the resource its tokens are for. */
+export function clientRequest(view: ClientRequestView, text: PageText, asks: 'consent.asks' | 'device.asks') {
+  return html`<div class="client">
+      ${view.display.logoUri === undefined ? '' : html`<img src="${view.display.logoUri}" alt="" referrerpolicy="no-referrer" />`}
+      <p>${text.html(asks, { name: clientNamed(view.clientId, view.display) })}</p>
+    </div>
+    ${askedScopes(view.scopes, text)}
+    ${view.resource === undefined ? '' : html`<p>${text.html('consent.resource', { resource: resourceNamed(view.resource) })}</p>`}`;
+}
+
+/** The form that answers a client's request: Allow or Deny as `decision`, with the CSRF token and what names the request. */
+export function allowOrDeny(action: string, csrf: string, hidden: Readonly<Record<string, string>>, text: PageText) {
+  return html`<form method="post" action="${action}">
+    <input type="hidden" name="csrf" value="${csrf}" />
+    ${Object.entries(hidden).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`)}
+    <div class="actions">
+      <button type="submit" name="decision" value="allow">${text.text('consent.allow')}</button>
+      <button type="submit" name="decision" value="deny" class="secondary">${text.text('consent.deny')}</button>
+    </div>
+  </form>`;
+}
+
+/** Where a page may load the client's logo from: its origin, when it has one. */
+export function logoSources(display: ClientDisplay): string[] {
+  return display.logoUri === undefined ? [] : [new URL(display.logoUri).origin];
+}
+
+/** What the consent page shows. */
+export interface ConsentView extends ClientRequestView {
+  text: PageText;
+  /** Where the browser goes back to: the redirect URI's host (or its scheme, for a native app). */
+  returnsTo: string;
   csrf: string;
   /** The authorization request's query string, sent back with the decision. */
   request: string;
@@ -187,7 +234,7 @@ function resourceNamed(resource: { identifier: string; name: string | undefined 
 }
 
 /** The client's links a person may want to read before allowing it: its home page, privacy policy and terms. */
-function clientLinks(display: ClientDisplay, text: PageText) {
+export function clientLinks(display: ClientDisplay, text: PageText) {
   const links = [
     display.clientUri && html`<a href="${display.clientUri}" rel="noopener noreferrer">${text.text('consent.about')}</a>`,
     display.policyUri && html`<a href="${display.policyUri}" rel="noopener noreferrer">${text.text('consent.privacy')}</a>`,
@@ -202,32 +249,12 @@ function clientLinks(display: ClientDisplay, text: PageText) {
  */
 export function consentPage(view: ConsentView): Page {
   const { text } = view;
-  const name = view.display.name ?? view.clientId;
-  const named = html`<strong>${name}</strong>${view.display.name === undefined ? '' : html` <span class="note">(${view.clientId})</span>`}`;
   return {
     title: text.text('consent.title'),
     lang: text.lang,
     formTargets: view.formTargets,
-    imageSources: view.display.logoUri === undefined ? [] : [new URL(view.display.logoUri).origin],
-    body: html`<div class="client">
-        ${view.display.logoUri === undefined ? '' : html`<img src="${view.display.logoUri}" alt="" referrerpolicy="no-referrer" />`}
-        <p>${text.html('consent.asks', { name: named })}</p>
-      </div>
-      <ul class="scopes">
-        ${view.scopes.map((scope) => {
-          const words = SCOPE_WORDS[scope];
-          return html`<li>${words === undefined ? text.html('scope.other', { scope: html`<code>${scope}</code>` }) : text.text(words)}</li>`;
-        })}
-      </ul>
-      ${view.resource === undefined ? '' : html`<p>${text.html('consent.resource', { resource: resourceNamed(view.resource) })}</p>`}
-      <form method="post" action="/oauth/authorize">
-        <input type="hidden" name="csrf" value="${view.csrf}" />
-        <input type="hidden" name="authorization_request" value="${view.request}" />
-        <div class="actions">
-          <button type="submit" name="decision" value="allow">${text.text('consent.allow')}</button>
-          <button type="submit" name="decision" value="deny" class="secondary">${text.text('consent.deny')}</button>
-        </div>
-      </form>
+    imageSources: logoSources(view.display),
+    body: html`${clientRequest(view, text, 'consent.asks')} ${allowOrDeny('/oauth/authorize', view.csrf, { authorization_request: view.request }, text)}
       <p class="note">${text.html('consent.returns_to', { host: html`<strong>${view.returnsTo}</strong>` })}</p>
       ${clientLinks(view.display, text)}`,
   };

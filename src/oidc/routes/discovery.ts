@@ -4,6 +4,7 @@ import type { RouteServices } from '../../services.js';
 import { AUTHORIZE_PATH } from '../http/paths.js';
 import { ACR_VALUES } from '../../tokens/authentication-context.js';
 import { OPENID_SCOPES } from '../../tokens/scope.js';
+import { DEVICE_AUTHORIZATION_PATH } from './device-authorization.js';
 import { CLIENT_REGISTRATION_SCOPE, REGISTRATION_PATH } from '../../clients/dynamic-registration.js';
 import { END_SESSION_PATH } from './end-session.js';
 import { INTROSPECT_SCOPE } from '../../routes/introspection.js';
@@ -28,7 +29,7 @@ const PRIVILEGED_SCOPES = new Set([INTROSPECT_SCOPE, ADMIN_SCOPE, CLIENT_REGISTR
 
 /**
  * scopes_supported (RFC 8414 §2, OpenID Connect Discovery 1.0 §3): the OpenID scopes and those of the clients that
- * ask in a browser (authorization_code); never a service-to-service client's internal scopes, nor a privileged one.
+ * ask a person in a browser (authorization_code, device code); never a service-to-service client's internal scopes, nor a privileged one.
  */
 function scopesSupported(services: DiscoveryServices): string[] {
   return [...new Set([...OPENID_SCOPES, ...services.clients.browserScopes()])].filter((scope) => !PRIVILEGED_SCOPES.has(scope)).sort();
@@ -44,6 +45,8 @@ export function serverMetadata(services: DiscoveryServices): Record<string, unkn
     issuer,
     authorization_endpoint: issuer + AUTHORIZE_PATH,
     token_endpoint: issuer + ENDPOINT_PATHS.token,
+    // RFC 8628 §4.
+    device_authorization_endpoint: issuer + DEVICE_AUTHORIZATION_PATH,
     jwks_uri: issuer + ENDPOINT_PATHS.jwks,
     grant_types_supported: supportedGrantTypes(),
     token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
@@ -90,6 +93,7 @@ const metadataSchema = {
   properties: {
     issuer: { type: 'string' },
     token_endpoint: { type: 'string' },
+    device_authorization_endpoint: { type: 'string' },
     jwks_uri: { type: 'string' },
     grant_types_supported: { type: 'array', items: { type: 'string' } },
     token_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },

@@ -4,6 +4,7 @@ import { MemoryLoginFailures, MemoryRateLimits } from './limits.js';
 import { MemoryRevocations } from './revocations.js';
 import { MemorySessions } from './sessions.js';
 import { MemoryCodes } from './codes.js';
+import { MemoryDeviceAuthorizations } from './device-authorizations.js';
 import { MemoryConsents } from './consents.js';
 import { MemorySignIns } from './sign-ins.js';
 import { MemoryUsers } from './users.js';
@@ -29,6 +30,7 @@ export class MemoryStore implements Store {
   readonly loginFailures: MemoryLoginFailures;
   readonly signIns: MemorySignIns;
   readonly codes: MemoryCodes;
+  readonly deviceAuthorizations: MemoryDeviceAuthorizations;
   readonly consents: MemoryConsents;
   readonly clients: MemoryClients;
   readonly emailLinks: MemoryEmailLinks;
@@ -51,6 +53,7 @@ export class MemoryStore implements Store {
     this.sessions = new MemorySessions(this.users, this.revocations, clock);
     this.signIns = new MemorySignIns(clock);
     this.codes = new MemoryCodes(clock);
+    this.deviceAuthorizations = new MemoryDeviceAuthorizations(clock);
     this.consents = new MemoryConsents();
     this.clients = new MemoryClients(clock);
     this.emailLinks = new MemoryEmailLinks(clock);
@@ -70,6 +73,7 @@ export class MemoryStore implements Store {
       this.loginFailures.sweep();
       this.signIns.sweep();
       this.codes.sweep();
+      this.deviceAuthorizations.sweep();
       this.emailLinks.sweep();
       this.outbox.sweep();
       this.knownBrowsers.sweep();

@@ -5,7 +5,7 @@
  * On a Redis Cluster the keys carry hash tags (docs/operations/scaling.md, "The Redis key space"): what one script touches shares a slot.
  * A session's keys are tagged with its sid (session, revoked-sid), a user's with the user id (user, the index
  * sets, consents), a client's consent index with the client id, and the revocation log shares the `revocations` tag with the feed's shard channel, and the mail outbox is one `outbox` slot. Refresh
- * lookups, usernames, addresses, jtis, sign-ins, codes and counters are keyed by their own name and spread over every slot.
+ * lookups, usernames, addresses, jtis, sign-ins, codes, device requests and counters are keyed by their own name and spread over every slot.
  * Outside a cluster the names carry no braces: the same names earlier builds wrote.
  */
 export function redisKeys(prefix: string, clustered = false) {
@@ -28,6 +28,8 @@ export function redisKeys(prefix: string, clustered = false) {
     signIn: (secretHash: string) => `${prefix}sign-in:${secretHash}`,
     userSignIns: (userId: string) => `${prefix}user-sign-ins:${tag(userId)}`,
     code: (codeHash: string) => `${prefix}code:${codeHash}`,
+    /** A device authorization request (RFC 8628), by its user code: the device code carries the user code, so one key serves both. */
+    deviceRequest: (userCode: string) => `${prefix}device:${userCode}`,
     /** The browsers a user signed in from (a hash: browser hash → when last), for the new-browser notice. */
     userBrowsers: (userId: string) => `${prefix}user-browsers:${tag(userId)}`,
     /** A user's second factors (a hash: the authenticator app's secret, when it was added, its last step), and recovery codes (a set of hashes), in the user's slot. */

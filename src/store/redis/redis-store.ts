@@ -1,6 +1,7 @@
 import type { BaseLogger } from 'pino';
 import type {
   AuthorizationCodeStore,
+  DeviceAuthorizationStore,
   ClientStore,
   ConsentStore,
   EmailLinkStore,
@@ -29,6 +30,7 @@ import { RevocationLog } from './revocation-log.js';
 import { RedisRevocations } from './revocations.js';
 import { RedisSessions } from './sessions.js';
 import { RedisCodes } from './codes.js';
+import { RedisDeviceAuthorizations } from './device-authorizations.js';
 import { RedisConsents } from './consents.js';
 import { RedisSignIns } from './sign-ins.js';
 import { RedisUsers } from './users.js';
@@ -55,6 +57,7 @@ export class RedisStore implements Store {
   readonly loginFailures: LoginFailureStore;
   readonly signIns: SignInStore;
   readonly codes: AuthorizationCodeStore;
+  readonly deviceAuthorizations: DeviceAuthorizationStore;
   readonly consents: ConsentStore;
   readonly clients: ClientStore;
   readonly emailLinks: EmailLinkStore;
@@ -98,6 +101,7 @@ export class RedisStore implements Store {
     this.loginFailures = new RedisLoginFailures(this.#guard, client, keys);
     this.signIns = new RedisSignIns(this.#guard, client, keys, clock, durable);
     this.codes = new RedisCodes(this.#guard, client, keys, durable, commandTimeoutMs);
+    this.deviceAuthorizations = new RedisDeviceAuthorizations(this.#guard, client, keys, durable);
     this.consents = new RedisConsents(this.#guard, client, keys, durable);
     this.emailLinks = new RedisEmailLinks(this.#guard, client, keys, durable);
     this.outbox = new RedisOutbox(this.#guard, client, keys, durable);
