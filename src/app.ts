@@ -64,6 +64,7 @@ function registerShutdown(app: FastifyInstance, deps: AppDependencies, services:
     deps.keyring.close();
     services.clientSync.stop();
     services.providerSync.stop();
+    services.registrationExpiry.stop();
     await services.outboxWorker?.stop();
     await app.admin?.close();
     await services.revocations.cache.stop();
@@ -101,6 +102,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await services.clientSync.start();
   await services.providerSync.start();
   services.outboxWorker?.start();
+  services.registrationExpiry.start();
   const limit = await registerRateLimits(app, config.rateLimits, deps.store.rateLimits, (bucket, request) =>
     services.audit.emit({ event: 'rate_limited', bucket, ...requestContext(request) }),
   );

@@ -146,8 +146,11 @@ export interface Config {
   /** The protected resources tokens may be meant for (RESOURCES_FILE, RFC 8707), validated at start. */
   resources: readonly ProtectedResource[];
   registration: 'open' | 'closed';
-  /** Who may register clients at /oauth/register (RFC 7591), and how many such clients the store may hold. */
-  clientRegistration: { policy: ClientRegistrationPolicy; maxClients: number };
+  /**
+   * Who may register clients at /oauth/register (RFC 7591), how many such clients the store may hold, and how many
+   * seconds one may go unused before it is deleted.
+   */
+  clientRegistration: { policy: ClientRegistrationPolicy; maxClients: number; idleTtl: number };
   /** The device authorization grant (RFC 8628): seconds a request waits for its person, and seconds between polls. */
   deviceAuthorization: { ttl: number; interval: number };
   /**
@@ -578,6 +581,7 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     clientRegistration: {
       policy: oneOf(env, 'CLIENT_REGISTRATION', CLIENT_REGISTRATION_POLICIES, 'closed'),
       maxClients: integer(env, 'CLIENT_REGISTRATION_MAX'),
+      idleTtl: integer(env, 'CLIENT_REGISTRATION_IDLE_TTL'),
     },
     deviceAuthorization: { ttl: integer(env, 'DEVICE_CODE_TTL'), interval: integer(env, 'DEVICE_CODE_INTERVAL') },
     clientMetadataDocuments: clientMetadataDocuments(env, production),

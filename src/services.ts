@@ -1,3 +1,4 @@
+import { RegistrationExpiry } from './clients/registration-expiry.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { AccountMail } from './accounts/account-mail.js';
 import { AccountService } from './accounts/account-service.js';
@@ -51,6 +52,8 @@ export interface Services extends GrantServices {
   clientSync: ClientSync;
   /** Dynamic client registration (RFC 7591) and its management (RFC 7592). */
   clientRegistration: ClientRegistration;
+  /** Deletes self-registered clients nobody used for CLIENT_REGISTRATION_IDLE_TTL; every serving instance sweeps. */
+  registrationExpiry: RegistrationExpiry;
   /** Clients whose client_id is the URL of their metadata document. */
   clientDocuments: ClientMetadataDocuments;
   /** Keeps the runtime upstream providers (the admin API's) current on this instance. */
@@ -120,6 +123,7 @@ export type DomainServices = Pick<
   | 'providerSync'
   | 'resources'
   | 'clientRegistration'
+  | 'registrationExpiry'
   | 'clientDocuments'
   | 'admin'
   | 'accountMail'
@@ -198,10 +202,21 @@ export function createDomainServices(
   const accounts = new AccountService({ users, sessions, signIns, consents, audit, mail: accountMail, mfa, federation, config, clock });
   const clientSync = new ClientSync(store.clients, clients, config.defaultAudience, parts.logger);
   const resources = new ResourceRegistry(config.resources);
+  const registrationExpiry = new RegistrationExpiry({
+    store: store.clients,
+    uses: store.clientUses,
+    consents: store.consents,
+    sync: clientSync,
+    audit,
+    logger: parts.logger,
+    idleTtl: config.clientRegistration.idleTtl,
+    clock,
+  });
   const clientRegistration = new ClientRegistration({
     store: store.clients,
     consents: store.consents,
     sync: clientSync,
+    expiry: registrationExpiry,
     resources,
     audit,
     settings: { ...config.clientRegistration, issuer: config.issuer, defaultAudience: config.defaultAudience },
@@ -243,6 +258,7 @@ export function createDomainServices(
     providerSync,
     resources,
     clientRegistration,
+    registrationExpiry,
     clientDocuments: new ClientMetadataDocuments({
       store: store.clientDocuments,
       registry: clients,
@@ -287,7 +303,14 @@ export function createServices(config: Config, parts: ServiceParts & { keyring: 
     outboxWorker,
     verifiedTokens,
     accessTokens,
-    clientAuthenticator: new ClientAuthenticator({ clients, clientSync: domain.clientSync, documents: domain.clientDocuments, audit, clock }),
+    clientAuthenticator: new ClientAuthenticator({
+      clients,
+      clientSync: domain.clientSync,
+      documents: domain.clientDocuments,
+      expiry: domain.registrationExpiry,
+      audit,
+      clock,
+    }),
     tokenAcceptance: new TokenAcceptance(revocations, clients),
     tokenRevocation: new TokenRevocation({ sessions: domain.sessions, revocations, verifiedTokens, accessTokens, audit }),
   };

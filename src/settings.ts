@@ -150,6 +150,12 @@ export const SETTINGS = [
     meaning: 'The most registered clients the store holds at once; a registration past it is 503 `temporarily_unavailable`.',
   },
   {
+    name: 'CLIENT_REGISTRATION_IDLE_TTL',
+    integer: { min: 3600, max: 315360000, fallback: 7776000 },
+    meaning:
+      'Seconds a self-registered client (RFC 7591) may go unused (no request of its own at the token, revocation or introspection endpoint) before it is deleted, with the consents given it; 90 days by default.',
+  },
+  {
     name: 'REGISTRATION_EMAIL',
     default: '`optional`',
     meaning: 'Whether registration asks for an email address: `optional`, `required`, or `off` (no field). See [Email](../guides/email.md).',

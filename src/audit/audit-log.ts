@@ -37,7 +37,7 @@ export type AuditEvent = AuditContext &
     | { event: 'password_changed' }
     | { event: 'consent_withdrawn'; count: number }
     | { event: 'client_auth_failed'; client_id?: string }
-    | { event: 'client_registered' | 'client_registration_updated' | 'client_registration_deleted'; client_id: string }
+    | { event: 'client_registered' | 'client_registration_updated' | 'client_registration_deleted' | 'client_registration_expired'; client_id: string }
     | { event: 'user_registered'; username: string }
     | { event: 'key_activated'; kid: string }
     | { event: 'key_retired'; kid: string }

@@ -3,6 +3,7 @@ import { authenticateClient, claimedClientId, type ClientCredentials } from './a
 import type { Client } from './client.js';
 import type { ClientSync } from './client-sync.js';
 import type { ClientMetadataDocuments } from './metadata-documents.js';
+import type { RegistrationExpiry } from './registration-expiry.js';
 import { isDocumentClientId, type ClientRegistry } from './registry.js';
 
 /** What authenticating a client works with: the registry, the sync that keeps its runtime clients current, the audit log and the clock. */
@@ -11,6 +12,8 @@ export interface ClientAuthenticatorDependencies {
   clientSync: ClientSync;
   /** Reads the metadata document a client_id that is a URL names. */
   documents: ClientMetadataDocuments;
+  /** Renews a self-registered client's use mark. */
+  expiry: Pick<RegistrationExpiry, 'used'>;
   audit: AuditLog;
   clock: () => number;
 }
@@ -29,20 +32,30 @@ export class ClientAuthenticator {
    * event: every introspection and token request authenticates its client, and most succeed.
    */
   async authenticate(credentials: ClientCredentials, context: () => AuditContext): Promise<Client> {
-    const { clients, clientSync, documents, audit, clock } = this.deps;
-    const now = clock() / 1000;
+    const now = this.deps.clock() / 1000;
+    let client: Client;
     try {
-      return authenticateClient(clients, credentials, undefined, now);
+      client = authenticateClient(this.deps.clients, credentials, undefined, now);
     } catch {
-      // Only a failure pays for a look further: a client_id that is a URL names its metadata document (read here when
-      // this instance holds no client for it; the authorization endpoint re-reads stale ones), any other a runtime
-      // client created elsewhere a moment ago.
-      const claimed = claimedClientId(credentials);
-      if (claimed !== undefined && isDocumentClientId(claimed)) await documents.resolve(claimed);
-      else if (claimed !== undefined) await clientSync.refresh();
-      const failed = (claimedId: string | undefined) =>
-        audit.emit({ event: 'client_auth_failed', ...context(), ...(claimedId === undefined ? {} : { client_id: claimedId.slice(0, 128) }) });
-      return authenticateClient(clients, credentials, failed, now);
+      client = await this.#afterFailure(credentials, context, now);
     }
+    // A self-registered client lives while it is used (RFC 7591 clients expire unused).
+    if (client.selfRegistered) await this.deps.expiry.used(client.clientId);
+    return client;
+  }
+
+  /**
+   * Only a failure pays for a look further: a client_id that is a URL names its metadata document (read here when this
+   * instance holds no client for it; the authorization endpoint re-reads stale ones), any other a runtime client created
+   * elsewhere a moment ago. Then the answer is final.
+   */
+  async #afterFailure(credentials: ClientCredentials, context: () => AuditContext, now: number): Promise<Client> {
+    const { clients, clientSync, documents, audit } = this.deps;
+    const claimed = claimedClientId(credentials);
+    if (claimed !== undefined && isDocumentClientId(claimed)) await documents.resolve(claimed);
+    else if (claimed !== undefined) await clientSync.refresh();
+    const failed = (claimedId: string | undefined) =>
+      audit.emit({ event: 'client_auth_failed', ...context(), ...(claimedId === undefined ? {} : { client_id: claimedId.slice(0, 128) }) });
+    return authenticateClient(clients, credentials, failed, now);
   }
 }

@@ -11,7 +11,7 @@ export function clientFromRecord(record: ClientRecord, defaultAudience: string):
     record.previousSecretHash === undefined || record.previousSecretUntil === undefined
       ? undefined
       : { hash: parseSecretHash(record.previousSecretHash), until: record.previousSecretUntil };
-  return { ...client, createdAt: record.createdAt, previousSecret: previous };
+  return { ...client, createdAt: record.createdAt, selfRegistered: record.registration !== undefined, previousSecret: previous };
 }
 
 /** The stored records that are valid client entries, each with its client; `onInvalid` hears every other one and why. */

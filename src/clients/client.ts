@@ -39,6 +39,8 @@ export interface Client {
    * of the same id, deleted since, and is refused.
    */
   createdAt: number | undefined;
+  /** Whether it registered itself (RFC 7591): it expires when unused for CLIENT_REGISTRATION_IDLE_TTL. */
+  selfRegistered: boolean;
   /** The secret a rotation replaced, accepted until `until` (epoch seconds): the rotation's grace. */
   previousSecret: { hash: Buffer; until: number } | undefined;
 }

@@ -9,6 +9,7 @@ import { displayFieldsOf } from './client-display.js';
 import { clientEntryFromMetadata, invalidMetadata, type TokenEndpointAuthMethod } from './client-metadata.js';
 import type { ClientRegistrationPolicy } from './registration-policy.js';
 import { EntryError } from './registry.js';
+import type { RegistrationExpiry } from './registration-expiry.js';
 import { generateClientSecret, hashClientSecret } from './secret.js';
 
 /** The scope an initial access token carries (RFC 7591 §3): a client_credentials token of a client an operator allowed it. */
@@ -51,6 +52,8 @@ export interface ClientRegistrationDependencies {
   store: ClientStore;
   consents: ConsentStore;
   sync: ClientSync;
+  /** Deletes the registered clients nobody used for a while (a registration sweeps first). */
+  expiry: RegistrationExpiry;
   resources: ResourceRegistry;
   audit: AuditLog;
   settings: RegistrationSettings;
@@ -85,6 +88,7 @@ export class ClientRegistration {
   /** Registers a client (RFC 7591 §3.1); `mayHoldSecrets`: an initial access token came with it, so a confidential client may be made. */
   async register(metadata: unknown, mayHoldSecrets: boolean, context: AuditContext): Promise<RegisteredClient> {
     const { entry, method } = clientEntryFromMetadata(metadata, { mayHoldSecrets, issuer: this.deps.settings.issuer, resources: this.deps.resources });
+    await this.deps.expiry.sweep();
     const { clients } = await this.deps.store.all();
     if (clients.filter((record) => record.registration !== undefined).length >= this.deps.settings.maxClients) {
       throw oauthError('temporarily_unavailable', 'the service holds as many registered clients as it may; retry later');

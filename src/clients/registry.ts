@@ -135,6 +135,7 @@ export function parseClientEntry(entry: unknown, defaultAudience: string, source
     display,
     source,
     createdAt: undefined,
+    selfRegistered: false,
     previousSecret: undefined,
   };
 }

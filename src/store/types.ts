@@ -695,6 +695,17 @@ export interface ClientDocumentStore {
   put(url: string, document: string, ttlSeconds: number): Promise<void>;
 }
 
+/**
+ * When self-registered clients (RFC 7591) were last used: a mark per client that lives as long as the client may stay
+ * unused, renewed by its use; a client whose mark is gone has expired.
+ */
+export interface ClientUseStore {
+  /** Marks a client used now: the mark lives ttlSeconds more. */
+  touch(clientId: string, ttlSeconds: number): Promise<void>;
+  /** Of these clients, the ones whose mark lives. */
+  inUse(clientIds: readonly string[]): Promise<Set<string>>;
+}
+
 /** All of the service's state. */
 export interface Store {
   readonly kind: 'redis' | 'memory';
@@ -718,6 +729,7 @@ export interface Store {
   readonly identityLinks: IdentityLinkStore;
   readonly providers: ProviderStore;
   readonly clientDocuments: ClientDocumentStore;
+  readonly clientUses: ClientUseStore;
   /** Resolves while the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -2,7 +2,7 @@ import { decodeJwt } from 'jose';
 import t from 'tap';
 import { hashClientSecret } from '../../src/clients/secret.js';
 import { parseResources } from '../../src/resources/protected-resource.js';
-import { buildTestApp, GENEROUS_LIMITS, type Teardown, type TestAppOptions } from '../helpers/app.js';
+import { buildTestApp, GENEROUS_LIMITS, testClock, type Teardown, type TestAppOptions } from '../helpers/app.js';
 import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
 import { introspection, tokenRequest } from '../helpers/oauth.js';
 import { startRedis } from '../helpers/redis-server.js';
@@ -33,7 +33,7 @@ async function app(t: Teardown, policy: 'closed' | 'open' | 'initial-access-toke
 }
 
 function testSettings(policy: 'closed' | 'open' | 'initial-access-token', config: TestAppOptions['config'] = {}) {
-  return { resources: RESOURCES, clientRegistration: { policy, maxClients: 1000 }, ...config };
+  return { resources: RESOURCES, clientRegistration: { policy, maxClients: 1000, idleTtl: 7_776_000 }, ...config };
 }
 
 type Built = Awaited<ReturnType<typeof buildTestApp>>;
@@ -245,7 +245,7 @@ t.test('registration floods: per-IP limit, and a ceiling on how many clients are
   const statuses = [];
   for (let i = 0; i < 5; i++) statuses.push((await registerClient(limited, AGENT)).statusCode);
   t.same(statuses, [201, 201, 201, 429, 429]);
-  const capped = await app(t, 'open', { config: testSettings('open', { clientRegistration: { policy: 'open', maxClients: 2 } }) });
+  const capped = await app(t, 'open', { config: testSettings('open', { clientRegistration: { policy: 'open', maxClients: 2, idleTtl: 7_776_000 } }) });
   const answers = [];
   for (let i = 0; i < 3; i++) answers.push(await registerClient(capped, AGENT));
   t.same(
@@ -253,6 +253,41 @@ t.test('registration floods: per-IP limit, and a ceiling on how many clients are
     [201, 201, 503],
   );
   t.equal(answers[2]!.json().error, 'temporarily_unavailable');
+});
+
+t.test('self-registered clients expire unused; each use renews them; the expired free their place under the ceiling', async (t) => {
+  const clock = testClock();
+  const idle = { clientRegistration: { policy: 'open' as const, maxClients: 2, idleTtl: 3600 } };
+  const built = await app(t, 'open', { clock, config: testSettings('open', idle) });
+  const unused = (await registerClient(built, AGENT)).json();
+  const used = (await registerClient(built, AGENT)).json();
+  // Any request the client authenticates is a use: here a code it does not have (invalid_grant, but the client is known).
+  const use = () =>
+    tokenRequest(built.app, { grant_type: 'authorization_code', client_id: used.client_id, code: 'x', redirect_uri: REDIRECT, code_verifier: 'v'.repeat(43) });
+  t.equal((await use()).body.error, 'invalid_grant');
+  clock.advance(3000);
+  await use();
+  clock.advance(700);
+  t.equal((await registerClient(built, AGENT)).statusCode, 201, 'the ceiling of two: the one unused for an hour made room');
+  t.equal((await manage(built, 'GET', unused.client_id, unused.registration_access_token)).statusCode, 401, 'the unused client is gone');
+  const gone = await tokenRequest(built.app, {
+    grant_type: 'authorization_code',
+    client_id: unused.client_id,
+    code: 'x',
+    redirect_uri: REDIRECT,
+    code_verifier: 'v'.repeat(43),
+  });
+  t.equal(gone.body.error, 'invalid_client');
+  t.equal((await manage(built, 'GET', used.client_id, used.registration_access_token)).statusCode, 200, 'the used one lives on');
+  const expired = built.logs.records().filter((line) => line.event === 'client_registration_expired');
+  t.same(
+    expired.map((line) => line.client_id),
+    [unused.client_id],
+    'client_registration_expired audited, once',
+  );
+  clock.advance(3700);
+  t.equal((await registerClient(built, AGENT)).statusCode, 201);
+  t.equal((await manage(built, 'GET', used.client_id, used.registration_access_token)).statusCode, 401, 'an hour since its last use: gone too');
 });
 
 const redis = await startRedis();

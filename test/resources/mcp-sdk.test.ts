@@ -118,7 +118,7 @@ for (const registration of ['pre-registered', 'dynamic', 'metadata-document'] as
         clients,
         config: {
           resources: parseResources([{ resource, name: 'Test MCP', scopes: ['mcp:tools'], clients: '*' }]),
-          clientRegistration: { policy: registration === 'dynamic' ? 'open' : 'closed', maxClients: 10 },
+          clientRegistration: { policy: registration === 'dynamic' ? 'open' : 'closed', maxClients: 10, idleTtl: 7_776_000 },
           clientMetadataDocuments: { enabled: host !== undefined, allowLoopback: true, ca: host?.ca },
         },
       });

@@ -864,6 +864,18 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.same(await store.deviceAuthorizations.poll(gone, device, Date.now()), { outcome: 'invalid' }, 'past its keeping: unknown');
   });
 
+  t.test('a self-registered client’s use mark lives its time, renewed by each touch', async (t) => {
+    const [used, unused, never] = [randomUUID(), randomUUID(), randomUUID()];
+    await store.clientUses.touch(used, 1);
+    await store.clientUses.touch(unused, 1);
+    t.same(await store.clientUses.inUse([used, unused, never]), new Set([used, unused]));
+    await sleep(600);
+    await store.clientUses.touch(used, 1);
+    await sleep(600);
+    t.same(await store.clientUses.inUse([used, unused, never]), new Set([used]), 'the touched one lives on');
+    t.same(await store.clientUses.inUse([]), new Set());
+  });
+
   t.test('a client ID metadata document is kept for its time, then gone', async (t) => {
     const url = `https://agent.example/${randomUUID()}/client.json`;
     t.equal(await store.clientDocuments.get(url), undefined);

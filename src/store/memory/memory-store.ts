@@ -17,6 +17,7 @@ import { MemoryPasskeyChallenges, MemoryPasskeys } from './passkeys.js';
 import { MemoryIdentityLinks } from './identity-links.js';
 import { MemoryProviders } from './providers.js';
 import { MemoryClientDocuments } from './client-documents.js';
+import { MemoryClientUses } from './client-uses.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -43,6 +44,7 @@ export class MemoryStore implements Store {
   readonly identityLinks: MemoryIdentityLinks;
   readonly providers: MemoryProviders;
   readonly clientDocuments: MemoryClientDocuments;
+  readonly clientUses: MemoryClientUses;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(clock: () => number = Date.now) {
@@ -66,6 +68,7 @@ export class MemoryStore implements Store {
     this.identityLinks = new MemoryIdentityLinks();
     this.providers = new MemoryProviders(clock);
     this.clientDocuments = new MemoryClientDocuments(clock);
+    this.clientUses = new MemoryClientUses(clock);
     this.#sweeper = setInterval(() => {
       this.sessions.sweep();
       this.revocations.sweep();
@@ -80,6 +83,7 @@ export class MemoryStore implements Store {
       this.mfa.sweep();
       this.secondSteps.sweep();
       this.passkeyChallenges.sweep();
+      this.clientUses.sweep();
     }, SWEEP_INTERVAL_MS);
     this.#sweeper.unref();
   }

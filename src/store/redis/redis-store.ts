@@ -13,6 +13,7 @@ import type {
   IdentityLinkStore,
   ProviderStore,
   ClientDocumentStore,
+  ClientUseStore,
   MailOutboxStore,
   LoginFailureStore,
   RateLimitStore,
@@ -44,6 +45,7 @@ import { RedisPasskeyChallenges, RedisPasskeys } from './passkeys.js';
 import { RedisIdentityLinks } from './identity-links.js';
 import { RedisProviders } from './providers.js';
 import { RedisClientDocuments } from './client-documents.js';
+import { RedisClientUses } from './client-uses.js';
 
 /** The Redis store: shared by every instance; every key starts with the configured prefix. */
 export class RedisStore implements Store {
@@ -70,6 +72,7 @@ export class RedisStore implements Store {
   readonly identityLinks: IdentityLinkStore;
   readonly providers: ProviderStore;
   readonly clientDocuments: ClientDocumentStore;
+  readonly clientUses: ClientUseStore;
   readonly #connection: StoreConnection;
   readonly #guard: Guard;
 
@@ -113,6 +116,7 @@ export class RedisStore implements Store {
     this.identityLinks = new RedisIdentityLinks(this.#guard, client, keys, durable);
     this.providers = new RedisProviders(this.#guard, client, keys, durable);
     this.clientDocuments = new RedisClientDocuments(this.#guard, client, keys);
+    this.clientUses = new RedisClientUses(this.#guard, client, keys);
   }
 
   ping(): Promise<void> {
