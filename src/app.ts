@@ -64,6 +64,7 @@ function registerShutdown(app: FastifyInstance, deps: AppDependencies, services:
     deps.keyring.close();
     services.clientSync.stop();
     services.providerSync.stop();
+    services.resourceSync.stop();
     services.registrationExpiry.stop();
     await services.outboxWorker?.stop();
     await app.admin?.close();
@@ -101,6 +102,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await services.revocations.cache.start();
   await services.clientSync.start();
   await services.providerSync.start();
+  await services.resourceSync.start();
   services.outboxWorker?.start();
   services.registrationExpiry.start();
   const limit = await registerRateLimits(app, config.rateLimits, deps.store.rateLimits, (bucket, request) =>

@@ -1,3 +1,4 @@
+import { ResourceSync } from './resources/resource-sync.js';
 import { RegistrationExpiry } from './clients/registration-expiry.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { AccountMail } from './accounts/account-mail.js';
@@ -58,6 +59,8 @@ export interface Services extends GrantServices {
   clientDocuments: ClientMetadataDocuments;
   /** Keeps the runtime upstream providers (the admin API's) current on this instance. */
   providerSync: ProviderSync;
+  /** Keeps the runtime protected resources (the admin API's) current on this instance. */
+  resourceSync: ResourceSync;
   /** What operators do through the admin API (and the CLI): users, sessions, clients, keys. */
   admin: AdminServices;
   /** Checks and revocations of access tokens (the denylists), with this instance's live copy of them. */
@@ -121,6 +124,7 @@ export type DomainServices = Pick<
   | 'signIns'
   | 'clientSync'
   | 'providerSync'
+  | 'resourceSync'
   | 'resources'
   | 'clientRegistration'
   | 'registrationExpiry'
@@ -202,6 +206,7 @@ export function createDomainServices(
   const accounts = new AccountService({ users, sessions, signIns, consents, audit, mail: accountMail, mfa, federation, config, clock });
   const clientSync = new ClientSync(store.clients, clients, config.defaultAudience, parts.logger);
   const resources = new ResourceRegistry(config.resources);
+  const resourceSync = new ResourceSync(store.resources, resources, parts.logger);
   const registrationExpiry = new RegistrationExpiry({
     store: store.clients,
     uses: store.clientUses,
@@ -227,6 +232,7 @@ export function createDomainServices(
     registry: clients,
     clientSync,
     providers: { registry: providers, sync: providerSync, box: providerBox },
+    resources: { registry: resources, sync: resourceSync },
     userService: users,
     accounts,
     accountMail,
@@ -257,6 +263,7 @@ export function createDomainServices(
     clientSync,
     providerSync,
     resources,
+    resourceSync,
     clientRegistration,
     registrationExpiry,
     clientDocuments: new ClientMetadataDocuments({

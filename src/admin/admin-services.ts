@@ -13,6 +13,9 @@ import { ClientAdmin } from './clients.js';
 import { KeyAdmin } from './keys.js';
 import { UserAdmin } from './users.js';
 import { ProviderAdmin } from './providers.js';
+import { ResourceAdmin } from './resources.js';
+import type { ResourceRegistry } from '../resources/resource-registry.js';
+import type { ResourceSync } from '../resources/resource-sync.js';
 import type { ProviderRegistry, ProviderSync } from '../federation/provider-registry.js';
 import type { SecretBox } from '../mfa/secret-box.js';
 
@@ -21,16 +24,19 @@ export interface AdminServices {
   users: UserAdmin;
   clients: ClientAdmin;
   providers: ProviderAdmin;
+  resources: ResourceAdmin;
   keys: KeyAdmin;
 }
 
 /** The parts of the service the admin services work on. */
 export interface AdminParts {
-  store: Pick<Store, 'users' | 'consents' | 'clients' | 'providers'>;
+  store: Pick<Store, 'users' | 'consents' | 'clients' | 'providers' | 'resources'>;
   registry: ClientRegistry;
   clientSync: ClientSync;
   /** The upstream providers: the registry, its sync, and the box their secrets are sealed in. */
   providers: { registry: ProviderRegistry; sync: ProviderSync; box: SecretBox };
+  /** The protected resources: the registry and its sync. */
+  resources: { registry: ResourceRegistry; sync: ResourceSync };
   userService: UserService;
   accounts: AccountService;
   accountMail: AccountMail;
@@ -71,6 +77,7 @@ export function createAdminServices(parts: AdminParts): AdminServices {
       clock,
     }),
     providers: new ProviderAdmin({ store: store.providers, ...parts.providers, audit, issuer: config.issuer, clock }),
+    resources: new ResourceAdmin({ store: store.resources, ...parts.resources, audit, clock }),
     keys: new KeyAdmin({
       dir: parts.keysDir,
       times: { jwksMaxAge: config.jwksMaxAge, keysReloadInterval: config.keysReloadInterval, accessTokenTtl: config.accessTokenTtl },

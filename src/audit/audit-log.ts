@@ -85,6 +85,9 @@ export type AdminAction =
   | 'provider_updated'
   | 'provider_deleted'
   | 'provider_secret_rotated'
+  | 'resource_created'
+  | 'resource_updated'
+  | 'resource_deleted'
   | 'key_rotated'
   | 'key_retired';
 

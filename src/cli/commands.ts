@@ -450,6 +450,51 @@ export const COMMANDS: readonly Command[] = [
     },
   },
   {
+    words: ['resources', 'list'],
+    args: [],
+    help: 'list protected resources, from RESOURCES_FILE and from the store',
+    async run(_args, options, io) {
+      const resources = await admin(io, (services) => services.resources.list());
+      answer(io, options, resources, (result) =>
+        result.length === 0
+          ? ['no resource']
+          : result.map((resource) => {
+              const clients = resource.clients === '*' ? 'every client' : `clients ${resource.clients.join(',') || '-'}`;
+              return `${resource.resource}  ${resource.source}  ${clients}  scopes ${resource.scopes?.join(',') ?? 'any'}`;
+            }),
+      );
+    },
+  },
+  {
+    words: ['resources', 'add'],
+    args: [],
+    help: 'register a protected resource from a RESOURCES_FILE-style JSON entry on standard input',
+    async run(_args, options, io) {
+      const entry = await objectFromStdin(io);
+      const created = await admin(io, (services) => services.resources.create(entry, CLI_ACTOR));
+      answer(io, options, created, (result) => [`registered ${result.resource}; its metadata: ${result.metadata_url}`]);
+    },
+  },
+  {
+    words: ['resources', 'update'],
+    args: ['RESOURCE'],
+    help: 'change fields of a stored resource: a JSON object of them on standard input (null removes one)',
+    async run([identifier], options, io) {
+      const changes = await objectFromStdin(io);
+      const resource = await admin(io, (services) => services.resources.update(identifier!, changes, CLI_ACTOR));
+      answer(io, options, resource, () => [`updated ${resource.resource}`]);
+    },
+  },
+  {
+    words: ['resources', 'delete'],
+    args: ['RESOURCE'],
+    help: 'remove a stored resource; no new token is issued for it',
+    async run([identifier], options, io) {
+      await admin(io, (services) => services.resources.delete(identifier!, CLI_ACTOR));
+      answer(io, options, { deleted: identifier }, () => [`deleted ${identifier}`]);
+    },
+  },
+  {
     words: ['openapi'],
     args: [],
     help: 'print openapi.yaml as built from the route schemas',

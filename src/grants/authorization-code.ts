@@ -5,7 +5,6 @@ import { scopeList } from '../tokens/scope.js';
 import { startUserSession, type Grant, type GrantResult, type GrantServices, type TokenParams } from './grant.js';
 import type { RequestOrigin } from '../request-origin.js';
 import { sessionTokenResponse, withIdToken } from './token-response.js';
-import { targetWithin } from '../resources/resource-registry.js';
 
 /**
  * The authorization code grant (RFC 6749 §4.1.3) with PKCE (RFC 7636 §4.5): a code from /oauth/authorize, its
@@ -33,7 +32,7 @@ export const authorizationCodeGrant: Grant<'authorization_code'> = {
     const user = await services.users.findActive(code.userId);
     if (!user) throw oauthError('invalid_grant', 'the user is disabled or gone');
     // RFC 8707 §2.2: the resource of the authorization request, or a narrower one named now; the code is spent either way.
-    const target = targetWithin(code.resource, client, params.resource);
+    const target = services.resources.targetWithin(code.resource, client, params.resource);
     const { session, refreshToken } = await startUserSession(services, user, client, { scope: code.scope, resource: target }, origin, { code });
     await started(session.sid);
     const scope = services.resources.scopeWithin(target, scopeList(code.scope)).join(' ');

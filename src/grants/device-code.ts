@@ -1,7 +1,6 @@
 import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
 import { scopeList } from '../tokens/scope.js';
-import { targetWithin } from '../resources/resource-registry.js';
 import type { RequestOrigin } from '../request-origin.js';
 import { DEVICE_CODE } from './grant-type.js';
 import { startUserSession, type Grant, type GrantResult, type GrantServices, type TokenParams } from './grant.js';
@@ -32,7 +31,7 @@ export const deviceCodeGrant: Grant<typeof DEVICE_CODE> = {
     const user = await services.users.findActive(approval.userId);
     if (!user) throw oauthError('invalid_grant', 'the user is disabled or gone');
     // RFC 8707 §2: the resource of the device authorization request, or a narrower one named now.
-    const target = targetWithin(record.resource, client, params.resource);
+    const target = services.resources.targetWithin(record.resource, client, params.resource);
     const asked = { scope: record.scope, resource: record.resource };
     const { session, refreshToken } = await startUserSession(services, user, client, { scope: record.scope, resource: target }, origin, {
       device: approval,

@@ -3,13 +3,13 @@ import { originContext } from '../audit/audit-log.js';
 import { grantScope, narrowedScope } from '../tokens/scope.js';
 import { SCOPE_PARAMETER, type Grant, type GrantResult, type GrantServices, type TokenParams } from './grant.js';
 import type { RequestOrigin } from '../request-origin.js';
-import { targetWithin, type ResourceRegistry } from '../resources/resource-registry.js';
+import type { ResourceRegistry } from '../resources/resource-registry.js';
 import type { SessionRecord } from '../store/types.js';
 import { sessionTokenResponse } from './token-response.js';
 
 /**
  * The resource and scope of the access token a refresh asks for, within the session's grant: the session's resource
- * or a narrower one (targetWithin); the session's scope as the client holds it now (a scope removed from the client
+ * or a narrower one, still open to the client (ResourceRegistry.targetWithin); the session's scope as the client holds it now (a scope removed from the client
  * since is not granted again), as far as that resource accepts it.
  */
 function refreshedGrant(
@@ -18,7 +18,7 @@ function refreshedGrant(
   params: TokenParams,
   resources: ResourceRegistry,
 ): { target: string | undefined; scope: string } {
-  const target = targetWithin(session.resource, client, params.resource);
+  const target = resources.targetWithin(session.resource, client, params.resource);
   return { target, scope: grantScope(resources.scopeWithin(target, narrowedScope(session.scope, client.scopes)), params.scope) };
 }
 

@@ -1,7 +1,7 @@
 import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
 import { grantScope, OPENID_SCOPES } from '../tokens/scope.js';
-import { isResourceIdentifier, type ProtectedResource } from './protected-resource.js';
+import type { ProtectedResource } from './protected-resource.js';
 
 /** The path a resource's metadata URL adds after the well-known one: its identifier's path, or nothing for `/`. */
 function pathOf(resource: ProtectedResource): string {
@@ -9,31 +9,45 @@ function pathOf(resource: ProtectedResource): string {
   return pathname === '/' ? '' : pathname;
 }
 
-/**
- * The resource a token request names within what was granted (RFC 8707 §2.2): the grant's own resource, or, when the
- * grant named none, one of the client's own audiences; undefined when it names none. A narrowing, never a widening:
- * invalid_target for anything else.
- */
-export function targetWithin(granted: string | undefined, client: Client, requested: string | undefined): string | undefined {
-  if (requested === undefined) return granted;
-  if (granted !== undefined ? requested === granted : client.audience.includes(requested)) return requested;
-  throw oauthError('invalid_target', 'the requested resource is not within the grant: a token request may narrow the audience, never widen it');
-}
+/** A runtime resource as the registry holds it, with when it was registered and last changed. */
+export type StoredResource = ProtectedResource & { createdAt: number; updatedAt: number };
 
 /**
- * The protected resources tokens may be meant for (RESOURCES_FILE), and the rules of RFC 8707 resource indicators:
- * which client may name which resource, and what scope a token for it may carry.
+ * The protected resources tokens may be meant for — RESOURCES_FILE's, read at start, then the store's (the admin API's),
+ * kept current by ResourceSync; a stored resource whose identifier the file took since is shadowed by the file's — and
+ * the rules of RFC 8707 resource indicators: which client may name which resource, and what scope a token for it may carry.
  */
 export class ResourceRegistry {
-  readonly #byIdentifier: ReadonlyMap<string, ProtectedResource>;
+  #stored: readonly StoredResource[] = [];
+  #all: readonly ProtectedResource[];
+  #byIdentifier: ReadonlyMap<string, ProtectedResource>;
 
   constructor(private readonly file: readonly ProtectedResource[]) {
+    this.#all = file;
     this.#byIdentifier = new Map(file.map((resource) => [resource.identifier, resource]));
   }
 
-  /** Every registered resource, in the file's order. */
-  all(): readonly ProtectedResource[] {
+  /** RESOURCES_FILE's resources (read-only at runtime). */
+  fileResources(): readonly ProtectedResource[] {
     return this.file;
+  }
+
+  /** Every registered resource: the file's in its order, then the store's by identifier. */
+  all(): readonly ProtectedResource[] {
+    return this.#all;
+  }
+
+  /** The runtime resources as last read from the store. */
+  storedResources(): readonly StoredResource[] {
+    return this.#stored;
+  }
+
+  /** Takes the store's resources as they are now (ResourceSync). */
+  replaceStoredResources(resources: readonly StoredResource[]): void {
+    const fileIdentifiers = new Set(this.file.map((resource) => resource.identifier));
+    this.#stored = resources.filter((resource) => !fileIdentifiers.has(resource.identifier)).sort((a, b) => a.identifier.localeCompare(b.identifier));
+    this.#all = [...this.file, ...this.#stored];
+    this.#byIdentifier = new Map(this.#all.map((resource) => [resource.identifier, resource]));
   }
 
   /** The registered resource of an identifier, if any. */
@@ -47,7 +61,7 @@ export class ResourceRegistry {
    * passed another Host (one API behind one name needs no Host rules).
    */
   forMetadataPath(path: string, host: string): ProtectedResource | undefined {
-    const candidates = this.file.filter((resource) => pathOf(resource) === path);
+    const candidates = this.#all.filter((resource) => pathOf(resource) === path);
     return candidates.find((resource) => new URL(resource.identifier).host === host) ?? (candidates.length === 1 ? candidates[0] : undefined);
   }
 
@@ -58,11 +72,26 @@ export class ResourceRegistry {
    */
   targetFor(client: Client, requested: string): string {
     if (client.audience.includes(requested)) return requested;
-    const resource = isResourceIdentifier(requested) ? this.#byIdentifier.get(requested) : undefined;
+    // Only valid identifiers are registered: an exact lookup needs no parsing of what was sent.
+    const resource = this.#byIdentifier.get(requested);
     if (resource === undefined || (resource.clients !== '*' && !resource.clients.includes(client.clientId))) {
       throw oauthError('invalid_target', 'the requested resource is unknown or not allowed for this client');
     }
     return requested;
+  }
+
+  /**
+   * The resource a token request names within what was granted (RFC 8707 §2.2): the grant's own resource, or, when the
+   * grant named none, one of the client's own audiences; undefined when it names none. A narrowing, never a widening:
+   * invalid_target for anything else, and for a resource the client may no longer ask for (deleted, or the client taken
+   * off its `clients` since the grant: no new token for it).
+   */
+  targetWithin(granted: string | undefined, client: Client, requested: string | undefined): string | undefined {
+    const target = requested ?? granted;
+    if (requested !== undefined && (granted !== undefined ? requested !== granted : !client.audience.includes(requested))) {
+      throw oauthError('invalid_target', 'the requested resource is not within the grant: a token request may narrow the audience, never widen it');
+    }
+    return target === undefined ? undefined : this.targetFor(client, target);
   }
 
   /**

@@ -137,6 +137,31 @@ export interface ProviderStore {
   delete(id: string): Promise<boolean>;
 }
 
+/** A protected resource registered through the admin API: its entry as RESOURCES_FILE's (RFC 8707, RFC 9728). */
+export interface ResourceRecord {
+  entry: Record<string, unknown>;
+  /** Epoch seconds. */
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Runtime protected resources, shared by every instance, keyed by resource identifier; versioned as runtime clients are. */
+export interface ResourceStore {
+  /** Every runtime resource, with the version they are as of. */
+  all(): Promise<{ version: number; resources: ResourceRecord[] }>;
+  /** The current version; one cheap read. */
+  version(): Promise<number>;
+  /** Stores a new resource: `created`; `taken` when its identifier is; `held` for RESOURCE_HOLD_SECONDS after one of it was deleted. */
+  create(record: ResourceRecord): Promise<'created' | 'taken' | 'held'>;
+  /** Replaces a stored resource; false when there is none of its identifier. */
+  replace(record: ResourceRecord): Promise<boolean>;
+  /** Removes a resource; false when there was none. */
+  delete(identifier: string): Promise<boolean>;
+}
+
+/** Seconds a deleted resource's identifier cannot be registered again: every instance has stopped serving it by then. */
+export const RESOURCE_HOLD_SECONDS = 5;
+
 /** Seconds a deleted provider's id cannot be taken again: every instance has stopped offering it by then. */
 export const PROVIDER_ID_HOLD_SECONDS = 5;
 
@@ -728,6 +753,7 @@ export interface Store {
   readonly passkeyChallenges: PasskeyChallengeStore;
   readonly identityLinks: IdentityLinkStore;
   readonly providers: ProviderStore;
+  readonly resources: ResourceStore;
   readonly clientDocuments: ClientDocumentStore;
   readonly clientUses: ClientUseStore;
   /** Resolves while the store answers; rejects with StoreUnavailableError otherwise. */

@@ -173,6 +173,7 @@ t.test('a command group answers --help with its own commands; without a command 
     ['sessions', ['sessions list USER', 'sessions end SID', 'sessions end-all USER']],
     ['clients', ['clients list', 'clients add', 'clients update CLIENT_ID', 'clients delete CLIENT_ID', 'clients secret']],
     ['providers', ['providers list', 'providers add', 'providers update ID', 'providers secret ID', 'providers delete ID']],
+    ['resources', ['resources list', 'resources add', 'resources update RESOURCE', 'resources delete RESOURCE']],
   ] as const) {
     const help = await cli([group, '--help']);
     t.equal(help.code, 0, `${group} --help exits 0`);

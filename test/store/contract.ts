@@ -1044,6 +1044,28 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     await store.providers.delete('other');
   });
 
+  t.test('runtime resources: a versioned set of their own, keyed by identifier', async (t) => {
+    const record = (resource: string, name: string) => ({ entry: { resource, name, clients: '*' }, createdAt: 1_700_000_000, updatedAt: 1_700_000_000 });
+    const mcp = 'https://mcp.example/mcp';
+    const providersVersion = await store.providers.version();
+    const v0 = await store.resources.version();
+    t.same(await store.resources.all(), { version: v0, resources: [] });
+    t.equal(await store.resources.create(record(mcp, 'Tools')), 'created');
+    t.equal(await store.resources.create(record(mcp, 'Other')), 'taken', 'a taken identifier');
+    t.equal(await store.resources.replace(record('https://none.example/', 'x')), false, 'nothing to replace');
+    const v1 = await store.resources.version();
+    t.ok(v1 > v0, 'a create raises the version');
+    t.equal(await store.providers.version(), providersVersion, "the providers' version does not move");
+    const renamed = { ...record(mcp, 'Tools v2'), updatedAt: 1_700_000_100 };
+    t.equal(await store.resources.replace(renamed), true);
+    const v2 = await store.resources.version();
+    t.same(await store.resources.all(), { version: v2, resources: [renamed] }, 'the record comes back field for field');
+    t.equal(await store.resources.delete(mcp), true);
+    t.equal(await store.resources.delete(mcp), false);
+    t.ok((await store.resources.version()) > v2, 'a delete raises it');
+    t.equal(await store.resources.create(record(mcp, 'Again')), 'held', 'a deleted identifier is held for a moment');
+  });
+
   t.test('a session keeps the sign-in that started it', async (t) => {
     const owner = user();
     await store.users.create(owner);

@@ -10,6 +10,7 @@ import { ENGLISH_ONLY } from '../../http/page-text.js';
 import { registerOpenApi } from '../../openapi/document.js';
 import { adminClientRoutes } from '../routes/clients.js';
 import { adminProviderRoutes } from '../routes/providers.js';
+import { adminResourceRoutes } from '../routes/resources.js';
 import { adminKeyRoutes } from '../routes/keys.js';
 import { adminUserRoutes } from '../routes/users.js';
 import type { Services } from '../../services.js';
@@ -55,6 +56,7 @@ export async function buildAdminApp(
   await app.register(adminUserRoutes, services);
   await app.register(adminClientRoutes, services);
   await app.register(adminProviderRoutes, services);
+  await app.register(adminResourceRoutes, services);
   await app.register(adminKeyRoutes, services);
   await app.ready();
   return app;

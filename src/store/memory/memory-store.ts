@@ -16,6 +16,7 @@ import { MemorySecondSteps } from './second-steps.js';
 import { MemoryPasskeyChallenges, MemoryPasskeys } from './passkeys.js';
 import { MemoryIdentityLinks } from './identity-links.js';
 import { MemoryProviders } from './providers.js';
+import { MemoryResources } from './resources.js';
 import { MemoryClientDocuments } from './client-documents.js';
 import { MemoryClientUses } from './client-uses.js';
 
@@ -43,6 +44,7 @@ export class MemoryStore implements Store {
   readonly passkeyChallenges: MemoryPasskeyChallenges;
   readonly identityLinks: MemoryIdentityLinks;
   readonly providers: MemoryProviders;
+  readonly resources: MemoryResources;
   readonly clientDocuments: MemoryClientDocuments;
   readonly clientUses: MemoryClientUses;
   readonly #sweeper: NodeJS.Timeout;
@@ -67,6 +69,7 @@ export class MemoryStore implements Store {
     this.passkeyChallenges = new MemoryPasskeyChallenges(clock);
     this.identityLinks = new MemoryIdentityLinks();
     this.providers = new MemoryProviders(clock);
+    this.resources = new MemoryResources(clock);
     this.clientDocuments = new MemoryClientDocuments(clock);
     this.clientUses = new MemoryClientUses(clock);
     this.#sweeper = setInterval(() => {

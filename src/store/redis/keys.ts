@@ -71,6 +71,10 @@ export function redisKeys(prefix: string, clustered = false) {
     providers: () => `${prefix}providers${clustered ? ':{providers}' : ''}`,
     providersVersion: () => `${prefix}providers-version${clustered ? ':{providers}' : ''}`,
     providerIdHold: (id: string) => `${prefix}provider-id-hold${clustered ? ':{providers}' : ''}:${id}`,
+    /** Runtime protected resources (a hash: identifier → JSON) and their version counter, in one slot; a deleted one's hold. */
+    resources: () => `${prefix}resources${clustered ? ':{resources}' : ''}`,
+    resourcesVersion: () => `${prefix}resources-version${clustered ? ':{resources}' : ''}`,
+    resourceHold: (identifier: string) => `${prefix}resource-hold${clustered ? ':{resources}' : ''}:${identifier}`,
     /** A client ID metadata document as fetched, by its URL's hash, expiring as its Cache-Control says. */
     clientDocument: (urlHash: string) => `${prefix}client-document:${urlHash}`,
     /** Holds a deleted client's id for a while (CLIENT_ID_HOLD_SECONDS), in the clients' slot. */

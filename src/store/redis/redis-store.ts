@@ -12,6 +12,7 @@ import type {
   PasskeyChallengeStore,
   IdentityLinkStore,
   ProviderStore,
+  ResourceStore,
   ClientDocumentStore,
   ClientUseStore,
   MailOutboxStore,
@@ -44,6 +45,7 @@ import { RedisSecondSteps } from './second-steps.js';
 import { RedisPasskeyChallenges, RedisPasskeys } from './passkeys.js';
 import { RedisIdentityLinks } from './identity-links.js';
 import { RedisProviders } from './providers.js';
+import { RedisResources } from './resources.js';
 import { RedisClientDocuments } from './client-documents.js';
 import { RedisClientUses } from './client-uses.js';
 
@@ -71,6 +73,7 @@ export class RedisStore implements Store {
   readonly passkeyChallenges: PasskeyChallengeStore;
   readonly identityLinks: IdentityLinkStore;
   readonly providers: ProviderStore;
+  readonly resources: ResourceStore;
   readonly clientDocuments: ClientDocumentStore;
   readonly clientUses: ClientUseStore;
   readonly #connection: StoreConnection;
@@ -115,6 +118,7 @@ export class RedisStore implements Store {
     this.passkeyChallenges = new RedisPasskeyChallenges(this.#guard, client, keys, durable);
     this.identityLinks = new RedisIdentityLinks(this.#guard, client, keys, durable);
     this.providers = new RedisProviders(this.#guard, client, keys, durable);
+    this.resources = new RedisResources(this.#guard, client, keys, durable);
     this.clientDocuments = new RedisClientDocuments(this.#guard, client, keys);
     this.clientUses = new RedisClientUses(this.#guard, client, keys);
   }
