@@ -1,3 +1,4 @@
+import { pushedAuthorizationRoutes } from './oidc/routes/pushed-authorization.js';
 import { deviceAuthorizationRoutes } from './oidc/routes/device-authorization.js';
 import { devicePageRoutes } from './oidc/routes/device.js';
 import type { IncomingMessage } from 'node:http';
@@ -117,6 +118,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(jwksRoutes, routes);
   await app.register(tokenRoutes, routes);
   await app.register(deviceAuthorizationRoutes, routes);
+  await app.register(pushedAuthorizationRoutes, routes);
   await app.register(registrationRoutes, routes);
   await app.register(revocationRoutes, routes);
   await app.register(introspectionRoutes, routes);

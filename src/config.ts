@@ -151,6 +151,8 @@ export interface Config {
    * seconds one may go unused before it is deleted.
    */
   clientRegistration: { policy: ClientRegistrationPolicy; maxClients: number; idleTtl: number };
+  /** Whether every authorization request must be pushed first (RFC 9126 §5: REQUIRE_PUSHED_AUTHORIZATION_REQUESTS). */
+  requirePushedAuthorizationRequests: boolean;
   /** The device authorization grant (RFC 8628): seconds a request waits for its person, and seconds between polls. */
   deviceAuthorization: { ttl: number; interval: number };
   /**
@@ -583,6 +585,7 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
       maxClients: integer(env, 'CLIENT_REGISTRATION_MAX'),
       idleTtl: integer(env, 'CLIENT_REGISTRATION_IDLE_TTL'),
     },
+    requirePushedAuthorizationRequests: boolean(env, 'REQUIRE_PUSHED_AUTHORIZATION_REQUESTS', false),
     deviceAuthorization: { ttl: integer(env, 'DEVICE_CODE_TTL'), interval: integer(env, 'DEVICE_CODE_INTERVAL') },
     clientMetadataDocuments: clientMetadataDocuments(env, production),
     email,

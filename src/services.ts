@@ -1,3 +1,4 @@
+import { PushedAuthorizationService } from './oidc/pushed-requests.js';
 import { ResourceSync } from './resources/resource-sync.js';
 import { RegistrationExpiry } from './clients/registration-expiry.js';
 import type { FastifyBaseLogger } from 'fastify';
@@ -87,6 +88,8 @@ export interface Services extends GrantServices {
   consents: ConsentService;
   /** The authorization endpoint's decisions: sign in, consent, or a code. */
   authorization: AuthorizationService;
+  /** Pushed authorization requests (RFC 9126): kept for the authorization endpoint, spent by their code. */
+  pushedRequests: PushedAuthorizationService;
   /** Device authorization requests (RFC 8628): started by a device, answered at /device, collected by its polls. */
   devices: DeviceAuthorizationService;
   /** The Prometheus metrics, when METRICS_PORT is set. */
@@ -295,6 +298,7 @@ export function createServices(config: Config, parts: ServiceParts & { keyring: 
   const verifiedTokens = new VerifiedTokenCache(keyring);
   const accessTokens = { keyring, issuer: config.issuer, ttl: config.accessTokenTtl, clock };
   const domain = createDomainServices(config, { ...parts, audit, hashing, keys: { dir: keyring.dir, reload: () => keyring.refresh() } });
+  const pushedRequests = new PushedAuthorizationService(store.pushedRequests, { clients, resources: domain.resources });
   const transport = openMailTransport(config.mail, parts.logger);
   const outboxWorker = transport && new OutboxWorker(store.outbox, transport, config.mail, audit, parts.logger, clock);
   if (outboxWorker) domain.mailer.onQueued = () => outboxWorker.kick();
@@ -303,7 +307,8 @@ export function createServices(config: Config, parts: ServiceParts & { keyring: 
     pingStore: () => store.ping(),
     keyring,
     clients,
-    authorization: new AuthorizationService(domain.codes, domain.consents, domain.mfa, config.issuer, clock),
+    authorization: new AuthorizationService(domain.codes, domain.consents, domain.mfa, pushedRequests, config.issuer, clock),
+    pushedRequests,
     devices: new DeviceAuthorizationService(store.deviceAuthorizations, { issuer: config.issuer, ...config.deviceAuthorization }, clock, audit),
     revocations,
     metrics,

@@ -117,6 +117,12 @@ export const SETTINGS = [
       'Dynamic client registration at `/oauth/register` (RFC 7591, RFC 7592): `closed` (no endpoint), `initial-access-token` (a bearer token with the `client_registration` scope, a client_credentials token of a client you allow it, must come with each registration; confidential clients may be made), or `open` (anyone, public clients only, limited per IP). Registered clients are third-party, use the authorization code grant with PKCE, and get tokens for this service unless they name a resource. See [Protecting an API or MCP server](../guides/protecting-an-api.md#dynamic-client-registration).',
   },
   {
+    name: 'REQUIRE_PUSHED_AUTHORIZATION_REQUESTS',
+    default: '`false`',
+    meaning:
+      '`true`: every authorization request must be pushed first (RFC 9126: `POST /oauth/par`, then `/oauth/authorize` with `client_id` and `request_uri` alone); a client can require it for itself with `require_pushed_authorization_requests`.',
+  },
+  {
     name: 'DEVICE_CODE_TTL',
     integer: { min: 60, max: 1800, fallback: 600 },
     meaning:

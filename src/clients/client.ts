@@ -23,6 +23,8 @@ export interface Client {
    * consent, and its user tokens may call the account API.
    */
   firstParty: boolean;
+  /** Whether its authorization requests must be pushed first (RFC 9126 §6 `require_pushed_authorization_requests`). */
+  requirePushedRequests: boolean;
   /** Whether its sign-ins must be multi-factor (`require_mfa`): a password alone is stepped up with a second factor. */
   requireMfa: boolean;
   /** A note for operators, shown by the admin API. */

@@ -22,6 +22,7 @@ const KNOWN_FIELDS = new Set([
   'post_logout_redirect_uris',
   'first_party',
   'require_mfa',
+  'require_pushed_authorization_requests',
   ...Object.keys(DISPLAY_FIELDS),
 ]);
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~:-]{1,128}$/;
@@ -106,6 +107,8 @@ export function parseClientEntry(entry: unknown, defaultAudience: string, source
   if (grantTypes.includes('authorization_code') && redirects.length === 0) throw new EntryError('the authorization_code grant needs redirect_uris');
   if (e.first_party !== undefined && typeof e.first_party !== 'boolean') throw new EntryError('first_party must be true or false');
   if (e.require_mfa !== undefined && typeof e.require_mfa !== 'boolean') throw new EntryError('require_mfa must be true or false');
+  if (e.require_pushed_authorization_requests !== undefined && typeof e.require_pushed_authorization_requests !== 'boolean')
+    throw new EntryError('require_pushed_authorization_requests must be true or false');
   if (e.require_mfa === true && !grantTypes.includes('authorization_code'))
     throw new EntryError('require_mfa needs the authorization_code grant: only a browser sign-in can ask for a second factor');
   if (e.require_mfa === true && grantTypes.includes('password'))
@@ -131,6 +134,7 @@ export function parseClientEntry(entry: unknown, defaultAudience: string, source
     postLogoutRedirectUris: redirectUris(e.post_logout_redirect_uris, 'post_logout_redirect_uris'),
     firstParty: e.first_party === true || grantTypes.includes('password'),
     requireMfa: e.require_mfa === true,
+    requirePushedRequests: e.require_pushed_authorization_requests === true,
     description: e.description as string | undefined,
     display,
     source,

@@ -4,6 +4,7 @@ import { requestFingerprint, type AuthorizationProblem, type AuthorizationReques
 import { acrOf } from '../tokens/authentication-context.js';
 import type { MfaService } from '../mfa/mfa-service.js';
 import type { CodeService } from './code-service.js';
+import type { PushedAuthorizationService } from './pushed-requests.js';
 import type { ConsentService } from './consent-service.js';
 
 /** How long a sign-in made for an authorization request stands for it: time to read and answer a consent page. */
@@ -37,6 +38,7 @@ export class AuthorizationService {
     private readonly codes: CodeService,
     private readonly consents: ConsentService,
     private readonly mfa: MfaService,
+    private readonly pushedRequests: Pick<PushedAuthorizationService, 'spend'>,
     private readonly issuer: string,
     private readonly clock: () => number,
   ) {}
@@ -61,6 +63,14 @@ export class AuthorizationService {
     }
     if (!consentGiven && (request.prompt.has('consent') || !(await this.consents.covers(signIn.userId, request.client, request)))) {
       return this.#unlessSilent(request, 'consent_required', 'the person must allow this application', { kind: 'consent' });
+    }
+    // RFC 9126 §4: a pushed request yields one code, once.
+    if (request.pushed !== undefined && !(await this.pushedRequests.spend(request.pushed))) {
+      const description = 'the request_uri was used already or has expired: push the request again';
+      return {
+        kind: 'redirect',
+        location: this.refusal({ kind: 'redirect', redirectUri: request.redirectUri, state: request.state, error: 'invalid_request', description }),
+      };
     }
     const code = await this.codes.issue({
       clientId: request.client.clientId,

@@ -25,6 +25,8 @@ export interface AuthorizationRequest {
   acrValues: readonly AcrValue[];
   /** The resource the tokens are meant for (RFC 8707 §2), when the request names one: their `aud`. */
   resource: string | undefined;
+  /** The request_uri it was pushed under (RFC 9126), spent by the code it yields; undefined for a request sent through the browser. */
+  pushed: string | undefined;
 }
 
 /** The registries an authorization request is checked against. */
@@ -135,6 +137,7 @@ export function parseAuthorizationRequest(query: AuthorizationQuery, registries:
       maxAge: maxAgeOf(single(query, 'max_age')),
       acrValues: acrValuesOf(single(query, 'acr_values')),
       resource,
+      pushed: undefined,
     };
   } catch (error) {
     if (error instanceof ServiceError) return { kind: 'redirect', redirectUri, state, error: error.code, description: error.message };

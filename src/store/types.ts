@@ -680,6 +680,25 @@ export interface PasskeyChallengeStore {
   take(challengeHash: string): Promise<PasskeyChallengeRecord | undefined>;
 }
 
+/** A pushed authorization request (RFC 9126): the client that pushed it, and its parameters as sent. */
+export interface PushedRequestRecord {
+  clientId: string;
+  /** The authorization request's parameters (RFC 6749 §4.1.1 and the rest), each once, as the client pushed them. */
+  params: Record<string, string>;
+  /** Whether a browser brought it to the authorization endpoint already (its lifetime is then the interaction's). */
+  started: boolean;
+}
+
+/** Pushed authorization requests, by the hash of their request_uri's secret: read while a person signs in, spent by the code. */
+export interface PushedRequestStore {
+  /** Stores (or replaces) a request for ttlMs. */
+  create(secretHash: string, record: PushedRequestRecord, ttlMs: number): Promise<void>;
+  /** The live request; reads only. */
+  get(secretHash: string): Promise<PushedRequestRecord | undefined>;
+  /** Spends it, once: of two concurrent takers, one gets it. */
+  take(secretHash: string): Promise<PushedRequestRecord | undefined>;
+}
+
 /** An upstream identity (a provider's `sub`) linked to an account here: it signs that account in. */
 export interface IdentityLink {
   /** The upstream provider's id here, when linked (for the account page and operators; not part of the identity). */
@@ -751,6 +770,7 @@ export interface Store {
   readonly secondSteps: SecondStepStore;
   readonly passkeys: PasskeyStore;
   readonly passkeyChallenges: PasskeyChallengeStore;
+  readonly pushedRequests: PushedRequestStore;
   readonly identityLinks: IdentityLinkStore;
   readonly providers: ProviderStore;
   readonly resources: ResourceStore;

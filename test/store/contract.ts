@@ -864,6 +864,22 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.same(await store.deviceAuthorizations.poll(gone, device, Date.now()), { outcome: 'invalid' }, 'past its keeping: unknown');
   });
 
+  t.test('a pushed authorization request: read while it lives, replaced, spent once', async (t) => {
+    const hash = `par-${randomUUID()}`;
+    const record = { clientId: 'portal', params: { response_type: 'code', redirect_uri: 'https://portal.example/cb', state: 'ü & =' }, started: false };
+    await store.pushedRequests.create(hash, record, 60_000);
+    t.same(await store.pushedRequests.get(hash), record, 'its parameters come back as pushed');
+    await store.pushedRequests.create(hash, { ...record, started: true }, 60_000);
+    t.same(await store.pushedRequests.get(hash), { ...record, started: true }, 'replaced');
+    const takes = await Promise.all(Array.from({ length: 10 }, () => store.pushedRequests.take(hash)));
+    t.equal(takes.filter((taken) => taken !== undefined).length, 1, 'spent once');
+    t.equal(await store.pushedRequests.get(hash), undefined);
+    const short = `par-${randomUUID()}`;
+    await store.pushedRequests.create(short, record, 200);
+    await sleep(300);
+    t.equal(await store.pushedRequests.get(short), undefined, 'gone past its time');
+  });
+
   t.test('a self-registered client’s use mark lives its time, renewed by each touch', async (t) => {
     const [used, unused, never] = [randomUUID(), randomUUID(), randomUUID()];
     await store.clientUses.touch(used, 1);

@@ -17,7 +17,7 @@ import { HTML_RESPONSE, PUBLIC } from '../../routes/schemas.js';
 /** What these routes use of the services. */
 export type AuthorizeServices = Pick<
   RouteServices,
-  'authorization' | 'clientDocuments' | 'clientSync' | 'clients' | 'consents' | 'limit' | 'mfa' | 'resources'
+  'authorization' | 'clientDocuments' | 'clientSync' | 'clients' | 'consents' | 'limit' | 'mfa' | 'pushedRequests' | 'resources'
 > &
   SignInServices;
 
@@ -124,8 +124,21 @@ export async function authorizeRoutes(app: FastifyInstance, services: AuthorizeS
     return sendPage(reply, 200, consentPage({ ...view, formTargets: [formTargetOf(request.redirectUri)] }));
   }
 
+  /**
+   * A pushed request's parameters in place of the query (RFC 9126 §4: client_id and request_uri name it, the rest is
+   * ignored), and the query later steps carry (the login page's way back, the consent form): those parameters with the
+   * request_uri, which stays authoritative. Undefined when the request_uri is not a live one of that client.
+   */
+  async function pushedQuery(query: AuthorizationQuery): Promise<{ query: AuthorizationQuery; search: string; requestUri: string } | undefined> {
+    const { client_id: clientId, request_uri: requestUri } = query;
+    if (Array.isArray(clientId) || typeof requestUri !== 'string') return undefined;
+    const params = await services.pushedRequests.expand(clientId, requestUri);
+    if (params === undefined) return undefined;
+    return { query: params, search: new URLSearchParams({ ...params, request_uri: requestUri }).toString(), requestUri };
+  }
+
   /** Parses the request and answers the ones that cannot go on: a page, or a redirect with the error. */
-  async function handle(reply: FastifyReply, search: string, decide: (request: AuthorizationRequest) => Promise<FastifyReply>) {
+  async function handle(reply: FastifyReply, search: string, decide: (request: AuthorizationRequest, search: string) => Promise<FastifyReply>) {
     // A client_id that is a URL names its metadata document: read it (again when stale) before the request is judged.
     try {
       await services.clientDocuments.resolve(new URLSearchParams(search).get('client_id') ?? '');
@@ -133,23 +146,39 @@ export async function authorizeRoutes(app: FastifyInstance, services: AuthorizeS
       if (!(error instanceof ServiceError)) throw error;
       return sendPage(reply, 400, problemPageFor(reply.request, 'problem.bad_sign_in_request', { asWritten: error.message }));
     }
-    let parsed = parseAuthorizationRequest(queryOf(search), services);
+    let query = queryOf(search);
+    let requestUri: string | undefined;
+    if (query.request_uri !== undefined) {
+      const pushed = await pushedQuery(query);
+      if (pushed === undefined) {
+        const description = 'The request_uri is unknown, has expired, was used already, or is another application’s. Start again from the application.';
+        return sendPage(reply, 400, problemPageFor(reply.request, 'problem.bad_sign_in_request', { asWritten: description }));
+      }
+      ({ query, search, requestUri } = pushed);
+    }
+    let parsed = parseAuthorizationRequest(query, services);
     if ('kind' in parsed && parsed.error === 'invalid_client') {
       // A client registered a moment ago at another instance (RFC 7591) goes straight here: read the store once more.
       await services.clientSync.refresh();
-      parsed = parseAuthorizationRequest(queryOf(search), services);
+      parsed = parseAuthorizationRequest(query, services);
     }
     if ('kind' in parsed && parsed.kind === 'page') {
       return sendPage(reply, 400, problemPageFor(reply.request, 'problem.bad_sign_in_request', { asWritten: parsed.description }));
     }
     if ('kind' in parsed) return reply.redirect(services.authorization.refusal(parsed), 302);
-    return decide(parsed);
+    if (requestUri === undefined && (services.config.requirePushedAuthorizationRequests || parsed.client.requirePushedRequests)) {
+      const description = 'this application must push its authorization requests first (RFC 9126)';
+      return reply.redirect(
+        services.authorization.refusal({ kind: 'redirect', redirectUri: parsed.redirectUri, state: parsed.state, error: 'invalid_request', description }),
+        302,
+      );
+    }
+    return decide({ ...parsed, pushed: requestUri }, search);
   }
 
   app.get(AUTHORIZE_PATH, { schema: authorizeSchema }, async (request, reply) => {
     await services.limit('otherIp', request);
-    const search = searchOf(request.url);
-    return handle(reply, search, async (parsed) => proceed(reply, parsed, search, await signedInPerson(request, services)));
+    return handle(reply, searchOf(request.url), async (parsed, search) => proceed(reply, parsed, search, await signedInPerson(request, services)));
   });
 
   app.post(
@@ -157,8 +186,8 @@ export async function authorizeRoutes(app: FastifyInstance, services: AuthorizeS
     { schema: decisionSchema },
     async (request: FastifyRequest<{ Body: { authorization_request: string; decision: string; csrf: string } }>, reply) => {
       await services.limit('otherIp', request);
-      const { authorization_request: search, decision, csrf } = request.body;
-      return handle(reply, search, async (parsed) => {
+      const { authorization_request: sent, decision, csrf } = request.body;
+      return handle(reply, sent, async (parsed, search) => {
         const current = await signedInPerson(request, services);
         if (!current) return proceed(reply, parsed, search, undefined);
         if (!csrfMatches(csrf, current.secret)) return sendPage(reply, 403, problemPageFor(request, 'problem.refused_title', 'problem.foreign_form_back'));

@@ -5,6 +5,7 @@ import { AUTHORIZE_PATH } from '../http/paths.js';
 import { ACR_VALUES } from '../../tokens/authentication-context.js';
 import { OPENID_SCOPES } from '../../tokens/scope.js';
 import { DEVICE_AUTHORIZATION_PATH } from './device-authorization.js';
+import { PAR_PATH } from './pushed-authorization.js';
 import { CLIENT_REGISTRATION_SCOPE, REGISTRATION_PATH } from '../../clients/dynamic-registration.js';
 import { END_SESSION_PATH } from './end-session.js';
 import { INTROSPECT_SCOPE } from '../../routes/introspection.js';
@@ -47,6 +48,9 @@ export function serverMetadata(services: DiscoveryServices): Record<string, unkn
     token_endpoint: issuer + ENDPOINT_PATHS.token,
     // RFC 8628 §4.
     device_authorization_endpoint: issuer + DEVICE_AUTHORIZATION_PATH,
+    // RFC 9126 §5.
+    pushed_authorization_request_endpoint: issuer + PAR_PATH,
+    require_pushed_authorization_requests: services.config.requirePushedAuthorizationRequests,
     jwks_uri: issuer + ENDPOINT_PATHS.jwks,
     grant_types_supported: supportedGrantTypes(),
     token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
@@ -94,6 +98,8 @@ const metadataSchema = {
     issuer: { type: 'string' },
     token_endpoint: { type: 'string' },
     device_authorization_endpoint: { type: 'string' },
+    pushed_authorization_request_endpoint: { type: 'string' },
+    require_pushed_authorization_requests: { type: 'boolean' },
     jwks_uri: { type: 'string' },
     grant_types_supported: { type: 'array', items: { type: 'string' } },
     token_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },

@@ -14,6 +14,7 @@ import { MemoryKnownBrowsers } from './known-browsers.js';
 import { MemoryMfa } from './mfa.js';
 import { MemorySecondSteps } from './second-steps.js';
 import { MemoryPasskeyChallenges, MemoryPasskeys } from './passkeys.js';
+import { MemoryPushedRequests } from './pushed-requests.js';
 import { MemoryIdentityLinks } from './identity-links.js';
 import { MemoryProviders } from './providers.js';
 import { MemoryResources } from './resources.js';
@@ -42,6 +43,7 @@ export class MemoryStore implements Store {
   readonly secondSteps: MemorySecondSteps;
   readonly passkeys: MemoryPasskeys;
   readonly passkeyChallenges: MemoryPasskeyChallenges;
+  readonly pushedRequests: MemoryPushedRequests;
   readonly identityLinks: MemoryIdentityLinks;
   readonly providers: MemoryProviders;
   readonly resources: MemoryResources;
@@ -67,6 +69,7 @@ export class MemoryStore implements Store {
     this.secondSteps = new MemorySecondSteps(clock);
     this.passkeys = new MemoryPasskeys();
     this.passkeyChallenges = new MemoryPasskeyChallenges(clock);
+    this.pushedRequests = new MemoryPushedRequests(clock);
     this.identityLinks = new MemoryIdentityLinks();
     this.providers = new MemoryProviders(clock);
     this.resources = new MemoryResources(clock);
@@ -86,6 +89,7 @@ export class MemoryStore implements Store {
       this.mfa.sweep();
       this.secondSteps.sweep();
       this.passkeyChallenges.sweep();
+      this.pushedRequests.sweep();
       this.clientUses.sweep();
     }, SWEEP_INTERVAL_MS);
     this.#sweeper.unref();

@@ -10,6 +10,7 @@ import type {
   SecondStepStore,
   PasskeyStore,
   PasskeyChallengeStore,
+  PushedRequestStore,
   IdentityLinkStore,
   ProviderStore,
   ResourceStore,
@@ -43,6 +44,7 @@ import { RedisKnownBrowsers } from './known-browsers.js';
 import { RedisMfa } from './mfa.js';
 import { RedisSecondSteps } from './second-steps.js';
 import { RedisPasskeyChallenges, RedisPasskeys } from './passkeys.js';
+import { RedisPushedRequests } from './pushed-requests.js';
 import { RedisIdentityLinks } from './identity-links.js';
 import { RedisProviders } from './providers.js';
 import { RedisResources } from './resources.js';
@@ -71,6 +73,7 @@ export class RedisStore implements Store {
   readonly secondSteps: SecondStepStore;
   readonly passkeys: PasskeyStore;
   readonly passkeyChallenges: PasskeyChallengeStore;
+  readonly pushedRequests: PushedRequestStore;
   readonly identityLinks: IdentityLinkStore;
   readonly providers: ProviderStore;
   readonly resources: ResourceStore;
@@ -116,6 +119,7 @@ export class RedisStore implements Store {
     this.secondSteps = new RedisSecondSteps(this.#guard, client, keys, durable);
     this.passkeys = new RedisPasskeys(this.#guard, client, keys, durable);
     this.passkeyChallenges = new RedisPasskeyChallenges(this.#guard, client, keys, durable);
+    this.pushedRequests = new RedisPushedRequests(this.#guard, client, keys, durable);
     this.identityLinks = new RedisIdentityLinks(this.#guard, client, keys, durable);
     this.providers = new RedisProviders(this.#guard, client, keys, durable);
     this.resources = new RedisResources(this.#guard, client, keys, durable);
