@@ -1,3 +1,4 @@
+import { ClientAssertions } from './clients/client-assertion.js';
 import { PushedAuthorizationService } from './oidc/pushed-requests.js';
 import { ResourceSync } from './resources/resource-sync.js';
 import { RegistrationExpiry } from './clients/registration-expiry.js';
@@ -320,6 +321,13 @@ export function createServices(config: Config, parts: ServiceParts & { keyring: 
       clientSync: domain.clientSync,
       documents: domain.clientDocuments,
       expiry: domain.registrationExpiry,
+      assertions: new ClientAssertions({
+        clients,
+        replays: store.replays,
+        issuer: config.issuer,
+        fetch: { allowLoopback: config.clientMetadataDocuments.allowLoopback, ca: config.clientMetadataDocuments.ca },
+        clock,
+      }),
       audit,
       clock,
     }),

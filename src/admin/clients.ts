@@ -120,7 +120,8 @@ export class ClientAdmin {
       throw oauthError('invalid_request', 'the service makes the secret: leave client_secret(_hash) out');
     const clientId = String(entry.client_id);
     if (this.#fileClient(clientId)) throw fromFile(clientId);
-    const secret = entry.type === 'confidential' ? generateClientSecret() : undefined;
+    // A confidential client with keys (jwks, jwks_uri) authenticates with them (private_key_jwt): no secret.
+    const secret = entry.type === 'confidential' && entry.jwks === undefined && entry.jwks_uri === undefined ? generateClientSecret() : undefined;
     const now = this.#now();
     const stored = { ...entry, ...(secret === undefined ? {} : { client_secret_hash: hashClientSecret(secret) }) };
     const client = this.#valid(stored, now);
@@ -166,6 +167,7 @@ export class ClientAdmin {
       throw oauthError('invalid_request', `the grace must be 0 to ${SECRET_GRACE_MAX} seconds`);
     const record = await this.#changeable(clientId);
     if (record.entry.type !== 'confidential') throw oauthError('conflict', 'a public client has no secret');
+    if (record.entry.client_secret_hash === undefined) throw oauthError('conflict', 'this client authenticates with its keys (private_key_jwt), not a secret');
     const secret = generateClientSecret();
     const now = this.#now();
     const { previousSecretHash: _hash, previousSecretUntil: _until, ...rest } = record;

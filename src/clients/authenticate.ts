@@ -9,6 +9,9 @@ export interface ClientCredentials {
   authorization: string | undefined;
   clientId: string | undefined;
   clientSecret: string | undefined;
+  /** A JWT client assertion (RFC 7523 §2.2: private_key_jwt) and its type. */
+  clientAssertion?: string | undefined;
+  clientAssertionType?: string | undefined;
 }
 
 interface Presented {

@@ -4,6 +4,8 @@ import type { Client } from './client.js';
 import type { ClientSync } from './client-sync.js';
 import type { ClientMetadataDocuments } from './metadata-documents.js';
 import type { RegistrationExpiry } from './registration-expiry.js';
+import { CLIENT_ASSERTION_TYPE, type ClientAssertions } from './client-assertion.js';
+import { oauthError } from '../errors.js';
 import { isDocumentClientId, type ClientRegistry } from './registry.js';
 
 /** What authenticating a client works with: the registry, the sync that keeps its runtime clients current, the audit log and the clock. */
@@ -12,6 +14,8 @@ export interface ClientAuthenticatorDependencies {
   clientSync: ClientSync;
   /** Reads the metadata document a client_id that is a URL names. */
   documents: ClientMetadataDocuments;
+  /** Verifies private_key_jwt client assertions. */
+  assertions: Pick<ClientAssertions, 'authenticate'>;
   /** Renews a self-registered client's use mark. */
   expiry: Pick<RegistrationExpiry, 'used'>;
   audit: AuditLog;
@@ -34,14 +38,31 @@ export class ClientAuthenticator {
   async authenticate(credentials: ClientCredentials, context: () => AuditContext): Promise<Client> {
     const now = this.deps.clock() / 1000;
     let client: Client;
-    try {
-      client = authenticateClient(this.deps.clients, credentials, undefined, now);
-    } catch {
-      client = await this.#afterFailure(credentials, context, now);
+    if (credentials.clientAssertion !== undefined || credentials.clientAssertionType !== undefined) {
+      client = await this.#byAssertion(credentials, context);
+    } else {
+      try {
+        client = authenticateClient(this.deps.clients, credentials, undefined, now);
+      } catch {
+        client = await this.#afterFailure(credentials, context, now);
+      }
     }
     // A self-registered client lives while it is used (RFC 7591 clients expire unused).
     if (client.selfRegistered) await this.deps.expiry.used(client.clientId);
     return client;
+  }
+
+  /** private_key_jwt (RFC 7523 §2.2): the assertion alone, of the one type; with a secret or Basic beside it, a request to refuse. */
+  async #byAssertion(credentials: ClientCredentials, context: () => AuditContext): Promise<Client> {
+    if (credentials.clientAssertionType !== CLIENT_ASSERTION_TYPE || credentials.clientAssertion === undefined) {
+      throw oauthError('invalid_request', `client_assertion_type must be ${CLIENT_ASSERTION_TYPE}, with client_assertion`);
+    }
+    if (credentials.clientSecret !== undefined || /^basic /i.test(credentials.authorization ?? '')) {
+      throw oauthError('invalid_request', 'use one client authentication method, not an assertion and a secret together');
+    }
+    const failed = (clientId: string | undefined) =>
+      this.deps.audit.emit({ event: 'client_auth_failed', ...context(), ...(clientId === undefined ? {} : { client_id: clientId.slice(0, 128) }) });
+    return this.deps.assertions.authenticate(credentials.clientAssertion, credentials.clientId, failed);
   }
 
   /**

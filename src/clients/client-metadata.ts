@@ -3,14 +3,17 @@ import type { ResourceRegistry } from '../resources/resource-registry.js';
 import { OPENID_SCOPES, scopeTokens } from '../tokens/scope.js';
 import { displayFieldsOf } from './client-display.js';
 import { redirectUriProblem } from './redirect-uri.js';
+import { clientKeysOf } from './client-keys.js';
 
 /** How a client that registered itself authenticates at the token endpoint. */
-export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
 /** What the rules of self-registered client metadata depend on. */
 export interface MetadataRules {
-  /** Whether the client may be confidential (an initial access token came with the registration). */
+  /** Whether the client may be confidential with a secret (an initial access token came with the registration). */
   mayHoldSecrets: boolean;
+  /** Whether it may authenticate with its keys (private_key_jwt, RFC 7523): a registration may; a metadata document not yet. */
+  mayUseKeys: boolean;
   /** The issuer: tokens for this service itself are a self-registered client's default audience. */
   issuer: string;
   /** The resources whose scopes (those open to every client) it may ask for. */
@@ -35,13 +38,12 @@ export function clientEntryFromMetadata(metadata: unknown, rules: MetadataRules)
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw invalidMetadata('the client metadata must be a JSON object');
   const given = metadata as Record<string, unknown>;
   const method = given.token_endpoint_auth_method ?? (mayHoldSecrets ? 'client_secret_basic' : 'none');
-  if (method !== 'none' && !(mayHoldSecrets && (method === 'client_secret_basic' || method === 'client_secret_post'))) {
-    throw invalidMetadata(
-      mayHoldSecrets
-        ? 'token_endpoint_auth_method must be none, client_secret_basic or client_secret_post'
-        : 'open registration makes public clients only: token_endpoint_auth_method must be none',
-    );
-  }
+  const allowed = ['none', ...(mayHoldSecrets ? ['client_secret_basic', 'client_secret_post'] : []), ...(rules.mayUseKeys ? ['private_key_jwt'] : [])];
+  if (typeof method !== 'string' || !allowed.includes(method)) throw invalidMetadata(`token_endpoint_auth_method must be ${allowed.join(', ')}`);
+  // private_key_jwt holds no shared secret, so even open registration may make one (its keys are all it proves).
+  const keys = rules.mayUseKeys ? clientKeysOf(given.jwks, given.jwks_uri) : undefined;
+  if (typeof keys === 'string') throw invalidMetadata(keys);
+  if ((method === 'private_key_jwt') !== (keys !== undefined)) throw invalidMetadata('jwks or jwks_uri go with private_key_jwt, and it with one of them');
   const grantTypes = stringsOf(given.grant_types, 'grant_types') ?? ['authorization_code'];
   if (!grantTypes.includes('authorization_code') || grantTypes.some((type) => type !== 'authorization_code' && type !== 'refresh_token')) {
     throw invalidMetadata('grant_types must be authorization_code, with refresh_token or not');
@@ -66,6 +68,7 @@ export function clientEntryFromMetadata(metadata: unknown, rules: MetadataRules)
       // Tokens for this service itself unless a resource is named: never the APIs' default audience.
       audience: [rules.issuer],
       redirect_uris: [...new Set(redirectUris)],
+      ...(keys?.kind === 'jwks' ? { jwks: keys.jwks } : keys?.kind === 'uri' ? { jwks_uri: keys.uri } : {}),
       ...display,
     },
   };

@@ -1,13 +1,16 @@
 import { VERIFY_CLOCK_TOLERANCE } from '@tokensmith/verifier/shared';
 import type { GrantType } from '../grants/grant-type.js';
 import type { ClientDisplay } from './client-display.js';
+import type { ClientKeys } from './client-keys.js';
 
 /** A registered OAuth client. */
 export interface Client {
   clientId: string;
   type: 'public' | 'confidential';
-  /** SHA-256 of the secret, for confidential clients. */
+  /** SHA-256 of the secret, for confidential clients that authenticate with one. */
   secretHash: Buffer | undefined;
+  /** The public keys of a confidential client that authenticates with private_key_jwt (RFC 7523) instead. */
+  keys: ClientKeys | undefined;
   grantTypes: ReadonlySet<GrantType>;
   /** The scopes the client may ask for, in their configured order. */
   scopes: readonly string[];

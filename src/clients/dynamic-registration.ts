@@ -31,6 +31,8 @@ export interface RegisteredClient {
   grant_types: string[];
   response_types: ['code'];
   scope: string;
+  jwks?: unknown;
+  jwks_uri?: string;
   client_name?: string;
   logo_uri?: string;
   client_uri?: string;
@@ -87,14 +89,19 @@ export class ClientRegistration {
 
   /** Registers a client (RFC 7591 §3.1); `mayHoldSecrets`: an initial access token came with it, so a confidential client may be made. */
   async register(metadata: unknown, mayHoldSecrets: boolean, context: AuditContext): Promise<RegisteredClient> {
-    const { entry, method } = clientEntryFromMetadata(metadata, { mayHoldSecrets, issuer: this.deps.settings.issuer, resources: this.deps.resources });
+    const { entry, method } = clientEntryFromMetadata(metadata, {
+      mayHoldSecrets,
+      mayUseKeys: true,
+      issuer: this.deps.settings.issuer,
+      resources: this.deps.resources,
+    });
     await this.deps.expiry.sweep();
     const { clients } = await this.deps.store.all();
     if (clients.filter((record) => record.registration !== undefined).length >= this.deps.settings.maxClients) {
       throw oauthError('temporarily_unavailable', 'the service holds as many registered clients as it may; retry later');
     }
     const clientId = randomBytes(16).toString('base64url');
-    const secret = method === 'none' ? undefined : generateClientSecret();
+    const secret = method === 'client_secret_basic' || method === 'client_secret_post' ? generateClientSecret() : undefined;
     const token = randomBytes(32).toString('base64url');
     const now = this.#now();
     const stored = { client_id: clientId, ...entry, ...(secret === undefined ? {} : { client_secret_hash: hashClientSecret(secret) }) };
@@ -125,7 +132,8 @@ export class ClientRegistration {
       throw oauthError('invalid_request', 'the request must name the client_id it changes');
     }
     const { entry, method } = clientEntryFromMetadata(metadata, {
-      mayHoldSecrets: record.registration!.method !== 'none',
+      mayHoldSecrets: record.registration!.method !== 'none' && record.registration!.method !== 'private_key_jwt',
+      mayUseKeys: true,
       issuer: this.deps.settings.issuer,
       resources: this.deps.resources,
     });
@@ -184,6 +192,8 @@ export class ClientRegistration {
       grant_types: entry.grant_types as string[],
       response_types: ['code'],
       scope: String(entry.scope),
+      ...(entry.jwks === undefined ? {} : { jwks: entry.jwks }),
+      ...(entry.jwks_uri === undefined ? {} : { jwks_uri: String(entry.jwks_uri) }),
       ...display,
     };
   }

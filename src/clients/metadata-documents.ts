@@ -119,7 +119,7 @@ export class ClientMetadataDocuments {
     if (SECRET_FIELDS.some((field) => field in given)) throw unusable('holds a client secret, which a public document cannot');
     const { issuer, defaultAudience } = this.deps.settings;
     try {
-      const { entry } = clientEntryFromMetadata(given, { mayHoldSecrets: false, issuer, resources: this.deps.resources });
+      const { entry } = clientEntryFromMetadata(given, { mayHoldSecrets: false, mayUseKeys: false, issuer, resources: this.deps.resources });
       return parseClientEntry({ client_id: url, ...entry }, defaultAudience, 'document');
     } catch (error) {
       if (error instanceof ServiceError) throw unusable(`is refused: ${error.message}`);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { narrowedScope, scopeTokens } from '../tokens/scope.js';
 import { DEVICE_CODE, TOKEN_EXCHANGE, type GrantType } from '../grants/grant-type.js';
+import { clientKeysOf } from './client-keys.js';
 import { supportedGrantTypes } from '../grants/registry.js';
 import { DEFAULT_CLIENT_ENTRY, predates, type Client } from './client.js';
 import { DISPLAY_FIELDS, parseClientDisplay } from './client-display.js';
@@ -23,6 +24,8 @@ const KNOWN_FIELDS = new Set([
   'first_party',
   'require_mfa',
   'require_pushed_authorization_requests',
+  'jwks',
+  'jwks_uri',
   ...Object.keys(DISPLAY_FIELDS),
 ]);
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~:-]{1,128}$/;
@@ -99,6 +102,11 @@ export function parseClientEntry(entry: unknown, defaultAudience: string, source
   const unknownGrant = grantTypes.find((grant) => !known.includes(grant));
   if (unknownGrant !== undefined || grantTypes.length === 0) throw new EntryError(`grant_types must name some of ${known.join(', ')}`);
   if (e.type === 'public' && e.client_secret_hash !== undefined) throw new EntryError('a public client has no client_secret_hash');
+  const keys = clientKeysOf(e.jwks, e.jwks_uri);
+  if (typeof keys === 'string') throw new EntryError(keys);
+  if (keys !== undefined && e.type === 'public') throw new EntryError('a public client has no keys: jwks and jwks_uri are for confidential clients');
+  if (keys !== undefined && e.client_secret_hash !== undefined)
+    throw new EntryError('a client authenticates with a secret or with its keys (private_key_jwt), not both');
   if (e.type === 'public' && grantTypes.includes('client_credentials')) throw new EntryError('a public client cannot use client_credentials');
   if (e.type === 'public' && grantTypes.includes(TOKEN_EXCHANGE)) throw new EntryError('a public client cannot exchange tokens');
   const scopes = e.scope === undefined ? [] : typeof e.scope === 'string' ? scopeTokens(e.scope) : undefined;
@@ -125,7 +133,8 @@ export function parseClientEntry(entry: unknown, defaultAudience: string, source
   return {
     clientId: e.client_id,
     type: e.type,
-    secretHash: e.type === 'confidential' ? parseSecretHash(e.client_secret_hash) : undefined,
+    secretHash: e.type === 'confidential' && keys === undefined ? parseSecretHash(e.client_secret_hash) : undefined,
+    keys,
     grantTypes: new Set(grantTypes as GrantType[]),
     scopes,
     audience: e.audience === undefined ? [defaultAudience] : stringList(e.audience, 'audience'),

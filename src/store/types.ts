@@ -89,7 +89,7 @@ export interface ClientRecord {
    * For a client registered at the registration endpoint (RFC 7591): the hash of its registration access token
    * (RFC 7592), and how it authenticates at the token endpoint. Absent for an operator's client.
    */
-  registration?: { tokenHash: string; method: 'none' | 'client_secret_basic' | 'client_secret_post' };
+  registration?: { tokenHash: string; method: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' };
 }
 
 /** Runtime clients, shared by every instance; `version` rises with every change, so instances notice by polling it. */
@@ -750,6 +750,15 @@ export interface ClientUseStore {
   inUse(clientIds: readonly string[]): Promise<Set<string>>;
 }
 
+/**
+ * Identifiers that may be used once within their lifetime, on any instance: the `jti` of client assertions (RFC 7523
+ * §3), each under a name saying whose it is.
+ */
+export interface ReplayStore {
+  /** True the first time a name is seen while it is remembered (ttlSeconds); false for every later use. */
+  firstUse(name: string, ttlSeconds: number): Promise<boolean>;
+}
+
 /** All of the service's state. */
 export interface Store {
   readonly kind: 'redis' | 'memory';
@@ -776,6 +785,7 @@ export interface Store {
   readonly resources: ResourceStore;
   readonly clientDocuments: ClientDocumentStore;
   readonly clientUses: ClientUseStore;
+  readonly replays: ReplayStore;
   /** Resolves while the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,4 +1,5 @@
-import { decodeJwt } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import t from 'tap';
 import { hashClientSecret } from '../../src/clients/secret.js';
 import { parseResources } from '../../src/resources/protected-resource.js';
@@ -124,6 +125,8 @@ t.test('open registration refuses what it does not make', async (t) => {
   const refusals: Array<[unknown, string]> = [
     [{ ...AGENT, token_endpoint_auth_method: 'client_secret_basic' }, 'invalid_client_metadata'],
     [{ ...AGENT, token_endpoint_auth_method: 'private_key_jwt' }, 'invalid_client_metadata'],
+    [{ ...AGENT, jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] } }, 'invalid_client_metadata'],
+    [{ ...AGENT, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'EC', d: 'private' }] } }, 'invalid_client_metadata'],
     [{ ...AGENT, redirect_uris: ['http://agent.example/callback'] }, 'invalid_redirect_uri'],
     [{ ...AGENT, redirect_uris: ['javascript:alert(1)'] }, 'invalid_redirect_uri'],
     [{ ...AGENT, redirect_uris: ['https://agent.example/cb#frag'] }, 'invalid_redirect_uri'],
@@ -238,6 +241,43 @@ t.test('initial-access-token: a client_credentials token with client_registratio
   const { clients } = await built.store.clients.all();
   t.notMatch(JSON.stringify(clients), registered.client_secret, 'stored hashed');
   t.notMatch(JSON.stringify(clients), registered.registration_access_token, 'the registration access token too');
+});
+
+t.test('open registration makes private_key_jwt clients (RFC 7523): keys, no secret; the assertion is the proof', async (t) => {
+  const built = await app(t, 'open');
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'agent-1' };
+  const answer = await registerClient(built, { ...AGENT, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] } });
+  t.equal(answer.statusCode, 201, answer.body);
+  const registered = answer.json();
+  t.equal(registered.token_endpoint_auth_method, 'private_key_jwt');
+  t.notOk('client_secret' in registered, 'no secret is made');
+  t.same(registered.jwks, { keys: [jwk] }, 'the keys are echoed (RFC 7591 §3.2.1)');
+  const now = Math.floor(Date.now() / 1000);
+  const signed = (key: typeof privateKey) =>
+    new SignJWT({ iss: registered.client_id, sub: registered.client_id, aud: built.config.issuer, jti: randomUUID(), exp: now + 60 })
+      .setProtectedHeader({ alg: 'ES256', kid: 'agent-1' })
+      .sign(key);
+  const redeem = async (clientAssertion: string) =>
+    tokenRequest(built.app, {
+      grant_type: 'authorization_code',
+      code: 'unknown',
+      redirect_uri: REDIRECT,
+      code_verifier: 'v'.repeat(43),
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: clientAssertion,
+    });
+  t.equal((await redeem(await signed(privateKey))).body.error, 'invalid_grant', 'authenticated by its assertion (the code is what fails)');
+  const stranger = (await generateKeyPair('ES256', { extractable: true })).privateKey;
+  t.equal((await redeem(await signed(stranger))).status, 401, 'another key: invalid_client');
+  const publicTry = await tokenRequest(built.app, {
+    grant_type: 'authorization_code',
+    client_id: registered.client_id,
+    code: 'x',
+    redirect_uri: REDIRECT,
+    code_verifier: 'v'.repeat(43),
+  });
+  t.equal(publicTry.status, 401, 'its client_id alone proves nothing');
 });
 
 t.test('registration floods: per-IP limit, and a ceiling on how many clients are held', async (t) => {

@@ -880,6 +880,15 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.equal(await store.pushedRequests.get(short), undefined, 'gone past its time');
   });
 
+  t.test('a once-only identifier: the first use of ten concurrent ones wins; forgotten after its time', async (t) => {
+    const name = `assertion:app:${randomUUID()}`;
+    const uses = await Promise.all(Array.from({ length: 10 }, () => store.replays.firstUse(name, 1)));
+    t.equal(uses.filter(Boolean).length, 1);
+    t.equal(await store.replays.firstUse(`assertion:other:${name}`, 1), true, 'another name is its own');
+    await sleep(1100);
+    t.equal(await store.replays.firstUse(name, 1), true, 'after its time it is new again (it could no longer be used anyway)');
+  });
+
   t.test('a self-registered client’s use mark lives its time, renewed by each touch', async (t) => {
     const [used, unused, never] = [randomUUID(), randomUUID(), randomUUID()];
     await store.clientUses.touch(used, 1);

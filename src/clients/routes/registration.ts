@@ -12,7 +12,7 @@ export type RegistrationServices = Pick<RouteServices, 'accessTokens' | 'clientR
 const metadataBody = {
   type: 'object',
   description:
-    'RFC 7591 §2 client metadata: redirect_uris (https, http on a loopback address with any port, or a reverse-domain private-use scheme), token_endpoint_auth_method (none; client_secret_basic or client_secret_post with an initial access token), grant_types (authorization_code, refresh_token), response_types (code), scope, client_name, logo_uri, client_uri, policy_uri, tos_uri. Other fields are ignored (§2).',
+    'RFC 7591 §2 client metadata: redirect_uris (https, http on a loopback address with any port, or a reverse-domain private-use scheme), token_endpoint_auth_method (none; private_key_jwt with jwks or jwks_uri, RFC 7523; client_secret_basic or client_secret_post with an initial access token), grant_types (authorization_code, refresh_token), response_types (code), scope, client_name, logo_uri, client_uri, policy_uri, tos_uri. Other fields are ignored (§2).',
   additionalProperties: true,
 } as const;
 

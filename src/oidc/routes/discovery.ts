@@ -6,6 +6,7 @@ import { ACR_VALUES } from '../../tokens/authentication-context.js';
 import { OPENID_SCOPES } from '../../tokens/scope.js';
 import { DEVICE_AUTHORIZATION_PATH } from './device-authorization.js';
 import { PAR_PATH } from './pushed-authorization.js';
+import { ASSERTION_ALGORITHMS } from '../../clients/client-keys.js';
 import { CLIENT_REGISTRATION_SCOPE, REGISTRATION_PATH } from '../../clients/dynamic-registration.js';
 import { END_SESSION_PATH } from './end-session.js';
 import { INTROSPECT_SCOPE } from '../../routes/introspection.js';
@@ -16,6 +17,9 @@ import { BROWSER_API } from '../../http/cors.js';
 
 /** What these routes use of the services. */
 export type DiscoveryServices = Pick<RouteServices, 'clientDocuments' | 'clientRegistration' | 'clients' | 'config' | 'keyring'>;
+
+/** How clients authenticate at the token, revocation and PAR endpoints (RFC 6749 §2.3, RFC 7523 §2.2). */
+const CLIENT_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 
 /** Where the service's endpoints live, relative to the issuer. */
 export const ENDPOINT_PATHS = {
@@ -53,11 +57,15 @@ export function serverMetadata(services: DiscoveryServices): Record<string, unkn
     require_pushed_authorization_requests: services.config.requirePushedAuthorizationRequests,
     jwks_uri: issuer + ENDPOINT_PATHS.jwks,
     grant_types_supported: supportedGrantTypes(),
-    token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    // RFC 8414 §2: private_key_jwt (RFC 7523) beside the secrets, with the algorithms an assertion may use.
+    token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
     revocation_endpoint: issuer + ENDPOINT_PATHS.revocation,
-    revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    revocation_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
     introspection_endpoint: issuer + ENDPOINT_PATHS.introspection,
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.filter((method) => method !== 'none'),
+    introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
     scopes_supported: scopesSupported(services),
     // RFC 8414 §2 and RFC 7591 §3: only while registration is offered.
     ...(services.clientRegistration.policy === 'closed' ? {} : { registration_endpoint: issuer + REGISTRATION_PATH }),
@@ -103,6 +111,9 @@ const metadataSchema = {
     jwks_uri: { type: 'string' },
     grant_types_supported: { type: 'array', items: { type: 'string' } },
     token_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
+    token_endpoint_auth_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
+    revocation_endpoint_auth_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
+    introspection_endpoint_auth_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
     revocation_endpoint: { type: 'string' },
     revocation_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
     introspection_endpoint: { type: 'string' },

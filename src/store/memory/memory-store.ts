@@ -20,6 +20,7 @@ import { MemoryProviders } from './providers.js';
 import { MemoryResources } from './resources.js';
 import { MemoryClientDocuments } from './client-documents.js';
 import { MemoryClientUses } from './client-uses.js';
+import { MemoryReplays } from './replays.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -49,6 +50,7 @@ export class MemoryStore implements Store {
   readonly resources: MemoryResources;
   readonly clientDocuments: MemoryClientDocuments;
   readonly clientUses: MemoryClientUses;
+  readonly replays: MemoryReplays;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(clock: () => number = Date.now) {
@@ -75,6 +77,7 @@ export class MemoryStore implements Store {
     this.resources = new MemoryResources(clock);
     this.clientDocuments = new MemoryClientDocuments(clock);
     this.clientUses = new MemoryClientUses(clock);
+    this.replays = new MemoryReplays(clock);
     this.#sweeper = setInterval(() => {
       this.sessions.sweep();
       this.revocations.sweep();
@@ -91,6 +94,7 @@ export class MemoryStore implements Store {
       this.passkeyChallenges.sweep();
       this.pushedRequests.sweep();
       this.clientUses.sweep();
+      this.replays.sweep();
     }, SWEEP_INTERVAL_MS);
     this.#sweeper.unref();
   }

@@ -28,6 +28,8 @@ export function redisKeys(prefix: string, clustered = false) {
     signIn: (secretHash: string) => `${prefix}sign-in:${secretHash}`,
     userSignIns: (userId: string) => `${prefix}user-sign-ins:${tag(userId)}`,
     code: (codeHash: string) => `${prefix}code:${codeHash}`,
+    /** A once-only identifier seen (a client assertion's jti), by the hash of its name, until it could no longer be used. */
+    replay: (nameHash: string) => `${prefix}replay:${nameHash}`,
     /** A pushed authorization request (RFC 9126), by the hash of its request_uri's secret. */
     pushedRequest: (secretHash: string) => `${prefix}pushed-request:${secretHash}`,
     /** A self-registered client's last use (RFC 7591): gone once it has been unused for CLIENT_REGISTRATION_IDLE_TTL. */

@@ -16,6 +16,7 @@ import type {
   ResourceStore,
   ClientDocumentStore,
   ClientUseStore,
+  ReplayStore,
   MailOutboxStore,
   LoginFailureStore,
   RateLimitStore,
@@ -50,6 +51,7 @@ import { RedisProviders } from './providers.js';
 import { RedisResources } from './resources.js';
 import { RedisClientDocuments } from './client-documents.js';
 import { RedisClientUses } from './client-uses.js';
+import { RedisReplays } from './replays.js';
 
 /** The Redis store: shared by every instance; every key starts with the configured prefix. */
 export class RedisStore implements Store {
@@ -79,6 +81,7 @@ export class RedisStore implements Store {
   readonly resources: ResourceStore;
   readonly clientDocuments: ClientDocumentStore;
   readonly clientUses: ClientUseStore;
+  readonly replays: ReplayStore;
   readonly #connection: StoreConnection;
   readonly #guard: Guard;
 
@@ -125,6 +128,7 @@ export class RedisStore implements Store {
     this.resources = new RedisResources(this.#guard, client, keys, durable);
     this.clientDocuments = new RedisClientDocuments(this.#guard, client, keys);
     this.clientUses = new RedisClientUses(this.#guard, client, keys);
+    this.replays = new RedisReplays(this.#guard, client, keys, durable);
   }
 
   ping(): Promise<void> {
