@@ -67,6 +67,7 @@ function registerShutdown(app: FastifyInstance, deps: AppDependencies, services:
     services.providerSync.stop();
     services.resourceSync.stop();
     services.registrationExpiry.stop();
+    await services.keyRotation?.stop();
     await services.outboxWorker?.stop();
     await app.admin?.close();
     await services.revocations.cache.stop();
@@ -106,6 +107,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await services.resourceSync.start();
   services.outboxWorker?.start();
   services.registrationExpiry.start();
+  services.keyRotation?.start();
   const limit = await registerRateLimits(app, config.rateLimits, deps.store.rateLimits, (bucket, request) =>
     services.audit.emit({ event: 'rate_limited', bucket, ...requestContext(request) }),
   );

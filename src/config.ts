@@ -138,6 +138,8 @@ export interface Config {
   jwksMaxAge: number;
   /** Seconds between checks of KEYS_DIR for added, rotated or retired keys. */
   keysReloadInterval: number;
+  /** Seconds a key signs before the schedule makes the next one (KEY_ROTATION_INTERVAL); 0: off. */
+  keyRotationInterval: number;
   accessTokenTtl: number;
   defaultAudience: string;
   clientsFile: string | undefined;
@@ -376,6 +378,19 @@ function entriesFile<T>(name: SettingName, file: string | undefined, parse: (ent
 }
 
 /** How client ID metadata documents are read; loopback hosts only outside production. */
+/** KEY_ROTATION_INTERVAL: 0 (off), or an hour at least, longer than a new key waits before it signs. */
+function keyRotationInterval(env: Env): number {
+  const interval = integer(env, 'KEY_ROTATION_INTERVAL');
+  const activation = integer(env, 'KEYS_RELOAD_INTERVAL') + integer(env, 'JWKS_MAX_AGE');
+  if (interval !== 0 && (interval < 3600 || interval <= activation)) {
+    throw new ConfigError(
+      'KEY_ROTATION_INTERVAL',
+      `must be 0 (off) or at least 3600 seconds, and more than KEYS_RELOAD_INTERVAL + JWKS_MAX_AGE (${activation})`,
+    );
+  }
+  return interval;
+}
+
 function clientMetadataDocuments(env: Env, production: boolean): Config['clientMetadataDocuments'] {
   const allowLoopback = boolean(env, 'CLIENT_METADATA_ALLOW_LOOPBACK', false);
   if (production && allowLoopback)
@@ -574,6 +589,7 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     signingAlg: oneOf(env, 'SIGNING_ALG', SIGNING_ALGORITHMS, 'RS256'),
     jwksMaxAge: integer(env, 'JWKS_MAX_AGE'),
     keysReloadInterval: integer(env, 'KEYS_RELOAD_INTERVAL'),
+    keyRotationInterval: keyRotationInterval(env),
     accessTokenTtl: integer(env, 'ACCESS_TOKEN_TTL'),
     defaultAudience: text(env, 'DEFAULT_AUDIENCE', 'api')!,
     clientsFile: path(env, 'CLIENTS_FILE'),

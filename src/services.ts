@@ -1,3 +1,4 @@
+import { ScheduledKeyRotation } from './admin/scheduled-key-rotation.js';
 import { ClientAssertions } from './clients/client-assertion.js';
 import { PushedAuthorizationService } from './oidc/pushed-requests.js';
 import { ResourceSync } from './resources/resource-sync.js';
@@ -89,6 +90,8 @@ export interface Services extends GrantServices {
   consents: ConsentService;
   /** The authorization endpoint's decisions: sign in, consent, or a code. */
   authorization: AuthorizationService;
+  /** Scheduled key rotation (KEY_ROTATION_INTERVAL), run by every serving instance; undefined when off. */
+  keyRotation: ScheduledKeyRotation | undefined;
   /** Pushed authorization requests (RFC 9126): kept for the authorization endpoint, spent by their code. */
   pushedRequests: PushedAuthorizationService;
   /** Device authorization requests (RFC 8628): started by a device, answered at /device, collected by its polls. */
@@ -310,6 +313,10 @@ export function createServices(config: Config, parts: ServiceParts & { keyring: 
     clients,
     authorization: new AuthorizationService(domain.codes, domain.consents, domain.mfa, pushedRequests, config.issuer, clock),
     pushedRequests,
+    keyRotation:
+      config.keyRotationInterval > 0
+        ? new ScheduledKeyRotation({ keys: domain.admin.keys, once: store.replays, interval: config.keyRotationInterval, logger: parts.logger, clock })
+        : undefined,
     devices: new DeviceAuthorizationService(store.deviceAuthorizations, { issuer: config.issuer, ...config.deviceAuthorization }, clock, audit),
     revocations,
     metrics,

@@ -98,6 +98,12 @@ export const SETTINGS = [
   { name: 'SIGNING_ALG', default: '`RS256`', meaning: 'The algorithm of new keys: `RS256` (RSA-2048) or `ES256` (P-256); see Signing keys.' },
   { name: 'JWKS_MAX_AGE', integer: { min: 0, max: 86400, fallback: 300 }, meaning: 'Seconds verifiers may cache the JWKS (its `Cache-Control: max-age`).' },
   { name: 'KEYS_RELOAD_INTERVAL', integer: { min: 1, max: 3600, fallback: 10 }, meaning: 'Seconds between checks of `KEYS_DIR` for rotated or retired keys.' },
+  {
+    name: 'KEY_ROTATION_INTERVAL',
+    integer: { min: 0, max: 31536000, fallback: 0 },
+    meaning:
+      'Seconds a signing key signs before a new one is made (0: off, keys change only by `keys rotate`; else at least 3600). The new key signs after `KEYS_RELOAD_INTERVAL` + `JWKS_MAX_AGE`; the old one is then retired and stays published until its last token expires. One instance takes each step (a claim in the store); `KEYS_DIR` must be one writable folder every instance shares.',
+  },
   { name: 'ACCESS_TOKEN_TTL', integer: { min: 30, max: 86400, fallback: 900 }, meaning: 'Access token lifetime in seconds (30 to 86400).' },
   { name: 'DEFAULT_AUDIENCE', default: '`api`', meaning: 'The `aud` of tokens for clients without an `audience`.' },
   {

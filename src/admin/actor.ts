@@ -1,8 +1,8 @@
 import type { AdminAction, AuditLog } from '../audit/audit-log.js';
 
-/** Who performs an admin action: an admin client through the admin API, or an operator at the CLI. */
+/** Who performs an admin action: an admin client through the admin API, an operator at the CLI, or a schedule (KEY_ROTATION_INTERVAL). */
 export interface AdminActor {
-  via: 'api' | 'cli';
+  via: 'api' | 'cli' | 'schedule';
   /** The admin client (its access token's client_id), through the API. */
   clientId?: string | undefined;
   ip?: string | undefined;

@@ -56,6 +56,11 @@ export class KeyAdmin {
     return pageOf(keys, (key) => chronological(key.created_at, key.kid), page);
   }
 
+  /** Every key in KEYS_DIR with its state now, oldest activation first. */
+  async states(): Promise<KeyListing[]> {
+    return this.#run(() => listKeys(this.#options()));
+  }
+
   /** Adds a key of SIGNING_ALG: published at once, signing after JWKS_MAX_AGE + KEYS_RELOAD_INTERVAL (at once when none signs). */
   async rotate(actor: AdminActor): Promise<AdminKeyView> {
     await this.#writable();

@@ -42,7 +42,7 @@ export type AuditEvent = AuditContext &
     | { event: 'key_activated'; kid: string }
     | { event: 'key_retired'; kid: string }
     | { event: 'rate_limited'; bucket: string }
-    | { event: 'admin_action'; action: AdminAction; target: string; via: 'api' | 'cli' }
+    | { event: 'admin_action'; action: AdminAction; target: string; via: 'api' | 'cli' | 'schedule' }
     | { event: 'mail_sent' | 'mail_retried' | 'mail_failed'; message_id: string; kind: string; attempts: number }
     | { event: 'email_verified' | 'email_changed'; address: string }
     | { event: 'second_factor_added' | 'second_factor_removed'; factor: 'totp' | 'passkey' }

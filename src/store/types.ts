@@ -752,7 +752,8 @@ export interface ClientUseStore {
 
 /**
  * Identifiers that may be used once within their lifetime, on any instance: the `jti` of client assertions (RFC 7523
- * §3), each under a name saying whose it is.
+ * §3), and the steps of a scheduled key rotation (the instance that claims a step takes it), each under a name saying
+ * whose it is.
  */
 export interface ReplayStore {
   /** True the first time a name is seen while it is remembered (ttlSeconds); false for every later use. */
