@@ -11,6 +11,7 @@ import { renderConfigurationReference } from '../settings.js';
 import english from '../http/locales/en.js';
 import { existsSync } from 'node:fs';
 import { keyAdmin, withAdmin } from './admin-context.js';
+import { reviewConfiguration } from '../baseline-review.js';
 
 /** The streams and environment a CLI run uses; tests pass their own. */
 export interface CliIo {
@@ -516,6 +517,24 @@ export const COMMANDS: readonly Command[] = [
     help: "print the mails' English words as JSON: the file a translation starts from (MAIL_LOCALE_FILE)",
     async run(_args, _options, io) {
       io.stdout.write(`${JSON.stringify(ENGLISH_MAIL_WORDS, null, 2)}\n`);
+    },
+  },
+  {
+    words: ['doctor'],
+    args: [],
+    help: 'list what the configuration (the environment, CLIENTS_FILE) departs from in OAuth 2.1 and FAPI 2.0, with the fix of each',
+    async run(_args, options, io) {
+      const departures = reviewConfiguration(loadConfig(io.env));
+      answer(io, options, departures, (result) =>
+        result.length === 0
+          ? ['nothing departs from OAuth 2.1 and FAPI 2.0']
+          : [
+              ...result.map(
+                (departure) => `${departure.baseline === 'fapi2' ? 'FAPI 2.0 ' : 'OAuth 2.1'}  ${departure.what}\n           fix: ${departure.fix}`,
+              ),
+              `${result.filter((departure) => departure.baseline === 'oauth21').length} from OAuth 2.1, ${result.filter((departure) => departure.baseline === 'fapi2').length} from FAPI 2.0 only`,
+            ],
+      );
     },
   },
   {

@@ -122,6 +122,7 @@ t.test('--help for the CLI and every command; extra arguments and unknown option
     'clients delete CLIENT_ID',
     'clients secret [CLIENT_ID] [--grace GRACE]',
     'openapi',
+    'doctor',
   ];
   for (const synopsis of synopses) {
     t.match(all.out, synopsis);
