@@ -69,11 +69,9 @@ export class PushedAuthorizationService {
   async expand(clientId: string | undefined, requestUri: string): Promise<Record<string, string> | undefined> {
     if (!requestUri.startsWith(REQUEST_URI_PREFIX)) return undefined;
     const secretHash = hashSecret(requestUri.slice(REQUEST_URI_PREFIX.length));
-    const record = await this.store.get(secretHash);
-    // RFC 9126 §4: bound to the client that pushed it.
-    if (record === undefined || record.clientId !== clientId) return undefined;
-    if (!record.started) await this.store.create(secretHash, { ...record, started: true }, INTERACTION_TTL * 1000);
-    return record.params;
+    // RFC 9126 §4: bound to the client that pushed it; another client's try changes nothing.
+    if (clientId === undefined) return undefined;
+    return (await this.store.start(secretHash, clientId, INTERACTION_TTL * 1000))?.params;
   }
 
   /** Spends the request as its code is issued; false when it was spent already or has expired. */

@@ -695,6 +695,11 @@ export interface PushedRequestStore {
   create(secretHash: string, record: PushedRequestRecord, ttlMs: number): Promise<void>;
   /** The live request; reads only. */
   get(secretHash: string): Promise<PushedRequestRecord | undefined>;
+  /**
+   * The live request of this client, marked started in the same atomic step, its lifetime then ttlMs from now (the
+   * first time only): a browser brought it to the authorization endpoint. Undefined (and nothing changed) for another client's.
+   */
+  start(secretHash: string, clientId: string, ttlMs: number): Promise<PushedRequestRecord | undefined>;
   /** Spends it, once: of two concurrent takers, one gets it. */
   take(secretHash: string): Promise<PushedRequestRecord | undefined>;
 }

@@ -869,8 +869,12 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     const record = { clientId: 'portal', params: { response_type: 'code', redirect_uri: 'https://portal.example/cb', state: 'ü & =' }, started: false };
     await store.pushedRequests.create(hash, record, 60_000);
     t.same(await store.pushedRequests.get(hash), record, 'its parameters come back as pushed');
-    await store.pushedRequests.create(hash, { ...record, started: true }, 60_000);
-    t.same(await store.pushedRequests.get(hash), { ...record, started: true }, 'replaced');
+    t.equal(await store.pushedRequests.start(hash, 'other', 200), undefined, 'another client’s start: nothing');
+    t.same(await store.pushedRequests.start(hash, 'portal', 60_000), record, 'started by its client');
+    t.same(await store.pushedRequests.get(hash), { ...record, started: true }, 'marked started');
+    await store.pushedRequests.start(hash, 'portal', 100);
+    await sleep(200);
+    t.ok(await store.pushedRequests.get(hash), 'a second start sets no new lifetime');
     const takes = await Promise.all(Array.from({ length: 10 }, () => store.pushedRequests.take(hash)));
     t.equal(takes.filter((taken) => taken !== undefined).length, 1, 'spent once');
     t.equal(await store.pushedRequests.get(hash), undefined);

@@ -1,6 +1,7 @@
 import { VERSIONED_SET_SCRIPTS } from './versioned-set.js';
 import { CODE_SCRIPTS } from './codes.js';
 import { DEVICE_AUTHORIZATION_SCRIPTS } from './device-authorizations.js';
+import { PUSHED_REQUEST_SCRIPTS } from './pushed-requests.js';
 import { LIMIT_SCRIPTS } from './limits.js';
 import { RECORD_SCRIPTS } from './lua.js';
 import { REVOCATION_LOG_SCRIPTS } from './revocation-log.js';
@@ -22,6 +23,7 @@ export const STORE_SCRIPTS = {
   ...SIGN_IN_SCRIPTS,
   ...CODE_SCRIPTS,
   ...DEVICE_AUTHORIZATION_SCRIPTS,
+  ...PUSHED_REQUEST_SCRIPTS,
   ...VERSIONED_SET_SCRIPTS,
   ...OUTBOX_SCRIPTS,
   ...KNOWN_BROWSER_SCRIPTS,
