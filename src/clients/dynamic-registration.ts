@@ -95,8 +95,8 @@ export class ClientRegistration {
       issuer: this.deps.settings.issuer,
       resources: this.deps.resources,
     });
-    await this.deps.expiry.sweep();
-    const { clients } = await this.deps.store.all();
+    // The sweep reads every runtime client anyway: what remains of them is what the ceiling counts.
+    const clients = await this.deps.expiry.sweep();
     if (clients.filter((record) => record.registration !== undefined).length >= this.deps.settings.maxClients) {
       throw oauthError('temporarily_unavailable', 'the service holds as many registered clients as it may; retry later');
     }

@@ -1,6 +1,6 @@
 import type { BaseLogger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';
-import type { ClientStore, ClientUseStore, ConsentStore } from '../store/types.js';
+import type { ClientRecord, ClientStore, ClientUseStore, ConsentStore } from '../store/types.js';
 import type { ClientSync } from './client-sync.js';
 
 /** How often an instance renews a client's use mark at most, in seconds: a tenth of the idle time, an hour at most. */
@@ -45,26 +45,26 @@ export class RegistrationExpiry {
     await this.deps.uses.touch(clientId, this.deps.idleTtl);
   }
 
-  /** Deletes the self-registered clients unused for the idle time; answers how many. */
-  async sweep(): Promise<number> {
+  /** Deletes the self-registered clients unused for the idle time; answers the runtime clients that remain. */
+  async sweep(): Promise<ClientRecord[]> {
     const { store, uses, consents, audit, idleTtl } = this.deps;
     const now = Math.floor(this.deps.clock() / 1000);
     const { clients } = await store.all();
     const idle = clients
       .filter((record) => record.registration !== undefined && now - Math.max(record.createdAt, record.updatedAt) >= idleTtl)
       .map((record) => String(record.entry.client_id));
-    if (idle.length === 0) return 0;
+    if (idle.length === 0) return clients;
     const inUse = await uses.inUse(idle);
-    let deleted = 0;
+    const deleted = new Set<string>();
     for (const clientId of idle.filter((id) => !inUse.has(id))) {
       if (!(await store.delete(clientId))) continue;
       await consents.forgetClient(clientId);
       this.#renewedAt.delete(clientId);
       audit.emit({ event: 'client_registration_expired', client_id: clientId });
-      deleted++;
+      deleted.add(clientId);
     }
-    if (deleted > 0) await this.deps.sync.refresh();
-    return deleted;
+    if (deleted.size > 0) await this.deps.sync.refresh();
+    return clients.filter((record) => !deleted.has(String(record.entry.client_id)));
   }
 
   /** Sweeps every few minutes until stop(); a failed sweep is logged, and the next one tries again. */
