@@ -72,7 +72,14 @@ export function reviewBaseline(config: Config, clients: readonly Client[]): Depa
       'REQUIRE_PUSHED_AUTHORIZATION_REQUESTS=true (or require_pushed_authorization_requests on each client)',
     );
   }
-  add('sender_constrained', 'fapi2', 'access tokens are bearer tokens: sender-constrained tokens (DPoP, RFC 9449) are not offered yet', 'none yet');
+  if (!config.requireDpop) {
+    add(
+      'sender_constrained',
+      'fapi2',
+      'access tokens may be bearer tokens: a client that sends no DPoP proof gets one',
+      'REQUIRE_DPOP=true (or dpop_bound_access_tokens on each client)',
+    );
+  }
   for (const client of clients) {
     const browser = client.grantTypes.has('authorization_code');
     if (client.type === 'confidential' && client.secretHash !== undefined) {

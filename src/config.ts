@@ -155,6 +155,10 @@ export interface Config {
   clientRegistration: { policy: ClientRegistrationPolicy; maxClients: number; idleTtl: number };
   /** Whether every authorization request must be pushed first (RFC 9126 §5: REQUIRE_PUSHED_AUTHORIZATION_REQUESTS). */
   requirePushedAuthorizationRequests: boolean;
+  /** Every token request must carry a DPoP proof (REQUIRE_DPOP, RFC 9449). */
+  requireDpop: boolean;
+  /** The key server nonces for DPoP proofs are made from (DPOP_NONCE_KEY, RFC 9449 §8); undefined: no nonce is asked for. */
+  dpopNonceKey: Buffer | undefined;
   /** The device authorization grant (RFC 8628): seconds a request waits for its person, and seconds between polls. */
   deviceAuthorization: { ttl: number; interval: number };
   /**
@@ -602,6 +606,8 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
       idleTtl: integer(env, 'CLIENT_REGISTRATION_IDLE_TTL'),
     },
     requirePushedAuthorizationRequests: boolean(env, 'REQUIRE_PUSHED_AUTHORIZATION_REQUESTS', false),
+    requireDpop: boolean(env, 'REQUIRE_DPOP', false),
+    dpopNonceKey: secretKey(env, 'DPOP_NONCE_KEY'),
     deviceAuthorization: { ttl: integer(env, 'DEVICE_CODE_TTL'), interval: integer(env, 'DEVICE_CODE_INTERVAL') },
     clientMetadataDocuments: clientMetadataDocuments(env, production),
     email,

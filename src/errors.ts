@@ -24,6 +24,10 @@ export const ERROR_STATUS = {
   unsupported_response_type: 400,
   login_required: 400,
   consent_required: 400,
+  // RFC 9449 §5, §7.1, §8: a DPoP proof refused, or one without the server's current nonce. 400 at the token endpoint;
+  // a resource server answers 401 with a DPoP challenge.
+  invalid_dpop_proof: 400,
+  use_dpop_nonce: 400,
   // RFC 6750 §3.1
   invalid_token: 401,
   insufficient_scope: 403,

@@ -1,5 +1,7 @@
 import { ScheduledKeyRotation } from './admin/scheduled-key-rotation.js';
 import { ClientAssertions } from './clients/client-assertion.js';
+import { DpopNonces } from './dpop/dpop-nonces.js';
+import { DpopProofs } from './dpop/dpop-proofs.js';
 import { PushedAuthorizationService } from './oidc/pushed-requests.js';
 import { ResourceSync } from './resources/resource-sync.js';
 import { RegistrationExpiry } from './clients/registration-expiry.js';
@@ -96,6 +98,8 @@ export interface Services extends GrantServices {
   pushedRequests: PushedAuthorizationService;
   /** Device authorization requests (RFC 8628): started by a device, answered at /device, collected by its polls. */
   devices: DeviceAuthorizationService;
+  /** DPoP proofs (RFC 9449): checked at the token endpoint and forward-auth, each jti used once across instances. */
+  dpop: DpopProofs;
   /** The Prometheus metrics, when METRICS_PORT is set. */
   metrics: Metrics | undefined;
   /** Sends the outbox's mails from this instance (every serving instance runs one); undefined with MAIL_TRANSPORT=off. */
@@ -339,6 +343,7 @@ export function createServices(config: Config, parts: ServiceParts & { keyring: 
       clock,
     }),
     tokenAcceptance: new TokenAcceptance(revocations, clients),
+    dpop: new DpopProofs({ replays: store.replays, nonces: config.dpopNonceKey && new DpopNonces(config.dpopNonceKey, clock), clock }),
     tokenRevocation: new TokenRevocation({ sessions: domain.sessions, revocations, verifiedTokens, accessTokens, audit }),
   };
 }

@@ -129,6 +129,18 @@ export const SETTINGS = [
       '`true`: every authorization request must be pushed first (RFC 9126: `POST /oauth/par`, then `/oauth/authorize` with `client_id` and `request_uri` alone); a client can require it for itself with `require_pushed_authorization_requests`.',
   },
   {
+    name: 'REQUIRE_DPOP',
+    default: '`false`',
+    meaning:
+      "`true`: every token request must carry a DPoP proof (RFC 9449), so every access token is bound to its client's key (`token_type` `DPoP`) and a stolen one is useless without that key; a client can require it for itself with `dpop_bound_access_tokens`. Off, a client that sends a proof gets a bound token and one that does not gets a bearer token. See [Sender-constrained tokens](../guides/dpop.md).",
+  },
+  {
+    name: 'DPOP_NONCE_KEY',
+    default: 'unset',
+    meaning:
+      '32 random bytes (base64, base64url or 64 hex digits): set, the token endpoint requires a server nonce in every DPoP proof (RFC 9449 §8), made from this key and the time and rotating every two minutes, so a proof cannot be made ahead of its use; every instance needs the same key. Unset: no nonce is asked for. Never logged.',
+  },
+  {
     name: 'DEVICE_CODE_TTL',
     integer: { min: 60, max: 1800, fallback: 600 },
     meaning:

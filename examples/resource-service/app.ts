@@ -12,6 +12,8 @@ export interface ResourceServiceOptions {
   audience: string;
   jwks?: VerifierOptions['jwks'];
   revocations?: VerifierOptions['revocations'];
+  /** Its base URL as clients call it (through a gateway), for the htu of DPoP proofs; the request's own by default. */
+  publicUrl?: string;
 }
 
 /** Builds the service: GET /health is public; /api/orders needs a valid token, and POST also orders:write. */
@@ -27,7 +29,7 @@ export async function buildResourceService(options: ResourceServiceOptions): Pro
   app.get('/health', async () => ({ status: 'ok' }));
 
   await app.register(async (api) => {
-    await api.register(fastifyVerifier, { verifier, realm: 'orders' });
+    await api.register(fastifyVerifier, { verifier, realm: 'orders', ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) });
     api.get('/api/orders', async (request) => ({
       subject: request.auth!.sub,
       client_id: request.auth!.clientId,

@@ -26,6 +26,7 @@ export interface AdminClientView {
   post_logout_redirect_uris: string[];
   first_party: boolean;
   require_mfa: boolean;
+  dpop_bound_access_tokens: boolean;
   description: string | null;
   client_name: string | null;
   logo_uri: string | null;
@@ -71,6 +72,7 @@ function view(client: Client, record: ClientRecord | undefined, now: number): Ad
     post_logout_redirect_uris: [...client.postLogoutRedirectUris],
     first_party: client.firstParty,
     require_mfa: client.requireMfa,
+    dpop_bound_access_tokens: client.dpopBoundAccessTokens,
     description: client.description ?? null,
     client_name: client.display.name ?? null,
     logo_uri: client.display.logoUri ?? null,

@@ -59,6 +59,9 @@ export function clientEntryFromMetadata(metadata: unknown, rules: MetadataRules)
     if (problem !== undefined) throw oauthError('invalid_redirect_uri', `the redirect URI ${uri.slice(0, 100)} ${problem}`);
   }
   const display = displayFieldsOf(given);
+  if (given.dpop_bound_access_tokens !== undefined && typeof given.dpop_bound_access_tokens !== 'boolean') {
+    throw invalidMetadata('dpop_bound_access_tokens must be true or false');
+  }
   return {
     method: method as TokenEndpointAuthMethod,
     entry: {
@@ -69,6 +72,8 @@ export function clientEntryFromMetadata(metadata: unknown, rules: MetadataRules)
       audience: [rules.issuer],
       redirect_uris: [...new Set(redirectUris)],
       ...(keys?.kind === 'jwks' ? { jwks: keys.jwks } : keys?.kind === 'uri' ? { jwks_uri: keys.uri } : {}),
+      // RFC 9449 §5.2: the client asks that every token request of it carry a DPoP proof.
+      ...(given.dpop_bound_access_tokens === true ? { dpop_bound_access_tokens: true } : {}),
       ...display,
     },
   };

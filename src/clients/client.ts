@@ -28,6 +28,8 @@ export interface Client {
   firstParty: boolean;
   /** Whether its authorization requests must be pushed first (RFC 9126 §6 `require_pushed_authorization_requests`). */
   requirePushedRequests: boolean;
+  /** Whether every token request of it must carry a DPoP proof (RFC 9449 §5.2 `dpop_bound_access_tokens`). */
+  dpopBoundAccessTokens: boolean;
   /** Whether its sign-ins must be multi-factor (`require_mfa`): a password alone is stepped up with a second factor. */
   requireMfa: boolean;
   /** A note for operators, shown by the admin API. */

@@ -33,6 +33,7 @@ export interface RegisteredClient {
   scope: string;
   jwks?: unknown;
   jwks_uri?: string;
+  dpop_bound_access_tokens?: boolean;
   client_name?: string;
   logo_uri?: string;
   client_uri?: string;
@@ -194,6 +195,7 @@ export class ClientRegistration {
       scope: String(entry.scope),
       ...(entry.jwks === undefined ? {} : { jwks: entry.jwks }),
       ...(entry.jwks_uri === undefined ? {} : { jwks_uri: String(entry.jwks_uri) }),
+      ...(entry.dpop_bound_access_tokens === true ? { dpop_bound_access_tokens: true } : {}),
       ...display,
     };
   }

@@ -24,6 +24,7 @@ const KNOWN_FIELDS = new Set([
   'first_party',
   'require_mfa',
   'require_pushed_authorization_requests',
+  'dpop_bound_access_tokens',
   'jwks',
   'jwks_uri',
   ...Object.keys(DISPLAY_FIELDS),
@@ -117,6 +118,8 @@ export function parseClientEntry(entry: unknown, defaultAudience: string, source
   if (e.require_mfa !== undefined && typeof e.require_mfa !== 'boolean') throw new EntryError('require_mfa must be true or false');
   if (e.require_pushed_authorization_requests !== undefined && typeof e.require_pushed_authorization_requests !== 'boolean')
     throw new EntryError('require_pushed_authorization_requests must be true or false');
+  if (e.dpop_bound_access_tokens !== undefined && typeof e.dpop_bound_access_tokens !== 'boolean')
+    throw new EntryError('dpop_bound_access_tokens must be true or false');
   if (e.require_mfa === true && !grantTypes.includes('authorization_code'))
     throw new EntryError('require_mfa needs the authorization_code grant: only a browser sign-in can ask for a second factor');
   if (e.require_mfa === true && grantTypes.includes('password'))
@@ -144,6 +147,7 @@ export function parseClientEntry(entry: unknown, defaultAudience: string, source
     firstParty: e.first_party === true || grantTypes.includes('password'),
     requireMfa: e.require_mfa === true,
     requirePushedRequests: e.require_pushed_authorization_requests === true,
+    dpopBoundAccessTokens: e.dpop_bound_access_tokens === true,
     description: e.description as string | undefined,
     display,
     source,

@@ -27,16 +27,16 @@ export const authorizationCodeGrant: Grant<'authorization_code'> = {
   },
   required: ['code', 'redirect_uri', 'code_verifier'],
 
-  async handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices): Promise<GrantResult> {
+  async handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices, dpopJkt: string | undefined): Promise<GrantResult> {
     const { code, started } = await services.codes.redeem(params.code!, client, params.redirect_uri!, params.code_verifier!, originContext(origin));
     const user = await services.users.findActive(code.userId);
     if (!user) throw oauthError('invalid_grant', 'the user is disabled or gone');
     // RFC 8707 §2.2: the resource of the authorization request, or a narrower one named now; the code is spent either way.
     const target = services.resources.targetWithin(code.resource, client, params.resource);
-    const { session, refreshToken } = await startUserSession(services, user, client, { scope: code.scope, resource: target }, origin, { code });
+    const { session, refreshToken } = await startUserSession(services, user, client, { scope: code.scope, resource: target, dpopJkt }, origin, { code });
     await started(session.sid);
     const scope = services.resources.scopeWithin(target, scopeList(code.scope)).join(' ');
-    const result = await sessionTokenResponse(services, client, session, { scope, target }, refreshToken);
+    const result = await sessionTokenResponse(services, client, session, { scope, target }, refreshToken, dpopJkt);
     const authentication = { authTime: code.authTime, amr: code.amr ?? ['pwd'], signInId: code.signInId, nonce: code.nonce };
     return withIdToken(services, client, user, code.scope, authentication, result);
   },

@@ -1,6 +1,6 @@
 import type { Client } from '../clients/client.js';
 import { oauthError } from '../errors.js';
-import { issueAccessToken } from '../tokens/access-token.js';
+import { issueAccessToken, tokenTypeOf } from '../tokens/access-token.js';
 import type { ResourceRegistry } from '../resources/resource-registry.js';
 import { SCOPE_PARAMETER, type Grant, type GrantResult, type GrantServices, type TokenParams } from './grant.js';
 import type { RequestOrigin } from '../request-origin.js';
@@ -37,7 +37,7 @@ export const clientCredentialsGrant: Grant<'client_credentials'> = {
   },
   required: [],
 
-  async handle(params: TokenParams, client: Client, _origin: RequestOrigin, services: GrantServices): Promise<GrantResult> {
+  async handle(params: TokenParams, client: Client, _origin: RequestOrigin, services: GrantServices, dpopJkt: string | undefined): Promise<GrantResult> {
     if (client.type !== 'confidential') throw oauthError('unauthorized_client', 'only confidential clients may use client_credentials');
     const target = requestedAudience(client, params, services.resources);
     const scope = services.resources.grantScope(client, target, params.scope);
@@ -46,8 +46,9 @@ export const clientCredentialsGrant: Grant<'client_credentials'> = {
       clientId: client.clientId,
       audience: target ?? audienceOf(client),
       scope,
+      dpopJkt,
     });
     // RFC 6749 §4.4.3: a refresh token SHOULD NOT be included.
-    return { response: { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, scope } };
+    return { response: { access_token: access.token, token_type: tokenTypeOf(dpopJkt), expires_in: access.expiresIn, scope } };
   },
 };

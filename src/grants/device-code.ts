@@ -26,19 +26,19 @@ export const deviceCodeGrant: Grant<typeof DEVICE_CODE> = {
   },
   required: ['device_code'],
 
-  async handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices): Promise<GrantResult> {
+  async handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices, dpopJkt: string | undefined): Promise<GrantResult> {
     const { record, approval } = await services.devices.poll(params.device_code!, client);
     const user = await services.users.findActive(approval.userId);
     if (!user) throw oauthError('invalid_grant', 'the user is disabled or gone');
     // RFC 8707 §2: the resource of the device authorization request, or a narrower one named now.
     const target = services.resources.targetWithin(record.resource, client, params.resource);
     const asked = { scope: record.scope, resource: record.resource };
-    const { session, refreshToken } = await startUserSession(services, user, client, { scope: record.scope, resource: target }, origin, {
+    const { session, refreshToken } = await startUserSession(services, user, client, { scope: record.scope, resource: target, dpopJkt }, origin, {
       device: approval,
       asked,
     });
     const scope = services.resources.scopeWithin(target, scopeList(record.scope)).join(' ');
-    const result = await sessionTokenResponse(services, client, session, { scope, target }, refreshToken);
+    const result = await sessionTokenResponse(services, client, session, { scope, target }, refreshToken, dpopJkt);
     return withIdToken(services, client, user, record.scope, { ...approval, signInId: undefined, nonce: undefined }, result);
   },
 };

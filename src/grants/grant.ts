@@ -63,7 +63,8 @@ export interface GrantServices {
 /** The successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** Bearer, or DPoP for a token bound to the key of the request's DPoP proof (RFC 9449 §5). */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
   refresh_token?: string;
@@ -93,7 +94,8 @@ export interface Grant<T extends string = string> {
   limits: readonly LimitName[];
   /** Whether a cookie client presents this grant's refresh token as the refresh cookie (after the Origin checks). */
   readsRefreshCookie: boolean;
-  handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices): Promise<GrantResult>;
+  /** `dpopJkt`: the thumbprint of the key the request's DPoP proof was made with (RFC 9449), the tokens' binding. */
+  handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices, dpopJkt: string | undefined): Promise<GrantResult>;
 }
 
 /**

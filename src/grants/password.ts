@@ -27,7 +27,7 @@ export const passwordGrant: Grant<'password'> = {
   },
   required: ['username', 'password'],
 
-  async handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices): Promise<GrantResult> {
+  async handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices, dpopJkt: string | undefined): Promise<GrantResult> {
     const target = params.resource === undefined ? undefined : services.resources.targetFor(client, params.resource);
     const scope = services.resources.grantScope(client, target, params.scope);
     const context = { ...originContext(origin), client_id: client.clientId };
@@ -46,8 +46,8 @@ export const passwordGrant: Grant<'password'> = {
     if (await services.accounts.mustVerifyEmail(user, 'password_grant', context)) {
       throw oauthError('invalid_grant', 'the account must confirm its email address first: a link was mailed to it');
     }
-    const { session, refreshToken } = await startUserSession(services, user, client, { scope, resource: target }, origin);
+    const { session, refreshToken } = await startUserSession(services, user, client, { scope, resource: target, dpopJkt }, origin);
     services.accounts.loggedIn(user, 'password_grant', { ...context, sid: session.sid });
-    return sessionTokenResponse(services, client, session, { scope, target }, refreshToken);
+    return sessionTokenResponse(services, client, session, { scope, target }, refreshToken, dpopJkt);
   },
 };

@@ -44,7 +44,7 @@ export const refreshTokenGrant: Grant<'refresh_token'> = {
   },
   required: ['refresh_token'],
 
-  async handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices): Promise<GrantResult> {
+  async handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices, dpopJkt: string | undefined): Promise<GrantResult> {
     // RFC 6749 §6 and RFC 8707 §2.2: a scope or a resource beyond the original grant is invalid_scope or
     // invalid_target. They are checked before rotating, so that a refused request does not spend the token; without
     // either parameter this costs no extra store read.
@@ -52,9 +52,9 @@ export const refreshTokenGrant: Grant<'refresh_token'> = {
       await services.sessions.checkBeforeRefresh(params.refresh_token!, client, (session) => refreshedGrant(session, client, params, services.resources));
     }
     const context = originContext(origin);
-    const { session, refreshToken } = await services.sessions.refresh(params.refresh_token!, client, context);
+    const { session, refreshToken } = await services.sessions.refresh(params.refresh_token!, client, context, dpopJkt);
     const { target, scope } = refreshedGrant(session, client, params, services.resources);
-    const result = await sessionTokenResponse(services, client, session, { scope, target }, refreshToken);
+    const result = await sessionTokenResponse(services, client, session, { scope, target }, refreshToken, dpopJkt);
     services.sessions.delivered(session, refreshToken!);
     services.audit.emit({ event: 'token_refreshed', ...context, user_id: session.userId, client_id: client.clientId, sid: session.sid });
     return result;

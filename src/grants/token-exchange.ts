@@ -1,7 +1,7 @@
 import type { Client } from '../clients/client.js';
 import { oauthError, ServiceError } from '../errors.js';
 import type { RequestOrigin } from '../request-origin.js';
-import { issueAccessToken, type Actor } from '../tokens/access-token.js';
+import { issueAccessToken, tokenTypeOf, type Actor } from '../tokens/access-token.js';
 import { grantScope, scopeList } from '../tokens/scope.js';
 import type { AccessTokenClaims } from '../tokens/verify.js';
 import { SCOPE_PARAMETER, type Grant, type GrantResult, type GrantServices, type TokenParams } from './grant.js';
@@ -68,7 +68,7 @@ export const tokenExchangeGrant: Grant<typeof TOKEN_EXCHANGE> = {
   },
   required: ['subject_token', 'subject_token_type'],
 
-  async handle(params: TokenParams, client: Client, _origin: RequestOrigin, services: GrantServices): Promise<GrantResult> {
+  async handle(params: TokenParams, client: Client, _origin: RequestOrigin, services: GrantServices, dpopJkt: string | undefined): Promise<GrantResult> {
     if (client.type !== 'confidential') throw oauthError('unauthorized_client', 'only confidential clients may exchange tokens');
     if (params.actor_token !== undefined || params.actor_token_type !== undefined) {
       throw oauthError('invalid_request', 'actor tokens are not taken: the acting party is the authenticated client');
@@ -98,10 +98,11 @@ export const tokenExchangeGrant: Grant<typeof TOKEN_EXCHANGE> = {
       notAfter: claims.exp,
       ...(claims.auth_time === undefined || claims.amr === undefined ? {} : { authentication: { authTime: claims.auth_time, amr: claims.amr } }),
       actor,
+      dpopJkt,
     });
     // RFC 8693 §2.2.1: issued_token_type; no refresh token (the subject's session refreshes, not this one).
     return {
-      response: { access_token: access.token, issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', expires_in: access.expiresIn, scope },
+      response: { access_token: access.token, issued_token_type: ACCESS_TOKEN_TYPE, token_type: tokenTypeOf(dpopJkt), expires_in: access.expiresIn, scope },
     };
   },
 };

@@ -3,7 +3,7 @@ import type { SessionRecord, UserRecord } from '../store/types.js';
 import { emailClaims, issueIdToken } from '../tokens/id-token.js';
 import { acrOf } from '../tokens/authentication-context.js';
 import { scopeList } from '../tokens/scope.js';
-import { issueAccessToken } from '../tokens/access-token.js';
+import { issueAccessToken, tokenTypeOf } from '../tokens/access-token.js';
 import type { GrantResult, GrantServices } from './grant.js';
 
 /** The `aud` claim for a client: a string for one audience, an array for several (RFC 7519 §4.1.3). */
@@ -17,13 +17,14 @@ export interface SessionTokenGrant {
   target: string | undefined;
 }
 
-/** Signs an access token for a user session and assembles the token response (RFC 6749 §5.1). */
+/** Signs an access token for a user session (bound to `dpopJkt` when the request proved a key) and assembles the token response (RFC 6749 §5.1). */
 export async function sessionTokenResponse(
   services: GrantServices,
   client: Client,
   session: SessionRecord,
   { scope, target }: SessionTokenGrant,
   refreshToken: string | undefined,
+  dpopJkt: string | undefined,
 ): Promise<GrantResult> {
   const access = await issueAccessToken(services.accessTokens, {
     subject: session.userId,
@@ -34,8 +35,9 @@ export async function sessionTokenResponse(
     sessionId: session.sid,
     notAfter: services.sessions.endOf(session, client),
     ...(session.authTime === undefined || session.amr === undefined ? {} : { authentication: { authTime: session.authTime, amr: session.amr } }),
+    dpopJkt,
   });
-  const response = { access_token: access.token, token_type: 'Bearer' as const, expires_in: access.expiresIn, scope };
+  const response = { access_token: access.token, token_type: tokenTypeOf(dpopJkt), expires_in: access.expiresIn, scope };
   return { response: refreshToken === undefined ? response : { ...response, refresh_token: refreshToken }, session };
 }
 

@@ -3,6 +3,9 @@ import { oauthError, ServiceError } from '../errors.js';
 import {
   BEARER_CREDENTIALS,
   bearerChallenge,
+  confirmedKey,
+  DPOP_CREDENTIALS,
+  dpopChallenge,
   stepUpChallenge,
   withResourceMetadata,
   type AuthenticationRequirement,
@@ -58,22 +61,65 @@ export function insufficientScope(scope: string): ServiceError {
   return oauthError('insufficient_scope', `the access token lacks the ${scope} scope`, challenge('insufficient_scope', scope));
 }
 
+/** What verifying a request's access token uses of the services. */
+export type AccessTokenServices = Pick<Services, 'verifiedTokens' | 'accessTokens' | 'dpop' | 'config'>;
+
 /** What authenticating a user's bearer token uses of the services. */
-export type BearerServices = Pick<Services, 'verifiedTokens' | 'accessTokens' | 'tokenAcceptance' | 'users'>;
+export type BearerServices = AccessTokenServices & Pick<Services, 'tokenAcceptance' | 'users'>;
+
+/** The request a DPoP proof must name: this one at its public URL (the issuer and its path, by default), or the one a gateway asks about (forward-auth). */
+export type ProofTargetOf = (request: FastifyRequest) => { method: string; url: string };
 
 /**
- * The claims of the request's bearer token, verified strictly (signature, keys, typ, issuer, expiry);
- * 401 with a bare challenge when there is no token, 401 invalid_token when it fails. Revocation is the caller's to check.
+ * The claims of the request's access token, verified strictly (signature, keys, typ, issuer, expiry): sent as
+ * `Authorization: Bearer`, or as `Authorization: DPoP` with a DPoP proof of the key the token is bound to (RFC 9449
+ * §7.1: htm and htu of `target`, ath of the token, the key its `cnf.jkt` names). A bound token sent as a bearer token is
+ * refused (§7.2: whoever holds it without the key cannot use it), and so is an unbound one sent as DPoP. 401 with a bare
+ * challenge when there is no token, 401 invalid_token (or invalid_dpop_proof) when it fails. Revocation is the caller's.
  */
-export async function verifiedBearer(request: FastifyRequest, services: Pick<Services, 'verifiedTokens' | 'accessTokens'>): Promise<AccessTokenClaims> {
-  const token = bearerToken(request.headers.authorization);
+export async function verifiedBearer(request: FastifyRequest, services: AccessTokenServices, target?: ProofTargetOf): Promise<AccessTokenClaims> {
+  const authorization = request.headers.authorization;
+  const dpopToken = dpopAccessToken(authorization);
+  const token = dpopToken ?? bearerToken(authorization);
   if (token === undefined) throw oauthError('invalid_token', 'a bearer access token is required', challenge());
+  let claims: AccessTokenClaims;
   try {
-    return await services.verifiedTokens.verify(token, services.accessTokens);
+    claims = await services.verifiedTokens.verify(token, services.accessTokens);
   } catch (error) {
-    if (error instanceof ServiceError) throw invalidToken();
-    throw error;
+    if (!(error instanceof ServiceError)) throw error;
+    throw dpopToken === undefined ? invalidToken() : services.dpop.refusal('resource', 'invalid_token', 'the access token is invalid, expired or revoked');
   }
+  const bound = confirmedKey(claims);
+  if (dpopToken === undefined) {
+    if (bound !== undefined) throw invalidToken();
+    return claims;
+  }
+  if (bound === undefined) throw services.dpop.refusal('resource', 'invalid_token', 'the access token is not bound to a DPoP key: send it as a bearer token');
+  const proofTarget = (target ?? ((of) => ({ method: of.method, url: `${services.config.issuer}${of.url}` })))(request);
+  const proof = await services.dpop.check(request.headers.dpop, { ...proofTarget, accessToken: token }, 'resource');
+  if (proof === undefined) throw services.dpop.refusal('resource', 'invalid_dpop_proof', 'a DPoP proof is required with a DPoP-bound access token');
+  if (proof.jkt !== bound) throw services.dpop.refusal('resource', 'invalid_dpop_proof', "the DPoP proof's key is not the one the access token is bound to");
+  return claims;
+}
+
+/**
+ * A refusal as a DPoP client reads it (RFC 9449 §7.1): a Bearer challenge of a request that sent `Authorization: DPoP`
+ * becomes a DPoP challenge with the same error; anything else as it is.
+ */
+export function inSchemeOf(request: FastifyRequest, error: unknown): unknown {
+  if (!(error instanceof ServiceError) || !error.headers['www-authenticate']?.startsWith('Bearer')) return error;
+  if (!/^dpop\s/i.test(request.headers.authorization ?? '')) return error;
+  const code = error.code === 'insufficient_scope' || error.code === 'invalid_request' ? error.code : 'invalid_token';
+  const scope = /scope="([^"]*)"/.exec(error.headers['www-authenticate'])?.[1];
+  return new ServiceError(error.code, error.message, { ...error.headers, 'www-authenticate': dpopChallenge(code, undefined, scope) }, error.status);
+}
+
+/** The access token of an `Authorization: DPoP` header (RFC 9449 §7.1); undefined for another scheme. */
+export function dpopAccessToken(authorization: string | undefined): string | undefined {
+  if (authorization === undefined || !/^dpop(\s|$)/i.test(authorization)) return undefined;
+  const match = DPOP_CREDENTIALS.exec(authorization.trim());
+  if (!match) throw oauthError('invalid_request', 'the Authorization header is malformed', challenge('invalid_request'));
+  return match[1];
 }
 
 /** The bearer token of the Authorization header (RFC 6750 §2.1); tokens in the query string are never read. */

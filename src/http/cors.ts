@@ -48,11 +48,13 @@ export function registerCors(app: FastifyInstance, allowedOrigins: readonly stri
     reply.header('vary', 'Origin');
     if (!allowed.has(origin)) return done();
     reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true');
+    if (!preflight) reply.header('access-control-expose-headers', 'dpop-nonce, www-authenticate');
     if (preflight) {
       reply
         .code(204)
         .header('access-control-allow-methods', 'GET, POST, DELETE')
-        .header('access-control-allow-headers', 'authorization, content-type')
+        // RFC 9449: a browser app sends its proof in the DPoP header, and reads the server's nonce from DPoP-Nonce.
+        .header('access-control-allow-headers', 'authorization, content-type, dpop')
         .header('access-control-max-age', String(PREFLIGHT_MAX_AGE))
         .send();
       return;

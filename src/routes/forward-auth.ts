@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { oauthError } from '../errors.js';
 import { scopeTokens } from '../tokens/scope.js';
-import { challenge, insufficientUserAuthentication, invalidToken, verifiedBearer, withResourceMetadataOf } from '../http/bearer.js';
+import { challenge, inSchemeOf, insufficientUserAuthentication, invalidToken, verifiedBearer, withResourceMetadataOf } from '../http/bearer.js';
 import { ACR_VALUES, isAcrValue, metadataUrlOf, unmetAuthentication, type AuthenticationRequirement } from '@tokensmith/verifier/shared';
 import type { LaneAnswer, LaneRoute } from '../http/lane-route.js';
 import type { RouteServices } from '../services.js';
@@ -10,7 +10,7 @@ import { errorResponses, NO_STORE_HEADERS, noStore } from './schemas.js';
 import type { Verdict } from '../tokens/token-acceptance.js';
 
 /** What these routes use of the services. */
-export type ForwardAuthServices = Pick<RouteServices, 'accessTokens' | 'resources' | 'tokenAcceptance' | 'verifiedTokens'>;
+export type ForwardAuthServices = Pick<RouteServices, 'accessTokens' | 'config' | 'dpop' | 'resources' | 'tokenAcceptance' | 'verifiedTokens'>;
 
 /** The methods a gateway may forward: the original request's method (Envoy) or GET (nginx, Traefik). */
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -148,6 +148,35 @@ function laneRequirements(query: string): Requirements | undefined {
   return requirements;
 }
 
+/** The original request's URI behind `/forward-auth/` (Envoy ext_authz appends it to the path). */
+const APPENDED_PATH = /^\/forward-auth(\/[^?]*)?(\?.*)?$/;
+
+/**
+ * The request the client made of the gateway, as a DPoP proof names it (RFC 9449 §4.3: htm, htu): the method
+ * (X-Forwarded-Method, or X-Original-Method; behind a path, the request's own), and the URL from X-Forwarded-Proto,
+ * X-Forwarded-Host (or Host behind a path) and X-Forwarded-Uri (or X-Original-URI; behind a path, the path itself).
+ * Traefik sends these headers itself; nginx and Envoy send what their configuration says (docs/guides/gateways.md).
+ * A gateway that sends none of them cannot have a bound token checked: 400, so the misconfiguration shows.
+ */
+function originalRequest(request: FastifyRequest, readQuery: boolean): { method: string; url: string } {
+  const header = (name: string) => {
+    const value = request.headers[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const appended = readQuery ? undefined : APPENDED_PATH.exec(request.url)?.[1];
+  const method = header('x-forwarded-method') ?? header('x-original-method') ?? (readQuery ? undefined : request.method);
+  const proto = header('x-forwarded-proto');
+  const host = header('x-forwarded-host') ?? (readQuery ? undefined : header('host'));
+  const uri = header('x-forwarded-uri') ?? header('x-original-uri') ?? appended;
+  if (method === undefined || proto === undefined || host === undefined || uri === undefined || !uri.startsWith('/')) {
+    throw oauthError(
+      'invalid_request',
+      'a DPoP-bound token needs the original request: the gateway must send X-Forwarded-Method, X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri',
+    );
+  }
+  return { method: method.toUpperCase(), url: `${proto}://${host}${uri}` };
+}
+
 /**
  * The fast lane's forward-auth (http/fast-lane.ts): a GET with a token this instance verified before and revocation
  * lists it holds live, allowed by the same checks as the route's; every other check, and every refusal, is the route's.
@@ -175,7 +204,8 @@ function forwardAuthLane(services: ForwardAuthServices, route: string, readQuery
       // A required sign-in is judged by the route alone.
       if (headers['x-required-acr'] !== undefined || headers['x-required-max-age'] !== undefined) return undefined;
       const claims = services.verifiedTokens.remembered(authorization.slice(LANE_BEARER.length), services.accessTokens.clock);
-      if (claims === undefined) return undefined;
+      // A DPoP-bound token sent as a bearer token is the route's to refuse (RFC 9449 §7.2).
+      if (claims === undefined || claims.cnf !== undefined) return undefined;
       const use = { revocation: 'held', scopes: requiredScopes(headers, requirements), audience: requiredAudience(headers, requirements) } as const;
       const verdict = services.tokenAcceptance.judgeHere(claims, use);
       // A refusal, or a judgement this instance cannot make alone, is the route's.
@@ -197,8 +227,9 @@ export async function forwardAuthRoutes(app: FastifyInstance, services: ForwardA
     const audience = requiredAudience(request.headers, query);
     const authentication = requiredAuthentication(request.headers, query);
     try {
-      return await decide(request, reply, { scopes, audience, authentication });
-    } catch (error) {
+      return await decide(request, reply, { scopes, audience, authentication, readQuery });
+    } catch (thrown) {
+      const error = inSchemeOf(request, thrown);
       // RFC 9728 §5.1: a refusal for a registered resource points the client to its metadata, and so to this service.
       const resource = audience === undefined ? undefined : services.resources.get(audience);
       throw resource === undefined ? error : withResourceMetadataOf(error, metadataUrlOf(resource.identifier));
@@ -209,9 +240,14 @@ export async function forwardAuthRoutes(app: FastifyInstance, services: ForwardA
   const decide = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    { scopes, audience, authentication }: { scopes: readonly string[]; audience: string | undefined; authentication: AuthenticationRequirement | undefined },
+    {
+      scopes,
+      audience,
+      authentication,
+      readQuery,
+    }: { scopes: readonly string[]; audience: string | undefined; authentication: AuthenticationRequirement | undefined; readQuery: boolean },
   ) => {
-    const claims = await verifiedBearer(request, services);
+    const claims = await verifiedBearer(request, services, (of) => originalRequest(of, readQuery));
     const verdict = await services.tokenAcceptance.judge(claims, { revocation: 'mirror', audience, scopes });
     if (!verdict.accepted) throw refusalError(verdict, scopes);
     if (authentication !== undefined) {

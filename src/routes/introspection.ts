@@ -36,7 +36,7 @@ const introspectionResponse = {
   required: ['active'],
   properties: {
     active: { type: 'boolean' },
-    token_type: { type: 'string', description: 'Bearer for access tokens, refresh_token for refresh tokens.' },
+    token_type: { type: 'string', description: 'Bearer for access tokens (DPoP for one bound to a DPoP key), refresh_token for refresh tokens.' },
     sub: { type: 'string' },
     client_id: { type: 'string' },
     scope: { type: 'string' },
@@ -47,6 +47,11 @@ const introspectionResponse = {
     jti: { type: 'string' },
     sid: { type: 'string' },
     act: { type: 'object', additionalProperties: true, description: 'Who acts for the subject, on an exchanged token (RFC 8693 §4.1).' },
+    cnf: {
+      type: 'object',
+      properties: { jkt: { type: 'string' } },
+      description: 'The DPoP key a bound token is bound to: its JWK SHA-256 thumbprint (RFC 9449 §6.2). A resource server must then see a proof of that key.',
+    },
   },
 } as const;
 
@@ -79,7 +84,7 @@ export async function introspectionRoutes(app: FastifyInstance, services: Intros
         if (!verdict.accepted) return INACTIVE;
         return {
           active: true,
-          token_type: 'Bearer',
+          token_type: claims.cnf === undefined ? 'Bearer' : 'DPoP',
           sub: claims.sub,
           client_id: claims.client_id,
           scope: verdict.scope,
@@ -90,6 +95,7 @@ export async function introspectionRoutes(app: FastifyInstance, services: Intros
           jti: claims.jti,
           sid: claims.sid,
           act: claims.act,
+          cnf: claims.cnf,
         };
       }
       const verdict = found?.kind === 'refresh_token' ? services.tokenAcceptance.judgeRefreshToken(found) : undefined;

@@ -12,7 +12,7 @@ import { CLIENT_AUTHENTICATION, errorResponses, FORM_OR_JSON, noStore } from './
 import { BROWSER_API } from '../http/cors.js';
 
 /** What these routes use of the services. */
-export type TokenServices = Pick<RouteServices, 'clock' | 'config' | 'limit' | 'metrics' | 'sessions'> & ClientAuthServices & GrantServices;
+export type TokenServices = Pick<RouteServices, 'clock' | 'config' | 'dpop' | 'limit' | 'metrics' | 'sessions'> & ClientAuthServices & GrantServices;
 
 const tokenBodySchema = {
   type: 'object',
@@ -31,7 +31,11 @@ const tokenResponseSchema = {
   required: ['access_token', 'token_type', 'expires_in', 'scope'],
   properties: {
     access_token: { type: 'string' },
-    token_type: { type: 'string', enum: ['Bearer'] },
+    token_type: {
+      type: 'string',
+      enum: ['Bearer', 'DPoP'],
+      description: 'DPoP when the request carried a DPoP proof: the token is bound to its key (RFC 9449 §5).',
+    },
     expires_in: { type: 'integer' },
     scope: { type: 'string' },
     refresh_token: { type: 'string' },
@@ -53,7 +57,7 @@ const tokenSchema = {
   summary: 'Issue tokens',
   security: CLIENT_AUTHENTICATION,
   description:
-    'The token endpoint (RFC 6749 §3.2). Grants: authorization_code (with PKCE S256, RFC 7636), password (first-party clients only), refresh_token (rotating; cookie clients send the cookie), client_credentials (confidential clients), urn:ietf:params:oauth:grant-type:token-exchange (RFC 8693, confidential clients a resource lets exchange its tokens). Each takes an RFC 8707 resource.',
+    "The token endpoint (RFC 6749 §3.2). A `DPoP` header with a proof (RFC 9449) binds the access token to its key (`cnf.jkt`, token_type DPoP) and a public client's refresh token too; without one the token is a bearer token, unless REQUIRE_DPOP or the client's dpop_bound_access_tokens asks for a proof (400 invalid_dpop_proof). With DPOP_NONCE_KEY a proof must carry the server nonce: 400 use_dpop_nonce with a DPoP-Nonce header to retry with. Grants: authorization_code (with PKCE S256, RFC 7636), password (first-party clients only), refresh_token (rotating; cookie clients send the cookie), client_credentials (confidential clients), urn:ietf:params:oauth:grant-type:token-exchange (RFC 8693, confidential clients a resource lets exchange its tokens). Each takes an RFC 8707 resource.",
   tags: ['oauth'],
   consumes: FORM_OR_JSON,
   body: tokenBodySchema,
@@ -92,6 +96,19 @@ function withCookieToken(request: FastifyRequest, services: TokenServices, clien
   return { ...params, refresh_token: presentedRefreshToken(request, services.config, params.refresh_token) };
 }
 
+/**
+ * The thumbprint of the key the request's DPoP proof was made with (RFC 9449 §5), checked for this endpoint (htm POST,
+ * htu the token endpoint); undefined without a proof, which REQUIRE_DPOP and the client's dpop_bound_access_tokens refuse.
+ */
+async function provenKey(request: FastifyRequest, services: TokenServices, client: Client): Promise<string | undefined> {
+  const target = { method: 'POST', url: `${services.config.issuer}/oauth/token` };
+  const proof = await services.dpop.check(request.headers.dpop, target, 'token_endpoint');
+  if (proof === undefined && (services.config.requireDpop || client.dpopBoundAccessTokens)) {
+    throw services.dpop.refusal('token_endpoint', 'invalid_dpop_proof', 'a DPoP proof is required: send one in the DPoP header');
+  }
+  return proof?.jkt;
+}
+
 /** Moves the refresh token of a cookie client's response from the body into the cookie. */
 function deliver(reply: FastifyReply, services: TokenServices, client: Client, result: GrantResult) {
   const { refresh_token: refreshToken, ...body } = result.response;
@@ -121,8 +138,10 @@ export async function tokenRoutes(app: FastifyInstance, services: TokenServices)
       if (!client.grantTypes.has(grant.type)) throw oauthError('unauthorized_client', `this client may not use the ${grant.type} grant`);
       const params = withCookieToken(request, services, client, request.body, grant.readsRefreshCookie);
       requireParameters(params, grant.required);
-      const result = await grant.handle(params, client, { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' }, services);
+      const dpopJkt = await provenKey(request, services, client);
+      const result = await grant.handle(params, client, { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' }, services, dpopJkt);
       services.metrics?.tokenIssued(grant.type, client.clientId);
+      if (dpopJkt !== undefined) reply.headers(services.dpop.nonceHeader());
       return deliver(reply, services, client, result);
     },
   );

@@ -28,6 +28,8 @@ export interface SessionAuthentication {
 export interface SessionGrant {
   scope: string;
   resource: string | undefined;
+  /** The DPoP key the token request proved (RFC 9449): a public client's refresh tokens are bound to it (§5). */
+  dpopJkt?: string | undefined;
 }
 
 export type SessionSettings = Pick<Config, 'accessTokenTtl' | 'refreshTokenTtl' | 'refreshIdleTtl' | 'refreshReuseGrace'>;
@@ -65,6 +67,8 @@ export class SessionService {
       authTime: authentication.authTime ?? now,
       amr: [...authentication.amr],
       ...(grant.resource === undefined ? {} : { resource: grant.resource }),
+      // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key; a confidential client authenticates.
+      ...(grant.dpopJkt === undefined || client.type !== 'public' || !refreshable ? {} : { dpopJkt: grant.dpopJkt }),
     };
     const refreshToken = refreshable ? generateSecret() : undefined;
     await this.store.create(session, {
@@ -77,9 +81,10 @@ export class SessionService {
   /**
    * Spends a refresh token for its successor (RFC 6749 §6, rotation per RFC 9700 §4.14.2). A spent
    * token presented again revokes the session, except the newest token's predecessor within
-   * REFRESH_REUSE_GRACE, which gets the same successor back.
+   * REFRESH_REUSE_GRACE, which gets the same successor back. A session bound to a DPoP key rotates only for a proof made
+   * with it (`dpopJkt`, the proof's thumbprint), and a request without one changes nothing.
    */
-  async refresh(refreshToken: string, client: Client, context: AuditContext = {}): Promise<StartedSession> {
+  async refresh(refreshToken: string, client: Client, context: AuditContext = {}, dpopJkt?: string): Promise<StartedSession> {
     const successor = generateSecret();
     const result = await this.store.rotate({
       tokenHash: hashRefreshToken(refreshToken),
@@ -89,7 +94,14 @@ export class SessionService {
       graceMs: this.config.refreshReuseGrace * 1000,
       idleTtl: this.config.refreshIdleTtl,
       revokedTtl: this.#revokedTtl(),
+      dpopJkt,
     });
+    if (result.outcome === 'wrong_key') {
+      throw oauthError(
+        'invalid_grant',
+        dpopJkt === undefined ? 'the refresh token is bound to a DPoP key: send a proof made with it' : 'the refresh token is bound to another DPoP key',
+      );
+    }
     if ((result.outcome === 'rotated' || result.outcome === 'grace') && predates(client, result.session.createdAt)) {
       // A session of an earlier client of this id, deleted since (the admin API): it ends instead of living on.
       await this.end(result.session.sid);

@@ -186,6 +186,11 @@ export interface SessionRecord {
   amr?: string[];
   /** The resource its access tokens are meant for (RFC 8707), when the grant named one: their `aud`, never widened. */
   resource?: string;
+  /**
+   * The DPoP key a public client's refresh tokens are bound to (RFC 9449 §5): its JWK thumbprint. A rotation then
+   * needs a proof made with that key; a confidential client's refresh tokens are bound by its authentication instead.
+   */
+  dpopJkt?: string;
 }
 
 /** How a new session is stored. */
@@ -208,6 +213,8 @@ export interface RotationRequest {
   idleTtl: number;
   /** Seconds a revoked sid stays listed: the access-token lifetime. */
   revokedTtl: number;
+  /** The thumbprint of the key the request's DPoP proof was made with, if it had one: a bound session takes no other. */
+  dpopJkt?: string | undefined;
 }
 
 /** What a rotation did. */
@@ -224,6 +231,8 @@ export type RotationResult =
   | { outcome: 'reused'; sid: string; userId: string }
   /** The user is disabled or gone: the session was revoked. */
   | { outcome: 'inactive_user'; sid: string }
+  /** The session's refresh tokens are bound to a DPoP key the request did not prove (RFC 9449 §5): nothing changed. */
+  | { outcome: 'wrong_key' }
   /** Unknown, expired, or another client's token: nothing changed. */
   | { outcome: 'invalid' };
 

@@ -21,6 +21,8 @@ export interface AccessTokenGrant {
   authentication?: { authTime: number; amr: readonly string[] };
   /** Who acts for the subject (RFC 8693 §4.1): a token exchanged by a service, nested for a chain of them. */
   actor?: Actor;
+  /** The thumbprint of the DPoP key the token is bound to (RFC 9449 §6.1: `cnf.jkt`), when the request proved one. */
+  dpopJkt?: string | undefined;
 }
 
 /** The `act` claim (RFC 8693 §4.1): the acting party, and who acted before it. */
@@ -37,6 +39,11 @@ export interface IssuedAccessToken {
   expiresAt: number;
 }
 
+/** The `token_type` of a token response (RFC 6749 §7.1): DPoP for a token bound to a DPoP key (RFC 9449 §5). */
+export function tokenTypeOf(dpopJkt: string | undefined): 'Bearer' | 'DPoP' {
+  return dpopJkt === undefined ? 'Bearer' : 'DPoP';
+}
+
 /** What signing needs: the keys, the issuer, the lifetime and a clock. */
 export interface AccessTokenIssuer {
   keyring: KeyRing;
@@ -49,7 +56,8 @@ export interface AccessTokenIssuer {
  * Signs an RFC 9068 access token: header typ at+jwt, the signing key's algorithm (RS256, or ES256 with
  * SIGNING_ALG=ES256) and kid;
  * claims iss, sub, aud, exp, iat, jti, client_id, scope and (for user sessions) sid and the authentication
- * information of RFC 9068 §2.2.1 (auth_time, acr, amr, as OpenID Connect Core §2 defines them), with exp no later
+ * information of RFC 9068 §2.2.1 (auth_time, acr, amr, as OpenID Connect Core §2 defines them), `cnf.jkt` when bound to a
+ * DPoP key (RFC 9449 §6.1), with exp no later
  * than the session's end, so no token outlives the session it belongs to. The JWS is assembled by
  * src/tokens/assembled-jws.ts (an optimisation; jose remains the verifier of record).
  */
@@ -77,5 +85,6 @@ export async function issueAccessToken(issuer: AccessTokenIssuer, grant: AccessT
     claims.amr = grant.authentication.amr;
   }
   if (grant.actor !== undefined) claims.act = grant.actor;
+  if (grant.dpopJkt !== undefined) claims.cnf = { jkt: grant.dpopJkt };
   return { token: await signJws(claims, key, ACCESS_TOKEN_TYP), jti, expiresIn: exp - iat, expiresAt: exp };
 }

@@ -18,6 +18,8 @@ export interface AccessTokenClaims extends JWTPayload {
   auth_time?: number;
   acr?: string;
   amr?: string[];
+  /** The DPoP key the token is bound to (RFC 9449 §6.1). */
+  cnf?: { jkt: string };
 }
 
 /** What the service's own verification checks against. */

@@ -36,7 +36,7 @@ t.test('doctor: the development defaults depart from OAuth 2.1 and FAPI 2.0, eac
   t.match(human.out, /\d+ from OAuth 2\.1, \d+ from FAPI 2\.0 only\n$/);
 });
 
-t.test('doctor: a FAPI-shaped configuration leaves only what the service cannot do yet', async (t) => {
+t.test('doctor: a FAPI-shaped configuration departs in nothing once DPoP is required', async (t) => {
   const { publicKey } = await generateKeyPair('ES256', { extractable: true });
   const clientsFile = join(await tempDir(t), 'clients.json');
   await writeFile(
@@ -61,6 +61,15 @@ t.test('doctor: a FAPI-shaped configuration leaves only what the service cannot 
   t.same(
     found.map((departure) => departure.check),
     ['sender_constrained'],
-    'only DPoP, not built yet',
+    'only DPoP, which is not required yet',
   );
+  t.match(found[0]?.fix, /REQUIRE_DPOP=true/);
+  const none = await departures({
+    NODE_ENV: 'test',
+    ISSUER: 'https://auth.example',
+    CLIENTS_FILE: clientsFile,
+    REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: 'true',
+    REQUIRE_DPOP: 'true',
+  });
+  t.same(none, [], 'with DPoP required: nothing departs');
 });

@@ -1,4 +1,5 @@
 import { decodeJwt } from 'jose';
+import * as oidc from 'openid-client';
 import t from 'tap';
 import { buildResourceService } from '../../examples/resource-service/app.js';
 import { form } from '../helpers/app.js';
@@ -75,6 +76,44 @@ t.test('real nginx (auth_request to /forward-auth) in front of the example resou
   t.equal(outage.headers.get('retry-after'), '5');
   t.match(outage.headers.get('content-type'), /^application\/json/);
   t.same(await outage.json(), { error: 'temporarily_unavailable', error_description: 'the auth service is unavailable; retry later' });
+});
+
+t.test('through real nginx, a DPoP-bound token passes with its proof and is refused without it', async (t) => {
+  const listen = await freePort();
+  const auth = await listenTestApp(t, { store: 'redis', redis, clients: GATEWAY_CLIENTS });
+  const gateway = `http://127.0.0.1:${listen}`;
+  const api = await listenOn(t, await buildResourceService({ issuer: auth.base, audience: 'api', publicUrl: gateway }));
+  await startNginx(t, { listen, auth: auth.base.slice('http://'.length), api: api.slice('http://'.length) });
+  const reporting = await oidc.discovery(new URL(auth.base), 'reporting', REPORTING_SECRET, undefined, { execute: [oidc.allowInsecureRequests] });
+  const DPoP = oidc.getDPoPHandle(reporting, await oidc.randomDPoPKeyPair('ES256'));
+  const { access_token: token } = await oidc.clientCredentialsGrant(reporting, { scope: 'orders:read' }, { DPoP });
+  const url = new URL(`${gateway}/api/orders?page=1`);
+
+  const allowed = await oidc.fetchProtectedResource(reporting, token, url, 'GET', undefined, undefined, { DPoP });
+  t.equal(allowed.status, 200, 'forward-auth rebuilt the URL from what nginx passed, and the API checked the proof too');
+  t.match(await allowed.json(), { gateway_subject: 'reporting', subject: 'reporting' });
+
+  const stolen = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  t.equal(stolen.status, 401, 'the bound token as a bearer token stops at the gateway');
+  t.match(stolen.headers.get('www-authenticate'), /^Bearer realm="tokensmith", error="invalid_token"/);
+
+  // A proof as it travelled, read off the wire by a fetch that watches what openid-client sends.
+  const calls: string[] = [];
+  const sniffing = await oidc.discovery(new URL(auth.base), 'reporting', REPORTING_SECRET, undefined, { execute: [oidc.allowInsecureRequests] });
+  sniffing[oidc.customFetch] = (input, init) => {
+    const headers = new Headers(init?.headers);
+    if (headers.has('dpop')) calls.push(headers.get('dpop')!);
+    return fetch(input, init);
+  };
+  const sniffedDPoP = oidc.getDPoPHandle(sniffing, await oidc.randomDPoPKeyPair('ES256'));
+  const sniffed = (await oidc.clientCredentialsGrant(sniffing, { scope: 'orders:read' }, { DPoP: sniffedDPoP })).access_token;
+  t.equal((await oidc.fetchProtectedResource(sniffing, sniffed, url, 'GET', undefined, undefined, { DPoP: sniffedDPoP })).status, 200);
+  const proof = calls.at(-1)!;
+  const replayed = await fetch(url, { headers: { authorization: `DPoP ${sniffed}`, dpop: proof } });
+  t.equal(replayed.status, 401, 'a proof replayed through the gateway');
+  t.match(replayed.headers.get('www-authenticate'), /^DPoP .*error="invalid_dpop_proof"/);
+  const elsewhere = await fetch(`${gateway}/api/admin/orders`, { headers: { authorization: `DPoP ${sniffed}`, dpop: proof } });
+  t.equal(elsewhere.status, 401, 'or sent to another path');
 });
 
 t.test('the template renders with the documented envsubst list; a plain envsubst would blank nginx variables', async (t) => {

@@ -466,6 +466,18 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     t.equal(again.outcome, 'rotated', 'the new token rotates in turn');
   });
 
+  t.test('a session bound to a DPoP key rotates for that key alone; another or none changes nothing (RFC 9449 §5)', async (t) => {
+    const { record, first } = await userWithSession({ dpopJkt: 'jkt-a' });
+    t.equal((await store.sessions.get(record.sid))?.dpopJkt, 'jkt-a', 'the binding is stored with the session');
+    t.same(await store.sessions.rotate(rotation(first, 'rt-x')), { outcome: 'wrong_key' }, 'no proof');
+    t.same(await store.sessions.rotate(rotation(first, 'rt-y', { dpopJkt: 'jkt-b' })), { outcome: 'wrong_key' }, 'another key');
+    const rotated = await store.sessions.rotate(rotation(first, 'rt-1', { dpopJkt: 'jkt-a' }));
+    t.equal(rotated.outcome, 'rotated', 'the token was not spent by the refusals');
+    t.equal(rotated.outcome === 'rotated' && rotated.session.dpopJkt, 'jkt-a', 'and the binding stays');
+    const unbound = await userWithSession();
+    t.equal((await store.sessions.rotate(rotation(unbound.first, 'rt-u', { dpopJkt: 'jkt-a' }))).outcome, 'rotated', 'an unbound session takes any request');
+  });
+
   t.test('grace: the predecessor within the grace gets the sealed successor and changes nothing', async (t) => {
     const { record, first } = await userWithSession();
     await store.sessions.rotate(rotation(first, 'rt-1'));

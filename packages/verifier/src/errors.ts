@@ -1,7 +1,10 @@
 import type { AuthenticationRequirement } from './shared/authentication-requirement.js';
 
-/** Why a verifier refused a token; the codes are RFC 6750 §3.1's and RFC 9470 §3's, plus one for an unreachable revocation feed. */
-export type VerifierErrorCode = 'invalid_token' | 'insufficient_scope' | 'insufficient_user_authentication' | 'temporarily_unavailable';
+/**
+ * Why a verifier refused a token; the codes are RFC 6750 §3.1's, RFC 9470 §3's and RFC 9449 §7.1's (a DPoP proof
+ * refused), plus one for an unreachable revocation feed.
+ */
+export type VerifierErrorCode = 'invalid_token' | 'invalid_dpop_proof' | 'insufficient_scope' | 'insufficient_user_authentication' | 'temporarily_unavailable';
 
 /** A refusal by the verifier; `code` is stable, `message` safe to show. */
 export class VerifierError extends Error {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { BEARER_CREDENTIALS, bearerChallenge, type BearerErrorCode } from './shared/bearer-syntax.js';
+import { DPOP_CREDENTIALS, dpopChallenge } from './shared/dpop-proof.js';
 import { METADATA_PATH, metadataUrlOf, protectedResourceMetadata, withResourceMetadata } from './shared/resource-metadata.js';
 import {
   INSUFFICIENT_USER_AUTHENTICATION,
@@ -28,43 +29,74 @@ export interface FastifyVerifierOptions {
    * (fastifyResourceMetadata): every challenge then names where that is (`resource_metadata`, RFC 9728 §5.1).
    */
   resource?: string;
+  /**
+   * The service's base URL as clients call it (`https://api.example.com`), for the `htu` of DPoP proofs (RFC 9449
+   * §4.3): the request's path is appended. By default the request's own protocol and host (Fastify's, which follow
+   * X-Forwarded-Proto and X-Forwarded-Host under `trustProxy`).
+   */
+  publicUrl?: string;
 }
 
 /** How the plugin that authenticated a request words its challenges: its realm, and its metadata URL if it has one. */
 interface Challenger {
   realm: string;
   metadataUrl: string | undefined;
+  /** Whether the request sent its token as DPoP (RFC 9449 §7.1): its challenges are DPoP challenges. */
+  dpop?: boolean;
 }
 
 // The challenger of the plugin that authenticated a request, for requireScope's and requireAuthentication's challenges.
 const challengers = new WeakMap<FastifyRequest, Challenger>();
 const DEFAULT_CHALLENGER: Challenger = { realm: 'api', metadataUrl: undefined };
 
-function refuse(reply: FastifyReply, by: Challenger, status: number, code: BearerErrorCode | 'missing', description: string, scope?: string): FastifyReply {
+function refuse(
+  reply: FastifyReply,
+  by: Challenger,
+  status: number,
+  code: BearerErrorCode | 'invalid_dpop_proof' | 'missing',
+  description: string,
+  scope?: string,
+): FastifyReply {
   const body = { error: code === 'missing' ? 'invalid_token' : code, error_description: description };
-  const challenge = bearerChallenge(by.realm, code === 'missing' ? undefined : code, scope);
+  const challenge =
+    by.dpop === true || code === 'invalid_dpop_proof'
+      ? dpopChallenge(code === 'missing' ? undefined : code, undefined, scope)
+      : bearerChallenge(by.realm, code === 'missing' ? undefined : code, scope);
   return reply.code(status).header('www-authenticate', withResourceMetadata(challenge, by.metadataUrl)).send(body);
 }
 
 /**
  * A Fastify plugin: a preHandler on every route registered after it (in the same scope) that verifies
- * the bearer token and sets `request.auth`, answering RFC 6750 §3 errors (401 invalid_token, 503 when
- * the revocation feed is required and down).
+ * the access token and sets `request.auth`: `Authorization: Bearer`, or `Authorization: DPoP` with the proof of the
+ * key the token is bound to (RFC 9449 §7.1; a bound token sent as a bearer token is refused, §7.2). It answers RFC 6750
+ * §3 errors (401 invalid_token, 503 when the revocation feed is required and down), and RFC 9449 ones with a DPoP
+ * challenge to a DPoP request (401 invalid_dpop_proof).
  */
-export const fastifyVerifier: FastifyPluginAsync<FastifyVerifierOptions> = async (app, { verifier, realm = 'api', resource }) => {
+export const fastifyVerifier: FastifyPluginAsync<FastifyVerifierOptions> = async (app, { verifier, realm = 'api', resource, publicUrl }) => {
   const challenger: Challenger = { realm, metadataUrl: resource === undefined ? undefined : metadataUrlOf(resource) };
+  const dpopChallenger: Challenger = { ...challenger, dpop: true };
+  const base = publicUrl?.replace(/\/+$/, '');
   app.decorateRequest('auth', undefined);
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-    challengers.set(request, challenger);
-    const match = BEARER_CREDENTIALS.exec(request.headers.authorization?.trim() ?? '');
+    const authorization = request.headers.authorization?.trim() ?? '';
+    const dpop = DPOP_CREDENTIALS.exec(authorization);
+    const by = dpop ? dpopChallenger : challenger;
+    challengers.set(request, by);
+    const match = dpop ?? BEARER_CREDENTIALS.exec(authorization);
     if (!match) return refuse(reply, challenger, 401, 'missing', 'a bearer access token is required');
+    const proof = request.headers.dpop;
+    const presented = dpop && {
+      proof: Array.isArray(proof) ? proof.join(',') : proof,
+      method: request.method,
+      url: `${base ?? `${request.protocol}://${request.host}`}${request.url}`,
+    };
     try {
-      request.auth = await verifier.verify(match[1]!);
+      request.auth = await verifier.verify(match[1]!, presented ? { dpop: presented } : {});
     } catch (error) {
       if (!(error instanceof VerifierError)) throw error;
       if (error.code === 'temporarily_unavailable')
         return reply.code(503).header('retry-after', '2').send({ error: error.code, error_description: error.message });
-      return refuse(reply, challenger, 401, 'invalid_token', error.message);
+      return refuse(reply, by, 401, error.code === 'invalid_dpop_proof' ? 'invalid_dpop_proof' : 'invalid_token', error.message);
     }
   });
 };

@@ -12,9 +12,11 @@ import { issuerKeys } from './issuer-keys.js';
 import type { VerifiedToken, Verifier, VerifierOptions, VerifyRequirements } from './types.js';
 import { RevocationFeed } from './revocation-feed.js';
 import { isAcrValue, unmetAuthentication } from './shared/authentication-requirement.js';
+import { checkDpopProof, confirmedKey, DpopProofError, DPOP_PROOF_WINDOW } from './shared/dpop-proof.js';
+import { ProofReplays } from './proof-replays.js';
 
 export { VerifierError, type VerifierErrorCode } from './errors.js';
-export type { VerifiedToken, Verifier, VerifierOptions, VerifyRequirements } from './types.js';
+export type { PresentedProof, VerifiedToken, Verifier, VerifierOptions, VerifyRequirements } from './types.js';
 export { ACR_VALUES, type AcrValue, type AuthenticationRequirement } from './shared/authentication-requirement.js';
 
 /**
@@ -38,6 +40,34 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const feed =
     options.revocations && new RevocationFeed({ ...options.revocations, url: options.revocations.url ?? `${issuer}/oauth/revocations`, fetch: fetcher });
   const whenUnavailable = options.revocations?.whenUnavailable ?? 'reject';
+  const replays = new ProofReplays();
+  const firstUse = options.dpop?.firstUse ?? ((id: string) => Promise.resolve(replays.firstUse(id, Math.floor(Date.now() / 1000))));
+
+  /**
+   * The binding of a token to the key of the proof it came with (RFC 9449 §7.1): a bound token needs a proof (htm,
+   * htu, ath, its key the one `cnf.jkt` names, used once); an unbound one cannot come as DPoP; a bound one cannot
+   * come as a bearer token (§7.2).
+   */
+  async function checkBinding(token: string, payload: JWTPayload, presented: VerifyRequirements['dpop']): Promise<string | undefined> {
+    const bound = confirmedKey(payload);
+    if (presented === undefined) {
+      if (bound !== undefined) throw new VerifierError('invalid_token', 'the access token is bound to a DPoP key: send it with a proof');
+      return undefined;
+    }
+    if (bound === undefined) throw new VerifierError('invalid_token', 'the access token is not bound to a DPoP key');
+    if (presented.proof === undefined || presented.proof.includes(',')) throw new VerifierError('invalid_dpop_proof', 'send exactly one DPoP proof');
+    let proof;
+    try {
+      proof = await checkDpopProof(presented.proof, { method: presented.method, url: presented.url, accessToken: token, now: Math.floor(Date.now() / 1000) });
+    } catch (error) {
+      if (error instanceof DpopProofError) throw new VerifierError('invalid_dpop_proof', error.message);
+      throw error;
+    }
+    if (proof.jkt !== bound) throw new VerifierError('invalid_dpop_proof', "the DPoP proof's key is not the one the access token is bound to");
+    if (!(await firstUse(`dpop:${proof.jkt}:${proof.jti}`, 2 * DPOP_PROOF_WINDOW)))
+      throw new VerifierError('invalid_dpop_proof', 'the DPoP proof was used already');
+    return bound;
+  }
 
   async function verify(token: string, requirements: VerifyRequirements = {}): Promise<VerifiedToken> {
     const demanded = requirements.authentication;
@@ -62,6 +92,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (!feed.ready && whenUnavailable === 'reject') throw new VerifierError('temporarily_unavailable', 'the revocation feed is unavailable');
       if (feed.ready && feed.has(jti, sid)) throw new VerifierError('invalid_token', 'the access token is revoked');
     }
+    const dpopJkt = await checkBinding(token, payload, requirements.dpop);
     if (demanded !== undefined) {
       const unmet = unmetAuthentication(payload, demanded, Math.floor(Date.now() / 1000));
       if (unmet !== undefined) throw new VerifierError('insufficient_user_authentication', unmet, demanded);
@@ -75,6 +106,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       acr: payload.acr,
       amr: payload.amr ?? [],
       authTime: payload.auth_time,
+      dpopJkt,
       claims: payload,
     };
   }

@@ -22,7 +22,7 @@ function insufficient(description: string) {
 }
 
 /** What authenticating an admin API call uses of the services. */
-export type AdminAuthServices = Pick<Services, 'verifiedTokens' | 'accessTokens' | 'tokenAcceptance'>;
+export type AdminAuthServices = Pick<Services, 'verifiedTokens' | 'accessTokens' | 'tokenAcceptance' | 'dpop' | 'config'>;
 
 /**
  * Authenticates an admin API call (RFC 6750): an access token of this service, verified strictly, not revoked, of a

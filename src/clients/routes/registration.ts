@@ -7,12 +7,15 @@ import { errorResponses, noStore } from '../../routes/schemas.js';
 import { CLIENT_REGISTRATION_SCOPE, REGISTRATION_PATH } from '../dynamic-registration.js';
 
 /** What these routes use of the services. */
-export type RegistrationServices = Pick<RouteServices, 'accessTokens' | 'clientRegistration' | 'limit' | 'tokenAcceptance' | 'verifiedTokens'>;
+export type RegistrationServices = Pick<
+  RouteServices,
+  'accessTokens' | 'clientRegistration' | 'config' | 'dpop' | 'limit' | 'tokenAcceptance' | 'verifiedTokens'
+>;
 
 const metadataBody = {
   type: 'object',
   description:
-    'RFC 7591 §2 client metadata: redirect_uris (https, http on a loopback address with any port, or a reverse-domain private-use scheme), token_endpoint_auth_method (none; private_key_jwt with jwks or jwks_uri, RFC 7523; client_secret_basic or client_secret_post with an initial access token), grant_types (authorization_code, refresh_token), response_types (code), scope, client_name, logo_uri, client_uri, policy_uri, tos_uri. Other fields are ignored (§2).',
+    'RFC 7591 §2 client metadata: redirect_uris (https, http on a loopback address with any port, or a reverse-domain private-use scheme), token_endpoint_auth_method (none; private_key_jwt with jwks or jwks_uri, RFC 7523; client_secret_basic or client_secret_post with an initial access token), grant_types (authorization_code, refresh_token), response_types (code), scope, dpop_bound_access_tokens (RFC 9449 §5.2), client_name, logo_uri, client_uri, policy_uri, tos_uri. Other fields are ignored (§2).',
   additionalProperties: true,
 } as const;
 
@@ -32,6 +35,7 @@ const registeredClient = {
     grant_types: { type: 'array', items: { type: 'string' } },
     response_types: { type: 'array', items: { type: 'string' } },
     scope: { type: 'string' },
+    dpop_bound_access_tokens: { type: 'boolean', description: 'Every token request of the client must carry a DPoP proof (RFC 9449 §5.2).' },
   },
 } as const;
 

@@ -14,6 +14,7 @@ import { ADMIN_SCOPE } from '../../admin/admin-scope.js';
 import { PUBLIC } from '../../routes/schemas.js';
 import { USERINFO_CLAIMS, USERINFO_PATH } from './userinfo.js';
 import { BROWSER_API } from '../../http/cors.js';
+import { DPOP_ALGORITHMS } from '@tokensmith/verifier/shared';
 
 /** What these routes use of the services. */
 export type DiscoveryServices = Pick<RouteServices, 'clientDocuments' | 'clientRegistration' | 'clients' | 'config' | 'keyring'>;
@@ -67,6 +68,8 @@ export function serverMetadata(services: DiscoveryServices): Record<string, unkn
     introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.filter((method) => method !== 'none'),
     introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
     scopes_supported: scopesSupported(services),
+    // RFC 9449 §5.1: the algorithms a DPoP proof may be signed with.
+    dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
     // RFC 8414 §2 and RFC 7591 §3: only while registration is offered.
     ...(services.clientRegistration.policy === 'closed' ? {} : { registration_endpoint: issuer + REGISTRATION_PATH }),
     // draft-ietf-oauth-client-id-metadata-document: an https client_id names its metadata.
@@ -119,6 +122,7 @@ const metadataSchema = {
     introspection_endpoint: { type: 'string' },
     introspection_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
     scopes_supported: { type: 'array', items: { type: 'string' } },
+    dpop_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
     response_types_supported: { type: 'array', items: { type: 'string' } },
     authorization_endpoint: { type: 'string' },
     response_modes_supported: { type: 'array', items: { type: 'string' } },

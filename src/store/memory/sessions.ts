@@ -80,6 +80,7 @@ export class MemorySessions implements SessionStore {
     const sid = this.#refresh.get(request.tokenHash);
     const stored = sid === undefined ? undefined : this.#sessions.get(sid);
     if (!sid || !stored || stored.clientId !== request.clientId) return { outcome: 'invalid' };
+    if (stored.dpopJkt !== undefined && stored.dpopJkt !== request.dpopJkt) return { outcome: 'wrong_key' };
     const user = this.users.peek(stored.userId);
     if (!user || user.disabled) {
       this.#revoke(sid, stored.userId, request.revokedTtl);

@@ -11,7 +11,8 @@ import type { RevocationLog } from './revocation-log.js';
 // that successor has not been handed out. KEYS: the session, its revoked-sid entry[, the successor's lookup, given
 // where it shares the session's server: outside a cluster]. ARGV: sid, user id ('' when unknown), token hash, client
 // id, new hash, sealed successor, clock offset ms, grace ms, idle TTL s, revoked TTL s, the lookup's value, the
-// moment (ms) the caller stops waiting for the answer. A rotation that runs after that changes nothing: the client
+// moment (ms) the caller stops waiting for the answer, the thumbprint of the request's DPoP key ('' without one: a
+// session bound to a key rotates for a proof of that key alone, RFC 9449 §5). A rotation that runs after that changes nothing: the client
 // was told 503 and retries, and a command that reached Redis late (a stalled server runs what was queued when it
 // wakes) must not spend the token behind its back, or the retry that got the successor would make this late one
 // look like reuse.
@@ -22,13 +23,14 @@ const ROTATE = luaScript(`
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) + tonumber(ARGV[7])
 if now > tonumber(ARGV[12]) then return {'late'} end
-local f = redis.call('HMGET', KEYS[1], 'client_id', 'cur', 'prev', 'rotated_at', 'expires_at', 'user_id', 'sealed', 'delivered')
+local f = redis.call('HMGET', KEYS[1], 'client_id', 'cur', 'prev', 'rotated_at', 'expires_at', 'user_id', 'sealed', 'delivered', 'dpop_jkt')
 if not f[1] then
   local listed = redis.call('TTL', KEYS[2])
   if listed > 0 then return {'ended', listed} end
   return {'invalid'}
 end
 if f[1] ~= ARGV[4] or (ARGV[2] ~= '' and f[6] ~= ARGV[2]) then return {'invalid'} end
+if f[9] and f[9] ~= ARGV[13] then return {'wrong_key'} end
 local left = tonumber(f[5]) * 1000 - now
 if left <= 0 then return {'invalid'} end
 local ttl = math.min(left, tonumber(ARGV[9]) * 1000)
@@ -112,6 +114,7 @@ function sessionFromHash(hash: Record<string, string>, sid: string): SessionReco
     ...(hash.auth_time === undefined ? {} : { authTime: Number(hash.auth_time) }),
     ...(hash.amr === undefined ? {} : { amr: hash.amr.split(' ').filter(Boolean) }),
     ...(hash.resource === undefined ? {} : { resource: hash.resource }),
+    ...(hash.dpop_jkt === undefined ? {} : { dpopJkt: hash.dpop_jkt }),
   };
 }
 
@@ -132,6 +135,7 @@ function sessionFields(session: SessionRecord, refreshTokenHash: string | undefi
     ...(session.authTime === undefined ? [] : ['auth_time', String(session.authTime)]),
     ...(session.amr === undefined ? [] : ['amr', session.amr.join(' ')]),
     ...(session.resource === undefined ? [] : ['resource', session.resource]),
+    ...(session.dpopJkt === undefined ? [] : ['dpop_jkt', session.dpopJkt]),
   ];
 }
 
@@ -195,7 +199,7 @@ export class RedisSessions implements SessionStore {
       const offset = String(Math.round(this.clock() - Date.now()));
       const args = [sid, userId ?? '', request.tokenHash, request.clientId, request.newTokenHash, request.sealedSuccessor, offset];
       args.push(String(request.graceMs), String(request.idleTtl), String(request.revokedTtl), refreshLink(sid, userId ?? ''));
-      args.push(deadline);
+      args.push(deadline, request.dpopJkt ?? '');
       const keys = [this.keys.session(sid), this.keys.revokedSid(sid)];
       // The successor's lookup is written only if the rotation succeeds (a lookup makes a token reusable, so one
       // for a token never handed out must not exist): in the script where it can, after it on a cluster.
@@ -337,5 +341,6 @@ function rotationResult(reply: unknown[], sid: string): RotationResult {
     return { outcome, session: sessionFromHash(hash, sid)!, sealedSuccessor: reply[2] as string, successorHash: hash.cur ?? '' };
   }
   if (outcome === 'reused') return { outcome, sid, userId: reply[1] as string };
+  if (outcome === 'wrong_key') return { outcome };
   return { outcome: 'invalid' };
 }

@@ -4,6 +4,7 @@
  */
 import type { JWTPayload, JWTVerifyOptions } from 'jose';
 import { SIGNING_ALGORITHMS } from './signing-algorithms.js';
+import { confirmedKey } from './dpop-proof.js';
 
 /** The `typ` header of an access token (RFC 9068 §2.1), refused when absent or different (§4). */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
@@ -22,6 +23,8 @@ export type AccessTokenPayload = JWTPayload & {
   auth_time?: number;
   acr?: string;
   amr?: string[];
+  /** The key a DPoP-bound token is bound to (RFC 9449 §6.1): its JWK SHA-256 thumbprint. */
+  cnf?: { jkt: string };
 };
 
 /**
@@ -48,10 +51,11 @@ export function accessTokenVerifyOptions(options: {
 
 /**
  * Whether a verified payload's claims have the types this service issues: `sub`, `jti`, `client_id` strings;
- * `scope`, `sid` and `acr` strings, `auth_time` a number and `amr` an array of strings, when present.
+ * `scope`, `sid` and `acr` strings, `auth_time` a number, `amr` an array of strings and `cnf` a DPoP key's thumbprint
+ * (RFC 9449 §6.1), when present: a `cnf` of any other form binds the token to nothing this service can check.
  */
 export function hasAccessTokenClaimTypes(payload: JWTPayload): payload is AccessTokenPayload {
-  const { sub, jti, client_id: clientId, scope, sid, auth_time: authTime, acr, amr } = payload as Record<string, unknown>;
+  const { sub, jti, client_id: clientId, scope, sid, auth_time: authTime, acr, amr, cnf } = payload as Record<string, unknown>;
   return (
     typeof sub === 'string' &&
     typeof jti === 'string' &&
@@ -60,6 +64,7 @@ export function hasAccessTokenClaimTypes(payload: JWTPayload): payload is Access
     (sid === undefined || typeof sid === 'string') &&
     (authTime === undefined || typeof authTime === 'number') &&
     (acr === undefined || typeof acr === 'string') &&
-    (amr === undefined || (Array.isArray(amr) && amr.every((method) => typeof method === 'string')))
+    (amr === undefined || (Array.isArray(amr) && amr.every((method) => typeof method === 'string'))) &&
+    (cnf === undefined || confirmedKey(payload) !== undefined)
   );
 }
