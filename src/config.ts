@@ -1,4 +1,5 @@
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tokensmith/verifier/shared';
+import type { SecurityProfile } from './clients/security-profile.js';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseProviders, ProviderEntryError, type UpstreamProvider } from './federation/provider.js';
@@ -155,6 +156,8 @@ export interface Config {
   clientRegistration: { policy: ClientRegistrationPolicy; maxClients: number; idleTtl: number };
   /** Whether every authorization request must be pushed first (RFC 9126 §5: REQUIRE_PUSHED_AUTHORIZATION_REQUESTS). */
   requirePushedAuthorizationRequests: boolean;
+  /** The security profile (PROFILE): `fapi2` holds the service and every client to the FAPI 2.0 Security Profile. */
+  profile: SecurityProfile;
   /** Every token request must carry a DPoP proof (REQUIRE_DPOP, RFC 9449). */
   requireDpop: boolean;
   /** The key server nonces for DPoP proofs are made from (DPOP_NONCE_KEY, RFC 9449 §8); undefined: no nonce is asked for. */
@@ -510,6 +513,31 @@ function storeKind(env: Env, serving: boolean, redis: RedisTopology | undefined)
   return kind;
 }
 
+/**
+ * PROFILE, with the settings that would contradict it refused at start: under `fapi2` (FAPI 2.0 Security Profile §5.4.1
+ * allows PS256, ES256 and EdDSA, never RS256) tokens are signed with ES256, nobody registers clients anonymously (they
+ * would be public), and no client ID metadata document makes a client (those are public too).
+ */
+function securityProfile(env: Env): SecurityProfile {
+  const profile = oneOf(env, 'PROFILE', ['none', 'fapi2'] as const, 'none');
+  if (profile === 'none') return profile;
+  if (oneOf(env, 'SIGNING_ALG', SIGNING_ALGORITHMS, 'RS256') !== 'ES256') {
+    throw new ConfigError('SIGNING_ALG', 'PROFILE=fapi2 signs with ES256 (FAPI 2.0 §5.4.1 does not allow RS256): set SIGNING_ALG=ES256');
+  }
+  if (text(env, 'CLIENT_REGISTRATION') === 'open') throw new ConfigError('CLIENT_REGISTRATION', 'open contradicts PROFILE=fapi2: it makes public clients');
+  if (text(env, 'CLIENT_ID_METADATA_DOCUMENTS') === 'on') {
+    throw new ConfigError('CLIENT_ID_METADATA_DOCUMENTS', 'on contradicts PROFILE=fapi2: a metadata document makes a public client');
+  }
+  return profile;
+}
+
+/** A switch the profile turns on (PAR, DPoP: FAPI 2.0 §5.3.2.2, §5.3.3): true under it, and `false` then refused. */
+function requiredByProfile(env: Env, profile: SecurityProfile, name: 'REQUIRE_PUSHED_AUTHORIZATION_REQUESTS' | 'REQUIRE_DPOP'): boolean {
+  const value = boolean(env, name, profile === 'fapi2');
+  if (profile === 'fapi2' && !value) throw new ConfigError(name, 'false contradicts PROFILE=fapi2, which requires it');
+  return value;
+}
+
 /** 32 bytes of key, written as base64, base64url or hex; the error never repeats the value. */
 function secretKey(env: Env, name: SettingName): Buffer | undefined {
   const raw = text(env, name)?.trim();
@@ -578,8 +606,10 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
     verificationTtl: integer(env, 'EMAIL_VERIFICATION_TTL'),
     resetTtl: integer(env, 'PASSWORD_RESET_TTL'),
   };
+  const profile = securityProfile(env);
   return {
     production,
+    profile,
     port,
     host: text(env, 'HOST', '0.0.0.0')!,
     issuer,
@@ -605,8 +635,8 @@ export function loadConfig(env: Env = process.env, purpose: 'serve' | 'command' 
       maxClients: integer(env, 'CLIENT_REGISTRATION_MAX'),
       idleTtl: integer(env, 'CLIENT_REGISTRATION_IDLE_TTL'),
     },
-    requirePushedAuthorizationRequests: boolean(env, 'REQUIRE_PUSHED_AUTHORIZATION_REQUESTS', false),
-    requireDpop: boolean(env, 'REQUIRE_DPOP', false),
+    requirePushedAuthorizationRequests: requiredByProfile(env, profile, 'REQUIRE_PUSHED_AUTHORIZATION_REQUESTS'),
+    requireDpop: requiredByProfile(env, profile, 'REQUIRE_DPOP'),
     dpopNonceKey: secretKey(env, 'DPOP_NONCE_KEY'),
     deviceAuthorization: { ttl: integer(env, 'DEVICE_CODE_TTL'), interval: integer(env, 'DEVICE_CODE_INTERVAL') },
     clientMetadataDocuments: clientMetadataDocuments(env, production),

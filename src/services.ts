@@ -1,6 +1,10 @@
 import { ScheduledKeyRotation } from './admin/scheduled-key-rotation.js';
 import { ClientAssertions } from './clients/client-assertion.js';
 import { DpopNonces } from './dpop/dpop-nonces.js';
+import { ConfigError } from './errors.js';
+import { profileAlgorithms, profileProblem } from './clients/security-profile.js';
+import { ASSERTION_ALGORITHMS } from './clients/client-keys.js';
+import { DPOP_ALGORITHMS } from '@tokensmith/verifier/shared';
 import { DpopProofs } from './dpop/dpop-proofs.js';
 import { PushedAuthorizationService } from './oidc/pushed-requests.js';
 import { ResourceSync } from './resources/resource-sync.js';
@@ -235,7 +239,7 @@ export function createDomainServices(
     expiry: registrationExpiry,
     resources,
     audit,
-    settings: { ...config.clientRegistration, issuer: config.issuer, defaultAudience: config.defaultAudience },
+    settings: { ...config.clientRegistration, issuer: config.issuer, defaultAudience: config.defaultAudience, profile: config.profile },
     clock,
   });
   const admin = createAdminServices({
@@ -289,8 +293,17 @@ export function createDomainServices(
 }
 
 /** Builds every service of a serving instance, once: the domain services, and those that sign and check tokens. */
+/** Refuses to start with a CLIENTS_FILE client the security profile cannot serve (PROFILE=fapi2). */
+function refuseUnprofiledClients(config: Config, clients: ClientRegistry): void {
+  for (const client of clients.fileClients()) {
+    const problem = profileProblem(client, config.profile);
+    if (problem !== undefined) throw new ConfigError('CLIENTS_FILE', `client "${client.clientId}" ${problem}, as PROFILE=${config.profile} requires`);
+  }
+}
+
 export function createServices(config: Config, parts: ServiceParts & { keyring: KeyRing }): Services {
   const { store, clients, keyring, clock } = parts;
+  refuseUnprofiledClients(config, clients);
   const hashing = new ConcurrencyLimit(config.hashing.maxConcurrent, config.hashing.queueTimeoutMs);
   const revocations = new RevocationService(
     store.revocations,
@@ -337,13 +350,20 @@ export function createServices(config: Config, parts: ServiceParts & { keyring: 
         replays: store.replays,
         issuer: config.issuer,
         fetch: { allowLoopback: config.clientMetadataDocuments.allowLoopback, ca: config.clientMetadataDocuments.ca },
+        algorithms: profileAlgorithms(config.profile, ASSERTION_ALGORITHMS),
         clock,
       }),
       audit,
       clock,
+      profile: config.profile,
     }),
     tokenAcceptance: new TokenAcceptance(revocations, clients),
-    dpop: new DpopProofs({ replays: store.replays, nonces: config.dpopNonceKey && new DpopNonces(config.dpopNonceKey, clock), clock }),
+    dpop: new DpopProofs({
+      replays: store.replays,
+      nonces: config.dpopNonceKey && new DpopNonces(config.dpopNonceKey, clock),
+      algorithms: profileAlgorithms(config.profile, DPOP_ALGORITHMS),
+      clock,
+    }),
     tokenRevocation: new TokenRevocation({ sessions: domain.sessions, revocations, verifiedTokens, accessTokens, audit }),
   };
 }

@@ -129,6 +129,12 @@ export const SETTINGS = [
       '`true`: every authorization request must be pushed first (RFC 9126: `POST /oauth/par`, then `/oauth/authorize` with `client_id` and `request_uri` alone); a client can require it for itself with `require_pushed_authorization_requests`.',
   },
   {
+    name: 'PROFILE',
+    default: '`none`',
+    meaning:
+      '`fapi2`: the FAPI 2.0 Security Profile. Every authorization request is pushed (PAR) with PKCE, every token is bound with DPoP, every client is confidential with `private_key_jwt`, with the `authorization_code` grant (and `refresh_token`) for people or `client_credentials` for services, and https redirect URIs, client assertions and DPoP proofs are PS256, ES256 or EdDSA, and tokens are signed with ES256. The service refuses to start with a setting or a `CLIENTS_FILE` client that contradicts it, and refuses any other client it meets. See [the FAPI 2.0 profile](../guides/dpop.md#the-fapi-20-profile).',
+  },
+  {
     name: 'REQUIRE_DPOP',
     default: '`false`',
     meaning:

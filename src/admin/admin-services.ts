@@ -44,7 +44,7 @@ export interface AdminParts {
   federation: FederationService;
   sessions: SessionService;
   audit: AuditLog;
-  config: Pick<Config, 'jwksMaxAge' | 'keysReloadInterval' | 'accessTokenTtl' | 'defaultAudience' | 'signingAlg' | 'issuer'>;
+  config: Pick<Config, 'jwksMaxAge' | 'keysReloadInterval' | 'accessTokenTtl' | 'defaultAudience' | 'signingAlg' | 'issuer' | 'profile'>;
   /** KEYS_DIR: the running service's keyring's folder, or the configured one for the CLI. */
   keysDir: string;
   /** Epoch milliseconds. */
@@ -74,6 +74,7 @@ export function createAdminServices(parts: AdminParts): AdminServices {
       sync: parts.clientSync,
       audit,
       defaultAudience: config.defaultAudience,
+      profile: config.profile,
       clock,
     }),
     providers: new ProviderAdmin({ store: store.providers, ...parts.providers, audit, issuer: config.issuer, clock }),

@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Client } from '../clients/client.js';
 import { clientFromRecord, validClients, type ClientSync } from '../clients/client-sync.js';
 import { EntryError, type ClientRegistry } from '../clients/registry.js';
+import { profileProblem, type SecurityProfile } from '../clients/security-profile.js';
 import { generateClientSecret, hashClientSecret } from '../clients/secret.js';
 import { oauthError } from '../errors.js';
 import { CLIENT_ID_HOLD_SECONDS, type ClientRecord, type ClientStore, type ConsentStore } from '../store/types.js';
@@ -55,6 +56,8 @@ export interface ClientAdminDependencies {
   sync: ClientSync;
   audit: AuditLog;
   defaultAudience: string;
+  /** The security profile (PROFILE): a client it cannot serve is refused here, as at start. */
+  profile: SecurityProfile;
   /** Epoch milliseconds. */
   clock: () => number;
 }
@@ -212,12 +215,16 @@ export class ClientAdmin {
 
   /** The client an entry makes; invalid_request saying what is wrong, as CLIENTS_FILE's start-up check would. */
   #valid(entry: Record<string, unknown>, createdAt: number): Client {
+    let client: Client;
     try {
-      return clientFromRecord({ entry, createdAt, updatedAt: createdAt }, this.deps.defaultAudience);
+      client = clientFromRecord({ entry, createdAt, updatedAt: createdAt }, this.deps.defaultAudience);
     } catch (error) {
       if (error instanceof EntryError) throw oauthError('invalid_request', `the client ${error.message}`);
       throw error;
     }
+    const problem = profileProblem(client, this.deps.profile);
+    if (problem !== undefined) throw oauthError('invalid_request', `under PROFILE=${this.deps.profile} the client ${problem}`);
+    return client;
   }
 }
 

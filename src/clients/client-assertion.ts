@@ -4,7 +4,7 @@ import { oauthError, type ServiceError } from '../errors.js';
 import { guardedFetch, OutboundError } from '../outbound/guarded-fetch.js';
 import type { ReplayStore } from '../store/types.js';
 import type { Client } from './client.js';
-import { ASSERTION_ALGORITHMS, publicKeySet } from './client-keys.js';
+import { publicKeySet } from './client-keys.js';
 import type { ClientRegistry } from './registry.js';
 
 /** The client_assertion_type of a JWT client assertion (RFC 7523 §2.2). */
@@ -31,6 +31,8 @@ export interface ClientAssertionDependencies {
   issuer: string;
   /** How a jwks_uri may be read: the request-forgery guard's allowances (as for client metadata documents). */
   fetch: { allowLoopback: boolean; ca: Buffer | undefined };
+  /** The algorithms an assertion may be signed with (ASSERTION_ALGORITHMS, narrowed by the security profile). */
+  algorithms: readonly string[];
   /** Epoch milliseconds. */
   clock: () => number;
 }
@@ -90,7 +92,7 @@ export class ClientAssertions {
       issuer: client.clientId,
       subject: client.clientId,
       audience: this.deps.issuer,
-      algorithms: [...ASSERTION_ALGORITHMS],
+      algorithms: [...this.deps.algorithms],
       requiredClaims: ['exp', 'jti'],
       clockTolerance: VERIFY_CLOCK_TOLERANCE,
       currentDate: new Date(now * 1000),

@@ -6,6 +6,7 @@ import type { ClientMetadataDocuments } from './metadata-documents.js';
 import type { RegistrationExpiry } from './registration-expiry.js';
 import { CLIENT_ASSERTION_TYPE, type ClientAssertions } from './client-assertion.js';
 import { oauthError } from '../errors.js';
+import { profileProblem, type SecurityProfile } from './security-profile.js';
 import { isDocumentClientId, type ClientRegistry } from './registry.js';
 
 /** What authenticating a client works with: the registry, the sync that keeps its runtime clients current, the audit log and the clock. */
@@ -20,6 +21,8 @@ export interface ClientAuthenticatorDependencies {
   expiry: Pick<RegistrationExpiry, 'used'>;
   audit: AuditLog;
   clock: () => number;
+  /** The security profile (PROFILE): a client it cannot serve is refused however it authenticates. */
+  profile: SecurityProfile;
 }
 
 /**
@@ -46,6 +49,12 @@ export class ClientAuthenticator {
       } catch {
         client = await this.#afterFailure(credentials, context, now);
       }
+    }
+    // A client made before the profile was switched on (at runtime, in the store) is refused, not served half-way.
+    const problem = profileProblem(client, this.deps.profile);
+    if (problem !== undefined) {
+      this.deps.audit.emit({ event: 'client_auth_failed', ...context(), client_id: client.clientId });
+      throw oauthError('invalid_client', `this client cannot be served under PROFILE=${this.deps.profile}: it ${problem}`);
     }
     // A self-registered client lives while it is used (RFC 7591 clients expire unused).
     if (client.selfRegistered) await this.deps.expiry.used(client.clientId);

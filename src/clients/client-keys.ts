@@ -3,8 +3,11 @@ import type { JSONWebKeySet } from 'jose';
 /** Where a client's public keys are (RFC 7591 §2 `jwks`, `jwks_uri`): for private_key_jwt (RFC 7523) client authentication. */
 export type ClientKeys = { kind: 'jwks'; jwks: JSONWebKeySet } | { kind: 'uri'; uri: string };
 
-/** The JWS algorithms a client assertion may be signed with: asymmetric only (a shared secret is client_secret_*'s job). */
-export const ASSERTION_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+/**
+ * The JWS algorithms a client assertion may be signed with: asymmetric only (a shared secret is client_secret_*'s
+ * job); Ed25519 is EdDSA's fully specified name (RFC 9864), which openid-client signs with.
+ */
+export const ASSERTION_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'Ed25519', 'EdDSA'] as const;
 
 /** The most keys a client may list: a rotation needs two or three. */
 const MAX_KEYS = 10;

@@ -1,5 +1,6 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AuditContext, AuditLog } from '../audit/audit-log.js';
+import { profileProblem, type SecurityProfile } from './security-profile.js';
 import { oauthError, type ServiceError } from '../errors.js';
 import type { ResourceRegistry } from '../resources/resource-registry.js';
 import type { ClientRecord, ClientStore, ConsentStore } from '../store/types.js';
@@ -48,6 +49,8 @@ export interface RegistrationSettings {
   defaultAudience: string;
   /** The most dynamically registered clients the store holds at once. */
   maxClients: number;
+  /** The security profile (PROFILE): under fapi2 only a client it can serve registers (private_key_jwt, https). */
+  profile: SecurityProfile;
 }
 
 /** What ClientRegistration works with. */
@@ -172,12 +175,16 @@ export class ClientRegistration {
   }
 
   #valid(record: ClientRecord): Client {
+    let client: Client;
     try {
-      return clientFromRecord(record, this.deps.settings.defaultAudience);
+      client = clientFromRecord(record, this.deps.settings.defaultAudience);
     } catch (error) {
       if (error instanceof EntryError) throw invalidMetadata(`the client ${error.message}`);
       throw error;
     }
+    const problem = profileProblem(client, this.deps.settings.profile);
+    if (problem !== undefined) throw invalidMetadata(`under PROFILE=${this.deps.settings.profile} the client ${problem}`);
+    return client;
   }
 
   #response(record: ClientRecord): RegisteredClient {

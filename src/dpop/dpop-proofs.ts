@@ -19,6 +19,8 @@ export interface DpopProofDependencies {
   replays: ReplayStore;
   /** The server nonces (DPOP_NONCE_KEY); undefined when none is asked for. */
   nonces: DpopNonces | undefined;
+  /** The algorithms a proof may be signed with (DPOP_ALGORITHMS, narrowed by the security profile). */
+  algorithms: readonly string[];
   /** Epoch milliseconds. */
   clock: () => number;
 }
@@ -31,6 +33,11 @@ export interface DpopProofDependencies {
  */
 export class DpopProofs {
   constructor(private readonly deps: DpopProofDependencies) {}
+
+  /** The algorithms a proof may be signed with: `dpop_signing_alg_values_supported`. */
+  get algorithms(): readonly string[] {
+    return this.deps.algorithms;
+  }
 
   /** Whether token requests must carry the server's nonce. */
   get noncesRequired(): boolean {
@@ -50,7 +57,7 @@ export class DpopProofs {
     const now = Math.floor(this.deps.clock() / 1000);
     let proof: CheckedProof;
     try {
-      proof = await checkDpopProof(header.trim(), { ...target, now });
+      proof = await checkDpopProof(header.trim(), { ...target, now }, this.deps.algorithms);
     } catch (error) {
       if (error instanceof DpopProofError) throw this.refusal(at, 'invalid_dpop_proof', error.message);
       throw error;

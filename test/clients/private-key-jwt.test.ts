@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import t from 'tap';
 import { CLIENT_ASSERTION_TYPE } from '../../src/clients/client-assertion.js';
@@ -145,4 +145,20 @@ t.test('client entries: keys or a secret, public keys only, confidential clients
     /public client has no keys/,
   );
   t.ok(ClientRegistry.fromEntries(entry({ jwks: { keys: [jwk] } }), 'api').get('c')?.keys, 'keys instead of a secret');
+});
+
+t.test('openid-client signs an Ed25519 key as Ed25519 (RFC 9864), not EdDSA: both are taken', async (t) => {
+  const { privateKey, jwk } = await keyPair('EdDSA');
+  const auth = await listenTestApp(t, { clients: [keyClient('reports', { jwks: { keys: [{ ...jwk, alg: undefined }] } })] });
+  const reports = await oidc.discovery(new URL(auth.base), 'reports', undefined, oidc.PrivateKeyJwt({ key: privateKey, kid: jwk.kid! }), {
+    execute: [oidc.allowInsecureRequests],
+  });
+  let alg: unknown;
+  reports[oidc.customFetch] = async (input, init) => {
+    alg ??= decodeProtectedHeader(new URLSearchParams(String(init?.body)).get('client_assertion') ?? '').alg;
+    return fetch(input, init);
+  };
+  const tokens = await oidc.clientCredentialsGrant(reports, { scope: 'reports:read' });
+  t.equal(alg, 'Ed25519', 'the assertion names the fully specified algorithm');
+  t.match(decodeJwt(tokens.access_token), { client_id: 'reports' });
 });

@@ -33,7 +33,7 @@ t.test('RFC 8414 metadata at both well-known paths', async (t) => {
   t.equal(metadata.introspection_endpoint, `${config.issuer}/oauth/introspect`);
   t.same(metadata.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
   t.same(metadata.token_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt']);
-  t.same(metadata.token_endpoint_auth_signing_alg_values_supported, ['RS256', 'PS256', 'ES256', 'EdDSA'], 'asymmetric assertions only (RFC 7523)');
+  t.same(metadata.token_endpoint_auth_signing_alg_values_supported, ['RS256', 'PS256', 'ES256', 'Ed25519', 'EdDSA'], 'asymmetric assertions only (RFC 7523)');
   t.same(metadata.scopes_supported, ['email', 'openid', 'profile'], 'the OpenID scopes; no client here asks in a browser, so none of their scopes');
   t.same(metadata.response_types_supported, ['code']);
   t.same(metadata.code_challenge_methods_supported, ['S256'], 'PKCE, S256 only (RFC 8414 §2, RFC 7636)');

@@ -14,10 +14,10 @@ import { ADMIN_SCOPE } from '../../admin/admin-scope.js';
 import { PUBLIC } from '../../routes/schemas.js';
 import { USERINFO_CLAIMS, USERINFO_PATH } from './userinfo.js';
 import { BROWSER_API } from '../../http/cors.js';
-import { DPOP_ALGORITHMS } from '@tokensmith/verifier/shared';
+import { FAPI2_GRANTS, profileAlgorithms } from '../../clients/security-profile.js';
 
 /** What these routes use of the services. */
-export type DiscoveryServices = Pick<RouteServices, 'clientDocuments' | 'clientRegistration' | 'clients' | 'config' | 'keyring'>;
+export type DiscoveryServices = Pick<RouteServices, 'clientDocuments' | 'clientRegistration' | 'clients' | 'config' | 'dpop' | 'keyring'>;
 
 /** How clients authenticate at the token, revocation and PAR endpoints (RFC 6749 §2.3, RFC 7523 §2.2). */
 const CLIENT_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'];
@@ -46,30 +46,33 @@ const ID_TOKEN_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'sid'
 
 /** The RFC 8414 authorization server metadata of this service, which is also its OpenID Connect Discovery 1.0 metadata. */
 export function serverMetadata(services: DiscoveryServices): Record<string, unknown> {
-  const { issuer } = services.config;
+  const { issuer, profile } = services.config;
+  // Under PROFILE=fapi2 only private_key_jwt, the code grant and FAPI 2.0's algorithms are served: listed exactly so.
+  const authMethods = profile === 'fapi2' ? ['private_key_jwt'] : CLIENT_AUTH_METHODS;
+  const assertionAlgorithms = profileAlgorithms(profile, ASSERTION_ALGORITHMS);
   return {
     issuer,
     authorization_endpoint: issuer + AUTHORIZE_PATH,
     token_endpoint: issuer + ENDPOINT_PATHS.token,
-    // RFC 8628 §4.
-    device_authorization_endpoint: issuer + DEVICE_AUTHORIZATION_PATH,
+    // RFC 8628 §4; no client may use the device grant under PROFILE=fapi2.
+    ...(profile === 'fapi2' ? {} : { device_authorization_endpoint: issuer + DEVICE_AUTHORIZATION_PATH }),
     // RFC 9126 §5.
     pushed_authorization_request_endpoint: issuer + PAR_PATH,
     require_pushed_authorization_requests: services.config.requirePushedAuthorizationRequests,
     jwks_uri: issuer + ENDPOINT_PATHS.jwks,
-    grant_types_supported: supportedGrantTypes(),
+    grant_types_supported: profile === 'fapi2' ? [...FAPI2_GRANTS] : supportedGrantTypes(),
     // RFC 8414 §2: private_key_jwt (RFC 7523) beside the secrets, with the algorithms an assertion may use.
-    token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
-    token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
+    token_endpoint_auth_methods_supported: authMethods,
+    token_endpoint_auth_signing_alg_values_supported: assertionAlgorithms,
     revocation_endpoint: issuer + ENDPOINT_PATHS.revocation,
-    revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
-    revocation_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
+    revocation_endpoint_auth_methods_supported: authMethods,
+    revocation_endpoint_auth_signing_alg_values_supported: assertionAlgorithms,
     introspection_endpoint: issuer + ENDPOINT_PATHS.introspection,
-    introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.filter((method) => method !== 'none'),
-    introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
+    introspection_endpoint_auth_methods_supported: authMethods.filter((method) => method !== 'none'),
+    introspection_endpoint_auth_signing_alg_values_supported: assertionAlgorithms,
     scopes_supported: scopesSupported(services),
     // RFC 9449 §5.1: the algorithms a DPoP proof may be signed with.
-    dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
+    dpop_signing_alg_values_supported: [...services.dpop.algorithms],
     // RFC 8414 §2 and RFC 7591 §3: only while registration is offered.
     ...(services.clientRegistration.policy === 'closed' ? {} : { registration_endpoint: issuer + REGISTRATION_PATH }),
     // draft-ietf-oauth-client-id-metadata-document: an https client_id names its metadata.

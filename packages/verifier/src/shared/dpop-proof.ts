@@ -83,16 +83,17 @@ export function proofTarget(url: string): string | undefined {
  * Checks one DPoP proof (the value of the single `DPoP` header) against the request it comes with, RFC 9449 §4.3:
  * a compact JWS of `typ` dpop+jwt, signed with one of DPOP_ALGORITHMS by the public key in its `jwk` header (never a
  * private one); `jti`, `htm`, `htu` and `iat` present; `htm` the request's method and `htu` its URL; `iat` within
- * DPOP_PROOF_WINDOW of now; with an access token, `ath` its hash. Throws DpopProofError.
+ * DPOP_PROOF_WINDOW of now; with an access token, `ath` its hash. `algorithms` narrows DPOP_ALGORITHMS (a security
+ * profile's). Throws DpopProofError.
  */
-export async function checkDpopProof(proof: string, request: ProofRequest): Promise<CheckedProof> {
+export async function checkDpopProof(proof: string, request: ProofRequest, algorithms: readonly string[] = DPOP_ALGORITHMS): Promise<CheckedProof> {
   if (proof.length > MAX_PROOF_LENGTH) throw new DpopProofError('the DPoP proof is too long');
   let payload;
   let jwk: JWK;
   try {
     const header = decodeProtectedHeader(proof);
     if (header.typ !== DPOP_PROOF_TYP) throw new DpopProofError(`the DPoP proof's typ is not ${DPOP_PROOF_TYP}`);
-    const verified = await jwtVerify(proof, EmbeddedJWK, { typ: DPOP_PROOF_TYP, algorithms: [...DPOP_ALGORITHMS], requiredClaims: ['iat', 'jti'] });
+    const verified = await jwtVerify(proof, EmbeddedJWK, { typ: DPOP_PROOF_TYP, algorithms: [...algorithms], requiredClaims: ['iat', 'jti'] });
     payload = verified.payload;
     jwk = verified.protectedHeader.jwk!;
   } catch (error) {
