@@ -29,6 +29,9 @@ export const authorizationCodeGrant: Grant<'authorization_code'> = {
 
   async handle(params: TokenParams, client: Client, origin: RequestOrigin, services: GrantServices, dpopJkt: string | undefined): Promise<GrantResult> {
     const { code, started } = await services.codes.redeem(params.code!, client, params.redirect_uri!, params.code_verifier!, originContext(origin));
+    // RFC 9449 §10: a code bound to a DPoP key (dpop_jkt) is redeemed with a proof of that key alone, as a wrong
+    // code_verifier is refused: the code is spent either way.
+    if (code.dpopJkt !== undefined && code.dpopJkt !== dpopJkt) throw oauthError('invalid_grant', 'the code is bound to another DPoP key (dpop_jkt)');
     const user = await services.users.findActive(code.userId);
     if (!user) throw oauthError('invalid_grant', 'the user is disabled or gone');
     // RFC 8707 §2.2: the resource of the authorization request, or a narrower one named now; the code is spent either way.

@@ -84,6 +84,7 @@ export class AuthorizationService {
       authTime: signIn.authTime,
       amr: signIn.amr ?? ['pwd'],
       ...(request.resource === undefined ? {} : { resource: request.resource }),
+      ...(request.dpopJkt === undefined ? {} : { dpopJkt: request.dpopJkt }),
     });
     return { kind: 'redirect', location: this.#location(request.redirectUri, request.state, { code }) };
   }

@@ -7,6 +7,9 @@ import { ACR_VALUES, type AcrValue } from '../tokens/authentication-context.js';
 import { oauthError, ServiceError } from '../errors.js';
 import { PKCE_VALUE } from './pkce.js';
 
+/** A JWK SHA-256 thumbprint (RFC 7638): 32 bytes in base64url. */
+const JWK_THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
+
 /** The longest `state` and `nonce` kept (they come back verbatim in a redirect and an ID token). */
 const STATE_MAX = 512;
 
@@ -27,6 +30,8 @@ export interface AuthorizationRequest {
   resource: string | undefined;
   /** The request_uri it was pushed under (RFC 9126), spent by the code it yields; undefined for a request sent through the browser. */
   pushed: string | undefined;
+  /** The DPoP key the code is bound to (RFC 9449 §10: `dpop_jkt`, or the key of the PAR request's proof): only a proof of it redeems the code. */
+  dpopJkt: string | undefined;
 }
 
 /** The registries an authorization request is checked against. */
@@ -126,6 +131,9 @@ export function parseAuthorizationRequest(query: AuthorizationQuery, registries:
     const resource = resourceOf(query, client, registries.resources);
     const scope = registries.resources.grantScope(client, resource, single(query, 'scope'));
     const prompt = promptOf(single(query, 'prompt'));
+    const dpopJkt = single(query, 'dpop_jkt');
+    // RFC 9449 §10: the JWK SHA-256 thumbprint (RFC 7638) of the key the client will prove at the token endpoint.
+    if (dpopJkt !== undefined && !JWK_THUMBPRINT.test(dpopJkt)) throw oauthError('invalid_request', 'dpop_jkt is not a JWK SHA-256 thumbprint');
     return {
       client,
       redirectUri,
@@ -138,6 +146,7 @@ export function parseAuthorizationRequest(query: AuthorizationQuery, registries:
       acrValues: acrValuesOf(single(query, 'acr_values')),
       resource,
       pushed: undefined,
+      dpopJkt,
     };
   } catch (error) {
     if (error instanceof ServiceError) return { kind: 'redirect', redirectUri, state, error: error.code, description: error.message };
@@ -159,6 +168,7 @@ export function requestFingerprint(request: AuthorizationRequest): string {
     request.nonce ?? null,
     request.scope,
     request.resource ?? null,
+    request.dpopJkt ?? null,
   ];
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
 }

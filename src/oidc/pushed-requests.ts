@@ -27,6 +27,7 @@ export const AUTHORIZATION_PARAMETERS = [
   'max_age',
   'acr_values',
   'resource',
+  'dpop_jkt',
 ] as const;
 
 /** The pushed authorization response (RFC 9126 §2.2). */

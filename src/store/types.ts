@@ -384,6 +384,8 @@ export interface AuthorizationCodeRecord {
   amr?: string[];
   /** The resource the authorization request named (RFC 8707 §2), if any: the tokens' `aud`. */
   resource?: string;
+  /** The DPoP key the code is bound to (RFC 9449 §10), if the request named one: only a proof of it redeems the code. */
+  dpopJkt?: string;
 }
 
 /** What spending an authorization code did. */

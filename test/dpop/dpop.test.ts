@@ -3,11 +3,12 @@ import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT,
 import * as oidc from 'openid-client';
 import t from 'tap';
 import { accessTokenHash } from '@tokensmith/verifier/shared';
-import { buildTestApp, keysDirWithKey, realClock, type TestApp } from '../helpers/app.js';
+import { buildTestApp, form, keysDirWithKey, realClock, type TestApp } from '../helpers/app.js';
 import { basicAuth, SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
 import { listenTestApp } from '../helpers/listen.js';
 import { introspection, refresh, tokenRequest } from '../helpers/oauth.js';
 import { startRedis } from '../helpers/redis-server.js';
+import { authorizeUrl, CookieJar, pkce, REDIRECT, register, signIn, SIGN_IN_CLIENTS, visit } from '../helpers/sign-in.js';
 
 // DPoP (RFC 9449) at the token endpoint and at the service's own resources: tokens bound to the client's key, refresh
 // tokens of public clients bound too, proofs checked for their method, URL, age, key and single use (across two
@@ -315,4 +316,67 @@ t.test('forward-auth: the proof names the original request as the gateway passes
   const scope = await check({ ...traefik, authorization: `DPoP ${token}`, dpop: await resourceProof() }, '/forward-auth?aud=orders-api&scope=admin');
   t.equal(scope.statusCode, 403);
   t.match(scope.headers['www-authenticate'], /^DPoP algs="[^"]+", error="insufficient_scope", scope="admin"/, 'insufficient_scope as a DPoP challenge');
+});
+
+t.test('a code bound to a key (dpop_jkt, RFC 9449 §10): in the request, or from the proof at PAR', async (t) => {
+  const { app } = await buildTestApp(t, { clients: SIGN_IN_CLIENTS });
+  await register(app, 'ada');
+  const browser = new CookieJar();
+  const key = await dpopKey();
+  /** A code for `spa` through the signed-in browser, with the extra request parameters (or a request_uri); answers it with its verifier. */
+  const codeFor = async (extra: Record<string, string>, verifier = pkce()) => {
+    const request = authorizeUrl({ client_id: 'spa', redirect_uri: REDIRECT, code_challenge: verifier.challenge, scope: 'openid', ...extra });
+    let answer = await visit(app, browser, request);
+    if (answer.statusCode === 302 && String(answer.headers.location).startsWith('/login')) {
+      answer = await signIn(app, browser, String(answer.headers.location), 'ada');
+      answer = await visit(app, browser, String(answer.headers.location));
+    }
+    return { code: new URL(String(answer.headers.location)).searchParams.get('code')!, verifier: verifier.verifier };
+  };
+  const redeem = async ({ code, verifier }: { code: string; verifier: string }, dpop?: string) =>
+    tokenRequest(
+      app,
+      { grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: REDIRECT, code_verifier: verifier },
+      dpop === undefined ? {} : { dpop },
+    );
+
+  const bound = await codeFor({ dpop_jkt: key.jkt });
+  t.ok(bound.code, 'a code');
+  const other = await redeem(bound, await proof(await dpopKey()));
+  t.equal(other.body.error, 'invalid_grant', 'redeemed with a proof of another key');
+  t.match(other.body.error_description, /dpop_jkt/);
+  const again = await codeFor({ dpop_jkt: key.jkt });
+  t.equal((await redeem(again)).body.error, 'invalid_grant', 'or with none');
+  const right = await redeem(await codeFor({ dpop_jkt: key.jkt }), await proof(key));
+  t.equal(right.body.token_type, 'DPoP', 'a proof of the named key redeems it');
+  t.equal(
+    (
+      await visit(app, browser, authorizeUrl({ client_id: 'spa', redirect_uri: REDIRECT, code_challenge: pkce().challenge, dpop_jkt: 'short' }))
+    ).headers.location?.includes('error=invalid_request'),
+    true,
+    'a malformed dpop_jkt',
+  );
+
+  // PAR with a DPoP header (§10.1): the code is bound to the proof's key.
+  const push = async (params: Record<string, string>, dpop?: string) => {
+    const body = form({ client_id: 'spa', response_type: 'code', redirect_uri: REDIRECT, scope: 'openid', code_challenge_method: 'S256', ...params });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/oauth/par',
+      payload: body.payload,
+      headers: { ...body.headers, ...(dpop === undefined ? {} : { dpop }) },
+    });
+    return response.json() as { request_uri?: string; error?: string };
+  };
+  const parProof = () => proof(key, { htu: `${ISSUER}/oauth/par` });
+  const pair = pkce();
+  const pushed = await push({ code_challenge: pair.challenge }, await parProof());
+  const viaPar = await codeFor({ request_uri: pushed.request_uri! }, pair);
+  t.equal((await redeem(viaPar, await proof(await dpopKey()))).body.error, 'invalid_grant', 'a code pushed with a proof: another key cannot redeem it');
+  const pair2 = pkce();
+  const pushed2 = await push({ code_challenge: pair2.challenge }, await parProof());
+  t.equal((await redeem(await codeFor({ request_uri: pushed2.request_uri! }, pair2), await proof(key))).body.token_type, 'DPoP', 'the pushing key can');
+  const mismatch = await push({ code_challenge: pkce().challenge, dpop_jkt: (await dpopKey()).jkt }, await parProof());
+  t.equal(mismatch.error, 'invalid_dpop_proof', 'a dpop_jkt that is not the proof’s key (§10.1)');
+  t.equal((await push({ code_challenge: pkce().challenge }, await proof(key))).error, 'invalid_dpop_proof', 'a proof for the token endpoint, not PAR');
 });

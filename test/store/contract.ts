@@ -792,10 +792,14 @@ export function storeContract(t: Test, open: () => Promise<Store>): void {
     const other = `code-${randomUUID()}`;
     await store.codes.create(other, withoutNonce, 60_000);
     t.same(await store.codes.redeem(other, 60_000), { outcome: 'redeemed', code: withoutNonce }, 'no nonce stays no nonce');
-    const forResource = code({ resource: 'https://mcp.example/mcp', amr: ['pwd', 'otp', 'mfa'] });
+    const forResource = code({ resource: 'https://mcp.example/mcp', amr: ['pwd', 'otp', 'mfa'], dpopJkt: 'jkt-0' });
     const third = `code-${randomUUID()}`;
     await store.codes.create(third, forResource, 60_000);
-    t.same(await store.codes.redeem(third, 60_000), { outcome: 'redeemed', code: forResource }, 'the resource (RFC 8707) and amr come back');
+    t.same(
+      await store.codes.redeem(third, 60_000),
+      { outcome: 'redeemed', code: forResource },
+      'the resource (RFC 8707), amr and DPoP key (RFC 9449 §10) come back',
+    );
   });
 
   t.test('concurrent redemptions of one code: exactly one redeems', async (t) => {

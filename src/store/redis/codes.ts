@@ -45,6 +45,7 @@ function codeFromHash(hash: Record<string, string>): AuthorizationCodeRecord {
     authTime: Number(hash.auth_time),
     ...(hash.amr === undefined ? {} : { amr: hash.amr.split(' ').filter(Boolean) }),
     ...(hash.resource === undefined ? {} : { resource: hash.resource }),
+    ...(hash.dpop_jkt === undefined ? {} : { dpopJkt: hash.dpop_jkt }),
   };
 }
 
@@ -74,6 +75,7 @@ export class RedisCodes implements AuthorizationCodeStore {
       if (record.nonce !== undefined) fields.nonce = record.nonce;
       if (record.amr !== undefined) fields.amr = record.amr.join(' ');
       if (record.resource !== undefined) fields.resource = record.resource;
+      if (record.dpopJkt !== undefined) fields.dpop_jkt = record.dpopJkt;
       await this.durable([key], () => this.client.putHash([key], [String(ttlMs), ...Object.entries(fields).flat()]));
     });
   }
