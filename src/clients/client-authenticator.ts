@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import type { AuditContext, AuditLog } from '../audit/audit-log.js';
 import { authenticateClient, claimedClientId, type ClientCredentials } from './authenticate.js';
 import type { Client } from './client.js';
@@ -23,6 +24,16 @@ export interface ClientAuthenticatorDependencies {
   clock: () => number;
   /** The security profile (PROFILE): a client it cannot serve is refused however it authenticates. */
   profile: SecurityProfile;
+}
+
+/** The client an assertion says it is (`sub`, RFC 7523 §3), unverified; undefined when it cannot be read. */
+function assertedClientId(assertion: string): string | undefined {
+  try {
+    const { sub } = decodeJwt(assertion);
+    return typeof sub === 'string' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -71,6 +82,9 @@ export class ClientAuthenticator {
     }
     const failed = (clientId: string | undefined) =>
       this.deps.audit.emit({ event: 'client_auth_failed', ...context(), ...(clientId === undefined ? {} : { client_id: clientId.slice(0, 128) }) });
+    // A client_id that is a URL names its metadata document, and so its keys: read before the assertion is checked.
+    const named = credentials.clientId ?? assertedClientId(credentials.clientAssertion);
+    if (named !== undefined && isDocumentClientId(named)) await this.deps.documents.resolve(named);
     return this.deps.assertions.authenticate(credentials.clientAssertion, credentials.clientId, failed);
   }
 

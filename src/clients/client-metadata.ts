@@ -12,7 +12,7 @@ export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_s
 export interface MetadataRules {
   /** Whether the client may be confidential with a secret (an initial access token came with the registration). */
   mayHoldSecrets: boolean;
-  /** Whether it may authenticate with its keys (private_key_jwt, RFC 7523): a registration may; a metadata document not yet. */
+  /** Whether it may authenticate with its keys (private_key_jwt, RFC 7523): a registration and a metadata document may. */
   mayUseKeys: boolean;
   /** The issuer: tokens for this service itself are a self-registered client's default audience. */
   issuer: string;

@@ -105,7 +105,10 @@ export class ClientMetadataDocuments {
     return text;
   }
 
-  /** The client a document makes: its client_id must be its own URL, no secret in it, and the rest as a registration's. */
+  /**
+   * The client a document makes: its client_id must be its own URL, no secret in it, and the rest as a registration's;
+   * with `jwks` or `jwks_uri` and private_key_jwt (RFC 7523) it is a confidential client that authenticates with them.
+   */
   #client(url: string, text: string): Client {
     let metadata: unknown;
     try {
@@ -119,7 +122,8 @@ export class ClientMetadataDocuments {
     if (SECRET_FIELDS.some((field) => field in given)) throw unusable('holds a client secret, which a public document cannot');
     const { issuer, defaultAudience } = this.deps.settings;
     try {
-      const { entry } = clientEntryFromMetadata(given, { mayHoldSecrets: false, mayUseKeys: false, issuer, resources: this.deps.resources });
+      // A document is public, so it holds no secret; its client may still prove itself with its keys (private_key_jwt).
+      const { entry } = clientEntryFromMetadata(given, { mayHoldSecrets: false, mayUseKeys: true, issuer, resources: this.deps.resources });
       return parseClientEntry({ client_id: url, ...entry }, defaultAudience, 'document');
     } catch (error) {
       if (error instanceof ServiceError) throw unusable(`is refused: ${error.message}`);

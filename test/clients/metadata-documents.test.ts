@@ -1,9 +1,11 @@
-import { decodeJwt } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { CLIENT_ASSERTION_TYPE } from '../../src/clients/client-assertion.js';
 import t from 'tap';
 import { isDocumentClientId } from '../../src/clients/registry.js';
 import { loadConfig } from '../../src/config.js';
 import { parseResources } from '../../src/resources/protected-resource.js';
-import { buildTestApp, type Teardown, type TestAppOptions } from '../helpers/app.js';
+import { buildTestApp, form, type Teardown, type TestAppOptions } from '../helpers/app.js';
 import { documentHost, type DocumentHost } from '../helpers/metadata-documents.js';
 import { tokenRequest } from '../helpers/oauth.js';
 import { startRedis } from '../helpers/redis-server.js';
@@ -176,4 +178,57 @@ t.test('instances share what they read, and honour no-store (Redis)', async (t) 
   });
   t.equal(checked.statusCode, 200);
   t.equal(checked.headers['x-auth-client-id'], cached);
+});
+
+t.test('a document with its keys (private_key_jwt, jwks_uri) makes a confidential client that proves itself with them', async (t) => {
+  const host = await documentHost(t);
+  const clientId = `${host.base}/keyed/client.json`;
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const kid = randomUUID();
+  host.serve('/keyed/jwks.json', { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256' }] });
+  host.serve('/keyed/client.json', documentOf(clientId, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `${host.base}/keyed/jwks.json` }));
+  const built = await buildTestApp(t, { config: settings(host) });
+  const assertion = (claims: Record<string, unknown> = {}) =>
+    new SignJWT({ iss: clientId, sub: clientId, aud: built.config.issuer, jti: randomUUID(), exp: Math.floor(Date.now() / 1000) + 60, ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid })
+      .sign(privateKey);
+  const push = async (credentials: Record<string, string>) => {
+    const body = form({
+      response_type: 'code',
+      redirect_uri: REDIRECT,
+      scope: 'openid',
+      code_challenge: pkce().challenge,
+      code_challenge_method: 'S256',
+      ...credentials,
+    });
+    return built.app.inject({ method: 'POST', url: '/oauth/par', payload: body.payload, headers: body.headers });
+  };
+  const first = await push({ client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: await assertion() });
+  t.equal(first.statusCode, 201, `an assertion whose sub is the document's URL: the document and its keys are read (${first.body})`);
+  t.equal(host.requests.get('/keyed/jwks.json'), 1, 'the keys come from its jwks_uri, through the same guard');
+  const bare = await push({ client_id: clientId });
+  t.equal(bare.statusCode, 401, 'its client_id alone is no authentication: it is confidential now');
+  const { privateKey: otherKey } = await generateKeyPair('ES256', { extractable: true });
+  const forged = await push({
+    client_assertion_type: CLIENT_ASSERTION_TYPE,
+    client_assertion: await new SignJWT({ iss: clientId, sub: clientId, aud: built.config.issuer, jti: randomUUID(), exp: Math.floor(Date.now() / 1000) + 60 })
+      .setProtectedHeader({ alg: 'ES256', kid })
+      .sign(otherKey),
+  });
+  t.equal(forged.statusCode, 401, 'an assertion signed with another key');
+
+  await register(built.app, 'ada');
+  const jar = new CookieJar();
+  const { verifier, challenge } = pkce();
+  const request = authorizeUrl({ client_id: clientId, redirect_uri: REDIRECT, code_challenge: challenge, scope: 'openid' });
+  await signIn(built.app, jar, (await visit(built.app, jar, request)).headers.location as string, 'ada');
+  let answer = await visit(built.app, jar, request);
+  if (answer.statusCode === 200) answer = await allowConsent(built.app, jar, answer.body, request);
+  const code = new URL(String(answer.headers.location)).searchParams.get('code')!;
+  const redeem = (extra: Record<string, string>) =>
+    tokenRequest(built.app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier, ...extra });
+  t.equal((await redeem({ client_id: clientId })).status, 401, 'the code needs the client authenticated');
+  const tokens = await redeem({ client_id: clientId, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: await assertion() });
+  t.equal(tokens.status, 200, String(tokens.body.error_description));
+  t.match(decodeJwt(tokens.body.access_token!), { client_id: clientId });
 });
