@@ -6,8 +6,9 @@ import { createVerifier, VerifierError } from '@tokensmith/verifier';
 import { accessTokenHash } from '@tokensmith/verifier/shared';
 import { buildResourceService } from '../../examples/resource-service/app.js';
 import { SECRETS, SERVICE_CLIENTS } from '../helpers/clients.js';
-import { listenOn, listenTestApp } from '../helpers/listen.js';
+import { eventually, listenOn, listenTestApp } from '../helpers/listen.js';
 import { serviceToken } from '../helpers/oauth.js';
+import { startRedis } from '../helpers/redis-server.js';
 
 // The verifier library and its Fastify plugin with DPoP-bound tokens (RFC 9449 §7): openid-client calls a resource
 // service on a real socket with its DPoP handle; a stolen bound token, a replayed proof, a proof for another request or
@@ -94,4 +95,35 @@ t.test('verify() itself: a bound token needs its proof, and the jti store can be
   t.ok(replayed instanceof VerifierError && replayed.code === 'invalid_dpop_proof', 'the other instance sees the jti through the shared store');
   const asBearer = await a.verify(token).catch((error: unknown) => error);
   t.ok(asBearer instanceof VerifierError && asBearer.code === 'invalid_token', 'verify() without the proof refuses a bound token');
+});
+
+t.test('the revocation feed keeps working for bound tokens: a revoked one is refused, proof or not', async (t) => {
+  const redis = await startRedis();
+  t.teardown(() => redis.close());
+  const auth = await listenTestApp(t, { store: 'redis', redis, clients: SERVICE_CLIENTS });
+  const verifier = createVerifier({ issuer: auth.base, audience: 'orders-api', revocations: { clientId: 'gateway', clientSecret: SECRETS.gateway } });
+  t.teardown(() => verifier.close());
+  await verifier.ready();
+  const orders = await oidc.discovery(new URL(auth.base), 'orders-svc', SECRETS.orders, undefined, { execute: [oidc.allowInsecureRequests] });
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const { access_token: token } = await oidc.clientCredentialsGrant(
+    orders,
+    { audience: 'orders-api' },
+    { DPoP: oidc.getDPoPHandle(orders, { privateKey, publicKey }) },
+  );
+  const jwk = await exportJWK(publicKey);
+  const url = 'https://orders.example/api/orders';
+  const presented = async () => ({
+    proof: await new SignJWT({ htm: 'GET', htu: url, jti: randomUUID(), iat: Math.floor(Date.now() / 1000), ath: accessTokenHash(token) })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
+      .sign(privateKey),
+    method: 'GET',
+    url,
+  });
+  t.ok(await verifier.verify(token, { dpop: await presented() }), 'accepted with its proof');
+  await oidc.tokenRevocation(orders, token);
+  const refused = async () => (await verifier.verify(token, { dpop: await presented() }).catch((error: unknown) => error)) instanceof VerifierError;
+  t.ok(await eventually(refused, 2000, 50), 'refused within two seconds of its revocation, its proof notwithstanding');
+  const error = await verifier.verify(token, { dpop: await presented() }).catch((caught: VerifierError) => caught);
+  t.match(error, { code: 'invalid_token', message: /revoked/ });
 });
